@@ -1,0 +1,54 @@
+"""Access rules — the one place that says who may do what.
+
+Routes declare an `Access` level; `check()` decides for a member and gives the catalog key of
+the refusal. Rules about data (may this member act for that unit?) are here too, so handlers
+and button payloads are checked the same way on every press.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from models.units import Member, MemberStatus, Role
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # anyone, registered or not (/start, /dangky, /trogiup)
+    MEMBER = "member"  # an approved officer or an admin
+    OFFICER = "officer"  # an approved member bound to a unit (admins with a unit too)
+    ADMIN = "admin"
+
+
+def is_approved(member: Member | None) -> bool:
+    return member is not None and member.status == MemberStatus.APPROVED
+
+
+def is_admin(member: Member | None) -> bool:
+    return is_approved(member) and member is not None and member.role == Role.ADMIN
+
+
+def check(member: Member | None, access: Access) -> str | None:
+    """None when allowed, else the catalog key of the refusal to show."""
+    if access is Access.PUBLIC:
+        return None
+    if member is None or member.status in {MemberStatus.REJECTED, MemberStatus.REMOVED}:
+        return "access.not_registered"
+    if member.status == MemberStatus.PENDING:
+        return "access.pending"
+    if access is Access.ADMIN and member.role != Role.ADMIN:
+        return "access.admin_only"
+    if access is Access.OFFICER and member.unit_id is None:
+        return "access.no_unit"
+    return None
+
+
+def can_act_for_unit(member: Member | None, unit_id: int) -> bool:
+    """Officers act only for their own unit; admins for every unit."""
+    if is_admin(member):
+        return True
+    return is_approved(member) and member is not None and member.unit_id == unit_id
+
+
+def can_see_personal_data(viewer: Member | None, subject: Member) -> bool:
+    """Names and phone numbers: admins, and the member themself."""
+    return is_admin(viewer) or (viewer is not None and viewer.id == subject.id)

@@ -1,0 +1,253 @@
+"""The Telegram channel: python-telegram-bot on one side, the neutral core on the other.
+
+`to_inbound` turns an `Update` (message, command, button press, document, photo) into an
+`Inbound`; `TelegramOutlet` renders an `Outbound` (HTML parse mode, inline keyboards, long texts
+split under 4096 characters, captions over 1024 moved into a message, documents and photos).
+Sends go through PTB's AIORateLimiter (about 30 messages/s overall) with RetryAfter retried a
+few times; failures become `DeliveryError`. No business rules here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels.parsing import parse_command
+from bot.channels.text import split_text
+from bot.events import Attachment, Inbound, Outbound
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+    from bot.settings import Settings
+
+CHANNEL = "telegram"
+log = logging.getLogger("thidua.telegram")
+
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """The neutral event for an update, or None for kinds the bot does not handle."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return None
+    base = {
+        "channel": CHANNEL,
+        "chat_id": str(chat.id),
+        "user_id": str(user.id),
+        "display_name": user.full_name or "",
+        "username": user.username,
+        "update_id": str(update.update_id),
+    }
+    if update.callback_query is not None:
+        query = update.callback_query
+        message_id = str(query.message.message_id) if query.message else None
+        return Inbound(**base, payload=query.data or "", message_id=message_id)
+    message = update.message
+    if message is None:
+        return None
+    if message.document is not None:
+        doc = message.document
+        attachment = Attachment(
+            file_id=doc.file_id,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            size=doc.file_size,
+            unique_id=doc.file_unique_id,
+        )
+        return Inbound(**base, text=message.caption or "", attachment=attachment)
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        attachment = Attachment(
+            file_id=photo.file_id,
+            file_name=f"anh-{photo.file_unique_id}.jpg",
+            mime_type="image/jpeg",
+            size=photo.file_size,
+            kind="photo",
+            unique_id=photo.file_unique_id,
+        )
+        return Inbound(**base, text=message.caption or "", attachment=attachment)
+    if message.text is None:
+        return None
+    command, args = parse_command(message.text)
+    return Inbound(**base, text=message.text, command=command, args=args)
+
+
+def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+            for row in message.buttons
+        ]
+    )
+
+
+class TelegramOutlet:
+    name = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(
+        self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
+    ) -> str | None:
+        try:
+            return await self._send(chat_id, message, reply_to)
+        except Forbidden as exc:
+            raise _delivery_error(exc, permanent=True) from None
+        except RetryAfter as exc:
+            raise _delivery_error(exc, retry_after=_seconds(exc.retry_after)) from None
+        except TelegramError as exc:
+            raise _delivery_error(exc) from None
+
+    async def _try_edit(
+        self,
+        chat_id: str,
+        message: Outbound,
+        reply_to: Inbound,
+        markup: InlineKeyboardMarkup | None,
+    ) -> str | None:
+        """Replace the message a pressed button sits on; None when it cannot be edited."""
+        try:
+            edited = await self.bot.edit_message_text(
+                message.text,
+                chat_id=chat_id,
+                message_id=int(reply_to.message_id or 0),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            # "message is not modified" or too old to edit: the caller sends it anew.
+            log.debug("edit failed, sending anew: %s", exc.message)
+            return None
+        return str(edited.message_id) if isinstance(edited, Message) else reply_to.message_id
+
+    async def _send(self, chat_id: str, message: Outbound, reply_to: Inbound | None) -> str | None:
+        markup = _keyboard(message)
+        editable = (
+            message.replace
+            and reply_to is not None
+            and reply_to.message_id
+            and message.text
+            and len(message.text) <= TEXT_LIMIT
+            and not (message.document or message.photo)
+        )
+        if editable:
+            assert reply_to is not None
+            edited_id = await self._try_edit(chat_id, message, reply_to, markup)
+            if edited_id is not None:
+                return edited_id
+        sent: Message | None = None
+        file = message.document or message.photo
+        if file is not None:
+            caption = file.caption or (message.text if len(message.text) <= CAPTION_LIMIT else "")
+            rest = message.text if caption != message.text else ""
+            if len(caption) > CAPTION_LIMIT:
+                rest, caption = "\n\n".join(p for p in (caption, rest) if p), ""
+            input_file = InputFile(file.content, filename=file.file_name)
+            if message.photo is not None:
+                sent = await self.bot.send_photo(
+                    chat_id,
+                    input_file,
+                    caption=caption or None,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=None if rest else markup,
+                )
+            else:
+                sent = await self.bot.send_document(
+                    chat_id,
+                    input_file,
+                    caption=caption or None,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=None if rest else markup,
+                )
+            if not rest:
+                return str(sent.message_id)
+            text = rest
+        else:
+            text = message.text
+        chunks = split_text(text, TEXT_LIMIT)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            sent = await self.bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+                link_preview_options=None,
+            )
+        return str(sent.message_id) if sent else None
+
+    async def download(self, attachment: Attachment) -> bytes:
+        file = await self.bot.get_file(attachment.file_id)
+        return bytes(await file.download_as_bytearray())
+
+
+def _seconds(value: object) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+
+
+def _delivery_error(
+    exc: TelegramError, *, permanent: bool = False, retry_after: float | None = None
+):
+    from bot.hub import DeliveryError
+
+    transient = isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+    return DeliveryError(
+        f"{type(exc).__name__}: {exc.message}",
+        permanent=permanent or (not transient and retry_after is None),
+        retry_after=retry_after,
+    )
+
+
+def build_application(settings: Settings, core: BotCore, *, max_retries: int = 3) -> Application:
+    """A PTB Application whose every update is handed to the core."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder: ApplicationBuilder = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+    )
+    if settings.telegram_base_url:
+        base = settings.telegram_base_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    application = builder.build()
+    core.hub.register(TelegramOutlet(application.bot))
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            # Stop the spinner on the pressed button at once; the answer comes as a message.
+            try:
+                await update.callback_query.answer()
+            except TelegramError as exc:
+                log.debug("answerCallbackQuery failed: %s", exc)
+        event = to_inbound(update)
+        if event is None:
+            log.debug("update=%s ignored (kind not handled)", update.update_id)
+            return
+        await core.process(event)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("update=%s error outside the core: %s", update_id, context.error)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+    return application

@@ -1,0 +1,114 @@
+"""What a handler gets besides the event: the database session, who the user is, the chat's
+conversation state, the clock, and ways to answer.
+
+Handlers answer through `ctx.reply`/`ctx.say` (to the chat that wrote) and `ctx.notify` (to
+anyone else); nothing is sent until the update's transaction has committed. `ctx.ask` shows a
+question and remembers it, so the core can ask it again after bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from bot.catalog import t
+from bot.clock import Clock
+from bot.events import Address, Attachment, Button, Delivery, Inbound, Outbound, OutboundFile
+from bot.settings import Settings
+from models.conversation import ConversationState
+from models.units import Member
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+PROMPT_KEY = "_prompt"
+
+
+@dataclass(slots=True)
+class Context:
+    event: Inbound
+    session: Session
+    settings: Settings
+    clock: Clock
+    services: Services
+    member: Member | None
+    state: ConversationState
+    replies: list[Outbound] = field(default_factory=list)
+    notifications: list[Delivery] = field(default_factory=list)
+
+    # --- time -----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # --- answering --------------------------------------------------------------------------
+    def reply(
+        self,
+        text: str = "",
+        buttons: list[list[Button]] | None = None,
+        *,
+        document: OutboundFile | None = None,
+        photo: OutboundFile | None = None,
+        replace: bool = False,
+    ) -> Outbound:
+        message = Outbound(text, buttons or [], document=document, photo=photo, replace=replace)
+        self.replies.append(message)
+        return message
+
+    def say(
+        self, key: str, /, buttons: list[list[Button]] | None = None, **params: object
+    ) -> Outbound:
+        return self.reply(t(key, **params), buttons)
+
+    def ask(self, text: str, buttons: list[list[Button]] | None = None) -> Outbound:
+        """Show a question and remember it: after bad input it is asked again as it was."""
+        self.state.data[PROMPT_KEY] = {
+            "text": text,
+            "buttons": [[[b.label, b.payload] for b in row] for row in buttons or []],
+        }
+        return self.reply(text, buttons)
+
+    def last_prompt(self) -> Outbound | None:
+        prompt = self.state.data.get(PROMPT_KEY)
+        if not prompt:
+            return None
+        buttons = [[Button(label, payload) for label, payload in row] for row in prompt["buttons"]]
+        return Outbound(prompt["text"], buttons)
+
+    def notify(self, channel: str, chat_id: str, message: Outbound) -> None:
+        self.notifications.append(Delivery(Address(channel, chat_id), message))
+
+    def notify_member(self, member: Member, message: Outbound) -> None:
+        self.notify(member.channel, member.chat_id, message)
+
+    # --- conversation state -------------------------------------------------------------------
+    @property
+    def flow(self) -> str | None:
+        return self.state.flow
+
+    @property
+    def step(self) -> str | None:
+        return self.state.step
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.state.data
+
+    def begin(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
+        self.state.flow = flow
+        self.state.step = step
+        self.state.data = dict(data or {})
+
+    def goto(self, step: str) -> None:
+        self.state.step = step
+
+    def end(self) -> None:
+        self.state.flow = None
+        self.state.step = None
+        self.state.data = {}
+
+    # --- files -------------------------------------------------------------------------------
+    async def download(self, attachment: Attachment) -> bytes:
+        return await self.services.hub.download(self.event.channel, attachment)

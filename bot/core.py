@@ -1,0 +1,294 @@
+"""The channel-neutral core: one Inbound in, the right handler called, answers delivered.
+
+For each update it, in one database transaction: skips an update id already handled, finds
+the member, checks the route's access, loads the chat's conversation state, calls the handler
+and saves the state (optimistically: a concurrent writer makes the whole update run again).
+Bad input (`InputError`) becomes a short reply and the same question again, with nothing
+already entered lost; any other error is logged once with the update id and answered with an
+apology. Messages are sent only after the transaction committed.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from bot.access import check
+from bot.catalog import t
+from bot.clock import Clock, SystemClock
+from bot.context import Context
+from bot.errors import ConcurrentUpdate, InputError
+from bot.events import Address, Delivery, Inbound, Outbound
+from bot.router import Handler, Router, split_payload
+from bot.services import Services
+from bot.settings import Settings
+from domain import members
+from models.conversation import ConversationState, ProcessedUpdate
+
+log = logging.getLogger("thidua.core")
+MAX_ATTEMPTS = 5
+
+
+@dataclass(slots=True)
+class Route:
+    handler: Handler | None
+    access_key: str | None  # refusal key, None when allowed
+    label: str
+
+
+class FloodGuard:
+    """Per-user sliding window: past the limit a user gets one polite message, then silence
+    until the window clears. Other users are not affected."""
+
+    def __init__(self, limit: int, window: float, monotonic: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self._monotonic = monotonic
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    def admit(self, channel: str, user_id: str) -> bool | None:
+        """True: handle. False: drop silently. None: drop and warn the user once."""
+        key = (channel, user_id)
+        now = self._monotonic()
+        hits = self._hits.setdefault(key, deque())
+        while hits and now - hits[0] > self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            hits.append(now)
+            self._warned.discard(key)
+            return True
+        if key in self._warned:
+            return False
+        self._warned.add(key)
+        return None
+
+
+class BotCore:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine,
+        router: Router,
+        clock: Clock | None = None,
+        services: Services | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.router = router
+        self.clock = clock or SystemClock()
+        self.services = services or Services()
+        self.services.router = router
+        self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
+
+    @property
+    def hub(self):
+        return self.services.hub
+
+    async def process(self, event: Inbound) -> list[Delivery]:
+        """Handle an update and deliver every answer; returns what was delivered."""
+        deliveries = await self.handle(event)
+        await self.hub.deliver(deliveries)
+        return deliveries
+
+    async def handle(self, event: Inbound) -> list[Delivery]:
+        """Handle an update and return the answers to deliver (nothing is sent here)."""
+        started = time.perf_counter()
+        admitted = self.flood.admit(event.channel, event.user_id)
+        if admitted is not True:
+            log.info("update=%s user=%s flood-dropped", event.update_id, event.user_id)
+            if admitted is None:
+                return [self._to_chat(event, Outbound(t("core.flood")))]
+            return []
+        label = "?"
+        try:
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    label, deliveries = await self._handle_once(event)
+                    return deliveries
+                except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
+                    if attempt == MAX_ATTEMPTS:
+                        raise
+                    log.info(
+                        "update=%s retry %d after %s", event.update_id, attempt, type(exc).__name__
+                    )
+            raise AssertionError("unreachable")
+        except Exception:
+            log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
+            self._mark_processed_after_error(event)
+            return [self._to_chat(event, Outbound(t("core.error")))]
+        finally:
+            log.info(
+                "update=%s user=%s route=%s ms=%.1f",
+                event.update_id,
+                event.user_id,
+                label,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    # --------------------------------------------------------------------------------------
+    async def _handle_once(self, event: Inbound) -> tuple[str, list[Delivery]]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            if event.update_id is not None and not self._claim_update(session, event):
+                session.rollback()
+                return "duplicate", []
+            now = self.clock.now()
+            member = members.identify(session, event=event, settings=self.settings, now=now)
+            state, version = self._load_state(session, event)
+            ctx = Context(
+                event=event,
+                session=session,
+                settings=self.settings,
+                clock=self.clock,
+                services=self.services,
+                member=member,
+                state=state,
+            )
+            route = self._route(event, ctx)
+            if route.access_key is not None:
+                ctx.say(route.access_key)
+                members.audit_refusal(
+                    session, member=member, event=event, route=route.label, now=now
+                )
+            elif route.handler is None:
+                self._no_route(event, ctx)
+            else:
+                await self._run(route.handler, event, ctx)
+            self._save_state(session, state, version, now)
+            session.commit()
+        return route.label, self._deliveries(event, ctx)
+
+    async def _run(self, handler: Handler, event: Inbound, ctx: Context) -> None:
+        snapshot = (ctx.state.flow, ctx.state.step, copy.deepcopy(ctx.state.data))
+        try:
+            with ctx.session.begin_nested():
+                await handler(event, ctx)
+        except InputError as exc:
+            ctx.state.flow, ctx.state.step, ctx.state.data = snapshot
+            ctx.replies.clear()
+            ctx.notifications.clear()
+            text = t(exc.key, **exc.params)
+            if exc.example:
+                text += "\n" + t("core.example", example=exc.example)
+            ctx.reply(text)
+            prompt = ctx.last_prompt()
+            if prompt is not None:
+                ctx.replies.append(prompt)
+
+    def _route(self, event: Inbound, ctx: Context) -> Route:
+        member = ctx.member
+        flow = self.router.flows.get(ctx.state.flow or "")
+        if ctx.state.flow and flow is None:
+            # A flow that no longer exists (renamed in a release): forget it.
+            ctx.end()
+        if event.command is not None:
+            if flow is not None and event.command in flow.commands:
+                return Route(
+                    flow.commands[event.command],
+                    check(member, flow.access),
+                    f"{flow.name}/{event.command}",
+                )
+            command = self.router.commands.get(event.command)
+            if command is None:
+                return Route(None, None, f"/{event.command}?")
+            return Route(command.handler, check(member, command.access), f"/{command.name}")
+        if event.payload is not None:
+            prefix, _ = split_payload(event.payload)
+            button = self.router.buttons.get(prefix)
+            if button is None:
+                return Route(None, None, f"button:{prefix}?")
+            return Route(button.handler, check(member, button.access), f"button:{prefix}")
+        if flow is not None and flow.handler is not None:
+            return Route(
+                flow.handler, check(member, flow.access), f"flow:{flow.name}/{ctx.state.step}"
+            )
+        return Route(None, None, "text")
+
+    def _no_route(self, event: Inbound, ctx: Context) -> None:
+        if event.command is not None:
+            ctx.say("core.unknown_command", command=event.command)
+        elif event.payload is not None:
+            ctx.say("core.stale_button")
+        else:
+            ctx.say("core.not_understood")
+
+    # --- persistence -------------------------------------------------------------------------
+    def _claim_update(self, session: Session, event: Inbound) -> bool:
+        exists = session.exec(
+            select(ProcessedUpdate.id).where(
+                ProcessedUpdate.channel == event.channel,
+                ProcessedUpdate.update_id == event.update_id,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        session.add(
+            ProcessedUpdate(
+                channel=event.channel, update_id=str(event.update_id), handled_at=self.clock.now()
+            )
+        )
+        session.flush()
+        return True
+
+    def _mark_processed_after_error(self, event: Inbound) -> None:
+        if event.update_id is None:
+            return
+        try:
+            with Session(self.engine) as session:
+                self._claim_update(session, event)
+                session.commit()
+        except Exception:  # the apology still goes out; a redelivery would be handled again
+            log.warning("update=%s could not be marked handled after an error", event.update_id)
+
+    def _load_state(self, session: Session, event: Inbound) -> tuple[ConversationState, int | None]:
+        state = session.exec(
+            select(ConversationState).where(
+                ConversationState.channel == event.channel,
+                ConversationState.chat_id == event.chat_id,
+            )
+        ).first()
+        if state is None:
+            return ConversationState(channel=event.channel, chat_id=event.chat_id, data={}), None
+        session.expunge(state)
+        state.data = copy.deepcopy(state.data or {})
+        return state, state.version
+
+    def _save_state(
+        self, session: Session, state: ConversationState, version: int | None, now
+    ) -> None:
+        table = ConversationState.__table__
+        values = {"flow": state.flow, "step": state.step, "data": state.data, "updated_at": now}
+        if version is None:
+            if state.flow is None:
+                return
+            session.execute(
+                sa.insert(table).values(
+                    channel=state.channel, chat_id=state.chat_id, version=1, **values
+                )
+            )
+            return
+        result = session.execute(
+            sa.update(table)
+            .where(table.c.id == state.id, table.c.version == version)
+            .values(version=version + 1, **values)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"conversation {state.channel}:{state.chat_id}")
+
+    # --- answers -----------------------------------------------------------------------------
+    @staticmethod
+    def _to_chat(event: Inbound, message: Outbound) -> Delivery:
+        return Delivery(Address(event.channel, event.chat_id), message, reply_to=event)
+
+    def _deliveries(self, event: Inbound, ctx: Context) -> list[Delivery]:
+        return [self._to_chat(event, m) for m in ctx.replies] + list(ctx.notifications)

@@ -1,0 +1,92 @@
+"""Channel-neutral events: what a user sent (`Inbound`) and what the bot answers (`Outbound`).
+
+Channels (Telegram, Zalo, console, the in-memory test channel) translate their platform's
+updates into `Inbound` and render `Outbound`; handlers only ever see these classes. Nothing
+here knows a platform. Outbound text is HTML in the small subset all channels can render
+(<b>, <i>, <code>); text from users must already be escaped (the catalog does it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered under a message; pressing it sends `payload` back as an Inbound."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the user sent. `file_id` is the channel's handle to download it."""
+
+    file_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    kind: Literal["document", "photo"] = "document"
+    unique_id: str | None = None
+
+
+@dataclass(slots=True)
+class Inbound:
+    """One thing a user did: typed text, a command, pressed a button or sent a file."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    display_name: str = ""
+    text: str = ""
+    command: str | None = None
+    args: str = ""
+    payload: str | None = None
+    attachment: Attachment | None = None
+    update_id: str | None = None
+    # The message the pressed button sits on, so a reply can replace it (pagination).
+    message_id: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file to send: bytes in memory with the name the user will see."""
+
+    file_name: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass(slots=True)
+class Outbound:
+    """One message to show a user."""
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    document: OutboundFile | None = None
+    photo: OutboundFile | None = None
+    # Replace the message the pressed button sits on instead of sending a new one.
+    replace: bool = False
+
+    def button_payloads(self) -> list[str]:
+        return [b.payload for row in self.buttons for b in row]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a message goes: a chat on a channel."""
+
+    channel: str
+    chat_id: str
+
+
+@dataclass(slots=True)
+class Delivery:
+    """An Outbound bound for an address; `reply_to` is set when it answers an Inbound."""
+
+    address: Address
+    message: Outbound
+    reply_to: Inbound | None = None

@@ -1,0 +1,35 @@
+"""Assembling a running bot: database (migrated), router, core and shared services.
+
+Used by the CLI, the channels' tests and the benchmarks, so they all run the same bot.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from bot.clock import Clock, SystemClock
+from bot.core import BotCore
+from bot.db import create_db_engine, upgrade
+from bot.services import Services
+from bot.settings import Settings
+from handlers import build_router
+
+
+def build_core(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> BotCore:
+    engine = engine or create_db_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    services = Services()
+    return BotCore(
+        settings=settings,
+        engine=engine,
+        router=build_router(),
+        clock=clock or SystemClock(),
+        services=services,
+    )

@@ -1,0 +1,96 @@
+"""Runtime settings (cấu hình), read once at start-up from the environment and `.env`.
+
+Every setting is documented in `.env.example`. Modules never read `os.environ` themselves:
+the one `Settings` object is built by the CLI and passed down. A bad value stops start-up
+with a one-line message naming the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a value the bot cannot use; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    database_url: str = "sqlite:///data/thidua.db"
+    # Entries are user ids on Telegram (and the console), or `channel:user_id` for other channels.
+    admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: str = "INFO"
+    storage_dir: Path = Path("data/files")
+    forms_dir: Path | None = None
+    flood_max_per_window: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: object) -> list[str]:
+        if value is None or value == "":
+            return []
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        result: list[str] = []
+        for raw in items:
+            item = str(raw).strip()
+            if not item:
+                continue
+            channel, _, user_id = item.rpartition(":")
+            if not user_id or (not channel and not user_id.lstrip("-").isdigit()):
+                raise ValueError(
+                    f"'{item}' không phải mã người dùng (ví dụ: 123456789 hoặc zalo:abc123)"
+                )
+            result.append(item)
+        return result
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"múi giờ '{value}' không tồn tại (ví dụ: Asia/Ho_Chi_Minh)") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("phải là DEBUG, INFO, WARNING hoặc ERROR")
+        return level
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_configured_admin(self, channel: str, user_id: str) -> bool:
+        """True when ADMIN_IDS names this user (bare ids mean Telegram and the console)."""
+        for item in self.admin_ids:
+            prefix, _, uid = item.rpartition(":")
+            if uid != user_id:
+                continue
+            if prefix == channel or (not prefix and channel in {"telegram", "console"}):
+                return True
+        return False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings or raise `SettingsError` with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"Cấu hình sai ở {name}: {message}") from None

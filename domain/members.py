@@ -1,0 +1,81 @@
+"""Who is talking: finding the member behind an update, and admins named in ADMIN_IDS.
+
+Rules of registration (invites, approval, roles) build on these functions in the units
+capability; this module only identifies users and records refusals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.events import Inbound
+from bot.settings import Settings
+from domain import audit
+from domain.text import clean_text
+from models.units import Member, MemberStatus, Role
+
+
+def find_member(session: Session, *, channel: str, user_id: str) -> Member | None:
+    return session.exec(
+        select(Member).where(Member.channel == channel, Member.user_id == user_id)
+    ).first()
+
+
+def identify(
+    session: Session, *, event: Inbound, settings: Settings, now: datetime
+) -> Member | None:
+    """The member who sent `event`; admins named in ADMIN_IDS are created or promoted here."""
+    member = find_member(session, channel=event.channel, user_id=event.user_id)
+    configured_admin = settings.is_configured_admin(event.channel, event.user_id)
+    if member is None and configured_admin:
+        member = Member(
+            channel=event.channel,
+            user_id=event.user_id,
+            chat_id=event.chat_id,
+            display_name=clean_text(event.display_name, max_length=120, multiline=False),
+            role=Role.ADMIN,
+            status=MemberStatus.APPROVED,
+            created_at=now,
+            updated_at=now,
+            decided_at=now,
+        )
+        session.add(member)
+        session.flush()
+        audit.record(
+            session,
+            now=now,
+            action="admin.bootstrap",
+            actor=member,
+            target_type="member",
+            target_id=member.id,
+        )
+    elif (
+        member is not None
+        and configured_admin
+        and (member.role != Role.ADMIN or member.status != MemberStatus.APPROVED)
+    ):
+        member.role = Role.ADMIN
+        member.status = MemberStatus.APPROVED
+        member.updated_at = now
+    if member is not None:
+        member.last_seen_at = now
+        if member.chat_id != event.chat_id and event.chat_id == event.user_id:
+            member.chat_id = event.chat_id
+    return member
+
+
+def audit_refusal(
+    session: Session, *, member: Member | None, event: Inbound, route: str, now: datetime
+) -> None:
+    audit.record(
+        session,
+        now=now,
+        action="access.denied",
+        actor=member,
+        actor_label=None if member else f"{event.channel}:{event.user_id}",
+        target_type="route",
+        target_id=route,
+        outcome="denied",
+    )

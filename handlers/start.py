@@ -1,0 +1,63 @@
+"""Greeting and help: /start, /trogiup and the global /huy.
+
+/trogiup is built from the routing table, so a new command shows up in help by declaring a
+`help_key` where it is routed; admins see the admin commands in a section of their own.
+"""
+
+from __future__ import annotations
+
+from bot.access import Access, check, is_admin
+from bot.catalog import t
+from bot.context import Context
+from bot.events import Inbound
+from bot.router import Router
+from models.units import Role, Unit
+
+router = Router()
+
+
+@router.command("start", access=Access.PUBLIC, help_key="help.start")
+async def start(event: Inbound, ctx: Context) -> None:
+    member = ctx.member
+    if member is None or check(member, Access.MEMBER) is not None:
+        ctx.say("core.welcome", name=event.display_name or event.user_id)
+        if member is None:
+            ctx.say("core.welcome_unregistered")
+        else:
+            ctx.say(check(member, Access.MEMBER) or "core.welcome_unregistered")
+        return
+    unit = ctx.session.get(Unit, member.unit_id) if member.unit_id else None
+    role = t("core.role_admin") if member.role == Role.ADMIN else t("core.role_officer")
+    ctx.say(
+        "core.welcome_member",
+        name=member.display_name or event.display_name,
+        role=role,
+        unit=unit.name if unit else "",
+    )
+
+
+@router.command("trogiup", "help", access=Access.PUBLIC, help_key="help.trogiup")
+async def show_help(event: Inbound, ctx: Context) -> None:
+    routes = ctx.services.router.commands
+    general: list[str] = []
+    admin: list[str] = []
+    for name, route in routes.items():
+        if route.help_key is None or check(ctx.member, route.access) is not None:
+            continue
+        line = t("core.help_line", command=name, description=t(route.help_key))
+        (admin if route.access is Access.ADMIN else general).append(line)
+    parts = [t("core.help_title"), *general]
+    if admin and is_admin(ctx.member):
+        parts += ["", t("core.help_admin_title"), *admin]
+    parts += ["", t("core.help_footer")]
+    ctx.reply("\n".join(parts))
+
+
+@router.command("huy", access=Access.PUBLIC)
+async def cancel(event: Inbound, ctx: Context) -> None:
+    """Leave whatever flow the chat is in; what it saved (drafts) stays saved."""
+    if ctx.flow is None:
+        ctx.say("core.nothing_to_cancel")
+        return
+    ctx.end()
+    ctx.say("core.cancelled")

@@ -1,0 +1,25 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers them all on
+`SQLModel.metadata` (Alembic's env.py relies on it). Data access lives in `domain/`."""
+
+from models.audit import AuditLog
+from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
+from models.conversation import ConversationState, ProcessedUpdate
+from models.reports import Attachment, Nomination, Report, ReportVersion
+from models.units import Invite, Member, Unit
+
+__all__ = [
+    "Attachment",
+    "AuditLog",
+    "Campaign",
+    "CampaignParticipant",
+    "ConversationState",
+    "Deadline",
+    "Invite",
+    "Member",
+    "Nomination",
+    "ProcessedUpdate",
+    "ReminderLog",
+    "Report",
+    "ReportVersion",
+    "Unit",
+]

@@ -1,0 +1,43 @@
+"""Conversation state (trạng thái hội thoại) and the log of handled updates.
+
+One `ConversationState` row per (channel, chat) holds which flow a chat is in, its step and the
+answers gathered so far, so a restart or another process continues where the last left off.
+`version` is bumped on every write: a writer that read an older version lost a race and must
+retry, instead of silently overwriting (optimistic locking).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import json_field, utc_field
+
+
+class ConversationState(SQLModel, table=True):
+    __tablename__ = "conversation_state"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", name="uq_conversation_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    flow: str | None = Field(default=None, max_length=64)
+    step: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] = json_field()
+    version: int = 0
+    updated_at: datetime = utc_field()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An update id already handled: a re-delivered update is acknowledged, not handled again."""
+
+    __tablename__ = "processed_update"
+    __table_args__ = (sa.UniqueConstraint("channel", "update_id", name="uq_processed_update"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    update_id: str = Field(max_length=64)
+    handled_at: datetime = utc_field(index=True)

@@ -1,0 +1,94 @@
+"""Units (đơn vị) and the people who talk to the bot for them.
+
+A `Unit` is whatever takes part in campaigns — a commune, a department, a school, a village —
+with its kind taken from reference data (refdata/unit_kinds.yaml), never hard-coded. A `Member`
+is one user on one channel (Telegram, Zalo, console): an officer of a unit (cán bộ phụ trách
+thi đua) or an admin. An `Invite` binds whoever opens it to a unit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utc_field
+
+
+class UnitKind:
+    """Kinds shipped in refdata; the column is free text so an organiser can add its own."""
+
+    COMMUNE = "xa"
+    VILLAGE = "thon"
+    AGENCY = "coquan"
+    SCHOOL = "truong"
+    ENTERPRISE = "doanhnghiep"
+    OTHER = "khac"
+
+
+class Unit(SQLModel, table=True):
+    """A participating unit (đơn vị)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=200)
+    # Name and code without diacritics, lower-case: what searches compare against.
+    search_key: str = Field(default="", max_length=240, index=True)
+    kind: str = Field(default=UnitKind.OTHER, max_length=32)
+    bloc: str | None = Field(default=None, max_length=120, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id")
+    active: bool = True
+    created_at: datetime = utc_field()
+
+
+class Role:
+    ADMIN = "admin"
+    OFFICER = "officer"
+
+
+class MemberStatus:
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REMOVED = "removed"
+
+
+class Member(SQLModel, table=True):
+    """A user on one channel, with a role and (for officers) a unit."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "user_id", name="uq_member_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    user_id: str = Field(max_length=64)
+    # Where the bot writes to this member; on Telegram and Zalo private chats it is the user id.
+    chat_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=120)
+    phone: str | None = Field(default=None, max_length=20)
+    role: str = Field(default=Role.OFFICER, max_length=16)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    status: str = Field(default=MemberStatus.PENDING, max_length=16, index=True)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    decided_at: datetime | None = utc_field(nullable=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="member.id")
+    # Set when the platform says the user blocked the bot (HTTP 403): no more sends.
+    unreachable_at: datetime | None = utc_field(nullable=True)
+    # The last time the user wrote to the bot (Zalo only lets a bot answer within a window).
+    last_seen_at: datetime | None = utc_field(nullable=True)
+
+
+class Invite(SQLModel, table=True):
+    """An invite link (lời mời) that binds whoever opens it to a unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    max_uses: int = 1
+    uses: int = 0
+    expires_at: datetime = utc_field()
+    created_at: datetime = utc_field()
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    last_used_by_id: int | None = Field(default=None, foreign_key="member.id")
+    revoked_at: datetime | None = utc_field(nullable=True)

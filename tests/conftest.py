@@ -1,0 +1,159 @@
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL too when TEST_DATABASE_URL is
+set), a clock the test moves, and the bot wired to an in-memory channel.
+
+The `engine` fixture is parametrised over the databases, so every test that uses it runs on
+each; PostgreSQL gets a schema of its own per test run so parallel runs don't collide.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+from telegram.ext import Application
+
+from bot.channels.memory import MemoryChannel
+from bot.channels.telegram import build_application
+from bot.clock import ManualClock
+from bot.core import BotCore
+from bot.db import create_db_engine, upgrade
+from bot.runtime import build_core
+from bot.settings import Settings
+from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.scenario import TestBot
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ADMIN_USER_ID = "100"
+DATABASES = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    assert TEST_DATABASE_URL
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine = create_db_engine(TEST_DATABASE_URL, schema=schema)
+    upgrade(engine)
+    engine.dispose()
+    yield TEST_DATABASE_URL, schema
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, str | None]]:
+    """(url, schema) of an empty, migrated database for this test."""
+    if request.param == "sqlite":
+        path = tmp_path / "thidua.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}", None
+    else:
+        url, schema = request.getfixturevalue("postgres_schema")
+        engine = create_db_engine(url, schema=schema)
+        _truncate_all(engine)
+        engine.dispose()
+        yield url, schema
+
+
+@pytest.fixture
+def engine(database_url: tuple[str, str | None]) -> Iterator[Engine]:
+    url, schema = database_url
+    engine = create_db_engine(url, schema=schema)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # A Monday morning in Hà Nội (08:00 +07:00).
+    return ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        admin_ids=[f"memory:{ADMIN_USER_ID}"],
+        storage_dir=tmp_path / "files",
+        database_url="sqlite:///unused.db",
+    )
+
+
+@pytest.fixture
+def channel() -> MemoryChannel:
+    return MemoryChannel()
+
+
+@pytest.fixture
+def bot(settings: Settings, engine: Engine, clock: ManualClock, channel: MemoryChannel) -> TestBot:
+    core = build_core(settings, engine=engine, clock=clock, migrate=False)
+    core.hub.register(channel)
+    return TestBot(core, channel)
+
+
+@pytest.fixture
+async def telegram_api() -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API server listening on a free loopback port."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def telegram_bot(
+    telegram_api: FakeTelegram, settings: Settings, engine: Engine, clock: ManualClock
+) -> AsyncIterator[tuple[Application, BotCore]]:
+    """The real PTB Application, long-polling the fake server, wired to the core."""
+    settings = settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(telegram_api.token),
+            "telegram_base_url": telegram_api.base_url,
+            "admin_ids": [ADMIN_USER_ID],
+        }
+    )
+    core = build_core(settings, engine=engine, clock=clock, migrate=False)
+    application = build_application(settings, core)
+    await application.initialize()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    await application.start()
+    yield application, core
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()

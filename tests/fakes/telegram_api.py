@@ -1,0 +1,413 @@
+"""A fake Telegram Bot API server over real HTTP, for end-to-end tests and benchmarks.
+
+It speaks enough of the Bot API for python-telegram-bot to run against it through `base_url`:
+getMe, getUpdates (long polling), deleteWebhook, sendMessage, editMessageText,
+answerCallbackQuery, sendDocument, sendPhoto, getFile and file downloads. Tests push user
+messages, button presses and documents in, and read what the bot sent out. It can enforce a
+rate limit (429 with retry_after, as Telegram does) and simulate an outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Thi đua", "username": "thidua_test_bot"}
+
+
+@dataclass
+class SentMessage:
+    message_id: int
+    chat_id: str
+    method: str
+    text: str = ""
+    reply_markup: dict[str, Any] | None = None
+    file_name: str | None = None
+    content: bytes | None = None
+    caption: str = ""
+    edits: int = 0
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+@dataclass
+class FakeTelegram:
+    token: str = "123456789:TEST-token-abcdefghijklmnopqrstuv"
+    # Messages per second allowed overall; None = no limit.
+    rate_limit: float | None = None
+    sent: dict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
+    calls: list[str] = field(default_factory=list)
+    throttled: int = 0
+    # When set, every request is answered with this HTTP status (an outage).
+    failing_status: int | None = None
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._sent_event = asyncio.Event()
+        self._send_times: deque[float] = deque()
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- what users do --------------------------------------------------------------------
+    def _user(self, user_id: int, name: str) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": name}
+
+    def _push(self, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **payload})
+        self._new_update.set()
+        return update_id
+
+    def _message(self, user_id: int, name: str, **content: Any) -> dict[str, Any]:
+        user = self._user(user_id, name)
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
+            "from": user,
+            **content,
+        }
+
+    def push_text(self, user_id: int, text: str, name: str = "Cán bộ Xã") -> int:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._push({"message": self._message(user_id, name, **content)})
+
+    def push_callback(
+        self, user_id: int, data: str, message_id: int, name: str = "Cán bộ Xã"
+    ) -> int:
+        user = self._user(user_id, name)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": BOT_USER,
+            "text": "…",
+        }
+        query = {
+            "id": str(next(self._message_ids)),
+            "from": user,
+            "chat_instance": "1",
+            "data": data,
+            "message": message,
+        }
+        return self._push({"callback_query": query})
+
+    def press(self, user_id: int, label: str, name: str = "Cán bộ Xã") -> int:
+        """Press the button whose label contains `label` on the latest message with buttons."""
+        for message in reversed(self.sent[str(user_id)]):
+            for text, data in message.buttons:
+                if label in text:
+                    return self.push_callback(user_id, data, message.message_id, name)
+        raise AssertionError(f"no button {label!r} sent to {user_id}")
+
+    def push_document(
+        self,
+        user_id: int,
+        content: bytes,
+        file_name: str,
+        mime_type: str,
+        caption: str = "",
+        name: str = "Cán bộ Xã",
+    ) -> int:
+        file_id = f"doc{next(self._message_ids)}"
+        self.files[file_id] = (file_name, content)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        extra = {"caption": caption} if caption else {}
+        return self._push({"message": self._message(user_id, name, document=document, **extra)})
+
+    # --- what tests read ------------------------------------------------------------------
+    def texts(self, chat_id: int | str) -> list[str]:
+        return [m.text or m.caption for m in self.sent[str(chat_id)]]
+
+    async def wait_for(
+        self, chat_id: int | str, count: int = 1, timeout: float = 10.0
+    ) -> list[SentMessage]:
+        """Wait until `count` messages in all were sent to the chat; return them."""
+        deadline = time.monotonic() + timeout
+        key = str(chat_id)
+        while len(self.sent[key]) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"chat {key}: {len(self.sent[key])} of {count} messages: {self.texts(key)}"
+                )
+            self._sent_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent_event.wait(), remaining)
+        return self.sent[key]
+
+    async def wait_for_text(
+        self, chat_id: int | str, fragment: str, timeout: float = 10.0
+    ) -> SentMessage:
+        deadline = time.monotonic() + timeout
+        key = str(chat_id)
+        while True:
+            for message in self.sent[key]:
+                if fragment in (message.text or message.caption):
+                    return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"chat {key} never got {fragment!r}: {self.texts(key)}")
+            self._sent_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent_event.wait(), min(remaining, 0.5))
+
+    def total_sent(self) -> int:
+        return sum(len(v) for v in self.sent.values())
+
+    # --- the API --------------------------------------------------------------------------
+    async def _params(
+        self, request: web.Request
+    ) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+        files: dict[str, tuple[str, bytes]] = {}
+        if request.content_type == "application/json":
+            return await request.json(), files
+        params: dict[str, Any] = {}
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:  # type: ignore[union-attr]
+                    files[part.name] = (part.filename, bytes(await part.read()))  # type: ignore[union-attr]
+                else:
+                    params[part.name] = await part.text()  # type: ignore[union-attr]
+        else:
+            params.update(await request.post())
+            params.update(request.query)
+        for key in ("reply_markup",):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params, files
+
+    @staticmethod
+    def _ok(result: Any) -> web.Response:
+        return web.json_response({"ok": True, "result": result})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if self.failing_status is not None:
+            return web.Response(status=self.failing_status, text="Bad Gateway")
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        self.calls.append(method)
+        params, files = await self._params(request)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        if method.startswith("send") or method.startswith("edit"):
+            throttle = self._throttle()
+            if throttle is not None:
+                return throttle
+        return await handler(params, files)
+
+    def _throttle(self) -> web.Response | None:
+        if self.rate_limit is None:
+            return None
+        now = time.monotonic()
+        while self._send_times and now - self._send_times[0] >= 1.0:
+            self._send_times.popleft()
+        if len(self._send_times) >= self.rate_limit:
+            self.throttled += 1
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status=429,
+            )
+        self._send_times.append(now)
+        return None
+
+    async def _m_getMe(self, params: dict[str, Any], files: Any) -> web.Response:
+        return self._ok(BOT_USER)
+
+    async def _m_deleteWebhook(self, params: dict[str, Any], files: Any) -> web.Response:
+        return self._ok(True)
+
+    async def _m_setMyCommands(self, params: dict[str, Any], files: Any) -> web.Response:
+        return self._ok(True)
+
+    async def _m_getUpdates(self, params: dict[str, Any], files: Any) -> web.Response:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout > 0:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), min(timeout, 2.0))
+        limit = int(params.get("limit") or 100)
+        return self._ok(self._updates[:limit])
+
+    def _record(self, method: str, chat_id: str, **fields: Any) -> SentMessage:
+        message = SentMessage(next(self._message_ids), str(chat_id), method, **fields)
+        self.sent[str(chat_id)].append(message)
+        self._sent_event.set()
+        return message
+
+    def _message_json(self, message: SentMessage, **extra: Any) -> dict[str, Any]:
+        result = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": int(message.chat_id), "type": "private"},
+            "from": BOT_USER,
+            **extra,
+        }
+        if message.reply_markup:
+            result["reply_markup"] = message.reply_markup
+        return result
+
+    async def _m_sendMessage(self, params: dict[str, Any], files: Any) -> web.Response:
+        text = str(params.get("text", ""))
+        if len(text) > 4096:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"},
+                status=400,
+            )
+        message = self._record(
+            "sendMessage", params["chat_id"], text=text, reply_markup=params.get("reply_markup")
+        )
+        return self._ok(self._message_json(message, text=text))
+
+    async def _m_editMessageText(self, params: dict[str, Any], files: Any) -> web.Response:
+        chat = str(params["chat_id"])
+        message_id = int(params["message_id"])
+        for message in self.sent[chat]:
+            if message.message_id == message_id:
+                message.text = str(params.get("text", ""))
+                message.reply_markup = params.get("reply_markup")
+                message.edits += 1
+                self._sent_event.set()
+                return self._ok(self._message_json(message, text=message.text))
+        return web.json_response(
+            {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message to edit not found",
+            },
+            status=400,
+        )
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any], files: Any) -> web.Response:
+        return self._ok(True)
+
+    async def _send_file(
+        self,
+        method: str,
+        field_name: str,
+        params: dict[str, Any],
+        files: dict[str, tuple[str, bytes]],
+    ) -> web.Response:
+        file_name, content = files.get(field_name, ("?", b""))
+        caption = str(params.get("caption") or "")
+        if len(caption) > 1024:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message caption is too long",
+                },
+                status=400,
+            )
+        message = self._record(
+            method,
+            params["chat_id"],
+            file_name=file_name,
+            content=content,
+            caption=caption,
+            reply_markup=params.get("reply_markup"),
+        )
+        file_id = f"sent{message.message_id}"
+        self.files[file_id] = (file_name, content)
+        if field_name == "photo":
+            extra = {
+                "photo": [
+                    {"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}
+                ]
+            }
+        else:
+            extra = {
+                "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": file_name}
+            }
+        return self._ok(self._message_json(message, caption=caption, **extra))
+
+    async def _m_sendDocument(
+        self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> web.Response:
+        return await self._send_file("sendDocument", "document", params, files)
+
+    async def _m_sendPhoto(
+        self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> web.Response:
+        return await self._send_file("sendPhoto", "photo", params, files)
+
+    async def _m_getFile(self, params: dict[str, Any], files: Any) -> web.Response:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                status=400,
+            )
+        _name, content = self.files[file_id]
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(content),
+                "file_path": f"documents/{file_id}",
+            }
+        )
+
+    async def _file(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id][1])
