@@ -1,0 +1,55 @@
+"""Shared campaign queries: participants, open deadlines, unit status, missing units."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.campaigns import (
+    UnitStatus,
+    missing_units,
+    open_deadlines_for_unit,
+    participating_units,
+    unit_status,
+)
+from models.campaigns import CampaignParticipant, CampaignStatus
+from models.reports import ReportStatus
+from tests.utils.factories import T0, make_campaign, make_deadline, make_report, make_unit
+
+
+def test_participants_all_or_chosen_blocs_and_units(session) -> None:
+    a = make_unit(session, "Xã Bình Lư", bloc="Khối xã")
+    b = make_unit(session, "Phòng Giáo dục", kind="coquan", bloc="Khối cơ quan")
+    c = make_unit(session, "Trường THCS", kind="truong", bloc="Khối trường học")
+    make_unit(session, "Xã đã giải thể", active=False)
+    everyone = make_campaign(session)
+    assert {u.id for u in participating_units(session, everyone)} == {a.id, b.id, c.id}
+    chosen = make_campaign(session, participants="selected")
+    session.add(CampaignParticipant(campaign_id=chosen.id, bloc="Khối cơ quan"))
+    session.add(CampaignParticipant(campaign_id=chosen.id, unit_id=c.id))
+    session.flush()
+    assert {u.id for u in participating_units(session, chosen)} == {b.id, c.id}
+
+
+def test_open_deadlines_only_of_active_campaigns(session) -> None:
+    unit = make_unit(session)
+    active = make_campaign(session)
+    draft = make_campaign(session, status=CampaignStatus.DRAFT)
+    late = make_deadline(session, active, due_at=T0 + timedelta(days=2))
+    soon = make_deadline(session, active, due_at=T0 + timedelta(days=1))
+    make_deadline(session, draft)
+    assert [d.id for d in open_deadlines_for_unit(session, unit)] == [soon.id, late.id]
+
+
+def test_unit_status_and_missing_units(session) -> None:
+    campaign = make_campaign(session)
+    deadline = make_deadline(session, campaign, due_at=T0 + timedelta(days=1))
+    on_time, late, draft, nothing = (make_unit(session) for _ in range(4))
+    r1 = make_report(session, on_time, deadline, submitted_at=T0)
+    r2 = make_report(session, late, deadline, submitted_at=T0 + timedelta(days=2))
+    r3 = make_report(session, draft, deadline, status=ReportStatus.DRAFT, answers={"x": 1})
+    assert unit_status(r1, deadline, T0) == UnitStatus.SUBMITTED
+    assert unit_status(r2, deadline, T0) == UnitStatus.LATE
+    assert unit_status(r3, deadline, T0) == UnitStatus.DRAFT
+    assert unit_status(None, deadline, T0) == UnitStatus.NOT_STARTED
+    assert unit_status(None, deadline, T0 + timedelta(days=3)) == UnitStatus.OVERDUE
+    assert {u.id for u in missing_units(session, deadline)} == {draft.id, nothing.id}

@@ -1,0 +1,152 @@
+"""One-line factories for tests: units, members, campaigns, deadlines, reports.
+
+Each takes a session, adds and flushes the row, and returns it; the caller commits.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from domain.text import fold
+from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
+from models.reports import Report, ReportStatus
+from models.units import Member, MemberStatus, Role, Unit
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+_seq = itertools.count(1)
+
+
+def make_unit(
+    session: Session,
+    name: str = "",
+    *,
+    code: str = "",
+    kind: str = "xa",
+    bloc: str | None = "Khối xã, thị trấn",
+    active: bool = True,
+) -> Unit:
+    n = next(_seq)
+    name = name or f"Xã Thử Nghiệm {n}"
+    unit = Unit(
+        code=code or f"XA-{n:03d}",
+        name=name,
+        search_key=fold(f"{code} {name}"),
+        kind=kind,
+        bloc=bloc,
+        active=active,
+        created_at=T0,
+    )
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def make_member(
+    session: Session,
+    user_id: str,
+    *,
+    unit: Unit | None = None,
+    name: str = "",
+    role: str = Role.OFFICER,
+    status: str = MemberStatus.APPROVED,
+    channel: str = "memory",
+    phone: str | None = None,
+) -> Member:
+    member = Member(
+        channel=channel,
+        user_id=user_id,
+        chat_id=user_id,
+        display_name=name or f"Cán bộ {user_id}",
+        phone=phone,
+        role=role,
+        unit_id=unit.id if unit else None,
+        status=status,
+        created_at=T0,
+        updated_at=T0,
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def make_campaign(
+    session: Session,
+    *,
+    number: str = "353/KH-UBND",
+    name: str = "Đợt thi đua chào mừng Đại hội",
+    status: str = CampaignStatus.ACTIVE,
+    participants: str = "all",
+) -> Campaign:
+    campaign = Campaign(
+        document_number=number,
+        name=name,
+        issuing_body="UBND huyện Tam Đường",
+        issued_on=date(2026, 2, 25),
+        starts_on=date(2026, 3, 1),
+        ends_on=date(2026, 6, 30),
+        status=status,
+        participants=participants,
+        created_at=T0,
+        activated_at=T0 if status == CampaignStatus.ACTIVE else None,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def make_deadline(
+    session: Session,
+    campaign: Campaign,
+    *,
+    due_at: datetime | None = None,
+    kind: str = DeadlineKind.FINAL,
+    title: str = "Báo cáo thành tích",
+    form_code: str = "bao-cao-thanh-tich",
+    policy: dict[str, Any] | None = None,
+) -> Deadline:
+    deadline = Deadline(
+        campaign_id=campaign.id,
+        kind=kind,
+        title=title,
+        due_at=due_at or T0 + timedelta(days=14),
+        form_code=form_code,
+        reminder_policy=policy or {},
+        created_at=T0,
+        updated_at=T0,
+    )
+    session.add(deadline)
+    session.flush()
+    return deadline
+
+
+def make_report(
+    session: Session,
+    unit: Unit,
+    deadline: Deadline,
+    *,
+    status: str = ReportStatus.SUBMITTED,
+    answers: dict[str, Any] | None = None,
+    submitted_at: datetime | None = None,
+    by: Member | None = None,
+) -> Report:
+    submitted = status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
+    at = submitted_at or T0
+    report = Report(
+        unit_id=unit.id,
+        deadline_id=deadline.id,
+        status=status,
+        version=1 if submitted else 0,
+        answers=answers or {},
+        submitted_at=at if submitted else None,
+        submitted_by_id=by.id if by and submitted else None,
+        on_time=(at <= deadline.due_at) if submitted else None,
+        created_at=T0,
+        updated_at=at,
+    )
+    session.add(report)
+    session.flush()
+    return report
