@@ -75,6 +75,18 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup
+
+    try:
+        print(backup(settings.database_url, Path(args.out)))
+    except BackupError as exc:
+        raise StartupError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thidua-bot", description="Chatbot điều hành phong trào thi đua – khen thưởng."
@@ -94,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="áp dụng các migration còn thiếu").set_defaults(
         func=_cmd_db_upgrade
     )
+
+    backup = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu khi bot đang chạy")
+    backup.add_argument(
+        "--out", required=True, help="tệp sao lưu, ví dụ backup/thidua-2026-11-25.db"
+    )
+    backup.set_defaults(func=_cmd_backup)
     return parser
 
 

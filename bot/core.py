@@ -32,6 +32,7 @@ from bot.router import Handler, Router, split_payload
 from bot.services import Services
 from bot.settings import Settings
 from domain import members
+from domain.text import clean_text
 from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
@@ -43,6 +44,18 @@ class Route:
     handler: Handler | None
     access_key: str | None  # refusal key, None when allowed
     label: str
+
+
+MAX_TEXT_LENGTH = 4000
+MAX_NAME_LENGTH = 120
+
+
+def sanitize(event: Inbound) -> None:
+    """Every text a user sends is NFC-normalised, stripped of control characters, trimmed and
+    bounded before any handler sees it (Vietnamese typed on some keyboards arrives decomposed)."""
+    event.text = clean_text(event.text, max_length=MAX_TEXT_LENGTH)
+    event.args = clean_text(event.args, max_length=MAX_TEXT_LENGTH)
+    event.display_name = clean_text(event.display_name, max_length=MAX_NAME_LENGTH, multiline=False)
 
 
 class FloodGuard:
@@ -104,6 +117,7 @@ class BotCore:
     async def handle(self, event: Inbound) -> list[Delivery]:
         """Handle an update and return the answers to deliver (nothing is sent here)."""
         started = time.perf_counter()
+        sanitize(event)
         admitted = self.flood.admit(event.channel, event.user_id)
         if admitted is not True:
             log.info("update=%s user=%s flood-dropped", event.update_id, event.user_id)

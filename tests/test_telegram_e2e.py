@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from telegram import Update
 
 from bot.channels.telegram import CAPTION_LIMIT, TEXT_LIMIT, TelegramOutlet, to_inbound
 from bot.events import Button, Outbound, OutboundFile
+from bot.logging_setup import setup_logging
 from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -81,3 +85,26 @@ async def test_button_press_becomes_a_payload(telegram_api: FakeTelegram, telegr
         "31",
         "9",
     )
+
+
+async def test_the_token_never_reaches_the_log(
+    telegram_api: FakeTelegram, telegram_bot, capfd: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging("DEBUG", secrets=[telegram_api.token])
+    logging.getLogger("httpx").setLevel(logging.DEBUG)  # the chattiest setting there is
+    try:
+        telegram_api.push_text(4243, "/start")
+        await telegram_api.wait_for(4243, count=2)
+        logging.getLogger("test").info(
+            "GET %s/bot%s/getMe", telegram_api.base_url, telegram_api.token
+        )
+        try:
+            raise RuntimeError(f"boom with {telegram_api.token}")
+        except RuntimeError:
+            logging.getLogger("test").exception("failure")
+    finally:
+        logging.getLogger().handlers.clear()
+    err = capfd.readouterr().err
+    assert "getMe" in err and "boom with ***" in err
+    assert telegram_api.token not in err
+    assert telegram_api.token.split(":")[1] not in err

@@ -1,0 +1,70 @@
+"""Text hygiene: NFC, control characters, bounds, escaping, command parsing never raising."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.catalog import t
+from bot.channels.parsing import parse_command
+from bot.channels.text import html_to_plain, split_text
+from bot.core import MAX_TEXT_LENGTH, sanitize
+from bot.events import Inbound
+from domain.text import clean_text, fold, matches
+
+
+def test_decomposed_vietnamese_is_normalised_before_handlers_see_it() -> None:
+    decomposed = unicodedata.normalize("NFD", "Bình Lư")
+    event = Inbound("memory", "1", "1", display_name=decomposed, text=f"  {decomposed}\x00\u200b ")
+    sanitize(event)
+    assert event.text == "Bình Lư" and unicodedata.is_normalized("NFC", event.text)
+    assert event.display_name == "Bình Lư"
+
+
+def test_long_text_is_bounded() -> None:
+    event = Inbound("memory", "1", "1", text="a" * 10_000)
+    sanitize(event)
+    assert len(event.text) == MAX_TEXT_LENGTH
+
+
+def test_diacritics_insensitive_matching() -> None:
+    assert fold("Đoàn Thị Thuỷ") == "doan thi thuy"
+    assert matches("binh lu", "Xã Bình Lư")
+    assert matches(unicodedata.normalize("NFD", "bình lư"), "Xã Bình Lư")
+    assert not matches("binh lu", "Xã Bản Bo")
+
+
+def test_names_are_escaped_when_rendered() -> None:
+    text = t("core.welcome", name="<b>x</b> & co")
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in text
+    assert "<b>x</b> & co" in html_to_plain(text)
+
+
+@given(st.text())
+def test_command_parser_never_raises(text: str) -> None:
+    command, _args = parse_command(text)
+    assert command is None or command.isascii()
+
+
+@given(
+    st.from_regex(r"[a-z]{1,20}", fullmatch=True),
+    st.text(alphabet=st.characters(categories=["L", "N"]), max_size=30),
+)
+def test_commands_round_trip(name: str, args: str) -> None:
+    assert parse_command(f"/{name} {args}") == (name, unicodedata.normalize("NFC", args).strip())
+
+
+@given(st.text())
+def test_clean_text_is_idempotent_and_has_no_control_characters(text: str) -> None:
+    once = clean_text(text)
+    assert clean_text(once) == once
+    assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in once)
+
+
+@given(st.text(min_size=1, max_size=3000), st.integers(min_value=50, max_value=500))
+def test_split_text_respects_the_limit_and_loses_nothing(text: str, limit: int) -> None:
+    chunks = split_text(text, limit)
+    assert all(len(c) <= limit for c in chunks)
+    assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
