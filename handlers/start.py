@@ -11,7 +11,7 @@ from bot.catalog import t
 from bot.context import Context
 from bot.events import Inbound
 from bot.router import Router
-from models.units import Role, Unit
+from models.units import MemberStatus, Role, Unit
 
 router = Router()
 
@@ -21,10 +21,8 @@ async def start(event: Inbound, ctx: Context) -> None:
     member = ctx.member
     if member is None or check(member, Access.MEMBER) is not None:
         ctx.say("core.welcome", name=event.display_name or event.user_id)
-        if member is None:
-            ctx.say("core.welcome_unregistered")
-        else:
-            ctx.say(check(member, Access.MEMBER) or "core.welcome_unregistered")
+        pending = member is not None and member.status == MemberStatus.PENDING
+        ctx.say("core.welcome_pending" if pending else "core.welcome_unregistered")
         return
     unit = ctx.session.get(Unit, member.unit_id) if member.unit_id else None
     role = t("core.role_admin") if member.role == Role.ADMIN else t("core.role_officer")
