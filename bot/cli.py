@@ -3,6 +3,7 @@
     thidua-bot console [--user-id 1] [--name "Nguyễn Văn A"]
     thidua-bot run
     thidua-bot db upgrade
+    thidua-bot units import FILE
 
 Settings come from the environment and `.env` (see .env.example). Start-up problems (a bad
 setting, no token) end with one line saying what to fix, never a traceback.
@@ -87,6 +88,34 @@ def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
+    """The same import as /nhapdonvi: all rows or none, the result printed."""
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.channels.text import html_to_plain
+    from bot.clock import SystemClock
+    from bot.db import create_db_engine, upgrade
+    from domain.units import import_units, record_import
+    from handlers.units import render_import_result
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise StartupError(f"Không đọc được tệp {path}: {exc.strerror}") from None
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    now = SystemClock().now()
+    with Session(engine, expire_on_commit=False) as session:
+        result = import_units(session, content, now=now)
+        record_import(session, result, now=now, actor_label="cli")
+        session.commit()
+    print(html_to_plain(render_import_result(result)))
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thidua-bot", description="Chatbot điều hành phong trào thi đua – khen thưởng."
@@ -112,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="tệp sao lưu, ví dụ backup/thidua-2026-11-25.db"
     )
     backup.set_defaults(func=_cmd_backup)
+    units = sub.add_parser("units", help="quản lý danh sách đơn vị")
+    units_sub = units.add_subparsers(dest="units_command", required=True, metavar="LỆNH")
+    units_import = units_sub.add_parser(
+        "import", help="nhập đơn vị từ tệp CSV/XLSX (cột ma, ten, loai, khoi), như /nhapdonvi"
+    )
+    units_import.add_argument("file", help="đường dẫn tệp, ví dụ samples/don-vi-tam-duong.csv")
+    units_import.set_defaults(func=_cmd_units_import)
     return parser
 
 

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     forms_dir: Path | None = None
     flood_max_per_window: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
+    # The bot's @username for invite links when the Telegram channel cannot tell (console).
+    bot_username: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from bot.catalog import t
 from bot.context import Context
 from bot.events import Inbound
 from bot.router import Router
+from handlers.registration import open_invite
 from models.units import MemberStatus, Role, Unit
 
 router = Router()
@@ -18,6 +19,10 @@ router = Router()
 
 @router.command("start", access=Access.PUBLIC, help_key="help.start")
 async def start(event: Inbound, ctx: Context) -> None:
+    # `/start <token>` comes from an invite link. A token that cannot be used is explained
+    # there, then the normal welcome follows.
+    if event.args and await open_invite(event, ctx):
+        return
     member = ctx.member
     if member is None or check(member, Access.MEMBER) is not None:
         ctx.say("core.welcome", name=event.display_name or event.user_id)

@@ -40,6 +40,7 @@ BUTTONS = sorted((prefix, route.access) for prefix, route in _router.buttons.ite
 
 @pytest.fixture
 def people(bot: TestBot, session) -> dict[str, Person]:
+    bot.core.flood.limit = 10_000  # the matrix sends hundreds of updates in a second
     unit = make_unit(session, "Xã Bình Lư", code="XA-BINHLU")
     make_member(session, "300", status=MemberStatus.PENDING)
     make_member(session, "400", unit=unit)

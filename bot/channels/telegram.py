@@ -242,6 +242,11 @@ def build_application(settings: Settings, core: BotCore, *, max_retries: int = 3
         if event is None:
             log.debug("update=%s ignored (kind not handled)", update.update_id)
             return
+        # Invite links (/moi) need the bot's @username, which only Telegram knows (getMe at
+        # initialize); handlers must not ask the platform, so the channel hands it over. It is
+        # set here, not in post_init: post_init runs only under run_polling/run_webhook, while
+        # tests and embedders call initialize() themselves.
+        core.services.extras["bot_username"] = context.bot.username
         await core.process(event)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,391 @@
+"""Officers joining and leaving: invite links, /dangky, /duyet, /xoacanbo, /capquyen, /toi.
+
+`/start <token>` (routed from handlers/start.py) binds the user to the invite's unit at once.
+/dangky without an invite: type part of the unit's name, pick it from buttons, give a name and
+optionally a phone; the registration waits for an admin, and every admin gets it with
+Approve/Reject buttons. Admins remove officers and grant admin rights by picking from buttons
+and confirming. Rules live in `domain.registration`; nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from bot.access import Access
+from bot.catalog import t
+from bot.context import Context
+from bot.errors import InputError
+from bot.events import Button, Inbound, Outbound
+from bot.router import Router, make_payload, split_payload
+from domain import registration
+from domain import units as registry
+from domain.registration import InviteRefused
+from models.units import Member, MemberStatus, Role, Unit
+
+router = Router()
+
+REGISTER_FLOW = "registration"
+STEP_UNIT, STEP_NAME, STEP_PHONE = "unit", "name", "phone"
+REGISTER_STEPS = (STEP_UNIT, STEP_NAME, STEP_PHONE)
+MAX_CANDIDATES = 8
+MAX_PENDING_SHOWN = 10
+MAX_MEMBER_BUTTONS = 10
+
+
+def _unit_name(ctx: Context, unit_id: int | None) -> str:
+    unit = ctx.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else t("registration.no_unit")
+
+
+def _account(member: Member) -> str:
+    return f"{member.channel}:{member.user_id}"
+
+
+def _payload_id(event: Inbound) -> int | None:
+    _, parts = split_payload(event.payload or "")
+    return int(parts[0]) if parts and parts[0].isdigit() else None
+
+
+# --- /start <token> ------------------------------------------------------------------------
+async def open_invite(event: Inbound, ctx: Context) -> bool:
+    """Bind the user through the invite token in `/start <token>`.
+
+    True when bound (the user has been greeted); False after explaining why the token cannot
+    be used, so /start goes on with its normal welcome.
+    """
+    token = event.args.split()[0]
+    try:
+        binding = registration.redeem_invite(
+            ctx.session,
+            token=token,
+            channel=event.channel,
+            user_id=event.user_id,
+            chat_id=event.chat_id,
+            display_name=event.display_name,
+            member=ctx.member,
+            now=ctx.now(),
+        )
+    except InviteRefused as refused:
+        ctx.say(f"registration.invite_problem.{refused.problem}")
+        ctx.say("registration.invite_problem_hint")
+        return False
+    member, unit = binding.member, binding.unit
+    ctx.member = member
+    if ctx.flow == REGISTER_FLOW:
+        ctx.end()  # a registration typed half-way is moot now
+    name = member.display_name or event.display_name
+    if binding.already:
+        ctx.say("registration.invite_already", unit=unit.name)
+        return True
+    if binding.previous_unit_id not in (None, unit.id):
+        previous = _unit_name(ctx, binding.previous_unit_id)
+        ctx.say("registration.invite_moved", name=name, unit=unit.name, previous=previous)
+    else:
+        ctx.say("registration.invite_ok", name=name, unit=unit.name)
+    creator = ctx.session.get(Member, member.decided_by_id) if member.decided_by_id else None
+    if creator is not None and creator.id != member.id and creator.role == Role.ADMIN:
+        notice = t("registration.invite_used_notice", name=name, unit=unit.name)
+        ctx.notify_member(creator, Outbound(notice))
+    return True
+
+
+# --- /dangky -------------------------------------------------------------------------------
+@router.command("dangky", access=Access.PUBLIC, help_key="help.dangky")
+async def register(event: Inbound, ctx: Context) -> None:
+    member = ctx.member
+    if member is not None and member.status == MemberStatus.APPROVED:
+        ctx.say(
+            "registration.register.already",
+            role=_role(member),
+            unit=_unit_name(ctx, member.unit_id),
+        )
+        return
+    ctx.begin(REGISTER_FLOW, STEP_UNIT)
+    _ask_register_step(ctx)
+
+
+def _ask_register_step(ctx: Context) -> None:
+    if ctx.step == STEP_UNIT:
+        ctx.ask(t("registration.register.ask_unit") + "\n" + t("core.example", example="Bình Lư"))
+    elif ctx.step == STEP_NAME:
+        unit = _unit_name(ctx, ctx.data.get("unit_id"))
+        ctx.ask(t("registration.register.ask_name", unit=unit))
+    else:
+        ctx.ask(t("registration.register.ask_phone"))
+
+
+def _offer_units(ctx: Context, query: str) -> None:
+    found = registry.search_units(ctx.session, query, active_only=True, limit=MAX_CANDIDATES + 1)
+    if not found:
+        raise InputError("registration.register.no_unit", example="Bình Lư", query=query)
+    if len(found) > MAX_CANDIDATES:
+        total = len(registry.search_units(ctx.session, query, active_only=True))
+        raise InputError("registration.register.too_many", count=total, query=query)
+    buttons = [[Button(unit.name, make_payload("rg-u", unit.id))] for unit in found]
+    ctx.reply(t("registration.register.pick_unit"), buttons)
+
+
+@router.flow(REGISTER_FLOW, access=Access.PUBLIC)
+async def register_answer(event: Inbound, ctx: Context) -> None:
+    if event.attachment is not None:
+        raise InputError("registration.register.text_please")
+    if ctx.step == STEP_UNIT:
+        _offer_units(ctx, event.text)
+    elif ctx.step == STEP_NAME:
+        ctx.data["name"] = registration.check_person_name(event.text)
+        ctx.goto(STEP_PHONE)
+        _ask_register_step(ctx)
+    else:
+        _submit(ctx, registration.check_phone(event.text))
+
+
+@router.button("rg-u", access=Access.PUBLIC)
+async def register_unit_picked(event: Inbound, ctx: Context) -> None:
+    unit_id = _payload_id(event)
+    unit = ctx.session.get(Unit, unit_id) if unit_id else None
+    if ctx.flow != REGISTER_FLOW or ctx.step != STEP_UNIT or unit is None or not unit.active:
+        ctx.say("core.stale_button")
+        return
+    ctx.data["unit_id"] = unit.id
+    ctx.goto(STEP_NAME)
+    _ask_register_step(ctx)
+
+
+@router.flow_command(REGISTER_FLOW, "boqua")
+async def register_skip(event: Inbound, ctx: Context) -> None:
+    if ctx.step != STEP_PHONE:
+        raise InputError("registration.register.required")
+    _submit(ctx, None)
+
+
+@router.flow_command(REGISTER_FLOW, "quaylai")
+async def register_back(event: Inbound, ctx: Context) -> None:
+    index = REGISTER_STEPS.index(ctx.step or STEP_UNIT)
+    ctx.goto(REGISTER_STEPS[max(0, index - 1)])
+    _ask_register_step(ctx)
+
+
+def _submit(ctx: Context, phone: str | None) -> None:
+    event = ctx.event
+    unit = ctx.session.get(Unit, ctx.data.get("unit_id") or 0)
+    full_name = ctx.data.get("name") or event.display_name
+    ctx.end()
+    member = ctx.member
+    if member is not None and member.status == MemberStatus.APPROVED:
+        ctx.say(
+            "registration.register.already",
+            role=_role(member),
+            unit=_unit_name(ctx, member.unit_id),
+        )
+        return
+    if unit is None or not unit.active:
+        ctx.say("core.stale_button")
+        return
+    member = registration.submit_registration(
+        ctx.session,
+        channel=event.channel,
+        user_id=event.user_id,
+        chat_id=event.chat_id,
+        member=member,
+        unit=unit,
+        full_name=full_name,
+        phone=phone,
+        now=ctx.now(),
+    )
+    ctx.member = member
+    ctx.say("registration.register.submitted", unit=unit.name)
+    notice = _pending_card(member, unit)
+    for admin in registration.admins(ctx.session):
+        ctx.notify_member(admin, notice)
+
+
+def _pending_card(member: Member, unit: Unit | None) -> Outbound:
+    text = t(
+        "registration.new_pending",
+        name=member.display_name,
+        unit=unit.name if unit else t("registration.no_unit"),
+        phone=member.phone or t("registration.no_phone"),
+        account=_account(member),
+    )
+    buttons = [
+        [
+            Button(t("registration.approve_button"), make_payload("rg-ok", member.id)),
+            Button(t("registration.reject_button"), make_payload("rg-no", member.id)),
+        ]
+    ]
+    return Outbound(text, buttons)
+
+
+# --- /duyet --------------------------------------------------------------------------------
+@router.command("duyet", access=Access.ADMIN, help_key="help.duyet")
+async def pending(event: Inbound, ctx: Context) -> None:
+    waiting = registration.pending_registrations(ctx.session, limit=MAX_PENDING_SHOWN)
+    if not waiting:
+        ctx.say("registration.pending_none")
+        return
+    total = registration.count_pending(ctx.session)
+    ctx.say("registration.pending_title", count=total)
+    for member in waiting:
+        card = _pending_card(member, ctx.session.get(Unit, member.unit_id or 0))
+        ctx.reply(card.text, card.buttons)
+    if total > len(waiting):
+        ctx.say("registration.pending_more", count=total - len(waiting))
+
+
+@router.button("rg-ok", access=Access.ADMIN)
+async def approve(event: Inbound, ctx: Context) -> None:
+    _decide(event, ctx, approve=True)
+
+
+@router.button("rg-no", access=Access.ADMIN)
+async def reject(event: Inbound, ctx: Context) -> None:
+    _decide(event, ctx, approve=False)
+
+
+def _decide(event: Inbound, ctx: Context, *, approve: bool) -> None:
+    member_id = _payload_id(event)
+    assert ctx.member is not None  # Access.ADMIN
+    decided = (
+        registration.decide_registration(
+            ctx.session, member_id=member_id, approve=approve, by=ctx.member, now=ctx.now()
+        )
+        if member_id is not None
+        else None
+    )
+    if decided is None:
+        target = ctx.session.get(Member, member_id) if member_id is not None else None
+        if target is None:
+            ctx.say("core.stale_button")
+        else:
+            status = t(f"registration.status.{target.status}")
+            ctx.reply(
+                t("registration.already_decided", name=target.display_name, status=status),
+                replace=True,
+            )
+        return
+    unit = _unit_name(ctx, decided.unit_id)
+    if approve:
+        ctx.reply(
+            t("registration.approved_admin", name=decided.display_name, unit=unit), replace=True
+        )
+        ctx.notify_member(decided, Outbound(t("registration.approved_notice", unit=unit)))
+    else:
+        ctx.reply(
+            t("registration.rejected_admin", name=decided.display_name, unit=unit), replace=True
+        )
+        ctx.notify_member(decided, Outbound(t("registration.rejected_notice", unit=unit)))
+
+
+# --- /xoacanbo, /capquyen ------------------------------------------------------------------
+@router.command("xoacanbo", access=Access.ADMIN, help_key="help.xoacanbo")
+async def remove_officer(event: Inbound, ctx: Context) -> None:
+    _pick_member(ctx, event, prefix="mb-rm", pick_key="registration.remove.pick")
+
+
+@router.command("capquyen", access=Access.ADMIN, help_key="help.capquyen")
+async def grant_admin(event: Inbound, ctx: Context) -> None:
+    _pick_member(ctx, event, prefix="mb-ad", pick_key="registration.grant.pick")
+
+
+def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) -> None:
+    query = event.args.strip()
+    found = registration.find_members(ctx.session, query, limit=MAX_MEMBER_BUTTONS + 1)
+    if not found:
+        if query:
+            ctx.say("registration.member_none", query=query)
+        else:
+            ctx.say("registration.member_none_all")
+        return
+    if len(found) > MAX_MEMBER_BUTTONS:
+        total = len(registration.find_members(ctx.session, query, limit=10_000))
+        ctx.say("registration.member_too_many", count=total, command=event.command or "")
+        return
+    buttons = [
+        [Button(f"{m.display_name} — {_unit_name(ctx, m.unit_id)}", make_payload(prefix, m.id))]
+        for m in found
+    ]
+    ctx.say(pick_key, buttons)
+
+
+def _confirm(ctx: Context, event: Inbound, *, confirm_key: str, prefix: str) -> None:
+    member_id = _payload_id(event)
+    target = ctx.session.get(Member, member_id) if member_id is not None else None
+    if target is None or target.status != MemberStatus.APPROVED or target.role != Role.OFFICER:
+        ctx.reply(t("registration.member_gone"), replace=True)
+        return
+    text = t(confirm_key, name=target.display_name, unit=_unit_name(ctx, target.unit_id))
+    buttons = [
+        [
+            Button(t("core.confirm"), make_payload(prefix, target.id)),
+            Button(t("core.cancel"), make_payload("mb-no")),
+        ]
+    ]
+    ctx.reply(text, buttons, replace=True)
+
+
+@router.button("mb-rm", access=Access.ADMIN)
+async def remove_officer_picked(event: Inbound, ctx: Context) -> None:
+    _confirm(ctx, event, confirm_key="registration.remove.confirm", prefix="mb-rmok")
+
+
+@router.button("mb-ad", access=Access.ADMIN)
+async def grant_admin_picked(event: Inbound, ctx: Context) -> None:
+    _confirm(ctx, event, confirm_key="registration.grant.confirm", prefix="mb-adok")
+
+
+@router.button("mb-no", access=Access.ADMIN)
+async def member_action_cancelled(event: Inbound, ctx: Context) -> None:
+    ctx.reply(t("registration.cancelled"), replace=True)
+
+
+@router.button("mb-rmok", access=Access.ADMIN)
+async def remove_officer_confirmed(event: Inbound, ctx: Context) -> None:
+    member_id = _payload_id(event)
+    assert ctx.member is not None
+    removed = (
+        registration.remove_officer(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
+        if member_id is not None
+        else None
+    )
+    if removed is None:
+        ctx.reply(t("registration.member_gone"), replace=True)
+        return
+    unit = _unit_name(ctx, removed.unit_id)
+    ctx.reply(t("registration.remove.done", name=removed.display_name, unit=unit), replace=True)
+    ctx.notify_member(removed, Outbound(t("registration.remove.notice", unit=unit)))
+
+
+@router.button("mb-adok", access=Access.ADMIN)
+async def grant_admin_confirmed(event: Inbound, ctx: Context) -> None:
+    member_id = _payload_id(event)
+    assert ctx.member is not None
+    granted = (
+        registration.grant_admin(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
+        if member_id is not None
+        else None
+    )
+    if granted is None:
+        ctx.reply(t("registration.member_gone"), replace=True)
+        return
+    ctx.reply(t("registration.grant.done", name=granted.display_name), replace=True)
+    ctx.notify_member(granted, Outbound(t("registration.grant.notice")))
+
+
+# --- /toi ----------------------------------------------------------------------------------
+def _role(member: Member) -> str:
+    return t(f"registration.role.{member.role}")
+
+
+@router.command("toi", access=Access.MEMBER, help_key="help.toi")
+async def whoami(event: Inbound, ctx: Context) -> None:
+    member = ctx.member
+    assert member is not None  # Access.MEMBER
+    unit = ctx.session.get(Unit, member.unit_id) if member.unit_id else None
+    ctx.say(
+        "registration.me",
+        # The member's own name and phone: shown only to themself.
+        name=member.display_name or event.display_name,
+        phone=member.phone or t("registration.no_phone"),
+        unit=f"{unit.name} ({unit.code})" if unit else t("registration.no_unit"),
+        role=_role(member),
+        status=t(f"registration.status.{member.status}"),
+        account=_account(member),
+    )

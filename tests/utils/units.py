@@ -1,0 +1,46 @@
+"""Helpers for the units and registration tests: the people, invite tokens, table snapshots."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import Workbook
+from sqlmodel import select
+
+from models.units import Unit
+from tests.conftest import ADMIN_USER_ID
+from tests.utils.scenario import Person, TestBot
+
+_TOKEN = re.compile(r"start[= ]([A-Za-z0-9_-]{16,64})")
+
+
+def admin_of(bot: TestBot) -> Person:
+    return bot.person(ADMIN_USER_ID, "Trưởng phòng Nội vụ")
+
+
+def token_in(text: str) -> str:
+    """The invite token in a /moi reply (a t.me link or `/start <token>`)."""
+    match = _TOKEN.search(text)
+    assert match, f"no invite token in {text!r}"
+    return match.group(1)
+
+
+def units_snapshot(bot: TestBot) -> list[tuple[str, str, str, str | None]]:
+    with bot.db() as db:
+        rows = db.exec(select(Unit).order_by(Unit.code)).all()
+    return [(u.code, u.name, u.kind, u.bloc) for u in rows]
+
+
+def csv_bytes(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
