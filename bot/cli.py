@@ -1,7 +1,8 @@
-"""The `thidua-bot` command: run the bot on Telegram, try it in a console, manage the database.
+"""The `thidua-bot` command: run the bot on Telegram and/or Zalo, try it in a console, manage
+the database.
 
     thidua-bot console [--user-id 1] [--name "Nguyễn Văn A"]
-    thidua-bot run
+    thidua-bot run          # Telegram, Zalo or both: whichever tokens are set
     thidua-bot db upgrade
     thidua-bot units import FILE
 
@@ -49,21 +50,23 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+    from bot.serve import enabled_channels, serve
+
+    if not enabled_channels(settings):
         raise StartupError(
-            "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi ghi vào tệp .env một dòng "
-            "TELEGRAM_BOT_TOKEN=123456:ABC... (xem .env.example). Muốn thử không cần token: "
+            "Chưa có token của kênh nào. Ghi vào tệp .env TELEGRAM_BOT_TOKEN=… (bot Telegram tạo "
+            "với @BotFather) và/hoặc ZALO_BOT_TOKEN=… (bot Zalo tạo tại "
+            "https://zalo.me/s/botcreator/), xem .env.example. Muốn thử không cần token: "
             "uv run thidua-bot console"
         )
-    from telegram import Update
-
-    from bot.channels.telegram import build_application
+    from bot.channels.zalo import ZaloStartupError
     from bot.runtime import build_core
 
     core = build_core(settings)
-    application = build_application(settings, core)
-    log.info("thidua-bot đang chạy trên Telegram (long polling)")
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        asyncio.run(serve(settings, core))
+    except ZaloStartupError as exc:
+        raise StartupError(str(exc)) from None
     return 0
 
 
@@ -127,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--name", default="Người dùng thử", help="tên hiển thị")
     console.set_defaults(func=_cmd_console)
 
-    run = sub.add_parser("run", help="chạy bot trên Telegram (cần TELEGRAM_BOT_TOKEN)")
+    run = sub.add_parser(
+        "run", help="chạy bot trên Telegram và/hoặc Zalo (cần TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN)"
+    )
     run.set_defaults(func=_cmd_run)
 
     db = sub.add_parser("db", help="quản lý cơ sở dữ liệu")
@@ -160,8 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from bot.logging_setup import setup_logging
 
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=[token])
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_bot_token, settings.zalo_bot_token)
+        if secret is not None
+    ]
+    setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)
     try:
         return int(args.func(args, settings) or 0)
     except StartupError as exc:

@@ -205,6 +205,8 @@ class BotCore:
         if ctx.state.flow and flow is None:
             # A flow that no longer exists (renamed in a release): forget it.
             ctx.end()
+        if event.unsupported is not None:
+            return Route(None, None, "unsupported")
         if event.command is not None:
             if flow is not None and event.command in flow.commands:
                 return Route(
@@ -229,7 +231,13 @@ class BotCore:
         return Route(None, None, "text")
 
     def _no_route(self, event: Inbound, ctx: Context) -> None:
-        if event.command is not None:
+        if event.unsupported is not None:
+            # Say how else to send it, then repeat the question the chat is answering.
+            ctx.say(event.unsupported)
+            prompt = ctx.last_prompt()
+            if prompt is not None:
+                ctx.replies.append(prompt)
+        elif event.command is not None:
             ctx.say("core.unknown_command", command=event.command)
         elif event.payload is not None:
             ctx.say("core.stale_button")

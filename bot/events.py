@@ -49,6 +49,10 @@ class Inbound:
     # The message the pressed button sits on, so a reply can replace it (pagination).
     message_id: str | None = None
     username: str | None = None
+    # Set when the user sent something this channel cannot hand over (a file Zalo does not
+    # deliver, a voice note): the catalog key of the reply telling them how else to send it.
+    # The core answers with it and asks the chat's last question again; no handler runs.
+    unsupported: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,18 @@
 A channel registers an `Outlet` (send a message to a chat, download a file a user sent);
 replies and notifications to anyone, on any channel, go through `Hub.deliver`. Adding a
 platform means adding an Outlet, not editing the core.
+
+Some platforms let a bot write to a user only for a while after the user's last message
+(`Outlet.reply_window`); `Hub.can_reach` answers "may we write to this member now?" from the
+member's `last_seen_at`, so scheduled sends (reminders, broadcasts, digests) skip and report
+such members instead of failing at the platform.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.events import Attachment, Delivery, Inbound, Outbound
@@ -27,6 +33,13 @@ class DeliveryError(Exception):
 
 
 class Outlet(Protocol):
+    """A channel's sending side.
+
+    An outlet may also define `reply_window: timedelta | None`: how long after a user's last
+    message the platform accepts messages to that user (None, or no attribute: any time).
+    Read it through `Hub.reply_window` / `Hub.can_reach`, which supply the default.
+    """
+
     name: str
 
     async def send(
@@ -63,6 +76,22 @@ class Hub:
     @property
     def channels(self) -> list[str]:
         return list(self._outlets)
+
+    def reply_window(self, channel: str) -> timedelta | None:
+        """How long after a user's last message the channel lets the bot write to them."""
+        outlet = self._outlets.get(channel)
+        return getattr(outlet, "reply_window", None) if outlet is not None else None
+
+    def can_reach(self, channel: str, last_seen_at: datetime | None, now: datetime) -> bool:
+        """Whether a message to a user last seen at `last_seen_at` is allowed now.
+
+        False only when the channel has a reply window and the user has not written within it
+        (or never wrote): callers skip that user and report it rather than send and fail.
+        """
+        window = self.reply_window(channel)
+        if window is None:
+            return True
+        return last_seen_at is not None and now - last_seen_at <= window
 
     async def send(self, delivery: Delivery) -> DeliveryResult:
         try:

@@ -10,9 +10,10 @@ import logging
 import re
 from collections.abc import Iterable
 
-# Telegram tokens look like 123456789:AA…; Zalo's are of the same shape. Scrub any such string
-# even when it is not one we know of (a token pasted by mistake into a message).
-_TOKEN_SHAPE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{20,}\b")
+# Telegram tokens look like 123456789:AA…; Zalo's are `bot_id:secret` with a bot id of up to
+# 19 digits. Scrub any such string even when it is not one we know of (a token pasted by
+# mistake into a message), also inside a URL path where it follows "/bot".
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{6,20}:[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])")
 
 
 class RedactingFilter(logging.Filter):

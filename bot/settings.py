@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     flood_window_seconds: float = Field(default=10.0, gt=0)
     # The bot's @username for invite links when the Telegram channel cannot tell (console).
     bot_username: str | None = None
+    # Zalo Bot Platform (docs/zalo.md). The token is `bot_id:secret`, from Zalo Bot Creator.
+    zalo_bot_token: SecretStr | None = None
+    zalo_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: SecretStr | None = None
+    # Hours after a user's last message during which the bot may write to them on Zalo;
+    # 0 = any time. Not documented by Zalo: 48 assumes the Zalo OA rule until verified.
+    zalo_reply_window_hours: float = Field(default=48.0, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -54,6 +61,21 @@ class Settings(BaseSettings):
                 )
             result.append(item)
         return result
+
+    @field_validator("zalo_base_url")
+    @classmethod
+    def _default_zalo_base_url(cls, value: str) -> str:
+        # An empty ZALO_BASE_URL= line in .env means "the official server".
+        return value.strip().rstrip("/") or "https://bot-api.zaloplatforms.com"
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("phải dài từ 8 đến 256 ký tự (quy định của Zalo)")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -3,7 +3,7 @@
 
 from models.audit import AuditLog
 from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
-from models.conversation import ConversationState, ProcessedUpdate
+from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
 
@@ -17,6 +17,7 @@ __all__ = [
     "Invite",
     "Member",
     "Nomination",
+    "OfferedChoice",
     "ProcessedUpdate",
     "ReminderLog",
     "Report",

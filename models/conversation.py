@@ -1,4 +1,5 @@
-"""Conversation state (trạng thái hội thoại) and the log of handled updates.
+"""Conversation state (trạng thái hội thoại), the log of handled updates, and the numbered
+choices offered on channels without buttons.
 
 One `ConversationState` row per (channel, chat) holds which flow a chat is in, its step and the
 answers gathered so far, so a restart or another process continues where the last left off.
@@ -41,3 +42,23 @@ class ProcessedUpdate(SQLModel, table=True):
     channel: str = Field(max_length=32)
     update_id: str = Field(max_length=64)
     handled_at: datetime = utc_field(index=True)
+
+
+class OfferedChoice(SQLModel, table=True):
+    """The buttons last offered to a chat on a channel that shows them as numbered choices.
+
+    Zalo has no buttons: the bot lists "1. …, 2. …" and the user answers with the number. This
+    row remembers what each number means, so an answer still works after a restart.
+    `reply_to_update` is the update the buttons answered (None for a notification).
+    """
+
+    __tablename__ = "offered_choice"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", name="uq_offered_choice_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    # [[label, payload], …] in the order they were numbered.
+    buttons: list[list[str]] = json_field()
+    reply_to_update: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = utc_field()

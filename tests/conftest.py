@@ -7,6 +7,8 @@ each; PostgreSQL gets a schema of its own per test run so parallel runs don't co
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -23,12 +25,14 @@ from telegram.ext import Application
 
 from bot.channels.memory import MemoryChannel
 from bot.channels.telegram import build_application
+from bot.channels.zalo import ZaloChannel, build_zalo_channel
 from bot.clock import ManualClock
 from bot.core import BotCore
 from bot.db import create_db_engine, upgrade
 from bot.runtime import build_core
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZalo
 from tests.utils.scenario import TestBot
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -157,3 +161,54 @@ async def telegram_bot(
     await application.updater.stop()
     await application.stop()
     await application.shutdown()
+
+
+@pytest.fixture
+async def zalo_api() -> AsyncIterator[FakeZalo]:
+    """A fake Zalo Bot API server listening on a free loopback port."""
+    server = FakeZalo()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def zalo_settings(zalo_api: FakeZalo, settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "zalo_bot_token": SecretStr(zalo_api.token),
+            "zalo_base_url": zalo_api.base_url,
+            "admin_ids": [f"zalo:{ADMIN_USER_ID}"],
+        }
+    )
+
+
+@pytest.fixture
+async def zalo_bot(
+    zalo_api: FakeZalo, zalo_settings: Settings, engine: Engine, clock: ManualClock
+) -> AsyncIterator[tuple[ZaloChannel, BotCore]]:
+    """The Zalo channel long-polling the fake server, wired to a core (1 s polls, quick retries)."""
+    core = build_core(zalo_settings, engine=engine, clock=clock, migrate=False)
+    channel = build_zalo_channel(zalo_settings, core, poll_timeout=1, backoff=(0.01, 0.05))
+    await channel.start()
+    poller = asyncio.create_task(channel.run(core.process))
+    yield channel, core
+    poller.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await poller
+    await channel.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Tests that run the CLI install real log handlers; put logging back as it was."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {n: logging.getLogger(n).level for n in ("httpx", "httpcore", "apscheduler", "telegram")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in named.items():
+        logging.getLogger(name).setLevel(saved)

@@ -1,0 +1,496 @@
+"""The Zalo channel: the Zalo Bot Platform's Bot API on one side, the neutral core on the other.
+
+`ZaloApi` is a thin client of our own over httpx: `POST <base>/bot<TOKEN>/<method>` with a JSON
+body, answered by `{"ok": true, "result": …}` or `{"ok": false, "error_code", "description"}`.
+`to_inbound` turns an update (`event_name` + `message`) into an `Inbound`; `ZaloChannel`
+long-polls getUpdates (backing off on errors), reads a typed number as the button it stands
+for, and renders an `Outbound` the way Zalo can show it: plain text (no markup), split under
+2000 characters, buttons as a numbered list, and, for a file, a message saying how else to get
+it (Zalo bots can neither send nor receive files). What the platform offers and lacks, and
+where that was learnt, is in docs/zalo.md. Only translation lives here; the token never
+reaches a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from bot.catalog import t
+from bot.channels.choices import ChoiceStore, DbChoiceStore, record_sent
+from bot.channels.parsing import parse_command
+from bot.channels.text import html_to_plain, split_text
+from bot.events import Attachment, Button, Inbound, Outbound
+from bot.hub import DeliveryError
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+    from bot.settings import Settings
+
+CHANNEL = "zalo"
+log = logging.getLogger("thidua.zalo")
+
+DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
+TEXT_LIMIT = 2000  # sendMessage: "độ dài từ 1 đến 2000 ký tự"
+POLL_TIMEOUT_SECONDS = 30  # getUpdates' documented default
+NO_UPDATES_CODE = 408  # getUpdates' answer when the long poll ends without an update
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+
+EVENT_TEXT = "message.text.received"
+EVENT_IMAGE = "message.image.received"
+EVENT_STICKER = "message.sticker.received"
+EVENT_UNSUPPORTED = "message.unsupported.received"  # documents, videos, cards…
+# Seen in third-party adapters, not in Zalo's own list; handled if they come.
+EVENT_LINK = "message.link.received"
+EVENT_VOICE = "message.voice.received"
+
+TEXT_EVENTS = {EVENT_TEXT, EVENT_LINK}
+# Kinds the bot cannot use: the core answers with this catalog text and repeats its question.
+UNSUPPORTED_REPLIES = {
+    EVENT_UNSUPPORTED: "zalo.file_not_received",
+    EVENT_VOICE: "zalo.message_not_supported",
+}
+# A sticker is a greeting or a thumbs-up, not a request: no answer at all.
+SILENT_EVENTS = {EVENT_STICKER}
+
+
+class ZaloApiError(Exception):
+    """A Bot API call failed. `code` is Zalo's error_code (or the HTTP status); None when the
+    server was not reached. The message never holds the token."""
+
+    def __init__(
+        self, method: str, code: int | None, description: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(
+            f"{method} failed ({code if code is not None else 'no answer'}): {description}"
+        )
+        self.method = method
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    @property
+    def no_updates(self) -> bool:
+        return self.method == "getUpdates" and self.code == NO_UPDATES_CODE
+
+
+class ZaloStartupError(Exception):
+    """The bot cannot start on Zalo (token refused, server unreachable): one line to show."""
+
+
+class ZaloApi:
+    """The Bot API methods this bot uses, over one pooled httpx client."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._token = token
+        self._endpoint = f"{base_url.rstrip('/')}/bot{token}"
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    async def call(
+        self, method: str, payload: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """The `result` of a call, or ZaloApiError."""
+        try:
+            response = await self._client.post(
+                f"{self._endpoint}/{method}",
+                json=dict(payload or {}),
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TimeoutException:
+            raise ZaloApiError(method, None, "timed out") from None
+        except httpx.HTTPError as exc:
+            # httpx messages can carry the request URL, and the URL carries the token.
+            raise ZaloApiError(method, None, type(exc).__name__) from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ZaloApiError(method, response.status_code, f"HTTP {response.status_code}")
+        if response.status_code >= 400 or data.get("ok") is not True:
+            code = data.get("error_code")
+            parameters = data.get("parameters")
+            retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+            raise ZaloApiError(
+                method,
+                _as_int(code, default=response.status_code),
+                self._redact(str(data.get("description") or f"HTTP {response.status_code}")),
+                retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+            )
+        return data.get("result")
+
+    async def get_me(self) -> dict[str, Any]:
+        result = await self.call("getMe")
+        return result if isinstance(result, dict) else {}
+
+    async def get_updates(self, timeout: int = POLL_TIMEOUT_SECONDS) -> list[dict[str, Any]]:
+        """Wait up to `timeout` seconds for updates. Zalo answers one update per call (the
+        documented shape); a list is accepted too, should it ever batch them."""
+        result = await self.call("getUpdates", {"timeout": str(timeout)}, timeout=timeout + 10)
+        if isinstance(result, list):
+            return [item for item in result if isinstance(item, dict)]
+        return [result] if isinstance(result, dict) else []
+
+    async def set_webhook(self, url: str, secret_token: str) -> Any:
+        return await self.call("setWebhook", {"url": url, "secret_token": secret_token})
+
+    async def delete_webhook(self) -> Any:
+        return await self.call("deleteWebhook")
+
+    async def get_webhook_info(self) -> Any:
+        return await self.call("getWebhookInfo")
+
+    async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
+        result = await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+        return result if isinstance(result, dict) else {}
+
+    async def send_photo(self, chat_id: str, photo_url: str, caption: str = "") -> dict[str, Any]:
+        payload = {"chat_id": chat_id, "photo": photo_url}
+        if caption:
+            payload["caption"] = caption
+        result = await self.call("sendPhoto", payload)
+        return result if isinstance(result, dict) else {}
+
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
+
+    async def download(self, url: str, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """The bytes behind a media URL Zalo sent (an image a user posted)."""
+        try:
+            async with self._client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise ZaloApiError("download", response.status_code, "file not available")
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise ZaloApiError("download", 413, "file too large")
+                return bytes(content)
+        except httpx.HTTPError as exc:
+            raise ZaloApiError("download", None, type(exc).__name__) from None
+
+
+def _as_int(value: object, *, default: int) -> int:
+    """Zalo's error_code as an int (Zalo's other APIs use negative codes; keep them)."""
+    if isinstance(value, bool):
+        return default
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return default
+
+
+# --- updates → Inbound ---------------------------------------------------------------------
+def _unwrap(update: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Webhook bodies come bare or wrapped like a getUpdates answer ({"ok", "result"})."""
+    result = update.get("result")
+    if isinstance(result, Mapping) and ("event_name" in result or "message" in result):
+        return result
+    return update
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _photo_url(message: Mapping[str, Any]) -> str | None:
+    photo = message.get("photo")
+    candidates = [message.get("photo_url"), photo]
+    if isinstance(photo, Mapping):
+        candidates += [photo.get("url"), photo.get("media_url")]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.startswith(("https://", "http://")):
+            return candidate
+    return None
+
+
+def to_inbound(update: Mapping[str, Any]) -> Inbound | None:
+    """The neutral event for a Zalo update, or None for what the bot does not handle (logged)."""
+    update = _unwrap(update)
+    event = _text(update.get("event_name"))
+    message = update.get("message")
+    if not isinstance(message, Mapping):
+        log.info("zalo update ignored: event=%s carries no message", event or "?")
+        return None
+    chat = message.get("chat") if isinstance(message.get("chat"), Mapping) else {}
+    sender = message.get("from") if isinstance(message.get("from"), Mapping) else {}
+    user_id = str(sender.get("id") or chat.get("id") or "")
+    chat_id = str(chat.get("id") or user_id)
+    if not chat_id or not user_id:
+        log.info("zalo update ignored: event=%s without a chat or sender", event or "?")
+        return None
+    if sender.get("is_bot") is True:
+        log.debug("zalo update ignored: sent by a bot")
+        return None
+    if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+        # Officers talk to the bot one to one; a group message would let anyone act.
+        log.info("zalo update ignored: event=%s in a group chat", event or "?")
+        return None
+    message_id = message.get("message_id")
+    base: dict[str, Any] = {
+        "channel": CHANNEL,
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "display_name": _text(sender.get("display_name"))
+        or _text(sender.get("first_name"))
+        or _text(sender.get("name")),
+        "update_id": str(message_id)[:64] if message_id not in (None, "") else None,
+    }
+    if event in TEXT_EVENTS:
+        text = _text(message.get("text"))
+        if not text.strip():
+            log.info("zalo update ignored: event=%s with no text", event)
+            return None
+        command, args = parse_command(text)
+        return Inbound(**base, text=text, command=command, args=args)
+    if event == EVENT_IMAGE:
+        url = _photo_url(message)
+        if url is None:
+            log.info("zalo image without a usable URL (keys: %s)", sorted(message))
+            return Inbound(**base, unsupported="zalo.message_not_supported")
+        attachment = Attachment(
+            file_id=url,
+            file_name=f"anh-zalo-{base['update_id'] or 'tin-nhan'}.jpg",
+            mime_type="image/jpeg",
+            kind="photo",
+            unique_id=base["update_id"],
+        )
+        return Inbound(**base, text=_text(message.get("caption")), attachment=attachment)
+    if event in UNSUPPORTED_REPLIES:
+        return Inbound(**base, unsupported=UNSUPPORTED_REPLIES[event])
+    if event in SILENT_EVENTS:
+        log.info("zalo update ignored: event=%s (kind not handled)", event)
+        return None
+    log.info("zalo update ignored: unknown event=%r", event)
+    return None
+
+
+# --- Outbound → texts ----------------------------------------------------------------------
+def _buttons(message: Outbound) -> list[Button]:
+    return [button for row in message.buttons for button in row]
+
+
+def render(message: Outbound) -> list[str]:
+    """The texts Zalo shows for `message`, each within the limit; the choices end the last."""
+    parts: list[str] = []
+    if message.text:
+        parts.append(html_to_plain(message.text))
+    for item in (message.document, message.photo):
+        if item is None:
+            continue
+        if item.caption and item.caption != message.text:
+            parts.append(html_to_plain(item.caption))
+        # Zalo bots cannot send files (sendPhoto takes a public URL, there is no sendDocument).
+        parts.append(html_to_plain(t("zalo.file_not_sent", file_name=item.file_name)))
+    buttons = _buttons(message)
+    if buttons:
+        lines = [html_to_plain(t("zalo.choose_hint"))]
+        lines += [
+            html_to_plain(t("zalo.choice_line", number=number, label=button.label))
+            for number, button in enumerate(buttons, 1)
+        ]
+        parts.append("\n".join(lines))
+    text = "\n\n".join(part.strip("\n") for part in parts if part.strip())
+    return [chunk for chunk in split_text(text, TEXT_LIMIT) if chunk.strip()]
+
+
+def _delivery_error(exc: ZaloApiError) -> DeliveryError:
+    if exc.code == 429:
+        return DeliveryError(str(exc), retry_after=exc.retry_after or 1.0)
+    # Zalo does not document its error codes; only "forbidden" is taken to mean the user is
+    # out of reach for good (blocked the bot). Others may be ours or passing.
+    return DeliveryError(str(exc), permanent=exc.code == 403)
+
+
+Handle = Callable[[Inbound], Awaitable[object]]
+
+
+class ZaloChannel:
+    """The Outlet the hub sends through, and the long-polling loop that feeds the core."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        api: ZaloApi,
+        *,
+        choices: ChoiceStore,
+        reply_window: timedelta | None = None,
+        webhook_secret: str | None = None,
+        poll_timeout: int = POLL_TIMEOUT_SECONDS,
+        backoff: tuple[float, float] = (1.0, 60.0),
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.api = api
+        self.choices = choices
+        # Read by Hub.can_reach: reminders skip users who have not written within it.
+        self.reply_window = reply_window
+        self.webhook_secret = webhook_secret
+        self.poll_timeout = poll_timeout
+        self.backoff = backoff
+        self._sleep = sleep
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> dict[str, Any]:
+        """Check the token (getMe) and make sure no webhook blocks getUpdates."""
+        try:
+            me = await self.api.get_me()
+        except ZaloApiError as exc:
+            if exc.code in {401, 403, 404}:
+                raise ZaloStartupError(
+                    "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token trong "
+                    "Zalo Bot Creator rồi sửa tệp .env."
+                ) from None
+            raise ZaloStartupError(f"Không kết nối được Zalo Bot API: {exc}") from None
+        try:
+            await self.api.delete_webhook()
+        except ZaloApiError as exc:
+            log.warning("zalo deleteWebhook failed (%s); getUpdates may get nothing", exc)
+        log.info("zalo bot %s ready (long polling)", me.get("account_name") or me.get("id"))
+        return me
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    # --- Outlet ----------------------------------------------------------------------------
+    async def send(
+        self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
+    ) -> str | None:
+        message_id: str | None = None
+        try:
+            for text in render(message):
+                result = await self.api.send_message(chat_id, text)
+                if result.get("message_id"):
+                    message_id = str(result["message_id"])
+        except ZaloApiError as exc:
+            raise _delivery_error(exc) from None
+        record_sent(self.choices, chat_id, message, reply_to)
+        return message_id
+
+    async def download(self, attachment: Attachment) -> bytes:
+        if attachment.kind != "photo" or not attachment.file_id.startswith(("https://", "http://")):
+            raise DeliveryError(f"zalo cannot download {attachment.file_name}", permanent=True)
+        try:
+            return await self.api.download(attachment.file_id)
+        except ZaloApiError as exc:
+            raise DeliveryError(str(exc)) from None
+
+    # --- input -----------------------------------------------------------------------------
+    def inbound(self, update: Mapping[str, Any]) -> Inbound | None:
+        """`to_inbound`, with a typed number read as the button it was offered for."""
+        event = to_inbound(update)
+        if event is None or event.command is not None or event.attachment is not None:
+            return event
+        return self.resolve_choice(event)
+
+    def resolve_choice(self, event: Inbound) -> Inbound:
+        text = event.text.strip()
+        if not (text.isascii() and text.isdigit()):
+            return event
+        offer = self.choices.load(event.chat_id)
+        button = offer.pick(int(text)) if offer is not None else None
+        if button is None:
+            # No offer (a number answering a plain question, or numbering lost): plain text.
+            return event
+        return replace(event, text="", payload=button.payload)
+
+    async def _dispatch(self, update: Mapping[str, Any], handle: Handle) -> None:
+        try:
+            event = self.inbound(update)
+            if event is not None:
+                await handle(event)
+        except Exception:  # one bad update must not stop the loop
+            log.exception("zalo update could not be handled")
+
+    async def run(self, handle: Handle) -> None:
+        """Long-poll getUpdates until cancelled, backing off while Zalo is unreachable."""
+        failures = 0
+        while True:
+            try:
+                updates = await self.api.get_updates(self.poll_timeout)
+            except ZaloApiError as exc:
+                if exc.no_updates:
+                    failures = 0
+                    continue
+                failures += 1
+                initial, ceiling = self.backoff
+                delay = min(ceiling, initial * 2 ** (failures - 1))
+                if exc.code == 401:
+                    log.error(
+                        "zalo refused the token; check ZALO_BOT_TOKEN (retry in %.0f s)", delay
+                    )
+                else:
+                    log.warning("zalo getUpdates failed: %s; retry in %.1f s", exc, delay)
+                await self._sleep(delay)
+                continue
+            failures = 0
+            for update in updates:
+                await self._dispatch(update, handle)
+
+    async def accept_webhook(self, secret_header: str | None, body: bytes, handle: Handle) -> int:
+        """Handle one webhook call (for a web server that mounts it); the HTTP status to send.
+
+        Zalo signs webhook calls with the secret given to setWebhook in the
+        X-Bot-Api-Secret-Token header; anything else is refused.
+        """
+        expected = (self.webhook_secret or "").encode()
+        if not expected or not hmac.compare_digest((secret_header or "").encode(), expected):
+            log.warning("zalo webhook call refused: wrong or missing secret")
+            return 403
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return 400
+        if not isinstance(payload, dict):
+            return 400
+        await self._dispatch(payload, handle)
+        return 200
+
+
+def build_zalo_channel(
+    settings: Settings,
+    core: BotCore,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **options: Any,
+) -> ZaloChannel:
+    """A ZaloChannel for the settings, registered on the core's hub as channel "zalo".
+
+    `options` go to ZaloChannel (tests pass a short poll_timeout and backoff).
+    """
+    token = settings.zalo_bot_token.get_secret_value() if settings.zalo_bot_token else ""
+    if not token:
+        raise ValueError("ZALO_BOT_TOKEN is not set")
+    hours = settings.zalo_reply_window_hours
+    secret = settings.zalo_webhook_secret
+    channel = ZaloChannel(
+        ZaloApi(token, settings.zalo_base_url, transport=transport),
+        choices=DbChoiceStore(core.engine, core.clock, CHANNEL),
+        reply_window=timedelta(hours=hours) if hours else None,
+        webhook_secret=secret.get_secret_value() if secret else None,
+        **options,
+    )
+    core.hub.register(channel)
+    return channel

@@ -1,0 +1,112 @@
+"""Serving the bot on every channel that has a token — Telegram, Zalo or both — in one loop.
+
+`serve()` starts each channel's long polling next to the others (python-telegram-bot's
+Application driven by hand: initialize, updater.start_polling, start; the Zalo poller as a
+task), waits until told to stop (SIGTERM, Ctrl+C, or the `stop` event tests set) and shuts
+everything down in order. It only wires channels to the core; what the bot does is elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from pydantic import SecretStr
+
+from bot.core import BotCore
+from bot.settings import Settings
+
+log = logging.getLogger("thidua")
+
+
+class NoChannelError(Exception):
+    """Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set."""
+
+
+def _is_set(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value())
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """The channels `run` will serve: those whose token is set."""
+    channels = []
+    if _is_set(settings.telegram_bot_token):
+        channels.append("telegram")
+    if _is_set(settings.zalo_bot_token):
+        channels.append("zalo")
+    return channels
+
+
+@contextlib.asynccontextmanager
+async def _telegram(settings: Settings, core: BotCore) -> AsyncIterator[None]:
+    from telegram import Update
+
+    from bot.channels.telegram import build_application
+
+    application = build_application(settings, core)
+    await application.initialize()
+    try:
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        log.info("thidua-bot đang chạy trên Telegram (long polling)")
+        try:
+            yield
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def _zalo(settings: Settings, core: BotCore, **options: object) -> AsyncIterator[None]:
+    from bot.channels.zalo import build_zalo_channel
+
+    channel = build_zalo_channel(settings, core, **options)
+    try:
+        await channel.start()
+        poller = asyncio.create_task(channel.run(core.process), name="zalo-polling")
+        log.info("thidua-bot đang chạy trên Zalo (long polling)")
+        try:
+            yield
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+    finally:
+        await channel.aclose()
+
+
+async def serve(
+    settings: Settings,
+    core: BotCore,
+    *,
+    stop: asyncio.Event | None = None,
+    zalo_options: dict[str, object] | None = None,
+) -> None:
+    """Serve every channel with a token until `stop` is set, SIGTERM arrives or the task is
+    cancelled. Raises NoChannelError when there is none; a channel that cannot start (a token
+    refused) raises its own error before anything is served."""
+    channels = enabled_channels(settings)
+    if not channels:
+        raise NoChannelError
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if "telegram" in channels:
+                await stack.enter_async_context(_telegram(settings, core))
+            if "zalo" in channels:
+                await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
+            await stop.wait()
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGTERM)
