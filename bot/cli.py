@@ -108,9 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=[token])
+    from domain.forms import FormError
+
     try:
         return int(args.func(args, settings) or 0)
-    except StartupError as exc:
+    except (StartupError, FormError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
