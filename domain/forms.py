@@ -162,6 +162,8 @@ def load_forms(directory: Path | str, *, refdata_dir: Path | str | None = None) 
     for path in sorted(folder.glob("*.yaml")):
         form = load_form(path, refdata=refdata)
         forms[form.code] = form
+    if not forms:
+        raise FormError(str(folder), None, "không có tệp biểu mẫu <mã>.yaml nào (xem FORMS_DIR)")
     return forms
 
 
