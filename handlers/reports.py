@@ -267,22 +267,26 @@ def _load(ctx: Context) -> Open | None:
     deadline = ctx.session.get(Deadline, report.deadline_id) if report else None
     form = _forms(ctx).get(deadline.form_code) if deadline else None
     unit = ctx.session.get(Unit, report.unit_id) if report else None
-    if (
-        report is None
-        or deadline is None
-        or form is None
-        or unit is None
-        or not can_act_for_unit(ctx.member, report.unit_id)
-    ):
+    if report is None or deadline is None or form is None or unit is None:
         ctx.end()
         ctx.say("reports.stale_out")
+        return None
+    if not can_act_for_unit(ctx.member, report.unit_id):
+        ctx.end()
+        ctx.say("access.not_your_unit")
         return None
     refusal = edit_refusal(report, deadline, ctx.now())
     if refusal is not None:
         ctx.end()
         ctx.say(f"reports.{refusal}", due=_when(ctx, deadline.due_at))
         return None
-    return Open(report, deadline, form, unit)
+    o = Open(report, deadline, form, unit)
+    if not _still_there(o, ctx.data.get("pos") or list(REVIEW)):
+        # The question went away (a colleague deleted that entry, or the form changed).
+        ctx.say("reports.moved")
+        _enter(ctx, o, pending_position(form, o.answers))
+        return None
+    return o
 
 
 # --- showing where the chat is --------------------------------------------------------------------
@@ -457,7 +461,8 @@ def _answer_lines(o: Open) -> list[str]:
     empty = t("reports.empty_value")
     for number, item in enumerate(o.form.fields, 1):
         value = format_answer(item, o.answers.get(item.id)) or empty
-        key = "reports.review_block" if "\n" in value else "reports.review_line"
+        block = "\n" in value or (item.type == "group" and value != empty)
+        key = "reports.review_block" if block else "reports.review_line"
         lines.append(t(key, number=number, label=item.label, value=value))
     return lines
 
