@@ -842,6 +842,8 @@ def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Ra
         timing=timing,
         reference=reference,
         name=ctx.member.display_name,
+        unit_code=o.unit.code,
+        deadline_id=o.deadline.id,
     )
     text = "\n".join([header, "", *_answer_lines(o)])
     buttons = [

@@ -76,6 +76,7 @@ async def test_an_officer_fills_in_and_submits_the_registration(bot: TestBot) ->
     # The admin is told, with the answers and buttons to accept or return.
     assert "Xã Bình Lư nộp Đăng ký thi đua" in world.admin.last_reply
     assert "2. Số cá nhân đăng ký Lao động tiên tiến: 25" in world.admin.last_reply
+    assert f"Đơn vị XA-001, hạn số {world.deadline_id}" in world.admin.last_reply
     assert world.admin.buttons == ["✅ Duyệt", "↩️ Trả lại"]
 
 
