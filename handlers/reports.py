@@ -142,9 +142,11 @@ def _siblings(answers: dict[str, Any], pos: Position) -> dict[str, Any]:
 def _still_there(o: Open, pos: Position) -> bool:
     """A remembered position still exists (an entry may have been deleted since)."""
     try:
-        if pos[0] == "q":
+        if pos[0] == "q" and len(pos) == 2:
+            return o.form.field(pos[1]).type != "group"
+        if pos[0] == "q" and len(pos) == 4:
             _field_at(o.form, pos)
-            return len(pos) == 2 or _entry(o.answers, pos[1], pos[2]) is not None
+            return _entry(o.answers, pos[1], pos[2]) is not None
         if pos[0] in ("more", "menu"):
             return o.form.field(pos[1]).type == "group"
     except (KeyError, IndexError, TypeError):
@@ -646,7 +648,7 @@ async def on_action(event: Inbound, ctx: Context) -> None:
     action = parts[1]
     kind = ctx.data["pos"][0]
     if kind == "q":
-        await _question_action(ctx, o, action)
+        _question_action(ctx, o, action)
     elif kind == "more":
         _more_action(ctx, o, action)
     elif kind == "menu":
@@ -671,7 +673,7 @@ def _index(action: str, prefix: str, size: int) -> int | None:
     return index if 0 <= index < size else None
 
 
-async def _question_action(ctx: Context, o: Open, action: str) -> None:
+def _question_action(ctx: Context, o: Open, action: str) -> None:
     pos = ctx.data["pos"]
     item = _field_at(o.form, pos)
     if action == "skip":
@@ -816,9 +818,9 @@ def _submit(ctx: Context, o: Open) -> None:
     if result.amended:
         receipt += "\n" + t("reports.receipt_amended")
     ctx.reply(receipt)
-    _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
+    told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
     for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]
-        if colleague.id != ctx.member.id:
+        if colleague.id != ctx.member.id and colleague.id not in told:
             ctx.notify_member(
                 colleague,
                 Outbound(
@@ -832,7 +834,8 @@ def _submit(ctx: Context, o: Open) -> None:
             )
 
 
-def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Raw) -> None:
+def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Raw) -> set[int]:
+    """Send every admin the submission with accept/return buttons; returns who was told."""
     assert ctx.member is not None
     header = t(
         "reports.admin_submitted",
@@ -852,9 +855,12 @@ def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Ra
             Button(t("reports.button.return"), make_payload("rpret", o.report.id, version)),
         ]
     ]
+    told: set[int] = set()
     for admin in admins(ctx.session):
-        if admin.id != ctx.member.id:  # a submitting admin already has the receipt
+        if admin.id != ctx.member.id and admin.id is not None:  # the submitter has the receipt
             ctx.notify_member(admin, Outbound(text, buttons))
+            told.add(admin.id)
+    return told
 
 
 # --- admins: accept, return, reopen ---------------------------------------------------------------
