@@ -5,6 +5,7 @@ naming the file, the field and the reason."""
 from __future__ import annotations
 
 import contextlib
+import re
 import textwrap
 from datetime import date
 from decimal import Decimal
@@ -14,9 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.catalog import has
 from bot.cli import main as cli_main
 from bot.runtime import build_core
 from bot.settings import Settings
+from domain.campaigns import UnitStatus
 from domain.dates import format_date
 from domain.forms import (
     DEFAULT_FORMS_DIR,
@@ -295,3 +298,19 @@ def test_a_broken_form_stops_start_up_with_one_line(
     err = capsys.readouterr().err.strip()
     assert "hong.yaml" in err and "'x'" in err and "Traceback" not in err
     assert len(err.splitlines()) == 1
+
+
+def test_every_message_the_reports_code_names_is_in_the_catalog() -> None:
+    root = Path(__file__).resolve().parent.parent
+    handler = (root / "handlers" / "reports.py").read_text(encoding="utf-8")
+    keys = set(re.findall(r'"(reports\.[a-z_.]+[a-z_])"', handler))
+    forms_source = (root / "domain" / "forms.py").read_text(encoding="utf-8")
+    keys |= {f"reports.invalid.{r}" for r in re.findall(r'AnswerError\("([a-z_]+)"', forms_source)}
+    keys |= {f"reports.invalid.date_{r}" for r in ("empty", "format", "day_range")}
+    keys |= {f"reports.invalid.date_{r}" for r in ("month_range", "year_range")}
+    keys |= {f"reports.file.{r}" for r in ("too_big", "empty", "wrong_type", "download_failed")}
+    statuses = [v for k, v in vars(UnitStatus).items() if not k.startswith("_")]
+    keys |= {f"reports.status.{s}" for s in statuses}
+    keys |= {"reports.closed", "reports.accepted", "help.baocao", "help.mobaocao"}
+    missing = sorted(k for k in keys if not has(k))
+    assert len(keys) > 60 and missing == []
