@@ -171,9 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)
+    from domain.forms import FormError
+
     try:
         return int(args.func(args, settings) or 0)
-    except StartupError as exc:
+    except (StartupError, FormError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from bot.core import BotCore
 from bot.db import create_db_engine, upgrade
 from bot.services import Services
 from bot.settings import Settings
+from domain.forms import DEFAULT_FORMS_DIR, load_forms
 from handlers import build_router
 
 
@@ -22,10 +23,13 @@ def build_core(
     clock: Clock | None = None,
     migrate: bool = True,
 ) -> BotCore:
+    # A broken form file stops start-up here, with the file, field and reason (FormError).
+    forms = load_forms(settings.forms_dir or DEFAULT_FORMS_DIR)
     engine = engine or create_db_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     services = Services()
+    services.extras["forms"] = forms
     return BotCore(
         settings=settings,
         engine=engine,

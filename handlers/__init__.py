@@ -10,9 +10,9 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import registration, start, units
+    from handlers import registration, reports, start, units
 
     router = Router()
-    for module in (start, units, registration):
+    for module in (start, units, registration, reports):
         router.include(module.router)
     return router

@@ -6,6 +6,11 @@ campaigns, the whole answer set is read and written together, and validation hap
 the form in `domain.forms`, not in the schema. What must be queried across units — nominations
 (đề nghị khen thưởng) and files — gets rows of its own. Every submission is kept as a
 `ReportVersion`, so an amendment never loses what was sent before.
+
+`Report.answers` is the shared working copy, saved answer by answer (a key with value null is
+an optional question skipped; a missing key, one not reached yet). What the unit handed in is
+the latest `ReportVersion` (`domain.reports.submitted_answers`): the two differ while an
+amendment is being prepared. `Nomination` rows are rebuilt from the submitted answers.
 """
 
 from __future__ import annotations

@@ -206,7 +206,9 @@ def _restore_logging() -> Iterator[None]:
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    named = {n: logging.getLogger(n).level for n in ("httpx", "httpcore", "apscheduler", "telegram")}
+    named = {
+        n: logging.getLogger(n).level for n in ("httpx", "httpcore", "apscheduler", "telegram")
+    }
     yield
     root.handlers[:] = handlers
     root.setLevel(level)

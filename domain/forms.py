@@ -1,0 +1,767 @@
+"""Report forms (biểu mẫu) as data: loading and checking `forms/<code>.yaml`, turning what an
+officer typed into the value stored in `Report.answers`, showing stored values as plain text,
+and walking a form (which question comes next, what is still missing before submitting).
+
+A form file that cannot be used stops start-up with a `FormError` naming the file, the field
+and the reason, so a typo never reaches an officer's phone. Lists of titles and forms of
+commendation come from `refdata/*.yaml` (`choices_from: awards.collective_titles`), so a new
+decree is an edit to data. This module does not talk to users, touch the database or know a
+channel; the conversation lives in `handlers/reports.py`, the rules of reports in
+`domain/reports.py`.
+
+Stored values by field type: short/long text → str; integer → int; number → str of the
+decimal ("1250.5"); choice → the choice's value (str); multi_choice → list[str]; date →
+"YYYY-MM-DD"; yes_no → bool; file → {"attachment_id": int, "file_name": str}; group →
+list[dict[sub_field_id, value]]. A key present with value None is an optional question the
+officer skipped; a missing key is a question not reached yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.catalog import t
+from domain.dates import ParseError, format_date, parse_date, parse_integer, parse_number
+from domain.text import clean_text, fold
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FORMS_DIR = REPO_ROOT / "forms"
+DEFAULT_REFDATA_DIR = REPO_ROOT / "refdata"
+
+FIELD_TYPES = (
+    "short_text",
+    "long_text",
+    "integer",
+    "number",
+    "choice",
+    "multi_choice",
+    "date",
+    "yes_no",
+    "file",
+    "group",
+)
+FILE_KINDS = ("pdf", "docx", "xlsx", "jpg", "png")
+# Types answered by typing: their prompt must come with an example of a good answer.
+TYPED = ("short_text", "long_text", "integer", "number", "date")
+CHOICE_TYPES = ("choice", "multi_choice")
+NOMINATION_COLUMNS = ("nominee_type", "full_name", "job_title", "unit_name", "award", "summary")
+
+DEFAULT_MAX_LENGTH = {"short_text": 200, "long_text": 4000}
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Folded words accepted for yes/no typed instead of pressing a button.
+_YES = {"co", "c", "yes", "y", "ok", "dong y", "da", "roi", "1"}
+_NO = {"khong", "k", "ko", "no", "n", "chua", "0"}
+# "1.250,5" / "1 250,5": thousands grouped and a decimal comma (domain.dates handles each alone).
+_GROUPED_DECIMAL = re.compile(r"^-?\d{1,3}([. ]\d{3})+,\d+$")
+
+
+# --- the model of a form ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option of a choice field: `value` is stored, `label` is shown."""
+
+    value: str
+    label: str
+
+
+@dataclass(slots=True)
+class Field:
+    id: str
+    type: str
+    label: str
+    prompt: str
+    help: str = ""
+    example: str = ""
+    required: bool = True
+    fields: list[Field] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    min_length: int | None = None
+    max_length: int | None = None
+    # int for integer, Decimal for number, date for date fields.
+    min: Any = None
+    max: Any = None
+    # Another numeric field of the same form (or group entry) this one must not exceed.
+    max_field: str | None = None
+    min_selected: int | None = None
+    max_selected: int | None = None
+    accept: tuple[str, ...] = FILE_KINDS
+    min_items: int = 0
+    max_items: int | None = None
+
+    def sub(self, field_id: str) -> Field:
+        for sub in self.fields:
+            if sub.id == field_id:
+                return sub
+        raise KeyError(field_id)
+
+    def choice_label(self, value: object) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return str(value)
+
+
+@dataclass(slots=True)
+class NominationMap:
+    """Which group of a form becomes `Nomination` rows, and which sub-field fills each column."""
+
+    group: str
+    columns: dict[str, str]
+
+
+@dataclass(slots=True)
+class Form:
+    code: str
+    title: str
+    fields: list[Field]
+    description: str = ""
+    nominations: NominationMap | None = None
+    source: str = ""
+
+    def field(self, field_id: str) -> Field:
+        for item in self.fields:
+            if item.id == field_id:
+                return item
+        raise KeyError(field_id)
+
+    def index(self, field_id: str) -> int:
+        return next(i for i, item in enumerate(self.fields) if item.id == field_id)
+
+    def has(self, field_id: str) -> bool:
+        return any(item.id == field_id for item in self.fields)
+
+
+class FormError(Exception):
+    """A form file cannot be used. The message names the file, the field and the reason."""
+
+    def __init__(self, file: str, field_id: str | None, reason: str) -> None:
+        self.file = file
+        self.field_id = field_id
+        self.reason = reason
+        where = f"Biểu mẫu {file}" + (f", trường '{field_id}'" if field_id else "")
+        super().__init__(f"{where}: {reason}")
+
+
+# --- loading ----------------------------------------------------------------------------------
+def load_forms(directory: Path | str, *, refdata_dir: Path | str | None = None) -> dict[str, Form]:
+    """Every `<code>.yaml` in `directory`, checked; raises `FormError` on the first problem."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise FormError(str(folder), None, "thư mục biểu mẫu không tồn tại (xem FORMS_DIR)")
+    refdata = _Refdata(Path(refdata_dir) if refdata_dir else DEFAULT_REFDATA_DIR)
+    forms: dict[str, Form] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        form = load_form(path, refdata=refdata)
+        forms[form.code] = form
+    if not forms:
+        raise FormError(str(folder), None, "không có tệp biểu mẫu <mã>.yaml nào (xem FORMS_DIR)")
+    return forms
+
+
+def load_form(path: Path, *, refdata: _Refdata | None = None) -> Form:
+    return _FormReader(path, refdata or _Refdata(DEFAULT_REFDATA_DIR)).read()
+
+
+class _Refdata:
+    """Lists from refdata/<file>.yaml, read once per load."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._files: dict[str, dict[str, Any]] = {}
+
+    def choices(self, reference: str) -> list[Choice]:
+        """The choices of `file.list` (e.g. `awards.collective_titles`); ValueError if absent."""
+        file_name, _, list_name = reference.partition(".")
+        if not file_name or not list_name:
+            raise ValueError(
+                f"'{reference}' phải có dạng tệp.danh_sách, ví dụ awards.commendations"
+            )
+        if file_name not in self._files:
+            path = self.directory / f"{file_name}.yaml"
+            if not path.is_file():
+                raise ValueError(f"không có tệp dữ liệu tham chiếu {path}")
+            try:
+                self._files[file_name] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise ValueError(f"tệp {path} không đọc được: {_one_line(exc)}") from None
+        items = self._files[file_name].get(list_name)
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"tệp {file_name}.yaml không có danh sách '{list_name}'")
+        result: list[Choice] = []
+        for item in items:
+            if isinstance(item, dict) and item.get("code") and item.get("label"):
+                result.append(Choice(str(item["code"]), _text(item["label"])))
+            else:
+                raise ValueError(f"mục trong {reference} phải có code và label")
+        return result
+
+
+_FIELD_KEYS = {
+    "id",
+    "type",
+    "label",
+    "prompt",
+    "help",
+    "example",
+    "required",
+    "fields",
+    "choices",
+    "choices_from",
+    "min_length",
+    "max_length",
+    "min",
+    "max",
+    "max_field",
+    "min_selected",
+    "max_selected",
+    "accept",
+    "min_items",
+    "max_items",
+}
+
+
+class _FormReader:
+    def __init__(self, path: Path, refdata: _Refdata) -> None:
+        self.path = path
+        self.name = str(path)
+        self.refdata = refdata
+
+    def fail(self, field_id: str | None, reason: str) -> FormError:
+        return FormError(self.name, field_id, reason)
+
+    def read(self) -> Form:
+        try:
+            raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise self.fail(None, f"YAML sai cú pháp: {_one_line(exc)}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.fail(None, f"không đọc được tệp: {exc}") from None
+        if not isinstance(raw, dict):
+            raise self.fail(None, "tệp phải là một bảng có code, title, fields")
+        unknown = set(raw) - {"code", "title", "description", "fields", "nominations"}
+        if unknown:
+            raise self.fail(None, f"khoá lạ {sorted(unknown)}")
+        code = raw.get("code")
+        if not isinstance(code, str) or not _CODE.match(code):
+            raise self.fail(None, "thiếu 'code' hoặc code không hợp lệ (chữ thường, số, dấu -)")
+        if code != self.path.stem:
+            raise self.fail(None, f"code '{code}' phải trùng tên tệp '{self.path.stem}'")
+        title = raw.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise self.fail(None, "thiếu 'title'")
+        fields = self.fields(raw.get("fields"), parent=None)
+        form = Form(
+            code=code,
+            title=_text(title),
+            description=_text(raw.get("description") or ""),
+            fields=fields,
+            source=self.name,
+        )
+        if raw.get("nominations") is not None:
+            form.nominations = self.nominations(raw["nominations"], form)
+        return form
+
+    def fields(self, raw: object, *, parent: Field | None) -> list[Field]:
+        owner = parent.id if parent else None
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(owner, "'fields' phải là một danh sách có ít nhất một trường")
+        result: list[Field] = []
+        for index, item in enumerate(raw, 1):
+            item_field = self.field(item, index=index, parent=parent, earlier=result)
+            if any(f.id == item_field.id for f in result):
+                raise self.fail(self.path_of(item_field.id, parent), "mã trường bị trùng")
+            result.append(item_field)
+        return result
+
+    @staticmethod
+    def path_of(field_id: str, parent: Field | None) -> str:
+        return f"{parent.id}.{field_id}" if parent else field_id
+
+    def field(
+        self, raw: object, *, index: int, parent: Field | None, earlier: list[Field]
+    ) -> Field:
+        if not isinstance(raw, dict):
+            where = self.path_of(f"#{index}", parent)
+            raise self.fail(where, "mỗi trường phải là một bảng (id, type, label, prompt…)")
+        field_id = raw.get("id")
+        if not isinstance(field_id, str) or not _ID.match(field_id):
+            where = self.path_of(str(field_id) if field_id else f"#{index}", parent)
+            raise self.fail(where, "thiếu 'id' hoặc id không hợp lệ (chữ thường không dấu, số, _)")
+        where = self.path_of(field_id, parent)
+        unknown = set(raw) - _FIELD_KEYS
+        if unknown:
+            raise self.fail(where, f"khoá lạ {sorted(unknown)}")
+        kind = raw.get("type")
+        if kind not in FIELD_TYPES:
+            raise self.fail(where, f"kiểu '{kind}' không có (dùng: {', '.join(FIELD_TYPES)})")
+        for key in ("label", "prompt"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                raise self.fail(where, f"thiếu '{key}'")
+        required = raw.get("required", True)
+        if not isinstance(required, bool):
+            raise self.fail(where, "'required' phải là true hoặc false")
+        item = Field(
+            id=field_id,
+            type=kind,
+            label=_text(raw["label"]),
+            prompt=_text(raw["prompt"]),
+            help=_text(raw.get("help") or ""),
+            example=_text(str(raw.get("example") or "")),
+            required=required,
+        )
+        if kind in TYPED and not item.example:
+            raise self.fail(where, "thiếu 'example' (câu trả lời mẫu cho người nhập)")
+        self.limits(item, raw, where)
+        if kind in CHOICE_TYPES:
+            item.choices = self.choices(raw, where)
+            if not item.example:
+                item.example = item.choices[0].label
+        elif "choices" in raw or "choices_from" in raw:
+            raise self.fail(where, f"kiểu {kind} không có 'choices'")
+        if kind == "yes_no" and not item.example:
+            item.example = t("reports.answer_yes")
+        if kind == "file":
+            item.accept = self.accept(raw, where)
+        elif "accept" in raw:
+            raise self.fail(where, "'accept' chỉ dùng cho kiểu file")
+        if kind == "group":
+            if parent is not None:
+                raise self.fail(where, "nhóm không được lồng trong nhóm")
+            item.fields = self.fields(raw.get("fields"), parent=item)
+        elif "fields" in raw:
+            raise self.fail(where, "'fields' chỉ dùng cho kiểu group")
+        if raw.get("max_field") is not None:
+            target = next((f for f in earlier if f.id == raw["max_field"]), None)
+            if kind not in ("integer", "number"):
+                raise self.fail(where, "'max_field' chỉ dùng cho kiểu integer hoặc number")
+            if target is None or target.type not in ("integer", "number"):
+                raise self.fail(
+                    where, f"'max_field' phải là một trường số đứng trước: '{raw['max_field']}'"
+                )
+            item.max_field = target.id
+        return item
+
+    def limits(self, item: Field, raw: dict[str, Any], where: str) -> None:
+        allowed: dict[str, tuple[str, ...]] = {
+            "min_length": ("short_text", "long_text"),
+            "max_length": ("short_text", "long_text"),
+            "min": ("integer", "number", "date"),
+            "max": ("integer", "number", "date"),
+            "min_selected": ("multi_choice",),
+            "max_selected": ("multi_choice",),
+            "min_items": ("group",),
+            "max_items": ("group",),
+        }
+        for key, kinds in allowed.items():
+            if key in raw and item.type not in kinds:
+                raise self.fail(where, f"'{key}' không dùng cho kiểu {item.type}")
+        for key in ("min_length", "max_length", "min_selected", "max_selected", "max_items"):
+            if key in raw:
+                value = raw[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise self.fail(where, f"'{key}' phải là số nguyên dương")
+                setattr(item, key, value)
+        if "min_items" in raw:
+            value = raw["min_items"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise self.fail(where, "'min_items' phải là số nguyên không âm")
+            item.min_items = value
+        if item.type in DEFAULT_MAX_LENGTH and item.max_length is None:
+            item.max_length = DEFAULT_MAX_LENGTH[item.type]
+        if item.min_length and item.max_length and item.min_length > item.max_length:
+            raise self.fail(where, "'min_length' lớn hơn 'max_length'")
+        if item.type == "group" and item.required:
+            item.min_items = max(item.min_items, 1)
+        if item.max_items is not None and item.min_items > item.max_items:
+            raise self.fail(where, "'min_items' lớn hơn 'max_items'")
+        for key in ("min", "max"):
+            if key in raw:
+                setattr(item, key, self.bound(item.type, raw[key], key, where))
+        if item.min is not None and item.max is not None and item.min > item.max:
+            raise self.fail(where, "'min' lớn hơn 'max'")
+
+    def bound(self, kind: str, value: object, key: str, where: str) -> Any:
+        if kind == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise self.fail(where, f"'{key}' phải là số nguyên")
+            return value
+        if kind == "number":
+            try:
+                if isinstance(value, bool):
+                    raise InvalidOperation
+                return Decimal(str(value))
+            except InvalidOperation:
+                raise self.fail(where, f"'{key}' phải là một số") from None
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(where, f"'{key}' phải là ngày dạng YYYY-MM-DD") from None
+
+    def choices(self, raw: dict[str, Any], where: str) -> list[Choice]:
+        if ("choices" in raw) == ("choices_from" in raw):
+            raise self.fail(where, "cần đúng một trong 'choices' hoặc 'choices_from'")
+        result: list[Choice] = []
+        if "choices_from" in raw:
+            references = raw["choices_from"]
+            if isinstance(references, str):
+                references = [references]
+            if not isinstance(references, list) or not references:
+                raise self.fail(where, "'choices_from' phải là tên danh sách hoặc danh sách tên")
+            for reference in references:
+                try:
+                    result += self.refdata.choices(str(reference))
+                except ValueError as exc:
+                    raise self.fail(where, f"choices_from: {exc}") from None
+        else:
+            items = raw["choices"]
+            if not isinstance(items, list) or not items:
+                raise self.fail(where, "'choices' phải là danh sách có ít nhất một lựa chọn")
+            for item in items:
+                if isinstance(item, str) and item.strip():
+                    result.append(Choice(_text(item), _text(item)))
+                elif isinstance(item, dict) and item.get("value") and item.get("label"):
+                    result.append(Choice(str(item["value"]), _text(str(item["label"]))))
+                else:
+                    raise self.fail(where, f"lựa chọn không hợp lệ: {item!r}")
+        values = [c.value for c in result]
+        labels = [fold(c.label) for c in result]
+        if len(set(values)) != len(values) or len(set(labels)) != len(labels):
+            raise self.fail(where, "có lựa chọn bị trùng")
+        return result
+
+    def accept(self, raw: dict[str, Any], where: str) -> tuple[str, ...]:
+        if "accept" not in raw:
+            return FILE_KINDS
+        kinds = raw["accept"]
+        if not isinstance(kinds, list) or not kinds or any(k not in FILE_KINDS for k in kinds):
+            raise self.fail(where, f"'accept' phải là danh sách trong {', '.join(FILE_KINDS)}")
+        return tuple(kinds)
+
+    def nominations(self, raw: object, form: Form) -> NominationMap:
+        if not isinstance(raw, dict):
+            raise self.fail("nominations", "phải là một bảng có group và columns")
+        group_id = raw.get("group")
+        if not isinstance(group_id, str) or not form.has(group_id):
+            raise self.fail("nominations", f"'group' phải là một trường của biểu mẫu: {group_id!r}")
+        group = form.field(group_id)
+        if group.type != "group":
+            raise self.fail(group_id, "trường dùng cho 'nominations' phải có kiểu group")
+        columns = raw.get("columns")
+        if not isinstance(columns, dict) or "full_name" not in columns:
+            raise self.fail("nominations", "'columns' phải có ít nhất full_name")
+        for column, sub_id in columns.items():
+            if column not in NOMINATION_COLUMNS:
+                raise self.fail(
+                    "nominations",
+                    f"cột '{column}' không có (dùng: {', '.join(NOMINATION_COLUMNS)})",
+                )
+            if not any(s.id == sub_id for s in group.fields):
+                raise self.fail(f"{group_id}.{sub_id}", f"cột '{column}' trỏ tới trường không có")
+        nominee = columns.get("nominee_type")
+        if nominee is not None:
+            values = {c.value for c in group.sub(nominee).choices}
+            if not values or not values <= {"individual", "collective"}:
+                raise self.fail(
+                    f"{group_id}.{nominee}",
+                    "nominee_type phải là lựa chọn có giá trị individual/collective",
+                )
+        return NominationMap(group_id, {str(k): str(v) for k, v in columns.items()})
+
+
+def _text(value: str) -> str:
+    return clean_text(str(value))
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+# --- reading answers --------------------------------------------------------------------------
+class AnswerError(ValueError):
+    """What an officer typed cannot be used. `reason` names the catalog text
+    `reports.invalid.<reason>`; `params` fill it (already formatted for display)."""
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+
+def parse_answer(
+    item: Field, text: str, *, today: date, siblings: Mapping[str, Any] | None = None
+) -> Any:
+    """The stored value for `text` typed as the answer to `item`; raises `AnswerError`.
+
+    `siblings` are the answers next to this one (the form's, or the group entry's), for
+    `max_field`; `today` gives the year to a date typed without one.
+    """
+    if item.type == "group":
+        raise AnswerError("press_button")
+    if item.type == "file":
+        raise AnswerError("need_file")
+    raw = text.strip()
+    if not raw:
+        raise AnswerError("empty")
+    if item.type in ("short_text", "long_text"):
+        return _parse_text(item, raw)
+    if item.type == "integer":
+        try:
+            number = parse_integer(raw)
+        except ParseError:
+            raise AnswerError("not_integer") from None
+        _check_range(item, Decimal(number), siblings)
+        return number
+    if item.type == "number":
+        value = _parse_decimal(raw)
+        _check_range(item, value, siblings)
+        return str(value)
+    if item.type == "date":
+        try:
+            day = parse_date(raw, default_year=today.year)
+        except ParseError as exc:
+            raise AnswerError(f"date_{exc.reason}") from None
+        if item.min is not None and day < item.min:
+            raise AnswerError("date_too_early", min=format_date(item.min))
+        if item.max is not None and day > item.max:
+            raise AnswerError("date_too_late", max=format_date(item.max))
+        return day.isoformat()
+    if item.type == "yes_no":
+        word = fold(raw).strip(" .!")
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        raise AnswerError("not_yes_no")
+    if item.type == "choice":
+        return match_choice(item, raw).value
+    # multi_choice typed as "1, 3" or "label; label"
+    parts = [p for p in re.split(r"[,;\n]", raw) if p.strip()]
+    values: list[str] = []
+    for part in parts:
+        value = match_choice(item, part).value
+        if value not in values:
+            values.append(value)
+    check_selection(item, values)
+    return values
+
+
+def _parse_text(item: Field, raw: str) -> str:
+    value = clean_text(raw, multiline=item.type == "long_text")
+    if not value:
+        raise AnswerError("empty")
+    if item.min_length and len(value) < item.min_length:
+        raise AnswerError("too_short", min=item.min_length, length=len(value))
+    if item.max_length and len(value) > item.max_length:
+        raise AnswerError("too_long", max=item.max_length, length=len(value))
+    return value
+
+
+def _parse_decimal(raw: str) -> Decimal:
+    text = raw.replace("\u00a0", " ").strip()
+    if _GROUPED_DECIMAL.match(text):
+        text = text.replace(".", "").replace(" ", "")
+    try:
+        return parse_number(text)
+    except ParseError:
+        raise AnswerError("not_number") from None
+
+
+def _check_range(item: Field, value: Decimal, siblings: Mapping[str, Any] | None) -> None:
+    if item.min is not None and value < Decimal(item.min):
+        raise AnswerError("too_small", min=format_number(item.min))
+    if item.max is not None and value > Decimal(item.max):
+        raise AnswerError("too_large", max=format_number(item.max))
+    if item.max_field and siblings is not None:
+        limit = siblings.get(item.max_field)
+        if limit is not None and value > Decimal(str(limit)):
+            raise AnswerError("over_field", max=format_number(Decimal(str(limit))))
+
+
+def match_choice(item: Field, text: str) -> Choice:
+    """The choice typed as its number (1, 2…) or its label, diacritics and case aside."""
+    wanted = fold(text).strip(" .")
+    if wanted.isdigit() and 1 <= int(wanted) <= len(item.choices):
+        return item.choices[int(wanted) - 1]
+    for choice in item.choices:
+        if fold(choice.label) == wanted or fold(choice.value) == wanted:
+            return choice
+    raise AnswerError("not_a_choice")
+
+
+def check_selection(item: Field, values: list[str]) -> None:
+    """A multi-choice selection is within the form's bounds."""
+    least = item.min_selected or (1 if item.required else 0)
+    if len(values) < least:
+        raise AnswerError("too_few_selected", min=least)
+    if item.max_selected is not None and len(values) > item.max_selected:
+        raise AnswerError("too_many_selected", max=item.max_selected)
+
+
+def check_value(item: Field, value: Any) -> bool:
+    """Whether a stored value still fits the field (forms may change between releases)."""
+    if value is None:
+        return True
+    kind = item.type
+    if kind in ("short_text", "long_text"):
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        try:
+            Decimal(str(value))
+        except InvalidOperation:
+            return False
+        return isinstance(value, str)
+    if kind == "choice":
+        return any(c.value == value for c in item.choices)
+    if kind == "multi_choice":
+        known = {c.value for c in item.choices}
+        return isinstance(value, list) and all(v in known for v in value)
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    if kind == "yes_no":
+        return isinstance(value, bool)
+    if kind == "file":
+        return isinstance(value, dict) and isinstance(value.get("attachment_id"), int)
+    return isinstance(value, list) and all(isinstance(e, dict) for e in value)
+
+
+# --- showing answers --------------------------------------------------------------------------
+def format_number(value: Decimal | int | str) -> str:
+    """1234567.5 → "1.234.567,5": thousands with dots, decimal comma, as written in Vietnam."""
+    number = Decimal(str(value))
+    sign = "-" if number < 0 else ""
+    whole, _, fraction = format(abs(number), "f").partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
+
+
+def format_answer(item: Field, value: Any) -> str:
+    """A stored value as plain text for the review message and exports ("" when empty)."""
+    if value is None or value == "" or value == []:
+        return ""
+    kind = item.type
+    if kind in ("integer", "number"):
+        return format_number(value)
+    if kind == "date":
+        try:
+            return format_date(date.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+    if kind == "yes_no":
+        return t("reports.answer_yes") if value else t("reports.answer_no")
+    if kind == "choice":
+        return item.choice_label(value)
+    if kind == "multi_choice":
+        return "; ".join(item.choice_label(v) for v in value)
+    if kind == "file":
+        return str(value.get("file_name") or "") if isinstance(value, dict) else str(value)
+    if kind == "group":
+        lines = []
+        for number, entry in enumerate(value, 1):
+            parts = [
+                f"{sub.label}: {format_answer(sub, entry.get(sub.id))}"
+                for sub in item.fields
+                if format_answer(sub, entry.get(sub.id))
+            ]
+            lines.append(f"{number}. " + "; ".join(parts))
+        return "\n".join(lines)
+    return str(value)
+
+
+# --- walking a form ---------------------------------------------------------------------------
+# A position in the conversation, kept as a JSON list in the conversation state:
+#   ["q", field_id]                  a top-level question
+#   ["q", group_id, index, sub_id]   a question of one entry of a group
+#   ["more", group_id]               "add another entry, or done?"
+#   ["review"]                       every answer shown, submit or edit
+Position = list[Any]
+REVIEW: Position = ["review"]
+
+
+def entry_pending(
+    group: Field, entry: Mapping[str, Any], *, after: str | None = None
+) -> str | None:
+    """The first sub-field of an entry not answered yet (after `after` when given)."""
+    subs = group.fields
+    if after is not None:
+        subs = subs[[s.id for s in subs].index(after) + 1 :]
+    return next((s.id for s in subs if s.id not in entry), None)
+
+
+def _pending_in(item: Field, answers: Mapping[str, Any]) -> Position | None:
+    if item.type != "group":
+        return None if item.id in answers else ["q", item.id]
+    entries = answers.get(item.id)
+    if not isinstance(entries, list):
+        return ["more", item.id]
+    for index, entry in enumerate(entries):
+        sub = entry_pending(item, entry)
+        if sub is not None:
+            return ["q", item.id, index, sub]
+    if len(entries) < item.min_items:
+        return ["more", item.id]
+    return None
+
+
+def pending_position(
+    form: Form, answers: Mapping[str, Any], *, after: str | None = None
+) -> Position:
+    """The next question not answered yet: the first after top-level field `after` (then from
+    the start, for what a colleague or an earlier visit left open), or the review."""
+    start = form.index(after) + 1 if after is not None else 0
+    for item in [*form.fields[start:], *form.fields[:start]]:
+        position = _pending_in(item, answers)
+        if position is not None:
+            return position
+    return list(REVIEW)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a report cannot be submitted yet: `reason` is missing, invalid or too_few."""
+
+    label: str
+    reason: str
+    field_id: str
+
+
+def problems(form: Form, answers: Mapping[str, Any]) -> list[Problem]:
+    """Everything standing between these answers and a complete report."""
+    found: list[Problem] = []
+    for item in form.fields:
+        value = answers.get(item.id)
+        if item.type == "group":
+            entries = value if isinstance(value, list) else []
+            if len(entries) < item.min_items:
+                found.append(Problem(item.label, "too_few", item.id))
+            for number, entry in enumerate(entries, 1):
+                for sub in item.fields:
+                    found += _check_one(sub, entry.get(sub.id), f"{item.label} {number}", item.id)
+            continue
+        found += _check_one(item, value, None, item.id)
+    return found
+
+
+def _check_one(item: Field, value: Any, prefix: str | None, top_id: str) -> Iterable[Problem]:
+    label = f"{prefix} – {item.label}" if prefix else item.label
+    if value is None or value == "" or value == []:
+        return [Problem(label, "missing", top_id)] if item.required else []
+    if not check_value(item, value):
+        return [Problem(label, "invalid", top_id)]
+    return []

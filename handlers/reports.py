@@ -1,0 +1,1036 @@
+"""Reports (báo cáo): an officer fills in, on a phone, the report a deadline asks for — one
+question at a time, buttons wherever the answer is a choice, the draft saved after every
+answer, a review of every answer before submitting — and admins accept, return or reopen it.
+
+Officers: /baocao, then inside the flow /boqua (skip an optional question), /quaylai (back one
+step), /huy (pause; the draft stays). Admins: /travebaocao, /duyetbaocao, /mobaocao, or the
+buttons under a submission notice. Buttons: `rp:<deadline_id>` opens a unit's report (reminders
+attach it too); `rpa:<serial>:<action>` acts on the question currently shown (an older serial is
+a stale button); `rpok`/`rpret:<report_id>:<version>` accept or return a submission.
+
+Where the chat is in the form sits in the conversation state (`pos`, see
+`domain.forms.Position`); the answers sit in the shared `Report`, so another officer or
+another device continues from them. Rules live in domain/reports.py and domain/forms.py; this
+module only converses. No platform import.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.access import Access, can_act_for_unit
+from bot.catalog import Raw, t
+from bot.context import Context
+from bot.errors import InputError
+from bot.events import Button, Inbound, Outbound
+from bot.router import Router, make_payload, split_payload
+from bot.storage import FileRejected, receive_file
+from domain.campaigns import open_deadlines_for_unit, unit_status
+from domain.forms import (
+    REVIEW,
+    TYPED,
+    AnswerError,
+    Field,
+    Form,
+    Position,
+    check_selection,
+    entry_pending,
+    format_answer,
+    parse_answer,
+    pending_position,
+    problems,
+)
+from domain.reports import (
+    ReportError,
+    accept_report,
+    add_entry,
+    admins,
+    close_group,
+    edit_refusal,
+    find_report,
+    find_unit,
+    get_or_create_report,
+    has_unsent_changes,
+    remove_entry,
+    reopen_report,
+    return_report,
+    set_answer,
+    submit,
+    unit_officers,
+)
+from domain.text import clean_text
+from models.campaigns import Deadline
+from models.reports import Report, ReportStatus
+from models.units import Unit
+
+log = logging.getLogger("thidua.reports")
+router = Router()
+
+FLOW = "report"
+RETURN_FLOW = "report_return"
+# Steps of the report flow; the exact question is data["pos"].
+STEP_QUESTION = "question"
+STEP_MORE = "more"
+STEP_MENU = "menu"
+STEP_REVIEW = "review"
+STEP_REASON = "reason"
+# Modes: "fill" asks only what is unanswered; "edit" walks an entry's questions in order.
+FILL, EDIT = "fill", "edit"
+HISTORY_LIMIT = 100
+EDIT_BUTTONS_PER_ROW = 4
+
+EXAMPLE_RETURN = "/travebaocao XA-001 3 Thiếu số liệu mục 2"
+EXAMPLE_ACCEPT = "/duyetbaocao XA-001 3"
+EXAMPLE_REOPEN = "/mobaocao XA-001 3"
+
+
+@dataclass(slots=True)
+class Open:
+    """The report a chat works on, with what it needs to be shown."""
+
+    report: Report
+    deadline: Deadline
+    form: Form
+    unit: Unit
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.report.answers or {}
+
+
+# --- small helpers ------------------------------------------------------------------------------
+def _forms(ctx: Context) -> dict[str, Form]:
+    return ctx.services.extras.get("forms", {})
+
+
+def _when(ctx: Context, moment: datetime) -> str:
+    return moment.astimezone(ctx.settings.tz).strftime("%H:%M %d/%m/%Y")
+
+
+def _button(ctx: Context, label: str, action: str) -> Button:
+    return Button(label, make_payload("rpa", ctx.data.get("n", 0), action))
+
+
+def _field_at(form: Form, pos: Position) -> Field:
+    top = form.field(pos[1])
+    return top.sub(pos[3]) if len(pos) == 4 else top
+
+
+def _entry(answers: dict[str, Any], group_id: str, index: int) -> dict[str, Any] | None:
+    entries = answers.get(group_id)
+    if isinstance(entries, list) and 0 <= index < len(entries):
+        return entries[index]
+    return None
+
+
+def _value_at(answers: dict[str, Any], pos: Position) -> Any:
+    if len(pos) == 2:
+        return answers.get(pos[1])
+    entry = _entry(answers, pos[1], pos[2])
+    return entry.get(pos[3]) if entry else None
+
+
+def _siblings(answers: dict[str, Any], pos: Position) -> dict[str, Any]:
+    if len(pos) == 2:
+        return answers
+    return _entry(answers, pos[1], pos[2]) or {}
+
+
+def _still_there(o: Open, pos: Position) -> bool:
+    """A remembered position still exists (an entry may have been deleted since)."""
+    try:
+        if pos[0] == "q" and len(pos) == 2:
+            return o.form.field(pos[1]).type != "group"
+        if pos[0] == "q" and len(pos) == 4:
+            _field_at(o.form, pos)
+            return _entry(o.answers, pos[1], pos[2]) is not None
+        if pos[0] in ("more", "menu"):
+            return o.form.field(pos[1]).type == "group"
+    except (KeyError, IndexError, TypeError):
+        return False
+    return pos[0] == "review"
+
+
+def _status_label(report: Report | None, deadline: Deadline, now: datetime) -> str:
+    return t(f"reports.status.{unit_status(report, deadline, now)}")
+
+
+# --- opening a report -----------------------------------------------------------------------------
+@router.command("baocao", access=Access.OFFICER, help_key="help.baocao")
+async def start_report(event: Inbound, ctx: Context) -> None:
+    """Start or resume the unit's report; with several open deadlines, pick one by button."""
+    assert ctx.member is not None and ctx.member.unit_id is not None
+    unit = ctx.session.get(Unit, ctx.member.unit_id)
+    assert unit is not None
+    deadlines = open_deadlines_for_unit(ctx.session, unit)
+    if event.args.strip().isdigit():
+        wanted = int(event.args.strip())
+        chosen = [d for d in deadlines if d.id == wanted]
+        if not chosen:
+            ctx.say("reports.deadline_not_open")
+            return
+        deadlines = chosen
+    if not deadlines:
+        ctx.say("reports.no_deadlines")
+        return
+    if len(deadlines) == 1:
+        _open(ctx, unit, deadlines[0])
+        return
+    now = ctx.now()
+    buttons = []
+    for deadline in deadlines:
+        report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+        label = t(
+            "reports.pick_button",
+            title=deadline.title,
+            due=deadline.due_at.astimezone(ctx.settings.tz).strftime("%d/%m"),
+            status=_status_label(report, deadline, now),
+        )
+        buttons.append([Button(label, make_payload("rp", deadline.id))])
+    ctx.reply(t("reports.pick", count=len(deadlines)), buttons)
+
+
+@router.button("rp", access=Access.OFFICER)
+async def open_from_button(event: Inbound, ctx: Context) -> None:
+    """`rp:<deadline_id>`: from the picker, a reminder, or a 'returned'/'reopened' notice."""
+    _, parts = split_payload(event.payload or "")
+    assert ctx.member is not None and ctx.member.unit_id is not None
+    unit = ctx.session.get(Unit, ctx.member.unit_id)
+    assert unit is not None
+    deadline_id = int(parts[0]) if parts and parts[0].isdigit() else None
+    # Rights are checked again on every press: the deadline must be open for this unit now.
+    deadline = next(
+        (d for d in open_deadlines_for_unit(ctx.session, unit) if d.id == deadline_id), None
+    )
+    if deadline is None:
+        ctx.say("reports.deadline_not_open")
+        return
+    _open(ctx, unit, deadline)
+
+
+def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
+    form = _forms(ctx).get(deadline.form_code)
+    if form is None:
+        log.warning("deadline %s names unknown form %r", deadline.id, deadline.form_code)
+        ctx.say("reports.form_missing", code=deadline.form_code)
+        return
+    now = ctx.now()
+    report = get_or_create_report(ctx.session, unit=unit, deadline=deadline, now=now)
+    o = Open(report, deadline, form, unit)
+    refusal = edit_refusal(report, deadline, now)
+    if refusal is not None:
+        if ctx.flow == FLOW:
+            ctx.end()
+        ctx.reply(_review_text(ctx, o))
+        ctx.say(f"reports.{refusal}", due=_when(ctx, deadline.due_at))
+        return
+    ctx.begin(
+        FLOW,
+        STEP_QUESTION,
+        {
+            "report_id": report.id,
+            "deadline_id": deadline.id,
+            "form": form.code,
+            "n": 0,
+            "hist": [],
+            "mode": FILL,
+        },
+    )
+    if report.version > 0:
+        # Handed in before (or returned, or reopened): start from the review.
+        _enter(ctx, o, list(REVIEW))
+        return
+    answers = o.answers
+    common = {
+        "title": form.title,
+        "deadline": deadline.title,
+        "due": _when(ctx, deadline.due_at),
+        "count": len(form.fields),
+    }
+    if answers:
+        answered = [f for f in form.fields if f.id in answers]
+        lines = [t("reports.resume", answered=len(answered), **common)]
+        for item in answered:
+            value = format_answer(item, answers[item.id]) or t("reports.empty_value")
+            lines.append(t("reports.resume_line", label=item.label, value=value))
+        ctx.reply("\n".join(lines))
+    else:
+        ctx.say("reports.start", **common)
+    _enter(ctx, o, pending_position(form, answers))
+
+
+def _load(ctx: Context) -> Open | None:
+    """The chat's report, re-checked: it exists, this member may act for its unit, and it is
+    still open to changes. Otherwise the flow ends with a word saying why."""
+    report = ctx.session.get(Report, ctx.data.get("report_id") or 0)
+    deadline = ctx.session.get(Deadline, report.deadline_id) if report else None
+    form = _forms(ctx).get(deadline.form_code) if deadline else None
+    unit = ctx.session.get(Unit, report.unit_id) if report else None
+    if report is None or deadline is None or form is None or unit is None:
+        ctx.end()
+        ctx.say("reports.stale_out")
+        return None
+    if not can_act_for_unit(ctx.member, report.unit_id):
+        ctx.end()
+        ctx.say("access.not_your_unit")
+        return None
+    refusal = edit_refusal(report, deadline, ctx.now())
+    if refusal is not None:
+        ctx.end()
+        ctx.say(f"reports.{refusal}", due=_when(ctx, deadline.due_at))
+        return None
+    o = Open(report, deadline, form, unit)
+    if not _still_there(o, ctx.data.get("pos") or list(REVIEW)):
+        # The question went away (a colleague deleted that entry, or the form changed).
+        ctx.say("reports.moved")
+        _enter(ctx, o, pending_position(form, o.answers))
+        return None
+    return o
+
+
+# --- showing where the chat is --------------------------------------------------------------------
+def _enter(ctx: Context, o: Open, pos: Position) -> None:
+    """Move to a position and show it (a question, "more?", a group's menu, the review)."""
+    if not _still_there(o, pos):
+        pos = pending_position(o.form, o.answers)
+    ctx.data["pos"] = pos
+    ctx.data["n"] = int(ctx.data.get("n", 0)) + 1
+    ctx.data.pop("sel", None)
+    if pos[0] == "q":
+        ctx.goto(STEP_QUESTION)
+        _ask(ctx, o)
+    elif pos[0] == "more":
+        _more(ctx, o, pos[1])
+    elif pos[0] == "menu":
+        ctx.goto(STEP_MENU)
+        _menu(ctx, o, pos[1])
+    else:
+        ctx.goto(STEP_REVIEW)
+        ctx.ask(_review_text(ctx, o) + "\n\n" + t("reports.review_footer"), _review_buttons(ctx, o))
+
+
+def _progress(o: Open, pos: Position) -> str:
+    if len(pos) == 2:
+        return t("reports.progress", number=o.form.index(pos[1]) + 1, count=len(o.form.fields))
+    group = o.form.field(pos[1])
+    subs = [s.id for s in group.fields]
+    return t(
+        "reports.progress_entry",
+        group=group.label,
+        entry=pos[2] + 1,
+        number=subs.index(pos[3]) + 1,
+        count=len(subs),
+    )
+
+
+def _ask(ctx: Context, o: Open) -> Outbound:
+    pos = ctx.data["pos"]
+    item = _field_at(o.form, pos)
+    value = _value_at(o.answers, pos)
+    lines = [
+        t("reports.question_title", progress=Raw(_progress(o, pos)), label=item.label),
+        t("reports.prompt", prompt=item.prompt),
+    ]
+    if item.help:
+        lines.append(t("reports.help_line", help=item.help))
+    if item.type in TYPED:
+        lines.append(t("reports.example_line", example=item.example))
+    if item.type == "file":
+        lines.append(t("reports.file_hint", kinds=", ".join(k.upper() for k in item.accept)))
+    if value is not None and format_answer(item, value):
+        lines.append(t("reports.current_value", value=format_answer(item, value)))
+    if not item.required:
+        lines.append(t("reports.optional"))
+    buttons: list[list[Button]] = []
+    if item.type == "choice":
+        buttons = [[_button(ctx, c.label, f"c{i}")] for i, c in enumerate(item.choices)]
+    elif item.type == "yes_no":
+        buttons = [
+            [
+                _button(ctx, t("reports.answer_yes"), "y"),
+                _button(ctx, t("reports.answer_no"), "n"),
+            ]
+        ]
+    elif item.type == "multi_choice":
+        selected = ctx.data.setdefault("sel", list(value or []))
+        for i, choice in enumerate(item.choices):
+            key = "checked" if choice.value in selected else "unchecked"
+            label = t(f"reports.button.{key}", label=choice.label)
+            buttons.append([_button(ctx, label, f"t{i}")])
+        buttons.append([_button(ctx, t("reports.button.done"), "done")])
+    extra = []
+    if value is not None:
+        extra.append(_button(ctx, t("reports.button.keep"), "keep"))
+    if not item.required:
+        extra.append(_button(ctx, t("reports.button.skip"), "skip"))
+    if extra:
+        buttons.append(extra)
+    return ctx.ask("\n".join(lines), buttons)
+
+
+def _entry_lines(group: Field, entries: list[dict[str, Any]]) -> str:
+    lines = []
+    for number, entry in enumerate(entries, 1):
+        summary = "; ".join(
+            format_answer(sub, entry.get(sub.id))
+            for sub in group.fields[:3]
+            if format_answer(sub, entry.get(sub.id))
+        )
+        lines.append(t("reports.entry_line", number=number, summary=summary or "…"))
+    return "\n".join(lines)
+
+
+def _prune_empty_entries(ctx: Context, o: Open, group_id: str) -> None:
+    """Entries started but left without a single answer are dropped (e.g. after /quaylai)."""
+    entries = o.answers.get(group_id)
+    if not isinstance(entries, list):
+        return
+    for index in reversed(range(len(entries))):
+        if not entries[index]:
+            remove_entry(
+                ctx.session, report=o.report, group_id=group_id, index=index, now=ctx.now()
+            )
+            entries = o.answers.get(group_id) or []
+
+
+def _more(ctx: Context, o: Open, group_id: str) -> None:
+    group = o.form.field(group_id)
+    _prune_empty_entries(ctx, o, group_id)
+    entries = o.answers.get(group_id) or []
+    if len(entries) < group.min_items:
+        # A list that needs entries: start the next one straight away.
+        index = add_entry(ctx.session, report=o.report, group_id=group_id, now=ctx.now())
+        _enter(ctx, o, ["q", group_id, index, group.fields[0].id])
+        return
+    ctx.goto(STEP_MORE)
+    full = group.max_items is not None and len(entries) >= group.max_items
+    if not entries:
+        lines = [t("reports.more_first", label=group.label, prompt=group.prompt)]
+        if group.help:
+            lines.append(t("reports.help_line", help=group.help))
+        buttons = [
+            [
+                _button(ctx, t("reports.button.add"), "add"),
+                _button(ctx, t("reports.button.skip"), "fin"),
+            ]
+        ]
+        ctx.ask("\n".join(lines), buttons)
+        return
+    text = t(
+        "reports.more",
+        label=group.label,
+        count=len(entries),
+        entries=Raw(_entry_lines(group, entries)),
+    )
+    row = [] if full else [_button(ctx, t("reports.button.add_another"), "add")]
+    row.append(_button(ctx, t("reports.button.done"), "fin"))
+    ctx.ask(text, [row])
+
+
+def _menu(ctx: Context, o: Open, group_id: str) -> None:
+    group = o.form.field(group_id)
+    _prune_empty_entries(ctx, o, group_id)
+    entries = o.answers.get(group_id) or []
+    if entries:
+        text = t(
+            "reports.menu",
+            label=group.label,
+            count=len(entries),
+            entries=Raw(_entry_lines(group, entries)),
+        )
+    else:
+        text = t("reports.menu_empty", label=group.label)
+    buttons = [
+        [
+            _button(ctx, t("reports.button.edit_entry", number=i), f"e{i - 1}"),
+            _button(ctx, t("reports.button.delete_entry", number=i), f"d{i - 1}"),
+        ]
+        for i in range(1, len(entries) + 1)
+    ]
+    last = []
+    if group.max_items is None or len(entries) < group.max_items:
+        last.append(_button(ctx, t("reports.button.add"), "add"))
+    last.append(_button(ctx, t("reports.button.done"), "fin"))
+    buttons.append(last)
+    ctx.ask(text, buttons)
+
+
+def _answer_lines(o: Open) -> list[str]:
+    lines = []
+    empty = t("reports.empty_value")
+    for number, item in enumerate(o.form.fields, 1):
+        value = format_answer(item, o.answers.get(item.id)) or empty
+        block = "\n" in value or (item.type == "group" and value != empty)
+        key = "reports.review_block" if block else "reports.review_line"
+        lines.append(t(key, number=number, label=item.label, value=value))
+    return lines
+
+
+def _review_text(ctx: Context, o: Open) -> str:
+    report = o.report
+    lines = [
+        t(
+            "reports.review_title",
+            title=o.form.title,
+            deadline=o.deadline.title,
+            due=_when(ctx, o.deadline.due_at),
+        )
+    ]
+    if report.status == ReportStatus.RETURNED and report.return_reason:
+        lines.append(t("reports.review_returned", reason=report.return_reason))
+    elif report.status == ReportStatus.REOPENED:
+        lines.append(t("reports.review_reopened"))
+    if report.version > 0 and report.submitted_at is not None:
+        lines.append(
+            t(
+                "reports.review_submitted",
+                version=report.version,
+                reference=report.reference or "",
+                at=_when(ctx, report.submitted_at),
+            )
+        )
+        if has_unsent_changes(ctx.session, report):
+            lines.append(t("reports.review_unsent"))
+    lines += ["", *_answer_lines(o)]
+    missing = problems(o.form, o.answers)
+    if missing:
+        items = ", ".join(dict.fromkeys(p.label for p in missing))
+        lines += ["", t("reports.review_missing", items=items)]
+    return "\n".join(lines)
+
+
+def _review_buttons(ctx: Context, o: Open) -> list[list[Button]]:
+    edits = [
+        _button(ctx, t("reports.button.edit", number=k), f"e{k - 1}")
+        for k in range(1, len(o.form.fields) + 1)
+    ]
+    rows = [edits[i : i + EDIT_BUTTONS_PER_ROW] for i in range(0, len(edits), EDIT_BUTTONS_PER_ROW)]
+    key = "reports.button.resubmit" if o.report.version > 0 else "reports.button.submit"
+    rows.append([_button(ctx, t(key), "sub")])
+    return rows
+
+
+# --- moving on ------------------------------------------------------------------------------------
+def _save(ctx: Context, o: Open, value: Any) -> None:
+    """Store the answer to the current question in the shared draft, then go on."""
+    pos = ctx.data["pos"]
+    set_answer(ctx.session, report=o.report, path=pos[1:], value=value, now=ctx.now())
+    _advance(ctx, o)
+
+
+def _advance(ctx: Context, o: Open) -> None:
+    pos: Position = ctx.data["pos"]
+    history: list[Position] = ctx.data.setdefault("hist", [])
+    history.append(pos)
+    del history[:-HISTORY_LIMIT]
+    if len(pos) == 2:
+        ret = ctx.data.pop("ret", None)
+        if ret is not None:
+            ctx.data["mode"] = FILL
+            _enter(ctx, o, ret)
+        else:
+            _enter(ctx, o, pending_position(o.form, o.answers, after=pos[1]))
+        return
+    _, group_id, index, sub_id = pos
+    group = o.form.field(group_id)
+    entry = _entry(o.answers, group_id, index) or {}
+    if ctx.data.get("mode") == EDIT:
+        ids = [s.id for s in group.fields]
+        following = ids[ids.index(sub_id) + 1 :]
+        next_sub = following[0] if following else None
+    else:
+        next_sub = entry_pending(group, entry, after=sub_id)
+    if next_sub is not None:
+        _enter(ctx, o, ["q", group_id, index, next_sub])
+        return
+    ret = ctx.data.pop("ret", None)
+    ctx.data["mode"] = FILL
+    _enter(ctx, o, ret if ret is not None else ["more", group_id])
+
+
+def _bad_answer(item: Field, exc: AnswerError) -> InputError:
+    return InputError(f"reports.invalid.{exc.reason}", example=item.example or None, **exc.params)
+
+
+# --- answers by typing or sending a file ----------------------------------------------------------
+@router.flow(FLOW, access=Access.OFFICER)
+async def on_answer(event: Inbound, ctx: Context) -> None:
+    o = _load(ctx)
+    if o is None:
+        return
+    pos = ctx.data.get("pos") or list(REVIEW)
+    if pos[0] != "q":
+        raise InputError("reports.invalid.press_button")
+    item = _field_at(o.form, pos)
+    if item.type == "file":
+        if event.attachment is None:
+            raise InputError("reports.invalid.need_file")
+        try:
+            row = await receive_file(
+                ctx,
+                event.attachment,
+                accept=item.accept,
+                report_id=o.report.id,
+                field_id=".".join(str(p) for p in pos[1:]),
+            )
+        except FileRejected as exc:
+            kinds = ", ".join(k.upper() for k in item.accept)
+            raise InputError(f"reports.file.{exc.reason}", kinds=kinds) from None
+        _save(ctx, o, {"attachment_id": row.id, "file_name": row.file_name})
+        return
+    if event.attachment is not None:
+        raise InputError("reports.invalid.need_text", example=item.example or None)
+    today = ctx.now().astimezone(ctx.settings.tz).date()
+    try:
+        value = parse_answer(item, event.text, today=today, siblings=_siblings(o.answers, pos))
+    except AnswerError as exc:
+        raise _bad_answer(item, exc) from None
+    _save(ctx, o, value)
+
+
+@router.flow_command(FLOW, "boqua")
+async def skip_question(event: Inbound, ctx: Context) -> None:
+    o = _load(ctx)
+    if o is None:
+        return
+    _skip(ctx, o)
+
+
+def _skip(ctx: Context, o: Open) -> None:
+    pos = ctx.data.get("pos") or list(REVIEW)
+    if pos[0] == "more":
+        _finish_group(ctx, o, pos[1])
+        return
+    if pos[0] != "q":
+        raise InputError("reports.invalid.press_button")
+    if _field_at(o.form, pos).required:
+        raise InputError("reports.invalid.required")
+    _save(ctx, o, None)
+
+
+@router.flow_command(FLOW, "quaylai")
+async def go_back(event: Inbound, ctx: Context) -> None:
+    o = _load(ctx)
+    if o is None:
+        return
+    history: list[Position] = ctx.data.get("hist") or []
+    while history:
+        previous = history.pop()
+        if _still_there(o, previous):
+            _enter(ctx, o, previous)
+            return
+    ctx.say("reports.first_question")
+    prompt = ctx.last_prompt()
+    if prompt is not None:
+        ctx.replies.append(prompt)
+
+
+@router.flow_command(FLOW, "huy")
+async def pause(event: Inbound, ctx: Context) -> None:
+    """Leave the flow; every answer is already in the shared draft."""
+    ctx.end()
+    ctx.say("reports.paused")
+
+
+# --- buttons inside the flow ----------------------------------------------------------------------
+@router.button("rpa", access=Access.OFFICER)
+async def on_action(event: Inbound, ctx: Context) -> None:
+    _, parts = split_payload(event.payload or "")
+    if ctx.flow != FLOW or len(parts) != 2 or parts[0] != str(ctx.data.get("n")):
+        _stale(ctx)
+        return
+    o = _load(ctx)
+    if o is None:
+        return
+    action = parts[1]
+    kind = ctx.data["pos"][0]
+    if kind == "q":
+        _question_action(ctx, o, action)
+    elif kind == "more":
+        _more_action(ctx, o, action)
+    elif kind == "menu":
+        _menu_action(ctx, o, action)
+    else:
+        _review_action(ctx, o, action)
+
+
+def _stale(ctx: Context) -> None:
+    prompt = ctx.last_prompt() if ctx.flow == FLOW else None
+    if prompt is None:
+        ctx.say("reports.stale_out")
+        return
+    ctx.say("reports.stale")
+    ctx.replies.append(prompt)
+
+
+def _index(action: str, prefix: str, size: int) -> int | None:
+    if not action.startswith(prefix) or not action[len(prefix) :].isdigit():
+        return None
+    index = int(action[len(prefix) :])
+    return index if 0 <= index < size else None
+
+
+def _question_action(ctx: Context, o: Open, action: str) -> None:
+    pos = ctx.data["pos"]
+    item = _field_at(o.form, pos)
+    if action == "skip":
+        _skip(ctx, o)
+    elif action == "keep":
+        _advance(ctx, o)
+    elif item.type == "yes_no" and action in ("y", "n"):
+        _save(ctx, o, action == "y")
+    elif item.type == "choice" and (i := _index(action, "c", len(item.choices))) is not None:
+        _save(ctx, o, item.choices[i].value)
+    elif item.type == "multi_choice" and (i := _index(action, "t", len(item.choices))) is not None:
+        selected: list[str] = ctx.data.setdefault("sel", [])
+        value = item.choices[i].value
+        if value in selected:
+            selected.remove(value)
+        else:
+            selected.append(value)
+        _ask(ctx, o).replace = True  # redraw the same message with the new ticks
+    elif item.type == "multi_choice" and action == "done":
+        chosen = set(ctx.data.get("sel") or [])
+        values = [c.value for c in item.choices if c.value in chosen]
+        try:
+            check_selection(item, values)
+        except AnswerError as exc:
+            raise _bad_answer(item, exc) from None
+        _save(ctx, o, values)
+    else:
+        _stale(ctx)
+
+
+def _add_entry(ctx: Context, o: Open, group: Field) -> None:
+    entries = o.answers.get(group.id) or []
+    if group.max_items is not None and len(entries) >= group.max_items:
+        raise InputError("reports.invalid.too_many_entries", max=group.max_items)
+    index = add_entry(ctx.session, report=o.report, group_id=group.id, now=ctx.now())
+    ctx.data["mode"] = FILL
+    _enter(ctx, o, ["q", group.id, index, group.fields[0].id])
+
+
+def _finish_group(ctx: Context, o: Open, group_id: str) -> None:
+    group = o.form.field(group_id)
+    entries = o.answers.get(group_id) or []
+    if len(entries) < group.min_items:
+        raise InputError("reports.invalid.too_few_entries", min=group.min_items)
+    close_group(ctx.session, report=o.report, group_id=group_id, now=ctx.now())
+    _advance_from_group(ctx, o, group_id)
+
+
+def _advance_from_group(ctx: Context, o: Open, group_id: str) -> None:
+    history: list[Position] = ctx.data.setdefault("hist", [])
+    history.append(["more", group_id])
+    del history[:-HISTORY_LIMIT]
+    _enter(ctx, o, pending_position(o.form, o.answers, after=group_id))
+
+
+def _more_action(ctx: Context, o: Open, action: str) -> None:
+    group = o.form.field(ctx.data["pos"][1])
+    if action == "add":
+        ctx.data.setdefault("hist", []).append(["more", group.id])
+        _add_entry(ctx, o, group)
+    elif action == "fin":
+        _finish_group(ctx, o, group.id)
+    else:
+        _stale(ctx)
+
+
+def _menu_action(ctx: Context, o: Open, action: str) -> None:
+    group = o.form.field(ctx.data["pos"][1])
+    size = len(o.answers.get(group.id) or [])
+    if (i := _index(action, "e", size)) is not None:
+        ctx.data["mode"] = EDIT
+        ctx.data["ret"] = ["menu", group.id]
+        _enter(ctx, o, ["q", group.id, i, group.fields[0].id])
+    elif (i := _index(action, "d", size)) is not None:
+        remove_entry(ctx.session, report=o.report, group_id=group.id, index=i, now=ctx.now())
+        _enter(ctx, o, ["menu", group.id])
+    elif action == "add":
+        ctx.data["ret"] = ["menu", group.id]
+        _add_entry(ctx, o, group)
+    elif action == "fin":
+        _enter(ctx, o, list(REVIEW))
+    else:
+        _stale(ctx)
+
+
+def _review_action(ctx: Context, o: Open, action: str) -> None:
+    if action == "sub":
+        _submit(ctx, o)
+        return
+    i = _index(action, "e", len(o.form.fields))
+    if i is None:
+        _stale(ctx)
+        return
+    item = o.form.fields[i]
+    if item.type == "group":
+        _enter(ctx, o, ["menu", item.id])
+        return
+    ctx.data["mode"] = EDIT
+    ctx.data["ret"] = list(REVIEW)
+    _enter(ctx, o, ["q", item.id])
+
+
+# --- submitting -----------------------------------------------------------------------------------
+def _submit(ctx: Context, o: Open) -> None:
+    assert ctx.member is not None
+    now = ctx.now()
+    try:
+        result = submit(
+            ctx.session,
+            report=o.report,
+            deadline=o.deadline,
+            form=o.form,
+            member=ctx.member,
+            now=now,
+        )
+    except ReportError as exc:
+        if exc.reason == "incomplete":
+            items = "\n".join(
+                t(
+                    f"reports.problem.{p.reason}",
+                    label=p.label,
+                    min=o.form.field(p.field_id).min_items,
+                )
+                for p in exc.params["problems"]  # type: ignore[union-attr]
+            )
+            raise InputError("reports.incomplete", items=Raw(items)) from None
+        ctx.end()
+        ctx.say(f"reports.{exc.reason}", due=_when(ctx, o.deadline.due_at))
+        return
+    ctx.end()
+    due = _when(ctx, o.deadline.due_at)
+    timing = t("reports.timing_on_time") if result.on_time else t("reports.timing_late", due=due)
+    receipt = t(
+        "reports.receipt",
+        title=o.form.title,
+        unit=o.unit.name,
+        reference=result.reference,
+        version=result.version,
+        at=_when(ctx, now),
+        timing=Raw(timing),
+    )
+    if result.amended:
+        receipt += "\n" + t("reports.receipt_amended")
+    ctx.reply(receipt)
+    told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
+    for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]
+        if colleague.id != ctx.member.id and colleague.id not in told:
+            ctx.notify_member(
+                colleague,
+                Outbound(
+                    t(
+                        "reports.colleague_submitted",
+                        name=ctx.member.display_name,
+                        title=o.form.title,
+                        reference=result.reference,
+                    )
+                ),
+            )
+
+
+def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Raw) -> set[int]:
+    """Send every admin the submission with accept/return buttons; returns who was told."""
+    assert ctx.member is not None
+    header = t(
+        "reports.admin_submitted",
+        unit=o.unit.name,
+        title=o.form.title,
+        version=version,
+        timing=timing,
+        reference=reference,
+        name=ctx.member.display_name,
+        unit_code=o.unit.code,
+        deadline_id=o.deadline.id,
+    )
+    text = "\n".join([header, "", *_answer_lines(o)])
+    buttons = [
+        [
+            Button(t("reports.button.accept"), make_payload("rpok", o.report.id, version)),
+            Button(t("reports.button.return"), make_payload("rpret", o.report.id, version)),
+        ]
+    ]
+    told: set[int] = set()
+    for admin in admins(ctx.session):
+        if admin.id != ctx.member.id and admin.id is not None:  # the submitter has the receipt
+            ctx.notify_member(admin, Outbound(text, buttons))
+            told.add(admin.id)
+    return told
+
+
+# --- admins: accept, return, reopen ---------------------------------------------------------------
+@dataclass(slots=True)
+class Target:
+    report: Report
+    deadline: Deadline
+    unit: Unit
+
+    @property
+    def title(self) -> str:
+        return self.deadline.title
+
+
+def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
+    """The report named by `<unit code> <deadline id> [rest]`; raises InputError otherwise."""
+    parts = args.split(maxsplit=2)
+    if len(parts) < 2:
+        raise InputError("reports.admin_usage", example=example)
+    unit = find_unit(ctx.session, parts[0])
+    if unit is None:
+        raise InputError("reports.admin_unknown_unit", code=parts[0], example=example)
+    deadline = ctx.session.get(Deadline, int(parts[1])) if parts[1].isdigit() else None
+    if deadline is None:
+        raise InputError("reports.admin_unknown_deadline", id=parts[1], example=example)
+    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+    if report is None:
+        raise InputError("reports.admin_no_report", unit=unit.name, title=deadline.title)
+    return Target(report, deadline, unit), parts[2] if len(parts) > 2 else ""
+
+
+def _target_from_button(ctx: Context, payload: str | None) -> Target | None:
+    """The report under an accept/return button, if the button still shows its last version."""
+    _, parts = split_payload(payload or "")
+    report = ctx.session.get(Report, int(parts[0])) if parts and parts[0].isdigit() else None
+    if report is None:
+        ctx.say("reports.stale_out")
+        return None
+    if len(parts) > 1 and parts[1] != str(report.version):
+        ctx.say("reports.admin_old_version", version=report.version)
+        return None
+    deadline = ctx.session.get(Deadline, report.deadline_id)
+    unit = ctx.session.get(Unit, report.unit_id)
+    assert deadline is not None and unit is not None
+    return Target(report, deadline, unit)
+
+
+def _refused(ctx: Context, target: Target, exc: ReportError) -> None:
+    if exc.reason == "already_open":
+        ctx.say("reports.admin_already_open", title=target.title, unit=target.unit.name)
+        return
+    ctx.say(
+        "reports.admin_not_submitted",
+        title=target.title,
+        unit=target.unit.name,
+        status=_status_label(target.report, target.deadline, ctx.now()),
+    )
+
+
+def _tell_officers(ctx: Context, target: Target, text: str, *, with_button: bool) -> None:
+    buttons = (
+        [[Button(t("reports.button.open"), make_payload("rp", target.deadline.id))]]
+        if with_button
+        else []
+    )
+    for officer in unit_officers(ctx.session, target.unit.id):  # type: ignore[arg-type]
+        ctx.notify_member(officer, Outbound(text, buttons))
+
+
+def _return(ctx: Context, target: Target, reason: str) -> None:
+    assert ctx.member is not None
+    reason = clean_text(reason, max_length=1000)
+    if len(reason) < 3:
+        raise InputError("reports.admin_reason_short", example="Thiếu số liệu ở câu 3")
+    try:
+        return_report(
+            ctx.session, report=target.report, admin=ctx.member, reason=reason, now=ctx.now()
+        )
+    except ReportError as exc:
+        if ctx.flow == RETURN_FLOW:
+            ctx.end()
+        _refused(ctx, target, exc)
+        return
+    if ctx.flow == RETURN_FLOW:
+        ctx.end()
+    ctx.say("reports.admin_returned", title=target.title, unit=target.unit.name)
+    text = t("reports.officer_returned", title=target.title, reason=reason)
+    _tell_officers(ctx, target, text, with_button=True)
+
+
+def _ask_reason(ctx: Context, target: Target) -> None:
+    ctx.begin(RETURN_FLOW, STEP_REASON, {"report_id": target.report.id})
+    ctx.ask(t("reports.admin_ask_reason", title=target.title, unit=target.unit.name))
+
+
+@router.command("travebaocao", access=Access.ADMIN, help_key="help.travebaocao")
+async def return_command(event: Inbound, ctx: Context) -> None:
+    """/travebaocao <unit code> <deadline id> <reason>; without a reason, it is asked for."""
+    target, reason = _target(ctx, event.args, EXAMPLE_RETURN)
+    if reason:
+        _return(ctx, target, reason)
+    else:
+        _ask_reason(ctx, target)
+
+
+@router.button("rpret", access=Access.ADMIN)
+async def return_button(event: Inbound, ctx: Context) -> None:
+    target = _target_from_button(ctx, event.payload)
+    if target is not None:
+        _ask_reason(ctx, target)
+
+
+@router.flow(RETURN_FLOW, access=Access.ADMIN)
+async def return_reason(event: Inbound, ctx: Context) -> None:
+    report = ctx.session.get(Report, ctx.data.get("report_id") or 0)
+    if report is None:
+        ctx.end()
+        ctx.say("reports.stale_out")
+        return
+    deadline = ctx.session.get(Deadline, report.deadline_id)
+    unit = ctx.session.get(Unit, report.unit_id)
+    assert deadline is not None and unit is not None
+    _return(ctx, Target(report, deadline, unit), event.text)
+
+
+@router.flow_command(RETURN_FLOW, "huy")
+async def cancel_return(event: Inbound, ctx: Context) -> None:
+    ctx.end()
+    ctx.say("reports.admin_cancelled")
+
+
+def _accept(ctx: Context, target: Target) -> None:
+    assert ctx.member is not None
+    try:
+        accept_report(ctx.session, report=target.report, admin=ctx.member, now=ctx.now())
+    except ReportError as exc:
+        _refused(ctx, target, exc)
+        return
+    reference = target.report.reference or ""
+    ctx.say(
+        "reports.admin_accepted", title=target.title, unit=target.unit.name, reference=reference
+    )
+    text = t("reports.officer_accepted", title=target.title, reference=reference)
+    _tell_officers(ctx, target, text, with_button=False)
+
+
+@router.command("duyetbaocao", access=Access.ADMIN, help_key="help.duyetbaocao")
+async def accept_command(event: Inbound, ctx: Context) -> None:
+    """/duyetbaocao <unit code> <deadline id>: accept (tiếp nhận) a submitted report."""
+    target, _ = _target(ctx, event.args, EXAMPLE_ACCEPT)
+    _accept(ctx, target)
+
+
+@router.button("rpok", access=Access.ADMIN)
+async def accept_button(event: Inbound, ctx: Context) -> None:
+    target = _target_from_button(ctx, event.payload)
+    if target is not None:
+        _accept(ctx, target)
+
+
+@router.command("mobaocao", access=Access.ADMIN, help_key="help.mobaocao")
+async def reopen_command(event: Inbound, ctx: Context) -> None:
+    """/mobaocao <unit code> <deadline id>: let the unit change a handed-in report again."""
+    assert ctx.member is not None
+    target, _ = _target(ctx, event.args, EXAMPLE_REOPEN)
+    try:
+        reopen_report(ctx.session, report=target.report, admin=ctx.member, now=ctx.now())
+    except ReportError as exc:
+        _refused(ctx, target, exc)
+        return
+    ctx.say("reports.admin_reopened", title=target.title, unit=target.unit.name)
+    text = t("reports.officer_reopened", title=target.title)
+    _tell_officers(ctx, target, text, with_button=True)

@@ -1,0 +1,92 @@
+"""A whole achievement report end to end over HTTP: the real python-telegram-bot Application
+against the fake Bot API, buttons as callback queries, the signed scan sent as a document and
+fetched back through getFile, the receipt to the officer and the notice to the admin."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+from sqlmodel import Session, select
+
+from models.reports import Attachment, Report, ReportStatus
+from models.units import Role
+from tests.conftest import ADMIN_USER_ID
+from tests.fakes.telegram_api import FakeTelegram, SentMessage
+from tests.test_storage import PDF
+from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+
+OFFICER = 4242
+
+
+async def until(
+    api: FakeTelegram, chat: int | str, fragment: str, act: Callable[[], object]
+) -> SentMessage:
+    """Do `act`, then wait for a new message to the chat containing `fragment`."""
+    seen = len(api.sent[str(chat)])
+    act()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for message in api.sent[str(chat)][seen:]:
+            if fragment in (message.text or message.caption):
+                return message
+        with contextlib.suppress(AssertionError):
+            await api.wait_for(chat, count=len(api.sent[str(chat)]) + 1, timeout=0.5)
+    raise AssertionError(f"chat {chat} never got {fragment!r}: {api.texts(chat)[seen:]}")
+
+
+async def test_an_achievement_report_with_a_scanned_document_over_http(
+    telegram_api: FakeTelegram, telegram_bot, engine, settings
+) -> None:
+    _, core = telegram_bot
+    core.flood.limit = 10_000
+    with Session(engine) as db:
+        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
+        make_member(db, str(OFFICER), unit=unit, channel="telegram", name="Lò Văn Tâm")
+        make_member(db, ADMIN_USER_ID, role=Role.ADMIN, channel="telegram", name="Phòng Nội vụ")
+        make_deadline(db, make_campaign(db), title="Báo cáo thành tích đợt 1")
+        db.commit()
+    api = telegram_api
+
+    def say(text: str) -> Callable[[], object]:
+        return lambda: api.push_text(OFFICER, text)
+
+    def press(label: str) -> Callable[[], object]:
+        return lambda: api.press(OFFICER, label)
+
+    await until(api, OFFICER, "Câu 1/9", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/9", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
+    await until(api, OFFICER, "Câu 3/9", say("12"))
+    question = await until(api, OFFICER, "Câu 4/9", say("11"))
+    assert "Hoàn thành tốt nhiệm vụ" in [label for label, _ in question.buttons]
+    await until(api, OFFICER, "Câu 5/9", press("Hoàn thành tốt nhiệm vụ"))
+    await until(api, OFFICER, "Cần một số", say("nhiều lắm"))
+    await until(api, OFFICER, "Mô hình", say("1.250,5"))
+    await until(api, OFFICER, "Câu 7/9", press("Bỏ qua"))
+    await until(api, OFFICER, "Câu 8/9", say("Giải ngân vốn còn chậm"))
+    await until(api, OFFICER, "Câu 9/9", say("20/6/2026"))
+    review = await until(
+        api,
+        OFFICER,
+        "Xem lại",
+        lambda: api.push_document(OFFICER, PDF, "bao-cao-da-ky.pdf", "application/pdf"),
+    )
+    assert "getFile" in api.calls
+    assert "9. <b>Bản báo cáo có chữ ký</b>: bao-cao-da-ky.pdf" in review.text
+    receipt = await until(api, OFFICER, "Mã biên nhận", press("Nộp báo cáo"))
+    assert "BC-00001-1" in receipt.text and "đúng hạn" in receipt.text
+    notice = await api.wait_for_text(ADMIN_USER_ID, "Xã Bình Lư</b> nộp")
+    assert [label for label, _ in notice.buttons] == ["✅ Duyệt", "↩️ Trả lại"]
+    with Session(engine) as db:
+        report = db.exec(select(Report)).one()
+        attachment = db.exec(select(Attachment)).one()
+    assert report.status == ReportStatus.SUBMITTED
+    assert report.answers["ban_ky"]["attachment_id"] == attachment.id
+    assert attachment.channel == "telegram" and attachment.file_unique_id is not None
+    assert (settings.storage_dir / attachment.stored_path).read_bytes() == PDF
+    # The admin accepts with the button under the notice.
+    accepted = await until(
+        api, OFFICER, "đã được duyệt", lambda: api.press(int(ADMIN_USER_ID), "Duyệt")
+    )
+    assert "BC-00001-1" in accepted.text
