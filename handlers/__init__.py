@@ -10,9 +10,9 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import start
+    from handlers import plans, start
 
     router = Router()
-    for module in (start,):
+    for module in (start, plans):
         router.include(module.router)
     return router
