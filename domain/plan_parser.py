@@ -84,7 +84,8 @@ class ProposedDeadline:
 
 @dataclass(slots=True)
 class Problem:
-    """Something dated the parser refused to take: `code` is invalid_date or no_year."""
+    """Something dated the parser did not take: `code` is invalid_date, no_year, or too_many
+    (`text` then says how many deadlines past the first MAX_DEADLINES were left out)."""
 
     code: str
     text: str
@@ -944,6 +945,11 @@ def _dated_obligations(sentences: list[_Sentence], proposal: PlanProposal) -> No
     for number, deadline in enumerate(deadlines[:MAX_DEADLINES], start=1):
         deadline.no = number
     proposal.deadlines = deadlines[:MAX_DEADLINES]
+    if len(deadlines) > MAX_DEADLINES:
+        extra = deadlines[MAX_DEADLINES]
+        proposal.problems.append(
+            Problem("too_many", str(len(deadlines) - MAX_DEADLINES), extra.source)
+        )
 
 
 def _kind_of(shadow: str) -> str | None:

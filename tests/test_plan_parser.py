@@ -21,6 +21,7 @@ from domain.plan_parser import (
     parse_document_number,
     parse_plan,
 )
+from handlers.plans import render_proposal
 from models.campaigns import DeadlineKind
 from tests.utils.plan_files import make_docx, make_pdf, make_scanned_pdf, plan_text
 
@@ -429,7 +430,8 @@ def test_plan_like_text_never_raises(parts: list[str]) -> None:
     plan = parse_plan("".join(parts))
     for deadline in plan.deadlines:
         assert isinstance(deadline.due_on, date)
-    PlanProposal.from_dict(plan.to_dict())
+    assert PlanProposal.from_dict(plan.to_dict()) == plan
+    assert render_proposal(plan, today=date(2020, 1, 1))  # every kind, flag and problem has text
 
 
 @settings(max_examples=200, deadline=None)

@@ -271,6 +271,19 @@ async def test_help_shows_the_command_to_admins(bot: TestBot) -> None:
     assert "/nhapkehoach — tạo đợt thi đua từ tệp kế hoạch" in admin.last_reply
 
 
+def test_a_long_proposal_still_fits_one_telegram_message() -> None:
+    from handlers.plans import render_proposal
+
+    sentence = "Các đơn vị gửi báo cáo tổng kết về Sở Nội vụ " + "rất dài " * 60
+    lines = [f"{sentence} trước ngày {day}/5/2026." for day in range(1, 29)]
+    proposal = parse_plan("Lai Châu, ngày 02 tháng 01 năm 2026\n" + "\n".join(lines))
+    assert len(proposal.deadlines) == 20  # the first twenty, in date order
+    text = render_proposal(proposal, today=date(2026, 1, 2))
+    assert len(text) <= 4096
+    assert "20. <b>Báo cáo tổng kết</b>: 17:00 ngày 20/05/2026" in text
+    assert "Còn 8 mốc nữa" in text
+
+
 # --- the domain function -----------------------------------------------------------------------
 
 
