@@ -5,6 +5,7 @@ the database.
     thidua-bot run          # Telegram, Zalo or both: whichever tokens are set
     thidua-bot db upgrade
     thidua-bot units import FILE
+    thidua-bot plan parse FILE [--text]
 
 Settings come from the environment and `.env` (see .env.example). Start-up problems (a bad
 setting, no token) end with one line saying what to fix, never a traceback.
@@ -119,6 +120,40 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
+    """What /nhapkehoach would propose for a plan file, printed as plain text."""
+    from pathlib import Path
+
+    from bot.catalog import t
+    from bot.channels.text import html_to_plain
+    from bot.clock import SystemClock
+    from domain.plan_parser import MAX_FILE_BYTES, PlanFileError, extract_text, parse_plan
+    from handlers.plans import MAX_MB, render_proposal
+
+    path = Path(args.file)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise PlanFileError("too_large")
+        text = extract_text(path.read_bytes(), path.name)
+    except OSError as exc:
+        message = t("plans.cli.cannot_read", path=path, reason=exc.strerror or exc)
+        print(html_to_plain(message), file=sys.stderr)
+        return 1
+    except PlanFileError as exc:
+        print(html_to_plain(t(f"plans.file.{exc.reason}", max_mb=MAX_MB)), file=sys.stderr)
+        return 1
+    if args.text:
+        print(text)
+        return 0
+    proposal = parse_plan(text)
+    if not proposal.is_useful():
+        print(html_to_plain(t("plans.nothing_found")), file=sys.stderr)
+        return 1
+    today = SystemClock().now().astimezone(settings.tz).date()
+    print(html_to_plain(render_proposal(proposal, today=today, footer=False)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thidua-bot", description="Chatbot điều hành phong trào thi đua – khen thưởng."
@@ -153,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     units_import.add_argument("file", help="đường dẫn tệp, ví dụ samples/don-vi-tam-duong.csv")
     units_import.set_defaults(func=_cmd_units_import)
+    plan = sub.add_parser("plan", help="đọc tệp kế hoạch (.docx, .pdf, .txt)")
+    plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="LỆNH")
+    parse = plan_sub.add_parser("parse", help="in ra những gì đọc được từ tệp kế hoạch")
+    parse.add_argument("file", metavar="TỆP", help="đường dẫn tệp kế hoạch")
+    parse.add_argument("--text", action="store_true", help="chỉ in phần chữ lấy ra từ tệp")
+    parse.set_defaults(func=_cmd_plan_parse)
     return parser
 
 

@@ -10,9 +10,9 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import registration, reports, start, units
+    from handlers import plans, registration, reports, start, units
 
     router = Router()
-    for module in (start, units, registration, reports):
+    for module in (start, units, registration, reports, plans):
         router.include(module.router)
     return router

@@ -1,0 +1,127 @@
+"""Starting a campaign from an accepted plan proposal: one draft `Campaign` and its `Deadline`s.
+
+The proposal comes from `domain.plan_parser` and was checked by an admin. Nothing here parses
+text or talks to anyone; activating the draft is the campaign capability's business.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from domain import audit
+from domain.plan_parser import PlanProposal, ProposedDeadline
+from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
+from models.units import Member
+
+# The report form each kind of deadline asks for (forms/*.yaml).
+FORM_BY_KIND = {
+    DeadlineKind.REGISTRATION: "dang-ky-thi-dua",
+    DeadlineKind.PRELIMINARY: "bao-cao-thanh-tich",
+    DeadlineKind.FINAL: "bao-cao-thanh-tich",
+    DeadlineKind.NOMINATION: "de-nghi-khen-thuong",
+    DeadlineKind.OTHER: "bao-cao-thanh-tich",
+}
+
+
+class PlanNotReady(Exception):
+    """The proposal cannot become a campaign yet. `reason`: missing_number, missing_name,
+    end_before_start, duplicate (then `campaign` is the one already made from it)."""
+
+    def __init__(self, reason: str, campaign: Campaign | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.campaign = campaign
+
+
+def due_at(deadline: ProposedDeadline, timezone: str) -> datetime:
+    """The due instant in UTC: the local date and time (17:00 unless the plan said)."""
+    local = datetime.combine(deadline.due_on, deadline.due_time, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def find_same_plan(session: Session, proposal: PlanProposal) -> Campaign | None:
+    """A campaign already made from this document (same number and issue date)."""
+    if not proposal.document_number:
+        return None
+    return session.exec(
+        select(Campaign).where(
+            Campaign.document_number == proposal.document_number,
+            Campaign.issued_on == proposal.issued_on,
+        )
+    ).first()
+
+
+def check_ready(session: Session, proposal: PlanProposal) -> None:
+    """Raise `PlanNotReady` when the proposal lacks what a campaign needs."""
+    if not proposal.document_number:
+        raise PlanNotReady("missing_number")
+    if not proposal.title:
+        raise PlanNotReady("missing_name")
+    if proposal.starts_on and proposal.ends_on and proposal.ends_on < proposal.starts_on:
+        raise PlanNotReady("end_before_start")
+    existing = find_same_plan(session, proposal)
+    if existing is not None:
+        raise PlanNotReady("duplicate", existing)
+
+
+def create_campaign_from_plan(
+    session: Session,
+    *,
+    proposal: PlanProposal,
+    actor: Member | None,
+    now: datetime,
+    timezone: str,
+    description: str = "",
+    dropped: int = 0,
+) -> Campaign:
+    """A draft campaign with one deadline per proposed deadline, audit-logged.
+    `description` is shown with the campaign (the documents it is based on); `dropped` (how
+    many proposed deadlines the admin removed) goes into the audit entry."""
+    check_ready(session, proposal)
+    assert proposal.document_number and proposal.title  # checked above
+    campaign = Campaign(
+        document_number=proposal.document_number,
+        name=proposal.title,
+        issuing_body=proposal.issuing_body or "",
+        issued_on=proposal.issued_on,
+        starts_on=proposal.starts_on,
+        ends_on=proposal.ends_on,
+        description=description[:4000],
+        status=CampaignStatus.DRAFT,
+        timezone=timezone,
+        created_at=now,
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(campaign)
+    session.flush()
+    for proposed in proposal.deadlines:
+        session.add(
+            Deadline(
+                campaign_id=campaign.id,
+                kind=proposed.kind,
+                title=proposed.title[:300],
+                due_at=due_at(proposed, timezone),
+                form_code=FORM_BY_KIND.get(proposed.kind, FORM_BY_KIND[DeadlineKind.OTHER]),
+                reminder_policy={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        action="campaign.import_plan",
+        actor=actor,
+        target_type="campaign",
+        target_id=campaign.id,
+        detail={
+            "document_number": campaign.document_number,
+            "deadlines": len(proposal.deadlines),
+            "dropped_deadlines": dropped,
+        },
+    )
+    return campaign

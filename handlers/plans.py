@@ -1,0 +1,378 @@
+"""Starting a campaign from its plan document (kế hoạch): /nhapkehoach.
+
+The admin sends the plan as .txt, .docx or .pdf; the bot reads it (`domain.plan_parser`) and
+shows the proposal as one message with buttons to accept it, edit a field, drop a proposed
+deadline or cancel. The proposal lives in the conversation state, so a restart loses nothing;
+only on accept are the draft campaign and its deadlines created (`domain.plans`). Activating
+the draft belongs to the campaign commands, not here.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date
+
+from bot.access import Access
+from bot.catalog import Raw, t
+from bot.channels.text import html_to_plain
+from bot.context import Context
+from bot.errors import InputError
+from bot.events import Button, Inbound
+from bot.hub import DeliveryError
+from bot.router import Router, make_payload, split_payload
+from domain.dates import ParseError, format_date, parse_date
+from domain.plan_parser import (
+    CONFIRM_FLAGS,
+    MAX_FILE_BYTES,
+    BasisDocument,
+    PlanFileError,
+    PlanProposal,
+    deadline_flags,
+    extract_text,
+    parse_document_number,
+    parse_plan,
+)
+from domain.plans import PlanNotReady, check_ready, create_campaign_from_plan
+from domain.text import clean_text
+from models.campaigns import DeadlineKind
+
+router = Router()
+
+FLOW = "plan"
+STEP_FILE = "file"
+STEP_REVIEW = "review"
+STEP_EDIT = "edit"
+PREFIX = "kh"
+# Fields the admin may edit: button `plans.btn.edit_<field>`, question `plans.ask.<field>`.
+FIELDS = ("number", "name", "body", "issued", "start", "end")
+MAX_MB = MAX_FILE_BYTES // (1024 * 1024)
+# Telegram shows 4096 characters per message; the proposal must stay one message.
+MESSAGE_BUDGET = 3800
+DATE_EXAMPLE = "25/4/2026"
+
+
+@router.command("nhapkehoach", access=Access.ADMIN, help_key="help.nhapkehoach")
+async def start_import(event: Inbound, ctx: Context) -> None:
+    token = _token(ctx, b"")
+    ctx.begin(FLOW, STEP_FILE, {"token": token})
+    ctx.ask(t("plans.send_file", max_mb=MAX_MB), [[_button("btn.cancel", "no", token)]])
+
+
+@router.flow(FLOW, access=Access.ADMIN)
+async def on_message(event: Inbound, ctx: Context) -> None:
+    if event.attachment is not None and ctx.step in (STEP_FILE, STEP_REVIEW):
+        await _read_plan(event, ctx)
+    elif ctx.step == STEP_EDIT:
+        if event.attachment is not None:
+            raise InputError("plans.need_value")
+        _apply_edit(ctx, event.text)
+        ctx.goto(STEP_REVIEW)
+        _show(ctx)
+    elif ctx.step == STEP_REVIEW:
+        raise InputError("plans.use_buttons")
+    else:
+        raise InputError("plans.need_file")
+
+
+@router.button(PREFIX, access=Access.ADMIN)
+async def on_button(event: Inbound, ctx: Context) -> None:
+    _, parts = split_payload(event.payload or "")
+    action = parts[0] if parts else ""
+    token = parts[1] if len(parts) > 1 else ""
+    args = parts[2:]
+    if ctx.flow != FLOW or token != ctx.data.get("token"):
+        ctx.say("core.stale_button")
+        return
+    if action == "no":
+        ctx.end()
+        ctx.say("plans.cancelled")
+        return
+    if "proposal" not in ctx.data:
+        ctx.say("core.stale_button")
+        return
+    if action == "ed" and args and args[0] in FIELDS:
+        _ask_field(ctx, args[0])
+    elif action == "rm" and args and args[0].isdigit():
+        _drop_deadline(ctx, int(args[0]))
+    elif action == "ok":
+        _accept(ctx, confirmed=args == ["1"])
+    else:  # "bk": back to the proposal
+        ctx.data.pop("field", None)
+        ctx.goto(STEP_REVIEW)
+        _show(ctx)
+
+
+# --- reading the file ------------------------------------------------------------------------
+
+
+async def _read_plan(event: Inbound, ctx: Context) -> None:
+    attachment = event.attachment
+    assert attachment is not None
+    if attachment.kind == "photo":
+        raise InputError("plans.photo")
+    if attachment.size is not None and attachment.size > MAX_FILE_BYTES:
+        raise InputError("plans.file.too_large", max_mb=MAX_MB)
+    try:
+        content = await ctx.download(attachment)
+    except DeliveryError:
+        raise InputError("plans.download_failed") from None
+    try:
+        text = extract_text(content, attachment.file_name)
+    except PlanFileError as exc:
+        raise InputError(f"plans.file.{exc.reason}", max_mb=MAX_MB) from None
+    proposal = parse_plan(text)
+    if not proposal.is_useful():
+        raise InputError("plans.nothing_found")
+    ctx.data.update(
+        proposal=proposal.to_dict(),
+        found=len(proposal.deadlines),
+        token=_token(ctx, content),
+    )
+    ctx.goto(STEP_REVIEW)
+    _show(ctx)
+
+
+def _token(ctx: Context, salt: bytes) -> str:
+    """A short tag in the button payloads: buttons of an older proposal are refused."""
+    seed = salt + ctx.now().isoformat().encode() + (ctx.event.update_id or "").encode()
+    return f"{zlib.crc32(seed):08x}"
+
+
+# --- showing the proposal ----------------------------------------------------------------------
+
+
+def _proposal(ctx: Context) -> PlanProposal:
+    return PlanProposal.from_dict(ctx.data["proposal"])
+
+
+def _save(ctx: Context, proposal: PlanProposal) -> None:
+    ctx.data["proposal"] = proposal.to_dict()
+
+
+def _today(ctx: Context) -> date:
+    return ctx.now().astimezone(ctx.settings.tz).date()
+
+
+def _show(ctx: Context, *, replace: bool = False) -> None:
+    proposal = _proposal(ctx)
+    message = ctx.ask(
+        render_proposal(proposal, today=_today(ctx)),
+        _proposal_buttons(proposal, ctx.data["token"]),
+    )
+    message.replace = replace
+
+
+def render_proposal(
+    proposal: PlanProposal, *, today: date | None = None, footer: bool = True
+) -> str:
+    """The proposal as one HTML message, shortening the quoted sentences to fit.
+    `footer` explains the buttons (the CLI has none)."""
+    text = ""
+    for quote_chars in (160, 80, 0):
+        text = _render(proposal, today=today, quote_chars=quote_chars, footer=footer)
+        if len(text) <= MESSAGE_BUDGET:
+            break
+    return text
+
+
+def _render(proposal: PlanProposal, *, today: date | None, quote_chars: int, footer: bool) -> str:
+    unknown = Raw(t("plans.unknown"))
+    issued: str = unknown
+    if proposal.issued_on and proposal.place:
+        issued = Raw(
+            t("plans.place_date", place=proposal.place, date=format_date(proposal.issued_on))
+        )
+    elif proposal.issued_on:
+        issued = format_date(proposal.issued_on)
+    lines = [
+        t("plans.proposal.heading"),
+        t("plans.proposal.number", value=proposal.document_number or unknown),
+        t("plans.proposal.body", value=proposal.issuing_body or unknown),
+        t("plans.proposal.issued", value=issued),
+        t("plans.proposal.name", value=proposal.title or unknown),
+        t(
+            "plans.proposal.period",
+            start=format_date(proposal.starts_on) if proposal.starts_on else unknown,
+            end=format_date(proposal.ends_on) if proposal.ends_on else unknown,
+        ),
+    ]
+    if proposal.basis:
+        lines.append(t("plans.proposal.basis_heading"))
+        lines += [t("plans.proposal.basis_line", value=_basis_line(b)) for b in proposal.basis]
+    lines.append("")
+    if proposal.deadlines:
+        lines.append(t("plans.proposal.deadlines_heading", count=len(proposal.deadlines)))
+    else:
+        lines.append(t("plans.proposal.no_deadlines"))
+    for deadline in proposal.deadlines:
+        lines.append(
+            t(
+                "plans.proposal.deadline",
+                no=deadline.no,
+                kind=t(f"plans.kind.{deadline.kind}"),
+                time=deadline.due_time.strftime("%H:%M"),
+                date=format_date(deadline.due_on),
+            )
+        )
+        if deadline.starts_on:
+            lines.append(t("plans.proposal.deadline_from", date=format_date(deadline.starts_on)))
+        if deadline.kind == DeadlineKind.OTHER:
+            lines.append(t("plans.proposal.deadline_title", title=deadline.title))
+        if quote_chars:
+            lines.append(t("plans.proposal.source", text=_shorten(deadline.source, quote_chars)))
+        for flag in deadline_flags(deadline, issued_on=proposal.issued_on, today=today):
+            lines.append(t(f"plans.flag.{flag}", year=deadline.due_on.year))
+    if proposal.problems:
+        lines += ["", t("plans.proposal.problems_heading")]
+        for problem in proposal.problems:
+            source = _shorten(problem.source, quote_chars or 80)
+            lines.append(t(f"plans.problem.{problem.code}", text=problem.text, source=source))
+    if footer:
+        lines += ["", t("plans.proposal.footer")]
+    return "\n".join(lines)
+
+
+def _basis_line(basis: BasisDocument) -> Raw:
+    parts = [t("plans.proposal.basis_kind", value=basis.kind)]
+    if basis.number:
+        parts.append(t("plans.proposal.basis_number", value=basis.number))
+    if basis.issued_on:
+        parts.append(t("plans.proposal.basis_date", value=format_date(basis.issued_on)))
+    if basis.issuer:
+        parts.append(t("plans.proposal.basis_issuer", value=basis.issuer))
+    return Raw(" ".join(parts))
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _button(label_key: str, action: str, token: str, *args: object, **params: object) -> Button:
+    return Button(t(f"plans.{label_key}", **params), make_payload(PREFIX, action, token, *args))
+
+
+def _proposal_buttons(proposal: PlanProposal, token: str) -> list[list[Button]]:
+    rows = [
+        [_button("btn.accept", "ok", token)],
+        [_button(f"btn.edit_{f}", "ed", token, f) for f in ("number", "name", "body")],
+        [_button(f"btn.edit_{f}", "ed", token, f) for f in ("issued", "start", "end")],
+    ]
+    drops = [_button("btn.drop", "rm", token, d.no, no=d.no) for d in proposal.deadlines]
+    rows += [drops[i : i + 4] for i in range(0, len(drops), 4)]
+    rows.append([_button("btn.cancel", "no", token)])
+    return rows
+
+
+# --- editing -----------------------------------------------------------------------------------
+
+
+def _ask_field(ctx: Context, field: str) -> None:
+    proposal = _proposal(ctx)
+    current = {
+        "number": proposal.document_number,
+        "name": proposal.title,
+        "body": proposal.issuing_body,
+        "issued": format_date(proposal.issued_on) if proposal.issued_on else None,
+        "start": format_date(proposal.starts_on) if proposal.starts_on else None,
+        "end": format_date(proposal.ends_on) if proposal.ends_on else None,
+    }[field]
+    ctx.data["field"] = field
+    ctx.goto(STEP_EDIT)
+    ctx.ask(
+        t(f"plans.ask.{field}", current=current or Raw(t("plans.unknown"))),
+        [[_button("btn.back", "bk", ctx.data["token"])]],
+    )
+
+
+def _apply_edit(ctx: Context, text: str) -> None:
+    proposal = _proposal(ctx)
+    field = ctx.data.get("field")
+    value = clean_text(text, multiline=False)
+    if field == "number":
+        parsed = parse_document_number(value)
+        if parsed is None:
+            raise InputError("plans.bad_number", example="353/KH-UBND")
+        proposal.document_number, proposal.document_type = parsed
+    elif field == "name":
+        if not 5 <= len(value) <= 500:
+            raise InputError("plans.bad_name", example="Phát động đợt thi đua chào mừng …")
+        proposal.title = value
+    elif field == "body":
+        if not 2 <= len(value) <= 200:
+            raise InputError("plans.bad_body", example="UBND huyện Tam Đường")
+        proposal.issuing_body = value
+    elif field == "issued":
+        proposal.issued_on = _date(value)
+    elif field == "start":
+        starts = _date(value)
+        if proposal.ends_on and starts > proposal.ends_on:
+            raise InputError("plans.start_after_end", end=format_date(proposal.ends_on))
+        proposal.starts_on = starts
+    elif field == "end":
+        ends = _date(value)
+        if proposal.starts_on and ends < proposal.starts_on:
+            raise InputError("plans.end_before_start", start=format_date(proposal.starts_on))
+        proposal.ends_on = ends
+    ctx.data.pop("field", None)
+    _save(ctx, proposal)
+
+
+def _date(text: str) -> date:
+    try:
+        return parse_date(text)
+    except ParseError as exc:
+        raise InputError(f"plans.bad_date.{exc.reason}", example=DATE_EXAMPLE) from None
+
+
+def _drop_deadline(ctx: Context, number: int) -> None:
+    proposal = _proposal(ctx)
+    proposal.deadlines = [d for d in proposal.deadlines if d.no != number]
+    _save(ctx, proposal)
+    ctx.goto(STEP_REVIEW)
+    _show(ctx, replace=True)
+
+
+# --- accepting ---------------------------------------------------------------------------------
+
+
+def _accept(ctx: Context, *, confirmed: bool) -> None:
+    proposal = _proposal(ctx)
+    today = _today(ctx)
+    flagged = [
+        d
+        for d in proposal.deadlines
+        if CONFIRM_FLAGS & set(deadline_flags(d, issued_on=proposal.issued_on, today=today))
+    ]
+    try:
+        if flagged and not confirmed:
+            check_ready(ctx.session, proposal)  # what is missing comes before "are you sure"
+            token = ctx.data["token"]
+            ctx.ask(
+                t("plans.confirm_flags", count=len(flagged)),
+                [[_button("btn.confirm", "ok", token, 1), _button("btn.back", "bk", token)]],
+            )
+            return
+        campaign = create_campaign_from_plan(
+            ctx.session,
+            proposal=proposal,
+            actor=ctx.member,
+            now=ctx.now(),
+            timezone=ctx.settings.timezone,
+            description="\n".join(html_to_plain(_basis_line(b)) for b in proposal.basis),
+            dropped=ctx.data.get("found", 0) - len(proposal.deadlines),
+        )
+    except PlanNotReady as exc:
+        same = exc.campaign
+        params = {"number": same.document_number, "name": same.name, "id": same.id} if same else {}
+        ctx.say(f"plans.not_ready.{exc.reason}", **params)
+        ctx.goto(STEP_REVIEW)
+        _show(ctx)
+        return
+    ctx.end()
+    ctx.say(
+        "plans.created",
+        name=campaign.name,
+        number=campaign.document_number,
+        id=campaign.id,
+        count=len(proposal.deadlines),
+    )
