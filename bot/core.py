@@ -228,6 +228,11 @@ class BotCore:
             return Route(
                 flow.handler, check(member, flow.access), f"flow:{flow.name}/{ctx.state.step}"
             )
+        if flow is None and event.text:
+            for text_route in self.router.texts:
+                if text_route.pattern.fullmatch(event.text):
+                    label = f"text:{text_route.pattern.pattern}"
+                    return Route(text_route.handler, check(member, text_route.access), label)
         return Route(None, None, "text")
 
     def _no_route(self, event: Inbound, ctx: Context) -> None:

@@ -8,6 +8,7 @@ repeats the check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -48,6 +49,15 @@ class FlowRoute:
     commands: dict[str, Handler] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class TextRoute:
+    """Free text outside any flow that has a recognisable shape (e.g. a pasted invite code)."""
+
+    pattern: re.Pattern[str]
+    handler: Handler
+    access: Access
+
+
 class RoutingError(Exception):
     pass
 
@@ -57,6 +67,7 @@ class Router:
         self.commands: dict[str, CommandRoute] = {}
         self.buttons: dict[str, ButtonRoute] = {}
         self.flows: dict[str, FlowRoute] = {}
+        self.texts: list[TextRoute] = []
 
     def command(
         self, *names: str, access: Access = Access.MEMBER, help_key: str | None = None
@@ -97,6 +108,15 @@ class Router:
 
         return register
 
+    def text(self, pattern: str, *, access: Access = Access.PUBLIC) -> Callable[[Handler], Handler]:
+        """Route free text (outside flows) that fully matches `pattern`."""
+
+        def register(handler: Handler) -> Handler:
+            self.texts.append(TextRoute(re.compile(pattern), handler, access))
+            return handler
+
+        return register
+
     def flow_command(self, flow: str, *names: str) -> Callable[[Handler], Handler]:
         """A command that means something special inside a flow (e.g. /boqua, /quaylai)."""
 
@@ -115,6 +135,7 @@ class Router:
             self._add(self.buttons, prefix, button)
         for name, flow in other.flows.items():
             self._add(self.flows, name, flow)
+        self.texts.extend(other.texts)
 
     @staticmethod
     def _add(table: dict, key: str, value: object) -> None:  # type: ignore[type-arg]

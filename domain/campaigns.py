@@ -57,11 +57,14 @@ class UnitStatus:
     RETURNED = "returned"
     ACCEPTED = "accepted"
     OVERDUE = "overdue"  # nothing handed in and the due instant has passed
+    REOPENED = "reopened"  # handed in, then opened again by an admin for changes
 
 
 def unit_status(report: Report | None, deadline: Deadline, now: datetime) -> str:
     """Where a unit stands on a deadline, as shown in /hanchot and progress views."""
-    if report is None or report.status in (ReportStatus.DRAFT, ReportStatus.REOPENED):
+    if report is not None and report.status == ReportStatus.REOPENED:
+        return UnitStatus.REOPENED
+    if report is None or report.status == ReportStatus.DRAFT:
         if now > deadline.due_at:
             return UnitStatus.OVERDUE
         return UnitStatus.DRAFT if report is not None and report.answers else UnitStatus.NOT_STARTED

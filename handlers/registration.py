@@ -87,6 +87,14 @@ async def open_invite(event: Inbound, ctx: Context) -> bool:
     return True
 
 
+@router.text(r"[A-Za-z0-9_-]{32}", access=Access.PUBLIC)
+async def pasted_invite(event: Inbound, ctx: Context) -> None:
+    """An invite code pasted on its own: channels without deep links (Zalo) need it."""
+    event.args = event.text
+    if not await open_invite(event, ctx):
+        ctx.say("core.welcome_unregistered")
+
+
 # --- /dangky -------------------------------------------------------------------------------
 @router.command("dangky", access=Access.PUBLIC, help_key="help.dangky")
 async def register(event: Inbound, ctx: Context) -> None:

@@ -52,4 +52,7 @@ def test_unit_status_and_missing_units(session) -> None:
     assert unit_status(r3, deadline, T0) == UnitStatus.DRAFT
     assert unit_status(None, deadline, T0) == UnitStatus.NOT_STARTED
     assert unit_status(None, deadline, T0 + timedelta(days=3)) == UnitStatus.OVERDUE
+    r1.status = ReportStatus.REOPENED
+    assert unit_status(r1, deadline, T0 + timedelta(days=3)) == UnitStatus.REOPENED
+    r1.status = ReportStatus.SUBMITTED
     assert {u.id for u in missing_units(session, deadline)} == {draft.id, nothing.id}

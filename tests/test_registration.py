@@ -405,3 +405,17 @@ def test_configured_admins_stay_admins(session: Session, clock: ManualClock) -> 
     event = Inbound(channel="memory", chat_id="100", user_id="100")
     found = identify(session, event=event, settings=settings, now=clock.now() + timedelta(1))
     assert found is not None and (found.role, found.status) == ("admin", "approved")
+
+
+async def test_a_pasted_invite_code_binds_like_start(bot: TestBot, binh_lu: Unit) -> None:
+    """Zalo has no deep links: the officer pastes the code on its own."""
+    admin = admin_of(bot)
+    token = await invite_token(admin)
+    officer = bot.person("201", "Vàng Thị Dung")
+    await officer.says(token)
+    assert "Bạn đã là cán bộ phụ trách thi đua của Xã Bình Lư" in officer.new_text
+    stranger = bot.person("202")
+    await stranger.says("A" * 32)
+    assert "/dangky" in stranger.new_text
+    await stranger.says("xin chào bot")
+    assert "chưa hiểu" in stranger.last_reply
