@@ -62,20 +62,28 @@ class Context:
     ) -> Outbound:
         return self.reply(t(key, **params), buttons)
 
-    def ask(self, text: str, buttons: list[list[Button]] | None = None) -> Outbound:
-        """Show a question and remember it: after bad input it is asked again as it was."""
+    def ask(
+        self, text: str, buttons: list[list[Button]] | None = None, *, accepts_text: bool = False
+    ) -> Outbound:
+        """Show a question and remember it: after bad input it is asked again as it was.
+
+        `accepts_text`: the answer may be typed even though buttons are shown (e.g. a number
+        with a "skip" button)."""
         self.state.data[PROMPT_KEY] = {
             "text": text,
             "buttons": [[[b.label, b.payload] for b in row] for row in buttons or []],
+            "accepts_text": accepts_text,
         }
-        return self.reply(text, buttons)
+        message = self.reply(text, buttons)
+        message.accepts_text = accepts_text
+        return message
 
     def last_prompt(self) -> Outbound | None:
         prompt = self.state.data.get(PROMPT_KEY)
         if not prompt:
             return None
         buttons = [[Button(label, payload) for label, payload in row] for row in prompt["buttons"]]
-        return Outbound(prompt["text"], buttons)
+        return Outbound(prompt["text"], buttons, accepts_text=prompt.get("accepts_text", False))
 
     def notify(self, channel: str, chat_id: str, message: Outbound) -> None:
         self.notifications.append(Delivery(Address(channel, chat_id), message))

@@ -74,6 +74,9 @@ class Outbound:
     photo: OutboundFile | None = None
     # Replace the message the pressed button sits on instead of sending a new one.
     replace: bool = False
+    # The question also takes a typed answer (a number, a date, a name): channels that turn
+    # buttons into numbered choices must not read a typed "1" as choice 1.
+    accepts_text: bool = False
 
     def button_payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]

@@ -368,7 +368,9 @@ def _ask(ctx: Context, o: Open) -> Outbound:
         extra.append(_button(ctx, t("reports.button.skip"), "skip"))
     if extra:
         buttons.append(extra)
-    return ctx.ask("\n".join(lines), buttons)
+    return ctx.ask(
+        "\n".join(lines), buttons, accepts_text=item.type in TYPED or item.type == "file"
+    )
 
 
 def _entry_lines(group: Field, entries: list[dict[str, Any]]) -> str:

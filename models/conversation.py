@@ -61,4 +61,6 @@ class OfferedChoice(SQLModel, table=True):
     # [[label, payload], …] in the order they were numbered.
     buttons: list[list[str]] = json_field()
     reply_to_update: str | None = Field(default=None, max_length=64)
+    # Choices are typed as "#2" because the question also takes typed answers.
+    prefixed: bool = False
     updated_at: datetime = utc_field()

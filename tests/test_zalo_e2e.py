@@ -139,7 +139,7 @@ async def test_bad_input_repeats_the_question_with_its_numbered_choices(
     zalo_api.push_text(OFFICER, "7")  # not one of the choices: typed text, refused by the flow
     messages = await zalo_api.wait_for(OFFICER, count=3)
     assert "chưa hiểu" in messages[1].text
-    assert messages[2].choices == [(1, "Có"), (2, "Không")]
+    assert messages[2].choices == [("1", "Có"), ("2", "Không")]
     zalo_api.choose(OFFICER, "Có")
     await zalo_api.wait_for_text(OFFICER, "Bạn chọn: Có")
 

@@ -30,9 +30,27 @@ class Offer:
     buttons: tuple[Button, ...]
     # The update these buttons answered; None when they came with a notification.
     reply_to_update: str | None = None
+    # The question also takes typed answers: a choice is then "#2", and a bare "2" is text.
+    prefixed: bool = False
 
     def pick(self, number: int) -> Button | None:
         return self.buttons[number - 1] if 1 <= number <= len(self.buttons) else None
+
+    def resolve(self, text: str) -> Button | None:
+        """The button a typed reply chooses, or None when it is an ordinary answer."""
+        text = text.strip()
+        if self.prefixed:
+            if not text.startswith("#"):
+                return None
+            text = text[1:].strip()
+        if not (text.isascii() and text.isdigit()):
+            return None
+        return self.pick(int(text))
+
+
+def choice_marker(message: Outbound, number: int) -> str:
+    """How choice `number` is shown and typed: "2", or "#2" when text answers are welcome."""
+    return f"#{number}" if message.accepts_text else str(number)
 
 
 class ChoiceStore(Protocol):
@@ -55,7 +73,7 @@ def record_sent(
     buttons = [button for row in message.buttons for button in row]
     answering = reply_to.update_id if reply_to is not None else None
     if buttons:
-        store.save(chat_id, Offer(tuple(buttons), answering))
+        store.save(chat_id, Offer(tuple(buttons), answering, message.accepts_text))
         return
     if reply_to is None:
         return
@@ -99,12 +117,13 @@ class DbChoiceStore:
             if row is None:
                 return None
             buttons = tuple(Button(label, payload) for label, payload in row.buttons)
-            return Offer(buttons, row.reply_to_update)
+            return Offer(buttons, row.reply_to_update, row.prefixed)
 
     def save(self, chat_id: str, offer: Offer) -> None:
         values = {
             "buttons": [[b.label, b.payload] for b in offer.buttons],
             "reply_to_update": offer.reply_to_update,
+            "prefixed": offer.prefixed,
             "updated_at": self.clock.now(),
         }
         table = OfferedChoice.__table__

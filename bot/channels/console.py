@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.choices import Offer, choice_marker
 from bot.channels.parsing import parse_command
 from bot.channels.text import html_to_plain
 from bot.events import Attachment, Button, Inbound, Outbound, OutboundFile
@@ -38,7 +39,7 @@ class ConsoleChannel:
         self.spool_dir = spool_dir
         self.files_dir = spool_dir / "files"
         self.out = out
-        self.buttons: list[Button] = []
+        self.offer = Offer(())
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self.spool_dir.mkdir(parents=True, exist_ok=True)
@@ -68,8 +69,10 @@ class ConsoleChannel:
                 lines.append(f"[tệp] {self._save(item)}")
                 if item.caption:
                     lines.append(html_to_plain(item.caption))
-        self.buttons = [b for row in message.buttons for b in row]
-        lines += [f"  {i}. {b.label}" for i, b in enumerate(self.buttons, 1)]
+        buttons = [b for row in message.buttons for b in row]
+        if buttons or message.text:
+            self.offer = Offer(tuple(buttons), prefixed=message.accepts_text)
+        lines += [f"  {choice_marker(message, i)}. {b.label}" for i, b in enumerate(buttons, 1)]
         self.out.write("\n".join(["bot> " + lines[0] if lines else "bot>", *lines[1:]]) + "\n")
         self.out.flush()
 
@@ -120,8 +123,9 @@ class ConsoleChannel:
             "display_name": self.display_name,
             "update_id": None,
         }
-        if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
-            return Inbound(**base, payload=self.buttons[int(text) - 1].payload)
+        chosen = self.offer.resolve(text)
+        if chosen is not None:
+            return Inbound(**base, payload=chosen.payload)
         if text.startswith(":tep "):
             path = Path(text[5:].strip()).expanduser()
             if not path.is_file():
@@ -149,7 +153,7 @@ async def run_console(
     loop = asyncio.get_running_loop()
     channel.out.write(
         f"thidua-bot — console. Bạn là {channel.display_name} (id {channel.user_id}). "
-        "Gõ /start; chọn nút bằng số; :tep ĐƯỜNG_DẪN để gửi tệp; :thoat để thoát.\n"
+        "Gõ /start; chọn nút bằng số (#số khi câu hỏi cũng nhận câu gõ tay); :tep ĐƯỜNG_DẪN để gửi tệp; :thoat để thoát.\n"
     )
 
     async def poll_spool() -> None:

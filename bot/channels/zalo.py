@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot.catalog import t
-from bot.channels.choices import ChoiceStore, DbChoiceStore, record_sent
+from bot.channels.choices import ChoiceStore, DbChoiceStore, choice_marker, record_sent
 from bot.channels.parsing import parse_command
 from bot.channels.text import html_to_plain, split_text
 from bot.events import Attachment, Button, Inbound, Outbound
@@ -306,9 +306,12 @@ def render(message: Outbound) -> list[str]:
         parts.append(html_to_plain(t("zalo.file_not_sent", file_name=item.file_name)))
     buttons = _buttons(message)
     if buttons:
-        lines = [html_to_plain(t("zalo.choose_hint"))]
+        hint = "zalo.choose_hint_prefixed" if message.accepts_text else "zalo.choose_hint"
+        lines = [html_to_plain(t(hint))]
         lines += [
-            html_to_plain(t("zalo.choice_line", number=number, label=button.label))
+            html_to_plain(
+                t("zalo.choice_line", number=choice_marker(message, number), label=button.label)
+            )
             for number, button in enumerate(buttons, 1)
         ]
         parts.append("\n".join(lines))
@@ -407,10 +410,10 @@ class ZaloChannel:
 
     def resolve_choice(self, event: Inbound) -> Inbound:
         text = event.text.strip()
-        if not (text.isascii() and text.isdigit()):
+        if not (text.lstrip("#").strip().isascii() and text.lstrip("#").strip().isdigit()):
             return event
         offer = self.choices.load(event.chat_id)
-        button = offer.pick(int(text)) if offer is not None else None
+        button = offer.resolve(text) if offer is not None else None
         if button is None:
             # No offer (a number answering a plain question, or numbering lost): plain text.
             return event

@@ -32,7 +32,7 @@ BOT_INFO = {
     "account_type": "BASIC",
     "can_join_groups": False,
 }
-_CHOICE_LINE = re.compile(r"^(\d+)\. (.+)$")
+_CHOICE_LINE = re.compile(r"^(#?\d+)\. (.+)$")
 
 
 @dataclass
@@ -44,13 +44,16 @@ class SentMessage:
     photo: str | None = None
 
     @property
-    def choices(self) -> list[tuple[int, str]]:
-        """The numbered choices listed in the text ("1. Có")."""
+    def choices(self) -> list[tuple[str, str]]:
+        """The numbered choices listed in the text, as typed: ("1", "Có") or ("#1", "Bỏ qua")."""
         found = []
-        for line in self.text.splitlines():
+        lines = self.text.splitlines()
+        # Choices follow the hint line ("… để chọn:"); numbered lines above it are content.
+        hints = [i for i, line in enumerate(lines) if "chọn" in line and line.endswith(":")]
+        for line in lines[hints[-1] + 1 :] if hints else lines:
             match = _CHOICE_LINE.match(line)
             if match:
-                found.append((int(match.group(1)), match.group(2)))
+                found.append((match.group(1), match.group(2)))
         return found
 
 
@@ -124,9 +127,9 @@ class FakeZalo:
         """Answer with the number of the choice whose label contains `label`, as a user would
         type it after reading the latest message that listed choices."""
         for message in reversed(self.sent[str(user_id)]):
-            for number, text in message.choices:
+            for marker, text in message.choices:
                 if label in text:
-                    return self.push_text(user_id, str(number), name)
+                    return self.push_text(user_id, marker, name)
         raise AssertionError(f"no choice {label!r} offered to {user_id}")
 
     def push_image(

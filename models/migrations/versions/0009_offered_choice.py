@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.String(length=64), nullable=False),
         sa.Column("buttons", sa.JSON(), nullable=False),
         sa.Column("reply_to_update", sa.String(length=64), nullable=True),
+        sa.Column("prefixed", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "chat_id", name="uq_offered_choice_chat"),

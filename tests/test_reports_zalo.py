@@ -1,0 +1,85 @@
+"""A whole achievement report over Zalo, end to end over HTTP: numbered choices typed as
+numbers (and "#n" where the question also takes typed answers), the signed page sent as a
+photo, the receipt to the officer and the notice to the admin on Zalo."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+from sqlmodel import Session, select
+
+from models.reports import Attachment, Report, ReportStatus
+from models.units import Role
+from tests.conftest import ADMIN_USER_ID
+from tests.fakes.zalo_api import FakeZalo, SentMessage
+from tests.test_storage import JPG
+from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+
+OFFICER = "6ede9afa66b88fe6d6a9"
+
+
+async def until(
+    api: FakeZalo, fragment: str, act: Callable[[], object], chat: str = OFFICER
+) -> SentMessage:
+    seen = len(api.sent[chat])
+    act()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for message in api.sent[chat][seen:]:
+            if fragment in message.text:
+                return message
+        with contextlib.suppress(AssertionError):
+            await api.wait_for(chat, count=len(api.sent[chat]) + 1, timeout=0.5)
+    raise AssertionError(f"chat {chat} never got {fragment!r}: {api.texts(chat)[seen:]}")
+
+
+async def test_an_achievement_report_over_zalo(
+    zalo_api: FakeZalo, zalo_bot, engine, settings
+) -> None:
+    _, core = zalo_bot
+    core.flood.limit = 10_000
+    with Session(engine) as db:
+        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
+        make_member(db, OFFICER, unit=unit, channel="zalo", name="Lò Văn Tâm")
+        make_member(db, ADMIN_USER_ID, role=Role.ADMIN, channel="zalo", name="Phòng Nội vụ")
+        make_deadline(db, make_campaign(db), title="Báo cáo thành tích đợt 1")
+        db.commit()
+    api = zalo_api
+
+    def say(text: str) -> Callable[[], object]:
+        return lambda: api.push_text(OFFICER, text)
+
+    def choose(label: str) -> Callable[[], object]:
+        return lambda: api.choose(OFFICER, label)
+
+    await until(api, "Câu 1/9", say("/baocao"))
+    await until(api, "Câu 2/9", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
+    await until(api, "Câu 3/9", say("12"))
+    question = await until(api, "Câu 4/9", say("1"))  # a typed 1 is an answer, not choice 1
+    assert "Hoàn thành tốt nhiệm vụ" in [label for _, label in question.choices]
+    amount = await until(api, "Câu 5/9", choose("Hoàn thành tốt nhiệm vụ"))
+    assert [marker for marker, _ in amount.choices] == ["#1"]  # typed answers welcome here
+    await until(api, "Cần một số", say("nhiều lắm"))
+    await until(api, "Mô hình", say("1"))  # the amount 1, not the skip button
+    await until(api, "Câu 7/9", choose("Bỏ qua"))
+    await until(api, "Câu 8/9", say("Giải ngân vốn còn chậm"))
+    await until(api, "Câu 9/9", say("20/6/2026"))
+    review = await until(api, "Xem lại", lambda: api.push_image(OFFICER, JPG, caption="trang ký"))
+    assert "Bản báo cáo có chữ ký" in review.text and "<b>" not in review.text
+    receipt = await until(api, "Mã biên nhận", choose("Nộp báo cáo"))
+    assert "BC-00001-1" in receipt.text
+    notice = await api.wait_for_text(ADMIN_USER_ID, "Xã Bình Lư nộp")
+    assert [label for _, label in notice.choices][:2] == ["✅ Duyệt", "↩️ Trả lại"]
+    with Session(engine) as db:
+        report = db.exec(select(Report)).one()
+        attachment = db.exec(select(Attachment)).one()
+    assert report.status == ReportStatus.SUBMITTED
+    assert (report.answers["chi_tieu_dat"], report.answers["kinh_phi"]) == (1, "1")
+    assert (
+        attachment.channel == "zalo"
+        and (settings.storage_dir / attachment.stored_path).read_bytes() == JPG
+    )
+    accepted = await until(api, "đã được duyệt", lambda: api.choose(ADMIN_USER_ID, "Duyệt"))
+    assert "BC-00001-1" in accepted.text
