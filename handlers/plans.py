@@ -281,6 +281,7 @@ def _ask_field(ctx: Context, field: str) -> None:
     ctx.ask(
         t(f"plans.ask.{field}", current=current or Raw(t("plans.unknown"))),
         [[_button("btn.back", "bk", ctx.data["token"])]],
+        accepts_text=True,
     )
 
 

@@ -61,7 +61,8 @@ def _ask_add_step(ctx: Context) -> None:
         known = registry.blocs(ctx.session)[:MAX_BLOC_BUTTONS]
         ctx.data["blocs"] = known
         buttons = [[Button(b, make_payload("un-b", i))] for i, b in enumerate(known)]
-        ctx.ask(t("units.add.ask_bloc" if known else "units.add.ask_bloc_new"), buttons)
+        key = "units.add.ask_bloc" if known else "units.add.ask_bloc_new"
+        ctx.ask(t(key), buttons, accepts_text=True)
     else:
         bloc = ctx.data.get("bloc") or t("units.add.no_bloc")
         text = t(
