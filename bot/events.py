@@ -74,6 +74,10 @@ class Outbound:
     photo: OutboundFile | None = None
     # Replace the message the pressed button sits on instead of sending a new one.
     replace: bool = False
+    # Edit this earlier message of the same chat (an id a send returned, e.g. a progress
+    # message) instead of sending a new one. Text and buttons only. A channel that cannot
+    # edit at all sends a new message; a failed edit raises DeliveryError.
+    edit_message_id: str | None = None
 
     def button_payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]
