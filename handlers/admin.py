@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -75,6 +76,7 @@ from models.reports import Report
 from models.units import Member, Unit
 
 router = Router()
+log = logging.getLogger("thidua.admin")
 
 # Button prefixes owned here. "nhac" (remind now) belongs to the reminders capability.
 P_CHART = "adm-td"  # adm-td:<deadline>
@@ -117,7 +119,7 @@ def _when(ctx: Context, moment: datetime) -> str:
 
 
 def _due_phrase(ctx: Context, deadline: Deadline) -> str:
-    """ "còn 3 ngày", "hết hạn hôm nay", "đã quá hạn 2 ngày" — counted in local days."""
+    """How far the due instant is ("còn 3 ngày", "đã quá hạn 2 ngày"), in local days."""
     now = ctx.now()
     days = (_local(ctx, deadline.due_at).date() - _local(ctx, now).date()).days
     if now <= deadline.due_at:
@@ -168,13 +170,13 @@ def _deadline_buttons(
     label_key: str = "admin.deadline_button",
 ) -> list[list[Button]]:
     return [
-        [Button(t(label_key, id=d.id, title=d.title), payload(d))]
+        [Button(_plain(label_key, id=d.id, title=d.title), payload(d))]
         for d in deadlines[:MAX_PICK_BUTTONS]
     ]
 
 
 def _plain(key: str, /, **params: object) -> str:
-    """A catalog text for somewhere that is not HTML (a chart)."""
+    """A catalog text for somewhere that is not HTML (a chart, a button label)."""
     return html.unescape(t(key, **params))
 
 
@@ -398,7 +400,7 @@ async def show_missing(event: Inbound, ctx: Context) -> None:
     buttons = [
         [
             Button(
-                t(
+                _plain(
                     "admin.missing_pick_button",
                     id=d.id,
                     title=d.title,
@@ -472,7 +474,10 @@ async def _file_bytes(ctx: Context, stored: StoredFile) -> bytes | None:
             return await ctx.services.hub.download(
                 stored.channel, Attachment(file_id=stored.file_id, file_name=stored.file_name)
             )
-        except Exception:  # gone from the platform: say so instead of failing the report
+        except Exception as exc:  # outlets may raise their platform's errors on download
+            log.warning(
+                "file %s of report %s not downloadable: %s", stored.id, stored.report_id, exc
+            )
             return None
     return None
 
@@ -558,8 +563,12 @@ async def view_report(event: Inbound, ctx: Context) -> None:
     if not words:
         raise InputError("admin.view_usage", example="/xem XA-001 3")
     deadline: Deadline | None = None
-    if len(words) >= 2 and _parse_id(words[-1]) is not None:
-        deadline = _deadline_arg(ctx, words.pop(), "xem")
+    last_id = _parse_id(words[-1]) if len(words) >= 2 else None
+    if last_id is not None:
+        # "/xem XA-001 3": a deadline; "/xem thôn 5" with no deadline 5: part of the name.
+        deadline = ctx.session.get(Deadline, last_id)
+        if deadline is not None:
+            words.pop()
     query = " ".join(words)
     units = _find_units(ctx.session, query)
     if not units:
@@ -637,7 +646,7 @@ async def export(event: Inbound, ctx: Context) -> None:
     buttons = [
         [
             Button(
-                t("admin.campaign_button", number=c.document_number, name=c.name)[:60],
+                _plain("admin.campaign_button", number=c.document_number, name=c.name)[:60],
                 make_payload(P_EXPORT, c.id),
             )
         ]
