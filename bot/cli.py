@@ -46,6 +46,7 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> None:
         await run_console(channel, core.process)
+        await core.wait_background()  # let a broadcast under way finish before exiting
 
     asyncio.run(main())
     return 0
