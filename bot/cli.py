@@ -170,12 +170,12 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     # the stored answers.
     forms = core.services.extras.get("forms") or {}
     with Session(core.engine) as session:
-        campaign = find_campaign(session, args.campaign)
+        campaign = find_campaign(args.campaign, session=session)
         if campaign is None:
             raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
         data = export_campaign(
-            session,
             campaign,
+            session=session,
             forms=forms,
             texts=ExportTexts.from_catalog(t),
             default_zone=settings.tz,

@@ -77,7 +77,7 @@ class Selection:
     skipped_unreachable: int  # members who blocked the bot and have not written since
 
 
-def blocs(session: Session) -> list[str]:
+def blocs(*, session: Session) -> list[str]:
     """Blocs of active units, alphabetically."""
     rows = session.exec(
         select(Unit.bloc).where(Unit.active == True, col(Unit.bloc).is_not(None)).distinct()  # noqa: E712
@@ -92,7 +92,7 @@ def _reachable(member: Member) -> bool:
     return member.last_seen_at is not None and member.last_seen_at > member.unreachable_at
 
 
-def audience_units(session: Session, audience: Audience) -> list[Unit]:
+def audience_units(audience: Audience, *, session: Session) -> list[Unit]:
     if audience.kind == AudienceKind.MISSING:
         deadline = session.get(Deadline, audience.deadline_id) if audience.deadline_id else None
         return missing_units(session, deadline) if deadline is not None else []
@@ -104,9 +104,9 @@ def audience_units(session: Session, audience: Audience) -> list[Unit]:
     return list(session.exec(query.order_by(col(Unit.code))).all())
 
 
-def select_recipients(session: Session, audience: Audience) -> Selection:
+def select_recipients(audience: Audience, *, session: Session) -> Selection:
     """The approved members of the audience's units, each once, reachable ones only."""
-    units = {u.id: u for u in audience_units(session, audience) if u.id is not None}
+    units = {u.id: u for u in audience_units(audience, session=session) if u.id is not None}
     if not units:
         return Selection([], 0, 0)
     members = session.exec(
@@ -207,7 +207,7 @@ async def send_broadcast(
     return result
 
 
-def mark_unreachable(session: Session, result: BroadcastResult, *, now: datetime) -> int:
+def mark_unreachable(result: BroadcastResult, *, session: Session, now: datetime) -> int:
     """Record members the platform refused for good; they are skipped from now on."""
     ids = [f.recipient.member_id for f in result.failures if f.permanent]
     if not ids:

@@ -232,7 +232,7 @@ def fields_for(
 
 
 # --- reading -----------------------------------------------------------------------------------
-def submitted_answers(session: Session, report: Report | None) -> dict[str, Any] | None:
+def submitted_answers(report: Report | None, *, session: Session) -> dict[str, Any] | None:
     """The answers the unit last handed in: the report's own while submitted or accepted, the
     last submitted version while it is returned or reopened; None if never handed in."""
     if report is None:
@@ -250,7 +250,7 @@ def submitted_answers(session: Session, report: Report | None) -> dict[str, Any]
     return None
 
 
-def officers_by_unit(session: Session, unit_ids: Sequence[int]) -> dict[int, list[Member]]:
+def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Member]]:
     """Approved members of each unit, by name without diacritics (the same order on SQLite
     and PostgreSQL, whatever their collation)."""
     if not unit_ids:
@@ -267,7 +267,7 @@ def officers_by_unit(session: Session, unit_ids: Sequence[int]) -> dict[int, lis
     return result
 
 
-def find_campaign(session: Session, query: str) -> Campaign | None:
+def find_campaign(query: str, *, session: Session) -> Campaign | None:
     """A campaign by its document number (latest if several share it) or by its id."""
     text = query.strip().lstrip("#")
     if not text:
@@ -282,7 +282,7 @@ def find_campaign(session: Session, query: str) -> Campaign | None:
     return session.get(Campaign, int(text))
 
 
-def deadlines_of(session: Session, campaign: Campaign) -> list[Deadline]:
+def deadlines_of(campaign: Campaign, *, session: Session) -> list[Deadline]:
     return list(
         session.exec(
             select(Deadline)
@@ -365,9 +365,9 @@ class _Row:
 
 
 def build_workbook(
-    session: Session,
     campaign: Campaign,
     *,
+    session: Session,
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
@@ -377,14 +377,14 @@ def build_workbook(
     book.remove(book.active)  # type: ignore[arg-type]
     used: set[str] = set()
     units = participating_units(session, campaign)
-    deadlines = deadlines_of(session, campaign)
+    deadlines = deadlines_of(campaign, session=session)
     all_reports = {d.id: reports_by_unit(session, d) for d in deadlines}
     # Units no longer taking part still appear where they handed something in.
     taking_part = set(unit_ids(units))
     extra_ids = {uid for reports in all_reports.values() for uid in reports} - taking_part
     extra = [session.get(Unit, uid) for uid in sorted(extra_ids)]
     units += [u for u in extra if u is not None]
-    officers = officers_by_unit(session, [u.id for u in units if u.id is not None])
+    officers = officers_by_unit([u.id for u in units if u.id is not None], session=session)
 
     status = _Sheet(
         book,
@@ -406,7 +406,9 @@ def build_workbook(
     for deadline in deadlines:
         reports = all_reports[deadline.id]
         rows = [
-            _Row(unit, reports.get(unit.id), submitted_answers(session, reports.get(unit.id)))
+            _Row(
+                unit, reports.get(unit.id), submitted_answers(reports.get(unit.id), session=session)
+            )
             for unit in units
             if unit.id is not None
         ]
@@ -512,15 +514,17 @@ def _group_sheet(
 
 
 def export_campaign(
-    session: Session,
     campaign: Campaign,
     *,
+    session: Session,
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
 ) -> bytes:
     """The campaign's workbook as XLSX bytes."""
-    book = build_workbook(session, campaign, forms=forms, texts=texts, default_zone=default_zone)
+    book = build_workbook(
+        campaign, session=session, forms=forms, texts=texts, default_zone=default_zone
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

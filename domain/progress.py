@@ -101,7 +101,7 @@ class DeadlineProgress:
         return len(self.by_bloc)
 
 
-def deadline_progress(session: Session, deadline: Deadline, *, now: datetime) -> DeadlineProgress:
+def deadline_progress(deadline: Deadline, *, session: Session, now: datetime) -> DeadlineProgress:
     """Counts for one deadline over the units taking part in its campaign."""
     campaign = session.get(Campaign, deadline.campaign_id)
     if campaign is None:
@@ -121,7 +121,7 @@ def deadline_progress(session: Session, deadline: Deadline, *, now: datetime) ->
     return progress
 
 
-def open_deadlines(session: Session) -> list[Deadline]:
+def open_deadlines(*, session: Session) -> list[Deadline]:
     """Deadlines of active campaigns, soonest due first. Past ones stay: late reports are
     still wanted, and the office follows them up."""
     return list(

@@ -269,7 +269,7 @@ async def _send_chart(ctx: Context, progress: DeadlineProgress) -> None:
 
 
 async def _progress_of(ctx: Context, deadline: Deadline) -> None:
-    progress = deadline_progress(ctx.session, deadline, now=ctx.now())
+    progress = deadline_progress(deadline, now=ctx.now(), session=ctx.session)
     ctx.reply(_progress_block(ctx, progress, by_bloc=True))
     await _send_chart(ctx, progress)
     _audit(ctx, "admin.progress", "deadline", deadline.id)
@@ -280,7 +280,7 @@ async def show_progress(event: Inbound, ctx: Context) -> None:
     if event.args:
         await _progress_of(ctx, _deadline_arg(ctx, event.args, "tiendo"))
         return
-    deadlines = open_deadlines(ctx.session)
+    deadlines = open_deadlines(session=ctx.session)
     focus = focus_deadline(deadlines, now=ctx.now())
     if focus is None:
         ctx.say("admin.no_open_deadlines")
@@ -293,7 +293,7 @@ async def show_progress(event: Inbound, ctx: Context) -> None:
     blocks = [t("admin.progress_title")]
     focus_progress: DeadlineProgress | None = None
     for deadline in deadlines:
-        progress = deadline_progress(ctx.session, deadline, now=now)
+        progress = deadline_progress(deadline, now=now, session=ctx.session)
         blocks.append(_progress_block(ctx, progress, by_bloc=False))
         if deadline.id == focus.id:
             focus_progress = progress
@@ -328,7 +328,7 @@ def _officer_line(ctx: Context, officer: Member) -> str:
 
 
 def _show_missing(ctx: Context, deadline: Deadline, page: int, *, replace: bool) -> None:
-    progress = deadline_progress(ctx.session, deadline, now=ctx.now())
+    progress = deadline_progress(deadline, now=ctx.now(), session=ctx.session)
     missing = missing_units(ctx.session, deadline)
     total = progress.total.total
     if not missing:
@@ -341,7 +341,7 @@ def _show_missing(ctx: Context, deadline: Deadline, page: int, *, replace: bool)
     pages = math.ceil(len(missing) / MISSING_PAGE_SIZE)
     page = min(max(page, 1), pages)
     shown = missing[(page - 1) * MISSING_PAGE_SIZE : page * MISSING_PAGE_SIZE]
-    officers = officers_by_unit(ctx.session, [u.id for u in shown if u.id is not None])
+    officers = officers_by_unit([u.id for u in shown if u.id is not None], session=ctx.session)
     category = {u.unit.id: u.category for u in progress.units}
     lines = [
         t(
@@ -389,7 +389,7 @@ async def show_missing(event: Inbound, ctx: Context) -> None:
     if event.args:
         _show_missing(ctx, _deadline_arg(ctx, event.args, "chuanop"), 1, replace=False)
         return
-    deadlines = open_deadlines(ctx.session)
+    deadlines = open_deadlines(session=ctx.session)
     if not deadlines:
         ctx.say("admin.no_open_deadlines")
         _audit(ctx, "admin.missing", None, None)
@@ -486,7 +486,7 @@ async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
     report = ctx.session.exec(
         select(Report).where(Report.unit_id == unit.id, Report.deadline_id == deadline.id)
     ).first()
-    answers = submitted_answers(ctx.session, report)
+    answers = submitted_answers(report, session=ctx.session)
     status = t(f"admin.status.{categorize(report)}")
     _audit(ctx, "admin.view_report", "report", report.id if report else None, unit=unit.code)
     if report is None or answers is None or report.submitted_at is None:
@@ -606,7 +606,11 @@ async def on_view(event: Inbound, ctx: Context) -> None:
 # --- /xuat ------------------------------------------------------------------------------------
 def _export(ctx: Context, campaign: Campaign) -> None:
     data = export_campaign(
-        ctx.session, campaign, forms=_forms(ctx), texts=_texts(), default_zone=ctx.settings.tz
+        campaign,
+        session=ctx.session,
+        forms=_forms(ctx),
+        texts=_texts(),
+        default_zone=ctx.settings.tz,
     )
     now = _local(ctx, ctx.now())
     caption = t(
@@ -622,7 +626,7 @@ def _export(ctx: Context, campaign: Campaign) -> None:
 @router.command("xuat", access=Access.ADMIN, help_key="help.xuat")
 async def export(event: Inbound, ctx: Context) -> None:
     if event.args:
-        campaign = find_campaign(ctx.session, event.args)
+        campaign = find_campaign(event.args, session=ctx.session)
         if campaign is None:
             raise InputError(
                 "admin.campaign_not_found", example="/xuat 353/KH-UBND", query=event.args
@@ -708,7 +712,7 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
     if len(text) > MAX_BROADCAST_LENGTH:
         raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
     audience = Audience.from_dict(ctx.data["audience"])
-    selection = select_recipients(ctx.session, audience)
+    selection = select_recipients(audience, session=ctx.session)
     if not selection.recipients:
         ctx.say("admin.tb_nobody", audience=_audience_name(ctx, audience))
         ctx.end()
@@ -749,7 +753,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     elif choice == "all" and ctx.step == STEP_AUDIENCE:
         _ask_message(ctx, Audience(AudienceKind.ALL))
     elif choice == "blocs" and ctx.step == STEP_AUDIENCE:
-        names = blocs(ctx.session)
+        names = blocs(session=ctx.session)
         if not names:
             ctx.say("admin.tb_no_blocs")
             return
@@ -769,7 +773,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
             return
         _ask_message(ctx, Audience(AudienceKind.BLOC, bloc=names[index]))
     elif choice == "late" and ctx.step == STEP_AUDIENCE:
-        deadlines = open_deadlines(ctx.session)
+        deadlines = open_deadlines(session=ctx.session)
         if not deadlines:
             ctx.say("admin.no_open_deadlines")
             return
@@ -794,7 +798,7 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     audience = Audience.from_dict(ctx.data["audience"])
     text = str(ctx.data["text"])
     # Counted again: someone may have registered or been removed since the confirmation.
-    recipients = select_recipients(ctx.session, audience).recipients
+    recipients = select_recipients(audience, session=ctx.session).recipients
     ctx.end()
     _audit(
         ctx,
@@ -850,7 +854,7 @@ def _broadcast_job(
         await progress.finish(result.done, result.total)
         with Session(engine, expire_on_commit=False) as session:
             now = clock.now()
-            blocked = mark_unreachable(session, result, now=now)
+            blocked = mark_unreachable(result, now=now, session=session)
             audit.record(
                 session,
                 now=now,

@@ -68,7 +68,7 @@ def _received(bot: TestBot, user_id: str) -> list[str]:
 # --- audience -----------------------------------------------------------------------------
 def test_audiences_select_approved_officers_once(session: Session, town: Deadline) -> None:
     def names(audience: Audience) -> list[str]:
-        return sorted(r.name for r in select_recipients(session, audience).recipients)
+        return sorted(r.name for r in select_recipients(audience, session=session).recipients)
 
     everyone = ["Lò Văn Tâm", "Nguyễn Thị Hoà", "Tẩn Láo Lở", "Đỗ Thị Hà"]
     assert names(Audience(AudienceKind.ALL)) == everyone
@@ -78,7 +78,7 @@ def test_audiences_select_approved_officers_once(session: Session, town: Deadlin
         "Tẩn Láo Lở",
         "Đỗ Thị Hà",
     ]
-    selection = select_recipients(session, Audience(AudienceKind.ALL))
+    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
     assert selection.units == 3 and selection.skipped_unreachable == 0
 
 
@@ -88,12 +88,12 @@ def test_a_blocked_officer_is_skipped_until_they_write_again(
     member = session.exec(select(Member).where(Member.user_id == "203")).one()
     member.unreachable_at = T0
     session.flush()
-    selection = select_recipients(session, Audience(AudienceKind.ALL))
+    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
     assert "Tẩn Láo Lở" not in [r.name for r in selection.recipients]
     assert selection.skipped_unreachable == 1
     member.last_seen_at = T0 + timedelta(hours=1)
     session.flush()
-    selection = select_recipients(session, Audience(AudienceKind.ALL))
+    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
     assert "Tẩn Láo Lở" in [r.name for r in selection.recipients]
 
 

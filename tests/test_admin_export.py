@@ -103,11 +103,11 @@ def _seed(session: Session) -> None:
 
 
 def _workbook(session: Session) -> openpyxl.Workbook:
-    campaign = find_campaign(session, "353/kh-ubnd")
+    campaign = find_campaign("353/kh-ubnd", session=session)
     assert campaign is not None
     data = export_campaign(
-        session,
         campaign,
+        session=session,
         forms=admin_forms.forms(),
         texts=ExportTexts.from_catalog(t),
         default_zone=HANOI,

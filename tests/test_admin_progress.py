@@ -33,7 +33,7 @@ def test_each_unit_is_counted_once_in_the_right_category(session) -> None:
     make_report(session, draft, deadline, status=ReportStatus.DRAFT, answers={"x": 1})
     make_report(session, empty_draft, deadline, status=ReportStatus.DRAFT)
 
-    progress = deadline_progress(session, deadline, now=T0 + timedelta(days=7))
+    progress = deadline_progress(deadline, now=T0 + timedelta(days=7), session=session)
 
     total = progress.total
     assert (total.on_time, total.late, total.returned, total.draft, total.not_started) == (
@@ -60,7 +60,7 @@ def test_open_deadlines_and_which_one_gets_the_chart(session) -> None:
     soon = make_deadline(session, active, due_at=T0 + timedelta(days=2))
     later = make_deadline(session, active, due_at=T0 + timedelta(days=9))
     make_deadline(session, closed)
-    deadlines = open_deadlines(session)
+    deadlines = open_deadlines(session=session)
     assert [d.id for d in deadlines] == [past.id, soon.id, later.id]
     assert focus_deadline(deadlines, now=T0) == soon
     assert focus_deadline(deadlines, now=T0 + timedelta(days=30)) == later
