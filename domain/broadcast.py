@@ -2,7 +2,9 @@
 
 `select_recipients` turns an audience — every approved officer, one bloc (khối thi đua), or
 the units still missing a deadline — into plain recipients (no ORM rows), so the sending can
-run outside any database transaction. `send_broadcast` delivers through the hub with a few
+run outside any database transaction. Members who blocked the bot, and members a platform
+will not let the bot write to now (Zalo's reply window, `Hub.can_reach`), are set aside and
+reported instead of being sent to. `send_broadcast` delivers through the hub with a few
 sends in flight (the channel's rate limiter sets the pace), reports progress through a
 callback, retries a send only when the platform said it was *not* delivered (a rate limit),
 never after an uncertain failure, so nobody gets the message twice. `mark_unreachable`
@@ -75,6 +77,12 @@ class Selection:
     recipients: list[Recipient]
     units: int  # units those recipients belong to
     skipped_unreachable: int  # members who blocked the bot and have not written since
+    # Members the platform does not let the bot write to now (silent too long on Zalo).
+    out_of_window: list[Recipient] = field(default_factory=list)
+
+
+# "May the bot write to this member now?" — Hub.can_reach, with the time bound in.
+Reachable = Callable[[Member], bool]
 
 
 def blocs(*, session: Session) -> list[str]:
@@ -104,7 +112,9 @@ def audience_units(audience: Audience, *, session: Session) -> list[Unit]:
     return list(session.exec(query.order_by(col(Unit.code))).all())
 
 
-def select_recipients(audience: Audience, *, session: Session) -> Selection:
+def select_recipients(
+    audience: Audience, *, session: Session, reachable: Reachable | None = None
+) -> Selection:
     """The approved members of the audience's units, each once, reachable ones only."""
     units = {u.id: u for u in audience_units(audience, session=session) if u.id is not None}
     if not units:
@@ -115,24 +125,27 @@ def select_recipients(audience: Audience, *, session: Session) -> Selection:
         .order_by(col(Member.unit_id), col(Member.id))
     ).all()
     recipients: list[Recipient] = []
+    out_of_window: list[Recipient] = []
     skipped = 0
     for member in members:
         if not _reachable(member):
             skipped += 1
             continue
         assert member.id is not None and member.unit_id is not None
-        recipients.append(
-            Recipient(
-                member_id=member.id,
-                channel=member.channel,
-                chat_id=member.chat_id,
-                name=member.display_name,
-                unit_id=member.unit_id,
-                unit_name=units[member.unit_id].name,
-            )
+        recipient = Recipient(
+            member_id=member.id,
+            channel=member.channel,
+            chat_id=member.chat_id,
+            name=member.display_name,
+            unit_id=member.unit_id,
+            unit_name=units[member.unit_id].name,
         )
+        if reachable is not None and not reachable(member):
+            out_of_window.append(recipient)
+        else:
+            recipients.append(recipient)
     unit_count = len({r.unit_id for r in recipients})
-    return Selection(recipients, unit_count, skipped)
+    return Selection(recipients, unit_count, skipped, out_of_window)
 
 
 @dataclass(frozen=True, slots=True)

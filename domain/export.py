@@ -145,6 +145,13 @@ def _subfields(spec: FieldLike) -> Sequence[FieldLike]:
     return getattr(spec, "fields", None) or ()
 
 
+def _choice_text(spec: FieldLike, value: object) -> str:
+    """A stored choice as its label, when the field can say it (`choice_label`, as the loaded
+    forms do); the stored value otherwise."""
+    label_of = getattr(spec, "choice_label", None)
+    return str(label_of(value)) if callable(label_of) else str(value)
+
+
 def _clean(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:CELL_TEXT_LIMIT]
 
@@ -168,8 +175,9 @@ def _as_decimal(value: object) -> Decimal | None:
 
 
 def cell_value(spec: FieldLike, value: Any, texts: ExportTexts) -> Any:
-    """What a spreadsheet cell holds for an answer: numbers as numbers, dates as dates, lists
-    joined, yes/no in words, a file by its name, a group by its number of entries."""
+    """What a spreadsheet cell holds for an answer: numbers as numbers, dates as dates, choices
+    by their labels, lists joined, yes/no in words, a file by its name, a group by its number
+    of entries."""
     if value is None or value == "" or value == []:
         return None
     kind = spec.type
@@ -185,6 +193,9 @@ def cell_value(spec: FieldLike, value: Any, texts: ExportTexts) -> Any:
         return texts.answer_yes if value else texts.answer_no
     if kind == "file" and isinstance(value, dict):
         return _clean(str(value.get("file_name") or ""))
+    if kind in ("choice", "multi_choice"):
+        items = value if isinstance(value, list) else [value]
+        return _clean("; ".join(_choice_text(spec, v) for v in items))
     if isinstance(value, list):
         return _clean("; ".join(str(v) for v in value))
     if isinstance(value, dict):

@@ -680,6 +680,12 @@ def _audience_name(ctx: Context, audience: Audience) -> str:
     return t("admin.audience_all")
 
 
+def _reachable(ctx: Context) -> Callable[[Member], bool]:
+    """Whether the member's platform lets the bot write to them now (Zalo's reply window)."""
+    hub, now = ctx.services.hub, ctx.now()
+    return lambda member: hub.can_reach(member.channel, member.last_seen_at, now)
+
+
 def _ask_message(ctx: Context, audience: Audience) -> None:
     ctx.data["audience"] = audience.as_dict()
     ctx.goto(STEP_MESSAGE)
@@ -712,7 +718,7 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
     if len(text) > MAX_BROADCAST_LENGTH:
         raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
     audience = Audience.from_dict(ctx.data["audience"])
-    selection = select_recipients(audience, session=ctx.session)
+    selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
     if not selection.recipients:
         ctx.say("admin.tb_nobody", audience=_audience_name(ctx, audience))
         ctx.end()
@@ -729,6 +735,8 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
     )
     if selection.skipped_unreachable:
         question += "\n\n" + t("admin.tb_skipped", count=selection.skipped_unreachable)
+    if selection.out_of_window:
+        question += "\n\n" + t("admin.tb_out_of_window", count=len(selection.out_of_window))
     ctx.ask(
         question,
         [
@@ -798,7 +806,8 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     audience = Audience.from_dict(ctx.data["audience"])
     text = str(ctx.data["text"])
     # Counted again: someone may have registered or been removed since the confirmation.
-    recipients = select_recipients(audience, session=ctx.session).recipients
+    selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
+    recipients = selection.recipients
     ctx.end()
     _audit(
         ctx,
@@ -820,6 +829,7 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
             admin=Address(event.channel, event.chat_id),
             actor_id=ctx.member.id,
             recipients=recipients,
+            out_of_window=selection.out_of_window,
             message=Outbound(t("admin.broadcast_message", text=text)),
         )
     )
@@ -832,6 +842,7 @@ def _broadcast_job(
     admin: Address,
     actor_id: int,
     recipients: list[Recipient],
+    out_of_window: list[Recipient],
     message: Outbound,
 ) -> Job:
     """The sending, run by the core after the update committed (`ctx.defer`).
@@ -870,12 +881,15 @@ def _broadcast_job(
                 },
             )
             session.commit()
-        await hub.send(Delivery(admin, Outbound(_broadcast_summary(result, blocked))))
+        summary = _broadcast_summary(result, blocked, out_of_window)
+        await hub.send(Delivery(admin, Outbound(summary)))
 
     return job
 
 
-def _broadcast_summary(result: BroadcastResult, blocked: int) -> str:
+def _broadcast_summary(
+    result: BroadcastResult, blocked: int, out_of_window: Sequence[Recipient]
+) -> str:
     lines = [t("admin.tb_done", sent=result.sent, total=result.total)]
     if result.failures:
         lines += ["", t("admin.tb_failed_title", count=len(result.failures))]
@@ -898,4 +912,13 @@ def _broadcast_summary(result: BroadcastResult, blocked: int) -> str:
             lines.append(t("admin.tb_failed_more", count=more))
     if blocked:
         lines += ["", t("admin.tb_marked")]
+    if out_of_window:
+        lines += ["", t("admin.tb_window_title", count=len(out_of_window))]
+        lines += [
+            t("admin.tb_window_line", name=r.name, unit=r.unit_name)
+            for r in out_of_window[:MAX_FAILURES_LISTED]
+        ]
+        more = len(out_of_window) - MAX_FAILURES_LISTED
+        if more > 0:
+            lines.append(t("admin.tb_failed_more", count=more))
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.events import Address, Inbound, Outbound
 from bot.hub import DeliveryError, Hub
@@ -22,7 +23,7 @@ from domain.broadcast import (
 )
 from models.audit import AuditLog
 from models.campaigns import Deadline
-from models.units import Member, MemberStatus
+from models.units import Member, MemberStatus, Unit
 from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import (
@@ -196,6 +197,32 @@ async def test_cancel_sends_nothing(bot: TestBot, town: Deadline) -> None:
     assert _received(bot, "201") == []
 
 
+async def test_zalo_users_silent_past_the_reply_window_are_named_not_sent_to(
+    bot: TestBot, town: Deadline, session: Session
+) -> None:
+    zalo = MemoryChannel("zalo")
+    zalo.reply_window = timedelta(hours=48)  # type: ignore[attr-defined]
+    bot.core.hub.register(zalo)
+    unit = session.exec(select(Unit).where(Unit.code == "XA-002")).one()
+    recent = make_member(session, "z1", unit=unit, channel="zalo", name="Vàng A Chứ")
+    recent.last_seen_at = T0 - timedelta(hours=3)
+    make_member(session, "z2", unit=unit, channel="zalo", name="Lý Thị Sai")  # never wrote
+    session.commit()
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.presses("Tất cả cán bộ")
+    await admin.says("Nộp báo cáo trước thứ Sáu.")
+    assert "sẽ gửi tới 5 người" in admin.last_reply
+    assert "Chưa gửi được cho 1 người dùng Zalo" in admin.last_reply
+    await admin.presses("Gửi cho 5 người")
+    await bot.core.wait_background()
+    assert len(zalo.sent["z1"]) == 1 and zalo.sent["z2"] == []
+    summary = admin.last_reply
+    assert "5/5 người đã nhận" in summary
+    assert "Chưa gửi cho 1 người vì lâu chưa nhắn bot trên Zalo" in summary
+    assert "• Lý Thị Sai (Xã Sơn Bình)" in summary
+
+
 # --- sending rules ------------------------------------------------------------------------
 class _FlakyOutlet:
     """Rate-limited once for chat 1; an uncertain network failure for chat 2."""
@@ -244,8 +271,6 @@ async def test_only_a_rate_limit_is_retried_so_nobody_gets_it_twice() -> None:
 
 
 async def test_progress_message_is_edited_at_most_every_interval() -> None:
-    from bot.channels.memory import MemoryChannel
-
     hub, channel = Hub(), MemoryChannel()
     hub.register(channel)
     now = [0.0]

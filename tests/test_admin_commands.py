@@ -50,7 +50,7 @@ def seeded(session: Session, bot: TestBot) -> Deadline:
         deadline,
         answers=admin_forms.answers(
             nominations=[
-                {"ho_ten": "Lò Văn Tâm", "hinh_thuc_kt": "Giấy khen", "ngay_sinh": "1985-04-25"}
+                {"ho_ten": "Lò Văn Tâm", "hinh_thuc_kt": "giay-khen", "ngay_sinh": "1985-04-25"}
             ]
         ),
         submitted_at=T0 + timedelta(days=1),
@@ -198,8 +198,8 @@ async def test_admin_reads_a_report_by_field_label_with_its_files(
     report.answers = admin_forms.answers(
         file={"attachment_id": on_disk.id, "file_name": "bao-cao-binh-lu.pdf"},
         nominations=[
-            {"ho_ten": "Lò Văn Tâm", "hinh_thuc_kt": "Giấy khen", "ngay_sinh": "1985-04-25"},
-            {"ho_ten": "Tổ phụ nữ", "hinh_thuc_kt": "Bằng khen", "ngay_sinh": None},
+            {"ho_ten": "Lò Văn Tâm", "hinh_thuc_kt": "giay-khen", "ngay_sinh": "1985-04-25"},
+            {"ho_ten": "Tổ phụ nữ", "hinh_thuc_kt": "bang-khen", "ngay_sinh": None},
         ],
     )
     session.commit()

@@ -63,7 +63,7 @@ def _seed(session: Session) -> None:
         answers=admin_forms.answers(
             file={"attachment_id": 7, "file_name": "bao-cao-binh-lu.pdf"},
             nominations=[
-                {"ho_ten": "Lò Văn Tâm", "hinh_thuc_kt": "Giấy khen", "ngay_sinh": "1985-04-25"}
+                {"ho_ten": "Lò Văn Tâm", "hinh_thuc_kt": "giay-khen", "ngay_sinh": "1985-04-25"}
             ],
         ),
         submitted_at=T0 + timedelta(days=2),
@@ -82,10 +82,10 @@ def _seed(session: Session) -> None:
             nominations=[
                 {
                     "ho_ten": "Nguyễn Thị Hoà",
-                    "hinh_thuc_kt": "Bằng khen",
+                    "hinh_thuc_kt": "bang-khen",
                     "ngay_sinh": "1990-01-02",
                 },
-                {"ho_ten": "Tập thể tổ Toán", "hinh_thuc_kt": "Giấy khen", "ngay_sinh": None},
+                {"ho_ten": "Tập thể tổ Toán", "hinh_thuc_kt": "giay-khen", "ngay_sinh": None},
             ],
         ),
         submitted_at=DUE + timedelta(days=1, hours=3),  # late

@@ -17,6 +17,11 @@ class FakeField:
     type: str
     label: str
     fields: tuple[FakeField, ...] = ()
+    # (stored value, label shown) of a choice field, as the real forms have them.
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def choice_label(self, value: object) -> str:
+        return next((label for stored, label in self.choices if stored == value), str(value))
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,12 @@ def achievement_form() -> FakeForm:
                 "Đề nghị khen thưởng",
                 (
                     FakeField("ho_ten", "short_text", "Họ và tên"),
-                    FakeField("hinh_thuc_kt", "choice", "Hình thức khen thưởng"),
+                    FakeField(
+                        "hinh_thuc_kt",
+                        "choice",
+                        "Hình thức khen thưởng",
+                        choices=(("giay-khen", "Giấy khen"), ("bang-khen", "Bằng khen")),
+                    ),
                     FakeField("ngay_sinh", "date", "Ngày sinh"),
                 ),
             ),
