@@ -210,8 +210,6 @@ def text_value(spec: FieldLike, value: Any, texts: ExportTexts) -> str:
         return ""
     if isinstance(shown, date):
         return shown.strftime("%d/%m/%Y")
-    if isinstance(shown, bool):
-        return texts.answer_yes if shown else texts.answer_no
     if isinstance(shown, int):
         return f"{shown:,}".replace(",", ".")
     if isinstance(shown, Decimal):
