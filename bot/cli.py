@@ -6,6 +6,7 @@ the database.
     thidua-bot db upgrade
     thidua-bot units import FILE
     thidua-bot plan parse FILE [--text]
+    thidua-bot export --campaign 353/KH-UBND --out report.xlsx
 
 Settings come from the environment and `.env` (see .env.example). Start-up problems (a bad
 setting, no token) end with one line saying what to fix, never a traceback.
@@ -45,6 +46,7 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> None:
         await run_console(channel, core.process)
+        await core.wait_background()  # let a broadcast under way finish before exiting
 
     asyncio.run(main())
     return 0
@@ -154,6 +156,37 @@ def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.catalog import t
+    from bot.runtime import build_core
+    from domain.export import ExportTexts, export_campaign, find_campaign
+
+    core = build_core(settings)
+    # The same forms the running bot uses, if the runtime loaded them; else columns follow
+    # the stored answers.
+    forms = core.services.extras.get("forms") or {}
+    with Session(core.engine) as session:
+        campaign = find_campaign(args.campaign, session=session)
+        if campaign is None:
+            raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
+        data = export_campaign(
+            campaign,
+            session=session,
+            forms=forms,
+            texts=ExportTexts.from_catalog(t),
+            default_zone=settings.tz,
+        )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"Đã ghi {out} ({campaign.document_number}, {len(data):,} byte).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thidua-bot", description="Chatbot điều hành phong trào thi đua – khen thưởng."
@@ -194,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file", metavar="TỆP", help="đường dẫn tệp kế hoạch")
     parse.add_argument("--text", action="store_true", help="chỉ in phần chữ lấy ra từ tệp")
     parse.set_defaults(func=_cmd_plan_parse)
+
+    export = sub.add_parser("export", help="xuất Excel số liệu một đợt thi đua")
+    export.add_argument("--campaign", required=True, help="số kế hoạch, ví dụ 353/KH-UBND")
+    export.add_argument("--out", required=True, help="tệp .xlsx sẽ ghi, ví dụ report.xlsx")
+    export.set_defaults(func=_cmd_export)
     return parser
 
 

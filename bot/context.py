@@ -3,11 +3,14 @@ conversation state, the clock, and ways to answer.
 
 Handlers answer through `ctx.reply`/`ctx.say` (to the chat that wrote) and `ctx.notify` (to
 anyone else); nothing is sent until the update's transaction has committed. `ctx.ask` shows a
-question and remembers it, so the core can ask it again after bad input.
+question and remembers it, so the core can ask it again after bad input. Work too long for one
+update (a broadcast to hundreds of officers) is handed to `ctx.defer`: it runs in the
+background after the commit, outside the update's transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 PROMPT_KEY = "_prompt"
+# Background work started after the update committed and its answers were delivered.
+Job = Callable[[], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -38,6 +43,7 @@ class Context:
     state: ConversationState
     replies: list[Outbound] = field(default_factory=list)
     notifications: list[Delivery] = field(default_factory=list)
+    deferred: list[Job] = field(default_factory=list)
 
     # --- time -----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -90,6 +96,11 @@ class Context:
 
     def notify_member(self, member: Member, message: Outbound) -> None:
         self.notify(member.channel, member.chat_id, message)
+
+    def defer(self, job: Job) -> None:
+        """Run `job` in the background once this update has committed and its answers are
+        delivered; dropped if the update fails. The job opens its own sessions."""
+        self.deferred.append(job)
 
     # --- conversation state -------------------------------------------------------------------
     @property

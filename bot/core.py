@@ -6,10 +6,15 @@ and saves the state (optimistically: a concurrent writer makes the whole update 
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
 apology. Messages are sent only after the transaction committed.
+
+Jobs a handler deferred (`ctx.defer`) start as background tasks after the commit and the
+delivery of the update's answers, so long work (a broadcast) never holds the transaction open
+nor keeps other users waiting; `wait_background` awaits them (tests, shutdown).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import time
@@ -25,7 +30,7 @@ from sqlmodel import Session, select
 from bot.access import check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
-from bot.context import Context
+from bot.context import Context, Job
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Delivery, Inbound, Outbound
 from bot.router import Handler, Router, split_payload
@@ -103,33 +108,61 @@ class BotCore:
         self.services = services or Services()
         self.services.router = router
         self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
+        # Strong references: the event loop keeps only weak ones to running tasks.
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def hub(self):
         return self.services.hub
 
     async def process(self, event: Inbound) -> list[Delivery]:
-        """Handle an update and deliver every answer; returns what was delivered."""
-        deliveries = await self.handle(event)
+        """Handle an update, deliver every answer, then start the jobs it deferred; returns what
+        was delivered."""
+        deliveries, jobs = await self._handle(event)
         await self.hub.deliver(deliveries)
+        self._start_jobs(event, jobs)
         return deliveries
 
     async def handle(self, event: Inbound) -> list[Delivery]:
-        """Handle an update and return the answers to deliver (nothing is sent here)."""
+        """Handle an update and return the answers to deliver (nothing is sent here; deferred
+        jobs start at once, without waiting for the answers to be delivered)."""
+        deliveries, jobs = await self._handle(event)
+        self._start_jobs(event, jobs)
+        return deliveries
+
+    async def wait_background(self) -> None:
+        """Wait until every background job (including ones started meanwhile) has finished."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _start_jobs(self, event: Inbound, jobs: list[Job]) -> None:
+        for job in jobs:
+            task = asyncio.create_task(self._run_job(event, job))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    async def _run_job(event: Inbound, job: Job) -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception("update=%s background job failed", event.update_id)
+
+    async def _handle(self, event: Inbound) -> tuple[list[Delivery], list[Job]]:
         started = time.perf_counter()
         sanitize(event)
         admitted = self.flood.admit(event.channel, event.user_id)
         if admitted is not True:
             log.info("update=%s user=%s flood-dropped", event.update_id, event.user_id)
             if admitted is None:
-                return [self._to_chat(event, Outbound(t("core.flood")))]
-            return []
+                return [self._to_chat(event, Outbound(t("core.flood")))], []
+            return [], []
         label = "?"
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    label, deliveries = await self._handle_once(event)
-                    return deliveries
+                    label, deliveries, jobs = await self._handle_once(event)
+                    return deliveries, jobs
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS:
                         raise
@@ -140,7 +173,7 @@ class BotCore:
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
             self._mark_processed_after_error(event)
-            return [self._to_chat(event, Outbound(t("core.error")))]
+            return [self._to_chat(event, Outbound(t("core.error")))], []
         finally:
             log.info(
                 "update=%s user=%s route=%s ms=%.1f",
@@ -151,11 +184,11 @@ class BotCore:
             )
 
     # --------------------------------------------------------------------------------------
-    async def _handle_once(self, event: Inbound) -> tuple[str, list[Delivery]]:
+    async def _handle_once(self, event: Inbound) -> tuple[str, list[Delivery], list[Job]]:
         with Session(self.engine, expire_on_commit=False) as session:
             if event.update_id is not None and not self._claim_update(session, event):
                 session.rollback()
-                return "duplicate", []
+                return "duplicate", [], []
             now = self.clock.now()
             member = members.identify(session, event=event, settings=self.settings, now=now)
             state, version = self._load_state(session, event)
@@ -180,7 +213,7 @@ class BotCore:
                 await self._run(route.handler, event, ctx)
             self._save_state(session, state, version, now)
             session.commit()
-        return route.label, self._deliveries(event, ctx)
+        return route.label, self._deliveries(event, ctx), list(ctx.deferred)
 
     async def _run(self, handler: Handler, event: Inbound, ctx: Context) -> None:
         snapshot = (ctx.state.flow, ctx.state.step, copy.deepcopy(ctx.state.data))
@@ -191,6 +224,7 @@ class BotCore:
             ctx.state.flow, ctx.state.step, ctx.state.data = snapshot
             ctx.replies.clear()
             ctx.notifications.clear()
+            ctx.deferred.clear()
             text = t(exc.key, **exc.params)
             if exc.example:
                 text += "\n" + t("core.example", example=exc.example)

@@ -77,6 +77,10 @@ class Outbound:
     # The question also takes a typed answer (a number, a date, a name): channels that turn
     # buttons into numbered choices must not read a typed "1" as choice 1.
     accepts_text: bool = False
+    # Edit this earlier message of the same chat (an id a send returned, e.g. a progress
+    # message) instead of sending a new one. Text and buttons only. A channel that cannot
+    # edit at all sends a new message; a failed edit raises DeliveryError.
+    edit_message_id: str | None = None
 
     def button_payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]

@@ -45,7 +45,9 @@ class Outlet(Protocol):
     async def send(
         self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
     ) -> str | None:
-        """Send one message; return the platform's message id. Raise DeliveryError on failure."""
+        """Send one message; return the platform's message id. Raise DeliveryError on failure.
+        With `message.edit_message_id` set, edit that earlier message instead (or, on a
+        platform that cannot edit, send the text as a new message)."""
         ...
 
     async def download(self, attachment: Attachment) -> bytes:

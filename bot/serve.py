@@ -107,6 +107,8 @@ async def serve(
             if "zalo" in channels:
                 await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
             await stop.wait()
+            # Channels are still open here: background jobs under way (a broadcast) finish.
+            await core.wait_background()
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGTERM)

@@ -4,7 +4,9 @@ Each line typed becomes an Inbound from the user chosen with --user-id/--name; b
 shown numbered and chosen by typing the number. `:tep PATH` sends a file, `:thoat` quits.
 Messages the bot sends to another console user (an admin approving an officer, a reminder)
 are spooled to a file that user's terminal reads, so an admin and an officer can try the bot
-in two terminals against the same SQLite database. Only translation lives here.
+in two terminals against the same SQLite database. A terminal cannot change what it printed,
+so an edited message (a progress count) is printed again, marked as an update. Only translation
+lives here.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class ConsoleChannel:
     # --- rendering ------------------------------------------------------------------------
     def show(self, message: Outbound) -> None:
         lines = [html_to_plain(message.text)] if message.text else []
+        if lines and message.edit_message_id is not None:
+            lines[0] = "(cập nhật) " + lines[0]
         for item in (message.document, message.photo):
             if item is not None:
                 lines.append(f"[tệp] {self._save(item)}")
@@ -89,6 +93,7 @@ class ConsoleChannel:
         record = {
             "text": message.text,
             "buttons": [[[b.label, b.payload] for b in row] for row in message.buttons],
+            "edit_message_id": message.edit_message_id,
         }
         with self._spool_path(chat_id).open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -108,7 +113,9 @@ class ConsoleChannel:
             buttons = [
                 [Button(label, payload) for label, payload in row] for row in record["buttons"]
             ]
-            self.show(Outbound(record["text"], buttons))
+            self.show(
+                Outbound(record["text"], buttons, edit_message_id=record.get("edit_message_id"))
+            )
         taken.unlink(missing_ok=True)
 
     # --- input ----------------------------------------------------------------------------

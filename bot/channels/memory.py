@@ -1,7 +1,9 @@
 """An in-memory channel: what tests and benchmarks talk to the core through.
 
 `MemoryChannel` turns method calls into Inbound events, keeps every message the bot sent to
-each chat, and serves downloads of files registered with `add_file`. No business rules.
+each chat, and serves downloads of files registered with `add_file`. An edit
+(`Outbound.edit_message_id`) replaces the message in place and is counted in `edits`.
+No business rules.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ class MemoryChannel:
         self.sent: dict[str, list[Outbound]] = defaultdict(list)
         self.files: dict[str, bytes] = {}
         self.unreachable: set[str] = set()
+        # message id -> (chat, index in sent[chat]); how many times each message was edited.
+        self.positions: dict[str, tuple[str, int]] = {}
+        self.edits: dict[str, int] = defaultdict(int)
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
 
@@ -27,8 +32,20 @@ class MemoryChannel:
     ) -> str | None:
         if chat_id in self.unreachable:
             raise DeliveryError("Forbidden: bot was blocked by the user", permanent=True)
+        if message.edit_message_id is not None:
+            return self._edit(chat_id, message.edit_message_id, message)
         self.sent[chat_id].append(message)
-        return str(next(self._ids))
+        message_id = str(next(self._ids))
+        self.positions[message_id] = (chat_id, len(self.sent[chat_id]) - 1)
+        return message_id
+
+    def _edit(self, chat_id: str, message_id: str, message: Outbound) -> str:
+        chat, index = self.positions.get(message_id, ("", -1))
+        if chat != chat_id:
+            raise DeliveryError("Bad Request: message to edit not found", permanent=True)
+        self.sent[chat_id][index] = message
+        self.edits[message_id] += 1
+        return message_id
 
     async def download(self, attachment: Attachment) -> bytes:
         try:

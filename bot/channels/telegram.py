@@ -2,7 +2,8 @@
 
 `to_inbound` turns an `Update` (message, command, button press, document, photo) into an
 `Inbound`; `TelegramOutlet` renders an `Outbound` (HTML parse mode, inline keyboards, long texts
-split under 4096 characters, captions over 1024 moved into a message, documents and photos).
+split under 4096 characters, captions over 1024 moved into a message, documents and photos,
+edits of an earlier message with `editMessageText`).
 Sends go through PTB's AIORateLimiter (about 30 messages/s overall) with RetryAfter retried a
 few times; failures become `DeliveryError`. No business rules here.
 """
@@ -138,8 +139,30 @@ class TelegramOutlet:
             return None
         return str(edited.message_id) if isinstance(edited, Message) else reply_to.message_id
 
+    async def _edit(
+        self, chat_id: str, message_id: str, message: Outbound, markup: InlineKeyboardMarkup | None
+    ) -> str:
+        """Edit an earlier message (Outbound.edit_message_id); failures are raised."""
+        if len(message.text) > TEXT_LIMIT or message.document or message.photo:
+            raise BadRequest("only a text of at most 4096 characters can replace a message")
+        try:
+            await self.bot.edit_message_text(
+                message.text,
+                chat_id=chat_id,
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            # Same text as before (a progress count that did not move): nothing to do.
+            if "not modified" not in exc.message:
+                raise
+        return message_id
+
     async def _send(self, chat_id: str, message: Outbound, reply_to: Inbound | None) -> str | None:
         markup = _keyboard(message)
+        if message.edit_message_id is not None:
+            return await self._edit(chat_id, message.edit_message_id, message, markup)
         editable = (
             message.replace
             and reply_to is not None

@@ -1,0 +1,545 @@
+"""Getting reports out: the XLSX workbook of a campaign (the form the office files) and the
+plain-text view of one answer, both driven by the report forms.
+
+The workbook has a status sheet (every unit of every deadline: bloc, officers, when it was
+handed in, on time or not), a sheet per deadline (one row per unit, one column per form
+field) and a sheet per repeated group (e.g. every nomination with its unit). Header rows are
+frozen, columns sized, dates are real Excel dates in the campaign's local time, and text that
+looks like a formula stays text. Only what a unit handed in is exported, never a draft.
+
+Forms are read through the small `FormLike`/`FieldLike` protocols (the loaded forms in
+`services.extras["forms"]` satisfy them); without a form, columns follow the stored answers.
+Texts (headers, statuses, yes/no) are passed in as `ExportTexts`: no sentence lives here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session, col, func, select
+
+from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit, unit_ids
+from domain.progress import Category, categorize
+from domain.text import fold
+from models.campaigns import Campaign, Deadline
+from models.reports import Report, ReportVersion
+from models.units import Member, MemberStatus, Unit
+
+GROUP = "group"
+SHEET_NAME_LIMIT = 31
+CELL_TEXT_LIMIT = 32_767
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+MIN_WIDTH, MAX_WIDTH = 6, 60
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+# --- what we need of a form -------------------------------------------------------------------
+class FieldLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def fields(self) -> Sequence[FieldLike]: ...
+
+
+class FormLike(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def fields(self) -> Sequence[FieldLike]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuessedField:
+    """A column made up from stored answers when a deadline's form is not loaded."""
+
+    id: str
+    type: str
+    label: str
+    fields: tuple[GuessedField, ...] = ()
+
+
+def _guess_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes_no"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, list):
+        return GROUP if value and all(isinstance(v, dict) for v in value) else "multi_choice"
+    if isinstance(value, dict) and "attachment_id" in value:
+        return "file"
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return "date"
+    return "short_text"
+
+
+def guess_fields(answer_sets: Iterable[Mapping[str, Any]]) -> list[GuessedField]:
+    """Fields in order of first appearance over the answer sets; groups get sub-fields."""
+    seen: dict[str, list[Any]] = {}
+    for answers in answer_sets:
+        for key, value in answers.items():
+            seen.setdefault(key, []).append(value)
+    result: list[GuessedField] = []
+    for key, values in seen.items():
+        kind = next((_guess_type(v) for v in values if v not in (None, "", [])), "short_text")
+        subfields: tuple[GuessedField, ...] = ()
+        if kind == GROUP:
+            entries = [e for v in values if isinstance(v, list) for e in v if isinstance(e, dict)]
+            subfields = tuple(guess_fields(entries))
+        result.append(GuessedField(key, kind, key, subfields))
+    return result
+
+
+# --- texts -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ExportTexts:
+    """Every word the workbook shows, taken from the catalog by the caller."""
+
+    status_sheet: str
+    deadline: str
+    due: str
+    code: str
+    unit: str
+    bloc: str
+    officers: str
+    phones: str
+    status: str
+    submitted_at: str
+    on_time: str
+    index: str
+    answer_yes: str
+    answer_no: str
+    no_bloc: str
+    entries: str  # "{count} mục": a group's cell in the deadline sheet
+    statuses: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_catalog(cls, t: Callable[..., str], prefix: str = "admin.export") -> ExportTexts:
+        names = [n for n in cls.__dataclass_fields__ if n != "statuses"]
+        values = {name: t(f"{prefix}.{name}") for name in names}
+        statuses = {c: t(f"admin.status.{c}") for c in Category.ALL}
+        return cls(**values, statuses=statuses)
+
+
+# --- values ------------------------------------------------------------------------------------
+def _subfields(spec: FieldLike) -> Sequence[FieldLike]:
+    return getattr(spec, "fields", None) or ()
+
+
+def _choice_text(spec: FieldLike, value: object) -> str:
+    """A stored choice as its label, when the field can say it (`choice_label`, as the loaded
+    forms do); the stored value otherwise."""
+    label_of = getattr(spec, "choice_label", None)
+    return str(label_of(value)) if callable(label_of) else str(value)
+
+
+def _clean(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:CELL_TEXT_LIMIT]
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _as_decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def cell_value(spec: FieldLike, value: Any, texts: ExportTexts) -> Any:
+    """What a spreadsheet cell holds for an answer: numbers as numbers, dates as dates, choices
+    by their labels, lists joined, yes/no in words, a file by its name, a group by its number
+    of entries."""
+    if value is None or value == "" or value == []:
+        return None
+    kind = spec.type
+    if kind == GROUP:
+        return texts.entries.format(count=len(value)) if isinstance(value, list) else None
+    if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "number" and (number := _as_decimal(value)) is not None:
+        return number
+    if kind == "date" and (day := _as_date(value)) is not None:
+        return day
+    if kind == "yes_no" and isinstance(value, bool):
+        return texts.answer_yes if value else texts.answer_no
+    if kind == "file" and isinstance(value, dict):
+        return _clean(str(value.get("file_name") or ""))
+    if kind in ("choice", "multi_choice"):
+        items = value if isinstance(value, list) else [value]
+        return _clean("; ".join(_choice_text(spec, v) for v in items))
+    if isinstance(value, list):
+        return _clean("; ".join(str(v) for v in value))
+    if isinstance(value, dict):
+        return _clean(json.dumps(value, ensure_ascii=False))
+    return _clean(str(value))
+
+
+def text_value(spec: FieldLike, value: Any, texts: ExportTexts) -> str:
+    """An answer as a person reads it in a message: dates dd/mm/yyyy, decimal comma."""
+    shown = cell_value(spec, value, texts)
+    if shown is None:
+        return ""
+    if isinstance(shown, date):
+        return shown.strftime("%d/%m/%Y")
+    if isinstance(shown, int):
+        return f"{shown:,}".replace(",", ".")
+    if isinstance(shown, Decimal):
+        return format(shown, "f").replace(".", ",")
+    return str(shown)
+
+
+def attachment_ids(fields: Sequence[FieldLike], answers: Mapping[str, Any]) -> list[int]:
+    """Ids of the files an answer set refers to, groups included, in form order."""
+    found: list[int] = []
+    for spec in fields:
+        value = answers.get(spec.id)
+        if spec.type == "file" and isinstance(value, dict):
+            ident = value.get("attachment_id")
+            if isinstance(ident, int) and not isinstance(ident, bool):
+                found.append(ident)
+        elif spec.type == GROUP and isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict):
+                    found += attachment_ids(_subfields(spec), entry)
+    return found
+
+
+def fields_for(
+    deadline: Deadline, forms: Mapping[str, FormLike], answer_sets: Iterable[Mapping[str, Any]]
+) -> Sequence[FieldLike]:
+    form = forms.get(deadline.form_code)
+    return form.fields if form is not None else guess_fields(answer_sets)
+
+
+# --- reading -----------------------------------------------------------------------------------
+def submitted_answers(report: Report | None, *, session: Session) -> dict[str, Any] | None:
+    """The answers the unit last handed in: the report's own while submitted or accepted, the
+    last submitted version while it is returned or reopened; None if never handed in."""
+    if report is None:
+        return None
+    if report.status in SUBMITTED_STATES:
+        return dict(report.answers or {})
+    if report.version >= 1:
+        version = session.exec(
+            select(ReportVersion).where(
+                ReportVersion.report_id == report.id, ReportVersion.version == report.version
+            )
+        ).first()
+        if version is not None:
+            return dict(version.answers or {})
+    return None
+
+
+def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Member]]:
+    """Approved members of each unit, by name without diacritics (the same order on SQLite
+    and PostgreSQL, whatever their collation)."""
+    if not unit_ids:
+        return {}
+    members = session.exec(
+        select(Member)
+        .where(col(Member.unit_id).in_(list(unit_ids)), Member.status == MemberStatus.APPROVED)
+        .order_by(col(Member.id))
+    ).all()
+    result: dict[int, list[Member]] = {}
+    for member in sorted(members, key=lambda m: fold(m.display_name)):
+        if member.unit_id is not None:
+            result.setdefault(member.unit_id, []).append(member)
+    return result
+
+
+def find_campaign(query: str, *, session: Session) -> Campaign | None:
+    """A campaign by its document number (latest if several share it) or by its id."""
+    text = query.strip().lstrip("#")
+    if not text:
+        return None
+    by_number = session.exec(
+        select(Campaign)
+        .where(func.lower(Campaign.document_number) == text.lower())
+        .order_by(col(Campaign.id).desc())
+    ).first()
+    if by_number is not None or not text.isdigit():
+        return by_number
+    return session.get(Campaign, int(text))
+
+
+def deadlines_of(campaign: Campaign, *, session: Session) -> list[Deadline]:
+    return list(
+        session.exec(
+            select(Deadline)
+            .where(Deadline.campaign_id == campaign.id)
+            .order_by(col(Deadline.due_at), col(Deadline.id))
+        ).all()
+    )
+
+
+# --- writing -----------------------------------------------------------------------------------
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid, unique sheet name: no []:*?/\\, at most 31 characters, not quoted."""
+    base = _BAD_SHEET_CHARS.sub("-", _clean(name)).strip().strip("'") or "Sheet"
+    candidate = base[:SHEET_NAME_LIMIT].strip()
+    number = 2
+    while candidate.casefold() in used:
+        suffix = f" ({number})"
+        candidate = base[: SHEET_NAME_LIMIT - len(suffix)].strip() + suffix
+        number += 1
+    used.add(candidate.casefold())
+    return candidate
+
+
+class _Sheet:
+    """A worksheet filled row by row; header bold and frozen, widths from the content."""
+
+    def __init__(self, book: Workbook, title: str, headers: Sequence[str], frozen_columns: int):
+        self.ws: Worksheet = book.create_sheet(title)
+        self.widths = [len(h) for h in headers]
+        self.ws.append([_clean(h) for h in headers])
+        for cell in self.ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # A coordinate, not ws.cell(): creating a cell would make append() skip row 2.
+        self.ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
+
+    def add(self, values: Sequence[Any]) -> None:
+        self.ws.append(list(values))
+        row = self.ws.max_row
+        for index, value in enumerate(values, start=1):
+            cell = self.ws.cell(row=row, column=index)
+            if isinstance(value, str):
+                cell.data_type = "s"  # "=…" typed by a user is text, never a formula
+                width = max((len(line) for line in value.split("\n")), default=0)
+            elif isinstance(value, datetime):
+                cell.number_format = DATETIME_FORMAT
+                width = 16
+            elif isinstance(value, date):
+                cell.number_format = DATE_FORMAT
+                width = 10
+            else:
+                width = len(str(value)) if value is not None else 0
+            self.widths[index - 1] = max(self.widths[index - 1], width)
+
+    def finish(self) -> None:
+        for index, width in enumerate(self.widths, start=1):
+            letter = get_column_letter(index)
+            self.ws.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
+        if self.ws.max_row > 1:
+            self.ws.auto_filter.ref = self.ws.dimensions
+
+
+def _zone(campaign: Campaign, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(campaign.timezone) if campaign.timezone else default
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """Excel has no time zones: the wall-clock time where the campaign runs."""
+    return moment.astimezone(zone).replace(tzinfo=None) if moment is not None else None
+
+
+@dataclass(slots=True)
+class _Row:
+    unit: Unit
+    report: Report | None
+    answers: dict[str, Any] | None
+
+
+def build_workbook(
+    campaign: Campaign,
+    *,
+    session: Session,
+    forms: Mapping[str, FormLike],
+    texts: ExportTexts,
+    default_zone: ZoneInfo,
+) -> Workbook:
+    zone = _zone(campaign, default_zone)
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    used: set[str] = set()
+    units = participating_units(session, campaign)
+    deadlines = deadlines_of(campaign, session=session)
+    all_reports = {d.id: reports_by_unit(session, d) for d in deadlines}
+    # Units no longer taking part still appear where they handed something in.
+    taking_part = set(unit_ids(units))
+    extra_ids = {uid for reports in all_reports.values() for uid in reports} - taking_part
+    extra = [session.get(Unit, uid) for uid in sorted(extra_ids)]
+    units += [u for u in extra if u is not None]
+    officers = officers_by_unit([u.id for u in units if u.id is not None], session=session)
+
+    status = _Sheet(
+        book,
+        sheet_title(texts.status_sheet, used),
+        [
+            texts.deadline,
+            texts.due,
+            texts.code,
+            texts.unit,
+            texts.bloc,
+            texts.officers,
+            texts.phones,
+            texts.status,
+            texts.submitted_at,
+            texts.on_time,
+        ],
+        frozen_columns=4,
+    )
+    for deadline in deadlines:
+        reports = all_reports[deadline.id]
+        rows = [
+            _Row(
+                unit, reports.get(unit.id), submitted_answers(reports.get(unit.id), session=session)
+            )
+            for unit in units
+            if unit.id is not None
+        ]
+        for row in rows:
+            people = officers.get(row.unit.id or 0, [])
+            status.add(
+                [
+                    deadline.title,
+                    _local(deadline.due_at, zone),
+                    row.unit.code,
+                    row.unit.name,
+                    row.unit.bloc or texts.no_bloc,
+                    "; ".join(m.display_name for m in people),
+                    "; ".join(m.phone for m in people if m.phone),
+                    texts.statuses.get(categorize(row.report), ""),
+                    *_submission(row.report, texts, zone),
+                ]
+            )
+        _deadline_sheets(book, used, deadline, rows, forms, texts, zone)
+    status.finish()
+    return book
+
+
+def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> list[Any]:
+    """[submitted at, on time] of a report that was handed in at least once."""
+    if report is None or report.submitted_at is None:
+        return [None, None]
+    on_time = (
+        None
+        if report.on_time is None
+        else (texts.answer_yes if report.on_time else texts.answer_no)
+    )
+    return [_local(report.submitted_at, zone), on_time]
+
+
+def _deadline_sheets(
+    book: Workbook,
+    used: set[str],
+    deadline: Deadline,
+    rows: list[_Row],
+    forms: Mapping[str, FormLike],
+    texts: ExportTexts,
+    zone: ZoneInfo,
+) -> None:
+    fields = fields_for(deadline, forms, (r.answers for r in rows if r.answers))
+    sheet = _Sheet(
+        book,
+        sheet_title(deadline.title, used),
+        [
+            texts.code,
+            texts.unit,
+            texts.bloc,
+            texts.status,
+            texts.submitted_at,
+            texts.on_time,
+            *(f.label for f in fields),
+        ],
+        frozen_columns=2,
+    )
+    for row in rows:
+        answers = row.answers or {}
+        sheet.add(
+            [
+                row.unit.code,
+                row.unit.name,
+                row.unit.bloc or texts.no_bloc,
+                texts.statuses.get(categorize(row.report), ""),
+                *_submission(row.report, texts, zone),
+                *(cell_value(f, answers.get(f.id), texts) for f in fields),
+            ]
+        )
+    sheet.finish()
+    for group in (f for f in fields if f.type == GROUP):
+        _group_sheet(book, used, group, rows, texts)
+
+
+def _group_sheet(
+    book: Workbook, used: set[str], group: FieldLike, rows: list[_Row], texts: ExportTexts
+) -> None:
+    """Every entry of a repeated group, one row each, with the unit it came from."""
+    subfields = [f for f in _subfields(group) if f.type != GROUP]
+    sheet = _Sheet(
+        book,
+        sheet_title(group.label, used),
+        [texts.code, texts.unit, texts.bloc, texts.index, *(f.label for f in subfields)],
+        frozen_columns=2,
+    )
+    for row in rows:
+        entries = (row.answers or {}).get(group.id)
+        if not isinstance(entries, list):
+            continue
+        for number, entry in enumerate((e for e in entries if isinstance(e, dict)), start=1):
+            sheet.add(
+                [
+                    row.unit.code,
+                    row.unit.name,
+                    row.unit.bloc or texts.no_bloc,
+                    number,
+                    *(cell_value(f, entry.get(f.id), texts) for f in subfields),
+                ]
+            )
+    sheet.finish()
+
+
+def export_campaign(
+    campaign: Campaign,
+    *,
+    session: Session,
+    forms: Mapping[str, FormLike],
+    texts: ExportTexts,
+    default_zone: ZoneInfo,
+) -> bytes:
+    """The campaign's workbook as XLSX bytes."""
+    book = build_workbook(
+        campaign, session=session, forms=forms, texts=texts, default_zone=default_zone
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export_file_name(campaign: Campaign, today: date) -> str:
+    """e.g. thi-dua-353-KH-UBND-2026-03-02.xlsx: ASCII, no slash."""
+    number = re.sub(r"[^A-Za-z0-9]+", "-", campaign.document_number).strip("-") or str(campaign.id)
+    return f"thi-dua-{number}-{today.isoformat()}.xlsx"

@@ -1,0 +1,326 @@
+"""Broadcasts: choosing the audience, confirming, sending once to each officer with one
+progress message edited as it goes, failures reported with reasons, blocked users marked —
+through the in-memory channel, and to 300 officers through the fake Bot API at 30 msg/s."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.channels.memory import MemoryChannel
+from bot.channels.text import html_to_plain
+from bot.events import Address, Inbound, Outbound
+from bot.hub import DeliveryError, Hub
+from domain.broadcast import (
+    Audience,
+    AudienceKind,
+    ProgressMessage,
+    Recipient,
+    select_recipients,
+    send_broadcast,
+)
+from models.audit import AuditLog
+from models.campaigns import Deadline
+from models.units import Member, MemberStatus, Unit
+from tests.conftest import ADMIN_USER_ID
+from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.factories import (
+    T0,
+    make_campaign,
+    make_deadline,
+    make_member,
+    make_report,
+    make_unit,
+)
+from tests.utils.scenario import Person, TestBot
+
+XA = "Khối xã, thị trấn"
+CQ = "Khối cơ quan"
+
+
+@pytest.fixture
+def town(session: Session) -> Deadline:
+    """Three units in two blocs, four officers (one pending), one unit has handed in."""
+    campaign = make_campaign(session)
+    deadline = make_deadline(session, campaign, due_at=T0 + timedelta(days=7))
+    binh_lu = make_unit(session, "Xã Bình Lư", code="XA-001", bloc=XA)
+    son_binh = make_unit(session, "Xã Sơn Bình", code="XA-002", bloc=XA)
+    school = make_unit(session, "Phòng Giáo dục", code="PGD", bloc=CQ)
+    make_member(session, "201", unit=binh_lu, name="Lò Văn Tâm")
+    make_member(session, "202", unit=binh_lu, name="Đỗ Thị Hà")
+    make_member(session, "203", unit=son_binh, name="Tẩn Láo Lở")
+    make_member(session, "204", unit=school, name="Nguyễn Thị Hoà")
+    make_member(session, "205", unit=school, name="Chờ duyệt", status=MemberStatus.PENDING)
+    make_report(session, school, deadline, submitted_at=T0)
+    session.commit()
+    return deadline
+
+
+def _admin(bot: TestBot) -> Person:
+    return bot.person(ADMIN_USER_ID, "Trưởng phòng Nội vụ")
+
+
+def _received(bot: TestBot, user_id: str) -> list[str]:
+    return [html_to_plain(m.text) for m in bot.channel.sent[user_id]]
+
+
+# --- audience -----------------------------------------------------------------------------
+def test_audiences_select_approved_officers_once(session: Session, town: Deadline) -> None:
+    def names(audience: Audience) -> list[str]:
+        return sorted(r.name for r in select_recipients(audience, session=session).recipients)
+
+    everyone = ["Lò Văn Tâm", "Nguyễn Thị Hoà", "Tẩn Láo Lở", "Đỗ Thị Hà"]
+    assert names(Audience(AudienceKind.ALL)) == everyone
+    assert names(Audience(AudienceKind.BLOC, bloc=CQ)) == ["Nguyễn Thị Hoà"]
+    assert names(Audience(AudienceKind.MISSING, deadline_id=town.id)) == [
+        "Lò Văn Tâm",
+        "Tẩn Láo Lở",
+        "Đỗ Thị Hà",
+    ]
+    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
+    assert selection.units == 3 and selection.skipped_unreachable == 0
+
+
+def test_a_blocked_officer_is_skipped_until_they_write_again(
+    session: Session, town: Deadline
+) -> None:
+    member = session.exec(select(Member).where(Member.user_id == "203")).one()
+    member.unreachable_at = T0
+    session.flush()
+    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
+    assert "Tẩn Láo Lở" not in [r.name for r in selection.recipients]
+    assert selection.skipped_unreachable == 1
+    member.last_seen_at = T0 + timedelta(hours=1)
+    session.flush()
+    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
+    assert "Tẩn Láo Lở" in [r.name for r in selection.recipients]
+
+
+# --- the whole flow in memory -------------------------------------------------------------
+async def test_broadcast_to_all_officers_with_progress_and_failures(
+    bot: TestBot, town: Deadline
+) -> None:
+    bot.channel.unreachable.add("203")  # blocked the bot
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    assert admin.last_reply == "Gửi thông báo cho ai?"
+    await admin.presses("Tất cả cán bộ")
+    assert "Gõ nội dung thông báo" in admin.last_reply
+    await admin.says("Họp giao ban thi đua lúc 14h thứ Sáu tại hội trường UBND <huyện>.")
+    confirmation = admin.last_reply
+    assert "sẽ gửi tới 4 người (cán bộ của 3 đơn vị — tất cả đơn vị)" in confirmation
+    assert "<huyện>" in confirmation  # shown escaped, read back as typed
+    await admin.presses("Gửi cho 4 người")
+    assert "Đang gửi thông báo tới 4 người" in admin.new_text
+    assert admin.new_messages[0].replace  # the confirmation's buttons are gone
+    await bot.core.wait_background()
+
+    for officer in ("201", "202", "204"):
+        [text] = _received(bot, officer)
+        assert text.startswith("📢 Thông báo") and "UBND <huyện>" in text
+    assert _received(bot, "203") == [] and _received(bot, "205") == []
+    progress, summary = admin.messages[-2:]
+    assert html_to_plain(progress.text) == "Đang gửi thông báo: đã gửi 4/4"
+    assert progress.edit_message_id is not None
+    assert bot.channel.edits[progress.edit_message_id] >= 1
+    plain = html_to_plain(summary.text)
+    assert "Gửi xong thông báo: 3/4 người đã nhận." in plain
+    assert "Không gửi được cho 1 người:" in plain
+    assert "• Tẩn Láo Lở (Xã Sơn Bình): đã chặn bot" in plain
+    with bot.db() as db:
+        blocked = db.exec(select(Member).where(Member.user_id == "203")).one()
+        assert blocked.unreachable_at == T0
+        rows = db.exec(select(AuditLog).where(AuditLog.action.startswith("admin.broadcast"))).all()
+    request, result = rows
+    assert request.action == "admin.broadcast" and request.detail["recipients"] == 4
+    assert result.action == "admin.broadcast.result"
+    assert (result.detail["sent"], result.detail["failed"], result.detail["blocked"]) == (3, 1, 1)
+
+
+async def test_broadcast_to_one_bloc(bot: TestBot, town: Deadline) -> None:
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.presses("Theo khối")
+    assert set(admin.buttons) == {CQ, XA}
+    await admin.presses(CQ)
+    await admin.says("Nộp hồ sơ khen thưởng trước ngày 15.")
+    assert "1 người" in admin.last_reply and CQ in admin.last_reply
+    await admin.presses("Gửi cho 1 người")
+    await bot.core.wait_background()
+    assert len(_received(bot, "204")) == 1
+    assert _received(bot, "201") == []
+
+
+async def test_broadcast_to_units_missing_a_deadline(bot: TestBot, town: Deadline) -> None:
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.presses("chưa nộp")
+    await admin.presses("#1 Báo cáo thành tích")
+    await admin.says("Các đơn vị chưa nộp báo cáo, đề nghị nộp ngay.")
+    assert "chưa nộp #1 Báo cáo thành tích" in admin.last_reply
+    await admin.presses("Gửi cho 3 người")
+    await bot.core.wait_background()
+    assert [len(_received(bot, u)) for u in ("201", "202", "203", "204")] == [1, 1, 1, 0]
+
+
+async def test_buttons_are_asked_for_and_a_second_press_sends_nothing_more(
+    bot: TestBot, town: Deadline
+) -> None:
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.says("gửi cho tất cả")
+    assert "Hãy chọn bằng các nút" in admin.new_text
+    assert admin.last_reply == "Gửi thông báo cho ai?"  # asked again
+    await admin.presses("Tất cả cán bộ")
+    await admin.says("   ")
+    assert "Nội dung còn trống" in admin.new_text
+    await admin.says("x" * 3501)
+    assert "tối đa 3500" in admin.new_text
+    await admin.says("Lịch họp tuần sau.")
+    await admin.presses("Gửi cho 4 người")
+    await admin.presses("Gửi cho 4 người")  # a double tap
+    assert "Nút này đã cũ" in admin.last_reply
+    await bot.core.wait_background()
+    assert len(_received(bot, "201")) == 1
+
+
+async def test_cancel_sends_nothing(bot: TestBot, town: Deadline) -> None:
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.presses("Tất cả cán bộ")
+    await admin.says("Nội dung")
+    await admin.presses("Huỷ")
+    await bot.core.wait_background()
+    assert "Đã dừng" in admin.last_reply
+    assert _received(bot, "201") == []
+
+
+async def test_zalo_users_silent_past_the_reply_window_are_named_not_sent_to(
+    bot: TestBot, town: Deadline, session: Session
+) -> None:
+    zalo = MemoryChannel("zalo")
+    zalo.reply_window = timedelta(hours=48)  # type: ignore[attr-defined]
+    bot.core.hub.register(zalo)
+    unit = session.exec(select(Unit).where(Unit.code == "XA-002")).one()
+    recent = make_member(session, "z1", unit=unit, channel="zalo", name="Vàng A Chứ")
+    recent.last_seen_at = T0 - timedelta(hours=3)
+    make_member(session, "z2", unit=unit, channel="zalo", name="Lý Thị Sai")  # never wrote
+    session.commit()
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.presses("Tất cả cán bộ")
+    await admin.says("Nộp báo cáo trước thứ Sáu.")
+    assert "sẽ gửi tới 5 người" in admin.last_reply
+    assert "Chưa gửi được cho 1 người dùng Zalo" in admin.last_reply
+    await admin.presses("Gửi cho 5 người")
+    await bot.core.wait_background()
+    assert len(zalo.sent["z1"]) == 1 and zalo.sent["z2"] == []
+    summary = admin.last_reply
+    assert "5/5 người đã nhận" in summary
+    assert "Chưa gửi cho 1 người vì lâu chưa nhắn bot trên Zalo" in summary
+    assert "• Lý Thị Sai (Xã Sơn Bình)" in summary
+
+
+# --- sending rules ------------------------------------------------------------------------
+class _FlakyOutlet:
+    """Rate-limited once for chat 1; an uncertain network failure for chat 2."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.limited = False
+
+    async def send(self, chat_id: str, message: Outbound, reply_to: Inbound | None = None):
+        if chat_id == "1" and not self.limited:
+            self.limited = True
+            raise DeliveryError("RetryAfter: flood", retry_after=3.0)
+        if chat_id == "2":
+            raise DeliveryError("TimedOut: no answer")
+        self.sent.append(chat_id)
+        return f"m{chat_id}"
+
+    async def download(self, attachment):  # pragma: no cover - not used
+        raise NotImplementedError
+
+
+async def test_only_a_rate_limit_is_retried_so_nobody_gets_it_twice() -> None:
+    hub = Hub()
+    outlet = _FlakyOutlet()
+    hub.register(outlet)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    recipients = [Recipient(i, "flaky", str(i), f"Cán bộ {i}", i, "Xã") for i in (1, 2, 3)]
+    seen: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+
+    result = await send_broadcast(
+        hub, recipients, Outbound("x"), progress=progress, sleep=sleep, concurrency=2
+    )
+    assert sorted(outlet.sent) == ["1", "3"] and slept == [3.0]
+    assert result.sent == 2 and [f.reason for f in result.failures] == ["TimedOut: no answer"]
+    assert not result.failures[0].permanent
+    assert sorted(seen) == [(1, 3), (2, 3), (3, 3)]
+
+
+async def test_progress_message_is_edited_at_most_every_interval() -> None:
+    hub, channel = Hub(), MemoryChannel()
+    hub.register(channel)
+    now = [0.0]
+    progress = ProgressMessage(
+        hub,
+        Address("memory", "1"),
+        lambda done, total: f"đã gửi {done}/{total}",
+        min_interval=2.0,
+        monotonic=lambda: now[0],
+    )
+    await progress.start(10)
+    await progress.update(1, 10)  # too soon
+    now[0] = 2.5
+    await progress.update(2, 10)
+    now[0] = 3.0
+    await progress.update(3, 10)  # too soon again
+    await progress.finish(10, 10)
+    assert [m.text for m in channel.sent["1"]] == ["đã gửi 10/10"]
+    assert progress.edits == 2
+
+
+# --- 300 officers over HTTP, 30 messages a second -----------------------------------------
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # ~10 s: run it once
+async def test_broadcast_to_300_officers_through_the_bot_api(
+    telegram_api: FakeTelegram, telegram_bot, session: Session
+) -> None:
+    telegram_api.rate_limit = 30
+    _, core = telegram_bot
+    units = [make_unit(session, f"Thôn {n:02d}", code=f"TH-{n:02d}") for n in range(30)]
+    officers = [str(500_000 + i) for i in range(300)]
+    for i, user_id in enumerate(officers):
+        make_member(session, user_id, unit=units[i % 30], channel="telegram", name=f"Cán bộ {i}")
+    session.commit()
+    admin = int(ADMIN_USER_ID)
+
+    telegram_api.push_text(admin, "/thongbao", name="Trưởng phòng")
+    await telegram_api.wait_for_text(admin, "Gửi thông báo cho ai?")
+    telegram_api.press(admin, "Tất cả cán bộ")
+    await telegram_api.wait_for_text(admin, "Gõ nội dung")
+    telegram_api.push_text(admin, "Họp tổng kết phong trào thi đua lúc 8h sáng thứ Hai.")
+    await telegram_api.wait_for_text(admin, "sẽ gửi tới")
+    telegram_api.press(admin, "Gửi cho 300 người")
+    await telegram_api.wait_for_text(admin, "Gửi xong thông báo", timeout=60)
+    await core.wait_background()
+
+    for user_id in officers:
+        [message] = telegram_api.sent[user_id]  # delivered, and only once
+        assert "Họp tổng kết phong trào thi đua" in message.text
+    assert telegram_api.total_sent() - len(telegram_api.sent[ADMIN_USER_ID]) == 300
+    progress = next(m for m in telegram_api.sent[ADMIN_USER_ID] if "Đang gửi thông báo:" in m.text)
+    assert progress.edits >= 1 and progress.text.endswith("đã gửi 300/300")
+    summary = telegram_api.sent[ADMIN_USER_ID][-1].text
+    assert "300/300 người đã nhận" in summary and "Không gửi được" not in summary
