@@ -12,7 +12,9 @@ such members instead of failing at the platform.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -63,8 +65,14 @@ class DeliveryResult:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        retry_delays: tuple[float, ...] = (1, 2, 4, 8, 15, 30, 60),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._outlets: dict[str, Outlet] = {}
+        self.retry_delays = retry_delays
+        self.sleep = sleep
 
     def register(self, outlet: Outlet) -> None:
         self._outlets[outlet.name] = outlet
@@ -112,8 +120,24 @@ class Hub:
             return DeliveryResult(delivery, error=exc)
 
     async def deliver(self, deliveries: list[Delivery]) -> list[DeliveryResult]:
-        """Send in order (a chat's messages must not overtake each other)."""
-        return [await self.send(delivery) for delivery in deliveries]
+        """Send in order (a chat's messages must not overtake each other).
+
+        An answer is not dropped because the platform is briefly unreachable: a send that
+        failed for a passing reason (connection refused, 5xx, 429) is tried again after
+        `retry_delays` (about two minutes in all), honouring a RetryAfter. A send that timed
+        out may have arrived, so a retried answer can in rare cases show twice; losing it would
+        be worse. A permanent failure (the user blocked the bot) is not retried.
+        """
+        results = []
+        for delivery in deliveries:
+            result = await self.send(delivery)
+            for delay in self.retry_delays:
+                if result.error is None or result.error.permanent:
+                    break
+                await self.sleep(max(delay, result.error.retry_after or 0))
+                result = await self.send(delivery)
+            results.append(result)
+        return results
 
     async def download(self, channel: str, attachment: Attachment) -> bytes:
         return await self.outlet(channel).download(attachment)

@@ -155,3 +155,27 @@ async def test_flood_is_slowed_down_with_one_message(bot: TestBot) -> None:
     assert len(texts) == 6 and "nhanh quá" in texts[-1]
     await other.says("/trogiup")
     assert "Các lệnh" in other.last_reply
+
+
+async def test_an_answer_survives_a_short_outage_of_the_platform(bot: TestBot) -> None:
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    bot.core.hub.sleep = no_wait
+    bot.channel.outage_sends = 3
+    visitor = bot.person("7")
+    await visitor.says("/trogiup")
+    assert "Các lệnh" in visitor.last_reply and len(visitor.messages) == 1
+    assert waits == [1, 2, 4]
+
+
+async def test_a_user_who_blocked_the_bot_is_not_retried(bot: TestBot) -> None:
+    async def must_not_wait(seconds: float) -> None:
+        raise AssertionError("a permanent failure was retried")
+
+    bot.core.hub.sleep = must_not_wait
+    bot.channel.unreachable.add("7")
+    await bot.person("7").says("/trogiup")
+    assert bot.channel.sent["7"] == []

@@ -21,6 +21,8 @@ class MemoryChannel:
         self.sent: dict[str, list[Outbound]] = defaultdict(list)
         self.files: dict[str, bytes] = {}
         self.unreachable: set[str] = set()
+        # The next this-many sends fail as if the platform were down (connection refused).
+        self.outage_sends = 0
         # message id -> (chat, index in sent[chat]); how many times each message was edited.
         self.positions: dict[str, tuple[str, int]] = {}
         self.edits: dict[str, int] = defaultdict(int)
@@ -32,6 +34,9 @@ class MemoryChannel:
     ) -> str | None:
         if chat_id in self.unreachable:
             raise DeliveryError("Forbidden: bot was blocked by the user", permanent=True)
+        if self.outage_sends > 0:
+            self.outage_sends -= 1
+            raise DeliveryError("NetworkError: connection refused")
         if message.edit_message_id is not None:
             return self._edit(chat_id, message.edit_message_id, message)
         self.sent[chat_id].append(message)
