@@ -4,8 +4,6 @@ fetched back through getFile, the receipt to the officer and the notice to the a
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 
 from sqlmodel import Session, select
@@ -13,27 +11,12 @@ from sqlmodel import Session, select
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Role
 from tests.conftest import ADMIN_USER_ID
-from tests.fakes.telegram_api import FakeTelegram, SentMessage
+from tests.fakes.telegram_api import FakeTelegram
 from tests.test_storage import PDF
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.http import until
 
 OFFICER = 4242
-
-
-async def until(
-    api: FakeTelegram, chat: int | str, fragment: str, act: Callable[[], object]
-) -> SentMessage:
-    """Do `act`, then wait for a new message to the chat containing `fragment`."""
-    seen = len(api.sent[str(chat)])
-    act()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for message in api.sent[str(chat)][seen:]:
-            if fragment in (message.text or message.caption):
-                return message
-        with contextlib.suppress(AssertionError):
-            await api.wait_for(chat, count=len(api.sent[str(chat)]) + 1, timeout=0.5)
-    raise AssertionError(f"chat {chat} never got {fragment!r}: {api.texts(chat)[seen:]}")
 
 
 async def test_an_achievement_report_with_a_scanned_document_over_http(

@@ -4,8 +4,6 @@ photo, the receipt to the officer and the notice to the admin on Zalo."""
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 
 from sqlmodel import Session, select
@@ -13,26 +11,12 @@ from sqlmodel import Session, select
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Role
 from tests.conftest import ADMIN_USER_ID
-from tests.fakes.zalo_api import FakeZalo, SentMessage
+from tests.fakes.zalo_api import FakeZalo
 from tests.test_storage import JPG
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.http import until
 
 OFFICER = "6ede9afa66b88fe6d6a9"
-
-
-async def until(
-    api: FakeZalo, fragment: str, act: Callable[[], object], chat: str = OFFICER
-) -> SentMessage:
-    seen = len(api.sent[chat])
-    act()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for message in api.sent[chat][seen:]:
-            if fragment in message.text:
-                return message
-        with contextlib.suppress(AssertionError):
-            await api.wait_for(chat, count=len(api.sent[chat]) + 1, timeout=0.5)
-    raise AssertionError(f"chat {chat} never got {fragment!r}: {api.texts(chat)[seen:]}")
 
 
 async def test_an_achievement_report_over_zalo(
@@ -54,21 +38,25 @@ async def test_an_achievement_report_over_zalo(
     def choose(label: str) -> Callable[[], object]:
         return lambda: api.choose(OFFICER, label)
 
-    await until(api, "Câu 1/9", say("/baocao"))
-    await until(api, "Câu 2/9", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
-    await until(api, "Câu 3/9", say("12"))
-    question = await until(api, "Câu 4/9", say("1"))  # a typed 1 is an answer, not choice 1
+    await until(api, OFFICER, "Câu 1/9", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/9", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
+    await until(api, OFFICER, "Câu 3/9", say("12"))
+    question = await until(
+        api, OFFICER, "Câu 4/9", say("1")
+    )  # a typed 1 is an answer, not choice 1
     assert "Hoàn thành tốt nhiệm vụ" in [label for _, label in question.choices]
-    amount = await until(api, "Câu 5/9", choose("Hoàn thành tốt nhiệm vụ"))
+    amount = await until(api, OFFICER, "Câu 5/9", choose("Hoàn thành tốt nhiệm vụ"))
     assert [marker for marker, _ in amount.choices] == ["#1"]  # typed answers welcome here
-    await until(api, "Cần một số", say("nhiều lắm"))
-    await until(api, "Mô hình", say("1"))  # the amount 1, not the skip button
-    await until(api, "Câu 7/9", choose("Bỏ qua"))
-    await until(api, "Câu 8/9", say("Giải ngân vốn còn chậm"))
-    await until(api, "Câu 9/9", say("20/6/2026"))
-    review = await until(api, "Xem lại", lambda: api.push_image(OFFICER, JPG, caption="trang ký"))
+    await until(api, OFFICER, "Cần một số", say("nhiều lắm"))
+    await until(api, OFFICER, "Mô hình", say("1"))  # the amount 1, not the skip button
+    await until(api, OFFICER, "Câu 7/9", choose("Bỏ qua"))
+    await until(api, OFFICER, "Câu 8/9", say("Giải ngân vốn còn chậm"))
+    await until(api, OFFICER, "Câu 9/9", say("20/6/2026"))
+    review = await until(
+        api, OFFICER, "Xem lại", lambda: api.push_image(OFFICER, JPG, caption="trang ký")
+    )
     assert "Bản báo cáo có chữ ký" in review.text and "<b>" not in review.text
-    receipt = await until(api, "Mã biên nhận", choose("Nộp báo cáo"))
+    receipt = await until(api, OFFICER, "Mã biên nhận", choose("Nộp báo cáo"))
     assert "BC-00001-1" in receipt.text
     notice = await api.wait_for_text(ADMIN_USER_ID, "Xã Bình Lư nộp")
     assert [label for _, label in notice.choices][:2] == ["✅ Duyệt", "↩️ Trả lại"]
@@ -81,5 +69,7 @@ async def test_an_achievement_report_over_zalo(
         attachment.channel == "zalo"
         and (settings.storage_dir / attachment.stored_path).read_bytes() == JPG
     )
-    accepted = await until(api, "đã được duyệt", lambda: api.choose(ADMIN_USER_ID, "Duyệt"))
+    accepted = await until(
+        api, OFFICER, "đã được duyệt", lambda: api.choose(ADMIN_USER_ID, "Duyệt")
+    )
     assert "BC-00001-1" in accepted.text
