@@ -7,6 +7,14 @@ Bad input (`InputError`) becomes a short reply and the same question again, with
 already entered lost; any other error is logged once with the update id and answered with an
 apology. Messages are sent only after the transaction committed.
 
+A core runs one update's transaction at a time (`_turn`), while answers are delivered and other
+updates wait without blocking the event loop. Database drivers block while they wait for a lock:
+two transactions of one process interleaving in one event loop could otherwise wait on each
+other for good (a handler awaiting a download while holding a row another update wants). On
+SQLite the transaction takes the write lock at BEGIN (`bot.db.writer`), so another process
+writing makes it wait (busy timeout) rather than fail; what still fails is retried after a
+growing pause.
+
 Jobs a handler deferred (`ctx.defer`) start as background tasks after the commit and the
 delivery of the update's answers, so long work (a broadcast) never holds the transaction open
 nor keeps other users waiting; `wait_background` awaits them (tests, shutdown).
@@ -31,6 +39,7 @@ from bot.access import check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job
+from bot.db import writer
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Delivery, Inbound, Outbound
 from bot.router import Handler, Router, split_payload
@@ -42,6 +51,8 @@ from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
+# Pause before retrying an update that met a conflict or a busy database: 0.05, 0.1, 0.2, 0.4 s.
+RETRY_PAUSE = 0.05
 
 
 @dataclass(slots=True)
@@ -103,6 +114,7 @@ class BotCore:
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self._write_engine = writer(engine)
         self.router = router
         self.clock = clock or SystemClock()
         self.services = services or Services()
@@ -110,6 +122,8 @@ class BotCore:
         self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
         # Strong references: the event loop keeps only weak ones to running tasks.
         self._background: set[asyncio.Task[None]] = set()
+        # One update transaction at a time in this process (see the module docstring).
+        self._turn = asyncio.Lock()
 
     @property
     def hub(self):
@@ -161,7 +175,8 @@ class BotCore:
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    label, deliveries, jobs = await self._handle_once(event)
+                    async with self._turn:
+                        label, deliveries, jobs = await self._handle_once(event)
                     return deliveries, jobs
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS:
@@ -169,6 +184,7 @@ class BotCore:
                     log.info(
                         "update=%s retry %d after %s", event.update_id, attempt, type(exc).__name__
                     )
+                    await asyncio.sleep(RETRY_PAUSE * 2 ** (attempt - 1))
             raise AssertionError("unreachable")
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
@@ -185,7 +201,7 @@ class BotCore:
 
     # --------------------------------------------------------------------------------------
     async def _handle_once(self, event: Inbound) -> tuple[str, list[Delivery], list[Job]]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self._write_engine, expire_on_commit=False) as session:
             if event.update_id is not None and not self._claim_update(session, event):
                 session.rollback()
                 return "duplicate", [], []
@@ -305,7 +321,7 @@ class BotCore:
         if event.update_id is None:
             return
         try:
-            with Session(self.engine) as session:
+            with Session(self._write_engine) as session:
                 self._claim_update(session, event)
                 session.commit()
         except Exception:  # the apology still goes out; a redelivery would be handled again
