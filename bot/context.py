@@ -32,6 +32,15 @@ PROMPT_KEY = "_prompt"
 Job = Callable[[], Awaitable[None]]
 
 
+def saved_prompt(state: ConversationState) -> Outbound | None:
+    """The question a chat was last asked (`Context.ask`), as it was shown; None if none."""
+    prompt = (state.data or {}).get(PROMPT_KEY)
+    if not prompt:
+        return None
+    buttons = [[Button(label, payload) for label, payload in row] for row in prompt["buttons"]]
+    return Outbound(prompt["text"], buttons, accepts_text=prompt.get("accepts_text", False))
+
+
 @dataclass(slots=True)
 class Context:
     event: Inbound
@@ -85,11 +94,7 @@ class Context:
         return message
 
     def last_prompt(self) -> Outbound | None:
-        prompt = self.state.data.get(PROMPT_KEY)
-        if not prompt:
-            return None
-        buttons = [[Button(label, payload) for label, payload in row] for row in prompt["buttons"]]
-        return Outbound(prompt["text"], buttons, accepts_text=prompt.get("accepts_text", False))
+        return saved_prompt(self.state)
 
     def notify(self, channel: str, chat_id: str, message: Outbound) -> None:
         self.notifications.append(Delivery(Address(channel, chat_id), message))

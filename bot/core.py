@@ -27,8 +27,9 @@ import copy
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -38,7 +39,7 @@ from sqlmodel import Session, select
 from bot.access import check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
-from bot.context import Context, Job
+from bot.context import Context, Job, saved_prompt
 from bot.db import writer
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Delivery, Inbound, Outbound
@@ -51,8 +52,19 @@ from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
+DUPLICATE = "duplicate"
+# A chat cut off by a crash longer ago than this is not asked again at start-up.
+RESUME_WITHIN = timedelta(hours=24)
 # Pause before retrying an update that met a conflict or a busy database: 0.05, 0.1, 0.2, 0.4 s.
 RETRY_PAUSE = 0.05
+
+
+@dataclass(slots=True)
+class _Handled:
+    deliveries: list[Delivery]
+    jobs: list[Job] = field(default_factory=list)
+    # This handling recorded the update (its answers are to be marked sent afterwards).
+    claimed: bool = False
 
 
 @dataclass(slots=True)
@@ -129,25 +141,56 @@ class BotCore:
     def hub(self):
         return self.services.hub
 
-    async def process(self, event: Inbound) -> list[Delivery]:
+    async def process(
+        self, event: Inbound, *, before_delivery: Callable[[], Awaitable[None]] | None = None
+    ) -> list[Delivery]:
         """Handle an update, deliver every answer, then start the jobs it deferred; returns what
-        was delivered."""
-        deliveries, jobs = await self._handle(event)
-        await self.hub.deliver(deliveries)
-        self._start_jobs(event, jobs)
-        return deliveries
+        was delivered.
+
+        `before_delivery` is awaited once the update is handled (its transaction committed, or
+        it failed for good) and before its answers go out: a channel confirms the update to its
+        platform from there, and makes a chat's answers wait for its earlier ones."""
+        handled = await self._handle(event)
+        if before_delivery is not None:
+            await before_delivery()
+        await self.hub.deliver(handled.deliveries)
+        if handled.claimed:
+            await self._mark_answered(event)
+        self._start_jobs(event, handled.jobs)
+        return handled.deliveries
 
     async def handle(self, event: Inbound) -> list[Delivery]:
         """Handle an update and return the answers to deliver (nothing is sent here; deferred
         jobs start at once, without waiting for the answers to be delivered)."""
-        deliveries, jobs = await self._handle(event)
-        self._start_jobs(event, jobs)
-        return deliveries
+        handled = await self._handle(event)
+        self._start_jobs(event, handled.jobs)
+        return handled.deliveries
 
     async def wait_background(self) -> None:
         """Wait until every background job (including ones started meanwhile) has finished."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def resume_unanswered(self, channel: str, *, within: timedelta = RESUME_WITHIN) -> int:
+        """At start-up: ask again the question of every chat of `channel` whose latest update was
+        handled but whose answers a crash kept from going out (within the last `within`).
+
+        Telegram does not deliver such an update again (it was confirmed once handled) and the
+        core would skip it anyway, so without this the officer would wait for a question that
+        never comes. If the crash fell just after the answer went out, it shows twice; that is
+        the lesser evil. Returns how many chats were asked again."""
+        async with self._turn:
+            with Session(self.engine, expire_on_commit=False) as session:
+                pending = self._unanswered(session, channel, self.clock.now() - within)
+        asked = 0
+        for chat_id, (update_ids, prompt) in pending.items():
+            if prompt is not None:
+                log.info("chat=%s:%s asked again after a restart", channel, chat_id)
+                await self.hub.deliver([Delivery(Address(channel, chat_id), prompt)])
+                asked += 1
+            for update_id in update_ids:
+                await self._mark_answered_id(channel, update_id)
+        return asked
 
     def _start_jobs(self, event: Inbound, jobs: list[Job]) -> None:
         for job in jobs:
@@ -162,22 +205,22 @@ class BotCore:
         except Exception:
             log.exception("update=%s background job failed", event.update_id)
 
-    async def _handle(self, event: Inbound) -> tuple[list[Delivery], list[Job]]:
+    async def _handle(self, event: Inbound) -> _Handled:
         started = time.perf_counter()
         sanitize(event)
         admitted = self.flood.admit(event.channel, event.user_id)
         if admitted is not True:
             log.info("update=%s user=%s flood-dropped", event.update_id, event.user_id)
             if admitted is None:
-                return [self._to_chat(event, Outbound(t("core.flood")))], []
-            return [], []
+                return _Handled([self._to_chat(event, Outbound(t("core.flood")))])
+            return _Handled([])
         label = "?"
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
                     async with self._turn:
                         label, deliveries, jobs = await self._handle_once(event)
-                    return deliveries, jobs
+                    return _Handled(deliveries, jobs, claimed=label != DUPLICATE)
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS:
                         raise
@@ -188,8 +231,9 @@ class BotCore:
             raise AssertionError("unreachable")
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
-            self._mark_processed_after_error(event)
-            return [self._to_chat(event, Outbound(t("core.error")))], []
+            async with self._turn:
+                claimed = self._mark_processed_after_error(event)
+            return _Handled([self._to_chat(event, Outbound(t("core.error")))], claimed=claimed)
         finally:
             log.info(
                 "update=%s user=%s route=%s ms=%.1f",
@@ -204,7 +248,7 @@ class BotCore:
         with Session(self._write_engine, expire_on_commit=False) as session:
             if event.update_id is not None and not self._claim_update(session, event):
                 session.rollback()
-                return "duplicate", [], []
+                return DUPLICATE, [], []
             now = self.clock.now()
             member = members.identify(session, event=event, settings=self.settings, now=now)
             state, version = self._load_state(session, event)
@@ -311,21 +355,80 @@ class BotCore:
             return False
         session.add(
             ProcessedUpdate(
-                channel=event.channel, update_id=str(event.update_id), handled_at=self.clock.now()
+                channel=event.channel,
+                update_id=str(event.update_id),
+                chat_id=event.chat_id,
+                handled_at=self.clock.now(),
             )
         )
         session.flush()
         return True
 
-    def _mark_processed_after_error(self, event: Inbound) -> None:
+    def _mark_processed_after_error(self, event: Inbound) -> bool:
         if event.update_id is None:
-            return
+            return False
         try:
             with Session(self._write_engine) as session:
-                self._claim_update(session, event)
+                claimed = self._claim_update(session, event)
                 session.commit()
+                return claimed
         except Exception:  # the apology still goes out; a redelivery would be handled again
             log.warning("update=%s could not be marked handled after an error", event.update_id)
+            return False
+
+    async def _mark_answered(self, event: Inbound) -> None:
+        if event.update_id is not None:
+            await self._mark_answered_id(event.channel, str(event.update_id))
+
+    async def _mark_answered_id(self, channel: str, update_id: str) -> None:
+        try:
+            async with self._turn:
+                with Session(self._write_engine) as session:
+                    session.execute(
+                        sa.update(ProcessedUpdate)
+                        .where(
+                            ProcessedUpdate.channel == channel,  # type: ignore[arg-type]
+                            ProcessedUpdate.update_id == update_id,  # type: ignore[arg-type]
+                        )
+                        .values(answered_at=self.clock.now())
+                    )
+                    session.commit()
+        except Exception:  # only costs a repeated question after the next crash
+            log.warning("update=%s could not be marked answered", update_id)
+
+    @staticmethod
+    def _unanswered(
+        session: Session, channel: str, since: datetime
+    ) -> dict[str, tuple[list[str], Outbound | None]]:
+        """Chats whose latest update has no answered_at: their unanswered update ids, and the
+        question to ask again if the chat is in a flow."""
+        rows = session.exec(
+            select(ProcessedUpdate).where(
+                ProcessedUpdate.channel == channel,
+                ProcessedUpdate.answered_at == None,  # noqa: E711
+                ProcessedUpdate.chat_id != None,  # noqa: E711
+                ProcessedUpdate.handled_at >= since,
+            )
+        ).all()
+        chats: dict[str, tuple[list[str], Outbound | None]] = {}
+        for chat_id in sorted({r.chat_id for r in rows if r.chat_id is not None}):
+            ids = [r.update_id for r in rows if r.chat_id == chat_id]
+            latest = session.exec(
+                select(sa.func.max(ProcessedUpdate.id)).where(
+                    ProcessedUpdate.channel == channel, ProcessedUpdate.chat_id == chat_id
+                )
+            ).one()
+            prompt = None
+            if latest in {r.id for r in rows if r.chat_id == chat_id}:
+                state = session.exec(
+                    select(ConversationState).where(
+                        ConversationState.channel == channel, ConversationState.chat_id == chat_id
+                    )
+                ).first()
+                if state is not None and state.flow is not None:
+                    prompt = saved_prompt(state)
+            chats[chat_id] = (ids, prompt)
+        return chats
 
     def _load_state(self, session: Session, event: Inbound) -> tuple[ConversationState, int | None]:
         state = session.exec(

@@ -1,8 +1,8 @@
 """Serving the bot on every channel that has a token — Telegram, Zalo or both — in one loop.
 
 `serve()` starts each channel's long polling next to the others (python-telegram-bot's
-Application driven by hand: initialize, updater.start_polling, start; the Zalo poller as a
-task), waits until told to stop (SIGTERM, Ctrl+C, or the `stop` event tests set) and shuts
+Application initialised for sending, `TelegramPoller` fetching updates; the Zalo poller), each
+as a task, waits until told to stop (SIGTERM, Ctrl+C, or the `stop` event tests set) and shuts
 everything down in order. It only wires channels to the core; what the bot does is elsewhere.
 """
 
@@ -42,24 +42,23 @@ def enabled_channels(settings: Settings) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def _telegram(settings: Settings, core: BotCore) -> AsyncIterator[None]:
-    from telegram import Update
-
-    from bot.channels.telegram import build_application
+    from bot.channels.telegram import TelegramPoller, build_application
 
     application = build_application(settings, core)
     await application.initialize()
     try:
-        assert application.updater is not None
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        await application.start()
+        # Before polling: chats a crash left without their next question get it again.
+        await core.resume_unanswered("telegram")
+        poller = TelegramPoller(application, core)
+        polling = asyncio.create_task(poller.run(), name="telegram-polling")
         log.info("thidua-bot đang chạy trên Telegram (long polling)")
         try:
             yield
         finally:
-            if application.updater.running:
-                await application.updater.stop()
-            if application.running:
-                await application.stop()
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+            await poller.aclose()  # updates under way finish and are confirmed
     finally:
         await application.shutdown()
 
@@ -71,6 +70,7 @@ async def _zalo(settings: Settings, core: BotCore, **options: object) -> AsyncIt
     channel = build_zalo_channel(settings, core, **options)
     try:
         await channel.start()
+        await core.resume_unanswered("zalo")
         poller = asyncio.create_task(channel.run(core.process), name="zalo-polling")
         log.info("thidua-bot đang chạy trên Zalo (long polling)")
         try:

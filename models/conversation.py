@@ -33,15 +33,23 @@ class ConversationState(SQLModel, table=True):
 
 
 class ProcessedUpdate(SQLModel, table=True):
-    """An update id already handled: a re-delivered update is acknowledged, not handled again."""
+    """An update id already handled: a re-delivered update is acknowledged, not handled again.
+
+    `answered_at` is set once the update's answers went out: a chat whose latest update has
+    none when the bot starts was cut off by a crash, and is asked its question again."""
 
     __tablename__ = "processed_update"
-    __table_args__ = (sa.UniqueConstraint("channel", "update_id", name="uq_processed_update"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "update_id", name="uq_processed_update"),
+        sa.Index("ix_processed_update_chat", "channel", "chat_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
     update_id: str = Field(max_length=64)
     handled_at: datetime = utc_field(index=True)
+    chat_id: str | None = Field(default=None, max_length=64)
+    answered_at: datetime | None = utc_field(nullable=True)
 
 
 class OfferedChoice(SQLModel, table=True):

@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel
 from telegram.ext import Application
 
 from bot.channels.memory import MemoryChannel
-from bot.channels.telegram import build_application
+from bot.channels.telegram import TelegramPoller, build_application
 from bot.channels.zalo import ZaloChannel, build_zalo_channel
 from bot.clock import ManualClock
 from bot.core import BotCore
@@ -143,7 +143,8 @@ async def telegram_api() -> AsyncIterator[FakeTelegram]:
 async def telegram_bot(
     telegram_api: FakeTelegram, settings: Settings, engine: Engine, clock: ManualClock
 ) -> AsyncIterator[tuple[Application, BotCore]]:
-    """The real PTB Application, long-polling the fake server, wired to the core."""
+    """The real PTB Application, long-polling the fake server (TelegramPoller, as `run` does),
+    wired to the core."""
     settings = settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(telegram_api.token),
@@ -154,12 +155,13 @@ async def telegram_bot(
     core = build_core(settings, engine=engine, clock=clock, migrate=False)
     application = build_application(settings, core)
     await application.initialize()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    await application.start()
+    poller = TelegramPoller(application, core, timeout=1, backoff=(0.05, 0.5))
+    polling = asyncio.create_task(poller.run())
     yield application, core
-    await application.updater.stop()
-    await application.stop()
+    polling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling
+    await poller.aclose()
     await application.shutdown()
 
 

@@ -5,12 +5,16 @@
 split under 4096 characters, captions over 1024 moved into a message, documents and photos,
 edits of an earlier message with `editMessageText`).
 Sends go through PTB's AIORateLimiter (about 30 messages/s overall) with RetryAfter retried a
-few times; failures become `DeliveryError`. No business rules here.
+few times; failures become `DeliveryError`. `TelegramPoller` long-polls getUpdates and confirms
+an update to Telegram only once the core has handled it, so a crash loses none. No business
+rules here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from telegram import (
@@ -22,7 +26,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.parsing import parse_command
@@ -239,8 +250,156 @@ def _delivery_error(
     )
 
 
+async def handle_update(
+    core: BotCore,
+    bot: Bot,
+    update: Update,
+    before_delivery: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Hand one update to the core (`before_delivery`: see `BotCore.process`)."""
+    if update.callback_query is not None:
+        # Stop the spinner on the pressed button at once; the answer comes as a message.
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            log.debug("answerCallbackQuery failed: %s", exc)
+    event = to_inbound(update)
+    if event is None:
+        log.debug("update=%s ignored (kind not handled)", update.update_id)
+        return
+    # Invite links (/moi) need the bot's @username, which only Telegram knows (getMe at
+    # initialize); handlers must not ask the platform, so the channel hands it over.
+    core.services.extras["bot_username"] = bot.username
+    await core.process(event, before_delivery=before_delivery)
+
+
+class TelegramPoller:
+    """Long polling that confirms an update to Telegram only after the core has handled it.
+
+    Telegram keeps an update until a getUpdates call asks for a higher offset. PTB's Updater
+    asks for it as soon as it has queued a batch, before handling any of it, so a process
+    killed then loses the whole batch. Here the next poll (the confirmation) waits until every
+    update of the batch is handled (committed; answers may still be on their way): after a
+    crash Telegram delivers the unconfirmed ones again and the core recognises those it had
+    already handled (ProcessedUpdate). A chat's updates are handled and answered in order;
+    other chats do not wait for its answers. While Telegram is unreachable (connection refused,
+    5xx, timeouts) polls are retried after pauses doubling from `backoff[0]` to `backoff[1]`
+    seconds.
+    """
+
+    def __init__(
+        self,
+        application: Application,
+        core: BotCore,
+        *,
+        timeout: float = 10.0,
+        backoff: tuple[float, float] = (1.0, 30.0),
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.bot = application.bot
+        self.core = core
+        self.timeout = timeout
+        self.backoff = backoff
+        self._sleep = sleep
+        self._offset: int | None = None  # confirmed up to here
+        self._fetched: int | None = None  # fetched up to here (confirmed once handled)
+        self._webhook_cleared = False
+        # Per chat: its last update handled (a future) and its last answers sent (a task).
+        self._handled: dict[str, asyncio.Future[None]] = {}
+        self._answered: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        failures = 0
+        while True:
+            try:
+                if not self._webhook_cleared:
+                    await self.bot.delete_webhook()  # a webhook makes getUpdates fail
+                    self._webhook_cleared = True
+                updates = await self.bot.get_updates(
+                    offset=self._offset, timeout=self.timeout, allowed_updates=Update.ALL_TYPES
+                )
+            except RetryAfter as exc:
+                await self._sleep(_seconds(exc.retry_after))
+                continue
+            except Exception as exc:  # the network, Telegram, or an answer we could not read
+                failures += 1
+                initial, ceiling = self.backoff
+                delay = min(ceiling, initial * 2 ** (failures - 1))
+                if isinstance(exc, InvalidToken):
+                    log.error("Telegram refused the token; check TELEGRAM_BOT_TOKEN")
+                log.warning("getUpdates failed (%s); retrying in %.1f s", _describe(exc), delay)
+                await self._sleep(delay)
+                continue
+            if failures:
+                log.info("getUpdates works again after %d failed attempts", failures)
+                failures = 0
+            if updates:
+                self._fetched = updates[-1].update_id + 1
+                await asyncio.gather(*(self._dispatch(update) for update in updates))
+                self._offset = self._fetched
+
+    async def aclose(self) -> None:
+        """After `run` was cancelled: let updates under way finish, then confirm them."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._fetched is not None and self._fetched != self._offset:
+            try:
+                await self.bot.get_updates(offset=self._fetched, timeout=0)
+                self._offset = self._fetched
+            except TelegramError as exc:  # they come again after a restart, and are skipped
+                log.warning("could not confirm the last updates: %s", _describe(exc))
+
+    def _dispatch(self, update: Update) -> asyncio.Future[None]:
+        """Start handling an update after its chat's earlier ones; returns a future resolved
+        once it is handled."""
+        chat = update.effective_chat
+        key = str(chat.id) if chat is not None else f"update-{update.update_id}"
+        handled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        earlier_handled = self._handled.get(key)
+        earlier_answered = self._answered.get(key)
+
+        async def before_delivery() -> None:
+            if not handled.done():
+                handled.set_result(None)
+            if earlier_answered is not None:
+                await asyncio.wait([earlier_answered])
+
+        async def work() -> None:
+            try:
+                if earlier_handled is not None:
+                    await earlier_handled
+                await handle_update(self.core, self.bot, update, before_delivery)
+            except Exception:  # one bad update must not stop the others
+                log.exception("update=%s could not be handled", update.update_id)
+            finally:
+                if not handled.done():
+                    handled.set_result(None)
+
+        task = asyncio.create_task(work(), name=f"telegram-update-{update.update_id}")
+        self._handled[key], self._answered[key] = handled, task
+        self._tasks.add(task)
+
+        def forget(done: asyncio.Task[None]) -> None:
+            self._tasks.discard(done)
+            if self._answered.get(key) is done:
+                del self._answered[key], self._handled[key]
+
+        task.add_done_callback(forget)
+        return handled
+
+
+def _describe(exc: BaseException) -> str:
+    message = exc.message if isinstance(exc, TelegramError) else str(exc)
+    return f"{type(exc).__name__}: {message}"
+
+
 def build_application(settings: Settings, core: BotCore, *, max_retries: int = 3) -> Application:
-    """A PTB Application whose every update is handed to the core."""
+    """A PTB Application whose bot sends for the core (its outlet is registered on the hub).
+
+    Updates come through `TelegramPoller`; the handler added here serves embedders that feed
+    the Application themselves (a webhook)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder: ApplicationBuilder = (
@@ -255,22 +414,7 @@ def build_application(settings: Settings, core: BotCore, *, max_retries: int = 3
     core.hub.register(TelegramOutlet(application.bot))
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is not None:
-            # Stop the spinner on the pressed button at once; the answer comes as a message.
-            try:
-                await update.callback_query.answer()
-            except TelegramError as exc:
-                log.debug("answerCallbackQuery failed: %s", exc)
-        event = to_inbound(update)
-        if event is None:
-            log.debug("update=%s ignored (kind not handled)", update.update_id)
-            return
-        # Invite links (/moi) need the bot's @username, which only Telegram knows (getMe at
-        # initialize); handlers must not ask the platform, so the channel hands it over. It is
-        # set here, not in post_init: post_init runs only under run_polling/run_webhook, while
-        # tests and embedders call initialize() themselves.
-        core.services.extras["bot_username"] = context.bot.username
-        await core.process(event)
+        await handle_update(core, context.bot, update)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None

@@ -4,7 +4,11 @@ It speaks enough of the Bot API for python-telegram-bot to run against it throug
 getMe, getUpdates (long polling), deleteWebhook, sendMessage, editMessageText,
 answerCallbackQuery, sendDocument, sendPhoto, getFile and file downloads. Tests push user
 messages, button presses and documents in, and read what the bot sent out. It can enforce a
-rate limit (429 with retry_after, as Telegram does) and simulate an outage.
+rate limit (429 with retry_after, as Telegram does) and simulate an outage: every request
+answered with an error status (`failing_status`), only sends failing (`failing_sends`), sends
+to some chats hanging unanswered (`stalled_chats`), or the server stopped and started again on
+the same port (connection refused in between). An update stays on the server until the bot
+confirms it, as Telegram does: by asking getUpdates for a higher offset.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ class FakeTelegram:
     throttled: int = 0
     # When set, every request is answered with this HTTP status (an outage).
     failing_status: int | None = None
+    # When set, only sends and edits are answered with this HTTP status.
+    failing_sends: int | None = None
+    # Sends and edits to these chats hang without an answer (and are not recorded).
+    stalled_chats: set[str] = field(default_factory=set)
+    # Requests answered with `failing_status` (how hard the bot hammers a server that is down).
+    failed_requests: int = 0
+    # Every update id getUpdates handed out, in order (repeats when the bot fetches it again).
+    handed_out: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -75,6 +87,7 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self.stalled_chats.clear()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -92,6 +105,16 @@ class FakeTelegram:
         self._updates.append({"update_id": update_id, **payload})
         self._new_update.set()
         return update_id
+
+    def push_raw(self, update: dict[str, Any]) -> int:
+        """Queue an update exactly as given, update_id included (a repeated delivery)."""
+        self._updates.append(dict(update))
+        self._new_update.set()
+        return int(update["update_id"])
+
+    def update(self, update_id: int) -> dict[str, Any]:
+        """A queued update by id (to deliver it again with push_raw)."""
+        return next(u for u in self._updates if u["update_id"] == update_id)
 
     def _message(self, user_id: int, name: str, **content: Any) -> dict[str, Any]:
         user = self._user(user_id, name)
@@ -228,6 +251,7 @@ class FakeTelegram:
 
     async def _api(self, request: web.Request) -> web.Response:
         if self.failing_status is not None:
+            self.failed_requests += 1
             return web.Response(status=self.failing_status, text="Bad Gateway")
         if request.match_info["token"] != self.token:
             return web.json_response(
@@ -242,6 +266,13 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         if method.startswith("send") or method.startswith("edit"):
+            if self.failing_sends is not None:
+                return web.Response(status=self.failing_sends, text="Bad Gateway")
+            if str(params.get("chat_id")) in self.stalled_chats:
+                # No answer while stalled (the bot's request hangs); then a failure, unrecorded.
+                while str(params.get("chat_id")) in self.stalled_chats:
+                    await asyncio.sleep(0.05)
+                return web.Response(status=502, text="Bad Gateway")
             throttle = self._throttle()
             if throttle is not None:
                 return throttle
@@ -285,7 +316,9 @@ class FakeTelegram:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 2.0))
         limit = int(params.get("limit") or 100)
-        return self._ok(self._updates[:limit])
+        batch = self._updates[:limit]
+        self.handed_out += [u["update_id"] for u in batch]
+        return self._ok(batch)
 
     def _record(self, method: str, chat_id: str, **fields: Any) -> SentMessage:
         message = SentMessage(next(self._message_ids), str(chat_id), method, **fields)
