@@ -1,0 +1,90 @@
+"""Faults over HTTP with the real python-telegram-bot stack (TelegramPoller, the Application's
+bot and rate limiter) against the fake Bot API server: Telegram going away and coming back, and
+Telegram delivering the same update twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import Session, select
+
+from bot.catalog import t
+from bot.channels.text import html_to_plain
+from models.conversation import ProcessedUpdate
+from tests.fakes.telegram_api import FakeTelegram
+
+HELP = html_to_plain(t("core.help_title"))
+
+
+def answers(api: FakeTelegram, chat: int) -> int:
+    return sum(HELP in html_to_plain(text) for text in api.texts(chat))
+
+
+async def test_an_outage_of_telegram_is_ridden_out_and_nothing_is_dropped(
+    telegram_api: FakeTelegram, telegram_bot, engine
+) -> None:
+    """Telegram unreachable, then failing, then back — compressed from ~30 s to ~4 s.
+
+    Phases: connection refused (the server's socket closed) for 1.5 s, every request answered
+    502 for 1.5 s, then polling works but sends still fail with 502 for a while, then all is well.
+    The poller's pauses (0.05 s doubling to 0.5 s here, 1 s to 30 s in production) and the
+    hub's retries of answers (shortened here the same way) are the same code as in production;
+    only the durations are scaled down.
+    """
+    api = telegram_api
+    _, core = telegram_bot
+    core.hub.retry_delays = (0.1, 0.2, 0.4, 0.5, 0.5, 0.5, 0.5, 0.5)
+    users = [5001, 5002, 5003]
+    api.push_text(users[0], "/trogiup")
+    await api.wait_for(users[0], count=1)
+
+    await api.stop()  # connection refused
+    during = [api.push_text(user, "/trogiup") for user in users]
+    await asyncio.sleep(1.5)
+    api.failing_status = 502
+    await api.start()  # the same port: back, but answering 502 to everything
+    await asyncio.sleep(1.5)
+    assert not any(answers(api, user) > (1 if user == users[0] else 0) for user in users)
+    # Backing off: a handful of polls in 1.5 s, not a busy loop.
+    assert 1 <= api.failed_requests <= 15, api.failed_requests
+    api.failing_status = None
+    api.failing_sends = 502  # updates come in again, answers cannot go out yet
+    for _ in range(100):  # handled while answers still fail
+        await asyncio.sleep(0.05)
+        with Session(engine) as db:
+            handled = {u.update_id for u in db.exec(select(ProcessedUpdate)).all()}
+        if {str(u) for u in during} <= handled:
+            break
+    assert {str(u) for u in during} <= handled
+    await asyncio.sleep(0.5)  # a few answers fail and wait for their retry
+    assert [answers(api, user) for user in users] == [1, 0, 0]
+    api.failing_sends = None
+
+    for user in users:
+        await api.wait_for(user, count=2 if user == users[0] else 1)
+    await asyncio.sleep(0.3)  # nothing more trickles in
+    assert [answers(api, user) for user in users] == [2, 1, 1]
+    # Life goes on.
+    api.push_text(users[1], "/trogiup")
+    await api.wait_for(users[1], count=2)
+
+
+async def test_the_same_update_delivered_twice_is_handled_once(
+    telegram_api: FakeTelegram, telegram_bot, engine
+) -> None:
+    api = telegram_api
+    # Hold the bot back until both copies are on the server, so they come in one batch.
+    api.failing_status = 502
+    await asyncio.sleep(0.1)
+    update_id = api.push_text(6001, "/trogiup")
+    api.push_raw(api.update(update_id))
+    api.failing_status = None
+    await api.wait_for(6001, count=1)
+    await asyncio.sleep(0.5)
+    assert api.handed_out.count(update_id) == 2  # both copies reached the bot
+    assert answers(api, 6001) == 1
+    assert len(api.sent["6001"]) == 1
+    with Session(engine) as db:
+        rows = db.exec(select(ProcessedUpdate)).all()
+    assert [r.update_id for r in rows] == [str(update_id)]
