@@ -28,7 +28,7 @@ from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.storage import FileRejected, receive_file
-from domain.campaigns import open_deadlines_for_unit, unit_status
+from domain.campaigns import open_deadlines_for_unit, takes_part, unit_status
 from domain.forms import (
     REVIEW,
     TYPED,
@@ -43,6 +43,7 @@ from domain.forms import (
     pending_position,
     problems,
 )
+from domain.members import audit_refusal
 from domain.reports import (
     ReportError,
     accept_report,
@@ -62,7 +63,7 @@ from domain.reports import (
     unit_officers,
 )
 from domain.text import clean_text
-from models.campaigns import Deadline
+from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportStatus
 from models.units import Unit
 
@@ -170,7 +171,7 @@ async def start_report(event: Inbound, ctx: Context) -> None:
         wanted = int(event.args.strip())
         chosen = [d for d in deadlines if d.id == wanted]
         if not chosen:
-            ctx.say("reports.deadline_not_open")
+            _not_open(ctx, unit, wanted)
             return
         deadlines = chosen
     if not deadlines:
@@ -206,9 +207,25 @@ async def open_from_button(event: Inbound, ctx: Context) -> None:
         (d for d in open_deadlines_for_unit(ctx.session, unit) if d.id == deadline_id), None
     )
     if deadline is None:
-        ctx.say("reports.deadline_not_open")
+        _not_open(ctx, unit, deadline_id)
         return
     _open(ctx, unit, deadline)
+
+
+def _not_open(ctx: Context, unit: Unit, deadline_id: int | None) -> None:
+    """Refuse a deadline that is not open for the unit. One of a campaign the unit takes no
+    part in was never offered to it (a forged button payload, a guessed id): audited."""
+    deadline = ctx.session.get(Deadline, deadline_id) if deadline_id else None
+    campaign = ctx.session.get(Campaign, deadline.campaign_id) if deadline else None
+    if campaign is not None and not takes_part(ctx.session, campaign, unit):
+        audit_refusal(
+            ctx.session,
+            member=ctx.member,
+            event=ctx.event,
+            route=f"deadline:{deadline_id}",
+            now=ctx.now(),
+        )
+    ctx.say("reports.deadline_not_open")
 
 
 def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
@@ -274,8 +291,16 @@ def _load(ctx: Context) -> Open | None:
         ctx.say("reports.stale_out")
         return None
     if not can_act_for_unit(ctx.member, report.unit_id):
+        # The member was moved to another unit (or removed) since the report was opened.
         ctx.end()
         ctx.say("access.not_your_unit")
+        audit_refusal(
+            ctx.session,
+            member=ctx.member,
+            event=ctx.event,
+            route=f"report:{report.id}",
+            now=ctx.now(),
+        )
         return None
     refusal = edit_refusal(report, deadline, ctx.now())
     if refusal is not None:
