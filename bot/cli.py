@@ -62,6 +62,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "https://zalo.me/s/botcreator/), xem .env.example. Muốn thử không cần token: "
             "uv run thidua-bot console"
         )
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.channels.zalo import ZaloStartupError
     from bot.runtime import build_core
 
@@ -70,6 +72,17 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(serve(settings, core))
     except ZaloStartupError as exc:
         raise StartupError(str(exc)) from None
+    except InvalidToken:
+        # PTB's message repeats the token; ours must not.
+        raise StartupError(
+            "Telegram từ chối TELEGRAM_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy token từ "
+            "@BotFather rồi sửa tệp .env."
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            f"Không kết nối được Telegram Bot API khi khởi động ({exc.message}). Kiểm tra mạng "
+            "và TELEGRAM_BASE_URL rồi chạy lại."
+        ) from None
     return 0
 
 
@@ -242,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from bot.logging_setup import setup_logging
+    from bot.logging_setup import RedactingFilter, setup_logging
 
     secrets = [
         secret.get_secret_value()
@@ -255,10 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args, settings) or 0)
     except (StartupError, FormError) as exc:
-        print(exc, file=sys.stderr)
+        print(RedactingFilter(secrets).redact(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Through logging, so the traceback passes the filter that scrubs tokens.
+        log.exception("thidua-bot dừng vì lỗi không lường trước")
+        return 1
 
 
 if __name__ == "__main__":
