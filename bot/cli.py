@@ -1,7 +1,7 @@
 """The `thidua-bot` command: run the bot on Telegram, try it in a console, manage the database.
 
     thidua-bot console [--user-id 1] [--name "Nguyễn Văn A"]
-    thidua-bot run
+    thidua-bot run [--webhook]
     thidua-bot db upgrade
 
 Settings come from the environment and `.env` (see .env.example). Start-up problems (a bad
@@ -54,6 +54,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "TELEGRAM_BOT_TOKEN=123456:ABC... (xem .env.example). Muốn thử không cần token: "
             "uv run thidua-bot console"
         )
+    if args.webhook and (not settings.webhook_url or not settings.webhook_secret):
+        raise StartupError(
+            "Chế độ webhook cần WEBHOOK_URL (địa chỉ HTTPS công khai) và WEBHOOK_SECRET "
+            "(chuỗi bí mật, ví dụ tạo bằng: openssl rand -hex 32) trong tệp .env (xem .env.example)."
+        )
     from telegram import Update
 
     from bot.channels.telegram import build_application
@@ -61,6 +66,12 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     core = build_core(settings)
     application = build_application(settings, core)
+    if args.webhook:
+        from bot.channels.telegram_webhook import serve
+
+        log.info("thidua-bot đang chạy trên Telegram (webhook)")
+        asyncio.run(serve(application, settings, core.engine))
+        return 0
     log.info("thidua-bot đang chạy trên Telegram (long polling)")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
@@ -87,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.set_defaults(func=_cmd_console)
 
     run = sub.add_parser("run", help="chạy bot trên Telegram (cần TELEGRAM_BOT_TOKEN)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="nhận cập nhật qua webhook (WEBHOOK_URL, WEBHOOK_SECRET, LISTEN_HOST, LISTEN_PORT) "
+        "thay cho long polling",
+    )
     run.set_defaults(func=_cmd_run)
 
     db = sub.add_parser("db", help="quản lý cơ sở dữ liệu")
@@ -107,7 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.logging_setup import setup_logging
 
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=[token])
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    setup_logging(
+        "WARNING" if args.command == "console" else settings.log_level,
+        secrets=[token, webhook_secret],
+    )
     try:
         return int(args.func(args, settings) or 0)
     except StartupError as exc:
