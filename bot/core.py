@@ -2,7 +2,9 @@
 
 For each update it, in one database transaction: skips an update id already handled, finds
 the member, checks the route's access, loads the chat's conversation state, calls the handler
-and saves the state (optimistically: a concurrent writer makes the whole update run again).
+and saves the state. Several processes may share the database: a chat's state row is locked
+for the update (another process answering the same chat waits), its version is checked when
+saved, and a lost race makes the whole update run again.
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
 apology. Messages are sent only after the transaction committed.
@@ -10,14 +12,18 @@ apology. Messages are sent only after the transaction committed.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
@@ -36,6 +42,7 @@ from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
+RETRY_BACKOFF_SECONDS = 0.005
 
 
 @dataclass(slots=True)
@@ -122,6 +129,8 @@ class BotCore:
                     log.info(
                         "update=%s retry %d after %s", event.update_id, attempt, type(exc).__name__
                     )
+                    # Jittered back-off so two processes that collided do not collide again.
+                    await asyncio.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2**attempt))
             raise AssertionError("unreachable")
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
@@ -224,21 +233,26 @@ class BotCore:
 
     # --- persistence -------------------------------------------------------------------------
     def _claim_update(self, session: Session, event: Inbound) -> bool:
-        exists = session.exec(
-            select(ProcessedUpdate.id).where(
-                ProcessedUpdate.channel == event.channel,
-                ProcessedUpdate.update_id == event.update_id,
-            )
-        ).first()
-        if exists is not None:
-            return False
-        session.add(
-            ProcessedUpdate(
-                channel=event.channel, update_id=str(event.update_id), handled_at=self.clock.now()
-            )
+        """Record the update id as handled; False when some process already did.
+
+        One INSERT … ON CONFLICT DO NOTHING, not a look-up then an insert: two processes
+        given the same update (a re-delivery) cannot both pass, and on SQLite the update's
+        transaction takes the write lock with its first statement, so it waits its turn
+        (busy timeout) instead of failing later on a stale snapshot.
+        """
+        values = {
+            "channel": event.channel,
+            "update_id": str(event.update_id),
+            "handled_at": self.clock.now(),
+        }
+        table = ProcessedUpdate.__table__
+        insert = (
+            _insert_for(session)(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+            .returning(table.c.id)
         )
-        session.flush()
-        return True
+        return session.execute(insert).first() is not None
 
     def _mark_processed_after_error(self, event: Inbound) -> None:
         if event.update_id is None:
@@ -251,11 +265,17 @@ class BotCore:
             log.warning("update=%s could not be marked handled after an error", event.update_id)
 
     def _load_state(self, session: Session, event: Inbound) -> tuple[ConversationState, int | None]:
+        # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a second process answering the
+        # same chat waits here until this update commits, then reads what it wrote. Without the
+        # lock both would read the same version and one would lose the race on every retry
+        # while answers keep coming. The version check in `_save_state` stays as the safety net.
         state = session.exec(
-            select(ConversationState).where(
+            select(ConversationState)
+            .where(
                 ConversationState.channel == event.channel,
                 ConversationState.chat_id == event.chat_id,
             )
+            .with_for_update()
         ).first()
         if state is None:
             return ConversationState(channel=event.channel, chat_id=event.chat_id, data={}), None
@@ -292,3 +312,9 @@ class BotCore:
 
     def _deliveries(self, event: Inbound, ctx: Context) -> list[Delivery]:
         return [self._to_chat(event, m) for m in ctx.replies] + list(ctx.notifications)
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    """The INSERT construct of the session's dialect (both offer ON CONFLICT DO NOTHING)."""
+    bind = session.get_bind()
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
