@@ -4,7 +4,8 @@ For each update it, in one database transaction: skips an update id already hand
 the member, checks the route's access, loads the chat's conversation state, calls the handler
 and saves the state. Several processes may share the database: a chat's state row is locked
 for the update (another process answering the same chat waits), its version is checked when
-saved, and a lost race makes the whole update run again.
+saved, and a lost race makes the whole update run again. Updates arriving together in one
+process are handled one chat-turn at a time (see `BotCore.__init__`).
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
 apology. Messages are sent only after the transaction committed.
@@ -13,12 +14,13 @@ apology. Messages are sent only after the transaction committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +82,30 @@ class FloodGuard:
         return None
 
 
+class ChatTurns:
+    """One update at a time per chat, in arrival order (asyncio locks are first-come,
+    first-served); a chat's lock exists only while it has updates in progress."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, channel: str, chat_id: str) -> AsyncIterator[None]:
+        key = (channel, chat_id)
+        lock, waiting = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+
 class BotCore:
     def __init__(
         self,
@@ -97,6 +123,14 @@ class BotCore:
         self.services = services or Services()
         self.services.router = router
         self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
+        # Updates may arrive together (webhook requests, PTB's concurrent updates). A chat's
+        # updates are handled and answered in order; and only one transaction is open in this
+        # process at a time, because database calls block the event loop: a handler awaiting
+        # (a download) while its transaction holds a lock, and a second transaction waiting
+        # for that lock, would freeze the loop the first one needs to finish. Sending answers
+        # happens outside the transaction, so it still overlaps other updates' work.
+        self._chat_turns = ChatTurns()
+        self._transaction = asyncio.Lock()
 
     @property
     def hub(self):
@@ -104,8 +138,9 @@ class BotCore:
 
     async def process(self, event: Inbound) -> list[Delivery]:
         """Handle an update and deliver every answer; returns what was delivered."""
-        deliveries = await self.handle(event)
-        await self.hub.deliver(deliveries)
+        async with self._chat_turns.turn(event.channel, event.chat_id):
+            deliveries = await self.handle(event)
+            await self.hub.deliver(deliveries)
         return deliveries
 
     async def handle(self, event: Inbound) -> list[Delivery]:
@@ -121,7 +156,8 @@ class BotCore:
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    label, deliveries = await self._handle_once(event)
+                    async with self._transaction:
+                        label, deliveries = await self._handle_once(event)
                     return deliveries
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS:
@@ -134,7 +170,8 @@ class BotCore:
             raise AssertionError("unreachable")
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
-            self._mark_processed_after_error(event)
+            async with self._transaction:
+                self._mark_processed_after_error(event)
             return [self._to_chat(event, Outbound(t("core.error")))]
         finally:
             log.info(

@@ -10,11 +10,13 @@ any capability's handlers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -221,3 +223,60 @@ async def test_one_update_delivered_to_two_processes_at_once_is_handled_once(
     assert sorted(handled, key=int) == [str(n) for n in range(1, 22)]
     replies = [r for r in sent_texts(first, second) if r.startswith("Đã ghi")]
     assert sorted(replies) == sorted(f"Đã ghi {text}" for text in texts)
+
+
+# --- several updates at once inside one process ------------------------------------------------
+def waiting_router() -> Router:
+    """A flow whose handler awaits in the middle of its transaction, as a file download does."""
+    router = Router()
+
+    @router.command("ghi", access=Access.PUBLIC)
+    async def start_list(event: Inbound, ctx: Context) -> None:
+        ctx.begin("ghi", "mo", {"items": []})
+        ctx.ask("Gửi từng mục.")
+
+    @router.flow("ghi", access=Access.PUBLIC)
+    async def add_item(event: Inbound, ctx: Context) -> None:
+        ctx.data["items"].append(event.text)
+        audit.record(ctx.session, now=ctx.now(), action="test.item", target_id=event.text)
+        for _ in range(3):
+            await asyncio.sleep(0)  # other updates of this process get the loop meanwhile
+        ctx.reply(f"Đã ghi {event.text}")
+
+    return router
+
+
+def fail_fast_on_locks(engine: Engine) -> None:
+    """A blocked lock wait fails in half a second instead of hanging the test."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _short_lock_waits(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA busy_timeout=500")
+        else:
+            cursor.execute("SET lock_timeout = '500ms'")
+            dbapi_connection.commit()  # type: ignore[attr-defined]
+        cursor.close()
+
+
+async def test_updates_arriving_together_in_one_process_are_handled_in_order(
+    start_process, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Webhook requests (or PTB's concurrent updates) reach the core at the same time."""
+    caplog.set_level(logging.INFO, logger="thidua.core")
+    bot = start_process(waiting_router())
+    fail_fast_on_locks(bot.engine)
+    await bot.core.process(event(bot, "7", "/ghi", 1))
+    items = [f"mục {n}" for n in range(6)]
+    others = [event(bot, "8", "/trogiup", 50 + n) for n in range(3)]
+    updates = [event(bot, "7", item, 10 + n) for n, item in enumerate(items)]
+    await asyncio.gather(*(bot.core.process(u) for u in [*updates, *others]))
+    with Session(bot.engine) as session:
+        state = session.exec(select(ConversationState)).one()
+    assert state.data["items"] == items
+    assert rows(bot.engine, "test.item") == items
+    assert sent_texts(bot)[1:] == [f"Đã ghi {item}" for item in items]
+    assert len(bot.channel.sent["8"]) == 3
+    # Nothing waited on a lock held by an update of the same process.
+    assert "retry" not in caplog.text
