@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 
 from bot.access import Access
 from bot.channels.memory import MemoryChannel
-from bot.clock import ManualClock
+from bot.clock import ManualClock, as_utc
 from bot.context import Context
 from bot.core import BotCore
 from bot.db import create_db_engine
@@ -33,6 +34,9 @@ from bot.settings import Settings
 from domain import audit
 from models.audit import AuditLog
 from models.conversation import ConversationState, ProcessedUpdate
+from models.units import Member
+from tests.utils.factories import make_member, make_unit
+from tests.utils.scenario import TestBot
 
 QUESTIONS = 10
 
@@ -280,3 +284,28 @@ async def test_updates_arriving_together_in_one_process_are_handled_in_order(
     assert len(bot.channel.sent["8"]) == 3
     # Nothing waited on a lock held by an update of the same process.
     assert "retry" not in caplog.text
+
+
+# --- fewer writes for other processes to wait on ---------------------------------------------
+async def test_an_officer_chatting_does_not_rewrite_the_member_row_each_message(
+    bot: TestBot, clock: ManualClock
+) -> None:
+    with bot.db() as session:
+        make_member(session, "7", unit=make_unit(session))
+        session.commit()
+    officer = bot.person("7")
+
+    def last_seen() -> datetime | None:
+        with bot.db() as session:
+            member = session.exec(select(Member).where(Member.user_id == "7")).one()
+            return as_utc(member.last_seen_at) if member.last_seen_at else None
+
+    await officer.says("/trogiup")
+    first = last_seen()
+    assert first == clock.now()
+    clock.advance(seconds=20)
+    await officer.says("/trogiup")
+    assert last_seen() == first  # seen 20 s ago is fresh enough: no UPDATE of the row
+    clock.advance(minutes=1)
+    await officer.says("/trogiup")
+    assert last_seen() == clock.now()
