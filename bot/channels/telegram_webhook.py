@@ -26,6 +26,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import signal
 import socket
 from http import HTTPStatus
@@ -153,7 +154,7 @@ class WebhookServer:
         routes = [
             (HEALTH_PATH, _HealthHandler, {"engine": engine}),
             (
-                rf"{path.rstrip('/')}/?",
+                re.escape(path.rstrip("/")) + "/?",
                 _UpdateHandler,
                 {"bot_application": application, "secret": secret},
             ),
