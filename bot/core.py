@@ -2,7 +2,10 @@
 
 For each update it, in one database transaction: skips an update id already handled, finds
 the member, checks the route's access, loads the chat's conversation state, calls the handler
-and saves the state (optimistically: a concurrent writer makes the whole update run again).
+and saves the state. Several processes may share the database: a chat's state row is locked
+for the update (another process answering the same chat waits), its version is checked when
+saved, and a lost race makes the whole update run again. Updates arriving together in one
+process are handled one chat-turn at a time (see `BotCore.__init__`).
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
 apology. Messages are sent only after the transaction committed.
@@ -15,14 +18,18 @@ nor keeps other users waiting; `wait_background` awaits them (tests, shutdown).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
+import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
@@ -42,6 +49,7 @@ from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
+RETRY_BACKOFF_SECONDS = 0.005
 
 
 @dataclass(slots=True)
@@ -91,6 +99,30 @@ class FloodGuard:
         return None
 
 
+class ChatTurns:
+    """One update at a time per chat, in arrival order (asyncio locks are first-come,
+    first-served); a chat's lock exists only while it has updates in progress."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, channel: str, chat_id: str) -> AsyncIterator[None]:
+        key = (channel, chat_id)
+        lock, waiting = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+
 class BotCore:
     def __init__(
         self,
@@ -110,6 +142,14 @@ class BotCore:
         self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
         # Strong references: the event loop keeps only weak ones to running tasks.
         self._background: set[asyncio.Task[None]] = set()
+        # Updates may arrive together (webhook requests, PTB's concurrent updates). A chat's
+        # updates are handled and answered in order; and only one transaction is open in this
+        # process at a time, because database calls block the event loop: a handler awaiting
+        # (a download) while its transaction holds a lock, and a second transaction waiting
+        # for that lock, would freeze the loop the first one needs to finish. Sending answers
+        # happens outside the transaction, so it still overlaps other updates' work.
+        self._chat_turns = ChatTurns()
+        self._transaction = asyncio.Lock()
 
     @property
     def hub(self):
@@ -117,16 +157,18 @@ class BotCore:
 
     async def process(self, event: Inbound) -> list[Delivery]:
         """Handle an update, deliver every answer, then start the jobs it deferred; returns what
-        was delivered."""
-        deliveries, jobs = await self._handle(event)
-        await self.hub.deliver(deliveries)
+        was delivered. A chat's updates are handled and answered one at a time, in order."""
+        async with self._chat_turns.turn(event.channel, event.chat_id):
+            deliveries, jobs = await self._handle(event)
+            await self.hub.deliver(deliveries)
         self._start_jobs(event, jobs)
         return deliveries
 
     async def handle(self, event: Inbound) -> list[Delivery]:
         """Handle an update and return the answers to deliver (nothing is sent here; deferred
         jobs start at once, without waiting for the answers to be delivered)."""
-        deliveries, jobs = await self._handle(event)
+        async with self._chat_turns.turn(event.channel, event.chat_id):
+            deliveries, jobs = await self._handle(event)
         self._start_jobs(event, jobs)
         return deliveries
 
@@ -161,7 +203,8 @@ class BotCore:
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    label, deliveries, jobs = await self._handle_once(event)
+                    async with self._transaction:
+                        label, deliveries, jobs = await self._handle_once(event)
                     return deliveries, jobs
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS:
@@ -169,10 +212,13 @@ class BotCore:
                     log.info(
                         "update=%s retry %d after %s", event.update_id, attempt, type(exc).__name__
                     )
+                    # Jittered back-off so two processes that collided do not collide again.
+                    await asyncio.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2**attempt))
             raise AssertionError("unreachable")
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
-            self._mark_processed_after_error(event)
+            async with self._transaction:
+                self._mark_processed_after_error(event)
             return [self._to_chat(event, Outbound(t("core.error")))], []
         finally:
             log.info(
@@ -285,21 +331,26 @@ class BotCore:
 
     # --- persistence -------------------------------------------------------------------------
     def _claim_update(self, session: Session, event: Inbound) -> bool:
-        exists = session.exec(
-            select(ProcessedUpdate.id).where(
-                ProcessedUpdate.channel == event.channel,
-                ProcessedUpdate.update_id == event.update_id,
-            )
-        ).first()
-        if exists is not None:
-            return False
-        session.add(
-            ProcessedUpdate(
-                channel=event.channel, update_id=str(event.update_id), handled_at=self.clock.now()
-            )
+        """Record the update id as handled; False when some process already did.
+
+        One INSERT … ON CONFLICT DO NOTHING, not a look-up then an insert: two processes
+        given the same update (a re-delivery) cannot both pass, and on SQLite the update's
+        transaction takes the write lock with its first statement, so it waits its turn
+        (busy timeout) instead of failing later on a stale snapshot.
+        """
+        values = {
+            "channel": event.channel,
+            "update_id": str(event.update_id),
+            "handled_at": self.clock.now(),
+        }
+        table = ProcessedUpdate.__table__
+        insert = (
+            _insert_for(session)(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+            .returning(table.c.id)
         )
-        session.flush()
-        return True
+        return session.execute(insert).first() is not None
 
     def _mark_processed_after_error(self, event: Inbound) -> None:
         if event.update_id is None:
@@ -312,11 +363,17 @@ class BotCore:
             log.warning("update=%s could not be marked handled after an error", event.update_id)
 
     def _load_state(self, session: Session, event: Inbound) -> tuple[ConversationState, int | None]:
+        # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a second process answering the
+        # same chat waits here until this update commits, then reads what it wrote. Without the
+        # lock both would read the same version and one would lose the race on every retry
+        # while answers keep coming. The version check in `_save_state` stays as the safety net.
         state = session.exec(
-            select(ConversationState).where(
+            select(ConversationState)
+            .where(
                 ConversationState.channel == event.channel,
                 ConversationState.chat_id == event.chat_id,
             )
+            .with_for_update()
         ).first()
         if state is None:
             return ConversationState(channel=event.channel, chat_id=event.chat_id, data={}), None
@@ -353,3 +410,9 @@ class BotCore:
 
     def _deliveries(self, event: Inbound, ctx: Context) -> list[Delivery]:
         return [self._to_chat(event, m) for m in ctx.replies] + list(ctx.notifications)
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    """The INSERT construct of the session's dialect (both offer ON CONFLICT DO NOTHING)."""
+    bind = session.get_bind()
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert

@@ -41,6 +41,17 @@ def enabled_channels(settings: Settings) -> list[str]:
 
 
 @contextlib.asynccontextmanager
+async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[None]:
+    from bot.channels.telegram import build_application
+    from bot.channels.telegram_webhook import webhook_running
+
+    application = build_application(settings, core)
+    async with webhook_running(application, settings, core.engine):
+        log.info("thidua-bot đang chạy trên Telegram (webhook)")
+        yield
+
+
+@contextlib.asynccontextmanager
 async def _telegram(settings: Settings, core: BotCore) -> AsyncIterator[None]:
     from telegram import Update
 
@@ -89,10 +100,12 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     zalo_options: dict[str, object] | None = None,
+    webhook: bool = False,
 ) -> None:
     """Serve every channel with a token until `stop` is set, SIGTERM arrives or the task is
     cancelled. Raises NoChannelError when there is none; a channel that cannot start (a token
-    refused) raises its own error before anything is served."""
+    refused) raises its own error before anything is served. `webhook`: Telegram updates come
+    to this process's web server (WEBHOOK_URL…) instead of long polling."""
     channels = enabled_channels(settings)
     if not channels:
         raise NoChannelError
@@ -103,7 +116,8 @@ async def serve(
     try:
         async with contextlib.AsyncExitStack() as stack:
             if "telegram" in channels:
-                await stack.enter_async_context(_telegram(settings, core))
+                telegram = _telegram_webhook if webhook else _telegram
+                await stack.enter_async_context(telegram(settings, core))
             if "zalo" in channels:
                 await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
             await stop.wait()

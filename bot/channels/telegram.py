@@ -3,9 +3,9 @@
 `to_inbound` turns an `Update` (message, command, button press, document, photo) into an
 `Inbound`; `TelegramOutlet` renders an `Outbound` (HTML parse mode, inline keyboards, long texts
 split under 4096 characters, captions over 1024 moved into a message, documents and photos,
-edits of an earlier message with `editMessageText`).
-Sends go through PTB's AIORateLimiter (about 30 messages/s overall) with RetryAfter retried a
-few times; failures become `DeliveryError`. No business rules here.
+edits of an earlier message with `editMessageText`). Requests go over aiohttp
+(`telegram_http`); sends go through PTB's AIORateLimiter (about 30 messages/s overall) with
+RetryAfter retried a few times; failures become `DeliveryError`. No business rules here.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import MessageLimit, ParseMode
+from telegram.constants import FloodLimit, MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.parsing import parse_command
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.events import Attachment, Inbound, Outbound
 
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 CHANNEL = "telegram"
 log = logging.getLogger("thidua.telegram")
 
+# Updates PTB hands to the core at once. The core keeps each chat's updates in order and runs
+# one database transaction at a time, so this only lets one update's network waits (sending
+# answers to Telegram, ~50–200 ms away) overlap other updates' work; one at a time, a process
+# would answer a few dozen updates a second at most.
+CONCURRENT_UPDATES = 8
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 
@@ -239,14 +245,30 @@ def _delivery_error(
     )
 
 
-def build_application(settings: Settings, core: BotCore, *, max_retries: int = 3) -> Application:
-    """A PTB Application whose every update is handed to the core."""
+def build_application(
+    settings: Settings,
+    core: BotCore,
+    *,
+    max_retries: int = 3,
+    overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
+    concurrent_updates: int = CONCURRENT_UPDATES,
+) -> Application:
+    """A PTB Application whose every update is handed to the core.
+
+    `overall_max_rate` is Telegram's limit on messages per second for the whole bot; only a
+    benchmark against the fake Bot API lifts it (0 = no limit). `concurrent_updates`: see
+    CONCURRENT_UPDATES.
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder: ApplicationBuilder = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries))
+        .concurrent_updates(concurrent_updates)
+        .request(AiohttpRequest())
+        # getUpdates long-polls on a session and connection of its own, as PTB does by default.
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
