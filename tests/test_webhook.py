@@ -282,3 +282,45 @@ def test_webhook_settings_have_safe_defaults(clean_env: pytest.MonkeyPatch) -> N
     settings = load_settings()
     assert (settings.listen_host, settings.listen_port) == ("127.0.0.1", 8080)
     assert settings.webhook_url is None and settings.webhook_secret is None
+
+
+async def test_run_serves_telegram_by_webhook(
+    fake_api: WebhookFakeTelegram, webhook_settings: Settings, engine: Engine, clock: ManualClock
+) -> None:
+    """What `thidua-bot run --webhook` starts: the webhook registered with its secret, updates
+    posted to LISTEN_HOST:LISTEN_PORT answered, and a clean stop."""
+    import socket
+
+    from bot.serve import serve
+
+    await fake_api.start()
+    with socket.socket() as probe:  # a free port for LISTEN_PORT
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = webhook_settings.model_copy(
+        update={"telegram_base_url": fake_api.base_url, "listen_port": port}
+    )
+    core = build_core(settings, engine=engine, clock=clock, migrate=False)
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(settings, core, stop=stop, webhook=True))
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    health = await client.get(f"http://127.0.0.1:{port}/healthz")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)
+            assert health.status_code == 200
+            answer = await client.post(
+                f"http://127.0.0.1:{port}/telegram",
+                json=text_update(321, "/start"),
+                headers={SECRET_HEADER: SECRET},
+            )
+            assert answer.status_code == 200
+        await fake_api.wait_for_text(321, "Xin chào")
+        assert fake_api.webhook is not None and fake_api.webhook["secret_token"] == SECRET
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        await fake_api.stop()
