@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -114,7 +115,9 @@ class TelegramOutlet:
         except RetryAfter as exc:
             raise _delivery_error(exc, retry_after=_seconds(exc.retry_after)) from None
         except TelegramError as exc:
-            raise _delivery_error(exc) from None
+            error = _delivery_error(exc)
+            error.uncertain = _maybe_delivered(exc)
+            raise error from None
 
     async def _try_edit(
         self,
@@ -201,6 +204,18 @@ class TelegramOutlet:
 
 def _seconds(value: object) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+
+
+def _maybe_delivered(exc: TelegramError) -> bool:
+    """True when the request may have reached Telegram although we got no answer: a read or
+    write timeout, or the connection broken after sending. A refused connection, a pool
+    timeout and an HTTP error status (5xx included) mean it did not go."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if cause is None:
+        return False  # Telegram answered with an error status
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _delivery_error(
