@@ -30,7 +30,7 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.channels.console import ConsoleChannel, run_console
-    from bot.runtime import build_core
+    from bot.runtime import build_core, build_scheduler
 
     core = build_core(settings)
     channel = ConsoleChannel(
@@ -39,9 +39,14 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         spool_dir=Path(settings.storage_dir).parent / "console",
     )
     core.hub.register(channel)
+    scheduler = build_scheduler(core)
 
     async def main() -> None:
-        await run_console(channel, core.process)
+        scheduler.start()
+        try:
+            await run_console(channel, core.process)
+        finally:
+            scheduler.shutdown()
 
     asyncio.run(main())
     return 0
@@ -55,12 +60,23 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "uv run thidua-bot console"
         )
     from telegram import Update
+    from telegram.ext import Application
 
     from bot.channels.telegram import build_application
-    from bot.runtime import build_core
+    from bot.runtime import build_core, build_scheduler
 
     core = build_core(settings)
     application = build_application(settings, core)
+    scheduler = build_scheduler(core)
+
+    async def start_scheduler(_: Application) -> None:
+        scheduler.start()
+
+    async def stop_scheduler(_: Application) -> None:
+        scheduler.shutdown()
+
+    application.post_init = start_scheduler
+    application.post_shutdown = stop_scheduler
     log.info("thidua-bot đang chạy trên Telegram (long polling)")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     forms_dir: Path | None = None
     flood_max_per_window: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
+    # Reminders (bot/scheduler.py): how often the scheduler looks for reminders due, the
+    # smallest gap between two reminders to one chat, how many sends run at once, when the
+    # admins' daily digest goes, and the holiday list (default refdata/holidays.yaml).
+    reminder_tick_seconds: float = Field(default=30.0, ge=5, le=600)
+    reminder_chat_spacing_seconds: float = Field(default=1.0, ge=0, le=60)
+    reminder_concurrency: int = Field(default=16, ge=1, le=256)
+    digest_time: str = "08:00"
+    holidays_file: Path | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -61,6 +69,24 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"múi giờ '{value}' không tồn tại (ví dụ: Asia/Ho_Chi_Minh)") from exc
         return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        hour, _, minute = value.strip().partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"'{value}' không phải giờ hợp lệ (ví dụ: 08:00)")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _check_holidays_file(cls, value: object) -> Path | None:
+        if value is None or str(value).strip() == "":
+            return None
+        path = Path(str(value))
+        if not path.is_file():
+            raise ValueError(f"không tìm thấy tệp {path}")
+        return path
 
     @field_validator("log_level")
     @classmethod
