@@ -10,9 +10,9 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import start
+    from handlers import campaigns, reminders, start
 
     router = Router()
-    for module in (start,):
+    for module in (start, campaigns, reminders):
         router.include(module.router)
     return router
