@@ -159,6 +159,7 @@ class ReminderScheduler:
         self.calendar = calendar or load_calendar(self.settings.holidays_file)
         self.pacer = pacer or ChatPacer(self.settings.reminder_chat_spacing_seconds)
         self.concurrency = self.settings.reminder_concurrency
+        self.claim_chunk = CLAIM_CHUNK
         hour, minute = self.settings.digest_time.split(":")
         self.digest_at = day_time(int(hour), int(minute))
         self._scheduler: AsyncIOScheduler | None = None
@@ -205,8 +206,8 @@ class ReminderScheduler:
                 yield result.claimed
             if not (result.claimed or result.skipped or result.failed):
                 break
-        for start in range(0, len(candidates), CLAIM_CHUNK):
-            chunk = candidates[start : start + CLAIM_CHUNK]
+        for start in range(0, len(candidates), self.claim_chunk):
+            chunk = candidates[start : start + self.claim_chunk]
             result = self._in_session(
                 lambda s, chunk=chunk: claim(s, chunk, now=self.core.clock.now(), channels=channels)
             )

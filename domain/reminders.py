@@ -68,8 +68,8 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 # A claim younger than this may still be in flight in another process: not yet "unknown".
 UNKNOWN_AFTER = timedelta(minutes=10)
-# Units still missing this long after the due instant are named in the digest.
-ESCALATE_AFTER = timedelta(days=3)
+# Units still missing this many days after the due date are named in the digest.
+ESCALATE_AFTER_DAYS = 3
 # Deadlines further ahead than this are left out of the digest (nothing to chase yet).
 DIGEST_HORIZON = timedelta(days=14)
 CLAIM_CHUNK = 200
@@ -666,7 +666,6 @@ def claim_retries(
         slots = {s.key: s for s in schedule(deadline.due_at, policy, tz=tz, calendar=calendar)}
         fallen = [s for s in slots.values() if s.fire_at <= now]
         latest = max(fallen, key=lambda s: s.fire_at).key if fallen else None
-        row_ids = [r.id for r in rows if r.id is not None]
         for row in rows:
             member = members.get(row.member_id)
             if member is not None and member.channel not in channels:
@@ -676,8 +675,8 @@ def claim_retries(
             )
             if verdict is None:
                 since = _cover_start(row.slot, now, tz)
-                others = [i for i in row_ids if i != row.id]
-                if row.member_id in _covered(session, deadline_id, [row.member_id], since, others):
+                itself = [row.id] if row.id is not None else []
+                if row.member_id in _covered(session, deadline_id, [row.member_id], since, itself):
                     verdict = (ReminderStatus.SKIPPED, "covered: another reminder")
             if verdict is not None:
                 status, reason = verdict
@@ -971,7 +970,8 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
         progress = deadline_progress(session, deadline, campaign=campaign)
         if deadline.due_at <= now and not progress.missing:
             continue
-        escalated = progress.missing if now - deadline.due_at >= ESCALATE_AFTER else []
+        days_late = (digest.day - deadline.due_at.astimezone(tz).date()).days
+        escalated = progress.missing if days_late >= ESCALATE_AFTER_DAYS else []
         digest.entries.append(DigestEntry(progress, escalated))
     day_ago = now - timedelta(days=1)
     unknown = session.exec(

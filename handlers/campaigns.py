@@ -481,7 +481,7 @@ def _campaign_action(ctx: Context, action: str, campaign: Campaign, extra: str |
             [
                 [
                     _btn("campaigns.button_activate", CAMPAIGN, "actok", campaign.id),
-                    _btn("core.no", CAMPAIGN, "no"),
+                    _btn("campaigns.button_no", CAMPAIGN, "no"),
                 ]
             ],
         )
@@ -501,7 +501,7 @@ def _campaign_action(ctx: Context, action: str, campaign: Campaign, extra: str |
             [
                 [
                     _btn("campaigns.button_close", CAMPAIGN, "closeok", campaign.id),
-                    _btn("core.no", CAMPAIGN, "no"),
+                    _btn("campaigns.button_no", CAMPAIGN, "no"),
                 ]
             ],
         )

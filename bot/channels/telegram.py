@@ -213,8 +213,8 @@ def _maybe_delivered(exc: TelegramError) -> bool:
     if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
         return False
     cause = exc.__cause__
-    if cause is None:
-        return False  # Telegram answered with an error status
+    if not isinstance(cause, httpx.HTTPError):
+        return False  # Telegram answered, with an error status
     return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
