@@ -38,9 +38,12 @@ class Settings(BaseSettings):
     # admins' daily digest goes, and the holiday list (default refdata/holidays.yaml).
     reminder_tick_seconds: float = Field(default=30.0, ge=5, le=600)
     reminder_chat_spacing_seconds: float = Field(default=1.0, ge=0, le=60)
-    reminder_concurrency: int = Field(default=16, ge=1, le=256)
+    reminder_concurrency: int = Field(default=8, ge=1, le=256)
     digest_time: str = "08:00"
     holidays_file: Path | None = None
+    # Telegram allows about 30 messages/s overall; sends are spaced evenly under this. 0 = no
+    # limit in the bot (a local Bot API server, benchmarks).
+    telegram_max_messages_per_second: float = Field(default=29.0, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -455,11 +455,11 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> list[tuple[i
         from sqlalchemy.dialects.sqlite import insert
     statement = (
         insert(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["deadline_id", "member_id", "slot"])
         .returning(table.c.id, table.c.member_id, table.c.slot)
     )
-    return [(row[0], row[1], row[2]) for row in session.execute(statement).all()]
+    # Executed for many rows at once (SQLAlchemy's "insertmanyvalues"): one compiled statement.
+    return [(row[0], row[1], row[2]) for row in session.execute(statement, rows).all()]
 
 
 def _cover_start(slot: str, now: datetime, tz: ZoneInfo) -> datetime:
@@ -548,7 +548,7 @@ def claim(
     groups: dict[int, list[Candidate]] = defaultdict(list)
     for c in candidates:
         groups[c.deadline_id].append(c)
-    for deadline_id, group in groups.items():
+    for deadline_id, group in sorted(groups.items()):  # locks in one order: no deadlock
         if not _lock_deadline(session, deadline_id):
             continue
         deadline = session.get(Deadline, deadline_id)
@@ -850,19 +850,31 @@ def record_outcomes(
     touched, so a late or repeated call cannot overwrite another process's result."""
     counts = OutcomeCounts()
     table = ReminderLog.__table__  # type: ignore[attr-defined]
+    sent = [o for o in outcomes if o.sent]
+    if sent:  # the common case, in one statement for the whole batch
+        session.execute(
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("sent_log_id"),
+                table.c.status == ReminderStatus.CLAIMED,
+            )
+            .values(
+                status=ReminderStatus.SENT,
+                sent_at=now,
+                message_id=sa.bindparam("sent_message_id"),
+                error=None,
+            ),
+            [{"sent_log_id": o.claimed.log_id, "sent_message_id": o.message_id} for o in sent],
+        )
+        counts.sent = len(sent)
     quiet_policies: dict[int, tuple[Policy, ZoneInfo]] = {}
     for outcome in outcomes:
         c = outcome.claimed
         where = sa.and_(table.c.id == c.log_id, table.c.status == ReminderStatus.CLAIMED)
+        values: dict[str, Any]
         if outcome.sent:
-            values: dict[str, Any] = {
-                "status": ReminderStatus.SENT,
-                "sent_at": now,
-                "message_id": outcome.message_id,
-                "error": None,
-            }
-            counts.sent += 1
-        elif outcome.uncertain:
+            continue
+        if outcome.uncertain:
             # Left claimed: nobody can tell whether it arrived. The digest shows it.
             values = {"error": f"unknown outcome: {outcome.error}"[:500]}
             counts.unknown += 1

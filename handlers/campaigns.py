@@ -690,7 +690,7 @@ def _show_campaign(ctx: Context, campaign: Campaign) -> None:
 # /hanmoi — a new deadline
 # =============================================================================================
 def _open_campaigns(ctx: Context) -> list[Campaign]:
-    return [c for c in domain.list_campaigns(ctx.session, include_closed=0)]
+    return domain.list_campaigns(ctx.session, include_closed=0)
 
 
 @router.command("hanmoi", access=Access.ADMIN, help_key="help.hanmoi")
@@ -761,7 +761,7 @@ def _ask_deadline_step(ctx: Context) -> None:
             [[_btn("campaigns.button_default_time", DEADLINE, "time", "default")]],
         )
     elif step == STEP_FORM:
-        suggested = domain.DEFAULT_FORM.get(data.get("kind", ""), domain.KNOWN_FORMS[0])
+        suggested = data.get("form") or domain.DEFAULT_FORM.get(data.get("kind", ""))
         ctx.ask(
             t("campaigns.ask_form"),
             [
@@ -1044,7 +1044,7 @@ def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
     if field not in DEADLINE_EDIT_FIELDS:
         ctx.say("core.stale_button")
         return
-    data = {"deadline_id": deadline.id, "campaign_id": campaign.id}
+    data = {"deadline_id": deadline.id, "campaign_id": campaign.id, "form": deadline.form_code}
     steps = {
         "title": STEP_TITLE,
         "date": STEP_DATE,

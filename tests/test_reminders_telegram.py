@@ -3,6 +3,7 @@ server, and the APScheduler job that drives the ticks."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -140,3 +141,63 @@ async def test_sends_that_may_have_reached_telegram_are_flagged_uncertain() -> N
     assert not refused.uncertain and not refused.permanent
     assert not bad_gateway.uncertain and not bad_gateway.permanent
     assert blocked.permanent and not blocked.uncertain
+
+
+def test_the_telegram_limiter_spaces_sends_evenly_or_is_lifted() -> None:
+    from bot.channels.telegram import rate_limiter
+
+    spaced = rate_limiter(29, max_retries=3)
+    # A bucket of one refilled every 1/29 s: no burst of 30 at the start of a second.
+    assert spaced._base_limiter is not None
+    assert (spaced._base_limiter.max_rate, spaced._base_limiter.time_period) == (1, 1 / 29)
+    assert spaced._max_retries == 3
+    assert rate_limiter(0, max_retries=3)._base_limiter is None
+
+
+class _Turns:
+    """Stands in for the limiter's bucket: records turns, and can hold a sender in the queue."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self.open = asyncio.Event()
+        self.open.set()
+
+    async def __aenter__(self) -> None:
+        await self.open.wait()
+        self.log.append("turn")
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def acquire(self) -> None:
+        self.log.append("fresh turn")
+
+
+async def test_a_sender_queued_through_a_flood_pause_takes_a_fresh_turn() -> None:
+    from bot.channels.telegram import SpacedRateLimiter
+
+    limiter = SpacedRateLimiter(overall_max_rate=0, max_retries=0)
+    turns = _Turns()
+    limiter._base_limiter = turns  # type: ignore[assignment]
+    sent: list[str] = []
+
+    async def send() -> dict:
+        sent.append("sent")
+        return {}
+
+    # Queued for its turn when a 429 pause begins: it leaves after the pause on a new turn.
+    turns.open.clear()
+    queued = asyncio.create_task(limiter._run_request(True, False, False, send, (), {}))
+    await asyncio.sleep(0)
+    limiter._retry_after_event.clear()  # PTB's RetryAfter handling: pause everyone
+    turns.open.set()
+    await asyncio.sleep(0)
+    assert sent == []
+    limiter._retry_after_event.set()
+    await queued
+    assert (turns.log, sent) == (["turn", "fresh turn"], ["sent"])
+
+    # Without a pause a sender uses the turn it got.
+    turns.log.clear()
+    await limiter._run_request(True, False, False, send, (), {})
+    assert turns.log == ["turn"]
