@@ -98,6 +98,7 @@ MAX_BEFORE_DAYS = 60
 
 
 def _btn(label_key: str, prefix: str, *parts: object, **params: object) -> Button:
+    """A button; labels are plain text, so parameters must be passed as `Raw` (not escaped)."""
     return Button(t(label_key, **params), make_payload(prefix, *parts))
 
 
@@ -639,7 +640,7 @@ async def list_campaigns(event: Inbound, ctx: Context) -> None:
         buttons.append(
             [
                 Button(
-                    t("campaigns.button_view", number=campaign.document_number),
+                    t("campaigns.button_view", number=Raw(campaign.document_number)),
                     make_payload(CAMPAIGN, "view", campaign.id),
                 )
             ]
@@ -676,7 +677,15 @@ def _show_campaign(ctx: Context, campaign: Campaign) -> None:
         for deadline in deadlines:
             title = deadline.title if len(deadline.title) <= 30 else deadline.title[:29] + "…"
             buttons.append(
-                [_btn("campaigns.button_edit_deadline", DEADLINE, "edit", deadline.id, title=title)]
+                [
+                    _btn(
+                        "campaigns.button_edit_deadline",
+                        DEADLINE,
+                        "edit",
+                        deadline.id,
+                        title=Raw(title),
+                    )
+                ]
             )
         row = []
         if campaign.status == CampaignStatus.DRAFT:
@@ -751,7 +760,7 @@ def _ask_deadline_step(ctx: Context) -> None:
         label = t(f"campaigns.kind_{data.get('kind', 'other')}")
         ctx.ask(
             t("campaigns.ask_title"),
-            [[_btn("campaigns.button_use_title", DEADLINE, "title", title=label)]],
+            [[_btn("campaigns.button_use_title", DEADLINE, "title", title=Raw(label))]],
         )
     elif step == STEP_DATE:
         ctx.ask(t("campaigns.ask_due_date"))

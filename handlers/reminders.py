@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.access import Access
-from bot.catalog import Raw, t
+from bot.catalog import Raw, has, t
 from bot.context import Context
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
@@ -171,7 +171,7 @@ def digest_message(digest: Digest, *, now: datetime, tz: ZoneInfo) -> Outbound:
             block += "\n" + t("reminders.digest_escalated", units=names)
         parts.append(block)
         if p.missing and len(buttons) < 5:
-            label = t("reminders.button_remind_now", title=_short(p.deadline.title))
+            label = t("reminders.button_remind_now", title=Raw(_short(p.deadline.title)))
             buttons.append([Button(label, make_payload(REMIND_PREFIX, p.deadline.id))])
     if digest.unknown:
         parts.append(
@@ -243,14 +243,12 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
             )
         )
         if status not in DONE:
-            label = t("reminders.button_report_for", title=_short(deadline.title))
+            label = t("reminders.button_report_for", title=Raw(_short(deadline.title)))
             buttons.append([report_button(deadline, label)])
     ctx.reply("\n\n".join(lines), buttons)
 
 
 def _has_form_label(code: str) -> bool:
-    from bot.catalog import has
-
     return has(f"campaigns.form_{code}")
 
 

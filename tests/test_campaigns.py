@@ -310,3 +310,26 @@ async def test_officers_cannot_run_campaigns(bot: TestBot) -> None:
     admin = _admin(bot)
     await admin.says("/trogiup")
     assert "/dotmoi — tạo đợt thi đua mới" in admin.last_reply
+
+
+def test_every_kind_form_and_status_has_a_vietnamese_label() -> None:
+    from bot.catalog import has
+    from domain.campaigns import DEADLINE_KINDS, KNOWN_FORMS
+
+    keys = [f"campaigns.kind_{k}" for k in DEADLINE_KINDS]
+    keys += [f"campaigns.form_{code}" for code in KNOWN_FORMS]
+    keys += [f"campaigns.status_{s}" for s in ("draft", "active", "closed")]
+    keys += [f"reminders.weekday_{d}" for d in range(7)]
+    assert [k for k in keys if not has(k)] == []
+
+
+async def test_button_labels_show_titles_as_typed(bot: TestBot, clock: ManualClock) -> None:
+    with bot.db() as db:
+        campaign = make_campaign(db, number="12/KH-UBND")
+        make_deadline(db, campaign, title="Báo cáo Q1 & Q2 <bổ sung>")
+        db.commit()
+        campaign_id = campaign.id
+    admin = _admin(bot)
+    await admin.presses_payload(make_payload("dot", "view", campaign_id))
+    assert "✏️ Sửa hạn: Báo cáo Q1 & Q2 <bổ sung>" in admin.buttons
+    assert "Báo cáo Q1 &amp; Q2 &lt;bổ sung&gt;" in admin.messages[-1].text  # the HTML text

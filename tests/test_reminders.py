@@ -16,6 +16,7 @@ from bot.db import create_db_engine
 from bot.hub import DeliveryError
 from bot.router import make_payload
 from bot.runtime import build_core
+from bot.scheduler import ChatPacer, ReminderScheduler
 from domain.reminders import (
     MAX_ATTEMPTS,
     claim,
@@ -692,3 +693,45 @@ async def test_hanchot_is_for_officers_of_a_unit(bot: TestBot) -> None:
     visitor = bot.person("999")
     await visitor.says("/hanchot")
     assert "chưa đăng ký" in visitor.last_reply
+
+
+# --- pacing and waking ---------------------------------------------------------------------------
+async def test_two_reminders_for_one_chat_in_a_tick_are_spaced_apart(
+    bot: TestBot, clock: ManualClock, channel: ScriptedChannel
+) -> None:
+    ids = _world(bot)
+    _deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
+    _deadline(bot, ids, local(2026, 3, 12, 17), title="Hồ sơ khen thưởng")
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # time stands still: every wait is recorded
+        pauses.append(seconds)
+
+    scheduler = ReminderScheduler(
+        bot.core, pacer=ChatPacer(1.0, monotonic=lambda: 0.0, sleep=sleep)
+    )
+    clock.set(local(2026, 3, 5, 8))
+    assert (await scheduler.tick()).reminders.sent == 8
+    assert [len(channel.sent[c]) for c in ("201", "202", "203", "204")] == [2, 2, 2, 2]
+    assert pauses == [1.0, 1.0, 1.0, 1.0]  # each chat's second reminder waited a second
+
+
+async def test_remind_now_wakes_the_running_scheduler(
+    bot: TestBot, clock: ManualClock, channel: ScriptedChannel
+) -> None:
+    ids = _world(bot)
+    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17))
+    clock.set(local(2026, 3, 3, 10))
+    scheduler = scheduler_for(bot.core)
+    scheduler.start()
+    try:
+        for _ in range(50):  # the start-up tick (nothing due yet)
+            await asyncio.sleep(0)
+        await bot.person(ADMIN_USER_ID).presses_payload(make_payload("nhac", deadline_id))
+        for _ in range(200):  # no waiting for the next 30-second tick
+            if channel.sent["204"]:
+                break
+            await asyncio.sleep(0)
+    finally:
+        scheduler.shutdown()
+    assert [len(channel.sent[c]) for c in ("201", "202", "203", "204")] == [1, 1, 1, 1]
