@@ -82,7 +82,6 @@ class WorkCalendar:
 
     holidays: frozenset[date] = frozenset()
     working_days: frozenset[date] = frozenset()
-    names: dict[date, str] = field(default_factory=dict, compare=False, hash=False)
 
     def is_day_off(self, day: date) -> bool:
         if day in self.working_days:
@@ -125,7 +124,7 @@ def load_calendar(path: Path | None = None) -> WorkCalendar:
     data = yaml.safe_load((path or HOLIDAYS_FILE).read_text(encoding="utf-8")) or {}
     holidays = _dates(data.get("holidays"))
     working = _dates(data.get("working_days"))
-    return WorkCalendar(frozenset(holidays), frozenset(working), {**holidays, **working})
+    return WorkCalendar(frozenset(holidays), frozenset(working))
 
 
 # --- policy ---------------------------------------------------------------------------------
