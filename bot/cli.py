@@ -34,7 +34,7 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.channels.console import ConsoleChannel, run_console
-    from bot.runtime import build_core
+    from bot.runtime import build_core, build_scheduler
 
     core = build_core(settings)
     channel = ConsoleChannel(
@@ -43,10 +43,15 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         spool_dir=Path(settings.storage_dir).parent / "console",
     )
     core.hub.register(channel)
+    scheduler = build_scheduler(core)
 
     async def main() -> None:
-        await run_console(channel, core.process)
-        await core.wait_background()  # let a broadcast under way finish before exiting
+        scheduler.start()
+        try:
+            await run_console(channel, core.process)
+            await core.wait_background()  # let a broadcast under way finish before exiting
+        finally:
+            scheduler.shutdown()
 
     asyncio.run(main())
     return 0

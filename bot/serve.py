@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from pydantic import SecretStr
 
 from bot.core import BotCore
+from bot.runtime import build_scheduler
 from bot.settings import Settings
 
 log = logging.getLogger("thidua")
@@ -120,6 +121,10 @@ async def serve(
                 await stack.enter_async_context(telegram(settings, core))
             if "zalo" in channels:
                 await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
+            # Reminders and the digest start once every channel can send.
+            scheduler = build_scheduler(core)
+            scheduler.start()
+            stack.callback(scheduler.shutdown)
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.
             await core.wait_background()

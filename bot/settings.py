@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Reminders (bot/scheduler.py): how often the scheduler looks for reminders due, the
+    # smallest gap between two reminders to one chat, how many sends run at once, when the
+    # admins' daily digest goes, and the holiday list (default refdata/holidays.yaml).
+    reminder_tick_seconds: float = Field(default=30.0, ge=5, le=600)
+    reminder_chat_spacing_seconds: float = Field(default=1.0, ge=0, le=60)
+    reminder_concurrency: int = Field(default=8, ge=1, le=256)
+    digest_time: str = "08:00"
+    holidays_file: Path | None = None
+    # Telegram allows about 30 messages/s overall; sends are spaced evenly under this. 0 = no
+    # limit in the bot (a local Bot API server, benchmarks).
+    telegram_max_messages_per_second: float = Field(default=29.0, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -97,6 +108,24 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"múi giờ '{value}' không tồn tại (ví dụ: Asia/Ho_Chi_Minh)") from exc
         return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        hour, _, minute = value.strip().partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"'{value}' không phải giờ hợp lệ (ví dụ: 08:00)")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _check_holidays_file(cls, value: object) -> Path | None:
+        if value is None or str(value).strip() == "":
+            return None
+        path = Path(str(value))
+        if not path.is_file():
+            raise ValueError(f"không tìm thấy tệp {path}")
+        return path
 
     @field_validator("log_level")
     @classmethod

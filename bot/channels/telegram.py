@@ -4,15 +4,19 @@
 `Inbound`; `TelegramOutlet` renders an `Outbound` (HTML parse mode, inline keyboards, long texts
 split under 4096 characters, captions over 1024 moved into a message, documents and photos,
 edits of an earlier message with `editMessageText`). Requests go over aiohttp
-(`telegram_http`); sends go through PTB's AIORateLimiter (about 30 messages/s overall) with
-RetryAfter retried a few times; failures become `DeliveryError`. No business rules here.
+(`telegram_http`); sends go through PTB's AIORateLimiter (TELEGRAM_MAX_MESSAGES_PER_SECOND
+overall, evenly spaced) with RetryAfter retried a few times; failures become `DeliveryError`.
+No business rules here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -21,7 +25,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import FloodLimit, MessageLimit, ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -121,7 +125,9 @@ class TelegramOutlet:
         except RetryAfter as exc:
             raise _delivery_error(exc, retry_after=_seconds(exc.retry_after)) from None
         except TelegramError as exc:
-            raise _delivery_error(exc) from None
+            error = _delivery_error(exc)
+            error.uncertain = _maybe_delivered(exc)
+            raise error from None
 
     async def _try_edit(
         self,
@@ -232,6 +238,18 @@ def _seconds(value: object) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
 
 
+def _maybe_delivered(exc: TelegramError) -> bool:
+    """True when the request may have reached Telegram although we got no answer: a read or
+    write timeout, or the connection broken after sending. A refused connection, a pool
+    timeout and an HTTP error status (5xx included) mean it did not go."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if not isinstance(cause, httpx.HTTPError):
+        return False  # Telegram answered, with an error status
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
 def _delivery_error(
     exc: TelegramError, *, permanent: bool = False, retry_after: float | None = None
 ):
@@ -245,26 +263,91 @@ def _delivery_error(
     )
 
 
+class _PauseEvent(asyncio.Event):
+    """AIORateLimiter's "no flood pause on" event, counting the pauses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses = 0
+
+    def clear(self) -> None:
+        if self.is_set():
+            self.pauses += 1
+        super().clear()
+
+
+class SpacedRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter plus what it lacks after a 429: a sender that took its turn before
+    the flood pause takes a fresh turn after it. PTB lets every queued sender hold its turn
+    through the pause, so they all leave the moment it ends — a burst that Telegram answers
+    with another 429 and another pause, over and over (measured: 16 messages/s instead of 29).
+    Everything else (overall and group limits, retries) is PTB's own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._retry_after_event = _PauseEvent()
+        self._retry_after_event.set()
+
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        pauses = self._retry_after_event
+        # A sender arriving during a pause has not had its turn in it yet: it takes one after.
+        seen = pauses.pauses - (0 if pauses.is_set() else 1)
+
+        async def on_fresh_turn(*call_args: Any, **call_kwargs: Any) -> Any:
+            nonlocal seen
+            while pauses.pauses != seen:  # a pause began while this sender held its turn
+                seen = pauses.pauses
+                await pauses.wait()
+                if chat and self._base_limiter is not None:
+                    await self._base_limiter.acquire()
+            return await callback(*call_args, **call_kwargs)
+
+        return await super()._run_request(
+            chat, group, allow_paid_broadcast, on_fresh_turn, args, kwargs
+        )
+
+
+def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:
+    """PTB's limiter with a bucket of one: sends leave evenly, 1/per_second apart. Its default
+    bucket lets 30 go at once, then refills over the second; Telegram counts by the second and
+    answers such bursts with 429, on which the limiter stops every send. 0 lifts the limit."""
+    if per_second <= 0:
+        return SpacedRateLimiter(overall_max_rate=0, max_retries=max_retries)
+    return SpacedRateLimiter(
+        overall_max_rate=1, overall_time_period=1 / per_second, max_retries=max_retries
+    )
+
+
 def build_application(
     settings: Settings,
     core: BotCore,
     *,
     max_retries: int = 3,
-    overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
+    overall_max_rate: float | None = None,
     concurrent_updates: int = CONCURRENT_UPDATES,
 ) -> Application:
     """A PTB Application whose every update is handed to the core.
 
-    `overall_max_rate` is Telegram's limit on messages per second for the whole bot; only a
-    benchmark against the fake Bot API lifts it (0 = no limit). `concurrent_updates`: see
-    CONCURRENT_UPDATES.
+    `overall_max_rate` overrides TELEGRAM_MAX_MESSAGES_PER_SECOND (0 = no limit, for a
+    benchmark against the fake Bot API). `concurrent_updates`: see CONCURRENT_UPDATES.
     """
+    per_second = (
+        settings.telegram_max_messages_per_second if overall_max_rate is None else overall_max_rate
+    )
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder: ApplicationBuilder = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries))
+        .rate_limiter(rate_limiter(per_second, max_retries))
         .concurrent_updates(concurrent_updates)
         .request(AiohttpRequest())
         # getUpdates long-polls on a session and connection of its own, as PTB does by default.
