@@ -209,7 +209,13 @@ class ReminderScheduler:
         for start in range(0, len(candidates), self.claim_chunk):
             chunk = candidates[start : start + self.claim_chunk]
             result = self._in_session(
-                lambda s, chunk=chunk: claim(s, chunk, now=self.core.clock.now(), channels=channels)
+                lambda s, chunk=chunk: claim(
+                    s,
+                    chunk,
+                    now=self.core.clock.now(),
+                    channels=channels,
+                    can_reach=self._reachable,
+                )
             )
             report.skipped += result.skipped
             if result.claimed:
@@ -323,6 +329,10 @@ class ReminderScheduler:
             elif result.error.permanent:
                 self._in_session(lambda s, admin=admin: _mark_unreachable(s, admin.id, now))
         return sent
+
+    def _reachable(self, member: Member) -> bool:
+        """Whether the member's channel lets the bot write to them now (Zalo's reply window)."""
+        return self.core.hub.can_reach(member.channel, member.last_seen_at, self.core.clock.now())
 
     # --- database ------------------------------------------------------------------------------
     def _in_session(self, work: Callable[[Session], T], *, commit: bool = True) -> T:

@@ -71,6 +71,9 @@ def identify(
             member.last_seen_at = now
         if member.chat_id != event.chat_id and event.chat_id == event.user_id:
             member.chat_id = event.chat_id
+        if member.unreachable_at is not None:
+            # They blocked the bot once and are writing again: reminders may reach them.
+            member.unreachable_at = None
     return member
 
 

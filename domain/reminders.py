@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -531,18 +531,25 @@ class ClaimResult:
     failed: int = 0  # given up while waiting for a retry
 
 
+OUT_OF_REACH = "out of reach: has not written to the bot within the channel's reply window"
+
+
 def claim(
     session: Session,
     candidates: Sequence[Candidate],
     *,
     now: datetime,
     channels: Sequence[str],
+    can_reach: Callable[[Member], bool] | None = None,
 ) -> ClaimResult:
     """Claim reminders about to be sent; the caller commits, then sends `result.claimed`.
 
     Everything that decides whether a reminder is still wanted is read again here, under the
     deadline's lock: the campaign, the unit's report, the member. A member who already had a
-    reminder for this deadline today is recorded as skipped ("covered")."""
+    reminder for this deadline today is recorded as skipped ("covered"). A member the channel
+    will not let the bot write to now (`can_reach` False: Zalo's reply window) is recorded as
+    skipped with OUT_OF_REACH, so the admins' digest names them instead of the reminder
+    silently not going."""
     result = ClaimResult()
     groups: dict[int, list[Candidate]] = defaultdict(list)
     for c in candidates:
@@ -570,6 +577,12 @@ def claim(
         ]
         fresh: list[dict[str, Any]] = []
         covered_rows: list[dict[str, Any]] = []
+        if can_reach is not None:
+            out_of_reach = [c for c in wanted if not can_reach(members[c.member_id])]
+            covered_rows += [
+                _row(c, ReminderStatus.SKIPPED, now, error=OUT_OF_REACH) for c in out_of_reach
+            ]
+            wanted = [c for c in wanted if c not in out_of_reach]
         by_slot: dict[str, list[Candidate]] = defaultdict(list)
         for c in wanted:
             by_slot[c.slot].append(c)
@@ -938,12 +951,14 @@ class Digest:
     entries: list[DigestEntry] = field(default_factory=list)
     unknown: list[ReminderIssue] = field(default_factory=list)
     failed: list[ReminderIssue] = field(default_factory=list)
+    # Officers the channel would not let the bot remind (Zalo reply window), last day.
+    out_of_reach: list[ReminderIssue] = field(default_factory=list)
     sent_last_day: int = 0
     waiting_retry: int = 0
 
     @property
     def empty(self) -> bool:
-        return not (self.entries or self.unknown or self.failed)
+        return not (self.entries or self.unknown or self.failed or self.out_of_reach)
 
 
 def _issues(session: Session, rows: Sequence[ReminderLog]) -> list[ReminderIssue]:
@@ -1004,6 +1019,16 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
         .order_by(col(ReminderLog.claimed_at))
     ).all()
     digest.failed = _issues(session, failed)
+    out_of_reach = session.exec(
+        select(ReminderLog)
+        .where(
+            ReminderLog.status == ReminderStatus.SKIPPED,
+            ReminderLog.error == OUT_OF_REACH,
+            col(ReminderLog.claimed_at) >= day_ago,
+        )
+        .order_by(col(ReminderLog.claimed_at))
+    ).all()
+    digest.out_of_reach = _issues(session, out_of_reach)
     digest.sent_last_day = session.exec(
         select(sa.func.count(col(ReminderLog.id))).where(
             ReminderLog.status == ReminderStatus.SENT, col(ReminderLog.sent_at) >= day_ago

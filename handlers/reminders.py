@@ -191,6 +191,15 @@ def digest_message(digest: Digest, *, now: datetime, tz: ZoneInfo) -> Outbound:
                 ]
             )
         )
+    if digest.out_of_reach:
+        parts.append(
+            "\n".join(
+                [
+                    t("reminders.digest_out_of_reach", count=len(digest.out_of_reach)),
+                    *_issue_lines(digest.out_of_reach, with_reason=False),
+                ]
+            )
+        )
     parts.append(
         t("reminders.digest_totals", sent=digest.sent_last_day, waiting=digest.waiting_retry)
     )

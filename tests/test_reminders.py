@@ -11,6 +11,7 @@ from datetime import UTC, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.db import create_db_engine
 from bot.hub import DeliveryError
@@ -735,3 +736,32 @@ async def test_remind_now_wakes_the_running_scheduler(
     finally:
         scheduler.shutdown()
     assert [len(channel.sent[c]) for c in ("201", "202", "203", "204")] == [1, 1, 1, 1]
+
+
+async def test_zalo_officers_outside_the_reply_window_are_skipped_and_named_in_the_digest(
+    bot: TestBot, clock: ManualClock, channel: ScriptedChannel
+) -> None:
+    """Zalo may only let a bot write within a window after the user's last message: such
+    officers are not sent to (a send would fail), the skip is recorded, and admins see who."""
+    zalo = MemoryChannel("zalo")
+    zalo.reply_window = timedelta(hours=48)  # type: ignore[attr-defined]
+    bot.core.hub.register(zalo)
+    ids = _world(bot)
+    with bot.db() as db:
+        unit_c = db.get(Unit, ids["C"])
+        recent = make_member(db, "z-recent", unit=unit_c, channel="zalo", name="Lò Thị Hoa")
+        silent = make_member(db, "z-silent", unit=unit_c, channel="zalo", name="Vàng A Páo")
+        recent.last_seen_at = local(2026, 3, 4, 20)
+        silent.last_seen_at = local(2026, 2, 20, 9)
+        make_member(db, ADMIN_USER_ID, role=Role.ADMIN)
+        db.commit()
+    _deadline(bot, ids, local(2026, 3, 12, 17))
+    clock.set(local(2026, 3, 5, 8, 0))  # the 7-day reminder falls due
+    await scheduler_for(bot.core).tick()
+    assert len(zalo.sent["z-recent"]) == 1 and zalo.sent["z-silent"] == []
+    assert len(channel.sent["204"]) == 1  # Telegram officers of the same unit as usual
+    skipped = _logs(bot, status=ReminderStatus.SKIPPED)
+    assert [log.member_id for log in skipped] == [silent.id]
+    assert "reply window" in (skipped[0].error or "")
+    digest = channel.sent[ADMIN_USER_ID][-1].text
+    assert "chưa nhắn bot" in digest and "Vàng A Páo" in digest and "Lò Thị Hoa" not in digest
