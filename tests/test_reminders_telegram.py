@@ -59,8 +59,10 @@ async def test_a_reminder_arrives_through_the_bot_api_and_its_button_starts_the_
 
     monkeypatch.setattr(core, "process", recording)
     telegram_api.press(5001, "Làm báo cáo")
-    await telegram_api.wait_for(5001, count=2)
+    question = await telegram_api.wait_for_text(5001, "Câu 1/")
     assert [(e.user_id, e.payload) for e in seen] == [("5001", f"rp:{deadline_id}")]
+    assert "— Báo cáo sơ kết" in telegram_api.texts(5001)[1]  # the report of that deadline
+    assert "Kết quả so với chỉ tiêu" in question.text
 
 
 async def test_a_bot_api_outage_is_retried_later_and_the_reminder_goes_once(
