@@ -2,7 +2,7 @@
 the database.
 
     thidua-bot console [--user-id 1] [--name "Nguyễn Văn A"]
-    thidua-bot run          # Telegram, Zalo or both: whichever tokens are set
+    thidua-bot run [--webhook]   # Telegram, Zalo or both: whichever tokens are set
     thidua-bot db upgrade
     thidua-bot units import FILE
     thidua-bot plan parse FILE [--text]
@@ -34,7 +34,7 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.channels.console import ConsoleChannel, run_console
-    from bot.runtime import build_core
+    from bot.runtime import build_core, build_scheduler
 
     core = build_core(settings)
     channel = ConsoleChannel(
@@ -43,10 +43,15 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         spool_dir=Path(settings.storage_dir).parent / "console",
     )
     core.hub.register(channel)
+    scheduler = build_scheduler(core)
 
     async def main() -> None:
-        await run_console(channel, core.process)
-        await core.wait_background()  # let a broadcast under way finish before exiting
+        scheduler.start()
+        try:
+            await run_console(channel, core.process)
+            await core.wait_background()  # let a broadcast under way finish before exiting
+        finally:
+            scheduler.shutdown()
 
     asyncio.run(main())
     return 0
@@ -62,6 +67,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "https://zalo.me/s/botcreator/), xem .env.example. Muốn thử không cần token: "
             "uv run thidua-bot console"
         )
+    if args.webhook and (not settings.webhook_url or not settings.webhook_secret):
+        raise StartupError(
+            "Chế độ webhook cần WEBHOOK_URL (địa chỉ HTTPS công khai) và WEBHOOK_SECRET "
+            "(chuỗi bí mật, ví dụ tạo bằng: openssl rand -hex 32) trong tệp .env (xem .env.example)."
+        )
     from telegram.error import InvalidToken, NetworkError
 
     from bot.channels.zalo import ZaloStartupError
@@ -69,7 +79,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     core = build_core(settings)
     try:
-        asyncio.run(serve(settings, core))
+        asyncio.run(serve(settings, core, webhook=args.webhook))
     except ZaloStartupError as exc:
         raise StartupError(str(exc)) from None
     except InvalidToken:
@@ -214,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="chạy bot trên Telegram và/hoặc Zalo (cần TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN)"
     )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="nhận cập nhật qua webhook (WEBHOOK_URL, WEBHOOK_SECRET, LISTEN_HOST, LISTEN_PORT) "
+        "thay cho long polling",
+    )
     run.set_defaults(func=_cmd_run)
 
     db = sub.add_parser("db", help="quản lý cơ sở dữ liệu")
@@ -259,7 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     secrets = [
         secret.get_secret_value()
-        for secret in (settings.telegram_bot_token, settings.zalo_bot_token)
+        for secret in (
+            settings.telegram_bot_token,
+            settings.zalo_bot_token,
+            settings.webhook_secret,
+            settings.zalo_webhook_secret,
+        )
         if secret is not None
     ]
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)

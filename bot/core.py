@@ -2,18 +2,15 @@
 
 For each update it, in one database transaction: skips an update id already handled, finds
 the member, checks the route's access, loads the chat's conversation state, calls the handler
-and saves the state (optimistically: a concurrent writer makes the whole update run again).
+and saves the state. Several processes may share the database: a chat's state row is locked
+for the update (another process answering the same chat waits), its version is checked when
+saved, and a lost race makes the whole update run again. Updates arriving together in one
+process are handled one chat-turn at a time (see `BotCore.__init__`).
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
-apology. Messages are sent only after the transaction committed.
-
-A core runs one update's transaction at a time (`_turn`), while answers are delivered and other
-updates wait without blocking the event loop. Database drivers block while they wait for a lock:
-two transactions of one process interleaving in one event loop could otherwise wait on each
-other for good (a handler awaiting a download while holding a row another update wants). On
-SQLite the transaction takes the write lock at BEGIN (`bot.db.writer`), so another process
-writing makes it wait (busy timeout) rather than fail; what still fails is retried after a
-growing pause.
+apology. Messages are sent only after the transaction committed; once they went out the update
+is marked answered, and at start-up a chat whose latest update never was (the process died
+while sending) is asked its question again (`resume_unanswered`).
 
 Jobs a handler deferred (`ctx.defer`) start as background tasks after the commit and the
 delivery of the update's answers, so long work (a broadcast) never holds the transaction open
@@ -23,15 +20,19 @@ nor keeps other users waiting; `wait_background` awaits them (tests, shutdown).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
+import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
@@ -40,7 +41,6 @@ from bot.access import check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job, saved_prompt
-from bot.db import writer
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Delivery, Inbound, Outbound
 from bot.router import Handler, Router, split_payload
@@ -52,11 +52,10 @@ from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
+RETRY_BACKOFF_SECONDS = 0.005
 DUPLICATE = "duplicate"
 # A chat cut off by a crash longer ago than this is not asked again at start-up.
 RESUME_WITHIN = timedelta(hours=24)
-# Pause before retrying an update that met a conflict or a busy database: 0.05, 0.1, 0.2, 0.4 s.
-RETRY_PAUSE = 0.05
 
 
 @dataclass(slots=True)
@@ -114,6 +113,30 @@ class FloodGuard:
         return None
 
 
+class ChatTurns:
+    """One update at a time per chat, in arrival order (asyncio locks are first-come,
+    first-served); a chat's lock exists only while it has updates in progress."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, channel: str, chat_id: str) -> AsyncIterator[None]:
+        key = (channel, chat_id)
+        lock, waiting = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+
 class BotCore:
     def __init__(
         self,
@@ -126,7 +149,6 @@ class BotCore:
     ) -> None:
         self.settings = settings
         self.engine = engine
-        self._write_engine = writer(engine)
         self.router = router
         self.clock = clock or SystemClock()
         self.services = services or Services()
@@ -134,8 +156,14 @@ class BotCore:
         self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
         # Strong references: the event loop keeps only weak ones to running tasks.
         self._background: set[asyncio.Task[None]] = set()
-        # One update transaction at a time in this process (see the module docstring).
-        self._turn = asyncio.Lock()
+        # Updates may arrive together (webhook requests, PTB's concurrent updates). A chat's
+        # updates are handled and answered in order; and only one transaction is open in this
+        # process at a time, because database calls block the event loop: a handler awaiting
+        # (a download) while its transaction holds a lock, and a second transaction waiting
+        # for that lock, would freeze the loop the first one needs to finish. Sending answers
+        # happens outside the transaction, so it still overlaps other updates' work.
+        self._chat_turns = ChatTurns()
+        self._transaction = asyncio.Lock()
 
     @property
     def hub(self):
@@ -145,24 +173,26 @@ class BotCore:
         self, event: Inbound, *, before_delivery: Callable[[], Awaitable[None]] | None = None
     ) -> list[Delivery]:
         """Handle an update, deliver every answer, then start the jobs it deferred; returns what
-        was delivered.
+        was delivered. A chat's updates are handled and answered one at a time, in order.
 
         `before_delivery` is awaited once the update is handled (its transaction committed, or
-        it failed for good) and before its answers go out: a channel confirms the update to its
-        platform from there, and makes a chat's answers wait for its earlier ones."""
-        handled = await self._handle(event)
-        if before_delivery is not None:
-            await before_delivery()
-        await self.hub.deliver(handled.deliveries)
-        if handled.claimed:
-            await self._mark_answered(event)
+        it failed for good) and before its answers go out: a channel may confirm the update to
+        its platform from there."""
+        async with self._chat_turns.turn(event.channel, event.chat_id):
+            handled = await self._handle(event)
+            if before_delivery is not None:
+                await before_delivery()
+            await self.hub.deliver(handled.deliveries)
+            if handled.claimed:
+                await self._mark_answered(event)
         self._start_jobs(event, handled.jobs)
         return handled.deliveries
 
     async def handle(self, event: Inbound) -> list[Delivery]:
         """Handle an update and return the answers to deliver (nothing is sent here; deferred
         jobs start at once, without waiting for the answers to be delivered)."""
-        handled = await self._handle(event)
+        async with self._chat_turns.turn(event.channel, event.chat_id):
+            handled = await self._handle(event)
         self._start_jobs(event, handled.jobs)
         return handled.deliveries
 
@@ -179,7 +209,7 @@ class BotCore:
         core would skip it anyway, so without this the officer would wait for a question that
         never comes. If the crash fell just after the answer went out, it shows twice; that is
         the lesser evil. Returns how many chats were asked again."""
-        async with self._turn:
+        async with self._transaction:
             with Session(self.engine, expire_on_commit=False) as session:
                 pending = self._unanswered(session, channel, self.clock.now() - within)
         asked = 0
@@ -218,7 +248,7 @@ class BotCore:
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    async with self._turn:
+                    async with self._transaction:
                         label, deliveries, jobs = await self._handle_once(event)
                     return _Handled(deliveries, jobs, claimed=label != DUPLICATE)
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
@@ -227,11 +257,12 @@ class BotCore:
                     log.info(
                         "update=%s retry %d after %s", event.update_id, attempt, type(exc).__name__
                     )
-                    await asyncio.sleep(RETRY_PAUSE * 2 ** (attempt - 1))
+                    # Jittered back-off so two processes that collided do not collide again.
+                    await asyncio.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2**attempt))
             raise AssertionError("unreachable")
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
-            async with self._turn:
+            async with self._transaction:
                 claimed = self._mark_processed_after_error(event)
             return _Handled([self._to_chat(event, Outbound(t("core.error")))], claimed=claimed)
         finally:
@@ -245,7 +276,7 @@ class BotCore:
 
     # --------------------------------------------------------------------------------------
     async def _handle_once(self, event: Inbound) -> tuple[str, list[Delivery], list[Job]]:
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             if event.update_id is not None and not self._claim_update(session, event):
                 session.rollback()
                 return DUPLICATE, [], []
@@ -345,30 +376,33 @@ class BotCore:
 
     # --- persistence -------------------------------------------------------------------------
     def _claim_update(self, session: Session, event: Inbound) -> bool:
-        exists = session.exec(
-            select(ProcessedUpdate.id).where(
-                ProcessedUpdate.channel == event.channel,
-                ProcessedUpdate.update_id == event.update_id,
-            )
-        ).first()
-        if exists is not None:
-            return False
-        session.add(
-            ProcessedUpdate(
-                channel=event.channel,
-                update_id=str(event.update_id),
-                chat_id=event.chat_id,
-                handled_at=self.clock.now(),
-            )
+        """Record the update id as handled; False when some process already did.
+
+        One INSERT … ON CONFLICT DO NOTHING, not a look-up then an insert: two processes
+        given the same update (a re-delivery) cannot both pass, and on SQLite the update's
+        transaction takes the write lock with its first statement, so it waits its turn
+        (busy timeout) instead of failing later on a stale snapshot.
+        """
+        values = {
+            "channel": event.channel,
+            "update_id": str(event.update_id),
+            "chat_id": event.chat_id,
+            "handled_at": self.clock.now(),
+        }
+        table = ProcessedUpdate.__table__
+        insert = (
+            _insert_for(session)(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+            .returning(table.c.id)
         )
-        session.flush()
-        return True
+        return session.execute(insert).first() is not None
 
     def _mark_processed_after_error(self, event: Inbound) -> bool:
         if event.update_id is None:
             return False
         try:
-            with Session(self._write_engine) as session:
+            with Session(self.engine) as session:
                 claimed = self._claim_update(session, event)
                 session.commit()
                 return claimed
@@ -382,8 +416,8 @@ class BotCore:
 
     async def _mark_answered_id(self, channel: str, update_id: str) -> None:
         try:
-            async with self._turn:
-                with Session(self._write_engine) as session:
+            async with self._transaction:
+                with Session(self.engine) as session:
                     session.execute(
                         sa.update(ProcessedUpdate)
                         .where(
@@ -431,11 +465,17 @@ class BotCore:
         return chats
 
     def _load_state(self, session: Session, event: Inbound) -> tuple[ConversationState, int | None]:
+        # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a second process answering the
+        # same chat waits here until this update commits, then reads what it wrote. Without the
+        # lock both would read the same version and one would lose the race on every retry
+        # while answers keep coming. The version check in `_save_state` stays as the safety net.
         state = session.exec(
-            select(ConversationState).where(
+            select(ConversationState)
+            .where(
                 ConversationState.channel == event.channel,
                 ConversationState.chat_id == event.chat_id,
             )
+            .with_for_update()
         ).first()
         if state is None:
             return ConversationState(channel=event.channel, chat_id=event.chat_id, data={}), None
@@ -472,3 +512,9 @@ class BotCore:
 
     def _deliveries(self, event: Inbound, ctx: Context) -> list[Delivery]:
         return [self._to_chat(event, m) for m in ctx.replies] + list(ctx.notifications)
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    """The INSERT construct of the session's dialect (both offer ON CONFLICT DO NOTHING)."""
+    bind = session.get_bind()
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert

@@ -2,10 +2,7 @@
 
 SQLite by default (WAL journal, a busy timeout and foreign keys on, so concurrent writers wait
 instead of failing with "database is locked"), PostgreSQL through
-`postgresql+psycopg://…`. A transaction that will write should run on `writer(engine)`: on
-SQLite it begins with BEGIN IMMEDIATE, taking the write lock first and waiting for it (a
-transaction that reads first and writes later cannot wait: SQLite refuses it at once when
-another connection holds the lock). The schema is only ever changed by the Alembic migrations in
+`postgresql+psycopg://…`. The schema is only ever changed by the Alembic migrations in
 `models/migrations`; `upgrade()` applies the pending ones.
 """
 
@@ -61,24 +58,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: sa.Connection) -> None:
     # With the sqlite3 module's own transaction handling off, SQLAlchemy's BEGIN is explicit, so
-    # SAVEPOINTs work. A read transaction that later writes meets "database is locked" at once
-    # when another connection holds the write lock (the busy timeout does not cover lock
-    # upgrades); transactions on `writer(engine)` take the lock at BEGIN, where SQLite waits.
-    if connection.get_execution_options().get(_IMMEDIATE):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("BEGIN")
-
-
-_IMMEDIATE = "thidua_begin_immediate"
-
-
-def writer(engine: Engine) -> Engine:
-    """The engine for transactions that write: on SQLite they take the write lock at BEGIN and
-    wait for it up to the busy timeout; elsewhere it is the engine itself."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    return engine.execution_options(**{_IMMEDIATE: True})
+    # SAVEPOINTs work. A read transaction that later writes may still meet "database is locked"
+    # when another process wrote meanwhile (the busy timeout does not cover lock upgrades): the
+    # core retries the whole update then, so users never see it.
+    connection.exec_driver_sql("BEGIN")
 
 
 def alembic_config(engine: Engine) -> Config:

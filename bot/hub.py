@@ -25,13 +25,23 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """A send failed. `permanent` means retrying will not help (the user blocked the bot)."""
+    """A send failed. `permanent` means retrying will not help (the user blocked the bot).
+    `uncertain` means the request may have reached the platform all the same (a read timeout,
+    a connection dropped mid-answer): resending could deliver the message twice."""
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        uncertain: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.uncertain = uncertain
 
 
 class Outlet(Protocol):

@@ -5,6 +5,8 @@ Used by the CLI, the channels' tests and the benchmarks, so they all run the sam
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock, SystemClock
@@ -14,6 +16,9 @@ from bot.services import Services
 from bot.settings import Settings
 from domain.forms import DEFAULT_FORMS_DIR, load_forms
 from handlers import build_router
+
+if TYPE_CHECKING:
+    from bot.scheduler import ReminderScheduler
 
 
 def build_core(
@@ -37,3 +42,13 @@ def build_core(
         clock=clock or SystemClock(),
         services=services,
     )
+
+
+def build_scheduler(core: BotCore) -> ReminderScheduler:
+    """The reminder scheduler of a core (started by the caller inside its event loop);
+    handlers reach it as `services.extras["reminders"]`."""
+    from bot.scheduler import ReminderScheduler
+
+    scheduler = ReminderScheduler(core)
+    core.services.extras["reminders"] = scheduler
+    return scheduler

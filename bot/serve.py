@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from pydantic import SecretStr
 
 from bot.core import BotCore
+from bot.runtime import build_scheduler
 from bot.settings import Settings
 
 log = logging.getLogger("thidua")
@@ -38,6 +39,17 @@ def enabled_channels(settings: Settings) -> list[str]:
     if _is_set(settings.zalo_bot_token):
         channels.append("zalo")
     return channels
+
+
+@contextlib.asynccontextmanager
+async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[None]:
+    from bot.channels.telegram import build_application
+    from bot.channels.telegram_webhook import webhook_running
+
+    application = build_application(settings, core)
+    async with webhook_running(application, settings, core.engine):
+        log.info("thidua-bot đang chạy trên Telegram (webhook)")
+        yield
 
 
 @contextlib.asynccontextmanager
@@ -89,10 +101,12 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     zalo_options: dict[str, object] | None = None,
+    webhook: bool = False,
 ) -> None:
     """Serve every channel with a token until `stop` is set, SIGTERM arrives or the task is
     cancelled. Raises NoChannelError when there is none; a channel that cannot start (a token
-    refused) raises its own error before anything is served."""
+    refused) raises its own error before anything is served. `webhook`: Telegram updates come
+    to this process's web server (WEBHOOK_URL…) instead of long polling."""
     channels = enabled_channels(settings)
     if not channels:
         raise NoChannelError
@@ -103,9 +117,14 @@ async def serve(
     try:
         async with contextlib.AsyncExitStack() as stack:
             if "telegram" in channels:
-                await stack.enter_async_context(_telegram(settings, core))
+                telegram = _telegram_webhook if webhook else _telegram
+                await stack.enter_async_context(telegram(settings, core))
             if "zalo" in channels:
                 await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
+            # Reminders and the digest start once every channel can send.
+            scheduler = build_scheduler(core)
+            scheduler.start()
+            stack.callback(scheduler.shutdown)
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.
             await core.wait_background()

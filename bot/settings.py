@@ -7,8 +7,10 @@ with a one-line message naming the setting (see `load_settings`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -17,6 +19,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class SettingsError(Exception):
     """A setting has a value the bot cannot use; the message names it."""
+
+
+_WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -42,6 +47,24 @@ class Settings(BaseSettings):
     # Hours after a user's last message during which the bot may write to them on Zalo;
     # 0 = any time. Not documented by Zalo: 48 assumes the Zalo OA rule until verified.
     zalo_reply_window_hours: float = Field(default=48.0, ge=0)
+    # Webhook mode (`thidua-bot run --webhook`): the public HTTPS address Telegram posts to, the
+    # secret it sends back in every request's header, and where this process listens (behind
+    # nginx, which terminates TLS).
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Reminders (bot/scheduler.py): how often the scheduler looks for reminders due, the
+    # smallest gap between two reminders to one chat, how many sends run at once, when the
+    # admins' daily digest goes, and the holiday list (default refdata/holidays.yaml).
+    reminder_tick_seconds: float = Field(default=30.0, ge=5, le=600)
+    reminder_chat_spacing_seconds: float = Field(default=1.0, ge=0, le=60)
+    reminder_concurrency: int = Field(default=8, ge=1, le=256)
+    digest_time: str = "08:00"
+    holidays_file: Path | None = None
+    # Telegram allows about 30 messages/s overall; sends are spaced evenly under this. 0 = no
+    # limit in the bot (a local Bot API server, benchmarks).
+    telegram_max_messages_per_second: float = Field(default=29.0, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -70,7 +93,7 @@ class Settings(BaseSettings):
 
     @field_validator("zalo_webhook_secret")
     @classmethod
-    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+    def _check_zalo_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
             return None
         if not 8 <= len(value.get_secret_value()) <= 256:
@@ -86,6 +109,24 @@ class Settings(BaseSettings):
             raise ValueError(f"múi giờ '{value}' không tồn tại (ví dụ: Asia/Ho_Chi_Minh)") from exc
         return value
 
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        hour, _, minute = value.strip().partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"'{value}' không phải giờ hợp lệ (ví dụ: 08:00)")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _check_holidays_file(cls, value: object) -> Path | None:
+        if value is None or str(value).strip() == "":
+            return None
+        path = Path(str(value))
+        if not path.is_file():
+            raise ValueError(f"không tìm thấy tệp {path}")
+        return path
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -93,6 +134,28 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("phải là DEBUG, INFO, WARNING hoặc ERROR")
         return level
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"https", "http"} or not parts.hostname:
+            raise ValueError(
+                f"'{value}' không phải địa chỉ web (ví dụ: https://bot.example.gov.vn/telegram)"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        # Telegram accepts 1–256 characters A-Z, a-z, 0-9, _ and - as secret_token.
+        if not _WEBHOOK_SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("chỉ gồm chữ không dấu, chữ số, _ và -, tối đa 256 ký tự")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -6,15 +6,21 @@ capability; this module only identifies users and records refusals.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.clock import as_utc
 from bot.events import Inbound
 from bot.settings import Settings
 from domain import audit
 from domain.text import clean_text
 from models.units import Member, MemberStatus, Role
+
+# How fresh `Member.last_seen_at` is kept. Writing it on every message made each update of a
+# registered user an extra UPDATE of the member row (and a row lock other processes wait on);
+# what reads it (may the bot still write to this user on Zalo?) counts in hours, not seconds.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def find_member(session: Session, *, channel: str, user_id: str) -> Member | None:
@@ -60,9 +66,14 @@ def identify(
         member.status = MemberStatus.APPROVED
         member.updated_at = now
     if member is not None:
-        member.last_seen_at = now
+        last_seen = as_utc(member.last_seen_at) if member.last_seen_at else None
+        if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
+            member.last_seen_at = now
         if member.chat_id != event.chat_id and event.chat_id == event.user_id:
             member.chat_id = event.chat_id
+        if member.unreachable_at is not None:
+            # They blocked the bot once and are writing again: reminders may reach them.
+            member.unreachable_at = None
     return member
 
 

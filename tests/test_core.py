@@ -179,3 +179,16 @@ async def test_a_user_who_blocked_the_bot_is_not_retried(bot: TestBot) -> None:
     bot.channel.unreachable.add("7")
     await bot.person("7").says("/trogiup")
     assert bot.channel.sent["7"] == []
+
+
+async def test_a_member_who_blocked_the_bot_is_reachable_again_once_they_write(
+    bot: TestBot, session, clock
+) -> None:
+    from tests.utils.factories import make_member, make_unit
+
+    member = make_member(session, "7", unit=make_unit(session))
+    member.unreachable_at = clock.now()
+    session.commit()
+    await bot.person("7").says("/trogiup")
+    with bot.db() as db:
+        assert db.get(Member, member.id).unreachable_at is None

@@ -3,20 +3,21 @@
 `to_inbound` turns an `Update` (message, command, button press, document, photo) into an
 `Inbound`; `TelegramOutlet` renders an `Outbound` (HTML parse mode, inline keyboards, long texts
 split under 4096 characters, captions over 1024 moved into a message, documents and photos,
-edits of an earlier message with `editMessageText`).
-Sends go through PTB's AIORateLimiter (about 30 messages/s overall) with RetryAfter retried a
-few times; failures become `DeliveryError`. `TelegramPoller` long-polls getUpdates and confirms
-an update to Telegram only once the core has handled it, so a crash loses none. No business
-rules here.
+edits of an earlier message with `editMessageText`). Requests go over aiohttp
+(`telegram_http`); sends go through PTB's AIORateLimiter (TELEGRAM_MAX_MESSAGES_PER_SECOND
+overall, evenly spaced) with RetryAfter retried a few times; failures become `DeliveryError`.
+`TelegramPoller` long-polls getUpdates and confirms an update to Telegram only once the core
+has handled it, so a crash loses none. No business rules here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -37,6 +38,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.parsing import parse_command
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.events import Attachment, Inbound, Outbound
 
@@ -47,6 +49,11 @@ if TYPE_CHECKING:
 CHANNEL = "telegram"
 log = logging.getLogger("thidua.telegram")
 
+# Updates PTB hands to the core at once. The core keeps each chat's updates in order and runs
+# one database transaction at a time, so this only lets one update's network waits (sending
+# answers to Telegram, ~50–200 ms away) overlap other updates' work; one at a time, a process
+# would answer a few dozen updates a second at most.
+CONCURRENT_UPDATES = 8
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 
@@ -126,7 +133,9 @@ class TelegramOutlet:
         except RetryAfter as exc:
             raise _delivery_error(exc, retry_after=_seconds(exc.retry_after)) from None
         except TelegramError as exc:
-            raise _delivery_error(exc) from None
+            error = _delivery_error(exc)
+            error.uncertain = _maybe_delivered(exc)
+            raise error from None
 
     async def _try_edit(
         self,
@@ -237,6 +246,18 @@ def _seconds(value: object) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
 
 
+def _maybe_delivered(exc: TelegramError) -> bool:
+    """True when the request may have reached Telegram although we got no answer: a read or
+    write timeout, or the connection broken after sending. A refused connection, a pool
+    timeout and an HTTP error status (5xx included) mean it did not go."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if not isinstance(cause, httpx.HTTPError):
+        return False  # Telegram answered, with an error status
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
 def _delivery_error(
     exc: TelegramError, *, permanent: bool = False, retry_after: float | None = None
 ):
@@ -250,19 +271,84 @@ def _delivery_error(
     )
 
 
+class _PauseEvent(asyncio.Event):
+    """AIORateLimiter's "no flood pause on" event, counting the pauses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses = 0
+
+    def clear(self) -> None:
+        if self.is_set():
+            self.pauses += 1
+        super().clear()
+
+
+class SpacedRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter plus what it lacks after a 429: a sender that took its turn before
+    the flood pause takes a fresh turn after it. PTB lets every queued sender hold its turn
+    through the pause, so they all leave the moment it ends — a burst that Telegram answers
+    with another 429 and another pause, over and over (measured: 16 messages/s instead of 29).
+    Everything else (overall and group limits, retries) is PTB's own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._retry_after_event = _PauseEvent()
+        self._retry_after_event.set()
+
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        pauses = self._retry_after_event
+        # A sender arriving during a pause has not had its turn in it yet: it takes one after.
+        seen = pauses.pauses - (0 if pauses.is_set() else 1)
+
+        async def on_fresh_turn(*call_args: Any, **call_kwargs: Any) -> Any:
+            nonlocal seen
+            while pauses.pauses != seen:  # a pause began while this sender held its turn
+                seen = pauses.pauses
+                await pauses.wait()
+                if chat and self._base_limiter is not None:
+                    await self._base_limiter.acquire()
+            return await callback(*call_args, **call_kwargs)
+
+        return await super()._run_request(
+            chat, group, allow_paid_broadcast, on_fresh_turn, args, kwargs
+        )
+
+
+def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:
+    """PTB's limiter with a bucket of one: sends leave evenly, 1/per_second apart. Its default
+    bucket lets 30 go at once, then refills over the second; Telegram counts by the second and
+    answers such bursts with 429, on which the limiter stops every send. 0 lifts the limit."""
+    if per_second <= 0:
+        return SpacedRateLimiter(overall_max_rate=0, max_retries=max_retries)
+    return SpacedRateLimiter(
+        overall_max_rate=1, overall_time_period=1 / per_second, max_retries=max_retries
+    )
+
+
 async def handle_update(
     core: BotCore,
     bot: Bot,
     update: Update,
     before_delivery: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Hand one update to the core (`before_delivery`: see `BotCore.process`)."""
+    """Hand one update to the core (`before_delivery`: see `BotCore.process`).
+
+    Nothing is awaited before the core takes the update, so updates handed over in order
+    reach the core's chat turns in that order."""
     if update.callback_query is not None:
         # Stop the spinner on the pressed button at once; the answer comes as a message.
-        try:
-            await update.callback_query.answer()
-        except TelegramError as exc:
-            log.debug("answerCallbackQuery failed: %s", exc)
+        task = asyncio.create_task(_stop_spinner(update))
+        _spinners.add(task)
+        task.add_done_callback(_spinners.discard)
     event = to_inbound(update)
     if event is None:
         log.debug("update=%s ignored (kind not handled)", update.update_id)
@@ -273,6 +359,17 @@ async def handle_update(
     await core.process(event, before_delivery=before_delivery)
 
 
+_spinners: set[asyncio.Task[None]] = set()  # strong references to running tasks
+
+
+async def _stop_spinner(update: Update) -> None:
+    assert update.callback_query is not None
+    try:
+        await update.callback_query.answer()
+    except TelegramError as exc:
+        log.debug("answerCallbackQuery failed: %s", exc)
+
+
 class TelegramPoller:
     """Long polling that confirms an update to Telegram only after the core has handled it.
 
@@ -281,10 +378,10 @@ class TelegramPoller:
     killed then loses the whole batch. Here the next poll (the confirmation) waits until every
     update of the batch is handled (committed; answers may still be on their way): after a
     crash Telegram delivers the unconfirmed ones again and the core recognises those it had
-    already handled (ProcessedUpdate). A chat's updates are handled and answered in order;
-    other chats do not wait for its answers. While Telegram is unreachable (connection refused,
-    5xx, timeouts) polls are retried after pauses doubling from `backoff[0]` to `backoff[1]`
-    seconds.
+    already handled (ProcessedUpdate). The updates of a batch are handed to the core together;
+    a chat's updates reach it in order (the core then handles and answers them one at a time).
+    While Telegram is unreachable (connection refused, 5xx, timeouts) polls are retried after
+    pauses doubling from `backoff[0]` to `backoff[1]` seconds.
     """
 
     def __init__(
@@ -304,9 +401,8 @@ class TelegramPoller:
         self._offset: int | None = None  # confirmed up to here
         self._fetched: int | None = None  # fetched up to here (confirmed once handled)
         self._webhook_cleared = False
-        # Per chat: its last update handled (a future) and its last answers sent (a task).
-        self._handled: dict[str, asyncio.Future[None]] = {}
-        self._answered: dict[str, asyncio.Task[None]] = {}
+        # Per chat, whether its latest update reached the core yet (keeps a chat in order).
+        self._reached: dict[str, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -352,41 +448,40 @@ class TelegramPoller:
                 log.warning("could not confirm the last updates: %s", _describe(exc))
 
     def _dispatch(self, update: Update) -> asyncio.Future[None]:
-        """Start handling an update after its chat's earlier ones; returns a future resolved
-        once it is handled."""
+        """Hand an update to the core once its chat's previous one has reached it; returns a
+        future resolved when the update is handled."""
         chat = update.effective_chat
         key = str(chat.id) if chat is not None else f"update-{update.update_id}"
-        handled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        earlier_handled = self._handled.get(key)
-        earlier_answered = self._answered.get(key)
+        loop = asyncio.get_running_loop()
+        handled: asyncio.Future[None] = loop.create_future()
+        reached: asyncio.Future[None] = loop.create_future()
+        previous = self._reached.get(key)
+        self._reached[key] = reached
 
-        async def before_delivery() -> None:
+        async def confirmable() -> None:
             if not handled.done():
                 handled.set_result(None)
-            if earlier_answered is not None:
-                await asyncio.wait([earlier_answered])
 
         async def work() -> None:
             try:
-                if earlier_handled is not None:
-                    await earlier_handled
-                await handle_update(self.core, self.bot, update, before_delivery)
+                if previous is not None:
+                    await previous
+                # handle_update reaches the core's chat turn before it first awaits, and from
+                # there the core keeps the chat's order.
+                reached.set_result(None)
+                await handle_update(self.core, self.bot, update, confirmable)
             except Exception:  # one bad update must not stop the others
                 log.exception("update=%s could not be handled", update.update_id)
             finally:
-                if not handled.done():
-                    handled.set_result(None)
+                for future in (reached, handled):
+                    if not future.done():
+                        future.set_result(None)
+                if self._reached.get(key) is reached:
+                    del self._reached[key]
 
         task = asyncio.create_task(work(), name=f"telegram-update-{update.update_id}")
-        self._handled[key], self._answered[key] = handled, task
         self._tasks.add(task)
-
-        def forget(done: asyncio.Task[None]) -> None:
-            self._tasks.discard(done)
-            if self._answered.get(key) is done:
-                del self._answered[key], self._handled[key]
-
-        task.add_done_callback(forget)
+        task.add_done_callback(self._tasks.discard)
         return handled
 
 
@@ -395,17 +490,34 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
-def build_application(settings: Settings, core: BotCore, *, max_retries: int = 3) -> Application:
-    """A PTB Application whose bot sends for the core (its outlet is registered on the hub).
+def build_application(
+    settings: Settings,
+    core: BotCore,
+    *,
+    max_retries: int = 3,
+    overall_max_rate: float | None = None,
+    concurrent_updates: int = CONCURRENT_UPDATES,
+) -> Application:
+    """A PTB Application whose bot sends for the core (its outlet is registered on the hub) and
+    whose every update is handed to the core. Long polling feeds the core through
+    `TelegramPoller`, webhook mode through the Application (`telegram_webhook`).
 
-    Updates come through `TelegramPoller`; the handler added here serves embedders that feed
-    the Application themselves (a webhook)."""
+    `overall_max_rate` overrides TELEGRAM_MAX_MESSAGES_PER_SECOND (0 = no limit, for a
+    benchmark against the fake Bot API). `concurrent_updates`: see CONCURRENT_UPDATES.
+    """
+    per_second = (
+        settings.telegram_max_messages_per_second if overall_max_rate is None else overall_max_rate
+    )
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder: ApplicationBuilder = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .rate_limiter(rate_limiter(per_second, max_retries))
+        .concurrent_updates(concurrent_updates)
+        .request(AiohttpRequest())
+        # getUpdates long-polls on a session and connection of its own, as PTB does by default.
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")

@@ -1,0 +1,413 @@
+"""The reminder scheduler: one APScheduler job inside the bot process that, every
+REMINDER_TICK_SECONDS, sends the reminders now due and, from DIGEST_TIME on, the admins'
+daily digest.
+
+The schedule lives in the database, not in APScheduler: the job store is the in-memory default
+and holds a single interval job, so nothing is persisted and no two schedulers ever share a
+store. Each tick asks `domain.reminders` what is due, claims it (committed before any send),
+sends through the hub and records every outcome; see that module for the guarantees. `tick()`
+is a plain coroutine, so tests call it directly with a ManualClock.
+
+Sending: channels keep their own limits (Telegram's AIORateLimiter: ~30 messages/s overall,
+RetryAfter retried). What they lack is added here, for any channel: sends run concurrently up to
+REMINDER_CONCURRENCY, and two reminders to the same chat are at least
+REMINDER_CHAT_SPACING_SECONDS apart (Telegram allows about one message a second per chat).
+Claims are made a chunk at a time just ahead of the sends, so a crash leaves few rows with an
+unknown outcome. No business rules here: whether a reminder is wanted is decided in domain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as day_time
+from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from bot.events import Address, Delivery, Outbound
+from domain.reminders import (
+    CLAIM_CHUNK,
+    DEFAULT_POLICY,
+    Candidate,
+    Claimed,
+    Outcome,
+    WorkCalendar,
+    build_digest,
+    claim,
+    claim_digest,
+    claim_retries,
+    digest_recipients,
+    load_calendar,
+    plan_due,
+    record_outcomes,
+)
+from models.campaigns import Campaign, Deadline
+from models.units import Member, Unit
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+
+log = logging.getLogger("thidua.scheduler")
+JOB_ID = "reminders-tick"
+FLUSH_EVERY = 50  # outcomes written per transaction
+T = TypeVar("T")
+
+
+class ChatPacer:
+    """Keeps sends to one chat at least `spacing` seconds apart; other chats are not held up.
+
+    Each send reserves the next free moment of its chat, so concurrent senders queue in order
+    without a lock."""
+
+    def __init__(
+        self,
+        spacing: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.spacing = spacing
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next: dict[tuple[str, str], float] = {}
+
+    async def wait(self, chat: tuple[str, str]) -> None:
+        if self.spacing <= 0:
+            return
+        now = self._monotonic()
+        start = max(now, self._next.get(chat, now))
+        self._next[chat] = start + self.spacing
+        if len(self._next) > 50_000:
+            self._next = {k: v for k, v in self._next.items() if v > now}
+        if start > now:
+            await self._sleep(start - now)
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one run of reminders did."""
+
+    sent: int = 0
+    failed: int = 0  # given up, reason recorded (blocked the bot, too many failures, too late)
+    deferred: int = 0  # failed for sure this time: will be retried with backoff
+    skipped: int = 0  # no longer wanted (covered by another reminder, unit submitted …)
+    unknown: int = 0  # outcome unknown: left claimed, shown in the digest, never resent
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.failed + self.deferred + self.skipped + self.unknown
+
+    def __str__(self) -> str:
+        return (
+            f"sent={self.sent} failed={self.failed} deferred={self.deferred} "
+            f"skipped={self.skipped} unknown={self.unknown}"
+        )
+
+
+@dataclass(slots=True)
+class TickReport:
+    reminders: RunReport
+    digests: int
+
+
+class _Lookup:
+    """Deadlines, campaigns and unit names of a run, loaded a chunk at a time."""
+
+    def __init__(self) -> None:
+        self.deadlines: dict[int, Deadline] = {}
+        self.campaigns: dict[int, Campaign] = {}
+        self.units: dict[int, str] = {}
+
+    def prime(self, session: Session, items: Sequence[Claimed]) -> None:
+        deadline_ids = {i.deadline_id for i in items} - self.deadlines.keys()
+        for deadline in session.exec(
+            select(Deadline).where(col(Deadline.id).in_(list(deadline_ids)))
+        ).all():
+            assert deadline.id is not None
+            self.deadlines[deadline.id] = deadline
+            if deadline.campaign_id not in self.campaigns:
+                campaign = session.get(Campaign, deadline.campaign_id)
+                if campaign is not None:
+                    self.campaigns[deadline.campaign_id] = campaign
+        unit_ids = {i.unit_id for i in items} - self.units.keys()
+        if unit_ids:
+            for unit_id, name in session.exec(
+                select(Unit.id, Unit.name).where(col(Unit.id).in_(list(unit_ids)))
+            ).all():
+                self.units[unit_id] = name
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        core: BotCore,
+        *,
+        calendar: WorkCalendar | None = None,
+        pacer: ChatPacer | None = None,
+    ) -> None:
+        self.core = core
+        self.settings = core.settings
+        self.calendar = calendar or load_calendar(self.settings.holidays_file)
+        self.pacer = pacer or ChatPacer(self.settings.reminder_chat_spacing_seconds)
+        self.concurrency = self.settings.reminder_concurrency
+        self.claim_chunk = CLAIM_CHUNK
+        hour, minute = self.settings.digest_time.split(":")
+        self.digest_at = day_time(int(hour), int(minute))
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running = asyncio.Lock()
+        self._again = False
+
+    # --- one tick ---------------------------------------------------------------------------
+    async def tick(self) -> TickReport:
+        """Send what is due now (retries first, then scheduled reminders), then the digest."""
+        reminders = await self.run_reminders()
+        digests = await self.send_digests()
+        if reminders.total or digests:
+            log.info("reminders: %s; digests sent=%d", reminders, digests)
+        return TickReport(reminders, digests)
+
+    async def run_reminders(self) -> RunReport:
+        report = RunReport()
+        channels = self.core.hub.channels
+        if not channels:
+            return report
+        candidates = self._in_session(
+            lambda s: plan_due(
+                s, now=self.core.clock.now(), calendar=self.calendar, channels=channels
+            ),
+            commit=False,
+        )
+        await self._deliver(self._claimed_chunks(candidates, channels, report), report)
+        return report
+
+    def _claimed_chunks(
+        self, candidates: list[Candidate], channels: Sequence[str], report: RunReport
+    ) -> Iterator[list[Claimed]]:
+        """Claims, a chunk at a time, as the senders need them: waiting retries (and queued
+        manual reminders) first, then the scheduled reminders planned for this tick."""
+        while True:
+            result = self._in_session(
+                lambda s: claim_retries(
+                    s, now=self.core.clock.now(), calendar=self.calendar, channels=channels
+                )
+            )
+            report.skipped += result.skipped
+            report.failed += result.failed
+            if result.claimed:
+                yield result.claimed
+            if not (result.claimed or result.skipped or result.failed):
+                break
+        for start in range(0, len(candidates), self.claim_chunk):
+            chunk = candidates[start : start + self.claim_chunk]
+            result = self._in_session(
+                lambda s, chunk=chunk: claim(
+                    s,
+                    chunk,
+                    now=self.core.clock.now(),
+                    channels=channels,
+                    can_reach=self._reachable,
+                )
+            )
+            report.skipped += result.skipped
+            if result.claimed:
+                yield result.claimed
+
+    async def _deliver(self, chunks: Iterator[list[Claimed]], report: RunReport) -> None:
+        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=self.concurrency)
+        outcomes: list[Outcome] = []
+        lookup = _Lookup()
+        workers = self.concurrency
+
+        async def produce() -> None:
+            try:
+                for chunk in chunks:
+                    self._in_session(lambda s, chunk=chunk: lookup.prime(s, chunk), commit=False)
+                    for item in chunk:
+                        await queue.put(item)
+            finally:
+                for _ in range(workers):
+                    await queue.put(None)
+
+        async def work() -> None:
+            while (item := await queue.get()) is not None:
+                outcomes.append(await self._send_one(item, lookup))
+                if len(outcomes) >= FLUSH_EVERY:
+                    self._flush(outcomes, report)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(produce())
+            for _ in range(workers):
+                group.create_task(work())
+        self._flush(outcomes, report)
+
+    async def _send_one(self, item: Claimed, lookup: _Lookup) -> Outcome:
+        from handlers.reminders import reminder_message
+
+        deadline = lookup.deadlines.get(item.deadline_id)
+        campaign = lookup.campaigns.get(deadline.campaign_id) if deadline else None
+        if deadline is None or campaign is None:
+            return Outcome(item, error="deadline no longer exists")
+        message = reminder_message(
+            deadline=deadline,
+            campaign=campaign,
+            unit_name=lookup.units.get(item.unit_id, ""),
+            now=self.core.clock.now(),
+            reminder_slot=item.slot,
+        )
+        await self.pacer.wait((item.channel, item.chat_id))
+        try:
+            result = await self.core.hub.send(
+                Delivery(Address(item.channel, item.chat_id), message)
+            )
+        except Exception as exc:  # not a DeliveryError: nobody can tell whether it went
+            log.exception("reminder %s: send raised", item.log_id)
+            return Outcome(item, error=f"{type(exc).__name__}: {exc}", uncertain=True)
+        error = result.error
+        if error is None:
+            return Outcome(item, message_id=result.message_id)
+        return Outcome(
+            item,
+            error=error.reason,
+            permanent=error.permanent,
+            retry_after=error.retry_after,
+            uncertain=getattr(error, "uncertain", False),
+        )
+
+    def _flush(self, outcomes: list[Outcome], report: RunReport) -> None:
+        if not outcomes:
+            return
+        batch = list(outcomes)
+        outcomes.clear()
+        counts = self._in_session(lambda s: record_outcomes(s, batch, now=self.core.clock.now()))
+        report.sent += counts.sent
+        report.failed += counts.failed
+        report.deferred += counts.deferred
+        report.unknown += counts.unknown
+
+    # --- the daily digest --------------------------------------------------------------------
+    async def send_digests(self) -> int:
+        """From DIGEST_TIME until quiet hours, each admin gets today's digest once."""
+        from handlers.reminders import digest_message
+
+        now = self.core.clock.now()
+        tz = self.settings.tz
+        local = now.astimezone(tz)
+        if local.time() < self.digest_at or DEFAULT_POLICY.is_quiet(local):
+            return 0
+        channels = self.core.hub.channels
+        admins = self._in_session(lambda s: digest_recipients(s, channels), commit=False)
+        sent = 0
+        message: Outbound | None = None
+        for admin in admins:
+            assert admin.id is not None
+            if not self._in_session(
+                lambda s, admin=admin: claim_digest(
+                    s, member_id=admin.id, day=local.date(), now=now
+                )
+            ):
+                continue
+            if message is None:
+                digest = self._in_session(lambda s: build_digest(s, now=now, tz=tz), commit=False)
+                if digest.empty:
+                    continue
+                message = digest_message(digest, now=now, tz=tz)
+            await self.pacer.wait((admin.channel, admin.chat_id))
+            result = await self.core.hub.send(
+                Delivery(Address(admin.channel, admin.chat_id), message)
+            )
+            if result.error is None:
+                sent += 1
+            elif result.error.permanent:
+                self._in_session(lambda s, admin=admin: _mark_unreachable(s, admin.id, now))
+        return sent
+
+    def _reachable(self, member: Member) -> bool:
+        """Whether the member's channel lets the bot write to them now (Zalo's reply window)."""
+        return self.core.hub.can_reach(member.channel, member.last_seen_at, self.core.clock.now())
+
+    # --- database ------------------------------------------------------------------------------
+    def _in_session(self, work: Callable[[Session], T], *, commit: bool = True) -> T:
+        """Run `work` in its own transaction, again if SQLite reports a lock it could not wait
+        out (another process wrote first)."""
+        for attempt in range(1, 6):
+            try:
+                with Session(self.core.engine, expire_on_commit=False) as session:
+                    result = work(session)
+                    if commit:
+                        session.commit()
+                    return result
+            except OperationalError:
+                if attempt == 5:
+                    raise
+                log.info("reminder transaction retried after a lock (attempt %d)", attempt)
+        raise AssertionError("unreachable")
+
+    # --- APScheduler -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start ticking (call inside the running event loop); the first tick runs at once, so
+        reminders that fell due while the bot was down are caught up at start-up."""
+        tz = ZoneInfo(self.settings.timezone)
+        scheduler = AsyncIOScheduler(timezone=tz)
+        scheduler.add_job(
+            self._run_tick,
+            IntervalTrigger(seconds=self.settings.reminder_tick_seconds, timezone=tz),
+            id=JOB_ID,
+            name="reminders and daily digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(tz),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("reminder scheduler started (tick every %ss)", self.settings.reminder_tick_seconds)
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        return self._scheduler
+
+    def wake(self) -> None:
+        """Run a tick soon (an admin queued reminders); ticks never overlap."""
+        if self._scheduler is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        # After the current update has committed: the core commits before its next await.
+        loop.call_soon(lambda: asyncio.ensure_future(self._run_tick()))
+
+    async def _run_tick(self) -> None:
+        if self._running.locked():
+            self._again = True
+            return
+        async with self._running:
+            while True:
+                self._again = False
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("reminder tick failed; the next tick tries again")
+                if not self._again:
+                    break
+
+
+def _mark_unreachable(session: Session, member_id: int | None, now: datetime) -> None:
+    member = session.get(Member, member_id)
+    if member is not None and member.unreachable_at is None:
+        member.unreachable_at = now
+        session.add(member)
