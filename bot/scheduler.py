@@ -12,8 +12,13 @@ Sending: channels keep their own limits (Telegram's AIORateLimiter: ~30 messages
 RetryAfter retried). What they lack is added here, for any channel: sends run concurrently up to
 REMINDER_CONCURRENCY, and two reminders to the same chat are at least
 REMINDER_CHAT_SPACING_SECONDS apart (Telegram allows about one message a second per chat).
-Claims are made a chunk at a time just ahead of the sends, so a crash leaves few rows with an
-unknown outcome. No business rules here: whether a reminder is wanted is decided in domain.
+Claims are made a chunk at a time just ahead of the sends; each row is marked `sending` just
+before its send, in the same transaction that records the outcomes of the sends finished so
+far (`_SendGate`), so a crash leaves at most one row per concurrent sender with an unknown
+outcome. Rows a
+crash left claimed but never sent are put back to be sent: at start-up those claimed before
+it, at every tick those older than UNKNOWN_AFTER. No business rules here: whether a reminder
+is wanted is decided in domain.
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ from bot.events import Address, Delivery, Outbound
 from domain.reminders import (
     CLAIM_CHUNK,
     DEFAULT_POLICY,
+    UNKNOWN_AFTER,
     Candidate,
     Claimed,
     Outcome,
+    OutcomeCounts,
     WorkCalendar,
     build_digest,
     claim,
@@ -47,8 +54,10 @@ from domain.reminders import (
     claim_retries,
     digest_recipients,
     load_calendar,
+    mark_sending,
     plan_due,
     record_outcomes,
+    release_claims,
 )
 from models.campaigns import Campaign, Deadline
 from models.units import Member, Unit
@@ -58,7 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("thidua.scheduler")
 JOB_ID = "reminders-tick"
-FLUSH_EVERY = 50  # outcomes written per transaction
 T = TypeVar("T")
 
 
@@ -146,6 +154,55 @@ class _Lookup:
                 self.units[unit_id] = name
 
 
+class _SendGate:
+    """Marks rows `sending` just before their sends, and records the outcomes of the sends
+    finished so far, in one transaction for all the senders that arrive together (a group
+    commit: at high rates one transaction serves several sends, at low rates each its own)."""
+
+    def __init__(self, scheduler: ReminderScheduler, report: RunReport) -> None:
+        self.scheduler = scheduler
+        self.report = report
+        self.finished: list[Outcome] = []
+        self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
+
+    async def enter(self, item: Claimed) -> bool:
+        """True when the row is now `sending` and this run must send it; False when it is no
+        longer claimed (another run took it over)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item.log_id, future))
+        if len(self._waiting) == 1:
+            asyncio.get_running_loop().call_soon(self._commit)
+        marked = await future
+        if not marked:
+            log.info("reminder %s was taken over by another run; not sent here", item.log_id)
+        return marked
+
+    def _commit(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        outcomes, self.finished = self.finished, []
+        now = self.scheduler.core.clock.now()
+
+        def work(session: Session) -> tuple[OutcomeCounts | None, set[int]]:
+            counts = record_outcomes(session, outcomes, now=now) if outcomes else None
+            return counts, mark_sending(session, [log_id for log_id, _ in waiting])
+
+        try:
+            counts, marked = self.scheduler._in_session(work)
+        except Exception as exc:
+            for _, future in waiting:
+                future.set_exception(exc)
+            return
+        if counts is not None:
+            self.scheduler._count(counts, self.report)
+        for log_id, future in waiting:
+            future.set_result(log_id in marked)
+
+    def flush(self) -> None:
+        """Record what is left once every sender is done."""
+        outcomes, self.finished = self.finished, []
+        self.scheduler._flush(outcomes, self.report)
+
+
 class ReminderScheduler:
     def __init__(
         self,
@@ -165,6 +222,9 @@ class ReminderScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._running = asyncio.Lock()
         self._again = False
+        # Rows claimed before this moment and still `claimed` belong to a run that died.
+        self._started = core.clock.now()
+        self._released_at_start = False
 
     # --- one tick ---------------------------------------------------------------------------
     async def tick(self) -> TickReport:
@@ -180,6 +240,7 @@ class ReminderScheduler:
         channels = self.core.hub.channels
         if not channels:
             return report
+        self._release_stranded()
         candidates = self._in_session(
             lambda s: plan_due(
                 s, now=self.core.clock.now(), calendar=self.calendar, channels=channels
@@ -221,9 +282,19 @@ class ReminderScheduler:
             if result.claimed:
                 yield result.claimed
 
+    def _release_stranded(self) -> None:
+        now = self.core.clock.now()
+        before = now - UNKNOWN_AFTER
+        if not self._released_at_start:
+            before = max(before, self._started)
+            self._released_at_start = True
+        released = self._in_session(lambda s: release_claims(s, before=before, now=now))
+        if released:
+            log.info("reminders: %d claimed but never sent (a run died) go out again", released)
+
     async def _deliver(self, chunks: Iterator[list[Claimed]], report: RunReport) -> None:
         queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=self.concurrency)
-        outcomes: list[Outcome] = []
+        gate = _SendGate(self, report)
         lookup = _Lookup()
         workers = self.concurrency
 
@@ -239,22 +310,25 @@ class ReminderScheduler:
 
         async def work() -> None:
             while (item := await queue.get()) is not None:
-                outcomes.append(await self._send_one(item, lookup))
-                if len(outcomes) >= FLUSH_EVERY:
-                    self._flush(outcomes, report)
+                outcome = await self._send_one(item, lookup, gate)
+                if outcome is not None:
+                    gate.finished.append(outcome)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(produce())
             for _ in range(workers):
                 group.create_task(work())
-        self._flush(outcomes, report)
+        gate.flush()
 
-    async def _send_one(self, item: Claimed, lookup: _Lookup) -> Outcome:
+    async def _send_one(self, item: Claimed, lookup: _Lookup, gate: _SendGate) -> Outcome | None:
+        """Send one claimed reminder; None when it turned out not to be this run's to send."""
         from handlers.reminders import reminder_message
 
         deadline = lookup.deadlines.get(item.deadline_id)
         campaign = lookup.campaigns.get(deadline.campaign_id) if deadline else None
         if deadline is None or campaign is None:
+            if not await gate.enter(item):
+                return None
             return Outcome(item, error="deadline no longer exists")
         message = reminder_message(
             deadline=deadline,
@@ -264,6 +338,8 @@ class ReminderScheduler:
             reminder_slot=item.slot,
         )
         await self.pacer.wait((item.channel, item.chat_id))
+        if not await gate.enter(item):
+            return None
         try:
             result = await self.core.hub.send(
                 Delivery(Address(item.channel, item.chat_id), message)
@@ -282,16 +358,20 @@ class ReminderScheduler:
             uncertain=getattr(error, "uncertain", False),
         )
 
+    @staticmethod
+    def _count(counts: OutcomeCounts, report: RunReport) -> None:
+        report.sent += counts.sent
+        report.failed += counts.failed
+        report.deferred += counts.deferred
+        report.unknown += counts.unknown
+
     def _flush(self, outcomes: list[Outcome], report: RunReport) -> None:
         if not outcomes:
             return
         batch = list(outcomes)
         outcomes.clear()
         counts = self._in_session(lambda s: record_outcomes(s, batch, now=self.core.clock.now()))
-        report.sent += counts.sent
-        report.failed += counts.failed
-        report.deferred += counts.deferred
-        report.unknown += counts.unknown
+        self._count(counts, report)
 
     # --- the daily digest --------------------------------------------------------------------
     async def send_digests(self) -> int:

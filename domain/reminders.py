@@ -7,11 +7,17 @@ How a reminder goes out (the scheduler in `bot/scheduler.py` drives it, one tick
 2. `claim` inserts their log rows (status `claimed`) under the unique key (deadline, member,
    slot); the caller commits *before* sending. A row another process already claimed is not
    inserted again, so a restart, a retry or a second bot process cannot repeat a reminder.
-3. After the send `record_outcomes` marks each row: `sent` (with the platform's message id),
+3. Just before its send a row is switched to `sending` (`mark_sending`, committed), and only the
+   sender whose switch took effect sends. A row a crash left `claimed` was never handed to the
+   platform: `release_claims` puts it back to be sent (a run claims a chunk of rows ahead of
+   its sends, so without this a crash would strand up to a chunk of reminders).
+4. After the send `record_outcomes` marks each row: `sent` (with the platform's message id),
    `retry` (failed for sure: try again later with backoff), `failed` (given up, reason kept; a
-   user who blocked the bot is marked unreachable), or it stays `claimed` when the outcome is
+   user who blocked the bot is marked unreachable), or it stays `sending` when the outcome is
    unknown (the process died or the network broke mid-request). Platforms have no idempotency
-   key, so an unknown outcome is never resent blindly: the admins' daily digest shows it.
+   key, so an unknown outcome is never resent blindly: the admins' daily digest shows it. The
+   sender writes outcomes together with its next `sending` mark, so a crash leaves at most one
+   unresolved row per concurrent sender.
 
 Slots. Each reminder of a deadline is a slot named by its kind and the due date it was computed
 for, e.g. `before-7d@20260316`, `due@20260316`, `overdue-2@20260316`; an admin's "Nhắc ngay" is
@@ -66,7 +72,8 @@ HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "refdata" / "holidays.y
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-# A claim younger than this may still be in flight in another process: not yet "unknown".
+# A claim younger than this may still be in flight in another process: not yet "unknown" (a
+# row still `sending`), nor stranded (a row still `claimed`, put back to be sent).
 UNKNOWN_AFTER = timedelta(minutes=10)
 # Units still missing this many days after the due date are named in the digest.
 ESCALATE_AFTER_DAYS = 3
@@ -486,7 +493,12 @@ def _covered(
         ReminderLog.deadline_id == deadline_id,
         col(ReminderLog.member_id).in_(ids),
         col(ReminderLog.status).in_(
-            [ReminderStatus.CLAIMED, ReminderStatus.SENT, ReminderStatus.RETRY]
+            [
+                ReminderStatus.CLAIMED,
+                ReminderStatus.SENDING,
+                ReminderStatus.SENT,
+                ReminderStatus.RETRY,
+            ]
         ),
         col(ReminderLog.claimed_at) >= since,
     )
@@ -729,6 +741,40 @@ def claim_retries(
     return result
 
 
+def release_claims(session: Session, *, before: datetime, now: datetime) -> int:
+    """Put back to be sent the rows claimed before `before` and never handed to the platform
+    (still `claimed`: their run died between the claim and the send). They wait as retries due
+    now, their claim not counted as an attempt, so `claim_retries` checks them again (still
+    wanted? covered?) and sends them. Returns how many. The caller commits."""
+    table = ReminderLog.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        sa.update(table)
+        .where(table.c.status == ReminderStatus.CLAIMED, table.c.claimed_at < before)
+        .values(
+            status=ReminderStatus.RETRY,
+            next_attempt_at=now,
+            attempts=sa.case((table.c.attempts > 0, table.c.attempts - 1), else_=0),
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mark_sending(session: Session, log_ids: Sequence[int]) -> set[int]:
+    """Switch claimed rows to `sending` just before their sends; returns the ids switched. A row
+    left out is no longer claimed (released, and taken by another run): it must not be sent
+    here. The caller commits before sending."""
+    if not log_ids:
+        return set()
+    table = ReminderLog.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        sa.update(table)
+        .where(col(table.c.id).in_(list(log_ids)), table.c.status == ReminderStatus.CLAIMED)
+        .values(status=ReminderStatus.SENDING)
+        .returning(table.c.id)
+    )
+    return {row[0] for row in result.all()}
+
+
 def _reason(reason: str, previous: str | None) -> str:
     text = f"{reason}; last error: {previous}" if previous else reason
     return text[:500]
@@ -858,8 +904,8 @@ def backoff(attempts: int) -> timedelta:
 def record_outcomes(
     session: Session, outcomes: Sequence[Outcome], *, now: datetime
 ) -> OutcomeCounts:
-    """Mark claimed rows after their sends; the caller commits. Only a row still `claimed` is
-    touched, so a late or repeated call cannot overwrite another process's result."""
+    """Mark rows after their sends; the caller commits. Only a row still `sending` is touched,
+    so a late or repeated call cannot overwrite another process's result."""
     counts = OutcomeCounts()
     table = ReminderLog.__table__  # type: ignore[attr-defined]
     sent = [o for o in outcomes if o.sent]
@@ -868,7 +914,7 @@ def record_outcomes(
             sa.update(table)
             .where(
                 table.c.id == sa.bindparam("sent_log_id"),
-                table.c.status == ReminderStatus.CLAIMED,
+                table.c.status == ReminderStatus.SENDING,
             )
             .values(
                 status=ReminderStatus.SENT,
@@ -882,12 +928,12 @@ def record_outcomes(
     quiet_policies: dict[int, tuple[Policy, ZoneInfo]] = {}
     for outcome in outcomes:
         c = outcome.claimed
-        where = sa.and_(table.c.id == c.log_id, table.c.status == ReminderStatus.CLAIMED)
+        where = sa.and_(table.c.id == c.log_id, table.c.status == ReminderStatus.SENDING)
         values: dict[str, Any]
         if outcome.sent:
             continue
         if outcome.uncertain:
-            # Left claimed: nobody can tell whether it arrived. The digest shows it.
+            # Left `sending`: nobody can tell whether it arrived. The digest shows it.
             values = {"error": f"unknown outcome: {outcome.error}"[:500]}
             counts.unknown += 1
         elif outcome.permanent:
@@ -1003,7 +1049,7 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
     unknown = session.exec(
         select(ReminderLog)
         .where(
-            ReminderLog.status == ReminderStatus.CLAIMED,
+            ReminderLog.status == ReminderStatus.SENDING,
             col(ReminderLog.claimed_at) < now - UNKNOWN_AFTER,
             col(ReminderLog.claimed_at) >= now - timedelta(days=7),
         )

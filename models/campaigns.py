@@ -77,7 +77,8 @@ class Deadline(SQLModel, table=True):
 
 
 class ReminderStatus:
-    CLAIMED = "claimed"  # committed before the send; outcome unknown if it stays so
+    CLAIMED = "claimed"  # reserved for a run, not yet handed to the platform
+    SENDING = "sending"  # handed to the platform; outcome unknown if it stays so
     SENT = "sent"
     RETRY = "retry"  # failed for sure; next_attempt_at says when to try again
     FAILED = "failed"  # given up, reason in error

@@ -459,7 +459,7 @@ async def test_an_unknown_outcome_is_not_resent_and_is_shown_to_admins(
     report = await scheduler.tick()
     assert report.reminders.unknown == 1
     (row,) = _logs(bot, member_id=ids["201"])
-    assert row.status == ReminderStatus.CLAIMED and row.error.startswith("unknown outcome")
+    assert row.status == ReminderStatus.SENDING and row.error.startswith("unknown outcome")
     # A restart and the following days do not resend it blindly.
     restarted = build_core(settings, engine=engine, clock=clock, migrate=False)
     restarted.hub.register(channel)
