@@ -1,6 +1,6 @@
 """Faults over HTTP with the real python-telegram-bot stack (TelegramPoller, the Application's
 bot and rate limiter) against the fake Bot API server: Telegram going away and coming back, and
-Telegram delivering the same update twice.
+Telegram delivering the same update twice; reminders falling due while Telegram is away.
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from sqlmodel import Session, select
 
 from bot.catalog import t
 from bot.channels.text import html_to_plain
+from bot.clock import ManualClock
+from models.campaigns import ReminderLog, ReminderStatus
 from models.conversation import ProcessedUpdate
 from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.reminders import local, scheduler_for
 
 HELP = html_to_plain(t("core.help_title"))
 
@@ -88,3 +92,43 @@ async def test_the_same_update_delivered_twice_is_handled_once(
     with Session(engine) as db:
         rows = db.exec(select(ProcessedUpdate)).all()
     assert [r.update_id for r in rows] == [str(update_id)]
+
+
+async def test_reminders_due_during_an_outage_go_out_once_after_it(
+    telegram_api: FakeTelegram, telegram_bot, clock: ManualClock
+) -> None:
+    """Reminders fall due while the Bot API is unreachable, then answering 502: each tick's
+    sends fail for sure (nothing reached Telegram), so they wait with backoff (1, then 2
+    minutes, on the ManualClock) and go out, once each, when Telegram is back."""
+    api = telegram_api
+    _, core = telegram_bot
+    chats = [str(5100 + n) for n in range(30)]
+    with Session(core.engine) as db:
+        campaign = make_campaign(db)
+        make_deadline(db, campaign, due_at=local(2026, 3, 12, 17), title="Báo cáo sơ kết")
+        for n, chat in enumerate(chats):
+            make_member(db, chat, unit=make_unit(db, f"Xã {n}"), channel="telegram")
+        db.commit()
+    scheduler = scheduler_for(core)
+    clock.set(local(2026, 3, 5, 8))  # the 7-days-before reminder falls due
+
+    await api.stop()  # connection refused
+    report = await scheduler.tick()
+    assert (report.reminders.sent, report.reminders.deferred) == (0, len(chats))
+    api.failing_status = 502
+    await api.start()
+    clock.advance(minutes=1)
+    report = await scheduler.tick()
+    assert (report.reminders.sent, report.reminders.deferred) == (0, len(chats))
+    api.failing_status = None
+    clock.advance(minutes=1)
+    assert (await scheduler.tick()).reminders.sent == 0  # still waiting out its backoff
+    clock.advance(minutes=1)
+    report = await scheduler.tick()
+    assert (report.reminders.sent, report.reminders.unknown) == (len(chats), 0)
+    for chat in chats:
+        await api.wait_for(chat)
+    assert all(len(api.sent[chat]) == 1 for chat in chats)
+    with Session(core.engine) as db:
+        rows = db.exec(select(ReminderLog)).all()
+    assert sorted(r.status for r in rows) == [ReminderStatus.SENT] * len(chats)
