@@ -169,6 +169,19 @@ class BotCore:
     def hub(self):
         return self.services.hub
 
+    @contextlib.asynccontextmanager
+    async def database_turn(self) -> AsyncIterator[None]:
+        """This process's one-transaction-at-a-time turn, for database work done outside an
+        update from the event loop (the reminder scheduler): it waits, without blocking the
+        loop, while an update's transaction is open (see `__init__`)."""
+        async with self._transaction:
+            yield
+
+    def database_busy(self) -> bool:
+        """Whether a transaction holds this process's turn now (synchronous work may run
+        without waiting when it does not)."""
+        return self._transaction.locked()
+
     async def process(
         self, event: Inbound, *, before_delivery: Callable[[], Awaitable[None]] | None = None
     ) -> list[Delivery]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
@@ -164,20 +164,39 @@ class _SendGate:
         self.report = report
         self.finished: list[Outcome] = []
         self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
+        self._commit_due = False
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references
 
     async def enter(self, item: Claimed) -> bool:
         """True when the row is now `sending` and this run must send it; False when it is no
         longer claimed (another run took it over)."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
         self._waiting.append((item.log_id, future))
-        if len(self._waiting) == 1:
-            asyncio.get_running_loop().call_soon(self._commit)
+        if not self._commit_due:
+            self._commit_due = True
+            loop.call_soon(self._start_commit)  # senders arriving meanwhile join this one
         marked = await future
         if not marked:
             log.info("reminder %s was taken over by another run; not sent here", item.log_id)
         return marked
 
+    def _start_commit(self) -> None:
+        turn = self.scheduler.core.database_turn
+        if not self.scheduler.core.database_busy():
+            self._commit()  # nothing else can start a transaction while this runs
+            return
+
+        async def in_turn() -> None:
+            async with turn():
+                self._commit()
+
+        task = asyncio.create_task(in_turn())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _commit(self) -> None:
+        self._commit_due = False
         waiting, self._waiting = self._waiting, []
         outcomes, self.finished = self.finished, []
         now = self.scheduler.core.clock.now()
@@ -197,10 +216,10 @@ class _SendGate:
         for log_id, future in waiting:
             future.set_result(log_id in marked)
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         """Record what is left once every sender is done."""
         outcomes, self.finished = self.finished, []
-        self.scheduler._flush(outcomes, self.report)
+        await self.scheduler._flush(outcomes, self.report)
 
 
 class ReminderScheduler:
@@ -240,8 +259,8 @@ class ReminderScheduler:
         channels = self.core.hub.channels
         if not channels:
             return report
-        self._release_stranded()
-        candidates = self._in_session(
+        await self._release_stranded()
+        candidates = await self._db(
             lambda s: plan_due(
                 s, now=self.core.clock.now(), calendar=self.calendar, channels=channels
             ),
@@ -250,13 +269,13 @@ class ReminderScheduler:
         await self._deliver(self._claimed_chunks(candidates, channels, report), report)
         return report
 
-    def _claimed_chunks(
+    async def _claimed_chunks(
         self, candidates: list[Candidate], channels: Sequence[str], report: RunReport
-    ) -> Iterator[list[Claimed]]:
+    ) -> AsyncIterator[list[Claimed]]:
         """Claims, a chunk at a time, as the senders need them: waiting retries (and queued
         manual reminders) first, then the scheduled reminders planned for this tick."""
         while True:
-            result = self._in_session(
+            result = await self._db(
                 lambda s: claim_retries(
                     s, now=self.core.clock.now(), calendar=self.calendar, channels=channels
                 )
@@ -269,7 +288,7 @@ class ReminderScheduler:
                 break
         for start in range(0, len(candidates), self.claim_chunk):
             chunk = candidates[start : start + self.claim_chunk]
-            result = self._in_session(
+            result = await self._db(
                 lambda s, chunk=chunk: claim(
                     s,
                     chunk,
@@ -282,17 +301,17 @@ class ReminderScheduler:
             if result.claimed:
                 yield result.claimed
 
-    def _release_stranded(self) -> None:
+    async def _release_stranded(self) -> None:
         now = self.core.clock.now()
         before = now - UNKNOWN_AFTER
         if not self._released_at_start:
             before = max(before, self._started)
             self._released_at_start = True
-        released = self._in_session(lambda s: release_claims(s, before=before, now=now))
+        released = await self._db(lambda s: release_claims(s, before=before, now=now))
         if released:
             log.info("reminders: %d claimed but never sent (a run died) go out again", released)
 
-    async def _deliver(self, chunks: Iterator[list[Claimed]], report: RunReport) -> None:
+    async def _deliver(self, chunks: AsyncIterator[list[Claimed]], report: RunReport) -> None:
         queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=self.concurrency)
         gate = _SendGate(self, report)
         lookup = _Lookup()
@@ -300,8 +319,8 @@ class ReminderScheduler:
 
         async def produce() -> None:
             try:
-                for chunk in chunks:
-                    self._in_session(lambda s, chunk=chunk: lookup.prime(s, chunk), commit=False)
+                async for chunk in chunks:
+                    await self._db(lambda s, chunk=chunk: lookup.prime(s, chunk), commit=False)
                     for item in chunk:
                         await queue.put(item)
             finally:
@@ -318,7 +337,7 @@ class ReminderScheduler:
             group.create_task(produce())
             for _ in range(workers):
                 group.create_task(work())
-        gate.flush()
+        await gate.flush()
 
     async def _send_one(self, item: Claimed, lookup: _Lookup, gate: _SendGate) -> Outcome | None:
         """Send one claimed reminder; None when it turned out not to be this run's to send."""
@@ -365,12 +384,12 @@ class ReminderScheduler:
         report.deferred += counts.deferred
         report.unknown += counts.unknown
 
-    def _flush(self, outcomes: list[Outcome], report: RunReport) -> None:
+    async def _flush(self, outcomes: list[Outcome], report: RunReport) -> None:
         if not outcomes:
             return
         batch = list(outcomes)
         outcomes.clear()
-        counts = self._in_session(lambda s: record_outcomes(s, batch, now=self.core.clock.now()))
+        counts = await self._db(lambda s: record_outcomes(s, batch, now=self.core.clock.now()))
         self._count(counts, report)
 
     # --- the daily digest --------------------------------------------------------------------
@@ -384,19 +403,19 @@ class ReminderScheduler:
         if local.time() < self.digest_at or DEFAULT_POLICY.is_quiet(local):
             return 0
         channels = self.core.hub.channels
-        admins = self._in_session(lambda s: digest_recipients(s, channels), commit=False)
+        admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)
         sent = 0
         message: Outbound | None = None
         for admin in admins:
             assert admin.id is not None
-            if not self._in_session(
+            if not await self._db(
                 lambda s, admin=admin: claim_digest(
                     s, member_id=admin.id, day=local.date(), now=now
                 )
             ):
                 continue
             if message is None:
-                digest = self._in_session(lambda s: build_digest(s, now=now, tz=tz), commit=False)
+                digest = await self._db(lambda s: build_digest(s, now=now, tz=tz), commit=False)
                 if digest.empty:
                     continue
                 message = digest_message(digest, now=now, tz=tz)
@@ -407,7 +426,7 @@ class ReminderScheduler:
             if result.error is None:
                 sent += 1
             elif result.error.permanent:
-                self._in_session(lambda s, admin=admin: _mark_unreachable(s, admin.id, now))
+                await self._db(lambda s, admin=admin: _mark_unreachable(s, admin.id, now))
         return sent
 
     def _reachable(self, member: Member) -> bool:
@@ -415,6 +434,13 @@ class ReminderScheduler:
         return self.core.hub.can_reach(member.channel, member.last_seen_at, self.core.clock.now())
 
     # --- database ------------------------------------------------------------------------------
+    async def _db(self, work: Callable[[Session], T], *, commit: bool = True) -> T:
+        """`_in_session` in this process's database turn: an update's transaction holding the
+        SQLite lock across an await (a file downloading) is waited for without blocking the
+        event loop it needs to finish."""
+        async with self.core.database_turn():
+            return self._in_session(work, commit=commit)
+
     def _in_session(self, work: Callable[[Session], T], *, commit: bool = True) -> T:
         """Run `work` in its own transaction, again if SQLite reports a lock it could not wait
         out (another process wrote first)."""

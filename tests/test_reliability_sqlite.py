@@ -3,7 +3,8 @@ own (as two processes would be), handling officers' reports at the same time, wh
 writer keeps taking the write lock for a moment (a backup, `units import`, an admin script).
 
 No "database is locked" may reach a user: nobody gets the apology, and every update's effect is
-in the database.
+in the database. And inside one process, the reminder scheduler's writes wait their turn behind
+an update's transaction instead of blocking the event loop.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.catalog import t
@@ -27,7 +29,11 @@ from bot.runtime import build_core
 from bot.settings import Settings
 from models.conversation import ProcessedUpdate
 from models.reports import Report
+from tests.test_storage import PDF
 from tests.utils.factories import T0, make_campaign, make_deadline, make_member, make_unit
+from tests.utils.reminders import local, scheduler_for
+from tests.utils.reports import report_world
+from tests.utils.scenario import TestBot
 
 OFFICERS_PER_CORE = 15
 ANSWERS = ["/baocao", "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo", "12", "11"]
@@ -123,3 +129,46 @@ def test_two_processes_and_a_busy_writer_never_surface_a_locked_database(
                 "chi_tieu_dat": 11,
             }
     setup.dispose()
+
+
+async def test_a_reminder_tick_during_a_slow_upload_waits_its_turn(
+    bot: TestBot, clock: ManualClock, channel: MemoryChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An officer's update holds its transaction while the file they sent downloads; a reminder
+    tick due at that moment must wait for it without blocking the event loop (a blocked loop
+    cannot finish the download, and the tick would give up on a locked database)."""
+    if bot.core.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single writer lock is what is at stake")
+    monkeypatch.setattr("bot.db.SQLITE_BUSY_TIMEOUT_MS", 300)  # fail fast instead of hanging
+    world = report_world(bot, "bao-cao-thanh-tich")
+    officer = world.officer
+    for step in (
+        lambda: officer.says("/baocao"),
+        lambda: officer.says("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"),
+        lambda: officer.says("12"),
+        lambda: officer.says("11"),
+        lambda: officer.presses("Hoàn thành tốt nhiệm vụ"),
+        lambda: officer.says("1.250,5"),
+        lambda: officer.presses("Bỏ qua"),
+        lambda: officer.says("Giải ngân vốn còn chậm"),
+        lambda: officer.says("20/6/2026"),
+    ):
+        await step()
+    assert "Câu 9/9" in officer.last_reply
+    download = channel.download
+
+    async def slow_download(attachment):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.5)
+        return await download(attachment)
+
+    monkeypatch.setattr(channel, "download", slow_download)
+    clock.set(local(2026, 3, 9, 8, 30))  # the 7-days-before reminder of the deadline is due
+    scheduler = scheduler_for(bot.core)
+    started = time.monotonic()
+    upload = asyncio.create_task(officer.sends_file(PDF, "bao-cao-da-ky.pdf", "application/pdf"))
+    await asyncio.sleep(0.1)  # the update is inside its transaction, downloading
+    report = await scheduler.tick()
+    await upload
+    assert report.reminders.sent == 1
+    assert "Xem lại" in officer.all_text
+    assert time.monotonic() - started < 3
