@@ -73,10 +73,12 @@ class FakeTelegram:
         self._send_times: deque[float] = deque()
         self.files: dict[str, tuple[str, bytes]] = {}
         self._runner: web.AppRunner | None = None
+        self._stopping = False
         self.port = 0
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        self._stopping = False
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
@@ -88,6 +90,8 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self.stalled_chats.clear()
+        self._stopping = True
+        self._new_update.set()  # long polls under way return now instead of at their timeout
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -311,7 +315,7 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout > 0:
+        if not self._updates and timeout > 0 and not self._stopping:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 2.0))
