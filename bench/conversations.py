@@ -25,7 +25,7 @@ of the driver; Bot API calls per update; peak RSS per bot process. Telegram's li
 Options: `--concurrent-updates` (default as in production), `--rounds` (reports per user),
 `--json`, `--profile PATH` (cProfile each bot process). `--flow` picks what users do:
 `report` (default) is the real achievement report of handlers/reports.py
-(forms/bao-cao-thanh-tich.yaml: /baocao, nine questions, the review, «Nộp báo cáo»; 12 to 15
+(forms/bao-cao-thanh-tich.yaml: /baocao, nine questions, the review, «Nộp báo cáo»; 11 or 14
 updates per user, see `ReportFlow`); `survey` is a 10-question report-like flow registered by
 the benchmark itself (a button choice, eight typed numbers, a confirm button; a database write
 per answer), kept to compare with earlier figures.
