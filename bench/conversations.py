@@ -23,10 +23,12 @@ of the driver; Bot API calls per update; peak RSS per bot process. Telegram's li
 30 messages/s per bot is lifted: the bot is measured, not Telegram.
 
 Options: `--concurrent-updates` (default as in production), `--rounds` (reports per user),
-`--json`, `--profile PATH` (cProfile each bot process). `--flow` picks what users do: `survey`
-is a 10-question report-like flow registered by the benchmark itself (a button choice, eight
-typed numbers, a confirm button; a database write per answer). The real report flow plugs in
-as another `BenchFlow` in FLOWS (see its docstring).
+`--json`, `--profile PATH` (cProfile each bot process). `--flow` picks what users do:
+`report` (default) is the real achievement report of handlers/reports.py
+(forms/bao-cao-thanh-tich.yaml: /baocao, nine questions, the review, «Nộp báo cáo»; 11 or 14
+updates per user, see `ReportFlow`); `survey` is a 10-question report-like flow registered by
+the benchmark itself (a button choice, eight typed numbers, a confirm button; a database write
+per answer), kept to compare with earlier figures.
 """
 
 from __future__ import annotations
@@ -90,9 +92,9 @@ class Step:
 class BenchFlow(Protocol):
     """A conversation the simulated users go through.
 
-    The real report flow (handlers/reports.py) plugs in as a BenchFlow whose `install` does
-    nothing (build_router already routes it), whose `seed` creates a campaign with an open
-    deadline and its form for the units, and whose `steps` answer that form's questions.
+    `ReportFlow` is the real report flow (handlers/reports.py): its `install` does nothing
+    (build_router already routes it), its `seed` creates a campaign with an open deadline asking
+    for the form, and its `steps` answer that form's questions.
     """
 
     name: str
@@ -205,7 +207,91 @@ def _survey_router() -> Router:
     return router
 
 
-FLOWS: dict[str, BenchFlow] = {"survey": SurveyFlow()}
+class ReportFlow:
+    """The real achievement report (handlers/reports.py, forms/bao-cao-thanh-tich.yaml): /baocao,
+    every question answered as an officer would — typed text, numbers and a date; the
+    self-assessment by button; the optional amount typed by every other user and skipped with
+    «Bỏ qua» by the others; one model (two typed answers, then «Xong») added by every third user
+    and the list skipped by the others; the signed scan skipped (no upload) — then the review
+    and «Nộp báo cáo». Seeded: one active campaign for all units with one open deadline asking
+    for the form (due in 30 days, real time: the bot processes run on the real clock)."""
+
+    name = "report"
+    CHOICES = (
+        "Hoàn thành xuất sắc nhiệm vụ",
+        "Hoàn thành tốt nhiệm vụ",
+        "Hoàn thành nhiệm vụ",
+        "Không hoàn thành nhiệm vụ",
+    )
+
+    def install(self, router: Router) -> None:
+        return None  # build_router already routes /baocao and its buttons
+
+    def seed(self, session: Session, *, now: Any) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
+
+        real_now = datetime.now(UTC)
+        campaign = Campaign(
+            document_number="353/KH-UBND",
+            name="Đợt thi đua chào mừng Đại hội",
+            issuing_body="UBND huyện Tam Đường",
+            starts_on=real_now.date(),
+            ends_on=(real_now + timedelta(days=90)).date(),
+            status=CampaignStatus.ACTIVE,
+            participants="all",
+            created_at=real_now,
+            activated_at=real_now,
+        )
+        session.add(campaign)
+        session.flush()
+        session.add(
+            Deadline(
+                campaign_id=campaign.id,
+                kind=DeadlineKind.FINAL,
+                title="Báo cáo thành tích đợt 1",
+                due_at=real_now + timedelta(days=30),
+                form_code="bao-cao-thanh-tich",
+                reminder_policy={},
+                created_at=real_now,
+                updated_at=real_now,
+            )
+        )
+
+    def steps(self, user_id: int) -> list[Step]:
+        total = 5 + user_id % 40
+        steps = [
+            # The start notice and question 1.
+            Step(text="/baocao", replies=2),
+            Step(text=f"Thu ngân sách đạt {100 + user_id % 20}% kế hoạch; {total} chỉ tiêu"),
+            Step(text=str(total)),
+            Step(text=str(total - user_id % 5)),
+            Step(press=self.CHOICES[user_id % 4]),
+        ]
+        if user_id % 2:
+            steps.append(Step(text=f"{user_id % 1000}.{user_id % 900 + 100},5"))
+        else:
+            steps.append(Step(press="Bỏ qua"))
+        if user_id % 3 == 0:
+            steps += [
+                Step(press="Thêm mục"),
+                Step(text=f"Mô hình trồng chè VietGAP thôn {user_id % 97}"),
+                Step(text="15 hộ tham gia, năng suất tăng 20%"),
+                Step(press="Xong"),
+            ]
+        else:
+            steps.append(Step(press="Bỏ qua"))
+        steps += [
+            Step(text="Giải ngân vốn còn chậm do thiếu mặt bằng"),
+            Step(text=f"{1 + user_id % 28}/{1 + user_id % 12}/2026"),
+            Step(press="Bỏ qua"),  # the signed scan: no upload in the benchmark
+            Step(press="Nộp báo cáo", expect="Mã biên nhận"),
+        ]
+        return steps
+
+
+FLOWS: dict[str, BenchFlow] = {"report": ReportFlow(), "survey": SurveyFlow()}
 
 
 # --- the fake Telegram, with waiting per chat ---------------------------------------------------
@@ -351,12 +437,20 @@ async def officers(
     await asyncio.gather(*(officer(u, servers[n % len(servers)]) for n, u in enumerate(users)))
     elapsed = time.perf_counter() - started
     expect = next((s.expect for s in reversed(flow.steps(users[0])) if s.expect), None)
-    completed = sum(
-        1
+    failed = [
+        (u, servers[n % len(servers)])
         for n, u in enumerate(users)
-        if expect is None or expect in (servers[n % len(servers)].sent[str(u)][-1].text or "")
-    )
-    return seen_ms, elapsed, completed
+        if expect is not None
+        and expect not in (servers[n % len(servers)].sent[str(u)][-1].text or "")
+    ]
+    if failed:
+        # Show what went wrong for one of them: the flow's steps no longer match the bot.
+        user_id, fake = failed[0]
+        print(f"user {user_id} did not finish; what the bot sent:", file=sys.stderr)
+        for message in fake.sent[str(user_id)]:
+            labels = [label for label, _ in message.buttons]
+            print(f"  {message.text!r} {labels or ''}", file=sys.stderr)
+    return seen_ms, elapsed, len(users) - len(failed)
 
 
 # --- the database --------------------------------------------------------------------------------
@@ -565,7 +659,7 @@ def print_report(figures: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200, help="simulated officers (50, 200, 1000)")
-    parser.add_argument("--flow", choices=sorted(FLOWS), default="survey")
+    parser.add_argument("--flow", choices=sorted(FLOWS), default="report")
     parser.add_argument("--rounds", type=int, default=1, help="reports each user fills in a row")
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL URL (default: a fresh SQLite file)"
@@ -587,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", metavar="PATH", help="cProfile each process into PATH.<n> (pstats)"
     )
     args = parser.parse_args(argv)
+    if args.flow == "report" and args.rounds > 1:
+        parser.error("the report flow is one report per user (a second /baocao opens the review)")
     if args.processes > 1 and not args.database_url:
         parser.error("several processes need PostgreSQL (--database-url)")
     figures = run(args)

@@ -46,7 +46,19 @@ def participating_units(session: Session, campaign: Campaign) -> list[Unit]:
 
 
 def takes_part(session: Session, campaign: Campaign, unit: Unit) -> bool:
-    return any(u.id == unit.id for u in participating_units(session, campaign))
+    """Whether one unit is among `participating_units` — asked of that unit alone, not by
+    loading every unit (every /baocao asks it; a province has thousands of units)."""
+    if not unit.active:
+        return False
+    if campaign.participants == "all":
+        return True
+    chosen = CampaignParticipant.unit_id == unit.id
+    if unit.bloc:
+        chosen = or_(chosen, CampaignParticipant.bloc == unit.bloc)
+    query = select(CampaignParticipant.id).where(
+        CampaignParticipant.campaign_id == campaign.id, chosen
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def open_deadlines_for_unit(session: Session, unit: Unit) -> list[Deadline]:

@@ -9,6 +9,7 @@ from domain.campaigns import (
     missing_units,
     open_deadlines_for_unit,
     participating_units,
+    takes_part,
     unit_status,
 )
 from models.campaigns import CampaignParticipant, CampaignStatus
@@ -28,6 +29,28 @@ def test_participants_all_or_chosen_blocs_and_units(session) -> None:
     session.add(CampaignParticipant(campaign_id=chosen.id, unit_id=c.id))
     session.flush()
     assert {u.id for u in participating_units(session, chosen)} == {b.id, c.id}
+
+
+def test_a_unit_takes_part_exactly_when_it_is_among_the_participants(session) -> None:
+    in_bloc = make_unit(session, "Phòng Giáo dục", kind="coquan", bloc="Khối cơ quan")
+    chosen_unit = make_unit(session, "Trường THCS", kind="truong", bloc="Khối trường học")
+    no_bloc = make_unit(session, "Xã Bình Lư", bloc=None)
+    other = make_unit(session, "Xã Nà Tăm", bloc="Khối xã")
+    closed = make_unit(session, "Xã đã giải thể", bloc="Khối cơ quan", active=False)
+    units = [in_bloc, chosen_unit, no_bloc, other, closed]
+    everyone = make_campaign(session)
+    chosen = make_campaign(session, participants="selected")
+    session.add(CampaignParticipant(campaign_id=chosen.id, bloc="Khối cơ quan"))
+    session.add(CampaignParticipant(campaign_id=chosen.id, unit_id=chosen_unit.id))
+    nobody = make_campaign(session, participants="selected")
+    session.flush()
+    for campaign, expected in [
+        (everyone, [in_bloc, chosen_unit, no_bloc, other]),
+        (chosen, [in_bloc, chosen_unit]),
+        (nobody, []),
+    ]:
+        assert {u.id for u in participating_units(session, campaign)} == {u.id for u in expected}
+        assert [u for u in units if takes_part(session, campaign, u)] == expected
 
 
 def test_open_deadlines_only_of_active_campaigns(session) -> None:

@@ -14,15 +14,17 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.access import Access
 from bot.channels.memory import MemoryChannel
+from bot.channels.telegram import build_application
 from bot.clock import ManualClock, as_utc
 from bot.context import Context
 from bot.core import BotCore
@@ -35,7 +37,9 @@ from domain import audit
 from models.audit import AuditLog
 from models.conversation import ConversationState, ProcessedUpdate
 from models.units import Member
-from tests.utils.factories import make_member, make_unit
+from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import TestBot
 
 QUESTIONS = 10
@@ -309,3 +313,44 @@ async def test_an_officer_chatting_does_not_rewrite_the_member_row_each_message(
     clock.advance(minutes=1)
     await officer.says("/trogiup")
     assert last_seen() == clock.now()
+
+
+async def test_two_bot_applications_send_a_round_of_reminders_exactly_once(
+    telegram_api: FakeTelegram, settings: Settings, database_url, engine: Engine, clock: ManualClock
+) -> None:
+    """Two bot processes — each its own engine, PTB Application and scheduler, in its own
+    thread and event loop — on one database and one Bot API: a round of 40 reminders falls
+    due and both tick at once. Every officer gets the reminder exactly once."""
+    officers = [str(6000 + n) for n in range(40)]
+    with Session(engine) as db:
+        campaign = make_campaign(db)
+        make_deadline(db, campaign, due_at=datetime(2026, 3, 12, 10, tzinfo=UTC))
+        for user_id in officers:
+            make_member(db, user_id, unit=make_unit(db), channel="telegram")
+        db.commit()
+    clock.set(datetime(2026, 3, 5, 1, 0, tzinfo=UTC))  # 08:00 in Hà Nội, 7 days before
+    shared = settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(telegram_api.token),
+            "telegram_base_url": telegram_api.base_url,
+        }
+    )
+    url, schema = database_url
+
+    def bot_process() -> int:
+        async def main() -> int:
+            own_engine = create_db_engine(url, schema=schema)
+            core = build_core(shared, engine=own_engine, clock=clock, migrate=False)
+            application = build_application(shared, core)
+            await application.initialize()
+            try:
+                return (await scheduler_for(core).tick()).reminders.sent
+            finally:
+                await application.shutdown()
+                own_engine.dispose()
+
+        return asyncio.run(main())
+
+    sent = await asyncio.gather(asyncio.to_thread(bot_process), asyncio.to_thread(bot_process))
+    assert sum(sent) == len(officers)
+    assert {chat: len(telegram_api.sent[chat]) for chat in officers} == dict.fromkeys(officers, 1)
