@@ -49,3 +49,5 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins on import; the migrations it runs still log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

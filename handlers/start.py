@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from bot.access import Access, check, is_admin
-from bot.catalog import t
+from bot.catalog import Raw, t
 from bot.context import Context
 from bot.events import Inbound
 from bot.router import Router
@@ -30,13 +30,12 @@ async def start(event: Inbound, ctx: Context) -> None:
         ctx.say("core.welcome_pending" if pending else "core.welcome_unregistered")
         return
     unit = ctx.session.get(Unit, member.unit_id) if member.unit_id else None
-    role = t("core.role_admin") if member.role == Role.ADMIN else t("core.role_officer")
-    ctx.say(
-        "core.welcome_member",
-        name=member.display_name or event.display_name,
-        role=role,
-        unit=unit.name if unit else "",
-    )
+    admin = member.role == Role.ADMIN
+    if unit is None:
+        role = t("core.role_admin" if admin else "core.role_officer_no_unit")
+    else:
+        role = t("core.role_admin_of" if admin else "core.role_officer", unit=unit.name)
+    ctx.say("core.welcome_member", name=member.display_name or event.display_name, role=Raw(role))
 
 
 @router.command("trogiup", "help", access=Access.PUBLIC, help_key="help.trogiup")

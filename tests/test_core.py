@@ -192,3 +192,16 @@ async def test_a_member_who_blocked_the_bot_is_reachable_again_once_they_write(
     await bot.person("7").says("/trogiup")
     with bot.db() as db:
         assert db.get(Member, member.id).unreachable_at is None
+
+
+async def test_start_tells_members_who_they_are(bot: TestBot, session) -> None:
+    from tests.utils.factories import make_member, make_unit
+
+    make_member(session, "7", unit=make_unit(session, "Xã Bình Lư <&>"), name="Lò Văn Tâm")
+    session.commit()
+    officer, admin = bot.person("7"), bot.person(ADMIN_USER_ID, "Trưởng phòng")
+    await officer.says("/start")
+    assert "Bạn đang là cán bộ phụ trách thi đua của Xã Bình Lư <&>." in officer.last_reply
+    assert "&lt;&amp;&gt;" in officer.messages[-1].text
+    await admin.says("/start")
+    assert "Bạn đang là quản trị viên." in admin.last_reply
