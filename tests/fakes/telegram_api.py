@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.outbox import Outbox
+
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Thi đua", "username": "thidua_test_bot"}
 
 
@@ -46,7 +48,7 @@ class SentMessage:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(Outbox):
     token: str = "123456789:TEST-token-abcdefghijklmnopqrstuv"
     # Messages per second allowed overall; None = no limit.
     rate_limit: float | None = None
@@ -189,39 +191,6 @@ class FakeTelegram:
     # --- what tests read ------------------------------------------------------------------
     def texts(self, chat_id: int | str) -> list[str]:
         return [m.text or m.caption for m in self.sent[str(chat_id)]]
-
-    async def wait_for(
-        self, chat_id: int | str, count: int = 1, timeout: float = 10.0
-    ) -> list[SentMessage]:
-        """Wait until `count` messages in all were sent to the chat; return them."""
-        deadline = time.monotonic() + timeout
-        key = str(chat_id)
-        while len(self.sent[key]) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"chat {key}: {len(self.sent[key])} of {count} messages: {self.texts(key)}"
-                )
-            self._sent_event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sent_event.wait(), remaining)
-        return self.sent[key]
-
-    async def wait_for_text(
-        self, chat_id: int | str, fragment: str, timeout: float = 10.0
-    ) -> SentMessage:
-        deadline = time.monotonic() + timeout
-        key = str(chat_id)
-        while True:
-            for message in self.sent[key]:
-                if fragment in (message.text or message.caption):
-                    return message
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"chat {key} never got {fragment!r}: {self.texts(key)}")
-            self._sent_event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sent_event.wait(), min(remaining, 0.5))
 
     def total_sent(self) -> int:
         return sum(len(v) for v in self.sent.values())

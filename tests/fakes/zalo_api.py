@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.outbox import Outbox
+
 TEXT_LIMIT = 2000
 BOT_INFO = {
     "id": "1459232241454765289",
@@ -58,7 +60,7 @@ class SentMessage:
 
 
 @dataclass
-class FakeZalo:
+class FakeZalo(Outbox):
     token: str = "1459232241454765289:TEST-zalo-secret-abcdefghijklmnop"
     sent: dict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     calls: list[str] = field(default_factory=list)
@@ -153,40 +155,6 @@ class FakeZalo:
     # --- what tests read ------------------------------------------------------------------
     def texts(self, chat_id: str) -> list[str]:
         return [m.text for m in self.sent[str(chat_id)]]
-
-    async def wait_for(
-        self, chat_id: str, count: int = 1, timeout: float = 10.0
-    ) -> list[SentMessage]:
-        """Wait until `count` messages in all were sent to the chat; return them."""
-        deadline = time.monotonic() + timeout
-        key = str(chat_id)
-        while len(self.sent[key]) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"chat {key}: {len(self.sent[key])} of {count} messages: {self.texts(key)}"
-                )
-            self._sent_event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sent_event.wait(), remaining)
-        return self.sent[key]
-
-    async def wait_for_text(
-        self, chat_id: str, fragment: str, timeout: float = 10.0, *, after: int = 0
-    ) -> SentMessage:
-        """The first message (from index `after` on) whose text contains `fragment`."""
-        deadline = time.monotonic() + timeout
-        key = str(chat_id)
-        while True:
-            for message in self.sent[key][after:]:
-                if fragment in message.text:
-                    return message
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"chat {key} never got {fragment!r}: {self.texts(key)}")
-            self._sent_event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sent_event.wait(), min(remaining, 0.5))
 
     # --- the API --------------------------------------------------------------------------
     @staticmethod
