@@ -22,7 +22,7 @@ answer received, including long polling and queueing); CPU per update of the bot
 of the driver; Bot API calls per update; peak RSS per bot process. Telegram's limit of about
 30 messages/s per bot is lifted: the bot is measured, not Telegram.
 
-Options: `--concurrent-updates` (default as in production), `--rounds` (reports per user),
+Options: `--rounds` (reports per user),
 `--json`, `--profile PATH` (cProfile each bot process). `--flow` picks what users do:
 `report` (default) is the real achievement report of handlers/reports.py
 (forms/bao-cao-thanh-tich.yaml: /baocao, nine questions, the review, «Nộp báo cáo»; 11 or 14
@@ -60,13 +60,13 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bot.access import Access  # noqa: E402
-from bot.channels.telegram import CONCURRENT_UPDATES, build_application  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.db import create_db_engine, upgrade  # noqa: E402
 from bot.errors import InputError  # noqa: E402
 from bot.events import Button, Inbound  # noqa: E402
 from bot.router import Router, make_payload, split_payload  # noqa: E402
 from bot.runtime import build_core  # noqa: E402
+from bot.serve import telegram_polling  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from domain import audit  # noqa: E402
 from models.units import Member, MemberStatus, Role, Unit  # noqa: E402
@@ -334,7 +334,6 @@ class WorkerConfig:
     flow: str
     base_url: str
     token: str
-    concurrent_updates: int
     log_level: str
     profile: str | None = None
 
@@ -359,35 +358,28 @@ async def _run_worker(config: WorkerConfig, ready: Any, stop: Any) -> WorkerResu
         telegram_bot_token=SecretStr(config.token),
         telegram_base_url=config.base_url,
         flood_max_per_window=1_000_000,
+        # Telegram allows about 30 messages/s per bot; the fake does not, and the bot is measured.
+        telegram_max_messages_per_second=0,
     )
     core = build_core(settings, engine=engine, migrate=False)
     FLOWS[config.flow].install(core.router)
     handling_ms: list[float] = []
     process = core.process
 
-    async def timed_process(event: Inbound) -> Any:
+    async def timed_process(event: Inbound, **options: Any) -> Any:
         began = time.perf_counter()
         try:
-            return await process(event)
+            return await process(event, **options)
         finally:
             handling_ms.append((time.perf_counter() - began) * 1000)
 
     core.process = timed_process  # type: ignore[method-assign]
-    # Telegram allows about 30 messages/s per bot; the fake does not, and the bot is measured.
-    application = build_application(
-        settings, core, overall_max_rate=0, concurrent_updates=config.concurrent_updates
-    )
-    await application.initialize()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=10)
-    await application.start()
-    ready.put(config.index)
-    cpu_before = time.process_time()
-    await asyncio.get_running_loop().run_in_executor(None, stop.wait)
-    cpu_seconds = time.process_time() - cpu_before
-    await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
+    # Updates come in as in production: TelegramPoller long-polling the fake server.
+    async with telegram_polling(settings, core):
+        ready.put(config.index)
+        cpu_before = time.process_time()
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        cpu_seconds = time.process_time() - cpu_before
     engine.dispose()
     return WorkerResult(
         index=config.index,
@@ -549,7 +541,6 @@ async def drive(args: argparse.Namespace, url: str, schema: str | None) -> dict[
             flow=args.flow,
             base_url=server.base_url,
             token=server.token,
-            concurrent_updates=args.concurrent_updates,
             log_level=args.log_level,
             profile=args.profile,
         )
@@ -591,7 +582,6 @@ async def drive(args: argparse.Namespace, url: str, schema: str | None) -> dict[
         "flow": args.flow,
         "database": "postgresql" if args.database_url else "sqlite",
         "processes": args.processes,
-        "concurrent_updates": args.concurrent_updates,
         "users": args.users,
         "units": max(args.units, args.users),
         "rounds": args.rounds,
@@ -633,7 +623,7 @@ def print_report(figures: dict[str, Any]) -> None:
     h, s = figures["handling_ms"], figures["user_seen_ms"]
     print(
         f"flow={figures['flow']} database={figures['database']} processes={figures['processes']} "
-        f"concurrent_updates={figures['concurrent_updates']} users={figures['users']} "
+        f"users={figures['users']} "
         f"units={figures['units']} rounds={figures['rounds']}"
     )
     print(
@@ -667,13 +657,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=1, help="bot processes sharing the DB")
     parser.add_argument(
         "--units", type=int, default=0, help="units registered beforehand (at least --users)"
-    )
-    parser.add_argument(
-        "--concurrent-updates",
-        type=int,
-        default=CONCURRENT_UPDATES,
-        help="updates PTB hands a bot process's core at once (1 = one by one; "
-        f"default {CONCURRENT_UPDATES} as in production)",
     )
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

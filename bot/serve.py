@@ -53,7 +53,8 @@ async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[
 
 
 @contextlib.asynccontextmanager
-async def _telegram(settings: Settings, core: BotCore) -> AsyncIterator[None]:
+async def telegram_polling(settings: Settings, core: BotCore) -> AsyncIterator[None]:
+    """Telegram long polling for `core` while the block runs (also the benchmark's intake)."""
     from bot.channels.telegram import TelegramPoller, build_application
 
     application = build_application(settings, core)
@@ -117,7 +118,7 @@ async def serve(
     try:
         async with contextlib.AsyncExitStack() as stack:
             if "telegram" in channels:
-                telegram = _telegram_webhook if webhook else _telegram
+                telegram = _telegram_webhook if webhook else telegram_polling
                 await stack.enter_async_context(telegram(settings, core))
             if "zalo" in channels:
                 await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
