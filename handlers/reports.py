@@ -57,6 +57,7 @@ from domain.reports import (
     has_unsent_changes,
     remove_entry,
     reopen_report,
+    report_with_context,
     return_report,
     set_answer,
     submit,
@@ -282,14 +283,13 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
 def _load(ctx: Context) -> Open | None:
     """The chat's report, re-checked: it exists, this member may act for its unit, and it is
     still open to changes. Otherwise the flow ends with a word saying why."""
-    report = ctx.session.get(Report, ctx.data.get("report_id") or 0)
-    deadline = ctx.session.get(Deadline, report.deadline_id) if report else None
-    form = _forms(ctx).get(deadline.form_code) if deadline else None
-    unit = ctx.session.get(Unit, report.unit_id) if report else None
-    if report is None or deadline is None or form is None or unit is None:
+    found = report_with_context(ctx.session, int(ctx.data.get("report_id") or 0))
+    form = _forms(ctx).get(found[1].form_code) if found else None
+    if found is None or form is None:
         ctx.end()
         ctx.say("reports.stale_out")
         return None
+    report, deadline, unit = found
     if not can_act_for_unit(ctx.member, report.unit_id):
         # The member was moved to another unit (or removed) since the report was opened.
         ctx.end()
@@ -922,16 +922,16 @@ def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
 def _target_from_button(ctx: Context, payload: str | None) -> Target | None:
     """The report under an accept/return button, if the button still shows its last version."""
     _, parts = split_payload(payload or "")
-    report = ctx.session.get(Report, int(parts[0])) if parts and parts[0].isdigit() else None
-    if report is None:
+    found = (
+        report_with_context(ctx.session, int(parts[0])) if parts and parts[0].isdigit() else None
+    )
+    if found is None:
         ctx.say("reports.stale_out")
         return None
+    report, deadline, unit = found
     if len(parts) > 1 and parts[1] != str(report.version):
         ctx.say("reports.admin_old_version", version=report.version)
         return None
-    deadline = ctx.session.get(Deadline, report.deadline_id)
-    unit = ctx.session.get(Unit, report.unit_id)
-    assert deadline is not None and unit is not None
     return Target(report, deadline, unit)
 
 
