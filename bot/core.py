@@ -9,8 +9,9 @@ process are handled one chat-turn at a time (see `BotCore.__init__`).
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
 apology. Messages are sent only after the transaction committed; once they went out the update
-is marked answered, and at start-up a chat whose latest update never was (the process died
-while sending) is asked its question again (`resume_unanswered`).
+is marked answered (in batches, see `_mark_answered`), and at start-up a chat whose latest
+update never was (the process died while sending) is asked its question again
+(`resume_unanswered`).
 
 Jobs a handler deferred (`ctx.defer`) start as background tasks after the commit and the
 delivery of the update's answers, so long work (a broadcast) never holds the transaction open
@@ -56,6 +57,7 @@ RETRY_BACKOFF_SECONDS = 0.005
 DUPLICATE = "duplicate"
 # A chat cut off by a crash longer ago than this is not asked again at start-up.
 RESUME_WITHIN = timedelta(hours=24)
+MARK_BATCH = 500  # update ids per UPDATE … IN (…) when marking answers sent
 
 
 @dataclass(slots=True)
@@ -164,6 +166,9 @@ class BotCore:
         # happens outside the transaction, so it still overlaps other updates' work.
         self._chat_turns = ChatTurns()
         self._transaction = asyncio.Lock()
+        # Updates whose answers went out, waiting to be marked answered (`_mark_answered`).
+        self._unmarked: dict[str, list[str]] = {}
+        self._marking: asyncio.Task[None] | None = None
 
     @property
     def hub(self):
@@ -196,8 +201,8 @@ class BotCore:
             if before_delivery is not None:
                 await before_delivery()
             await self.hub.deliver(handled.deliveries)
-            if handled.claimed:
-                await self._mark_answered(event)
+            if handled.claimed and event.update_id is not None:
+                self._mark_answered(event.channel, str(event.update_id))
         self._start_jobs(event, handled.jobs)
         return handled.deliveries
 
@@ -210,9 +215,16 @@ class BotCore:
         return handled.deliveries
 
     async def wait_background(self) -> None:
-        """Wait until every background job (including ones started meanwhile) has finished."""
-        while self._background:
+        """Wait until every background job (including ones started meanwhile) has finished and
+        every answered update is marked so."""
+        while self._background or self._marking is not None:
             await asyncio.gather(*self._background, return_exceptions=True)
+            await self.flush_marks()
+
+    async def flush_marks(self) -> None:
+        """Wait until the updates answered so far are marked answered (at shutdown)."""
+        while self._marking is not None:
+            await asyncio.wait([self._marking])
 
     async def resume_unanswered(self, channel: str, *, within: timedelta = RESUME_WITHIN) -> int:
         """At start-up: ask again the question of every chat of `channel` whose latest update was
@@ -423,25 +435,53 @@ class BotCore:
             log.warning("update=%s could not be marked handled after an error", event.update_id)
             return False
 
-    async def _mark_answered(self, event: Inbound) -> None:
-        if event.update_id is not None:
-            await self._mark_answered_id(event.channel, str(event.update_id))
+    def _mark_answered(self, channel: str, update_id: str) -> None:
+        """Record, soon, that the update's answers went out. Marks are written in batches: one
+        UPDATE for all the updates answered while the previous batch waited for this process's
+        transaction turn — one when idle, dozens under load — instead of a transaction each.
+        A crash before the batch is written costs no more than an unmarked update always did:
+        the chat's question is asked again at start-up (`resume_unanswered`)."""
+        self._unmarked.setdefault(channel, []).append(update_id)
+        if self._marking is None:
+            self._marking = asyncio.create_task(self._write_marks(), name="mark-answered")
+
+    async def _write_marks(self) -> None:
+        pending: dict[str, list[str]] = {}
+        try:
+            async with self._transaction:
+                # From here on, updates answered meanwhile go to the next batch.
+                pending, self._unmarked, self._marking = self._unmarked, {}, None
+                with Session(self.engine) as session:
+                    for channel, update_ids in pending.items():
+                        self._write_answered(session, channel, update_ids)
+                    session.commit()
+        except Exception:  # only costs a repeated question after the next crash
+            log.warning("%d updates could not be marked answered", sum(map(len, pending.values())))
+        finally:
+            if self._marking is asyncio.current_task():  # cancelled before its turn
+                self._marking = None
 
     async def _mark_answered_id(self, channel: str, update_id: str) -> None:
+        """Mark one update answered at once (start-up)."""
         try:
             async with self._transaction:
                 with Session(self.engine) as session:
-                    session.execute(
-                        sa.update(ProcessedUpdate)
-                        .where(
-                            ProcessedUpdate.channel == channel,  # type: ignore[arg-type]
-                            ProcessedUpdate.update_id == update_id,  # type: ignore[arg-type]
-                        )
-                        .values(answered_at=self.clock.now())
-                    )
+                    self._write_answered(session, channel, [update_id])
                     session.commit()
         except Exception:  # only costs a repeated question after the next crash
             log.warning("update=%s could not be marked answered", update_id)
+
+    def _write_answered(self, session: Session, channel: str, update_ids: list[str]) -> None:
+        now = self.clock.now()
+        for start in range(0, len(update_ids), MARK_BATCH):
+            session.execute(
+                sa.update(ProcessedUpdate)
+                .where(
+                    ProcessedUpdate.channel == channel,  # type: ignore[arg-type]
+                    ProcessedUpdate.update_id.in_(update_ids[start : start + MARK_BATCH]),  # type: ignore[attr-defined]
+                )
+                .values(answered_at=now)
+            )
 
     @staticmethod
     def _unanswered(

@@ -129,6 +129,8 @@ async def serve(
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.
             await core.wait_background()
+        # Updates finished while the channels closed: their answers are recorded as sent.
+        await core.flush_marks()
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGTERM)
