@@ -408,20 +408,14 @@ class BotCore:
         transaction takes the write lock with its first statement, so it waits its turn
         (busy timeout) instead of failing later on a stale snapshot.
         """
-        values = {
-            "channel": event.channel,
-            "update_id": str(event.update_id),
-            "chat_id": event.chat_id,
-            "handled_at": self.clock.now(),
+        statement = _CLAIM[session.get_bind().dialect.name]
+        params = {
+            "c_channel": event.channel,
+            "c_update": str(event.update_id),
+            "c_chat": event.chat_id,
+            "c_at": self.clock.now(),
         }
-        table = ProcessedUpdate.__table__
-        insert = (
-            _insert_for(session)(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-            .returning(table.c.id)
-        )
-        return session.execute(insert).first() is not None
+        return session.execute(statement, params).first() is not None
 
     def _mark_processed_after_error(self, event: Inbound) -> bool:
         if event.update_id is None:
@@ -523,12 +517,7 @@ class BotCore:
         # lock both would read the same version and one would lose the race on every retry
         # while answers keep coming. The version check in `_save_state` stays as the safety net.
         state = session.exec(
-            select(ConversationState)
-            .where(
-                ConversationState.channel == event.channel,
-                ConversationState.chat_id == event.chat_id,
-            )
-            .with_for_update()
+            _STATE_FOR_UPDATE, params={"s_channel": event.channel, "s_chat": event.chat_id}
         ).first()
         if state is None:
             return ConversationState(channel=event.channel, chat_id=event.chat_id, data={}), None
@@ -551,9 +540,13 @@ class BotCore:
             )
             return
         result = session.execute(
-            sa.update(table)
-            .where(table.c.id == state.id, table.c.version == version)
-            .values(version=version + 1, **values)
+            _SAVE_STATE,
+            {
+                "s_id": state.id,
+                "s_version": version,
+                "s_next": version + 1,
+                **{f"s_{name}": value for name, value in values.items()},
+            },
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"conversation {state.channel}:{state.chat_id}")
@@ -567,7 +560,49 @@ class BotCore:
         return [self._to_chat(event, m) for m in ctx.replies] + list(ctx.notifications)
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    """The INSERT construct of the session's dialect (both offer ON CONFLICT DO NOTHING)."""
-    bind = session.get_bind()
-    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+# --- statements run on every update, built once (values bound at run time) ------------------
+def _claim_statement(insert: Callable[..., Any]) -> Any:
+    table = ProcessedUpdate.__table__
+    return (
+        insert(table)
+        .values(
+            channel=sa.bindparam("c_channel"),
+            update_id=sa.bindparam("c_update"),
+            chat_id=sa.bindparam("c_chat"),
+            handled_at=sa.bindparam("c_at", type_=table.c.handled_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(table.c.id)
+    )
+
+
+# Both dialects offer INSERT … ON CONFLICT DO NOTHING, each with its own construct.
+_CLAIM = {
+    "sqlite": _claim_statement(sqlite.insert),
+    "postgresql": _claim_statement(postgresql.insert),
+}
+
+_STATE_FOR_UPDATE = (
+    select(ConversationState)
+    .where(
+        ConversationState.channel == sa.bindparam("s_channel"),
+        ConversationState.chat_id == sa.bindparam("s_chat"),
+    )
+    .with_for_update()
+)
+
+
+def _save_state_statement() -> Any:
+    table = ConversationState.__table__
+    typed = {name: table.c[name].type for name in ("flow", "step", "data", "updated_at")}
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("s_id"), table.c.version == sa.bindparam("s_version"))
+        .values(
+            version=sa.bindparam("s_next"),
+            **{name: sa.bindparam(f"s_{name}", type_=type_) for name, type_ in typed.items()},
+        )
+    )
+
+
+_SAVE_STATE = _save_state_statement()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.clock import as_utc
@@ -23,10 +24,15 @@ from models.units import Member, MemberStatus, Role
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
+# Every update looks its sender up: the statement is built once, with its values bound at run
+# time (building it anew each time cost as much as running it).
+_MEMBER_BY_USER = select(Member).where(
+    Member.channel == sa.bindparam("m_channel"), Member.user_id == sa.bindparam("m_user")
+)
+
+
 def find_member(session: Session, *, channel: str, user_id: str) -> Member | None:
-    return session.exec(
-        select(Member).where(Member.channel == channel, Member.user_id == user_id)
-    ).first()
+    return session.exec(_MEMBER_BY_USER, params={"m_channel": channel, "m_user": user_id}).first()
 
 
 def identify(

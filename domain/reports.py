@@ -15,6 +15,7 @@ into words.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,15 +53,19 @@ class ReportError(Exception):
 
 
 # --- finding ----------------------------------------------------------------------------------
+_REPORT_WITH_CONTEXT = (
+    select(Report, Deadline, Unit)
+    .join(Deadline, col(Deadline.id) == col(Report.deadline_id))
+    .join(Unit, col(Unit.id) == col(Report.unit_id))
+    .where(col(Report.id) == sa.bindparam("r_id"))
+)
+
+
 def report_with_context(session: Session, report_id: int) -> tuple[Report, Deadline, Unit] | None:
     """A report with its deadline and unit, read in one query (every answer in a report
-    conversation reads them again, so one round trip instead of three)."""
-    row = session.exec(
-        select(Report, Deadline, Unit)
-        .join(Deadline, col(Deadline.id) == col(Report.deadline_id))
-        .join(Unit, col(Unit.id) == col(Report.unit_id))
-        .where(col(Report.id) == report_id)
-    ).first()
+    conversation reads them again, so one round trip instead of three, with the statement
+    built once)."""
+    row = session.exec(_REPORT_WITH_CONTEXT, params={"r_id": report_id}).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
@@ -113,14 +118,34 @@ def is_on_time(deadline: Deadline, at: datetime) -> bool:
 
 
 # --- saving answers ---------------------------------------------------------------------------
+@functools.cache
+def _revision_checked_update(columns: tuple[str, ...]) -> sa.Update:
+    """UPDATE report SET <columns>, revision, updated_at WHERE id and revision match; built once
+    per set of columns, values bound at run time."""
+    table = Report.__table__
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("w_id"), table.c.revision == sa.bindparam("w_revision"))
+        .values(
+            revision=sa.bindparam("w_next", type_=table.c.revision.type),
+            updated_at=sa.bindparam("w_now", type_=table.c.updated_at.type),
+            **{name: sa.bindparam(f"v_{name}", type_=table.c[name].type) for name in columns},
+        )
+    )
+
+
 def _write(session: Session, report: Report, now: datetime, **values: Any) -> None:
     """One revision-checked UPDATE of the report; the object in memory follows it."""
     session.flush()
     result = session.execute(
-        sa.update(Report)
-        .where(col(Report.id) == report.id, col(Report.revision) == report.revision)
-        .values(revision=report.revision + 1, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
+        _revision_checked_update(tuple(sorted(values))),
+        {
+            "w_id": report.id,
+            "w_revision": report.revision,
+            "w_next": report.revision + 1,
+            "w_now": now,
+            **{f"v_{name}": value for name, value in values.items()},
+        },
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentUpdate(f"report {report.id}")
