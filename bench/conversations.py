@@ -15,10 +15,11 @@ fast as the bot answers (each step waits for the answer to the previous one); us
 over the processes as a load balancer would.
 
 Figures: updates handled per second (all processes, first message to last answer); handling
-latency p50/p95/p99, measured inside the bot process around `core.process` (from the update
-reaching the core to its answers sent, so with several updates in flight it includes waiting
-for the process's other updates); the latency a user sees (update pushed to the fake server →
-answer received, including long polling and queueing); CPU per update of the bot processes and
+latency p50/p95/p99, measured inside the bot process around `core.process`: from the update
+reaching the core to its answers sent. TelegramPoller hands the core 8 updates at a time, as in
+production, so this includes sharing the process with up to 7 other updates, not waiting for
+a turn among the N; the latency a user sees (update pushed to the fake server → answer
+received) includes that wait and long polling; CPU per update of the bot processes and
 of the driver; Bot API calls per update; peak RSS per bot process. Telegram's limit of about
 30 messages/s per bot is lifted: the bot is measured, not Telegram.
 

@@ -7,7 +7,13 @@ import logging
 import pytest
 from telegram import Update
 
-from bot.channels.telegram import CAPTION_LIMIT, TEXT_LIMIT, TelegramOutlet, to_inbound
+from bot.channels.telegram import (
+    CAPTION_LIMIT,
+    CONCURRENT_UPDATES,
+    TEXT_LIMIT,
+    TelegramOutlet,
+    to_inbound,
+)
 from bot.events import Button, Outbound, OutboundFile
 from bot.logging_setup import setup_logging
 from tests.conftest import ADMIN_USER_ID
@@ -108,3 +114,32 @@ async def test_the_token_never_reaches_the_log(
     assert "getMe" in err and "boom with ***" in err
     assert telegram_api.token not in err
     assert telegram_api.token.split(":")[1] not in err
+
+
+async def test_a_big_batch_reaches_the_core_a_few_updates_at_a_time(
+    telegram_api: FakeTelegram, telegram_bot
+) -> None:
+    """Thirty officers write at once: the poller hands the core at most CONCURRENT_UPDATES of
+    the batch at a time (the first ones finish first instead of all finishing late together),
+    and each is answered."""
+    _, core = telegram_bot
+    process = core.process
+    in_core = 0
+    most = 0
+
+    async def counting(event, **options):
+        nonlocal in_core, most
+        in_core += 1
+        most = max(most, in_core)
+        try:
+            return await process(event, **options)
+        finally:
+            in_core -= 1
+
+    core.process = counting
+    users = range(6100, 6130)
+    for user_id in users:
+        telegram_api.push_text(user_id, "/trogiup")
+    for user_id in users:
+        await telegram_api.wait_for_text(str(user_id), "/trogiup")
+    assert 1 < most <= CONCURRENT_UPDATES

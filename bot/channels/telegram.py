@@ -49,10 +49,12 @@ if TYPE_CHECKING:
 CHANNEL = "telegram"
 log = logging.getLogger("thidua.telegram")
 
-# Updates PTB hands to the core at once. The core keeps each chat's updates in order and runs
-# one database transaction at a time, so this only lets one update's network waits (sending
-# answers to Telegram, ~50–200 ms away) overlap other updates' work; one at a time, a process
-# would answer a few dozen updates a second at most.
+# Updates handed to the core at once (TelegramPoller; PTB's Application in webhook mode). The
+# core keeps each chat's updates in order and runs one database transaction at a time, so this
+# only lets one update's network waits (sending answers to Telegram, ~50–200 ms away) overlap
+# other updates' work; one at a time, a process would answer a few dozen updates a second at
+# most. More at once would not answer faster: the updates of a big batch would all progress
+# together, each finishing late, instead of the first ones first.
 CONCURRENT_UPDATES = 8
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
@@ -378,8 +380,9 @@ class TelegramPoller:
     killed then loses the whole batch. Here the next poll (the confirmation) waits until every
     update of the batch is handled (committed; answers may still be on their way): after a
     crash Telegram delivers the unconfirmed ones again and the core recognises those it had
-    already handled (ProcessedUpdate). The updates of a batch are handed to the core together;
-    a chat's updates reach it in order (the core then handles and answers them one at a time).
+    already handled (ProcessedUpdate). The updates of a batch are handed to the core
+    `concurrent_updates` at a time, first come first served; a chat's updates reach it in order
+    (the core then handles and answers them one at a time).
     While Telegram is unreachable (connection refused, 5xx, timeouts) polls are retried after
     pauses doubling from `backoff[0]` to `backoff[1]` seconds.
     """
@@ -392,8 +395,10 @@ class TelegramPoller:
         timeout: float = 10.0,
         backoff: tuple[float, float] = (1.0, 30.0),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        concurrent_updates: int = CONCURRENT_UPDATES,
     ) -> None:
         self.bot = application.bot
+        self._slots = asyncio.Semaphore(concurrent_updates)
         self.core = core
         self.timeout = timeout
         self.backoff = backoff
@@ -466,10 +471,11 @@ class TelegramPoller:
             try:
                 if previous is not None:
                     await previous
-                # handle_update reaches the core's chat turn before it first awaits, and from
-                # there the core keeps the chat's order.
-                reached.set_result(None)
-                await handle_update(self.core, self.bot, update, confirmable)
+                async with self._slots:
+                    # handle_update reaches the core's chat turn before it first awaits, and
+                    # from there the core keeps the chat's order.
+                    reached.set_result(None)
+                    await handle_update(self.core, self.bot, update, confirmable)
             except Exception:  # one bad update must not stop the others
                 log.exception("update=%s could not be handled", update.update_id)
             finally:
