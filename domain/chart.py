@@ -14,10 +14,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-
 DPI = 100
 WIDTH_PX = 1000
 ROW_PX = 30  # a bar and its gap, while the chart is below the cap
@@ -90,6 +86,12 @@ def render_stacked_bars(
     """A PNG of horizontal stacked bars, first row at the top; `segments` name the values of
     each row, in order (they make the legend). `show_scale=False` hides the value axis (one
     bar per unit: each bar is one unit, its pattern the unit's status)."""
+    # Imported here: a bot process that never draws a chart does not carry matplotlib (about
+    # 50 MB with numpy).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     if len(segments) > len(STYLES):
         raise ValueError(f"at most {len(STYLES)} segments")
     width_px, height_px = chart_size(len(rows))
