@@ -325,17 +325,27 @@ class BotCore:
                 )
             elif route.handler is None:
                 self._no_route(event, ctx)
-            else:
-                await self._run(route.handler, event, ctx)
+            elif not await self._run(route.handler, event, ctx):
+                # Bad input: nothing the handler wrote may stay. Undoing the whole transaction
+                # and recording the update again costs less than a savepoint around every
+                # handler (two more round trips per update on PostgreSQL), bad input being rare.
+                session.rollback()
+                if event.update_id is not None and not self._claim_update(session, event):
+                    session.rollback()  # another process handled it meanwhile
+                    return DUPLICATE, [], []
+                members.identify(session, event=event, settings=self.settings, now=now)
             self._save_state(session, state, version, now)
             session.commit()
         return route.label, self._deliveries(event, ctx), list(ctx.deferred)
 
-    async def _run(self, handler: Handler, event: Inbound, ctx: Context) -> None:
+    async def _run(self, handler: Handler, event: Inbound, ctx: Context) -> bool:
+        """Call the handler; False when it refused the input (`InputError`): the chat's state
+        is as before, the answer says what was wrong and asks the question again, and the
+        caller undoes what the handler wrote."""
         snapshot = (ctx.state.flow, ctx.state.step, copy.deepcopy(ctx.state.data))
         try:
-            with ctx.session.begin_nested():
-                await handler(event, ctx)
+            await handler(event, ctx)
+            return True
         except InputError as exc:
             ctx.state.flow, ctx.state.step, ctx.state.data = snapshot
             ctx.replies.clear()
@@ -348,6 +358,7 @@ class BotCore:
             prompt = ctx.last_prompt()
             if prompt is not None:
                 ctx.replies.append(prompt)
+            return False
 
     def _route(self, event: Inbound, ctx: Context) -> Route:
         member = ctx.member

@@ -9,6 +9,7 @@ from bot.access import Access
 from bot.errors import InputError
 from bot.router import Router
 from bot.runtime import build_core
+from domain import audit
 from models.audit import AuditLog
 from models.conversation import ConversationState, ProcessedUpdate
 from models.units import Member, Role
@@ -71,6 +72,7 @@ def _test_router() -> Router:
         if ctx.step == "tuoi":
             if not event.text.isdigit():
                 ctx.data["hong"] = True  # must be rolled back with the bad answer
+                audit.record(ctx.session, now=ctx.now(), action="test.half_done")  # and this
                 raise InputError("core.not_understood", example="35")
             ctx.data["tuoi"] = int(event.text)
             ctx.goto("ten")
@@ -105,7 +107,13 @@ async def test_bad_input_is_explained_and_the_question_asked_again(flow_bot: Tes
     assert texts[1] == "Bạn bao nhiêu tuổi?"
     with flow_bot.db() as db:
         state = db.exec(select(ConversationState)).one()
+        written = db.exec(select(AuditLog).where(AuditLog.action == "test.half_done")).all()
+        handled = db.exec(select(ProcessedUpdate)).all()
     assert state.step == "tuoi" and "hong" not in state.data
+    assert written == []  # what the handler wrote before refusing the answer is undone
+    assert len(handled) == 2  # but the update is recorded: a re-delivery is not handled again
+    await user.says("35")
+    assert user.last_reply == "Tên bạn là gì?"
 
 
 async def test_conversation_survives_a_restart(
