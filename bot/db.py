@@ -42,7 +42,11 @@ def create_db_engine(
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    # No pool_pre_ping: it costs a round trip per transaction. A connection the server dropped
+    # fails its next statement instead; SQLAlchemy then empties the pool and the core (and the
+    # scheduler's next tick) tries again on a fresh connection
+    # (tests/test_reliability_postgres.py).
+    return sa.create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
