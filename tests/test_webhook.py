@@ -24,7 +24,8 @@ from sqlmodel import Session, select
 from telegram.ext import Application
 
 from bot.channels.telegram import build_application
-from bot.channels.telegram_webhook import SECRET_HEADER, WebhookServer, register_webhook
+from bot.channels.telegram_webhook import SECRET_HEADER, register_webhook, telegram_endpoint
+from bot.channels.webhook import WebServer
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.core import BotCore
@@ -70,7 +71,7 @@ class BotProcess:
 
     application: Application
     core: BotCore
-    server: WebhookServer
+    server: WebServer
 
     @property
     def url(self) -> str:
@@ -116,7 +117,8 @@ async def start_process(
         application = build_application(settings, core)
         await application.initialize()
         await application.start()
-        server = WebhookServer(application, engine=engine, secret=SECRET, path="/telegram", port=0)
+        endpoint = telegram_endpoint(application, SECRET, "/telegram")
+        server = WebServer([endpoint], engine=engine, port=0)
         await server.start()
         process = BotProcess(application, core, server)
         started.append(process)
@@ -218,7 +220,7 @@ async def test_health_check_fails_when_the_database_does_not(
     bot_process: BotProcess, tmp_path: Path
 ) -> None:
     unreachable = sa.create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
-    server = WebhookServer(bot_process.application, engine=unreachable, secret=SECRET, port=0)
+    server = WebServer([], engine=unreachable, port=0)
     await server.start()
     try:
         async with httpx.AsyncClient() as client:
