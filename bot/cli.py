@@ -58,7 +58,7 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.serve import enabled_channels, serve
+    from bot.serve import enabled_channels, serve, webhook_settings_error
 
     if not enabled_channels(settings):
         raise StartupError(
@@ -67,11 +67,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "https://zalo.me/s/botcreator/), xem .env.example. Muốn thử không cần token: "
             "uv run thidua-bot console"
         )
-    if args.webhook and (not settings.webhook_url or not settings.webhook_secret):
-        raise StartupError(
-            "Chế độ webhook cần WEBHOOK_URL (địa chỉ HTTPS công khai) và WEBHOOK_SECRET "
-            "(chuỗi bí mật, ví dụ tạo bằng: openssl rand -hex 32) trong tệp .env (xem .env.example)."
-        )
+    problem = webhook_settings_error(settings) if args.webhook else None
+    if problem:
+        raise StartupError(problem)
     from telegram.error import InvalidToken, NetworkError
 
     from bot.channels.zalo import ZaloStartupError
@@ -227,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--webhook",
         action="store_true",
-        help="nhận cập nhật qua webhook (WEBHOOK_URL, WEBHOOK_SECRET, LISTEN_HOST, LISTEN_PORT) "
-        "thay cho long polling",
+        help="nhận cập nhật qua webhook (WEBHOOK_URL, WEBHOOK_SECRET, ZALO_WEBHOOK_URL, "
+        "ZALO_WEBHOOK_SECRET, LISTEN_HOST, LISTEN_PORT) thay cho long polling",
     )
     run.set_defaults(func=_cmd_run)
 

@@ -1,9 +1,11 @@
 """Serving the bot on every channel that has a token — Telegram, Zalo or both — in one loop.
 
-`serve()` starts each channel's long polling next to the others (python-telegram-bot's
-Application initialised for sending, `TelegramPoller` fetching updates; the Zalo poller), each
-as a task, waits until told to stop (SIGTERM, Ctrl+C, or the `stop` event tests set) and shuts
-everything down in order. It only wires channels to the core; what the bot does is elsewhere.
+`serve()` starts each channel next to the others and waits until told to stop (SIGTERM, Ctrl+C,
+or the `stop` event tests set), then shuts everything down in order. By long polling (default):
+python-telegram-bot's Application initialised for sending with `TelegramPoller` fetching
+updates, and the Zalo poller, each as a task. In webhook mode each channel registers its webhook
+and contributes an endpoint to one web server (`bot.channels.webhook`, with `/healthz`) on
+LISTEN_HOST:LISTEN_PORT. It only wires channels to the core; what the bot does is elsewhere.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.channels.zalo import ZaloChannel
 
 log = logging.getLogger("thidua")
 
@@ -41,15 +48,47 @@ def enabled_channels(settings: Settings) -> list[str]:
     return channels
 
 
+def webhook_settings_error(settings: Settings) -> str | None:
+    """What webhook mode lacks for the channels with a token, as one line naming the settings;
+    None when it can start."""
+    channels = enabled_channels(settings)
+    paths: dict[str, str] = {}
+    if "telegram" in channels:
+        if not settings.webhook_url or not settings.webhook_secret:
+            return (
+                "Chế độ webhook cần WEBHOOK_URL (địa chỉ HTTPS công khai) và WEBHOOK_SECRET "
+                "(chuỗi bí mật, ví dụ tạo bằng: openssl rand -hex 32) trong tệp .env "
+                "(xem .env.example)."
+            )
+        paths["WEBHOOK_URL"] = webhook_path(settings.webhook_url)
+    if "zalo" in channels:
+        if not settings.zalo_webhook_url or not settings.zalo_webhook_secret:
+            return (
+                "Chế độ webhook với Zalo cần ZALO_WEBHOOK_URL (địa chỉ HTTPS công khai, ví dụ "
+                "https://bot.example.gov.vn/zalo) và ZALO_WEBHOOK_SECRET (8–256 ký tự, ví dụ tạo "
+                "bằng: openssl rand -hex 32) trong tệp .env (xem .env.example)."
+            )
+        paths["ZALO_WEBHOOK_URL"] = webhook_path(settings.zalo_webhook_url)
+    for name, path in paths.items():
+        if path == HEALTH_PATH:
+            return f"Đường dẫn của {name} không được là {HEALTH_PATH} (ví dụ: …/telegram, …/zalo)."
+    if len(set(paths.values())) < len(paths):
+        return (
+            "WEBHOOK_URL và ZALO_WEBHOOK_URL phải có đường dẫn khác nhau (ví dụ: "
+            "https://bot.example.gov.vn/telegram và https://bot.example.gov.vn/zalo)."
+        )
+    return None
+
+
 @contextlib.asynccontextmanager
-async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[None]:
+async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[Endpoint]:
     from bot.channels.telegram import build_application
-    from bot.channels.telegram_webhook import webhook_running
+    from bot.channels.telegram_webhook import telegram_webhook
 
     application = build_application(settings, core)
-    async with webhook_running(application, settings, core.engine):
+    async with telegram_webhook(application, settings) as endpoint:
         log.info("thidua-bot đang chạy trên Telegram (webhook)")
-        yield
+        yield endpoint
 
 
 @contextlib.asynccontextmanager
@@ -77,12 +116,22 @@ async def telegram_polling(settings: Settings, core: BotCore) -> AsyncIterator[N
 
 
 @contextlib.asynccontextmanager
-async def _zalo(settings: Settings, core: BotCore, **options: object) -> AsyncIterator[None]:
+async def _zalo_channel(
+    settings: Settings, core: BotCore, webhook_url: str | None, options: dict[str, object]
+) -> AsyncIterator[ZaloChannel]:
     from bot.channels.zalo import build_zalo_channel
 
     channel = build_zalo_channel(settings, core, **options)
     try:
-        await channel.start()
+        await channel.start(webhook_url=webhook_url)
+        yield channel
+    finally:
+        await channel.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _zalo(settings: Settings, core: BotCore, **options: object) -> AsyncIterator[None]:
+    async with _zalo_channel(settings, core, None, options) as channel:
         await core.resume_unanswered("zalo")
         poller = asyncio.create_task(channel.run(core.process), name="zalo-polling")
         log.info("thidua-bot đang chạy trên Zalo (long polling)")
@@ -92,8 +141,18 @@ async def _zalo(settings: Settings, core: BotCore, **options: object) -> AsyncIt
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
-    finally:
-        await channel.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _zalo_webhook(
+    settings: Settings, core: BotCore, **options: object
+) -> AsyncIterator[Endpoint]:
+    from bot.channels.zalo import zalo_endpoint
+
+    assert settings.zalo_webhook_url
+    async with _zalo_channel(settings, core, settings.zalo_webhook_url, options) as channel:
+        log.info("thidua-bot đang chạy trên Zalo (webhook)")
+        yield zalo_endpoint(channel, core.process, webhook_path(settings.zalo_webhook_url))
 
 
 async def serve(
@@ -106,8 +165,9 @@ async def serve(
 ) -> None:
     """Serve every channel with a token until `stop` is set, SIGTERM arrives or the task is
     cancelled. Raises NoChannelError when there is none; a channel that cannot start (a token
-    refused) raises its own error before anything is served. `webhook`: Telegram updates come
-    to this process's web server (WEBHOOK_URL…) instead of long polling."""
+    refused) raises its own error before anything is served. `webhook`: updates come to this
+    process's web server (WEBHOOK_URL, ZALO_WEBHOOK_URL…) instead of long polling; the caller
+    has checked `webhook_settings_error`."""
     channels = enabled_channels(settings)
     if not channels:
         raise NoChannelError
@@ -115,13 +175,35 @@ async def serve(
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
         loop.add_signal_handler(signal.SIGTERM, stop.set)
+    zalo_options = zalo_options or {}
     try:
         async with contextlib.AsyncExitStack() as stack:
-            if "telegram" in channels:
-                telegram = _telegram_webhook if webhook else telegram_polling
-                await stack.enter_async_context(telegram(settings, core))
-            if "zalo" in channels:
-                await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
+            if webhook:
+                endpoints = []
+                if "telegram" in channels:
+                    endpoints.append(
+                        await stack.enter_async_context(_telegram_webhook(settings, core))
+                    )
+                if "zalo" in channels:
+                    endpoints.append(
+                        await stack.enter_async_context(
+                            _zalo_webhook(settings, core, **zalo_options)
+                        )
+                    )
+                # Stopped first: the updates in progress finish while the channels are open.
+                await stack.enter_async_context(
+                    serving(
+                        endpoints,
+                        engine=core.engine,
+                        host=settings.listen_host,
+                        port=settings.listen_port,
+                    )
+                )
+            else:
+                if "telegram" in channels:
+                    await stack.enter_async_context(telegram_polling(settings, core))
+                if "zalo" in channels:
+                    await stack.enter_async_context(_zalo(settings, core, **zalo_options))
             # Reminders and the digest start once every channel can send.
             scheduler = build_scheduler(core)
             scheduler.start()

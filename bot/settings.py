@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Zalo Bot Platform (docs/zalo.md). The token is `bot_id:secret`, from Zalo Bot Creator.
     zalo_bot_token: SecretStr | None = None
     zalo_base_url: str = "https://bot-api.zaloplatforms.com"
+    # Webhook mode on Zalo: the public HTTPS address Zalo posts to (its path is served on the
+    # same LISTEN_HOST:LISTEN_PORT as Telegram's) and the secret Zalo sends back in a header.
+    zalo_webhook_url: str | None = None
     zalo_webhook_secret: SecretStr | None = None
     # Hours after a user's last message during which the bot may write to them on Zalo;
     # 0 = any time. Not documented by Zalo: 48 assumes the Zalo OA rule until verified.
@@ -135,15 +138,16 @@ class Settings(BaseSettings):
             raise ValueError("phải là DEBUG, INFO, WARNING hoặc ERROR")
         return level
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "zalo_webhook_url")
     @classmethod
-    def _check_webhook_url(cls, value: str | None) -> str | None:
+    def _check_webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value:
             return None
         parts = urlsplit(value)
         if parts.scheme not in {"https", "http"} or not parts.hostname:
+            example = "zalo" if info.field_name == "zalo_webhook_url" else "telegram"
             raise ValueError(
-                f"'{value}' không phải địa chỉ web (ví dụ: https://bot.example.gov.vn/telegram)"
+                f"'{value}' không phải địa chỉ web (ví dụ: https://bot.example.gov.vn/{example})"
             )
         return value
 

@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from sqlmodel import Session, select
 from telegram.ext import Application
 
 from bot.channels.telegram import build_application
-from bot.channels.telegram_webhook import SECRET_HEADER, WebhookServer, register_webhook
+from bot.channels.telegram_webhook import SECRET_HEADER, register_webhook, telegram_endpoint
+from bot.channels.webhook import WebServer
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.core import BotCore
@@ -70,7 +72,7 @@ class BotProcess:
 
     application: Application
     core: BotCore
-    server: WebhookServer
+    server: WebServer
 
     @property
     def url(self) -> str:
@@ -79,9 +81,34 @@ class BotProcess:
     async def post(
         self, update: dict[str, Any], secret: str | None = SECRET, path: str = "/telegram"
     ) -> httpx.Response:
-        headers = {} if secret is None else {SECRET_HEADER: secret}
-        async with httpx.AsyncClient() as client:
-            return await client.post(self.url + path, json=update, headers=headers)
+        return await post_update(self.url + path, update, SECRET_HEADER, secret)
+
+
+async def post_update(
+    url: str, update: dict[str, Any], header: str, secret: str | None
+) -> httpx.Response:
+    """POST an update as a platform does, with `secret` in `header` (no header when None)."""
+    headers = {} if secret is None else {header: secret}
+    async with httpx.AsyncClient() as client:
+        return await client.post(url, json=update, headers=headers)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for LISTEN_PORT."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def wait_until_serving(port: int) -> httpx.Response:
+    """The first /healthz answer of the web server starting on `port`."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                return await client.get(f"http://127.0.0.1:{port}/healthz")
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing answered on port {port}")
 
 
 @pytest.fixture
@@ -116,7 +143,8 @@ async def start_process(
         application = build_application(settings, core)
         await application.initialize()
         await application.start()
-        server = WebhookServer(application, engine=engine, secret=SECRET, path="/telegram", port=0)
+        endpoint = telegram_endpoint(application, SECRET, "/telegram")
+        server = WebServer([endpoint], engine=engine, port=0)
         await server.start()
         process = BotProcess(application, core, server)
         started.append(process)
@@ -218,7 +246,7 @@ async def test_health_check_fails_when_the_database_does_not(
     bot_process: BotProcess, tmp_path: Path
 ) -> None:
     unreachable = sa.create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
-    server = WebhookServer(bot_process.application, engine=unreachable, secret=SECRET, port=0)
+    server = WebServer([], engine=unreachable, port=0)
     await server.start()
     try:
         async with httpx.AsyncClient() as client:
@@ -289,14 +317,10 @@ async def test_run_serves_telegram_by_webhook(
 ) -> None:
     """What `thidua-bot run --webhook` starts: the webhook registered with its secret, updates
     posted to LISTEN_HOST:LISTEN_PORT answered, and a clean stop."""
-    import socket
-
     from bot.serve import serve
 
     await fake_api.start()
-    with socket.socket() as probe:  # a free port for LISTEN_PORT
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     settings = webhook_settings.model_copy(
         update={"telegram_base_url": fake_api.base_url, "listen_port": port}
     )
@@ -304,20 +328,11 @@ async def test_run_serves_telegram_by_webhook(
     stop = asyncio.Event()
     running = asyncio.create_task(serve(settings, core, stop=stop, webhook=True))
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                try:
-                    health = await client.get(f"http://127.0.0.1:{port}/healthz")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.05)
-            assert health.status_code == 200
-            answer = await client.post(
-                f"http://127.0.0.1:{port}/telegram",
-                json=text_update(321, "/start"),
-                headers={SECRET_HEADER: SECRET},
-            )
-            assert answer.status_code == 200
+        assert (await wait_until_serving(port)).status_code == 200
+        answer = await post_update(
+            f"http://127.0.0.1:{port}/telegram", text_update(321, "/start"), SECRET_HEADER, SECRET
+        )
+        assert answer.status_code == 200
         await fake_api.wait_for_text(321, "Xin chào")
         assert fake_api.webhook is not None and fake_api.webhook["secret_token"] == SECRET
     finally:

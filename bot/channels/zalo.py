@@ -32,6 +32,7 @@ from bot.events import Attachment, Button, Inbound, Outbound
 from bot.hub import DeliveryError
 
 if TYPE_CHECKING:
+    from bot.channels.webhook import Endpoint, WebhookCall
     from bot.core import BotCore
     from bot.settings import Settings
 
@@ -356,8 +357,10 @@ class ZaloChannel:
         self._sleep = sleep
 
     # --- lifecycle ----------------------------------------------------------------------------
-    async def start(self) -> dict[str, Any]:
-        """Check the token (getMe) and make sure no webhook blocks getUpdates."""
+    async def start(self, webhook_url: str | None = None) -> dict[str, Any]:
+        """Check the token (getMe), then either make sure no webhook blocks getUpdates (long
+        polling) or, given `webhook_url`, have Zalo post updates there with our secret. Zalo
+        does one or the other: getUpdates gets nothing while a webhook is set."""
         try:
             me = await self.api.get_me()
         except ZaloApiError as exc:
@@ -367,12 +370,30 @@ class ZaloChannel:
                     "Zalo Bot Creator rồi sửa tệp .env."
                 ) from None
             raise ZaloStartupError(f"Không kết nối được Zalo Bot API: {exc}") from None
+        name = me.get("account_name") or me.get("id")
+        if webhook_url:
+            await self._set_webhook(webhook_url)
+            log.info("zalo bot %s ready (webhook)", name)
+            return me
         try:
             await self.api.delete_webhook()
         except ZaloApiError as exc:
             log.warning("zalo deleteWebhook failed (%s); getUpdates may get nothing", exc)
-        log.info("zalo bot %s ready (long polling)", me.get("account_name") or me.get("id"))
+        log.info("zalo bot %s ready (long polling)", name)
         return me
+
+    async def _set_webhook(self, url: str) -> None:
+        """setWebhook with our secret. Every process of a fleet does it at start-up with the
+        same values (harmless); the webhook is not deleted at shutdown, others still serve it."""
+        if not self.webhook_secret:
+            raise ValueError("a Zalo webhook without a secret would accept anyone's updates")
+        try:
+            await self.api.set_webhook(url, self.webhook_secret)
+        except ZaloApiError as exc:
+            raise ZaloStartupError(
+                f"Zalo không nhận ZALO_WEBHOOK_URL ({exc.description}). Kiểm tra địa chỉ (phải "
+                "là HTTPS công khai) và ZALO_WEBHOOK_SECRET (8–256 ký tự) trong tệp .env."
+            ) from None
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -452,24 +473,42 @@ class ZaloChannel:
             for update in updates:
                 await self._dispatch(update, handle)
 
-    async def accept_webhook(self, secret_header: str | None, body: bytes, handle: Handle) -> int:
+    async def accept_webhook(
+        self, secret_header: str | None, body: bytes, handle: Handle, *, remote: str = "?"
+    ) -> int:
         """Handle one webhook call (for a web server that mounts it); the HTTP status to send.
 
         Zalo signs webhook calls with the secret given to setWebhook in the
-        X-Bot-Api-Secret-Token header; anything else is refused.
+        X-Bot-Api-Secret-Token header; anything else is refused. The update is handled before
+        the status is returned.
         """
         expected = (self.webhook_secret or "").encode()
         if not expected or not hmac.compare_digest((secret_header or "").encode(), expected):
-            log.warning("zalo webhook call refused: wrong or missing secret")
+            # Never log the header's value: a near-miss may be the secret with a typo.
+            reason = "no secret header" if not secret_header else "wrong secret header"
+            log.warning("zalo webhook call refused (%s) from %s", reason, remote)
             return 403
         try:
             payload = json.loads(body)
         except ValueError:
-            return 400
+            payload = None
         if not isinstance(payload, dict):
+            log.warning("zalo webhook call with an unreadable update")
             return 400
         await self._dispatch(payload, handle)
         return 200
+
+
+def zalo_endpoint(channel: ZaloChannel, handle: Handle, path: str) -> Endpoint:
+    """Zalo's webhook as an endpoint of the process's web server (`bot.channels.webhook`)."""
+    from bot.channels.webhook import Endpoint
+
+    async def accept(call: WebhookCall) -> int:
+        return await channel.accept_webhook(
+            call.headers.get(SECRET_HEADER), call.body, handle, remote=call.remote_ip
+        )
+
+    return Endpoint(path, accept)
 
 
 def build_zalo_channel(

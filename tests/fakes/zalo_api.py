@@ -8,7 +8,8 @@ deleteWebhook, getWebhookInfo, sendMessage (1–2000 characters), sendPhoto, sen
 sendChatAction. It also serves the images users "send" (their photo_url) under /media/.
 
 Tests push what users do (`push_text`, `choose`, `push_image`, `push_unsupported`,
-`push_update` for any raw shape) and read what the bot sent (`sent`, `texts`, `wait_for`,
+`push_update` for any raw shape; `text_update` / `event` build an update to post to a
+webhook) and read what the bot sent (`sent`, `texts`, `wait_for`,
 `wait_for_text`). `failing_status` simulates an outage.
 """
 
@@ -64,7 +65,9 @@ class FakeZalo(Outbox):
     token: str = "1459232241454765289:TEST-zalo-secret-abcdefghijklmnop"
     sent: dict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     calls: list[str] = field(default_factory=list)
+    # What the last setWebhook registered (deleteWebhook clears both); `calls` keeps the order.
     webhook_url: str = ""
+    webhook_secret: str = ""
     # When set, every API call is answered with this HTTP status (an outage).
     failing_status: int | None = None
 
@@ -117,10 +120,17 @@ class FakeZalo(Outbox):
         self._updates.append(update)
         self._new_update.set()
 
+    def event(self, event_name: str, user_id: str, name: str, **content: Any) -> dict[str, Any]:
+        """An update as Zalo sends it, by getUpdates or to a webhook."""
+        return {"event_name": event_name, "message": self.message(user_id, name, **content)}
+
+    def text_update(self, user_id: str, text: str, name: str = "Cán bộ Xã") -> dict[str, Any]:
+        return self.event("message.text.received", user_id, name, text=text)
+
     def push_event(self, event_name: str, user_id: str, name: str, **content: Any) -> str:
-        message = self.message(user_id, name, **content)
-        self.push_update({"event_name": event_name, "message": message})
-        return message["message_id"]
+        update = self.event(event_name, user_id, name, **content)
+        self.push_update(update)
+        return update["message"]["message_id"]
 
     def push_text(self, user_id: str, text: str, name: str = "Cán bộ Xã") -> str:
         return self.push_event("message.text.received", user_id, name, text=text)
@@ -203,10 +213,11 @@ class FakeZalo(Outbox):
         if not 8 <= len(secret) <= 256:
             return self._error(400, "Bad Request: secret_token must be 8-256 characters")
         self.webhook_url = str(params.get("url") or "")
+        self.webhook_secret = secret
         return self._ok({"url": self.webhook_url, "updated_at": int(time.time() * 1000)})
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> web.Response:
-        self.webhook_url = ""
+        self.webhook_url = self.webhook_secret = ""
         return self._ok({"url": "", "updated_at": int(time.time() * 1000)})
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> web.Response:
