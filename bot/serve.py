@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
+from handlers.admin import resume_broadcasts
 
 log = logging.getLogger("thidua")
 
@@ -122,6 +123,10 @@ async def serve(
                 await stack.enter_async_context(telegram(settings, core))
             if "zalo" in channels:
                 await stack.enter_async_context(_zalo(settings, core, **(zalo_options or {})))
+            # Broadcasts a crash or restart cut off go on to those not reached yet; awaited
+            # before the channels close.
+            resuming = asyncio.create_task(resume_broadcasts(core), name="broadcasts-resume")
+            stack.push_async_callback(asyncio.wait, [resuming])
             # Reminders and the digest start once every channel can send.
             scheduler = build_scheduler(core)
             scheduler.start()

@@ -857,10 +857,14 @@ async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) ->
     `sending` are not sent again: the admin's summary counts them as unknown."""
     owner = uuid.uuid4().hex
     now = core.clock.now()
-    ids = await in_thread(
-        core.engine,
-        lambda s: claim_unfinished(s, before=before or now, now=now, owner=owner),
-    )
+    try:
+        ids = await in_thread(
+            core.engine,
+            lambda s: claim_unfinished(s, before=before or now, now=now, owner=owner),
+        )
+    except Exception:
+        log.exception("unfinished broadcasts could not be claimed; the next start tries again")
+        return 0
     for broadcast_id in ids:
         log.info("broadcast %s cut off by a restart: resuming", broadcast_id)
     results = await asyncio.gather(
