@@ -23,6 +23,7 @@ from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
+from handlers.admin import resume_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel
@@ -204,6 +205,10 @@ async def serve(
                     await stack.enter_async_context(telegram_polling(settings, core))
                 if "zalo" in channels:
                     await stack.enter_async_context(_zalo(settings, core, **zalo_options))
+            # Broadcasts a crash or restart cut off go on to those not reached yet; awaited
+            # before the channels close.
+            resuming = asyncio.create_task(resume_broadcasts(core), name="broadcasts-resume")
+            stack.push_async_callback(asyncio.wait, [resuming])
             # Reminders and the digest start once every channel can send.
             scheduler = build_scheduler(core)
             scheduler.start()

@@ -10,23 +10,40 @@ callback, retries a send only when the platform said it was *not* delivered (a r
 never after an uncertain failure, so nobody gets the message twice. `mark_unreachable`
 records the members whose platform refused for good (HTTP 403: the user blocked the bot).
 No texts, no catalog here: the message arrives already rendered.
+
+A broadcast survives a crash. `record_broadcast` writes it and every recipient (`pending`) in
+the admin's confirming transaction; while sending, a `Ledger` switches each recipient to
+`sending` just before its send and records the outcomes, one transaction for the senders that
+arrive together (as the reminder scheduler does), so a crash leaves the unsent ones `pending`
+and at most one per concurrent sender `sending` (outcome unknown: never resent, counted in the
+summary). At start-up `claim_unfinished` takes over, with one conditional UPDATE, the
+broadcasts whose sender has not written since before this process started; a second process
+doing the same finds them taken. A run that finds its broadcast taken over stops sending and
+leaves the summary to the new owner. Database work here runs in a worker thread, so a wait
+for SQLite's lock never blocks the event loop the update holding it needs to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot.events import Address, Delivery, Outbound
 from bot.hub import Hub
 from domain.campaigns import missing_units
+from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.campaigns import Deadline
 from models.units import Member, MemberStatus, Unit
 
@@ -34,6 +51,7 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 8
 MAX_RATE_RETRIES = 3
+T = TypeVar("T")
 
 
 class AudienceKind:
@@ -180,10 +198,16 @@ async def send_broadcast(
     message: Outbound,
     *,
     progress: Progress | None = None,
-    concurrency: int = CONCURRENCY,
+    concurrency: int | None = None,
     sleep: Sleep = asyncio.sleep,
+    ledger: Ledger | None = None,
 ) -> BroadcastResult:
-    """Send `message` to every recipient once; `progress(done, total)` after each one."""
+    """Send `message` to every recipient once; `progress(done, total)` after each one.
+
+    With a `ledger`, each recipient is marked `sending` (committed) before its send and its
+    outcome recorded; one the ledger refuses (another run took the broadcast over) is left to
+    that run and not counted here."""
+    concurrency = CONCURRENCY if concurrency is None else concurrency
     result = BroadcastResult(total=len(recipients))
     queue: asyncio.Queue[Recipient] = asyncio.Queue()
     for recipient in recipients:
@@ -197,22 +221,32 @@ async def send_broadcast(
             if error is None:
                 result.sent += 1
                 result.message_ids[recipient.member_id] = outcome.message_id
+                if ledger is not None:
+                    ledger.sent(recipient, outcome.message_id)
                 return
             # Only a rate limit says for sure that nothing was delivered: wait and retry.
             if error.retry_after is None:
                 break
             await sleep(error.retry_after)
         assert error is not None
-        result.failures.append(Failure(recipient, error.reason, error.permanent))
+        fail(Failure(recipient, error.reason, error.permanent))
+
+    def fail(failure: Failure) -> None:
+        result.failures.append(failure)
+        if ledger is not None:
+            ledger.failed(failure)
 
     async def worker() -> None:
         while not queue.empty():
             recipient = queue.get_nowait()
+            if ledger is not None and not await ledger.enter(recipient):
+                result.total -= 1  # another run's now
+                continue
             try:
                 await deliver(recipient)
             except Exception as exc:  # an outlet bug must not stop the others
                 log.exception("broadcast to member %s failed", recipient.member_id)
-                result.failures.append(Failure(recipient, type(exc).__name__, False))
+                fail(Failure(recipient, type(exc).__name__, False))
             if progress is not None:
                 await progress(result.done, result.total)
 
@@ -220,12 +254,11 @@ async def send_broadcast(
     return result
 
 
-def mark_unreachable(result: BroadcastResult, *, session: Session, now: datetime) -> int:
+def mark_unreachable(member_ids: Sequence[int], *, session: Session, now: datetime) -> int:
     """Record members the platform refused for good; they are skipped from now on."""
-    ids = [f.recipient.member_id for f in result.failures if f.permanent]
-    if not ids:
+    if not member_ids:
         return 0
-    members = session.exec(select(Member).where(col(Member.id).in_(ids))).all()
+    members = session.exec(select(Member).where(col(Member.id).in_(list(member_ids)))).all()
     for member in members:
         member.unreachable_at = now
         member.updated_at = now
@@ -256,11 +289,11 @@ class ProgressMessage:
         self._lock = asyncio.Lock()
         self._shown: tuple[int, int] | None = None
 
-    async def start(self, total: int) -> None:
-        outcome = await self.hub.send(Delivery(self.address, Outbound(self.render(0, total))))
+    async def start(self, total: int, *, done: int = 0) -> None:
+        outcome = await self.hub.send(Delivery(self.address, Outbound(self.render(done, total))))
         self.message_id = outcome.message_id
         self._last = self.monotonic()
-        self._shown = (0, total)
+        self._shown = (done, total)
 
     async def update(self, done: int, total: int) -> None:
         """The progress callback: edits when enough time passed and no edit is under way."""
@@ -283,3 +316,315 @@ class ProgressMessage:
         if outcome.error is None:
             self.edits += 1
             self._shown = (done, total)
+
+
+# --- persisted broadcasts: resumed after a crash, nothing sent twice ------------------------
+def record_broadcast(
+    selection: Selection,
+    *,
+    session: Session,
+    admin: Address,
+    actor_id: int | None,
+    text: str,
+    audience: Audience,
+    owner: str,
+    now: datetime,
+) -> int:
+    """Write a broadcast and its recipients (`pending`; those out of the reply window
+    `skipped`, to be named in the summary), owned by the run `owner`. The caller commits."""
+    broadcast = Broadcast(
+        actor_id=actor_id,
+        admin_channel=admin.channel,
+        admin_chat_id=admin.chat_id,
+        text=text,
+        audience=audience.as_dict(),
+        owner=owner,
+        heartbeat_at=now,
+        created_at=now,
+    )
+    session.add(broadcast)
+    session.flush()
+    assert broadcast.id is not None
+    rows = [(r, RecipientStatus.PENDING) for r in selection.recipients]
+    rows += [(r, RecipientStatus.SKIPPED) for r in selection.out_of_window]
+    session.add_all(
+        BroadcastRecipient(
+            broadcast_id=broadcast.id, member_id=r.member_id, unit_id=r.unit_id, status=status
+        )
+        for r, status in rows
+    )
+    return broadcast.id
+
+
+def claim_unfinished(session: Session, *, before: datetime, now: datetime, owner: str) -> list[int]:
+    """Take over, for the run `owner`, the unfinished broadcasts whose sender has not written
+    since `before` (this process's start: that sender died). One conditional UPDATE: a second
+    process claiming at the same time finds them written `now` and takes none. The caller
+    commits, then resumes the ids returned."""
+    table = Broadcast.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.update(table)
+        .where(table.c.status == BroadcastStatus.SENDING, table.c.heartbeat_at < before)
+        .values(owner=owner, heartbeat_at=now, resumed=table.c.resumed + 1)
+        .returning(table.c.id)
+    ).all()
+    return sorted(row[0] for row in rows)
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a run of a broadcast has to do: the recipients still `pending`, and where the
+    broadcast stands (`done` counts the sent, failed and unknown ones of earlier runs)."""
+
+    broadcast_id: int
+    admin: Address
+    actor_id: int | None
+    text: str
+    resumed: int
+    pending: list[Recipient]
+    total: int
+    done: int
+    unknown: int
+
+
+@dataclass(slots=True)
+class BroadcastReport:
+    """Where a broadcast ended, over all its runs: the admin's summary."""
+
+    total: int  # everyone it was to be sent to (not those out of the reply window)
+    sent: int
+    failures: list[Failure]
+    unknown: list[Recipient]  # left `sending` by a crash: may or may not have arrived
+    out_of_window: list[Recipient]
+    resumed: int
+
+    @property
+    def blocked(self) -> int:
+        return sum(1 for f in self.failures if f.permanent)
+
+    def reasons(self) -> Counter[str]:
+        return Counter(f.reason for f in self.failures)
+
+
+def _rows(session: Session, broadcast_id: int) -> list[tuple[BroadcastRecipient, Recipient]]:
+    rows = session.exec(
+        select(BroadcastRecipient, Member, Unit)
+        .join(Member, col(Member.id) == BroadcastRecipient.member_id)
+        .join(Unit, col(Unit.id) == BroadcastRecipient.unit_id)
+        .where(BroadcastRecipient.broadcast_id == broadcast_id)
+        .order_by(col(BroadcastRecipient.id))
+    ).all()
+    return [
+        (row, Recipient(row.member_id, m.channel, m.chat_id, m.display_name, u.id or 0, u.name))
+        for row, m, u in rows
+    ]
+
+
+def load_plan(session: Session, broadcast_id: int) -> Plan:
+    broadcast = session.get(Broadcast, broadcast_id)
+    assert broadcast is not None and broadcast.id is not None
+    rows = [(row.status, r) for row, r in _rows(session, broadcast_id)]
+    counted = [s for s, _ in rows if s != RecipientStatus.SKIPPED]
+    pending = [r for s, r in rows if s == RecipientStatus.PENDING]
+    return Plan(
+        broadcast_id=broadcast.id,
+        admin=Address(broadcast.admin_channel, broadcast.admin_chat_id),
+        actor_id=broadcast.actor_id,
+        text=broadcast.text,
+        resumed=broadcast.resumed,
+        pending=pending,
+        total=len(counted),
+        done=len(counted) - len(pending),
+        unknown=counted.count(RecipientStatus.SENDING),
+    )
+
+
+def finish_broadcast(
+    session: Session, broadcast_id: int, *, owner: str, now: datetime
+) -> BroadcastReport | None:
+    """Mark the broadcast done and say how it went; None when another run took it over (that
+    run reports). The caller commits."""
+    table = Broadcast.__table__  # type: ignore[attr-defined]
+    done = session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == broadcast_id,
+            table.c.owner == owner,
+            table.c.status == BroadcastStatus.SENDING,
+        )
+        .values(status=BroadcastStatus.DONE, finished_at=now, heartbeat_at=now)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return None
+    broadcast = session.get(Broadcast, broadcast_id)
+    assert broadcast is not None
+    report = BroadcastReport(0, 0, [], [], [], broadcast.resumed)
+    for row, recipient in _rows(session, broadcast_id):
+        if row.status == RecipientStatus.SKIPPED:
+            report.out_of_window.append(recipient)
+            continue
+        report.total += 1
+        if row.status == RecipientStatus.SENT:
+            report.sent += 1
+        elif row.status == RecipientStatus.FAILED:
+            report.failures.append(Failure(recipient, row.error or "", row.permanent))
+        else:  # `sending` (a crash), or `pending` left by a run that stopped on an error
+            report.unknown.append(recipient)
+    return report
+
+
+def in_session(engine: Engine, work: Callable[[Session], T]) -> T:
+    """`work` in its own committed transaction, again if SQLite reports a lock it could not
+    wait out (another process wrote first)."""
+    for attempt in range(1, 6):
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                result = work(session)
+                session.commit()
+                return result
+        except OperationalError:
+            if attempt == 5:
+                raise
+            log.info("broadcast transaction retried after a lock (attempt %d)", attempt)
+    raise AssertionError("unreachable")
+
+
+async def in_thread(engine: Engine, work: Callable[[Session], T]) -> T:
+    """`in_session` in a worker thread: waiting for a lock does not block the event loop."""
+    return await asyncio.to_thread(in_session, engine, work)
+
+
+class Ledger:
+    """A broadcast's delivery log while a run sends it: `enter` marks a recipient `sending`
+    (committed) just before the send, `sent`/`failed` note outcomes, written with the next
+    marks — one transaction for all the senders that arrive together — or by `flush`."""
+
+    def __init__(
+        self, engine: Engine, broadcast_id: int, *, owner: str, now: Callable[[], datetime]
+    ) -> None:
+        self.engine = engine
+        self.broadcast_id = broadcast_id
+        self.owner = owner
+        self.now = now
+        self.lost = False  # another run took the broadcast over
+        self._outcomes: list[tuple[Recipient, str | None, Failure | None]] = []
+        self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def sent(self, recipient: Recipient, message_id: str | None) -> None:
+        self._outcomes.append((recipient, message_id, None))
+
+    def failed(self, failure: Failure) -> None:
+        self._outcomes.append((failure.recipient, None, failure))
+
+    async def enter(self, recipient: Recipient) -> bool:
+        """True when the recipient is now `sending` and this run must send to them."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((recipient.member_id, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_marks())
+        return await future
+
+    async def flush(self) -> None:
+        """Write the outcomes not written yet (the run's last sends)."""
+        while self._writer is not None:
+            await asyncio.wait([self._writer])
+        outcomes, self._outcomes = self._outcomes, []
+        await in_thread(self.engine, functools.partial(self._write, outcomes=outcomes))
+
+    async def _write_marks(self) -> None:
+        try:
+            await asyncio.sleep(0)  # senders arriving together join this transaction
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
+                outcomes, self._outcomes = self._outcomes, []
+                ids = [member_id for member_id, _ in waiting]
+                try:
+                    write = functools.partial(self._write, outcomes=outcomes, member_ids=ids)
+                    marked = await in_thread(self.engine, write)
+                except Exception as exc:
+                    for _, future in waiting:
+                        future.set_exception(exc)
+                    continue
+                for member_id, future in waiting:
+                    future.set_result(member_id in marked)
+        finally:
+            self._writer = None
+
+    def _write(
+        self,
+        session: Session,
+        outcomes: Sequence[tuple[Recipient, str | None, Failure | None]],
+        member_ids: Sequence[int] = (),
+    ) -> set[int]:
+        now = self.now()
+        broadcasts = Broadcast.__table__  # type: ignore[attr-defined]
+        # First statement a write: SQLite takes its lock at once (no stale read to upgrade).
+        owned = session.execute(
+            sa.update(broadcasts)
+            .where(
+                broadcasts.c.id == self.broadcast_id,
+                broadcasts.c.owner == self.owner,
+                broadcasts.c.status == BroadcastStatus.SENDING,
+            )
+            .values(heartbeat_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        _record_outcomes(session, self.broadcast_id, outcomes, now=now)
+        if not owned:
+            self.lost = True
+            return set()
+        if not member_ids:
+            return set()
+        table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+        rows = session.execute(
+            sa.update(table)
+            .where(
+                table.c.broadcast_id == self.broadcast_id,
+                col(table.c.member_id).in_(list(member_ids)),
+                table.c.status == RecipientStatus.PENDING,
+            )
+            .values(status=RecipientStatus.SENDING)
+            .returning(table.c.member_id)
+        ).all()
+        return {row[0] for row in rows}
+
+
+def _record_outcomes(
+    session: Session,
+    broadcast_id: int,
+    outcomes: Sequence[tuple[Recipient, str | None, Failure | None]],
+    *,
+    now: datetime,
+) -> None:
+    """Only rows still `sending` are touched: a late write cannot overwrite another run's."""
+    if not outcomes:
+        return
+    table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.update(table)
+        .where(
+            table.c.broadcast_id == broadcast_id,
+            table.c.member_id == sa.bindparam("b_member_id"),
+            table.c.status == RecipientStatus.SENDING,
+        )
+        .values(
+            status=sa.bindparam("b_status"),
+            sent_at=sa.bindparam("b_sent_at"),
+            message_id=sa.bindparam("b_message_id"),
+            error=sa.bindparam("b_error"),
+            permanent=sa.bindparam("b_permanent"),
+        ),
+        [
+            {
+                "b_member_id": recipient.member_id,
+                "b_status": RecipientStatus.FAILED if failure else RecipientStatus.SENT,
+                "b_sent_at": None if failure else now,
+                "b_message_id": message_id,
+                "b_error": failure.reason[:500] if failure else None,
+                "b_permanent": bool(failure and failure.permanent),
+            }
+            for recipient, message_id, failure in outcomes
+        ],
+    )
+    blocked = [f.recipient.member_id for _, _, f in outcomes if f is not None and f.permanent]
+    mark_unreachable(blocked, session=session, now=now)

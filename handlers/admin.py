@@ -19,29 +19,37 @@ import asyncio
 import html
 import logging
 import math
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.access import Access, can_see_personal_data
 from bot.catalog import Raw, t
-from bot.context import Context, Job
+from bot.clock import Clock
+from bot.context import Context
 from bot.errors import InputError
 from bot.events import Address, Attachment, Button, Delivery, Inbound, Outbound, OutboundFile
+from bot.hub import Hub
 from bot.router import Router, make_payload, split_payload
 from domain import audit
 from domain.broadcast import (
     Audience,
     AudienceKind,
-    BroadcastResult,
+    BroadcastReport,
+    Ledger,
     ProgressMessage,
     Recipient,
     blocs,
-    mark_unreachable,
+    claim_unfinished,
+    finish_broadcast,
+    in_thread,
+    load_plan,
+    record_broadcast,
     select_recipients,
     send_broadcast,
 )
@@ -74,6 +82,9 @@ from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.reports import Attachment as StoredFile
 from models.reports import Report
 from models.units import Member, Unit
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
 
 router = Router()
 log = logging.getLogger("thidua.admin")
@@ -809,6 +820,19 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
     recipients = selection.recipients
     ctx.end()
+    assert ctx.member is not None and ctx.member.id is not None
+    # Written with this update, before anything is sent: a crash mid-way is resumed at start-up.
+    owner = uuid.uuid4().hex
+    broadcast_id = record_broadcast(
+        selection,
+        session=ctx.session,
+        admin=Address(event.channel, event.chat_id),
+        actor_id=ctx.member.id,
+        text=text,
+        audience=audience,
+        owner=owner,
+        now=ctx.now(),
+    )
     _audit(
         ctx,
         "admin.broadcast",
@@ -817,83 +841,134 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
         audience=audience.as_dict(),
         recipients=len(recipients),
         text=text,
+        broadcast=broadcast_id,
     )
     ctx.reply(t("admin.tb_started", count=len(recipients)), replace=True)
     bind = ctx.session.get_bind()
     assert isinstance(bind, Engine)
-    assert ctx.member is not None and ctx.member.id is not None
-    ctx.defer(
-        _broadcast_job(
-            ctx,
-            engine=bind,
-            admin=Address(event.channel, event.chat_id),
-            actor_id=ctx.member.id,
-            recipients=recipients,
-            out_of_window=selection.out_of_window,
-            message=Outbound(t("admin.broadcast_message", text=text)),
+    hub, clock = ctx.services.hub, ctx.clock
+    ctx.defer(lambda: _run_broadcast(hub, bind, clock, broadcast_id, owner))
+
+
+async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) -> int:
+    """At start-up, once the channels are up: send the rest of every broadcast a crash or a
+    restart cut off (its sender has not written since `before`, default now), each taken over
+    by one process only; returns how many, once they are all done. Recipients a crash left
+    `sending` are not sent again: the admin's summary counts them as unknown."""
+    owner = uuid.uuid4().hex
+    now = core.clock.now()
+    try:
+        ids = await in_thread(
+            core.engine,
+            lambda s: claim_unfinished(s, before=before or now, now=now, owner=owner),
         )
+    except Exception:
+        log.exception("unfinished broadcasts could not be claimed; the next start tries again")
+        return 0
+    for broadcast_id in ids:
+        log.info("broadcast %s cut off by a restart: resuming", broadcast_id)
+    results = await asyncio.gather(
+        *(_run_broadcast(core.hub, core.engine, core.clock, i, owner) for i in ids),
+        return_exceptions=True,
     )
+    for broadcast_id, result in zip(ids, results, strict=True):
+        if isinstance(result, Exception):
+            log.error("broadcast %s: resuming failed", broadcast_id, exc_info=result)
+        elif isinstance(result, BaseException):
+            raise result
+    return len(ids)
 
 
-def _broadcast_job(
-    ctx: Context,
-    *,
-    engine: Engine,
-    admin: Address,
-    actor_id: int,
-    recipients: list[Recipient],
-    out_of_window: list[Recipient],
-    message: Outbound,
-) -> Job:
-    """The sending, run by the core after the update committed (`ctx.defer`).
+async def _run_broadcast(
+    hub: Hub, engine: Engine, clock: Clock, broadcast_id: int, owner: str
+) -> None:
+    """Send a recorded broadcast to the recipients still pending, one progress message
+    edited as it goes, then the summary; run by the core after the confirming update committed
+    (`ctx.defer`), or by `resume_broadcasts` after a restart.
 
     Why a background task and not the update itself: 300 messages at Telegram's 30/s take
     ten seconds; done inside the update they would hold its database transaction (and on
-    SQLite the write lock) and keep every other user waiting. The job gets only plain data
-    (recipients, the rendered message) and opens its own short session at the end to record
-    blocked users and the outcome. If the process stops mid-way the rest is not sent; the
-    audit log has the request and the admin can send again to those still missing.
+    SQLite the write lock) and keep every other user waiting. Each send is recorded
+    (domain.broadcast.Ledger) in short transactions of its own, in a worker thread.
     """
-    hub, clock = ctx.services.hub, ctx.clock
-
-    async def job() -> None:
-        progress = ProgressMessage(
-            hub, admin, lambda done, total: t("admin.tb_progress", done=done, total=total)
+    plan = await in_thread(engine, lambda s: load_plan(s, broadcast_id))
+    message = Outbound(t("admin.broadcast_message", text=plan.text))
+    if plan.resumed:
+        notice = t(
+            "admin.tb_resumed",
+            preview=_preview(plan.text),
+            count=len(plan.pending),
+            total=plan.total,
         )
-        await progress.start(len(recipients))
-        result = await send_broadcast(hub, recipients, message, progress=progress.update)
-        await progress.finish(result.done, result.total)
-        with Session(engine, expire_on_commit=False) as session:
-            now = clock.now()
-            blocked = mark_unreachable(result, now=now, session=session)
+        if plan.unknown:
+            notice += "\n" + t("admin.tb_resumed_unknown", count=plan.unknown)
+        await hub.send(Delivery(plan.admin, Outbound(notice)))
+    progress = ProgressMessage(
+        hub, plan.admin, lambda done, total: t("admin.tb_progress", done=done, total=total)
+    )
+    await progress.start(plan.total, done=plan.done)
+    ledger = Ledger(engine, broadcast_id, owner=owner, now=clock.now)
+
+    async def advance(done: int, _total: int) -> None:
+        await progress.update(plan.done + done, plan.total)
+
+    result = await send_broadcast(hub, plan.pending, message, progress=advance, ledger=ledger)
+    await ledger.flush()
+    if ledger.lost:
+        log.info("broadcast %s was taken over by another process", broadcast_id)
+        return
+    await progress.finish(plan.done + result.done, plan.total)
+
+    def finish(session: Session) -> BroadcastReport | None:
+        now = clock.now()
+        report = finish_broadcast(session, broadcast_id, owner=owner, now=now)
+        if report is not None:
             audit.record(
                 session,
                 now=now,
                 action="admin.broadcast.result",
-                actor=session.get(Member, actor_id),
+                actor=session.get(Member, plan.actor_id) if plan.actor_id else None,
                 target_type="broadcast",
+                target_id=broadcast_id,
                 detail={
-                    "total": result.total,
-                    "sent": result.sent,
-                    "failed": len(result.failures),
-                    "blocked": blocked,
-                    "reasons": dict(result.reasons()),
+                    "total": report.total,
+                    "sent": report.sent,
+                    "failed": len(report.failures),
+                    "blocked": report.blocked,
+                    "unknown": len(report.unknown),
+                    "resumed": report.resumed,
+                    "reasons": dict(report.reasons()),
                 },
             )
-            session.commit()
-        summary = _broadcast_summary(result, blocked, out_of_window)
-        await hub.send(Delivery(admin, Outbound(summary)))
+        return report
 
-    return job
+    report = await in_thread(engine, finish)
+    if report is not None:
+        await hub.send(Delivery(plan.admin, Outbound(_broadcast_summary(report))))
 
 
-def _broadcast_summary(
-    result: BroadcastResult, blocked: int, out_of_window: Sequence[Recipient]
-) -> str:
-    lines = [t("admin.tb_done", sent=result.sent, total=result.total)]
-    if result.failures:
-        lines += ["", t("admin.tb_failed_title", count=len(result.failures))]
-        for failure in result.failures[:MAX_FAILURES_LISTED]:
+def _preview(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _named(title: str, recipients: Sequence[Recipient]) -> list[str]:
+    lines = ["", title]
+    lines += [
+        t("admin.tb_window_line", name=r.name, unit=r.unit_name)
+        for r in recipients[:MAX_FAILURES_LISTED]
+    ]
+    more = len(recipients) - MAX_FAILURES_LISTED
+    if more > 0:
+        lines.append(t("admin.tb_failed_more", count=more))
+    return lines
+
+
+def _broadcast_summary(report: BroadcastReport) -> str:
+    lines = [t("admin.tb_done", sent=report.sent, total=report.total)]
+    if report.failures:
+        lines += ["", t("admin.tb_failed_title", count=len(report.failures))]
+        for failure in report.failures[:MAX_FAILURES_LISTED]:
             reason = (
                 t("admin.tb_reason_blocked")
                 if failure.permanent
@@ -907,18 +982,14 @@ def _broadcast_summary(
                     reason=Raw(reason),
                 )
             )
-        more = len(result.failures) - MAX_FAILURES_LISTED
+        more = len(report.failures) - MAX_FAILURES_LISTED
         if more > 0:
             lines.append(t("admin.tb_failed_more", count=more))
-    if blocked:
+    if report.blocked:
         lines += ["", t("admin.tb_marked")]
-    if out_of_window:
-        lines += ["", t("admin.tb_window_title", count=len(out_of_window))]
-        lines += [
-            t("admin.tb_window_line", name=r.name, unit=r.unit_name)
-            for r in out_of_window[:MAX_FAILURES_LISTED]
-        ]
-        more = len(out_of_window) - MAX_FAILURES_LISTED
-        if more > 0:
-            lines.append(t("admin.tb_failed_more", count=more))
+    if report.unknown:
+        lines += _named(t("admin.tb_unknown_title", count=len(report.unknown)), report.unknown)
+    if report.out_of_window:
+        title = t("admin.tb_window_title", count=len(report.out_of_window))
+        lines += _named(title, report.out_of_window)
     return "\n".join(lines)

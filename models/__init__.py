@@ -2,6 +2,7 @@
 `SQLModel.metadata` (Alembic's env.py relies on it). Data access lives in `domain/`."""
 
 from models.audit import AuditLog
+from models.broadcasts import Broadcast, BroadcastRecipient
 from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
 from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
 from models.reports import Attachment, Nomination, Report, ReportVersion
@@ -10,6 +11,8 @@ from models.units import Invite, Member, Unit
 __all__ = [
     "Attachment",
     "AuditLog",
+    "Broadcast",
+    "BroadcastRecipient",
     "Campaign",
     "CampaignParticipant",
     "ConversationState",
