@@ -356,9 +356,12 @@ async def test_edit_buttons_of_a_dropped_deadline_or_an_old_proposal_are_refused
     assert "Chọn loại cho mốc 1" in admin.last_reply
 
 
-async def test_huy_outside_an_edit_still_cancels_the_import(bot: TestBot) -> None:
+async def test_huy_leaves_an_edit_and_outside_one_cancels_the_import(bot: TestBot) -> None:
     admin = bot.person(ADMIN_USER_ID)
     await send_plan(admin)
+    await admin.presses("Sửa số")
+    await admin.says("/huy")
+    assert "Đã thôi sửa" in admin.new_text and "Số: 27/KH-UBND" in admin.last_reply
     await admin.says("/huy")
     assert "Đã huỷ, không tạo đợt thi đua nào" in admin.last_reply
     await admin.presses("Sửa mốc 1")
