@@ -7,7 +7,7 @@ the type by content (not by the file name) and refusing what it cannot read with
 the document number and type (`353 /KH-UBND`), the issuing body, place and date, the title
 after `KẾ HOẠCH`, the documents it is based on (`Căn cứ …`), the campaign period and every
 dated obligation (`trước ngày 15/5/2019`, `chậm nhất ngày …`, `từ ngày … đến ngày …`,
-`hoàn thành trong tháng 6/2019`) as a proposed deadline with its source sentence and a guessed
+`hoàn thành trong tháng 6/2019`, `trước tháng 12/2019`) as a proposed deadline with its source sentence and a guessed
 kind. Dates that do not exist (31/4) are reported as problems, never taken.
 
 No database, no catalog, no network, no clock here: what the parser cannot decide is left for
@@ -382,6 +382,9 @@ _BEFORE = re.compile(
     rf"(?:(?P<time>{_TIME})\s*,?\s*(?:ngay\b\s*)?)?(?P<d>{_DATE})"
 )
 _IN_MONTH = re.compile(rf"\btrong\s+{_month('')}")
+# "trước tháng 12/2019": before the month begins, so due on the last day of the month before
+# (30/11/2019), not at the end of the month named; "trước tháng 1 năm 2027" is 31/12/2026.
+_BEFORE_MONTH = re.compile(rf"\b(?:truoc|cham\s+nhat\s+(?:la\s+)?truoc)\s+{_month('')}")
 
 # 353/KH-UBND, 98/2023/NĐ-CP, 06/2022/QH15 (folded): number, optional year, type.
 _NUMBER = re.compile(
@@ -857,6 +860,7 @@ class _Found:
     start_text: str | None = None  # the start of a range
     from_issue: bool = False  # "từ nay đến …": the range starts with the plan
     month: bool = False  # "trong tháng 6/2019": due at the end of the month
+    before_month: bool = False  # "trước tháng 6/2019": due the day before it, 31/5/2019
     start_month: str | None = None
     time_text: str | None = None
     before_word: bool = False  # "trước", "chậm nhất"…: always an obligation
@@ -882,6 +886,18 @@ def _find_dates(shadow: str) -> list[_Found]:
         found.append(
             _Found(
                 match.start(), match.end(), match["d"], time_text=match["time"], before_word=True
+            )
+        )
+    for match in _BEFORE_MONTH.finditer(shadow):
+        due_text = _month_text(match["m"], match["y"])
+        found.append(
+            _Found(
+                match.start(),
+                match.end(),
+                due_text,
+                month=True,
+                before_month=True,
+                before_word=True,
             )
         )
     for match in _IN_MONTH.finditer(shadow):
@@ -959,9 +975,14 @@ def _kind_of(shadow: str) -> str | None:
     return None
 
 
-def _parse_when(text: str, *, month: bool, end_of_month: bool, year: int | None) -> date:
+def _parse_when(
+    text: str, *, month: bool, end_of_month: bool, year: int | None, before_month: bool = False
+) -> date:
     """A date, or a month (its last day, or its first with `end_of_month=False`); `year` fills
-    a date written without one. Raises `ParseError` like `domain.dates.parse_date`."""
+    a date written without one. With `before_month` the month is one the obligation must come
+    before ("trước tháng 12/2019"): the day before its first day, i.e. the last day of the
+    month before it (30/11/2019; "trước tháng 1/2027" is 31/12/2026). Raises `ParseError`
+    like `domain.dates.parse_date`."""
     if not month:
         return parse_date(text, default_year=year)
     month_text, _, year_text = text.partition("/")
@@ -970,6 +991,8 @@ def _parse_when(text: str, *, month: bool, end_of_month: bool, year: int | None)
             raise ParseError("format")
         year_text = str(year)
     first = parse_date(f"1/{month_text}/{year_text}")
+    if before_month:
+        return first - timedelta(days=1)
     if not end_of_month:
         return first
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
@@ -984,22 +1007,29 @@ def _resolve(
     after_anchor: bool = True,
     month: bool = False,
     end_of_month: bool = True,
+    before_month: bool = False,
 ) -> tuple[date | None, bool]:
     """A validated date, and whether its year was assumed. A date without a year takes the
     year that puts it after `anchor` (a deadline after the issue date: "trước ngày 10/01" in a
     plan of November is next January) or, with `after_anchor=False`, before it (the start of a
     range before its end). Dates that do not exist are recorded as problems."""
+
+    def when(year: int | None) -> date:
+        return _parse_when(
+            text, month=month, end_of_month=end_of_month, year=year, before_month=before_month
+        )
+
     try:
         try:
-            return _parse_when(text, month=month, end_of_month=end_of_month, year=None), False
+            return when(None), False
         except ParseError as exc:
             if exc.reason != "format" or anchor is None:
                 raise
-        value = _parse_when(text, month=month, end_of_month=end_of_month, year=anchor.year)
+        value = when(anchor.year)
         if after_anchor and value < anchor:
-            value = _parse_when(text, month=month, end_of_month=end_of_month, year=anchor.year + 1)
+            value = when(anchor.year + 1)
         elif not after_anchor and value > anchor:
-            value = _parse_when(text, month=month, end_of_month=end_of_month, year=anchor.year - 1)
+            value = when(anchor.year - 1)
         return value, True
     except ParseError as exc:
         if len(proposal.problems) < MAX_PROBLEMS:
@@ -1050,7 +1080,12 @@ def _deadline(
     item: _Found, sentence: _Sentence, kind: str | None, proposal: PlanProposal
 ) -> ProposedDeadline | None:
     due, year_assumed = _resolve(
-        item.due_text, sentence, proposal, anchor=proposal.issued_on, month=item.month
+        item.due_text,
+        sentence,
+        proposal,
+        anchor=proposal.issued_on,
+        month=item.month,
+        before_month=item.before_month,
     )
     if due is None:
         return None

@@ -76,10 +76,12 @@ def create_campaign_from_plan(
     timezone: str,
     description: str = "",
     dropped: int = 0,
+    edited: int = 0,
 ) -> Campaign:
     """A draft campaign with one deadline per proposed deadline, audit-logged.
-    `description` is shown with the campaign (the documents it is based on); `dropped` (how
-    many proposed deadlines the admin removed) goes into the audit entry."""
+    `description` is shown with the campaign (the documents it is based on); `dropped` and
+    `edited` (how many proposed deadlines the admin removed or changed) go into the audit
+    entry."""
     check_ready(session, proposal)
     assert proposal.document_number and proposal.title  # checked above
     campaign = Campaign(
@@ -122,6 +124,7 @@ def create_campaign_from_plan(
             "document_number": campaign.document_number,
             "deadlines": len(proposal.deadlines),
             "dropped_deadlines": dropped,
+            "edited_deadlines": edited,
         },
     )
     return campaign

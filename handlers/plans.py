@@ -1,10 +1,12 @@
 """Starting a campaign from its plan document (kế hoạch): /nhapkehoach.
 
 The admin sends the plan as .txt, .docx or .pdf; the bot reads it (`domain.plan_parser`) and
-shows the proposal as one message with buttons to accept it, edit a field, drop a proposed
-deadline or cancel. The proposal lives in the conversation state, so a restart loses nothing;
-only on accept are the draft campaign and its deadlines created (`domain.plans`). Activating
-the draft belongs to the campaign commands, not here.
+shows the proposal as one message with buttons to accept it, edit a field, edit or drop a
+proposed deadline, or cancel. Editing a deadline opens a small menu (its date, typed; its kind,
+by buttons; its title, typed); "Quay lại" or /huy returns to the proposal, keeping every edit
+made so far. The proposal lives in the conversation state, so a restart loses nothing; only on
+accept are the draft campaign and its deadlines created (`domain.plans`). Activating the draft
+belongs to the campaign commands, not here.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.hub import DeliveryError
 from bot.router import Router, make_payload, split_payload
+from domain.campaigns import DEADLINE_KINDS
 from domain.dates import ParseError, format_date, parse_date
 from domain.plan_parser import (
     CONFIRM_FLAGS,
+    KIND_TITLES,
     MAX_FILE_BYTES,
     BasisDocument,
     PlanFileError,
     PlanProposal,
+    ProposedDeadline,
     deadline_flags,
     extract_text,
     parse_document_number,
@@ -42,6 +47,18 @@ FLOW = "plan"
 STEP_FILE = "file"
 STEP_REVIEW = "review"
 STEP_EDIT = "edit"
+# Editing one proposed deadline (its number in ctx.data["dl"]): the menu, then one question.
+STEP_DEADLINE = "deadline"
+STEP_DEADLINE_DATE = "deadline_date"
+STEP_DEADLINE_KIND = "deadline_kind"
+STEP_DEADLINE_TITLE = "deadline_title"
+DEADLINE_FIELDS = {
+    "date": STEP_DEADLINE_DATE,
+    "kind": STEP_DEADLINE_KIND,
+    "title": STEP_DEADLINE_TITLE,
+}
+# Steps that leave an edit: /huy there goes back to the proposal instead of cancelling it.
+EDIT_STEPS = (STEP_EDIT, STEP_DEADLINE, *DEADLINE_FIELDS.values())
 PREFIX = "kh"
 # Fields the admin may edit: button `plans.btn.edit_<field>`, question `plans.ask.<field>`.
 FIELDS = ("number", "name", "body", "issued", "start", "end")
@@ -68,7 +85,11 @@ async def on_message(event: Inbound, ctx: Context) -> None:
         _apply_edit(ctx, event.text)
         ctx.goto(STEP_REVIEW)
         _show(ctx)
-    elif ctx.step == STEP_REVIEW:
+    elif ctx.step in (STEP_DEADLINE_DATE, STEP_DEADLINE_TITLE):
+        if event.attachment is not None:
+            raise InputError("plans.need_value")
+        _apply_deadline_edit(ctx, event.text)
+    elif ctx.step in (STEP_REVIEW, STEP_DEADLINE, STEP_DEADLINE_KIND):
         raise InputError("plans.use_buttons")
     else:
         raise InputError("plans.need_file")
@@ -90,16 +111,35 @@ async def on_button(event: Inbound, ctx: Context) -> None:
     if "proposal" not in ctx.data:
         ctx.say("core.stale_button")
         return
+    number = int(args[0]) if args and args[0].isdigit() else None
     if action == "ed" and args and args[0] in FIELDS:
         _ask_field(ctx, args[0])
-    elif action == "rm" and args and args[0].isdigit():
-        _drop_deadline(ctx, int(args[0]))
+    elif action == "rm" and number is not None:
+        _drop_deadline(ctx, number)
+    elif action in ("de", "df", "dk") and number is not None:
+        _deadline_button(ctx, action, number, args[1] if len(args) > 1 else "")
     elif action == "ok":
         _accept(ctx, confirmed=args == ["1"])
     else:  # "bk": back to the proposal
-        ctx.data.pop("field", None)
-        ctx.goto(STEP_REVIEW)
-        _show(ctx)
+        _back_to_proposal(ctx)
+
+
+@router.flow_command(FLOW, "huy")
+async def on_cancel(event: Inbound, ctx: Context) -> None:
+    """/huy while editing leaves the edit (what was changed before stays); else cancels."""
+    if ctx.step in EDIT_STEPS and "proposal" in ctx.data:
+        ctx.say("plans.edit_left")
+        _back_to_proposal(ctx)
+        return
+    ctx.end()
+    ctx.say("plans.cancelled")
+
+
+def _back_to_proposal(ctx: Context) -> None:
+    ctx.data.pop("field", None)
+    ctx.data.pop("dl", None)
+    ctx.goto(STEP_REVIEW)
+    _show(ctx)
 
 
 # --- reading the file ------------------------------------------------------------------------
@@ -123,6 +163,7 @@ async def _read_plan(event: Inbound, ctx: Context) -> None:
     proposal = parse_plan(text)
     if not proposal.is_useful():
         raise InputError("plans.nothing_found")
+    ctx.data.pop("edited", None)
     ctx.data.update(
         proposal=proposal.to_dict(),
         found=len(proposal.deadlines),
@@ -216,7 +257,7 @@ def _render(proposal: PlanProposal, *, today: date | None, quote_chars: int, foo
         )
         if deadline.starts_on:
             lines.append(t("plans.proposal.deadline_from", date=format_date(deadline.starts_on)))
-        if deadline.kind == DeadlineKind.OTHER:
+        if deadline.kind == DeadlineKind.OTHER or deadline.title != KIND_TITLES.get(deadline.kind):
             lines.append(t("plans.proposal.deadline_title", title=deadline.title))
         if quote_chars:
             lines.append(t("plans.proposal.source", text=_shorten(deadline.source, quote_chars)))
@@ -257,8 +298,13 @@ def _proposal_buttons(proposal: PlanProposal, token: str) -> list[list[Button]]:
         [_button(f"btn.edit_{f}", "ed", token, f) for f in ("number", "name", "body")],
         [_button(f"btn.edit_{f}", "ed", token, f) for f in ("issued", "start", "end")],
     ]
-    drops = [_button("btn.drop", "rm", token, d.no, no=d.no) for d in proposal.deadlines]
-    rows += [drops[i : i + 4] for i in range(0, len(drops), 4)]
+    rows += [
+        [
+            _button("btn.edit_deadline", "de", token, d.no, no=d.no),
+            _button("btn.drop", "rm", token, d.no, no=d.no),
+        ]
+        for d in proposal.deadlines
+    ]
     rows.append([_button("btn.cancel", "no", token)])
     return rows
 
@@ -318,9 +364,9 @@ def _apply_edit(ctx: Context, text: str) -> None:
     _save(ctx, proposal)
 
 
-def _date(text: str) -> date:
+def _date(text: str, default_year: int | None = None) -> date:
     try:
-        return parse_date(text)
+        return parse_date(text, default_year=default_year)
     except ParseError as exc:
         raise InputError(f"plans.bad_date.{exc.reason}", example=DATE_EXAMPLE) from None
 
@@ -331,6 +377,100 @@ def _drop_deadline(ctx: Context, number: int) -> None:
     _save(ctx, proposal)
     ctx.goto(STEP_REVIEW)
     _show(ctx, replace=True)
+
+
+# --- editing one proposed deadline --------------------------------------------------------------
+
+
+def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
+    """`de`: the deadline's menu; `df`: ask for its date, kind or title; `dk`: set its kind."""
+    proposal = _proposal(ctx)
+    deadline = next((d for d in proposal.deadlines if d.no == number), None)
+    if deadline is None:  # dropped meanwhile (an older message's button)
+        ctx.say("plans.deadline_gone", no=number)
+        _back_to_proposal(ctx)
+        return
+    ctx.data["dl"] = number
+    if action == "df" and arg in DEADLINE_FIELDS:
+        _ask_deadline_field(ctx, deadline, arg)
+    elif action == "dk" and arg in DEADLINE_KINDS:
+        _set_kind(deadline, arg)
+        _save(ctx, proposal)
+        _mark_edited(ctx, number)
+        _deadline_menu(ctx, deadline, replace=True)
+    else:  # "de", or a kind/field no longer offered
+        _deadline_menu(ctx, deadline, replace=ctx.step != STEP_REVIEW)
+
+
+def _deadline_menu(ctx: Context, deadline: ProposedDeadline, *, replace: bool = False) -> None:
+    ctx.goto(STEP_DEADLINE)
+    token, no = ctx.data["token"], deadline.no
+    message = ctx.ask(
+        t(
+            "plans.deadline.menu",
+            no=no,
+            kind=t(f"plans.kind.{deadline.kind}"),
+            title=deadline.title,
+            time=deadline.due_time.strftime("%H:%M"),
+            date=format_date(deadline.due_on),
+        ),
+        [
+            [_button(f"btn.deadline_{field}", "df", token, no, field) for field in DEADLINE_FIELDS],
+            [_button("btn.to_proposal", "bk", token)],
+        ],
+    )
+    message.replace = replace
+
+
+def _ask_deadline_field(ctx: Context, deadline: ProposedDeadline, field: str) -> None:
+    ctx.goto(DEADLINE_FIELDS[field])
+    token, no = ctx.data["token"], deadline.no
+    back = [_button("btn.back", "de", token, no)]
+    if field == "kind":
+        kinds = [_button(f"kind.{kind}", "dk", token, no, kind) for kind in DEADLINE_KINDS]
+        ctx.ask(
+            t("plans.deadline.ask_kind", no=no, kind=t(f"plans.kind.{deadline.kind}")),
+            [kinds[:2], kinds[2:4], kinds[4:], back],
+        )
+        return
+    current = format_date(deadline.due_on) if field == "date" else deadline.title
+    ctx.ask(t(f"plans.deadline.ask_{field}", no=no, current=current), [back], accepts_text=True)
+
+
+def _set_kind(deadline: ProposedDeadline, kind: str) -> None:
+    """A title that was the old kind's standard one follows the kind; one the plan or the
+    admin wrote stays."""
+    if deadline.title == KIND_TITLES.get(deadline.kind) and kind in KIND_TITLES:
+        deadline.title = KIND_TITLES[kind]
+    deadline.kind = kind
+
+
+def _apply_deadline_edit(ctx: Context, text: str) -> None:
+    proposal = _proposal(ctx)
+    deadline = next((d for d in proposal.deadlines if d.no == ctx.data.get("dl")), None)
+    if deadline is None:
+        _back_to_proposal(ctx)
+        return
+    value = clean_text(text, multiline=False)
+    if ctx.step == STEP_DEADLINE_DATE:
+        # "15/3" takes the year of the date it replaces, as the plan is about that year.
+        deadline.due_on = _date(value, default_year=deadline.due_on.year)
+        deadline.year_assumed = False
+        if deadline.starts_on and deadline.starts_on > deadline.due_on:
+            deadline.starts_on = None  # "từ ngày …" only informs; a range ending first is void
+    else:
+        if not 2 <= len(value) <= 300:
+            raise InputError("plans.bad_deadline_title", example="Báo cáo sơ kết 6 tháng đầu năm")
+        deadline.title = value
+    _save(ctx, proposal)
+    _mark_edited(ctx, deadline.no)
+    _deadline_menu(ctx, deadline)
+
+
+def _mark_edited(ctx: Context, number: int) -> None:
+    edited = ctx.data.setdefault("edited", [])
+    if number not in edited:
+        edited.append(number)
 
 
 # --- accepting ---------------------------------------------------------------------------------
@@ -361,6 +501,7 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
             timezone=ctx.settings.timezone,
             description="\n".join(html_to_plain(_basis_line(b)) for b in proposal.basis),
             dropped=ctx.data.get("found", 0) - len(proposal.deadlines),
+            edited=len(set(ctx.data.get("edited", [])) & {d.no for d in proposal.deadlines}),
         )
     except PlanNotReady as exc:
         same = exc.campaign

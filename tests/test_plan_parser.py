@@ -204,6 +204,16 @@ def test_impossible_dates_are_reported_and_not_taken() -> None:
             None,
         ),
         ("Các trường hoàn thành việc rà soát trước ngày 01/9/2019.", "other", (2019, 9, 1), None),
+        # "trước tháng X": the day before the month begins, the last day of the month before.
+        ("Các xã gửi báo cáo tổng kết trước tháng 12 năm 2019.", "final", (2019, 11, 30), None),
+        ("Các đơn vị đăng ký thi đua trước tháng 6/2019.", "registration", (2019, 5, 31), None),
+        ("Gửi báo cáo sơ kết chậm nhất trước tháng 3/2020.", "preliminary", (2020, 2, 29), None),
+        (
+            "Các thôn, bản hoàn thành việc rà soát hộ nghèo trong tháng 9 năm 2019.",
+            "other",
+            (2019, 9, 30),
+            None,
+        ),
     ],
 )
 def test_each_form_of_deadline(
@@ -243,6 +253,48 @@ def test_a_year_less_date_early_in_the_year_belongs_to_the_next_year() -> None:
     )
     [deadline] = plan.deadlines
     assert deadline.due_on == date(2026, 1, 10) and deadline.year_assumed
+
+
+def test_before_a_month_rolls_over_into_the_year_before() -> None:
+    plan = parse_plan(
+        "Lai Châu, ngày 20 tháng 11 năm 2026\n\n"
+        "Các xã, phường hoàn thiện hồ sơ đề nghị khen thưởng, gửi về Phòng Nội vụ "
+        "trước tháng 1 năm 2027.\n"
+        "Các trường hoàn thành việc rà soát danh sách giáo viên trước tháng 12/2026."
+    )
+    assert due(plan) == [
+        (DeadlineKind.OTHER, date(2026, 11, 30)),
+        (DeadlineKind.NOMINATION, date(2026, 12, 31)),
+    ]
+    assert plan.deadlines[0].title == "Các trường hoàn thành việc rà soát danh sách giáo viên"
+    assert not any(d.year_assumed for d in plan.deadlines)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "due_on"),
+    [
+        # Written in November: January and "before January" are the coming ones.
+        ("Các đơn vị gửi báo cáo tổng kết trước tháng 1.", (2026, 12, 31)),
+        ("Các đơn vị gửi báo cáo tổng kết trước tháng 2.", (2027, 1, 31)),
+        ("Các đơn vị gửi báo cáo tổng kết trong tháng 1.", (2027, 1, 31)),
+        ("Các đơn vị gửi báo cáo tổng kết trong tháng 12.", (2026, 12, 31)),
+    ],
+)
+def test_a_month_without_a_year_comes_after_the_issue_date(
+    sentence: str, due_on: tuple[int, int, int]
+) -> None:
+    plan = parse_plan(f"Lai Châu, ngày 20 tháng 11 năm 2026\n\n{sentence}")
+    [deadline] = plan.deadlines
+    assert (deadline.kind, deadline.due_on) == (DeadlineKind.FINAL, date(*due_on))
+    assert deadline.year_assumed
+
+
+def test_before_a_month_that_does_not_exist_is_a_problem() -> None:
+    plan = parse_plan(
+        "Lai Châu, ngày 20 tháng 11 năm 2026\n\nCác đơn vị gửi báo cáo trước tháng 13/2026."
+    )
+    assert plan.deadlines == []
+    assert [p.code for p in plan.problems] == ["invalid_date"]
 
 
 def test_a_year_less_date_without_an_issue_date_is_a_problem() -> None:
@@ -406,6 +458,8 @@ _FRAGMENTS = [
     "từ ngày ",
     " đến hết ngày ",
     "trong tháng 13/2019",
+    "trước tháng 1",
+    "trước tháng 12 năm 2019",
     "từ tháng 5 đến tháng 2",
     "Căn cứ Kế hoạch số ",
     "ỦY BAN NHÂN DÂN\nHUYỆN ",

@@ -104,6 +104,7 @@ async def test_admin_imports_a_plan_edits_it_and_gets_a_draft_campaign(bot: Test
         "document_number": "27/KH-UBND",
         "deadlines": 4,
         "dropped_deadlines": 1,
+        "edited_deadlines": 0,
     }
     assert state.flow is None
 
@@ -193,6 +194,179 @@ async def test_editing_fields_validates_what_is_typed(bot: TestBot) -> None:
     await admin.says("gõ chữ thay vì bấm nút")
     assert "Hãy chọn bằng các nút" in admin.new_text
     assert "Đề xuất đợt thi đua" in admin.last_reply
+
+
+async def test_admin_edits_proposed_deadlines_and_the_campaign_gets_the_edits(
+    bot: TestBot,
+) -> None:
+    admin = bot.person(ADMIN_USER_ID)
+    await send_plan(admin)
+    assert {"✏️ Sửa mốc 1", "✏️ Sửa mốc 5"} <= set(admin.buttons)
+
+    await admin.presses("Sửa mốc 1")
+    assert "Loại: Mốc khác" in admin.last_reply
+    assert "Hạn: 17:00 ngày 25/02/2026" in admin.last_reply
+    await admin.presses("Sửa ngày")
+    assert "Gõ ngày mới cho mốc 1. Hiện tại: 25/02/2026" in admin.last_reply
+    await admin.says("31/4/2026")
+    assert "không có trong lịch" in admin.new_text and "25/4/2026" in admin.new_text
+    assert "Gõ ngày mới cho mốc 1" in admin.last_reply  # the same question
+    await admin.says("ngày 15 tháng 3 năm 2026")
+    assert "Hạn: 17:00 ngày 15/03/2026" in admin.last_reply
+
+    await admin.presses("Sửa loại")
+    assert "Hiện tại: Mốc khác" in admin.last_reply
+    kinds = {"Đăng ký thi đua", "Báo cáo sơ kết", "Báo cáo tổng kết", "Mốc khác"}
+    assert kinds <= set(admin.buttons)
+    assert all(len(p.encode()) <= 64 for p in admin.new_messages[-1].button_payloads())
+    await admin.presses("Báo cáo sơ kết")
+    assert admin.new_messages[0].replace  # the kind question turns back into the menu
+    assert "Loại: Báo cáo sơ kết" in admin.last_reply
+
+    await admin.presses("Sửa tên mốc")
+    await admin.says("x")
+    assert "từ 2 đến 300 ký tự" in admin.new_text and "Báo cáo sơ kết 6 tháng" in admin.new_text
+    assert "Gõ tên mới cho mốc 1" in admin.last_reply
+    await admin.says("Sơ kết bình xét Gia đình văn hóa")
+    assert "Tên: Sơ kết bình xét Gia đình văn hóa" in admin.last_reply
+
+    await admin.presses("Quay lại đề xuất")
+    text = admin.last_reply
+    assert "1. Báo cáo sơ kết: 17:00 ngày 15/03/2026" in text
+    assert "Sơ kết bình xét Gia đình văn hóa" in text
+    assert "trước ngày ban hành" not in text
+
+    # A year-less date takes the deadline's year; "Quay lại" and /huy keep what was saved.
+    await admin.presses("Sửa mốc 4")
+    await admin.presses("Sửa ngày")
+    await admin.says("20/11")
+    await admin.presses("Sửa loại")
+    await admin.presses("Quay lại")
+    assert "Sửa mốc 4" in admin.last_reply and "Loại: Báo cáo tổng kết" in admin.last_reply
+    await admin.presses("Sửa tên mốc")
+    await admin.says("/huy")
+    assert "Đã thôi sửa" in admin.new_text
+    text = admin.last_reply
+    assert "4. Báo cáo tổng kết: 17:00 ngày 20/11/2026" in text
+    assert "1. Báo cáo sơ kết: 17:00 ngày 15/03/2026" in text  # the earlier edit is kept
+
+    await admin.presses("Tạo đợt thi đua")
+    assert "nháp" in admin.last_reply  # no warning left: mốc 1 is after the issue date now
+    [campaign] = campaigns(bot)
+    rows = [(d.kind, d.title, d.form_code, d.due_at) for d in deadlines(bot)]
+    assert rows == [
+        (
+            DeadlineKind.PRELIMINARY,
+            "Sơ kết bình xét Gia đình văn hóa",
+            "bao-cao-thanh-tich",
+            datetime(2026, 3, 15, 10, tzinfo=UTC),
+        ),
+        (
+            DeadlineKind.REGISTRATION,
+            "Đăng ký thi đua",
+            "dang-ky-thi-dua",
+            datetime(2026, 3, 20, 9, 30, tzinfo=UTC),
+        ),
+        (
+            DeadlineKind.PRELIMINARY,
+            "Báo cáo sơ kết",
+            "bao-cao-thanh-tich",
+            datetime(2026, 6, 15, 10, tzinfo=UTC),
+        ),
+        (
+            DeadlineKind.FINAL,
+            "Báo cáo tổng kết, thành tích",
+            "bao-cao-thanh-tich",
+            datetime(2026, 11, 20, 10, tzinfo=UTC),
+        ),
+        (
+            DeadlineKind.NOMINATION,
+            "Hồ sơ đề nghị khen thưởng",
+            "de-nghi-khen-thuong",
+            datetime(2026, 12, 10, 10, tzinfo=UTC),
+        ),
+    ]
+    assert {d.campaign_id for d in deadlines(bot)} == {campaign.id}
+    with bot.db() as db:
+        entry = db.exec(select(AuditLog).where(AuditLog.action == "campaign.import_plan")).one()
+    assert (entry.detail["edited_deadlines"], entry.detail["dropped_deadlines"]) == (2, 0)
+
+
+async def test_a_standard_title_follows_the_kind_and_a_renamed_one_is_shown(
+    bot: TestBot,
+) -> None:
+    admin = bot.person(ADMIN_USER_ID)
+    await send_plan(admin)
+    await admin.presses("Sửa mốc 3")
+    await admin.presses("Sửa loại")
+    await admin.presses("Báo cáo tổng kết")
+    assert "Tên: Báo cáo tổng kết, thành tích" in admin.last_reply
+    await admin.presses("Sửa tên mốc")
+    await admin.says("Tổng kết năm học")
+    await admin.presses("Sửa loại")
+    await admin.presses("Hồ sơ đề nghị khen thưởng")
+    assert "Tên: Tổng kết năm học" in admin.last_reply  # typed by the admin: kept
+    await admin.presses("Quay lại đề xuất")
+    assert "3. Hồ sơ đề nghị khen thưởng: 17:00 ngày 15/06/2026\n    Tổng kết năm học" in (
+        admin.last_reply
+    )
+
+
+async def test_a_deadline_edit_survives_a_restart(
+    bot: TestBot, settings, engine, clock, channel
+) -> None:
+    admin = bot.person(ADMIN_USER_ID)
+    await send_plan(admin)
+    await admin.presses("Bỏ mốc 1")
+    await admin.presses("Sửa mốc 2")
+    await admin.presses("Sửa ngày")
+    restarted = build_core(settings, engine=engine, clock=clock, migrate=False)
+    restarted.hub.register(channel)
+    admin.bot = TestBot(restarted, channel)
+    await admin.says("25/3/2026")
+    assert "Hạn: 16:30 ngày 25/03/2026" in admin.last_reply  # the plan's time is kept
+    await admin.presses("Quay lại đề xuất")
+    assert "Bỏ mốc 1" not in admin.buttons  # the drop before the restart is kept too
+    await admin.presses("Tạo đợt thi đua")
+    rows = deadlines(bot)
+    assert (rows[0].due_at, len(rows)) == (datetime(2026, 3, 25, 9, 30, tzinfo=UTC), 4)
+
+
+async def test_edit_buttons_of_a_dropped_deadline_or_an_old_proposal_are_refused(
+    bot: TestBot,
+) -> None:
+    admin = bot.person(ADMIN_USER_ID)
+    await send_plan(admin)
+    edit_one = admin.find_button("Sửa mốc 1").payload
+    await admin.presses("Bỏ mốc 1")
+    await admin.presses_payload(edit_one)
+    assert "Mốc 1 không còn trong đề xuất" in admin.new_text
+    assert "Đề xuất đợt thi đua" in admin.last_reply
+    await admin.presses("Sửa mốc 2")
+    await admin.presses("Sửa loại")
+    set_kind = admin.find_button("Mốc khác").payload
+    await admin.presses("Quay lại")
+    await send_plan(admin, PROVINCE)
+    await admin.presses_payload(set_kind)
+    assert "Nút này đã cũ" in admin.last_reply
+    await admin.presses("Sửa mốc 1")
+    await admin.presses("Sửa loại")
+    await admin.says("Báo cáo sơ kết")  # typed instead of pressed
+    assert "Hãy chọn bằng các nút" in admin.new_text
+    assert "Chọn loại cho mốc 1" in admin.last_reply
+
+
+async def test_huy_leaves_an_edit_and_outside_one_cancels_the_import(bot: TestBot) -> None:
+    admin = bot.person(ADMIN_USER_ID)
+    await send_plan(admin)
+    await admin.presses("Sửa số")
+    await admin.says("/huy")
+    assert "Đã thôi sửa" in admin.new_text and "Số: 27/KH-UBND" in admin.last_reply
+    await admin.says("/huy")
+    assert "Đã huỷ, không tạo đợt thi đua nào" in admin.last_reply
+    await admin.presses("Sửa mốc 1")
+    assert "Nút này đã cũ" in admin.last_reply
+    assert campaigns(bot) == []
 
 
 async def test_a_plan_without_a_number_asks_for_one_before_creating(bot: TestBot) -> None:
