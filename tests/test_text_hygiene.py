@@ -68,3 +68,32 @@ def test_split_text_respects_the_limit_and_loses_nothing(text: str, limit: int) 
     chunks = split_text(text, limit)
     assert all(len(c) <= limit for c in chunks)
     assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+
+def test_no_merge_conflict_markers_are_left_in_the_tree() -> None:
+    """A half-resolved merge once left `>>>>>>> main` in README; nothing tracked may carry one."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    if listed.returncode == 0:
+        files = listed.stdout.split()
+    else:  # not a git checkout: every file outside hidden folders and the virtualenv
+        files = [
+            str(path.relative_to(root))
+            for path in root.rglob("*")
+            if not any(part.startswith(".") for part in path.relative_to(root).parts)
+        ]
+    markers = ("<<<<<<< ", ">>>>>>> ", "||||||| ")
+    found = [
+        f"{name}:{number}"
+        for name in files
+        if (root / name).suffix in {".py", ".md", ".yaml", ".yml", ".toml", ".txt", ".csv", ""}
+        and (root / name).is_file()
+        for number, line in enumerate(
+            (root / name).read_text(encoding="utf-8", errors="replace").splitlines(), start=1
+        )
+        if line.startswith(markers)
+    ]
+    assert found == []
