@@ -471,21 +471,28 @@ def _save_new_campaign(ctx: Context, *, activate: bool) -> None:
     )
 
 
+def _ask_confirmation(
+    ctx: Context, campaign: Campaign, question: str, button: str, confirmed_action: str
+) -> None:
+    """A question about the campaign with a yes button (doing `confirmed_action`) and a no."""
+    ctx.reply(
+        t(f"campaigns.{question}", name=campaign.name),
+        [
+            [
+                _btn(f"campaigns.{button}", CAMPAIGN, confirmed_action, campaign.id),
+                _btn("campaigns.button_no", CAMPAIGN, "no"),
+            ]
+        ],
+    )
+
+
 def _campaign_action(ctx: Context, action: str, campaign: Campaign, extra: str | None) -> None:
     now = ctx.now()
     if action == "act":
         if campaign.status != CampaignStatus.DRAFT:
             ctx.say("campaigns.not_draft", name=campaign.name)
             return
-        ctx.reply(
-            t("campaigns.confirm_activate", name=campaign.name),
-            [
-                [
-                    _btn("campaigns.button_activate", CAMPAIGN, "actok", campaign.id),
-                    _btn("campaigns.button_no", CAMPAIGN, "no"),
-                ]
-            ],
-        )
+        _ask_confirmation(ctx, campaign, "confirm_activate", "button_activate", "actok")
     elif action == "actok":
         try:
             domain.activate_campaign(ctx.session, campaign, actor=ctx.member, now=now)
@@ -497,15 +504,7 @@ def _campaign_action(ctx: Context, action: str, campaign: Campaign, extra: str |
         if campaign.status == CampaignStatus.CLOSED:
             ctx.say("campaigns.already_closed", name=campaign.name)
             return
-        ctx.reply(
-            t("campaigns.confirm_close", name=campaign.name),
-            [
-                [
-                    _btn("campaigns.button_close", CAMPAIGN, "closeok", campaign.id),
-                    _btn("campaigns.button_no", CAMPAIGN, "no"),
-                ]
-            ],
-        )
+        _ask_confirmation(ctx, campaign, "confirm_close", "button_close", "closeok")
     elif action == "closeok":
         try:
             domain.close_campaign(ctx.session, campaign, actor=ctx.member, now=now)
