@@ -23,7 +23,7 @@ from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
-from handlers.admin import resume_broadcasts
+from handlers.admin import watch_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel
@@ -205,10 +205,18 @@ async def serve(
                     await stack.enter_async_context(telegram_polling(settings, core))
                 if "zalo" in channels:
                     await stack.enter_async_context(_zalo(settings, core, **zalo_options))
-            # Broadcasts a crash or restart cut off go on to those not reached yet; awaited
-            # before the channels close.
-            resuming = asyncio.create_task(resume_broadcasts(core), name="broadcasts-resume")
-            stack.push_async_callback(asyncio.wait, [resuming])
+            # Broadcasts a crash or restart cut off go on to those not reached yet; one under
+            # way is finished before the channels close.
+            stopping = asyncio.Event()
+            watching = asyncio.create_task(
+                watch_broadcasts(core, stopping), name="broadcasts-watch"
+            )
+
+            async def stop_watching() -> None:
+                stopping.set()
+                await asyncio.wait([watching])
+
+            stack.push_async_callback(stop_watching)
             # Reminders and the digest start once every channel can send.
             scheduler = build_scheduler(core)
             scheduler.start()

@@ -21,7 +21,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -848,6 +848,45 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     assert isinstance(bind, Engine)
     hub, clock = ctx.services.hub, ctx.clock
     ctx.defer(lambda: _run_broadcast(hub, bind, clock, broadcast_id, owner))
+
+
+# Resuming broadcasts (see `watch_broadcasts`). A sending process writes its broadcast's
+# heartbeat with every send, several times a second.
+BROADCAST_STARTUP_WAIT = 15.0  # seconds: a live sender elsewhere writes within this
+BROADCAST_CHECK_EVERY = 60.0  # seconds between checks for broadcasts whose sender went silent
+BROADCAST_STALE = timedelta(minutes=2)  # silent this long: its sender is gone
+
+
+async def watch_broadcasts(
+    core: BotCore,
+    stopping: asyncio.Event,
+    *,
+    startup_wait: float = BROADCAST_STARTUP_WAIT,
+    every: float = BROADCAST_CHECK_EVERY,
+    stale: timedelta = BROADCAST_STALE,
+) -> None:
+    """While the bot runs (until `stopping` is set), resume the broadcasts a crash cut off.
+
+    Once at start-up: those whose sender has not written since this process started — after
+    `startup_wait`, so that a sender still alive in another process of a fleet has written
+    meanwhile and keeps its broadcast. Then every `every` seconds: those whose sender has been
+    silent for `stale` (a process of the fleet died and none restarted). A broadcast taken over
+    from a sender that was only slow is still sent once to each officer (`resume_broadcasts`).
+    """
+    started = core.clock.now()
+    if await _stopped_within(stopping, startup_wait):
+        return
+    await resume_broadcasts(core, before=started)
+    while not await _stopped_within(stopping, every):
+        await resume_broadcasts(core, before=core.clock.now() - stale)
+
+
+async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, col, select
@@ -21,7 +22,7 @@ from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.events import Inbound, Outbound
 from bot.runtime import build_core
-from handlers.admin import resume_broadcasts
+from handlers.admin import resume_broadcasts, watch_broadcasts
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.units import Member
 from tests.conftest import ADMIN_USER_ID
@@ -181,3 +182,49 @@ async def test_two_processes_starting_together_resume_a_broadcast_once(
     summary = html_to_plain(admin.messages[-1].text)
     assert f"{30 - len(unknown)}/30 người đã nhận" in summary
     assert f"Chưa rõ {len(unknown)} người đã nhận hay chưa" in summary
+
+
+async def test_a_broadcast_whose_sender_still_writes_is_left_alone_until_it_falls_silent(
+    bot: TestBot, session: Session, settings, engine, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`watch_broadcasts`, as `run` starts it: at start-up it leaves a broadcast whose sender
+    wrote after this process started (alive in another process of a fleet); later checks take
+    over one whose sender has been silent for `stale`, and it is finished once."""
+    monkeypatch.setattr(domain.broadcast, "CONCURRENCY", 1)
+    ids = officers(session, 6)
+    admin = await crash_mid_broadcast(bot, 6, sends=2)
+    [under_way] = [u for u, s in statuses(bot).items() if s == RecipientStatus.SENDING]
+    restarted = restart(bot, settings, engine, clock)
+    admin.bot = restarted
+
+    def sender_writes() -> None:  # what a live sender's Ledger does with every send
+        with restarted.db() as db:
+            row = db.exec(select(Broadcast)).one()
+            row.heartbeat_at = clock.now()
+            db.add(row)
+            db.commit()
+
+    stopping = asyncio.Event()
+    watching = asyncio.create_task(
+        watch_broadcasts(
+            restarted.core, stopping, startup_wait=0.5, every=0.02, stale=timedelta(minutes=2)
+        )
+    )
+    await asyncio.sleep(0.05)  # the watcher has started: "since this process started" is now
+    clock.advance(seconds=1)
+    sender_writes()  # during the start-up wait: the sender is alive
+    await asyncio.sleep(0.7)  # the start-up check and several later ones have run
+    assert sum(received(bot, u) for u in ids) == 2
+    assert "Bot vừa khởi động lại" not in admin.all_text
+
+    clock.advance(minutes=3)  # the sender fell silent
+    for _ in range(200):
+        if "Gửi xong thông báo" in admin.all_text:
+            break
+        await asyncio.sleep(0.02)
+    stopping.set()
+    await watching
+    for user_id in ids:
+        assert received(bot, user_id) == (0 if user_id == under_way else 1), user_id
+    assert "Gửi xong thông báo: 5/6 người đã nhận." in admin.all_text
+    assert admin.all_text.count("Bot vừa khởi động lại") == 1
