@@ -9,6 +9,8 @@ and confirming. Rules live in `domain.registration`; nothing here knows a platfo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.access import Access
 from bot.catalog import t
 from bot.context import Context
@@ -344,17 +346,27 @@ async def member_action_cancelled(event: Inbound, ctx: Context) -> None:
     ctx.reply(t("registration.cancelled"), replace=True)
 
 
-@router.button("mb-rmok", access=Access.ADMIN)
-async def remove_officer_confirmed(event: Inbound, ctx: Context) -> None:
+def _confirmed_change(
+    event: Inbound, ctx: Context, change: Callable[..., Member | None]
+) -> Member | None:
+    """Apply a confirmed change to the member on the button (`registration.remove_officer`,
+    `grant_admin`); None, after saying so, when that member is no longer there to change."""
     member_id = _payload_id(event)
     assert ctx.member is not None
-    removed = (
-        registration.remove_officer(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
+    changed = (
+        change(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
         if member_id is not None
         else None
     )
-    if removed is None:
+    if changed is None:
         ctx.reply(t("registration.member_gone"), replace=True)
+    return changed
+
+
+@router.button("mb-rmok", access=Access.ADMIN)
+async def remove_officer_confirmed(event: Inbound, ctx: Context) -> None:
+    removed = _confirmed_change(event, ctx, registration.remove_officer)
+    if removed is None:
         return
     unit = _unit_name(ctx, removed.unit_id)
     ctx.reply(t("registration.remove.done", name=removed.display_name, unit=unit), replace=True)
@@ -363,15 +375,8 @@ async def remove_officer_confirmed(event: Inbound, ctx: Context) -> None:
 
 @router.button("mb-adok", access=Access.ADMIN)
 async def grant_admin_confirmed(event: Inbound, ctx: Context) -> None:
-    member_id = _payload_id(event)
-    assert ctx.member is not None
-    granted = (
-        registration.grant_admin(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
-        if member_id is not None
-        else None
-    )
+    granted = _confirmed_change(event, ctx, registration.grant_admin)
     if granted is None:
-        ctx.reply(t("registration.member_gone"), replace=True)
         return
     ctx.reply(t("registration.grant.done", name=granted.display_name), replace=True)
     ctx.notify_member(granted, Outbound(t("registration.grant.notice")))
