@@ -8,16 +8,21 @@ instead of failing with "database is locked"), PostgreSQL through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+
+log = logging.getLogger("thidua.db")
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -97,3 +102,28 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def in_transaction(
+    engine: Engine,
+    work: Callable[[Session], T],
+    *,
+    commit: bool = True,
+    attempts: int = 5,
+    what: str = "transaction",
+) -> T:
+    """`work` in a transaction of its own (committed unless `commit=False`), run again when the
+    database reports a lock it could not wait out (SQLite: another process wrote first) or a
+    dropped connection; `what` names it in the log."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                result = work(session)
+                if commit:
+                    session.commit()
+                return result
+        except OperationalError:
+            if attempt == attempts:
+                raise
+            log.info("%s retried after a lock or a lost connection (attempt %d)", what, attempt)
+    raise AssertionError("unreachable")

@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from bot.db import in_transaction
 from bot.events import Address, Delivery, Outbound
 from domain.reminders import (
     CLAIM_CHUNK,
@@ -442,20 +442,7 @@ class ReminderScheduler:
             return self._in_session(work, commit=commit)
 
     def _in_session(self, work: Callable[[Session], T], *, commit: bool = True) -> T:
-        """Run `work` in its own transaction, again if SQLite reports a lock it could not wait
-        out (another process wrote first)."""
-        for attempt in range(1, 6):
-            try:
-                with Session(self.core.engine, expire_on_commit=False) as session:
-                    result = work(session)
-                    if commit:
-                        session.commit()
-                    return result
-            except OperationalError:
-                if attempt == 5:
-                    raise
-                log.info("reminder transaction retried after a lock (attempt %d)", attempt)
-        raise AssertionError("unreachable")
+        return in_transaction(self.core.engine, work, commit=commit, what="reminder transaction")
 
     # --- APScheduler -----------------------------------------------------------------------------
     def start(self) -> None:

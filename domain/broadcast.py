@@ -37,9 +37,9 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from bot.db import in_transaction
 from bot.events import Address, Delivery, Outbound
 from bot.hub import Hub
 from domain.campaigns import missing_units
@@ -474,19 +474,8 @@ def finish_broadcast(
 
 
 def in_session(engine: Engine, work: Callable[[Session], T]) -> T:
-    """`work` in its own committed transaction, again if SQLite reports a lock it could not
-    wait out (another process wrote first)."""
-    for attempt in range(1, 6):
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                result = work(session)
-                session.commit()
-                return result
-        except OperationalError:
-            if attempt == 5:
-                raise
-            log.info("broadcast transaction retried after a lock (attempt %d)", attempt)
-    raise AssertionError("unreachable")
+    """`work` in its own committed transaction, retried on a lock (bot.db.in_transaction)."""
+    return in_transaction(engine, work, what="broadcast transaction")
 
 
 async def in_thread(engine: Engine, work: Callable[[Session], T]) -> T:
