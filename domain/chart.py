@@ -14,6 +14,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from domain.text import shorten
+
 DPI = 100
 WIDTH_PX = 1000
 ROW_PX = 30  # a bar and its gap, while the chart is below the cap
@@ -60,10 +62,6 @@ def chart_size(rows: int) -> tuple[int, int]:
     return WIDTH_PX, min(TOP_PX + plot + BOTTOM_PX, MAX_HEIGHT_PX)
 
 
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _font_size(rows: int) -> float:
     if rows > 120:
         return 6.0
@@ -105,7 +103,7 @@ def render_stacked_bars(
     )
     axes = figure.add_subplot()
     size = _font_size(len(rows))
-    figure.suptitle(_shorten(title, 90), fontsize=13, fontfamily=FONT, y=1 - 18 / height_px)
+    figure.suptitle(shorten(title, 90), fontsize=13, fontfamily=FONT, y=1 - 18 / height_px)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 
@@ -133,7 +131,7 @@ def render_stacked_bars(
         axes.set_ylim(len(rows) - 0.5, -0.5)  # first row at the top
         axes.set_yticks(positions)
         axes.set_yticklabels(
-            [_shorten(row.label, LABEL_CHARS) for row in rows], fontsize=size, fontfamily=FONT
+            [shorten(row.label, LABEL_CHARS) for row in rows], fontsize=size, fontfamily=FONT
         )
         axes.tick_params(axis="y", length=0)
         axes.tick_params(axis="x", labelsize=9)

@@ -39,3 +39,8 @@ def matches(query: str, *candidates: str) -> bool:
     if not words:
         return True
     return any(all(word in fold(candidate) for word in words) for candidate in candidates)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

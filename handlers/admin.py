@@ -77,7 +77,7 @@ from domain.progress import (
     focus_deadline,
     open_deadlines,
 )
-from domain.text import clean_text, fold
+from domain.text import clean_text, fold, shorten
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.reports import Attachment as StoredFile
 from models.reports import Report
@@ -987,8 +987,7 @@ async def _run_broadcast(
 
 
 def _preview(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return shorten(" ".join(text.split()), limit)
 
 
 def _named(title: str, recipients: Sequence[Recipient]) -> list[str]:

@@ -33,7 +33,7 @@ from domain.reminders import (
     policy_overrides,
     schedule,
 )
-from domain.text import clean_text
+from domain.text import clean_text, shorten
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.units import Unit
@@ -674,7 +674,7 @@ def _show_campaign(ctx: Context, campaign: Campaign) -> None:
             ]
         )
         for deadline in deadlines:
-            title = deadline.title if len(deadline.title) <= 30 else deadline.title[:29] + "…"
+            title = shorten(deadline.title, 30)
             buttons.append(
                 [
                     _btn(

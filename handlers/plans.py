@@ -38,7 +38,7 @@ from domain.plan_parser import (
     parse_plan,
 )
 from domain.plans import PlanNotReady, check_ready, create_campaign_from_plan
-from domain.text import clean_text
+from domain.text import clean_text, shorten
 from models.campaigns import DeadlineKind
 
 router = Router()
@@ -260,13 +260,13 @@ def _render(proposal: PlanProposal, *, today: date | None, quote_chars: int, foo
         if deadline.kind == DeadlineKind.OTHER or deadline.title != KIND_TITLES.get(deadline.kind):
             lines.append(t("plans.proposal.deadline_title", title=deadline.title))
         if quote_chars:
-            lines.append(t("plans.proposal.source", text=_shorten(deadline.source, quote_chars)))
+            lines.append(t("plans.proposal.source", text=shorten(deadline.source, quote_chars)))
         for flag in deadline_flags(deadline, issued_on=proposal.issued_on, today=today):
             lines.append(t(f"plans.flag.{flag}", year=deadline.due_on.year))
     if proposal.problems:
         lines += ["", t("plans.proposal.problems_heading")]
         for problem in proposal.problems:
-            source = _shorten(problem.source, quote_chars or 80)
+            source = shorten(problem.source, quote_chars or 80)
             lines.append(t(f"plans.problem.{problem.code}", text=problem.text, source=source))
     if footer:
         lines += ["", t("plans.proposal.footer")]
@@ -282,10 +282,6 @@ def _basis_line(basis: BasisDocument) -> Raw:
     if basis.issuer:
         parts.append(t("plans.proposal.basis_issuer", value=basis.issuer))
     return Raw(" ".join(parts))
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _button(label_key: str, action: str, token: str, *args: object, **params: object) -> Button:

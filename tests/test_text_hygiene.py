@@ -12,7 +12,7 @@ from bot.channels.parsing import parse_command
 from bot.channels.text import html_to_plain, split_text
 from bot.core import MAX_TEXT_LENGTH, sanitize
 from bot.events import Inbound
-from domain.text import clean_text, fold, matches
+from domain.text import clean_text, fold, matches, shorten
 
 
 def test_decomposed_vietnamese_is_normalised_before_handlers_see_it() -> None:
@@ -34,6 +34,13 @@ def test_diacritics_insensitive_matching() -> None:
     assert matches("binh lu", "Xã Bình Lư")
     assert matches(unicodedata.normalize("NFD", "bình lư"), "Xã Bình Lư")
     assert not matches("binh lu", "Xã Bản Bo")
+
+
+def test_shorten_keeps_short_text_and_cuts_long_text_with_an_ellipsis() -> None:
+    assert shorten("Xã Bình Lư", 10) == "Xã Bình Lư"
+    assert shorten("Xã Bình Lư, huyện Tam Đường", 10) == "Xã Bình L…"
+    assert shorten("Xã Bình Lư, huyện", 9) == "Xã Bình…"  # no space before the ellipsis
+    assert len(shorten("thi đua " * 20, 30)) <= 30
 
 
 def test_names_are_escaped_when_rendered() -> None:
