@@ -473,14 +473,10 @@ def finish_broadcast(
     return report
 
 
-def in_session(engine: Engine, work: Callable[[Session], T]) -> T:
-    """`work` in its own committed transaction, retried on a lock (bot.db.in_transaction)."""
-    return in_transaction(engine, work, what="broadcast transaction")
-
-
 async def in_thread(engine: Engine, work: Callable[[Session], T]) -> T:
-    """`in_session` in a worker thread: waiting for a lock does not block the event loop."""
-    return await asyncio.to_thread(in_session, engine, work)
+    """`work` in its own committed transaction (retried on a lock, `bot.db.in_transaction`)
+    in a worker thread: waiting for a lock does not block the event loop."""
+    return await asyncio.to_thread(in_transaction, engine, work, what="broadcast transaction")
 
 
 class Ledger:

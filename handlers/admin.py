@@ -890,10 +890,10 @@ async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
 
 
 async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) -> int:
-    """At start-up, once the channels are up: send the rest of every broadcast a crash or a
-    restart cut off (its sender has not written since `before`, default now), each taken over
-    by one process only; returns how many, once they are all done. Recipients a crash left
-    `sending` are not sent again: the admin's summary counts them as unknown."""
+    """Send the rest of every broadcast whose sender has not written since `before` (default
+    now: it died), each taken over by one process only; returns how many, once they are all
+    done. Recipients a crash left `sending` are not sent again: the admin's summary counts them
+    as unknown. Called by `watch_broadcasts` once the channels are up."""
     owner = uuid.uuid4().hex
     now = core.clock.now()
     try:
@@ -902,7 +902,7 @@ async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) ->
             lambda s: claim_unfinished(s, before=before or now, now=now, owner=owner),
         )
     except Exception:
-        log.exception("unfinished broadcasts could not be claimed; the next start tries again")
+        log.exception("unfinished broadcasts could not be claimed; the next check tries again")
         return 0
     for broadcast_id in ids:
         log.info("broadcast %s cut off by a restart: resuming", broadcast_id)
