@@ -18,7 +18,6 @@ No business rules here, and nothing that knows a handler.
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import Application
 
-from bot.channels.webhook import Endpoint, WebhookCall, webhook_path
+from bot.channels.webhook import Endpoint, WebhookCall, has_secret, webhook_path
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -42,22 +41,12 @@ def telegram_endpoint(application: Application, secret: str, path: str = "/") ->
     """POST <path>: one update from Telegram, handled before the answer goes back."""
     if not secret:
         raise ValueError("a webhook without a secret would accept anyone's updates")
-    expected = secret.encode()
-
-    def authorised(call: WebhookCall) -> bool:
-        given = call.headers.get(SECRET_HEADER)
-        if given is None:
-            reason = "no secret header"
-        elif hmac.compare_digest(given.encode(), expected):
-            return True
-        else:
-            reason = "wrong secret header"
-        # Never log the header's value: a near-miss may be the secret with a typo.
-        log.warning("webhook request refused (%s) from %s", reason, call.remote_ip)
-        return False
 
     async def accept(call: WebhookCall) -> int:
-        if not authorised(call):
+        given = call.headers.get(SECRET_HEADER)
+        if not has_secret(
+            given, secret, refused="webhook request refused", remote=call.remote_ip, logger=log
+        ):
             return HTTPStatus.FORBIDDEN
         try:
             update = Update.de_json(json.loads(call.body), application.bot)

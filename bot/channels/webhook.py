@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import re
@@ -54,6 +55,19 @@ def check_database(engine: Engine) -> None:
     """Raise unless the database answers a trivial query (blocking; run it in a thread)."""
     with engine.connect() as connection:
         connection.execute(sa.text("SELECT 1"))
+
+
+def has_secret(
+    given: str | None, expected: str, *, refused: str, remote: str, logger: logging.Logger
+) -> bool:
+    """Whether a webhook call carries the secret (compared in constant time). A refusal is
+    logged once as "<refused> (reason) from <ip>", never with the header's value: a near-miss
+    may be the secret with a typo."""
+    if expected and given and hmac.compare_digest(given.encode(), expected.encode()):
+        return True
+    reason = "no secret header" if not given else "wrong secret header"
+    logger.warning("%s (%s) from %s", refused, reason, remote)
+    return False
 
 
 @dataclass(frozen=True)
