@@ -52,6 +52,15 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     return entries
 
 
+# Values every text may name without each caller passing them (the office's name, from the
+# settings at start-up): used only when the text has that placeholder and the caller gave none.
+_DEFAULTS: dict[str, str] = {"organiser": "cơ quan tổ chức thi đua"}
+
+
+def set_default(name: str, value: str) -> None:
+    _DEFAULTS[name] = value
+
+
 def placeholders(key: str, lang: str = DEFAULT_LANG) -> set[str]:
     text = load_catalog(lang)[key]
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -63,6 +72,9 @@ def t(key: str, /, lang: str = DEFAULT_LANG, **params: object) -> str:
         template = load_catalog(lang)[key]
     except KeyError:
         raise CatalogError(f"thiếu khoá {key} trong danh mục thông điệp") from None
+    for name, value in _DEFAULTS.items():
+        if name not in params and "{" + name + "}" in template:
+            params[name] = value
     if not params:
         return template
     safe = {

@@ -282,11 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)
+    from domain.documents import TemplateError
     from domain.forms import FormError
 
     try:
         return int(args.func(args, settings) or 0)
-    except (StartupError, FormError) as exc:
+    except (StartupError, FormError, TemplateError) as exc:
         print(RedactingFilter(secrets).redact(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
+from bot.catalog import set_default
 from bot.clock import Clock, SystemClock
 from bot.core import BotCore
 from bot.db import create_db_engine, upgrade
 from bot.services import Services
 from bot.settings import Settings
+from domain.documents import validate_templates
 from domain.forms import DEFAULT_FORMS_DIR, load_forms
 from handlers import build_router
 
@@ -30,11 +32,16 @@ def build_core(
 ) -> BotCore:
     # A broken form file stops start-up here, with the file, field and reason (FormError).
     forms = load_forms(settings.forms_dir or DEFAULT_FORMS_DIR)
+    # So does a broken Word template, with the file and the variable (TemplateError).
+    templates = validate_templates(settings.templates_dir)
+    # Texts that name the office ("gửi cho {organiser}") take it from the settings.
+    set_default("organiser", settings.office().name)
     engine = engine or create_db_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     services = Services()
     services.extras["forms"] = forms
+    services.extras["templates"] = templates
     return BotCore(
         settings=settings,
         engine=engine,
