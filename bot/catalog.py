@@ -54,7 +54,7 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
 
 # Values every text may name without each caller passing them (the office's name, from the
 # settings at start-up): used only when the text has that placeholder and the caller gave none.
-_DEFAULTS: dict[str, str] = {"organiser": "cơ quan tổ chức thi đua"}
+_DEFAULTS: dict[str, str] = {"organiser": "Cơ quan tổ chức thi đua"}  # = ORGANISER_NAME default
 
 
 def set_default(name: str, value: str) -> None:
