@@ -259,6 +259,12 @@ def submission() -> DocumentType:
     para(document, "{%p endfor %}")
     para(
         document,
+        "Căn cứ Kế hoạch số {{ campaign_number }} về {{ campaign }};",
+        italic=True,
+        indent=True,
+    )
+    para(
+        document,
         "Qua tổng hợp báo cáo thành tích của {{ units_reported }}/{{ units_total }} đơn vị, "
         "{{ issuing_unit }} kính trình {{ recipient }} xem xét, khen thưởng cho "
         "{{ total_collectives }} tập thể và {{ total_individuals }} cá nhân, cụ thể:",
