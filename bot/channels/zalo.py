@@ -48,7 +48,9 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
 EVENT_STICKER = "message.sticker.received"
-EVENT_UNSUPPORTED = "message.unsupported.received"  # documents, videos, cards…
+# "a message not yet supported" (files, videos…) or, per the docs, any message from an account
+# of a specially protected group (children, people with disabilities…): content withheld.
+EVENT_UNSUPPORTED = "message.unsupported.received"
 # Seen in third-party adapters, not in Zalo's own list; handled if they come.
 EVENT_LINK = "message.link.received"
 EVENT_VOICE = "message.voice.received"
@@ -68,7 +70,13 @@ class ZaloApiError(Exception):
     server was not reached. The message never holds the token."""
 
     def __init__(
-        self, method: str, code: int | None, description: str, retry_after: float | None = None
+        self,
+        method: str,
+        code: int | None,
+        description: str,
+        retry_after: float | None = None,
+        *,
+        sent: bool = False,
     ) -> None:
         super().__init__(
             f"{method} failed ({code if code is not None else 'no answer'}): {description}"
@@ -77,6 +85,8 @@ class ZaloApiError(Exception):
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        # True when the request may have reached Zalo although no answer came back.
+        self.sent = sent
 
     @property
     def no_updates(self) -> bool:
@@ -118,11 +128,17 @@ class ZaloApi:
                 json=dict(payload or {}),
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
+        except httpx.ConnectError:
+            # Refused or unresolvable before anything was sent: certainly not delivered.
+            raise ZaloApiError(method, None, "ConnectError") from None
+        except httpx.ConnectTimeout:
+            raise ZaloApiError(method, None, "ConnectTimeout") from None
         except httpx.TimeoutException:
-            raise ZaloApiError(method, None, "timed out") from None
+            raise ZaloApiError(method, None, "timed out", sent=True) from None
         except httpx.HTTPError as exc:
             # httpx messages can carry the request URL, and the URL carries the token.
-            raise ZaloApiError(method, None, type(exc).__name__) from None
+            # Anything else (a connection dropped mid-answer) may have reached Zalo.
+            raise ZaloApiError(method, None, type(exc).__name__, sent=True) from None
         try:
             data = response.json()
         except ValueError:
@@ -319,12 +335,29 @@ def render(message: Outbound) -> list[str]:
     return [chunk for chunk in split_text(text, TEXT_LIMIT) if chunk.strip()]
 
 
-def _delivery_error(exc: ZaloApiError) -> DeliveryError:
+# Zalo's published error table ("Bảng mã lỗi", Zalo Bot Platform developer docs, read in a
+# verbatim copy — see docs/zalo.md): 400 bad request, 401 token expired or invalid, 403
+# "Internal server error", 404 not found, 408 request timeout, 429 quota exceeded. None of them
+# says "the user blocked the bot", so only "not found" is taken to mean the chat is out of reach
+# for good; a server error (403, 5xx) must never silence an officer.
+PERMANENT_CODES = frozenset({404})
+UNCERTAIN_CODES = frozenset({408})  # the call timed out on Zalo's side: it may have gone through
+
+
+def delivery_error(exc: ZaloApiError) -> DeliveryError:
+    """How the core should treat a failed send: retry, give up for this chat, or 'unknown'."""
     if exc.code == 429:
         return DeliveryError(str(exc), retry_after=exc.retry_after or 1.0)
-    # Zalo does not document its error codes; only "forbidden" is taken to mean the user is
-    # out of reach for good (blocked the bot). Others may be ours or passing.
-    return DeliveryError(str(exc), permanent=exc.code == 403)
+    if exc.code == 401:
+        # The bot's token, not the officer: retrying later may work once an operator fixes it.
+        log.error("zalo refused the bot token (401): check ZALO_BOT_TOKEN")
+        return DeliveryError(str(exc))
+    if exc.code in PERMANENT_CODES:
+        return DeliveryError(str(exc), permanent=True)
+    if exc.code in UNCERTAIN_CODES or (exc.code is None and exc.sent):
+        return DeliveryError(str(exc), uncertain=True)
+    # 400, 403, 5xx, connection refused: certainly not delivered; safe to send again.
+    return DeliveryError(str(exc))
 
 
 Handle = Callable[[Inbound], Awaitable[object]]
@@ -408,7 +441,7 @@ class ZaloChannel:
                 if result.get("message_id"):
                     message_id = str(result["message_id"])
         except ZaloApiError as exc:
-            raise _delivery_error(exc) from None
+            raise delivery_error(exc) from None
         record_sent(self.choices, chat_id, message, reply_to)
         return message_id
 
