@@ -307,3 +307,15 @@ async def test_a_protected_account_is_told_what_zalo_withheld_and_what_to_do(
     message = await zalo_api.wait_for_text(OFFICER, "không chuyển nội dung")
     assert "được bảo vệ đặc biệt" in message.text  # the documented meaning, not "a file came"
     assert "gõ câu trả lời bằng chữ" in message.text
+
+
+async def test_prompts_on_zalo_say_type_the_number_not_press(zalo_api: FakeZalo, zalo) -> None:
+    # The same wizard step says "bấm" on Telegram; Zalo has no buttons, so it says "gõ số".
+    admin = ADMIN_USER_ID
+    for text in ("/themdonvi", "XA-MOI", "Xã Mới"):
+        zalo_api.push_text(admin, text, name="Trưởng phòng")
+        await zalo_api.wait_for(admin, count=len(zalo_api.texts(admin)) + 1)
+    zalo_api.push_text(admin, "không biết", name="Trưởng phòng")
+    message = await zalo_api.wait_for_text(admin, "chưa nhận ra loại đơn vị")
+    assert "gõ số của một lựa chọn" in message.text
+    assert "bấm" not in message.text.lower()

@@ -367,6 +367,7 @@ class ZaloChannel:
     """The Outlet the hub sends through, and the long-polling loop that feeds the core."""
 
     name = CHANNEL
+    has_buttons = False  # no buttons in the Bot API: choices are numbered, typed as numbers
 
     def __init__(
         self,
