@@ -14,6 +14,7 @@ reaches a log line or an error message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bot import inbox
 from bot.catalog import t
 from bot.channels.choices import ChoiceStore, DbChoiceStore, choice_marker, record_sent
 from bot.channels.parsing import parse_command
@@ -31,7 +33,10 @@ from bot.events import Attachment, Button, Inbound, Outbound
 from bot.hub import DeliveryError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.channels.webhook import Endpoint, WebhookCall
+    from bot.clock import Clock
     from bot.core import BotCore
     from bot.settings import Settings
 
@@ -44,6 +49,7 @@ POLL_TIMEOUT_SECONDS = 30  # getUpdates' documented default
 NO_UPDATES_CODE = 408  # getUpdates' answer when the long poll ends without an update
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
+CLOSE_WAIT_SECONDS = 10.0  # at shutdown, how long updates already acknowledged may finish
 
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
@@ -379,8 +385,13 @@ class ZaloChannel:
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         backoff: tuple[float, float] = (1.0, 60.0),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        inbox: tuple[Engine, Clock] | None = None,
     ) -> None:
         self.api = api
+        # Webhook updates are recorded here before Zalo is answered (bot/inbox.py); without
+        # it (a channel built by hand in a test) an update is handled before answering.
+        self.inbox = inbox
+        self._handling: set[asyncio.Task[None]] = set()
         self.choices = choices
         # Read by Hub.can_reach: reminders skip users who have not written within it.
         self.reply_window = reply_window
@@ -397,7 +408,7 @@ class ZaloChannel:
         try:
             me = await self.api.get_me()
         except ZaloApiError as exc:
-            if exc.code in {401, 403, 404}:
+            if exc.code in {401, 404}:  # 403 is Zalo's "internal server error": not the token
                 raise ZaloStartupError(
                     "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token trong "
                     "Zalo Bot Creator rồi sửa tệp .env."
@@ -429,6 +440,12 @@ class ZaloChannel:
             ) from None
 
     async def aclose(self) -> None:
+        # Let updates already answered 200 finish; one cut off stays in the inbox for the
+        # next start.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wait_handled(), CLOSE_WAIT_SECONDS)
+        for task in list(self._handling):
+            task.cancel()
         await self.api.aclose()
 
     # --- Outlet ----------------------------------------------------------------------------
@@ -528,8 +545,54 @@ class ZaloChannel:
         if not isinstance(payload, dict):
             log.warning("zalo webhook call with an unreadable update")
             return 400
-        await self._dispatch(payload, handle)
+        if self.inbox is None:
+            await self._dispatch(payload, handle)
+            return 200
+        engine, clock = self.inbox
+        message = (
+            payload.get("result", payload) if isinstance(payload.get("result"), dict) else payload
+        )
+        inner = message.get("message") if isinstance(message.get("message"), Mapping) else {}
+        key = inbox.update_key(inner.get("message_id"), body)
+        row_id = await asyncio.to_thread(
+            inbox.record, engine, channel=CHANNEL, key=key, payload=payload, now=clock.now()
+        )
+        if row_id is None:
+            log.info("zalo webhook update %s posted again: recorded before, not handled twice", key)
+            return 200
+        task = asyncio.create_task(self._handle_recorded(row_id, payload, handle))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
         return 200
+
+    async def _handle_recorded(
+        self, row_id: int, payload: Mapping[str, Any], handle: Handle
+    ) -> None:
+        assert self.inbox is not None
+        engine, clock = self.inbox
+        # A failing handler is logged (and answered with an apology) by the core; the row is
+        # done either way. Only a crash or a cancellation leaves it for the next start.
+        await self._dispatch(payload, handle)
+        await asyncio.to_thread(inbox.mark_handled, engine, row_id, clock.now())
+
+    async def handle_pending(self, handle: Handle) -> int:
+        """Handle the webhook updates a crash left recorded but unhandled; how many there were."""
+        if self.inbox is None:
+            return 0
+        engine, _clock = self.inbox
+        rows = await asyncio.to_thread(inbox.pending, engine, channel=CHANNEL)
+        for row in rows:
+            await self._handle_recorded(row.id, row.payload, handle)
+        if rows:
+            log.info(
+                "zalo: handled %d webhook update(s) left over from before a restart", len(rows)
+            )
+        return len(rows)
+
+    async def wait_handled(self) -> None:
+        """Until every webhook update answered so far has been handled (shutdown, tests)."""
+        while self._handling:
+            await asyncio.gather(*list(self._handling), return_exceptions=True)
 
 
 def zalo_endpoint(channel: ZaloChannel, handle: Handle, path: str) -> Endpoint:
@@ -563,6 +626,7 @@ def build_zalo_channel(
     channel = ZaloChannel(
         ZaloApi(token, settings.zalo_base_url, transport=transport),
         choices=DbChoiceStore(core.engine, core.clock, CHANNEL),
+        inbox=(core.engine, core.clock),
         reply_window=timedelta(hours=hours) if hours else None,
         webhook_secret=secret.get_secret_value() if secret else None,
         **options,
