@@ -18,6 +18,7 @@ def build_router() -> Router:
         progress,
         registration,
         reminders,
+        report_review,
         report_view,
         reports,
         start,
@@ -25,7 +26,7 @@ def build_router() -> Router:
     )
 
     router = Router()
-    modules = (start, units, registration, campaigns, reminders, reports, plans)
+    modules = (start, units, registration, campaigns, reminders, reports, report_review, plans)
     modules += (progress, report_view, export, broadcasts)
     for module in modules:
         router.include(module.router)
