@@ -13,6 +13,7 @@ def build_router() -> Router:
     from handlers import (
         broadcasts,
         campaigns,
+        deadlines,
         export,
         plans,
         progress,
@@ -26,7 +27,8 @@ def build_router() -> Router:
     )
 
     router = Router()
-    modules = (start, units, registration, campaigns, reminders, reports, report_review, plans)
+    modules = (start, units, registration, campaigns, deadlines, reminders, reports)
+    modules += (report_review, plans)
     modules += (progress, report_view, export, broadcasts)
     for module in modules:
         router.include(module.router)
