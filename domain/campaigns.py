@@ -3,7 +3,7 @@ part, which deadlines are open, who has not submitted, progress counts) and the 
 that create, activate, edit and close them, each written to the audit log.
 
 Must not render messages or read the clock: times come in as arguments. Reminder timing lives
-in `domain.reminders`.
+in `domain.schedule`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bot.events import Button, Inbound
 from bot.router import Router, make_payload, split_payload
 from domain import campaigns as domain
 from domain.dates import ParseError, format_date, parse_time
-from domain.reminders import (
+from domain.schedule import (
     DEFAULT_POLICY,
     Policy,
     load_calendar,
