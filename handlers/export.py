@@ -8,14 +8,13 @@ domain/export.py. It must not import a platform.
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from bot.access import Access
 from bot.catalog import t
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, OutboundFile
 from bot.router import Router, make_payload
+from domain.campaigns import active_campaigns, recent_campaigns
 from domain.export import (
     export_campaign,
     export_file_name,
@@ -30,7 +29,7 @@ from handlers.admin_common import (
     payload_ints,
     plain,
 )
-from models.campaigns import Campaign, CampaignStatus
+from models.campaigns import Campaign
 
 router = Router()
 
@@ -68,17 +67,11 @@ async def export(event: Inbound, ctx: Context) -> None:
             )
         _export(ctx, campaign)
         return
-    active = ctx.session.exec(
-        select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE).order_by(col(Campaign.id))
-    ).all()
+    active = active_campaigns(session=ctx.session)
     if len(active) == 1:
         _export(ctx, active[0])
         return
-    choices = list(active) or list(
-        ctx.session.exec(
-            select(Campaign).order_by(col(Campaign.id).desc()).limit(MAX_PICK_BUTTONS)
-        ).all()
-    )
+    choices = active or recent_campaigns(session=ctx.session, limit=MAX_PICK_BUTTONS)
     if not choices:
         ctx.say("admin.export_none")
         return

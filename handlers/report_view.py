@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, func, select
-
 from bot.access import Access
 from bot.catalog import Raw, t
 from bot.context import Context
@@ -33,7 +31,8 @@ from domain.progress import (
     Category,
     categorize,
 )
-from domain.text import fold
+from domain.reports import find_report, report_files, submitted_deadlines
+from domain.units import find_units
 from handlers.admin_common import (
     MAX_PICK_BUTTONS,
     audit_action,
@@ -46,7 +45,6 @@ from handlers.admin_common import (
 )
 from models.campaigns import Deadline
 from models.reports import Attachment as StoredFile
-from models.reports import Report
 from models.units import Unit
 
 router = Router()
@@ -60,20 +58,6 @@ MAX_FILE_BYTES = 50 * 1024 * 1024  # what a bot may send as a document
 
 
 # --- /xem -------------------------------------------------------------------------------------
-def _find_units(session: Session, query: str) -> list[Unit]:
-    """By code (exact, any case), else every unit whose name and code hold all the words."""
-    exact = session.exec(select(Unit).where(func.lower(Unit.code) == query.lower())).all()
-    if len(exact) == 1:
-        return list(exact)
-    words = fold(query).split()
-    candidates = session.exec(select(Unit).order_by(col(Unit.code))).all()
-    return [
-        u
-        for u in candidates
-        if all(w in (u.search_key or fold(f"{u.code} {u.name}")) for w in words)
-    ]
-
-
 def _render_answers(
     fields: Sequence[FieldLike], answers: Mapping[str, Any], texts: ExportTexts
 ) -> list[str]:
@@ -117,9 +101,7 @@ async def _file_bytes(ctx: Context, stored: StoredFile) -> bytes | None:
 
 
 async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
-    report = ctx.session.exec(
-        select(Report).where(Report.unit_id == unit.id, Report.deadline_id == deadline.id)
-    ).first()
+    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
     answers = submitted_answers(report, session=ctx.session)
     status = t(f"admin.status.{categorize(report)}")
     audit_action(ctx, "admin.view_report", "report", report.id if report else None, unit=unit.code)
@@ -153,9 +135,7 @@ async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
     ids = attachment_ids(fields, answers)
     if not ids:
         return
-    stored = ctx.session.exec(
-        select(StoredFile).where(col(StoredFile.id).in_(ids), StoredFile.report_id == report.id)
-    ).all()
+    stored = report_files(report.id, ids, session=ctx.session)  # type: ignore[arg-type]
     by_id = {s.id: s for s in stored}
     for ident in ids:
         item = by_id.get(ident)
@@ -171,12 +151,7 @@ async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
 
 async def _pick_report(ctx: Context, unit: Unit) -> None:
     """Show the unit's only handed-in report, or let the admin choose among them."""
-    rows = ctx.session.exec(
-        select(Deadline)
-        .join(Report, col(Report.deadline_id) == col(Deadline.id))
-        .where(Report.unit_id == unit.id, col(Report.submitted_at).is_not(None))
-        .order_by(col(Deadline.due_at).desc())
-    ).all()
+    rows = submitted_deadlines(unit.id, session=ctx.session)  # type: ignore[arg-type]
     if not rows:
         ctx.say("admin.view_none", unit=unit.name)
         audit_action(ctx, "admin.view_report", "unit", unit.id)
@@ -204,7 +179,7 @@ async def view_report(event: Inbound, ctx: Context) -> None:
         if deadline is not None:
             words.pop()
     query = " ".join(words)
-    units = _find_units(ctx.session, query)
+    units = find_units(session=ctx.session, query=query)
     if not units:
         raise InputError("admin.unit_not_found", example="/xem XA-001", query=query)
     if len(units) > MAX_PICK_BUTTONS:
