@@ -245,10 +245,21 @@ class ReminderScheduler:
     async def tick(self) -> TickReport:
         """Send what is due now (retries first, then scheduled reminders), then the digest."""
         reminders = await self.run_reminders()
+        await self._send_scan_reminders()
         digests = await self.send_digests()
         if reminders.total or digests:
             log.info("reminders: %s; digests sent=%d", reminders, digests)
         return TickReport(reminders, digests)
+
+    async def _send_scan_reminders(self) -> None:
+        """Nudges for signed scans still missing (handlers.signing); a failure is logged and
+        never stops the deadline reminders."""
+        from handlers.signing import send_scan_reminders
+
+        try:
+            await send_scan_reminders(self.core, calendar=self.calendar)
+        except Exception:
+            log.exception("scan reminders failed; the next tick tries again")
 
     async def run_reminders(self) -> RunReport:
         report = RunReport()

@@ -315,6 +315,35 @@ def needs_scan(report: Report, deadline: Deadline) -> bool:
     return report.status in SUBMITTED_STATES and deadline.form_code in FORM_TEMPLATES
 
 
+def waiting_for_scan(session: Session, report: Report, deadline: Deadline) -> bool:
+    """Handed in, printed from a template, and no signed scan for this version yet."""
+    return needs_scan(report, deadline) and signed_scan(session, report) is None
+
+
+def reports_waiting_for_scan(session: Session, unit_id: int) -> list[tuple[Report, Deadline]]:
+    """A unit's handed-in reports still waiting for their signed scan."""
+    rows = session.exec(
+        select(Report, Deadline)
+        .join(Deadline, col(Deadline.id) == Report.deadline_id)
+        .where(Report.unit_id == unit_id, col(Deadline.form_code).in_(list(FORM_TEMPLATES)))
+        .order_by(col(Deadline.due_at))
+    ).all()
+    return [(r, d) for r, d in rows if waiting_for_scan(session, r, d)]
+
+
+def units_waiting_for_scan(session: Session, deadline: Deadline) -> list[tuple[Unit, Report]]:
+    """Units whose report for `deadline` waits for its signed scan."""
+    if deadline.form_code not in FORM_TEMPLATES:
+        return []
+    rows = session.exec(
+        select(Report, Unit)
+        .join(Unit, col(Unit.id) == Report.unit_id)
+        .where(Report.deadline_id == deadline.id, col(Report.status).in_(SUBMITTED_STATES))
+        .order_by(col(Unit.code))
+    ).all()
+    return [(u, r) for r, u in rows if signed_scan(session, r) is None]
+
+
 # --- one report -------------------------------------------------------------------------------
 def report_documents(
     session: Session,

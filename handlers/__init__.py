@@ -23,6 +23,7 @@ def build_router() -> Router:
         report_review,
         report_view,
         reports,
+        signing,
         start,
         units,
     )
@@ -30,7 +31,7 @@ def build_router() -> Router:
     router = Router()
     modules = (start, units, registration, campaigns, deadlines, reminders, reports)
     modules += (report_review, plans)
-    modules += (progress, report_view, export, broadcasts, dossier)
+    modules += (progress, report_view, export, broadcasts, dossier, signing)
     for module in modules:
         router.include(module.router)
     return router
