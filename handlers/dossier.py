@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.access import Access
 from bot.catalog import Raw, t
@@ -33,9 +33,10 @@ from domain import audit
 from domain import dossier as docs
 from domain.awards import AwardImportResult, Violation, catalog, override
 from domain.broadcast import ProgressMessage
+from domain.campaigns import active_campaigns
 from domain.export import find_campaign
 from domain.forms import Form
-from models.campaigns import Campaign, CampaignStatus
+from models.campaigns import Campaign
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -91,9 +92,7 @@ def _campaign(ctx: Context, args: str, example: str) -> Campaign | None:
         if campaign is None:
             raise InputError("admin.campaign_not_found", example=example, query=args)
         return campaign
-    active = ctx.session.exec(
-        select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE).order_by(col(Campaign.id))
-    ).all()
+    active = active_campaigns(session=ctx.session)
     if len(active) == 1:
         return active[0]
     raise InputError("dossier.which_campaign", example=example)
