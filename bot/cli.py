@@ -282,6 +282,56 @@ def _cmd_awards_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_awards_decide(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a campaign's decided results (every nomination handed in) in the history."""
+    from sqlmodel import Session
+
+    from bot.clock import SystemClock
+    from bot.db import create_db_engine, upgrade
+    from domain import audit
+    from domain.dates import ParseError, parse_date
+    from domain.dossier import campaign_year, record_results
+    from domain.export import deadlines_of, find_campaign
+
+    try:
+        decided_on = parse_date(args.date) if args.date else None
+    except ParseError:
+        raise StartupError(
+            f"Ngày quyết định '{args.date}' không đọc được (ví dụ 15/01/2027)."
+        ) from None
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    now = SystemClock().now()
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = find_campaign(args.campaign, session=session)
+        if campaign is None:
+            raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
+        year = args.year or campaign_year(
+            campaign, deadlines_of(campaign, session=session), settings.tz
+        )
+        count = record_results(
+            session,
+            campaign=campaign,
+            year=year,
+            decision_number=args.decision,
+            decision_date=decided_on,
+            issuer=args.issuer,
+            now=now,
+        )
+        audit.record(
+            session,
+            now=now,
+            action="award.decide",
+            actor_label="cli",
+            target_type="campaign",
+            target_id=campaign.id,
+            detail={"decision": args.decision, "year": year, "records": count},
+        )
+        session.commit()
+    print(f"Đã ghi {count} khen thưởng năm {year} (quyết định {args.decision}) vào lịch sử.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thidua-bot", description="Chatbot điều hành phong trào thi đua – khen thưởng."
@@ -350,6 +400,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     award_import.add_argument("file", help="đường dẫn tệp, ví dụ lich-su-khen-thuong.csv")
     award_import.set_defaults(func=_cmd_awards_import)
+    decide = award_sub.add_parser(
+        "decide",
+        help="ghi kết quả đã quyết định của một đợt vào lịch sử: mọi đề nghị đã nộp "
+        "(bỏ đề nghị không được khen khỏi báo cáo trước khi chạy)",
+    )
+    decide.add_argument("--campaign", required=True, help="số kế hoạch, ví dụ 353/KH-UBND")
+    decide.add_argument("--decision", required=True, help="số quyết định, ví dụ 125/QĐ-UBND")
+    decide.add_argument("--date", default="", help="ngày quyết định, ví dụ 15/01/2027")
+    decide.add_argument("--issuer", default="", help="người, cơ quan quyết định")
+    decide.add_argument("--year", type=int, default=None, help="năm khen (mặc định năm của đợt)")
+    decide.set_defaults(func=_cmd_awards_decide)
     return parser
 
 

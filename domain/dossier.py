@@ -447,6 +447,41 @@ def nomination_rows(session: Session, campaign: Campaign) -> list[dict[str, Any]
     ]
 
 
+def record_results(
+    session: Session,
+    *,
+    campaign: Campaign,
+    year: int,
+    decision_number: str,
+    decision_date: date | None,
+    issuer: str,
+    now: datetime,
+) -> int:
+    """The decided results of a campaign into the award history: every nomination handed in
+    (a collective named like its unit is the unit's own award; anyone else is a person of the
+    unit). Run again with the same decision, it updates rather than duplicates."""
+    count = 0
+    for nomination, _, unit in campaign_nominations(session, campaign):
+        own = nomination.nominee_type == "collective" and fold(nomination.full_name) == fold(
+            unit.name
+        )
+        awards.record_award(
+            session,
+            unit_id=unit.id or 0,
+            person="" if own else nomination.full_name,
+            year=year,
+            award=nomination.award,
+            decision_number=decision_number,
+            decision_date=decision_date,
+            issuer=issuer,
+            campaign_id=campaign.id,
+            source="campaign",
+            now=now,
+        )
+        count += 1
+    return count
+
+
 def violations(session: Session, campaign: Campaign, year: int) -> list[awards.Violation]:
     """Eligibility refusals of every handed-in nomination report of the campaign."""
     by_report: dict[int, tuple[Report, Unit, list[Nomination]]] = {}

@@ -256,3 +256,46 @@ async def test_officers_cannot_check_or_override(bot: TestBot) -> None:
     officer = bot.person("200")
     await officer.says("/dieukien")
     assert "quản trị viên" in officer.last_reply
+
+
+def test_decided_results_of_a_campaign_go_into_the_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, session: Session, settings
+) -> None:
+    from tests.utils.dossier import dossier_world
+
+    dossier_world(session, settings.storage_dir)
+    if session.get_bind().dialect.name == "sqlite":
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("DATABASE_URL", str(session.get_bind().url))
+        argv = ["awards", "decide", "--campaign", "353/KH-UBND", "--decision", "125/QĐ-UBND"]
+        assert cli.main([*argv, "--date", "15/01/2027", "--issuer", "Chủ tịch UBND tỉnh"]) == 0
+        assert "Đã ghi 6 khen thưởng năm 2026" in capsys.readouterr().out
+    else:
+        from datetime import date
+
+        from domain.dossier import record_results
+        from domain.export import find_campaign
+
+        campaign = find_campaign("353/KH-UBND", session=session)
+        assert campaign is not None
+        count = record_results(
+            session,
+            campaign=campaign,
+            year=2026,
+            decision_number="125/QĐ-UBND",
+            decision_date=date(2027, 1, 15),
+            issuer="Chủ tịch UBND tỉnh",
+            now=T0,
+        )
+        assert count == 6
+        session.commit()
+    session.expire_all()
+    unit = session.exec(select(Unit).where(Unit.code == "XA-002")).one()
+    own = history(session, unit_id=unit.id or 0)
+    assert [(r.year, r.award, r.decision_number, r.source) for r in own] == [
+        (2026, "tap-the-lao-dong-tien-tien", "125/QĐ-UBND", "campaign")
+    ]
+    person = history(session, unit_id=unit.id or 0, person="Lò Thị Mai 2")
+    assert [(r.award, str(r.decision_date)) for r in person] == [
+        ("lao-dong-tien-tien", "2027-01-15")
+    ]
