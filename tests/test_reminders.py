@@ -175,6 +175,9 @@ def _unit(db: Session, unit_id: int) -> Unit:
 
 # --- helpers for the focused scenarios -----------------------------------------------------------
 def _deadline(bot: TestBot, ids: dict[str, int], due, **kwargs: object) -> int:
+    # A form printed from no Word template: these scenarios count deadline reminders only, not
+    # the nudges for a missing signed scan (tests/test_signing_loop.py).
+    kwargs.setdefault("form_code", "de-nghi-khen-thuong")
     with bot.db() as db:
         campaign = db.get(Campaign, ids["campaign"])
         assert campaign is not None
