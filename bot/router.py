@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.access import Access
+from bot.services import HelpEntry
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -127,6 +128,14 @@ class Router:
             return handler
 
         return register
+
+    def help_entries(self) -> tuple[HelpEntry, ...]:
+        """The /trogiup list, in the order the commands were registered (fed to Services)."""
+        return tuple(
+            HelpEntry(name, route.access, route.help_key)
+            for name, route in self.commands.items()
+            if route.help_key is not None
+        )
 
     def include(self, other: Router) -> None:
         for name, command in other.commands.items():

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from bot.broadcasts import watch_broadcasts
 from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
-from handlers.broadcasts import watch_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel

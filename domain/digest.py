@@ -173,3 +173,14 @@ def claim_digest(session: Session, *, member_id: int, day: date, now: datetime) 
         .returning(table.c.id)
     )
     return session.execute(statement).first() is not None
+
+
+def release_digest(session: Session, *, member_id: int, day: date) -> None:
+    """Give back an admin's digest of `day` whose send certainly failed (the platform was
+    unreachable): a later tick claims and sends it. The caller commits."""
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]  # SQLModel tables are untyped
+    session.execute(
+        sa.delete(table).where(
+            table.c.channel == DIGEST_CHANNEL, table.c.update_id == f"{day:%Y%m%d}:{member_id}"
+        )
+    )

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.errors import InputError
 from domain import audit
+from domain.errors import InputError
 from domain.text import clean_text, matches
 from models.units import Invite, Member, MemberStatus, Role, Unit
 

@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from bot.errors import ConcurrentUpdate
 from domain import audit
+from domain.errors import ConcurrentUpdate
 from domain.forms import Form, format_answer, problems
 from models.campaigns import Deadline
 from models.reports import Attachment, Nomination, Report, ReportStatus, ReportVersion

@@ -25,8 +25,8 @@ import yaml
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.errors import InputError
 from domain import audit
+from domain.errors import InputError
 from domain.text import clean_text, fold, matches
 from models.units import Member, MemberStatus, Unit
 

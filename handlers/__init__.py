@@ -1,11 +1,13 @@
 """What the bot does, one capability per module. Handlers are channel-neutral: they get an
 `Inbound` and a `Context` and answer through the context; no platform import here.
 
-`build_router` is the one place where the capabilities are wired together.
+`build_router` is the one place where the capabilities are wired together; `build_push_texts`
+gives the delivery service in bot/ the wording of pushed messages.
 """
 
 from __future__ import annotations
 
+from bot.delivery import PushTexts
 from bot.router import Router
 
 
@@ -33,3 +35,11 @@ def build_router() -> Router:
     for module in modules:
         router.include(module.router)
     return router
+
+
+def build_push_texts() -> PushTexts:
+    """How reminders, digests and broadcasts are worded, for the delivery service in bot/."""
+    from handlers.broadcasts import BROADCAST_TEXTS
+    from handlers.reminders import digest_message, reminder_message
+
+    return PushTexts(reminder=reminder_message, digest=digest_message, broadcast=BROADCAST_TEXTS)

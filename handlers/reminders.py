@@ -321,6 +321,6 @@ async def remind_now(event: Inbound, ctx: Context) -> None:
     if queued.units_without_officer:
         lines.append(t("reminders.nhac_no_officer", count=queued.units_without_officer))
     ctx.reply("\n".join(lines))
-    scheduler = ctx.services.extras.get("reminders")
+    scheduler = ctx.services.reminders
     if scheduler is not None and queued.queued_members:
         scheduler.wake()

@@ -37,6 +37,7 @@ from domain.forms import (
     Field,
     Form,
     Position,
+    answer_words,
     check_selection,
     entry_pending,
     format_answer,
@@ -95,7 +96,7 @@ class Open:
 
 # --- small helpers ------------------------------------------------------------------------------
 def _forms(ctx: Context) -> dict[str, Form]:
-    return ctx.services.extras.get("forms", {})
+    return dict(ctx.services.forms)
 
 
 def _when(ctx: Context, moment: datetime) -> str:
@@ -365,8 +366,8 @@ def _ask(ctx: Context, o: Open) -> Outbound:
     elif item.type == "yes_no":
         buttons = [
             [
-                _button(ctx, t("reports.answer_yes"), "y"),
-                _button(ctx, t("reports.answer_no"), "n"),
+                _button(ctx, answer_words().yes, "y"),
+                _button(ctx, answer_words().no, "n"),
             ]
         ]
     elif item.type == "multi_choice":

@@ -14,10 +14,11 @@ from sqlmodel import Session, select
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.db import create_db_engine
+from bot.delivery import ChatPacer
 from bot.hub import DeliveryError
 from bot.router import make_payload
 from bot.runtime import build_core
-from bot.scheduler import ChatPacer, ReminderScheduler
+from bot.scheduler import ReminderScheduler
 from domain.ledger import MAX_ATTEMPTS, claim, plan_due
 from domain.schedule import load_calendar
 from models.audit import AuditLog

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import httpx
 from telegram import (
     Bot,
@@ -255,9 +256,14 @@ def _maybe_delivered(exc: TelegramError) -> bool:
     if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
         return False
     cause = exc.__cause__
-    if not isinstance(cause, httpx.HTTPError):
-        return False  # Telegram answered, with an error status
-    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(cause, httpx.HTTPError):  # PTB's default backend
+        return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(cause, aiohttp.ClientError | TimeoutError):  # ours (telegram_http)
+        # Refused, or no connection within the connect/pool timeout: the request never left.
+        # Anything else (a read timeout, the total timeout, the server hanging up mid-answer)
+        # came after the request was written.
+        return not isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return False  # Telegram answered, with an error status
 
 
 def _delivery_error(
@@ -356,8 +362,9 @@ async def handle_update(
         log.debug("update=%s ignored (kind not handled)", update.update_id)
         return
     # Invite links (/moi) need the bot's @username, which only Telegram knows (getMe at
-    # initialize); handlers must not ask the platform, so the channel hands it over.
-    core.services.extras["bot_username"] = bot.username
+    # initialize); handlers must not ask the platform, so the channel hands it over, once.
+    if core.services.bot_username is None:
+        core.services.bot_username = bot.username
     await core.process(event, before_delivery=before_delivery)
 
 

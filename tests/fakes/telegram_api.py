@@ -6,8 +6,9 @@ answerCallbackQuery, sendDocument, sendPhoto, getFile and file downloads. Tests 
 messages, button presses and documents in, and read what the bot sent out. It can enforce a
 rate limit (429 with retry_after, as Telegram does) and simulate an outage: every request
 answered with an error status (`failing_status`), only sends failing (`failing_sends`), sends
-to some chats hanging unanswered (`stalled_chats`), or the server stopped and started again on
-the same port (connection refused in between). An update stays on the server until the bot
+to some chats hanging unanswered (`stalled_chats`), every send carried out but answered too
+late (`hanging_sends`), or the server stopped and started again on the same port (connection
+refused in between). An update stays on the server until the bot
 confirms it, as Telegram does: by asking getUpdates for a higher offset.
 """
 
@@ -61,6 +62,9 @@ class FakeTelegram(Outbox):
     failing_sends: int | None = None
     # Sends and edits to these chats hang without an answer (and are not recorded).
     stalled_chats: set[str] = field(default_factory=set)
+    # When set, every send and edit is carried out (recorded: the user has it) but answered
+    # only this many seconds later: the bot's request times out after it left (a hang).
+    hanging_sends: float | None = None
     # Requests answered with `failing_status` (how hard the bot hammers a server that is down).
     failed_requests: int = 0
     # Every update id getUpdates handed out, in order (repeats when the bot fetches it again).
@@ -249,6 +253,10 @@ class FakeTelegram(Outbox):
             throttle = self._throttle()
             if throttle is not None:
                 return throttle
+            if self.hanging_sends is not None:
+                response = await handler(params, files)
+                await asyncio.sleep(self.hanging_sends)
+                return response
         return await handler(params, files)
 
     def _throttle(self) -> web.Response | None:
