@@ -273,7 +273,7 @@ async def test_run_serves_telegram_and_zalo_in_one_loop(
     core = build_core(settings, engine=engine, clock=clock, migrate=False)
     stop = asyncio.Event()
     running = asyncio.create_task(
-        serve(settings, core, stop=stop, zalo_options={"poll_timeout": 1})
+        serve(settings, core, stop=stop, options={"zalo": {"poll_timeout": 1}})
     )
     try:
         telegram_api.push_text(4242, "/start", name="Telegram")
