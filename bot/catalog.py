@@ -9,7 +9,6 @@ sentences themselves; a wording change is an edit to a YAML file.
 from __future__ import annotations
 
 import html
-import string
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,11 +93,6 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
                 raise CatalogError(f"{typed}: khoá {key} không có trong danh mục")
             entries[f"{key}@{TYPED}"] = text
     return entries
-
-
-def placeholders(key: str, lang: str = DEFAULT_LANG) -> set[str]:
-    text = load_catalog(lang)[key]
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def t(key: str, /, lang: str = DEFAULT_LANG, **params: object) -> str:

@@ -181,9 +181,6 @@ class ZaloApi:
     async def delete_webhook(self) -> Any:
         return await self.call("deleteWebhook")
 
-    async def get_webhook_info(self) -> Any:
-        return await self.call("getWebhookInfo")
-
     async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
         result = await self.call("sendMessage", {"chat_id": chat_id, "text": text})
         return result if isinstance(result, dict) else {}
@@ -194,9 +191,6 @@ class ZaloApi:
             payload["caption"] = caption
         result = await self.call("sendPhoto", payload)
         return result if isinstance(result, dict) else {}
-
-    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
-        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
 
     async def download(self, url: str, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """The bytes behind a media URL Zalo sent (an image a user posted)."""
