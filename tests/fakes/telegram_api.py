@@ -53,6 +53,8 @@ class FakeTelegram(Outbox):
     token: str = "123456789:TEST-token-abcdefghijklmnopqrstuv"
     # Messages per second allowed overall; None = no limit.
     rate_limit: float | None = None
+    # Messages per second allowed to one chat (Telegram: about one); None = no limit.
+    chat_rate_limit: float | None = None
     sent: dict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     calls: list[str] = field(default_factory=list)
     throttled: int = 0
@@ -77,6 +79,8 @@ class FakeTelegram(Outbox):
         self._new_update = asyncio.Event()
         self._sent_event = asyncio.Event()
         self._send_times: deque[float] = deque()
+        self._chat_sent_at: dict[str, float] = {}
+        self.chat_throttled = 0
         self.files: dict[str, tuple[str, bytes]] = {}
         self._runner: web.AppRunner | None = None
         self._stopping = False
@@ -250,7 +254,7 @@ class FakeTelegram(Outbox):
                 while str(params.get("chat_id")) in self.stalled_chats:
                     await asyncio.sleep(0.05)
                 return web.Response(status=502, text="Bad Gateway")
-            throttle = self._throttle()
+            throttle = self._throttle(str(params.get("chat_id")))
             if throttle is not None:
                 return throttle
             if self.hanging_sends is not None:
@@ -259,10 +263,26 @@ class FakeTelegram(Outbox):
                 return response
         return await handler(params, files)
 
-    def _throttle(self) -> web.Response | None:
+    def _throttle(self, chat_id: str) -> web.Response | None:
+        now = time.monotonic()
+        if self.chat_rate_limit is not None:
+            last = self._chat_sent_at.get(chat_id)
+            # A little slack: the bot's own spacing is measured on another clock.
+            if last is not None and now - last < 0.95 / self.chat_rate_limit:
+                self.throttled += 1
+                self.chat_throttled += 1
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status=429,
+                )
+            self._chat_sent_at[chat_id] = now
         if self.rate_limit is None:
             return None
-        now = time.monotonic()
         while self._send_times and now - self._send_times[0] >= 1.0:
             self._send_times.popleft()
         if len(self._send_times) >= self.rate_limit:
