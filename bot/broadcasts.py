@@ -408,7 +408,7 @@ async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) ->
     for broadcast_id in ids:
         log.info("broadcast %s cut off by a restart: resuming", broadcast_id)
     services = core.services
-    texts = services.texts.broadcast
+    texts = services.push_texts.broadcast
     results = await asyncio.gather(
         *(run_broadcast(services.delivery, core.engine, core.clock, texts, i, owner) for i in ids),
         return_exceptions=True,

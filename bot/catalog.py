@@ -95,9 +95,10 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     return entries
 
 
-def t(key: str, /, lang: str = DEFAULT_LANG, **params: object) -> str:
-    """The catalog text for `key`, with params HTML-escaped (unless `Raw`)."""
-    catalog = load_catalog(lang)
+def t(key: str, /, **params: object) -> str:
+    """The catalog text for `key`, with params HTML-escaped (unless `Raw`). One language for
+    now (DEFAULT_LANG): no `lang` parameter, so every keyword is a placeholder."""
+    catalog = load_catalog(DEFAULT_LANG)
     try:
         current = _style.get()
         template = catalog.get(f"{key}@{current}") if current != BUTTONS else None

@@ -48,11 +48,13 @@ from bot.context import Context, Job, saved_prompt
 from bot.delivery import PushStatus
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Delivery, Inbound, Outbound
+from bot.hub import Hub
 from bot.router import Handler, Router, split_payload
 from bot.services import Services
 from bot.settings import Settings
 from domain import members
 from domain.text import clean_text
+from models.base import rowcount, table_of
 from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
@@ -175,7 +177,7 @@ class BotCore:
         self._marking: asyncio.Task[None] | None = None
 
     @property
-    def hub(self):
+    def hub(self) -> Hub:
         return self.services.hub
 
     @contextlib.asynccontextmanager
@@ -491,8 +493,8 @@ class BotCore:
             session.execute(
                 sa.update(ProcessedUpdate)
                 .where(
-                    ProcessedUpdate.channel == channel,  # type: ignore[arg-type]
-                    ProcessedUpdate.update_id.in_(update_ids[start : start + MARK_BATCH]),  # type: ignore[attr-defined]
+                    ProcessedUpdate.channel == channel,  # type: ignore[arg-type]  # a column at class level
+                    ProcessedUpdate.update_id.in_(update_ids[start : start + MARK_BATCH]),  # type: ignore[attr-defined]  # a column at class level
                 )
                 .values(answered_at=now)
             )
@@ -546,9 +548,9 @@ class BotCore:
         return state, state.version
 
     def _save_state(
-        self, session: Session, state: ConversationState, version: int | None, now
+        self, session: Session, state: ConversationState, version: int | None, now: datetime
     ) -> None:
-        table = ConversationState.__table__
+        table = table_of(ConversationState)
         values = {"flow": state.flow, "step": state.step, "data": state.data, "updated_at": now}
         if version is None:
             if state.flow is None:
@@ -568,7 +570,7 @@ class BotCore:
                 **{f"s_{name}": value for name, value in values.items()},
             },
         )
-        if result.rowcount != 1:
+        if rowcount(result) != 1:
             raise ConcurrentUpdate(f"conversation {state.channel}:{state.chat_id}")
 
     # --- answers -----------------------------------------------------------------------------
@@ -607,7 +609,7 @@ class BotCore:
 
 # --- statements run on every update, built once (values bound at run time) ------------------
 def _claim_statement(insert: Callable[..., Any]) -> Any:
-    table = ProcessedUpdate.__table__
+    table = table_of(ProcessedUpdate)
     return (
         insert(table)
         .values(
@@ -638,7 +640,7 @@ _STATE_FOR_UPDATE = (
 
 
 def _save_state_statement() -> Any:
-    table = ConversationState.__table__
+    table = table_of(ConversationState)
     typed = {name: table.c[name].type for name in ("flow", "step", "data", "updated_at")}
     return (
         sa.update(table)

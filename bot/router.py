@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.access import Access
 from bot.services import HelpEntry
@@ -147,7 +147,7 @@ class Router:
         self.texts.extend(other.texts)
 
     @staticmethod
-    def _add(table: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+    def _add(table: dict[str, Any], key: str, value: object) -> None:
         if key in table:
             raise RoutingError(f"{key!r} is routed twice")
         table[key] = value

@@ -24,6 +24,7 @@ is wanted is decided in domain.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ class _Lookup:
             for unit_id, name in session.exec(
                 select(Unit.id, Unit.name).where(col(Unit.id).in_(list(unit_ids)))
             ).all():
-                self.units[unit_id] = name
+                if unit_id is not None:
+                    self.units[unit_id] = name
 
 
 class _SendGate:
@@ -256,9 +258,9 @@ class ReminderScheduler:
         for start in range(0, len(candidates), self.claim_chunk):
             chunk = candidates[start : start + self.claim_chunk]
             result = await self._db(
-                lambda s, chunk=chunk: claim(
-                    s,
-                    chunk,
+                functools.partial(
+                    claim,
+                    candidates=chunk,
                     now=self.core.clock.now(),
                     channels=channels,
                     can_reach=self._reachable,
@@ -287,7 +289,7 @@ class ReminderScheduler:
         async def produce() -> None:
             try:
                 async for chunk in chunks:
-                    await self._db(lambda s, chunk=chunk: lookup.prime(s, chunk), commit=False)
+                    await self._db(functools.partial(lookup.prime, items=chunk), commit=False)
                     for item in chunk:
                         await queue.put(item)
             finally:
@@ -368,10 +370,9 @@ class ReminderScheduler:
         message: Outbound | None = None
         for admin in admins:
             assert admin.id is not None
+            admin_id = admin.id
             if not await self._db(
-                lambda s, admin=admin: claim_digest(
-                    s, member_id=admin.id, day=local.date(), now=now
-                )
+                functools.partial(claim_digest, member_id=admin_id, day=local.date(), now=now)
             ):
                 continue
             if message is None:
@@ -386,12 +387,12 @@ class ReminderScheduler:
             if outcome.status is PushStatus.SENT:
                 sent += 1
             elif outcome.permanent:
-                await self._db(lambda s, admin=admin: _mark_unreachable(s, admin.id, now))
+                await self._db(functools.partial(_mark_unreachable, member_id=admin_id, now=now))
             elif outcome.status is PushStatus.FAILED:
                 # Certainly not delivered (the platform unreachable): today's digest is claimed
                 # again by a later tick instead of being lost for the day.
                 await self._db(
-                    lambda s, admin=admin: release_digest(s, member_id=admin.id, day=local.date())
+                    functools.partial(release_digest, member_id=admin_id, day=local.date())
                 )
         return sent
 

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.campaigns import missing_units
+from models.base import rowcount, table_of
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.campaigns import Deadline
 from models.units import Member, MemberStatus, Unit
@@ -92,8 +93,10 @@ class Chat(NamedTuple):
 
 
 class HasChat(Protocol):
-    channel: str
-    chat_id: str
+    @property
+    def channel(self) -> str: ...
+    @property
+    def chat_id(self) -> str: ...
 
 
 # "May the bot write to this member now?" — Hub.can_reach, with the time bound in.
@@ -224,7 +227,7 @@ def claim_unfinished(session: Session, *, before: datetime, now: datetime, owner
     since `before` (this process's start: that sender died). One conditional UPDATE: a second
     process claiming at the same time finds them written `now` and takes none. The caller
     commits, then resumes the ids returned."""
-    table = Broadcast.__table__  # type: ignore[attr-defined]
+    table = table_of(Broadcast)
     rows = session.execute(
         sa.update(table)
         .where(table.c.status == BroadcastStatus.SENDING, table.c.heartbeat_at < before)
@@ -307,7 +310,7 @@ def finish_broadcast(
 ) -> BroadcastReport | None:
     """Mark the broadcast done and say how it went; None when another run took it over (that
     run reports). The caller commits."""
-    table = Broadcast.__table__  # type: ignore[attr-defined]
+    table = table_of(Broadcast)
     done = session.execute(
         sa.update(table)
         .where(
@@ -317,7 +320,7 @@ def finish_broadcast(
         )
         .values(status=BroadcastStatus.DONE, finished_at=now, heartbeat_at=now)
     )
-    if not done.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(done):
         return None
     broadcast = session.get(Broadcast, broadcast_id)
     assert broadcast is not None
@@ -352,23 +355,25 @@ def write_ledger(
     """One write of a broadcast's delivery ledger: the run `owner` proves it still owns the
     broadcast (its heartbeat), records `outcomes` and marks `member_ids` `sending`. Returns
     (still owned, the members now marked). The caller commits."""
-    broadcasts = Broadcast.__table__  # type: ignore[attr-defined]  # SQLModel tables are untyped
+    broadcasts = table_of(Broadcast)
     # First statement a write: SQLite takes its lock at once (no stale read to upgrade).
-    owned = session.execute(
-        sa.update(broadcasts)
-        .where(
-            broadcasts.c.id == broadcast_id,
-            broadcasts.c.owner == owner,
-            broadcasts.c.status == BroadcastStatus.SENDING,
+    owned = rowcount(
+        session.execute(
+            sa.update(broadcasts)
+            .where(
+                broadcasts.c.id == broadcast_id,
+                broadcasts.c.owner == owner,
+                broadcasts.c.status == BroadcastStatus.SENDING,
+            )
+            .values(heartbeat_at=now)
         )
-        .values(heartbeat_at=now)
-    ).rowcount  # type: ignore[attr-defined]
+    )
     _record_outcomes(session, broadcast_id, outcomes, now=now)
     if not owned:
         return False, set()
     if not member_ids:
         return True, set()
-    table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+    table = table_of(BroadcastRecipient)
     rows = session.execute(
         sa.update(table)
         .where(
@@ -392,7 +397,7 @@ def _record_outcomes(
     """Only rows still `sending` are touched: a late write cannot overwrite another run's."""
     if not outcomes:
         return
-    table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+    table = table_of(BroadcastRecipient)
     session.execute(
         sa.update(table)
         .where(

@@ -4,6 +4,8 @@ domain rules and handlers alike; bot/errors.py re-exports them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class InputError(Exception):
     """The user's answer cannot be used. `key` names the catalog text; `params` fill it."""
@@ -12,7 +14,7 @@ class InputError(Exception):
         super().__init__(key)
         self.key = key
         self.example = example
-        self.params = params
+        self.params: dict[str, Any] = params
 
 
 class ConcurrentUpdate(Exception):

@@ -393,7 +393,7 @@ def build_workbook(
 
     zone = _zone(campaign, default_zone)
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)  # type: ignore[arg-type]  # a new workbook always has its first sheet
     used: set[str] = set()
     units = participating_units(session, campaign)
     deadlines = deadlines_of(campaign, session=session)

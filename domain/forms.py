@@ -566,9 +566,9 @@ def parse_answer(
     parts = [p for p in re.split(r"[,;\n]", raw) if p.strip()]
     values: list[str] = []
     for part in parts:
-        value = match_choice(item, part).value
-        if value not in values:
-            values.append(value)
+        chosen = match_choice(item, part).value
+        if chosen not in values:
+            values.append(chosen)
     check_selection(item, values)
     return values
 

@@ -7,6 +7,8 @@ gives the delivery service in bot/ the wording of pushed messages.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from bot.delivery import PushTexts
 from bot.router import Router
 
@@ -29,9 +31,8 @@ def build_router() -> Router:
     )
 
     router = Router()
-    modules = (start, units, registration, campaigns, deadlines, reminders, reports)
-    modules += (report_review, plans)
-    modules += (progress, report_view, export, broadcasts)
+    modules: list[ModuleType] = [start, units, registration, campaigns, deadlines, reminders]
+    modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
     for module in modules:
         router.include(module.router)
     return router

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.access import Access, can_act_for_unit
 from bot.catalog import Raw, t
@@ -37,6 +37,7 @@ from domain.forms import (
     Field,
     Form,
     Position,
+    Problem,
     answer_words,
     check_selection,
     entry_pending,
@@ -175,7 +176,7 @@ async def start_report(event: Inbound, ctx: Context) -> None:
     now = ctx.now()
     buttons = []
     for deadline in deadlines:
-        report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+        report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
         label = t(
             "reports.pick_button",
             title=deadline.title,
@@ -253,7 +254,7 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         _enter(ctx, o, list(REVIEW))
         return
     answers = o.answers
-    common = {
+    common: dict[str, Any] = {
         "title": form.title,
         "deadline": deadline.title,
         "due": _when(ctx, deadline.due_at),
@@ -815,7 +816,7 @@ def _submit(ctx: Context, o: Open) -> None:
                     label=p.label,
                     min=o.form.field(p.field_id).min_items,
                 )
-                for p in exc.params["problems"]  # type: ignore[union-attr]
+                for p in cast("list[Problem]", exc.params["problems"])
             )
             raise InputError("reports.incomplete", items=Raw(items)) from None
         ctx.end()
@@ -837,7 +838,7 @@ def _submit(ctx: Context, o: Open) -> None:
         receipt += "\n" + t("reports.receipt_amended")
     ctx.reply(receipt)
     told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
-    for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]
+    for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         if colleague.id != ctx.member.id and colleague.id not in told:
             ctx.notify_member(
                 colleague,

@@ -42,6 +42,7 @@ from bot.channels.parsing import parse_command
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.events import Attachment, Inbound, Outbound
+from bot.hub import DeliveryError
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -67,7 +68,7 @@ def to_inbound(update: Update) -> Inbound | None:
     chat = update.effective_chat
     if user is None or chat is None:
         return None
-    base = {
+    base: dict[str, Any] = {
         "channel": CHANNEL,
         "chat_id": str(chat.id),
         "user_id": str(user.id),
@@ -246,7 +247,7 @@ class TelegramOutlet:
 
 
 def _seconds(value: object) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]  # PTB gives int or timedelta; float() is the int case
 
 
 def _maybe_delivered(exc: TelegramError) -> bool:
@@ -268,9 +269,7 @@ def _maybe_delivered(exc: TelegramError) -> bool:
 
 def _delivery_error(
     exc: TelegramError, *, permanent: bool = False, retry_after: float | None = None
-):
-    from bot.hub import DeliveryError
-
+) -> DeliveryError:
     transient = isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
     return DeliveryError(
         f"{type(exc).__name__}: {exc.message}",
@@ -314,6 +313,7 @@ class SpacedRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
     ) -> Any:
         pauses = self._retry_after_event
+        assert isinstance(pauses, _PauseEvent)
         # A sender arriving during a pause has not had its turn in it yet: it takes one after.
         seen = pauses.pauses - (0 if pauses.is_set() else 1)
 
