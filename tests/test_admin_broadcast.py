@@ -19,7 +19,6 @@ from domain.broadcast import Audience, AudienceKind, Recipient, select_recipient
 from models.audit import AuditLog
 from models.campaigns import Deadline
 from models.units import Member, MemberStatus, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import (
     T0,
@@ -29,6 +28,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 XA = "Khối xã, thị trấn"

@@ -16,7 +16,6 @@ from domain.chart import chart_size, png_size
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
 from models.reports import Attachment
-from tests.conftest import ADMIN_USER_ID
 from tests.utils import admin_forms
 from tests.utils.factories import (
     T0,
@@ -26,6 +25,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 DUE = T0 + timedelta(days=7)  # 08:00 09/03/2026 in Hà Nội

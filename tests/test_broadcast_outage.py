@@ -22,9 +22,9 @@ from bot.broadcasts import CONCURRENCY
 from bot.channels.text import html_to_plain
 from models.broadcasts import BroadcastRecipient, RecipientStatus
 from models.units import Member
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 
 MESSAGE = "Họp tổng kết phong trào thi đua lúc 8h sáng thứ Hai."
 SHORT_BACKOFF = (0.1, 0.2, 0.4, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5)

@@ -25,8 +25,8 @@ from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline, ReminderLog, ReminderStatus
 from models.reports import ReportStatus
 from models.units import Member, MemberStatus, Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_report, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reminders import LOST, Inbox, ScriptedChannel, local, scheduler_for
 from tests.utils.scenario import TestBot
 
