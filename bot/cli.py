@@ -126,8 +126,8 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
     from bot.db import create_db_engine, upgrade
+    from bot.runtime import render_import_result
     from domain.units import import_units, record_import
-    from handlers.units import render_import_result
 
     path = Path(args.file)
     try:
@@ -152,8 +152,9 @@ def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalog import t
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
+    from bot.runtime import PLAN_MAX_MB as MAX_MB
+    from bot.runtime import render_proposal
     from domain.plan_parser import MAX_FILE_BYTES, PlanFileError, extract_text, parse_plan
-    from handlers.plans import MAX_MB, render_proposal
 
     path = Path(args.file)
     try:
@@ -191,7 +192,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     core = build_core(settings)
     # The same forms the running bot uses, if the runtime loaded them; else columns follow
     # the stored answers.
-    forms = core.services.extras.get("forms") or {}
+    forms = core.services.forms
     with Session(core.engine) as session:
         campaign = find_campaign(args.campaign, session=session)
         if campaign is None:
@@ -217,10 +218,9 @@ def _cmd_dossier(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import Session
 
     from bot.clock import SystemClock
-    from bot.runtime import build_core
+    from bot.runtime import build_core, dossier_texts
     from domain.dossier import build_dossier
     from domain.export import find_campaign
-    from handlers.dossier import dossier_texts
 
     core = build_core(settings)
     today = SystemClock().now().astimezone(settings.tz).date()
@@ -235,7 +235,7 @@ def _cmd_dossier(args: argparse.Namespace, settings: Settings) -> int:
         data = build_dossier(
             session,
             campaign=campaign,
-            forms=core.services.extras.get("forms") or {},
+            forms=core.services.forms,
             office=settings.office(),
             texts=dossier_texts(),
             storage_dir=Path(settings.storage_dir),
@@ -261,8 +261,8 @@ def _cmd_awards_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
     from bot.db import create_db_engine, upgrade
+    from bot.runtime import render_award_import
     from domain.awards import import_awards, record_import
-    from handlers.dossier import render_award_import
 
     path = Path(args.file)
     try:

@@ -647,8 +647,8 @@ def _workbook_with(headers: Sequence[str], rows: Iterable[Sequence[Any]], title:
     from openpyxl.styles import Alignment, Border, Font, Side
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = title
+    book.remove(book.worksheets[0])
+    sheet = book.create_sheet(title)
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     sheet.append(list(headers))

@@ -14,25 +14,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.access import Access
+from bot.broadcasts import ProgressMessage
 from bot.catalog import Raw, t
 from bot.channels.text import html_to_plain
 from bot.context import Context
 from bot.db import in_transaction
+from bot.delivery import DeliveryService
 from bot.errors import InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
-from bot.hub import Hub
 from bot.router import Router, make_payload, split_payload
 from bot.settings import Settings
 from domain import audit
 from domain import dossier as docs
 from domain.awards import AwardImportResult, Violation, catalog, override
-from domain.broadcast import ProgressMessage
 from domain.campaigns import active_campaigns
 from domain.export import find_campaign
 from domain.forms import Form
@@ -114,31 +115,28 @@ async def dossier(event: Inbound, ctx: Context) -> None:
         target_type="campaign",
         target_id=campaign.id,
     )
-    hub, settings, clock = ctx.services.hub, ctx.settings, ctx.clock
-    forms: Mapping[str, Form] = ctx.services.extras.get("forms") or {}
+    delivery, settings, clock = ctx.services.delivery, ctx.settings, ctx.clock
+    forms: Mapping[str, Form] = ctx.services.forms
     campaign_id = campaign.id
     ctx.defer(
         lambda: build_and_send(
-            hub, engine, settings, forms, address, campaign_id, today=clock.now()
+            delivery, engine, settings, forms, address, campaign_id, now=clock.now()
         )
     )
 
 
 async def build_and_send(
-    hub: Hub,
+    delivery: DeliveryService,
     engine: Engine,
     settings: Settings,
     forms: Mapping[str, Form],
     address: Address,
     campaign_id: int,
     *,
-    today: object,
+    now: datetime,
 ) -> None:
     """Render the dossier a few units per worker-thread call, editing one progress message,
     then send the ZIP. Any failure is logged and told to the admin in one sentence."""
-    from datetime import datetime
-
-    assert isinstance(today, datetime)
     office, texts, zone = settings.office(), dossier_texts(), settings.tz
     storage = Path(settings.storage_dir)
 
@@ -153,7 +151,10 @@ async def build_and_send(
             )
         )
         progress = ProgressMessage(
-            hub, address, lambda done, total: t("dossier.progress", done=done, total=total)
+            delivery.hub,
+            address,
+            lambda done, total: t("dossier.progress", done=done, total=total),
+            delivery=delivery,
         )
         await progress.start(len(ids))
         units: dict[int, docs.UnitFiles] = {}
@@ -175,7 +176,7 @@ async def build_and_send(
             )
             await progress.update(min(start + UNITS_PER_STEP, len(ids)), len(ids))
         await progress.finish(len(ids), len(ids))
-        local_today = today.astimezone(zone).date()
+        local_today = now.astimezone(zone).date()
 
         def finish(session: Session) -> bytes:
             current = session.get(Campaign, campaign_id)
@@ -196,7 +197,7 @@ async def build_and_send(
         data = await read(finish)
     except Exception:
         log.exception("dossier of campaign %s could not be built", campaign_id)
-        await hub.send(Delivery(address, Outbound(t("dossier.failed"))))
+        await delivery.push(Delivery(address, Outbound(t("dossier.failed"))), pace=False)
         return
     missing_reports = sum(1 for u in units.values() if not u.reported)
     missing_scans = sum(
@@ -210,7 +211,8 @@ async def build_and_send(
         missing_scans=missing_scans,
     )
     name = f"{docs.dossier_root(campaign)}.zip"
-    await hub.send(Delivery(address, Outbound(document=OutboundFile(name, data, caption=caption))))
+    document = OutboundFile(name, data, caption=caption)
+    await delivery.push(Delivery(address, Outbound(document=document)), pace=False)
 
 
 # --- /dieukien and the override ---------------------------------------------------------------

@@ -27,9 +27,9 @@ from bot.access import Access, can_act_for_unit
 from bot.catalog import t
 from bot.context import Context
 from bot.db import in_transaction
+from bot.delivery import DeliveryService
 from bot.errors import InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
-from bot.hub import Hub
 from bot.router import Router, make_payload, split_payload
 from bot.settings import Settings
 from bot.storage import FileRejected, receive_file
@@ -68,9 +68,12 @@ def offer_signing_copy(ctx: Context, *, report: Report, deadline: Deadline) -> N
     engine = ctx.session.get_bind()
     assert isinstance(engine, Engine) and report.id is not None
     address = Address(ctx.event.channel, ctx.event.chat_id)
-    forms: Mapping[str, Form] = ctx.services.extras.get("forms") or {}
-    hub, settings, report_id, version = ctx.services.hub, ctx.settings, report.id, report.version
-    ctx.defer(lambda: send_signing_copy(hub, engine, settings, forms, address, report_id, version))
+    forms: Mapping[str, Form] = ctx.services.forms
+    delivery, settings = ctx.services.delivery, ctx.settings
+    report_id, version = report.id, report.version
+    ctx.defer(
+        lambda: send_signing_copy(delivery, engine, settings, forms, address, report_id, version)
+    )
 
 
 def render_report(
@@ -135,7 +138,7 @@ def to_pdf(name: str, content: bytes) -> tuple[str, bytes] | None:
 
 
 async def send_signing_copy(
-    hub: Hub,
+    delivery: DeliveryService,
     engine: Engine,
     settings: Settings,
     forms: Mapping[str, Form],
@@ -157,20 +160,22 @@ async def send_signing_copy(
         pdfs = [p for p in [await asyncio.to_thread(to_pdf, n, c) for n, c in files] if p]
     except Exception:
         log.exception("signing copy of report %s could not be made", report_id)
-        await hub.send(Delivery(address, Outbound(t("signing.failed"))))
+        await delivery.push(Delivery(address, Outbound(t("signing.failed"))), pace=False)
         return
     for index, (name, content) in enumerate([*files, *pdfs]):
-        await hub.send(
+        await delivery.push(
             Delivery(
                 address,
                 Outbound(document=OutboundFile(name, content, caption=name if index else "")),
-            )
+            ),
+            pace=False,  # the answer to the officer's own submission, like a reply
         )
-    await hub.send(
+    await delivery.push(
         Delivery(
             address,
             Outbound(t("signing.instructions"), [[scan_button(report_id, version)]]),
-        )
+        ),
+        pace=False,
     )
 
 
@@ -277,8 +282,10 @@ async def send_scan_reminders(core: BotCore, *, calendar: WorkCalendar) -> int:
             t("signing.reminder", title=item.deadline_title, unit=item.unit_name),
             [[scan_button(item.report_id, item.version)]],
         )
-        outcome = await core.hub.send(Delivery(Address(item.channel, item.chat_id), message))
-        error = str(outcome.error) if outcome.error else None
+        outcome = await core.services.delivery.push(
+            Delivery(Address(item.channel, item.chat_id), message)
+        )
+        error = None if outcome.sent else (outcome.reason or outcome.status.value)
         sent_id = outcome.message_id
 
         def record(

@@ -18,7 +18,6 @@ from models.awards import AwardRecord, EligibilityOverride
 from models.campaigns import DeadlineKind
 from models.reports import Nomination, Report
 from models.units import Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.dossier import FORMS
 from tests.utils.factories import (
     T0,
@@ -28,6 +27,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 GOOD = """ma_don_vi,ho_ten,nam,danh_hieu,so_quyet_dinh,ngay_quyet_dinh,co_quan

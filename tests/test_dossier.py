@@ -17,8 +17,8 @@ from domain.dossier import build_dossier
 from domain.export import find_campaign
 from handlers.dossier import dossier_texts
 from models.reports import Report
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.dossier import FORMS, document_text, dossier_world, unzip
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 ROOT = "ho-so-353-kh-ubnd"
@@ -139,7 +139,9 @@ def test_an_old_report_without_parts_one_and_three_still_prints(
     dossier_world(session, settings.storage_dir)
     report = session.exec(select(Report).where(Report.unit_id == 2)).first()
     assert report is not None
-    old = {k: v for k, v in report.answers.items() if k not in ("dac_diem", "chuc_nang", "khen_thuong")}
+    old = {
+        k: v for k, v in report.answers.items() if k not in ("dac_diem", "chuc_nang", "khen_thuong")
+    }
     report.answers = old
     session.add(report)
     session.commit()

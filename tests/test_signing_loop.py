@@ -20,7 +20,7 @@ from handlers.signing import send_scan_reminders, to_pdf
 from models.campaigns import ReminderLog
 from models.reports import Attachment, Report
 from tests.test_reports_flow import fill_achievements_until_scan
-from tests.test_storage import PDF
+from tests.utils.files import PDF
 from tests.utils.reports import ReportWorld, report_world
 from tests.utils.scenario import TestBot
 

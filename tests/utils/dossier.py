@@ -19,7 +19,6 @@ from domain.reports import rebuild_nominations
 from models.campaigns import DeadlineKind
 from models.reports import Attachment, ReportVersion
 from models.units import Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
     T0,
     make_campaign,
@@ -28,6 +27,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 
 FORMS = load_forms(DEFAULT_FORMS_DIR)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
