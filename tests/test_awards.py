@@ -299,3 +299,27 @@ def test_decided_results_of_a_campaign_go_into_the_history(
     assert [(r.award, str(r.decision_date)) for r in person] == [
         ("lao-dong-tien-tien", "2027-01-15")
     ]
+
+
+def test_an_excel_file_is_read_like_a_csv(session: Session, units: list[Unit]) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.append(["LỊCH SỬ KHEN THƯỞNG XÃ BÌNH LƯ"])  # a title line above the header
+    sheet.append(["Mã đơn vị", "Họ tên", "Năm", "Danh hiệu", "Số quyết định", "Ngày quyết định"])
+    sheet.append(
+        ["XA-001", "Lò Thị Mai", 2025, "Chiến sĩ thi đua cơ sở", "9/QĐ-UBND", "20/01/2026"]
+    )
+    sheet.append(["XA-001", None, "2025", "Giấy khen", None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = import_awards(session, buffer.getvalue(), now=T0)
+    assert result.ok and result.created == 2
+    session.commit()
+    mai = history(session, unit_id=units[0].id or 0, person="Lò Thị Mai")
+    assert [(r.year, r.award, str(r.decision_date)) for r in mai] == [
+        (2025, "chien-si-thi-dua-co-so", "2026-01-20")
+    ]
