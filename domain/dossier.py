@@ -68,6 +68,9 @@ class DossierTexts:
     # Report titles: "… {awards} …" when the unit is proposed for something, else generic.
     propose_title: str = "{awards}"
     generic_title: str = ""
+    index_sheet: str = "index"
+    violations_sheet: str = "rules"
+    list_sheet: str = "list"
 
 
 @dataclass(slots=True)
@@ -680,7 +683,7 @@ def _list_workbook(rows: Sequence[Mapping[str, Any]], texts: DossierTexts) -> by
             [r["no"], r["name"], r["job_title"], r["unit_name"], r["award"], r["summary"]]
             for r in rows
         ),
-        "Danh sách",
+        texts.list_sheet,
     )
     return _save(book)
 
@@ -689,9 +692,9 @@ def _index_workbook(
     units: Mapping[int, UnitFiles], found: Sequence[awards.Violation], texts: DossierTexts
 ) -> bytes:
     book = _workbook_with(
-        texts.headers, (line for u in units.values() for line in u.index), "Mục lục"
+        texts.headers, (line for u in units.values() for line in u.index), texts.index_sheet
     )
-    sheet = book.create_sheet("Điều kiện")
+    sheet = book.create_sheet(texts.violations_sheet)
     sheet.append(list(texts.violations_headers))
     for violation in found:
         sheet.append(

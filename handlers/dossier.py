@@ -65,6 +65,9 @@ def dossier_texts() -> docs.DossierTexts:
         rule_message=lambda v: html_to_plain(violation_text(v)),
         propose_title=t("dossier.title_propose"),
         generic_title=t("dossier.title_generic"),
+        index_sheet=t("dossier.index.sheet"),
+        violations_sheet=t("dossier.index.violations_sheet"),
+        list_sheet=t("dossier.index.list_sheet"),
     )
 
 
