@@ -9,9 +9,10 @@ Points are kept in hundredths (integers): sums and ties are exact. Plain functio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -72,18 +73,16 @@ class ScoringTable:
         return sum(c.max_centi for c in self.criteria if c.kind != "penalty")
 
 
+_POINTS = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,2})?$")
+
+
 def to_centi(value: object) -> int:
-    """Points as hundredths; ValueError for anything but a number with ≤ 2 decimals."""
-    text = str(value).strip().replace(",", ".")
-    if not text or len(text) > 12:
+    """Points as hundredths; ValueError for anything but a plain number with ≤ 2 decimals
+    (no exponent, no NaN: `1e3` typed by mistake must not become a thousand points)."""
+    text = str(value).strip()
+    if not _POINTS.match(text):
         raise ValueError(text)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not number.is_finite() or number != number.quantize(Decimal("0.01")):
-        raise ValueError(text)
-    return int(number * 100)
+    return int(Decimal(text.replace(",", ".")) * 100)
 
 
 def centi_text(centi: int) -> str:

@@ -10,7 +10,7 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import (
+    from handlers import (  # Hội đồng TĐKT, chấm điểm khối
         admin,
         campaigns,
         council,
@@ -18,21 +18,14 @@ def build_router() -> Router:
         registration,
         reminders,
         reports,
+        scoring,
         start,
         units,
     )
 
     router = Router()
-    for module in (
-        start,
-        units,
-        registration,
-        campaigns,
-        reminders,
-        reports,
-        plans,
-        admin,
-        council,
-    ):
+    for module in (start, units, registration, campaigns, reminders, reports, plans, admin):
+        router.include(module.router)
+    for module in (council, scoring):
         router.include(module.router)
     return router

@@ -46,6 +46,7 @@ def seat(session: Session, member_id: int, role: str = CouncilRole.MEMBER) -> No
 def council_world(
     bot: TestBot, *, seats: bool = True, storage_file: bytes | None = PDF
 ) -> CouncilWorld:
+    bot.core.flood.limit = 10_000  # five members vote on three nominees within a second
     with bot.db() as db:
         make_member(db, ADMIN_USER_ID, name="Quản trị Nội vụ", role=Role.ADMIN)
         unit_a = make_unit(db, "Xã Bản Bo", code="XA-BB")
