@@ -24,7 +24,7 @@ from bot.core import BotCore
 from bot.council_jobs import run_council_jobs
 from bot.runtime import build_scheduler
 from bot.settings import Settings
-from handlers.admin import watch_broadcasts
+from handlers.broadcasts import watch_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel

@@ -10,13 +10,18 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import (  # Hội đồng TĐKT, chấm điểm khối
-        admin,
+    from handlers import (
+        broadcasts,
         campaigns,
         council,
+        deadlines,
+        export,
         plans,
+        progress,
         registration,
         reminders,
+        report_review,
+        report_view,
         reports,
         scoring,
         start,
@@ -24,8 +29,10 @@ def build_router() -> Router:
     )
 
     router = Router()
-    for module in (start, units, registration, campaigns, reminders, reports, plans, admin):
-        router.include(module.router)
-    for module in (council, scoring):
+    modules = (start, units, registration, campaigns, deadlines, reminders, reports)
+    modules += (report_review, plans)
+    modules += (progress, report_view, export, broadcasts)
+    modules += (council, scoring)  # Hội đồng TĐKT, chấm điểm khối
+    for module in modules:
         router.include(module.router)
     return router
