@@ -5,8 +5,10 @@ for the flag; officers never see another unit's score."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import openpyxl
 from sqlmodel import select
 
 from domain import scoring
@@ -135,6 +137,23 @@ async def test_units_score_council_adjusts_with_reason_and_ranking_proposes_the_
     await admin.says("/xephang")
     assert "1. Xã Bình Minh: 91 điểm → đề nghị Cờ thi đua của UBND tỉnh" in admin.last_reply
     assert "2. Xã An Phú: 89 điểm → đề nghị Bằng khen" in admin.last_reply
+
+    # The ranking, with the reviewed points, is a sheet of the campaign's workbook.
+    await admin.says("/xuat")
+    document = admin.new_messages[-1].document
+    assert document is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(document.content))["Xếp hạng khối"]
+    header = [c.value for c in sheet[1]]
+    rows = [
+        dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=2)
+    ]
+    assert [(r["Hạng"], r["Mã đơn vị"], r["Tổng điểm"]) for r in rows] == [
+        (1, "XA-B", 91),
+        (2, "XA-A", 89),
+        (3, "XA-C", 80),
+    ]
+    assert rows[1]["Phát triển kinh tế, hoàn thành chỉ tiêu thu ngân sách"] == 26
+    assert rows[0]["Đề nghị khen thưởng"] == "Cờ thi đua của UBND tỉnh"
 
     # The officer sees their own card with the reason, never the ranking or another unit.
     await officer.says("/xephang")
