@@ -51,6 +51,11 @@ async def council_tick(core: BotCore) -> CouncilTick:
         claimed = council.claim_reminders(session, now=now)
         ids: list[int] = []
         for round_, member, row in claimed:
+            if not core.hub.can_reach(member.channel, member.last_seen_at, now):
+                # Out of the platform's reply window (Zalo): recorded, never sent late.
+                row.status = "skipped"
+                session.add(row)
+                continue
             out.append(
                 Delivery(
                     Address(member.channel, member.chat_id),

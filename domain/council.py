@@ -790,3 +790,33 @@ def minutes_context(session: Session, *, round_: CouncilRound) -> dict[str, Any]
         "items": rows,
         "passed": [row for row in rows if row["passed"]],
     }
+
+
+def submission_context(session: Session, *, round_: CouncilRound) -> dict[str, Any]:
+    """The context of the submission (tờ trình) built on a round: only those who passed, with
+    their votes, for the dossier's template."""
+    minutes = minutes_context(session, round_=round_)
+    return {
+        "campaign": minutes["campaign"],
+        "campaign_number": minutes["campaign_number"],
+        "closed_at": minutes["closed_at"],
+        "members_total": minutes["members_total"],
+        "members_present": minutes["members_present"],
+        "items": minutes["passed"],
+    }
+
+
+def passed_without_decision(session: Session) -> list[CouncilItem]:
+    """Nominees a confirmed round passed whose award decision is not recorded yet."""
+    return list(
+        session.exec(
+            select(CouncilItem)
+            .join(CouncilRound, col(CouncilRound.id) == CouncilItem.round_id)
+            .where(
+                CouncilRound.status == RoundStatus.CONFIRMED,
+                col(CouncilItem.passed).is_(True),
+                col(CouncilItem.decision_number).is_(None),
+            )
+            .order_by(col(CouncilItem.id))
+        ).all()
+    )

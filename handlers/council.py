@@ -26,6 +26,7 @@ from domain import council
 from domain.dates import ParseError, parse_date, parse_time
 from domain.members import audit_refusal
 from domain.reports import admins, reachable, unit_officers
+from domain.text import shorten
 from models.campaigns import Campaign, CampaignStatus
 from models.council import (
     Choice,
@@ -743,3 +744,72 @@ def _send_results_to_units(ctx: Context, round_: CouncilRound) -> int:
         for officer in reachable(unit_officers(ctx.session, unit_id)):
             ctx.notify_member(officer, Outbound(message))
     return len(by_unit)
+
+
+# --- /quyetdinh: the award decision ---------------------------------------------------------------
+FLOW_DECISION = "council_decision"
+STEP_NUMBER = "number"
+_DECISION = re.compile(r"^[0-9A-Za-zĐđ/.\- ]{1,64}$")
+
+
+@router.command("quyetdinh", access=Access.ADMIN, help_key="council.help_quyetdinh")
+async def decisions(event: Inbound, ctx: Context) -> None:
+    """Nominees who passed and wait for their award decision (số quyết định khen thưởng)."""
+    waiting = council.passed_without_decision(ctx.session)
+    if not waiting:
+        ctx.say("council.no_decisions_waiting")
+        return
+    ctx.reply(
+        t("council.decisions_title", count=len(waiting)),
+        [
+            [
+                Button(
+                    shorten(f"{item.nominee_name} — {_award(item.award)}", 60),
+                    make_payload("qd", item.id),
+                )
+            ]
+            for item in waiting[:20]
+        ],
+    )
+
+
+@router.button("qd", access=Access.ADMIN)
+async def decision_button(event: Inbound, ctx: Context) -> None:
+    _, parts = split_payload(event.payload or "")
+    item = ctx.session.get(CouncilItem, _int(parts[0]) if parts else None)
+    if item is None or not item.passed:
+        _refuse(ctx, "qd")
+        return
+    ctx.begin(FLOW_DECISION, STEP_NUMBER, {"item": item.id})
+    ctx.ask(t("council.ask_decision", name=item.nominee_name, award=_award(item.award)))
+
+
+@router.flow(FLOW_DECISION, access=Access.ADMIN)
+async def decision_answer(event: Inbound, ctx: Context) -> None:
+    number = " ".join((event.text or "").split())
+    if not _DECISION.match(number):
+        raise InputError("council.bad_decision", example="125/QĐ-UBND")
+    item = ctx.session.get(CouncilItem, ctx.data.get("item"))
+    assert ctx.member is not None
+    ctx.end()
+    if item is None:
+        ctx.say("council.gone")
+        return
+    try:
+        council.record_decision(
+            ctx.session, item=item, number=number, actor=ctx.member, now=ctx.now()
+        )
+    except council.CouncilError as exc:
+        ctx.say(f"council.error_{exc.reason}")
+        return
+    ctx.say("council.decision_recorded", name=item.nominee_name, number=number)
+    notice = Outbound(
+        t(
+            "council.decision_notice",
+            name=item.nominee_name,
+            award=_award(item.award),
+            number=number,
+        )
+    )
+    for officer in reachable(unit_officers(ctx.session, item.unit_id or 0)):
+        ctx.notify_member(officer, notice)

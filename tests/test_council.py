@@ -171,13 +171,30 @@ async def test_a_whole_round_two_thirds_passes_and_fails_by_one_vote_units_hear_
     assert f"{XA} — Tập thể lao động xuất sắc: 3/5" in world.officer_b.all_text
     assert _round(bot).status == RoundStatus.CONFIRMED
 
-    # The minutes' context has counts and the passed list only.
+    # The award decision arrives: the admin records it, the unit hears of it.
+    await world.admin.says("/quyetdinh")
+    assert world.admin.buttons == [
+        f"{AN} — Chiến sĩ thi đua cơ sở",
+        f"{XA} — Tập thể lao động xuất sắc",
+    ]
+    await world.admin.presses(AN)
+    await world.admin.says("<script>")
+    assert "Số quyết định chỉ gồm" in world.admin.new_text
+    await world.admin.says("125/QĐ-UBND")
+    assert "Đã ghi quyết định 125/QĐ-UBND" in world.admin.last_reply
+    assert "theo Quyết định số 125/QĐ-UBND" in world.officer_a.last_reply
+
+    # The minutes' context has counts and the passed list only; the submission only the passed.
     with bot.db() as db:
         context = domain_council.minutes_context(db, round_=_round(bot))
     assert [p["name"] for p in context["passed"]] == [AN, XA]
     assert context["members_present"] == 4 and context["members_total"] == 5
     assert [m["present"] for m in context["members"]] == [True, True, True, True, False]
     assert context["items"][1]["yes"] == 3 and context["items"][1]["needed"] == 4
+    assert context["items"][0]["decision_number"] == "125/QĐ-UBND"
+    with bot.db() as db:
+        submission = domain_council.submission_context(db, round_=_round(bot))
+    assert [i["name"] for i in submission["items"]] == [AN, XA]
 
 
 async def test_the_round_closes_early_when_everyone_voted(bot: TestBot) -> None:
