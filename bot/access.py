@@ -58,6 +58,11 @@ def is_council(member: Member | None, seat: object | None) -> bool:
     return is_approved(member) and seat is not None and bool(getattr(seat, "active", False))
 
 
+def council_refusal(member: Member | None, seat: object | None) -> str | None:
+    """For routes of `Access.COUNCIL`: None for admins and council members, else the refusal."""
+    return None if is_admin(member) or is_council(member, seat) else "access.council_only"
+
+
 def can_run_council(member: Member | None) -> bool:
     """Open, close and confirm review rounds, manage seats, attach scoring tables: admins."""
     return is_admin(member)

@@ -255,8 +255,10 @@ def set_self_score(
     line = lines_of(session, card=card).get(criterion)
     if line is None:
         line = ScoreLine(card_id=card.id, criterion=criterion, self_centi=centi)
-    else:
+    elif line.self_centi != centi:
         line.self_centi = centi
+        # A changed score leaves the ranking until the unit submits the card again.
+        card.status = ScoreCardStatus.DRAFT
     session.add(line)
     card.updated_at = now
     session.add(card)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.access import Access, can_run_council, can_see_tallies, can_vote
+from bot.access import Access, can_run_council, can_vote, council_refusal
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -65,6 +65,18 @@ def _award(code: str) -> str:
 def _refuse(ctx: Context, route: str, key: str = "council.not_allowed") -> None:
     audit_refusal(ctx.session, member=ctx.member, event=ctx.event, route=route, now=ctx.now())
     ctx.say(key)
+
+
+def council_gate(ctx: Context, route: str) -> bool:
+    """Routes of `Access.COUNCIL`: admins and council members pass; anyone else is refused
+    (the same refusal as the other access levels) and audited."""
+    member = ctx.member
+    seat = council.seat_of(ctx.session, member_id=member.id if member else None)
+    key = council_refusal(member, seat)
+    if key is not None:
+        _refuse(ctx, route, key)
+        return False
+    return True
 
 
 def _int(part: str) -> int | None:
@@ -193,7 +205,7 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
         ctx.end()
         ctx.say("council.cancelled")
         return
-    _refuse(ctx, f"hd:{action}")
+    ctx.say("council.gone")
 
 
 @router.flow(FLOW_ADD, access=Access.ADMIN)
@@ -213,9 +225,7 @@ async def seat_search(event: Inbound, ctx: Context) -> None:
 async def binhxet(event: Inbound, ctx: Context) -> None:
     member = ctx.member
     assert member is not None
-    seat = council.seat_of(ctx.session, member_id=member.id)
-    if not can_see_tallies(member, seat):
-        _refuse(ctx, "/binhxet", "council.not_member")
+    if not council_gate(ctx, "/binhxet"):
         return
     rounds = council.active_rounds(ctx.session)
     voting = [r for r in rounds if r.status == RoundStatus.OPEN and can_vote(member, r.electorate)]
@@ -354,7 +364,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
     assert ctx.member is not None
     if len(parts) < 2 or _int(parts[0]) is None:
-        _refuse(ctx, "cr")
+        ctx.say("council.gone")
         return
     target, action = int(parts[0]), parts[1]
     if action == "new":
@@ -409,7 +419,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
         units = _send_results_to_units(ctx, round_)
         ctx.say("council.confirmed", units=units)
         return
-    _refuse(ctx, f"cr:{action}")
+    ctx.say("council.gone")
 
 
 def _pick_campaign(ctx: Context) -> None:
@@ -564,10 +574,17 @@ def _open(ctx: Context, campaign: Campaign, closes: datetime) -> None:
 def _voter_item(
     ctx: Context, item_id: int | None, route: str
 ) -> tuple[CouncilRound, CouncilItem] | None:
-    """The item and its round if this member may vote on it; otherwise refused and audited."""
+    """The item and its round if this member may vote on it. Someone the round was not opened
+    for (a forged or replayed button) is refused and audited; an id that does not exist is
+    simply gone."""
+    if not council_gate(ctx, route):
+        return None
     item = ctx.session.get(CouncilItem, item_id) if item_id else None
     round_ = ctx.session.get(CouncilRound, item.round_id) if item else None
-    if item is None or round_ is None or not can_vote(ctx.member, round_.electorate):
+    if item is None or round_ is None:
+        ctx.say("council.gone")
+        return None
+    if not can_vote(ctx.member, round_.electorate):
         _refuse(ctx, route)
         return None
     if round_.status != RoundStatus.OPEN or ctx.now() >= round_.closes_at:
@@ -613,11 +630,11 @@ async def show_item(event: Inbound, ctx: Context) -> None:
 @router.button("cb", access=Access.COUNCIL)
 async def vote(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
-    if len(parts) != 2 or parts[1] not in Choice.ALL:
-        _refuse(ctx, "cb")
-        return
-    found = _voter_item(ctx, _int(parts[0]), "cb")
+    found = _voter_item(ctx, _int(parts[0]) if parts else None, "cb")
     if not found:
+        return
+    if len(parts) != 2 or parts[1] not in Choice.ALL:
+        _refuse(ctx, "cb")  # a choice no button offers
         return
     round_, item = found
     assert ctx.member is not None
@@ -777,7 +794,10 @@ async def decisions(event: Inbound, ctx: Context) -> None:
 async def decision_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
     item = ctx.session.get(CouncilItem, _int(parts[0]) if parts else None)
-    if item is None or not item.passed:
+    if item is None:
+        ctx.say("council.gone")
+        return
+    if not item.passed:
         _refuse(ctx, "qd")
         return
     ctx.begin(FLOW_DECISION, STEP_NUMBER, {"item": item.id})

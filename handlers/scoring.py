@@ -9,21 +9,25 @@ Rules are in `domain.scoring`; access in `bot.access`. Every button re-checks ri
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import col, select
 
 from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound
+from bot.events import Button, Inbound, Outbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
 from bot.storage import FileRejected, receive_file
 from domain import council, scoring
 from domain.campaigns import blocs
 from domain.members import audit_refusal
 from domain.reports import reachable, unit_officers
+from handlers.council import council_gate
 from models.campaigns import Campaign, CampaignStatus
 from models.council import ScoreCard, ScoringSheet
+from models.reports import Attachment
 from models.units import Unit
 
 router = Router()
@@ -35,6 +39,7 @@ FLOW_ADJUST = "score_adjust"
 STEP_ADJ_POINTS = "points"
 STEP_ADJ_REASON = "reason"
 EVIDENCE_KINDS = ("pdf", "docx", "xlsx", "jpg", "png")
+MAX_EVIDENCE_SHOWN = 10
 
 
 def _refuse(ctx: Context, route: str) -> None:
@@ -97,7 +102,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
     assert ctx.member is not None
     numbers = [_int(p) for p in parts[1:]]
     if not parts or any(n is None for n in numbers):
-        _refuse(ctx, "sa")
+        ctx.say("council.gone")
         return
     action, ids = parts[0], [n for n in numbers if n is not None]
     all_blocs = blocs(ctx.session)
@@ -181,7 +186,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
             return
         ctx.say("scoring.attached", table=table.title, bloc=bloc)
         return
-    _refuse(ctx, f"sa:{action}")
+    ctx.say("council.gone")
 
 
 def _own_card(ctx: Context, sheet_id: int | None) -> tuple[ScoringSheet, ScoreCard] | None:
@@ -189,10 +194,10 @@ def _own_card(ctx: Context, sheet_id: int | None) -> tuple[ScoringSheet, ScoreCa
     member = ctx.member
     sheet = ctx.session.get(ScoringSheet, sheet_id) if sheet_id else None
     unit = ctx.session.get(Unit, member.unit_id) if member and member.unit_id else None
-    if sheet is None or unit is None or unit.bloc != sheet.bloc:
-        _refuse(ctx, "ss")
+    if sheet is None:
+        ctx.say("council.gone")
         return None
-    if not can_act_for_unit(member, unit.id or 0):
+    if unit is None or unit.bloc != sheet.bloc or not can_act_for_unit(member, unit.id or 0):
         _refuse(ctx, "ss")
         return None
     return sheet, scoring.card_for(ctx.session, sheet=sheet, unit=unit, now=ctx.now())
@@ -342,7 +347,10 @@ async def scoring_step_button(event: Inbound, ctx: Context) -> None:
 async def submit_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
     card = ctx.session.get(ScoreCard, _int(parts[0]) if parts else None)
-    if card is None or not can_act_for_unit(ctx.member, card.unit_id):
+    if card is None:
+        ctx.say("council.gone")
+        return
+    if not can_act_for_unit(ctx.member, card.unit_id):
         _refuse(ctx, "sp")
         return
     sheet = ctx.session.get(ScoringSheet, card.sheet_id)
@@ -475,11 +483,12 @@ def _ranking_message(ctx: Context, sheet: ScoringSheet, campaign: Campaign) -> N
 def _reviewable(
     ctx: Context, card_id: int | None, route: str
 ) -> tuple[ScoringSheet, ScoreCard] | None:
-    seat = council.seat_of(ctx.session, member_id=ctx.member.id if ctx.member else None)
+    if not council_gate(ctx, route):
+        return None
     card = ctx.session.get(ScoreCard, card_id) if card_id else None
     sheet = ctx.session.get(ScoringSheet, card.sheet_id) if card else None
-    if not can_see_tallies(ctx.member, seat) or card is None or sheet is None:
-        _refuse(ctx, route)
+    if card is None or sheet is None:
+        ctx.say("council.gone")
         return None
     return sheet, card
 
@@ -492,13 +501,34 @@ async def review_card(event: Inbound, ctx: Context) -> None:
         return
     sheet, card = found
     table = scoring.table_of(sheet)
-    ctx.reply(
-        Raw(_card_text(ctx, sheet, card)),
-        [
-            [Button(t("scoring.button_adjust", label=c.label[:40]), make_payload("sj", card.id, i))]
-            for i, c in enumerate(table.criteria)
-        ],
-    )
+    buttons = [
+        [Button(t("scoring.button_adjust", label=c.label[:40]), make_payload("sj", card.id, i))]
+        for i, c in enumerate(table.criteria)
+    ]
+    buttons.append([Button(t("scoring.button_evidence"), make_payload("se", card.id))])
+    ctx.reply(Raw(_card_text(ctx, sheet, card)), buttons)
+
+
+@router.button("se", access=Access.COUNCIL)
+async def evidence_files(event: Inbound, ctx: Context) -> None:
+    """The card's evidence files, for the review."""
+    _, parts = split_payload(event.payload or "")
+    found = _reviewable(ctx, _int(parts[0]) if parts else None, "se")
+    if not found:
+        return
+    _sheet, card = found
+    ids = [i for line in scoring.lines_of(ctx.session, card=card).values() for i in line.evidence]
+    sent = 0
+    for attachment_id in ids[:MAX_EVIDENCE_SHOWN]:
+        attachment = ctx.session.get(Attachment, attachment_id)
+        path = (
+            Path(ctx.settings.storage_dir) / (attachment.stored_path or "") if attachment else None
+        )
+        if attachment is not None and path is not None and path.is_file():
+            ctx.reply(document=OutboundFile(attachment.file_name, path.read_bytes()))
+            sent += 1
+    if not sent:
+        ctx.say("scoring.no_evidence")
 
 
 @router.button("sj", access=Access.COUNCIL)

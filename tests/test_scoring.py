@@ -13,7 +13,6 @@ from sqlmodel import select
 
 from domain import scoring
 from models.audit import AuditLog
-from models.campaigns import Campaign
 from models.council import ScoreCard, ScoringSheet
 from models.units import Member, Role, Unit
 from tests.conftest import ADMIN_USER_ID
@@ -121,6 +120,10 @@ async def test_units_score_council_adjusts_with_reason_and_ranking_proposes_the_
 
     await reviewer.presses("Thẩm định Xã An Phú")
     assert "(tệp minh chứng: 1)" in reviewer.last_reply
+    await reviewer.presses("Xem tệp minh chứng")
+    assert [m.document.file_name for m in reviewer.new_messages if m.document] == [
+        "bao-cao-kinh-te.pdf"
+    ]
     await reviewer.presses("Điều chỉnh: Phát triển kinh tế")
     await reviewer.says("31")
     assert "Điểm phải từ 0 đến 30" in reviewer.new_text
@@ -166,7 +169,7 @@ async def test_units_score_council_adjusts_with_reason_and_ranking_proposes_the_
         assert adjusted.detail["reason"] == "Thiếu xác nhận thu ngân sách quý IV"
     await officer.presses_payload(f"sr:{card_b.id}")
     await officer.presses_payload(f"sj:{card_b.id}:0")
-    assert "không có quyền" in officer.last_reply
+    assert "dành cho thành viên Hội đồng" in officer.last_reply
     await other.presses_payload("ss:999")
     await bot.person("999").says("/xephang")
     with bot.db() as db:
@@ -209,7 +212,12 @@ def test_ties_broken_by_the_data_rule_then_shared_when_nothing_separates(session
     ]
     # Rank 1 is shared: no flag proposed automatically; rank 2 is nobody's.
     assert [r.proposed for r in rows] == [None, None, None, None]
-    assert session.get(Campaign, campaign.id) is not None
+    # A unit that changes a submitted score leaves the ranking until it submits again.
+    card_s = rows[-1].card
+    scoring.set_self_score(
+        session, sheet=sheet, card=card_s, criterion="kinh-te", points="21", now=T0
+    )
+    assert [r.unit.code for r in scoring.ranking(session, sheet=sheet)] == ["XA-Q", "XA-R", "XA-P"]
 
 
 def test_points_are_bounded_and_exact() -> None:
