@@ -2,7 +2,7 @@
 reminders to vote; and bloc scoring: sheets, score cards and lines.
 
 Revision ID: 0021
-Revises: 0013
+Revises: 0022
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0013"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
