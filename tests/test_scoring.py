@@ -38,7 +38,8 @@ def _world(bot: TestBot) -> dict[str, int]:
                 ("XA-C", "Xã Cẩm Lý"),
             )
         }
-        make_unit(db, "Phòng Nội vụ", code="PH-NV", bloc="Khối cơ quan")
+        agency = make_unit(db, "Phòng Nội vụ", code="PH-NV", bloc="Khối cơ quan")
+        make_member(db, "203", unit=agency, name="Cán bộ Nội vụ")
         make_member(db, "201", unit=units["XA-A"], name="Cán bộ An Phú")
         make_member(db, "202", unit=units["XA-B"], name="Cán bộ Bình Minh")
         council_member = make_member(db, "301", name="Ủy viên Hùng")
@@ -170,7 +171,12 @@ async def test_units_score_council_adjusts_with_reason_and_ranking_proposes_the_
     await officer.presses_payload(f"sr:{card_b.id}")
     await officer.presses_payload(f"sj:{card_b.id}:0")
     assert "dành cho thành viên Hội đồng" in officer.last_reply
-    await other.presses_payload("ss:999")
+    await other.says("/xephang")
+    assert "Bảng điểm của Xã Bình Minh" in other.new_text and "An Phú" not in other.new_text
+    with bot.db() as db:
+        sheet_id = db.exec(select(ScoringSheet)).one().id
+    await bot.person("203").presses_payload(f"ss:{sheet_id}")  # a unit of another bloc
+    assert "không có quyền" in bot.person("203").last_reply
     await bot.person("999").says("/xephang")
     with bot.db() as db:
         denied = {
