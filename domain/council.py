@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from domain import audit
 from domain.text import fold
-from models.campaigns import Campaign, Deadline
+from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.council import (
     Choice,
     CouncilBallot,
@@ -40,7 +40,7 @@ from models.council import (
     CouncilVoteMark,
     RoundStatus,
 )
-from models.reports import Nomination, Report, ReportStatus
+from models.reports import Attachment, Nomination, Report, ReportStatus
 from models.units import Member, MemberStatus, Unit
 
 REFDATA_DIR = Path(__file__).resolve().parent.parent / "refdata"
@@ -380,6 +380,25 @@ def open_round(
     return round_
 
 
+def active_campaigns(session: Session) -> list[Campaign]:
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(Campaign.status == CampaignStatus.ACTIVE)
+            .order_by(col(Campaign.id))
+        ).all()
+    )
+
+
+def report_files(session: Session, *, report_id: int) -> list[Attachment]:
+    """The files of a nominee's report, for "Cần xem thêm hồ sơ"."""
+    return list(
+        session.exec(
+            select(Attachment).where(Attachment.report_id == report_id).order_by(col(Attachment.id))
+        ).all()
+    )
+
+
 def items_of(session: Session, round_id: int) -> list[CouncilItem]:
     return list(
         session.exec(
@@ -579,6 +598,9 @@ def close_round(session: Session, *, round_: CouncilRound, now: datetime, how: s
         item.passed = quorum_met and base > 0 and item.yes >= required_yes(rule, base=base)
         session.add(item)
     secret_ids = [i.id for i in items if i.secret]
+    if secret_ids and session.get_bind().dialect.name == "sqlite":
+        # Overwrite the deleted ballots' bytes instead of leaving them in free pages.
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
     if secret_ids:
         session.execute(sa.delete(CouncilBallot).where(col(CouncilBallot.item_id).in_(secret_ids)))
     round_.ballot_secret = None
@@ -700,7 +722,12 @@ def claim_reminders(
         if slot is not None:
             due = [slot]
         else:
-            due = [key for key, before in REMINDER_SLOTS if now >= round_.closes_at - before]
+            # A slot that fell before the round opened is not due: the invitation just went.
+            due = [
+                key
+                for key, before in REMINDER_SLOTS
+                if round_.opened_at < round_.closes_at - before <= now
+            ]
             due = due[-1:]  # only the latest slot that fell due: no burst after a long outage
         if not due:
             continue

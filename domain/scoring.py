@@ -21,7 +21,7 @@ import yaml
 from sqlmodel import Session, col, select
 
 from domain import audit
-from models.campaigns import Campaign
+from models.campaigns import Campaign, CampaignStatus
 from models.council import ScoreCard, ScoreCardStatus, ScoreLine, ScoringSheet
 from models.units import Member, Unit
 
@@ -200,16 +200,21 @@ def sheets_of(session: Session, *, campaign_id: int) -> list[ScoringSheet]:
     )
 
 
-def sheets_for_unit(session: Session, *, unit: Unit) -> list[ScoringSheet]:
-    if not unit.bloc:
-        return []
-    return list(
-        session.exec(
-            select(ScoringSheet)
-            .where(ScoringSheet.bloc == unit.bloc)
-            .order_by(col(ScoringSheet.id))
-        ).all()
-    )
+def active_sheets(session: Session) -> list[tuple[ScoringSheet, Campaign]]:
+    """Sheets of the campaigns under way, with their campaign."""
+    rows = session.exec(
+        select(ScoringSheet, Campaign)
+        .join(Campaign, col(Campaign.id) == ScoringSheet.campaign_id)
+        .where(Campaign.status == CampaignStatus.ACTIVE)
+        .order_by(col(Campaign.id), col(ScoringSheet.bloc))
+    ).all()
+    return [(sheet, campaign) for sheet, campaign in rows]
+
+
+def existing_card(session: Session, *, sheet_id: int, unit_id: int) -> ScoreCard | None:
+    return session.exec(
+        select(ScoreCard).where(ScoreCard.sheet_id == sheet_id, ScoreCard.unit_id == unit_id)
+    ).first()
 
 
 # --- cards ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.access import Access, can_run_council, can_vote, council_refusal
 from bot.catalog import Raw, t
@@ -27,7 +27,7 @@ from domain.dates import ParseError, parse_date, parse_time
 from domain.members import audit_refusal
 from domain.reports import admins, reachable, unit_officers
 from domain.text import shorten
-from models.campaigns import Campaign, CampaignStatus
+from models.campaigns import Campaign
 from models.council import (
     Choice,
     CouncilItem,
@@ -36,7 +36,7 @@ from models.council import (
     CouncilRound,
     RoundStatus,
 )
-from models.reports import Attachment, Nomination, Report
+from models.reports import Nomination, Report
 from models.units import Member, Unit
 
 router = Router()
@@ -423,9 +423,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
 
 
 def _pick_campaign(ctx: Context) -> None:
-    campaigns = ctx.session.exec(
-        select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE).order_by(col(Campaign.id))
-    ).all()
+    campaigns = council.active_campaigns(ctx.session)
     if not campaigns:
         ctx.say("council.no_campaigns")
         return
@@ -677,13 +675,7 @@ async def show_files(event: Inbound, ctx: Context) -> None:
         summary=(nomination.summary if nomination else "") or "—",
         reference=(report.reference if report else "") or "—",
     )
-    files = (
-        ctx.session.exec(
-            select(Attachment).where(Attachment.report_id == report.id).order_by(col(Attachment.id))
-        ).all()
-        if report
-        else []
-    )
+    files = council.report_files(ctx.session, report_id=report.id) if report and report.id else []
     sent = 0
     for attachment in files[:MAX_FILES_SHOWN]:
         path = Path(ctx.settings.storage_dir) / (attachment.stored_path or "")

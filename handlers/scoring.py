@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import col, select
-
 from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies
 from bot.catalog import Raw, t
 from bot.context import Context
@@ -25,7 +23,7 @@ from domain.campaigns import blocs
 from domain.members import audit_refusal
 from domain.reports import reachable, unit_officers
 from handlers.council import council_gate
-from models.campaigns import Campaign, CampaignStatus
+from models.campaigns import Campaign
 from models.council import ScoreCard, ScoringSheet
 from models.reports import Attachment
 from models.units import Unit
@@ -56,13 +54,7 @@ def _pts(centi: int) -> str:
 
 
 def _active_sheets(ctx: Context) -> list[tuple[ScoringSheet, Campaign]]:
-    rows = ctx.session.exec(
-        select(ScoringSheet, Campaign)
-        .join(Campaign, col(Campaign.id) == ScoringSheet.campaign_id)
-        .where(Campaign.status == CampaignStatus.ACTIVE)
-        .order_by(col(Campaign.id), col(ScoringSheet.bloc))
-    ).all()
-    return [(sheet, campaign) for sheet, campaign in rows]
+    return scoring.active_sheets(ctx.session)
 
 
 # --- /chamdiem --------------------------------------------------------------------------------
@@ -108,9 +100,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
     all_blocs = blocs(ctx.session)
     tables = sorted(scoring.load_tables())
     if action == "new":
-        campaigns = ctx.session.exec(
-            select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE)
-        ).all()
+        campaigns = council.active_campaigns(ctx.session)
         if not campaigns:
             ctx.say("council.no_campaigns")
             return
@@ -427,11 +417,7 @@ async def xephang(event: Inbound, ctx: Context) -> None:
     cards = []
     if unit is not None:
         for sheet, _campaign in _active_sheets(ctx):
-            card = ctx.session.exec(
-                select(ScoreCard).where(
-                    ScoreCard.sheet_id == sheet.id, ScoreCard.unit_id == unit.id
-                )
-            ).first()
+            card = scoring.existing_card(ctx.session, sheet_id=sheet.id or 0, unit_id=unit.id or 0)
             if card is not None:
                 cards.append((sheet, card))
     if not cards:

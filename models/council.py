@@ -22,7 +22,9 @@ Secrecy of secret ballots (bỏ phiếu kín) — why the tables look like this:
 - The honest limit: while a round is open, whoever can read the database or the running
   process (a DBA, the bot's code) holds the round secret and could recompute the key of each
   member and link ballots to voters. No query path, message or export of the bot does so;
-  only the voter sees their own choice. Open votes (bỏ phiếu công khai) are recorded by name
+  only the voter sees their own choice. Deleted rows may linger below the bot: SQLite pages are
+  overwritten (`secure_delete` at closing), PostgreSQL dead tuples stay until VACUUM and in WAL
+  archives and backups taken while the round was open. Open votes (bỏ phiếu công khai) are recorded by name
   (`CouncilBallot.member_id`) and kept after closing.
 
 This module holds tables only; rules live in `domain.council` and `domain.scoring`.

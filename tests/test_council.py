@@ -281,3 +281,14 @@ def test_rules_data_is_complete_and_cited() -> None:
     assert domain_council.required_yes(rules["chien-si-thi-dua-tinh"], base=10) == 9
     assert domain_council.required_yes(rules["tap-the-lao-dong-xuat-sac"], base=4) == 3
     assert all("06/2022/QH15" in r.source for r in rules.values())
+
+
+async def test_a_short_round_reminds_only_at_the_slots_after_it_opened(bot: TestBot, clock) -> None:
+    world = council_world(bot)
+    await open_round(world, hours=24)  # the "24 hours before" slot is the opening itself
+    assert (await council_tick(bot.core)).reminded == 0
+    clock.advance(hours=22, minutes=30)  # 1 h 30 before closing
+    assert (await council_tick(bot.core)).reminded == 5
+    assert "Nhắc bỏ phiếu" in world.members[0].last_reply
+    with bot.db() as db:
+        assert {r.slot for r in db.exec(select(CouncilReminder)).all()} == {"before-2h"}
