@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from bot.access import Access, check, is_admin
+from bot.access import Access, check, council_refusal, is_admin
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.events import Inbound
 from bot.router import Router
+from domain.council import seat_of
 from handlers.registration import open_invite
 from models.units import MemberStatus, Role, Unit
 
@@ -43,8 +44,11 @@ async def show_help(event: Inbound, ctx: Context) -> None:
     routes = ctx.services.router.commands
     general: list[str] = []
     admin: list[str] = []
+    seat = seat_of(ctx.session, member_id=ctx.member.id if ctx.member else None)
     for name, route in routes.items():
         if route.help_key is None or check(ctx.member, route.access) is not None:
+            continue
+        if route.access is Access.COUNCIL and council_refusal(ctx.member, seat) is not None:
             continue
         line = t("core.help_line", command=name, description=t(route.help_key))
         (admin if route.access is Access.ADMIN else general).append(line)

@@ -216,6 +216,12 @@ async def test_officers_strangers_and_forged_buttons_are_refused_and_audited(bot
     item = _items(bot)[0]
     await world.officer_a.says("/binhxet")
     assert "dành cho thành viên Hội đồng" in world.officer_a.last_reply
+    await world.officer_a.says("/trogiup")
+    assert "/binhxet" not in world.officer_a.last_reply
+    await world.members[0].says("/trogiup")
+    assert (
+        "/binhxet" in world.members[0].last_reply and "/hoidong" not in world.members[0].last_reply
+    )
     for person in (world.officer_a, world.stranger):
         await person.presses_payload(f"cb:{item.id}:yes")
         await person.presses_payload(f"cv:{item.id}")
