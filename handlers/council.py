@@ -227,13 +227,20 @@ async def binhxet(event: Inbound, ctx: Context) -> None:
     assert member is not None
     if not council_gate(ctx, "/binhxet"):
         return
+    just_closed = set()
+    for due in council.due_rounds(ctx.session, now=ctx.now()):
+        # Its time is over and the periodic job has not closed it yet: close it now.
+        council.close_round(ctx.session, round_=due, now=ctx.now(), how="time")
+        _announce_closed(ctx, due)
+        just_closed.add(due.id)
     rounds = council.active_rounds(ctx.session)
     voting = [r for r in rounds if r.status == RoundStatus.OPEN and can_vote(member, r.electorate)]
     for round_ in voting:
         _ballot_list(ctx, round_, member)
     if can_run_council(member):
         for round_ in rounds:
-            _admin_panel(ctx, round_)
+            if round_.id not in just_closed:
+                _admin_panel(ctx, round_)
         ctx.reply(
             t("council.admin_new_hint"),
             [[Button(t("council.button_new_round"), make_payload("cr", 0, "new"))]],

@@ -298,3 +298,15 @@ async def test_a_short_round_reminds_only_at_the_slots_after_it_opened(bot: Test
     assert "Nhắc bỏ phiếu" in world.members[0].last_reply
     with bot.db() as db:
         assert {r.slot for r in db.exec(select(CouncilReminder)).all()} == {"before-2h"}
+
+
+async def test_a_round_past_its_time_is_closed_when_anyone_looks(bot: TestBot, clock) -> None:
+    world = council_world(bot)
+    await open_round(world, hours=24)
+    await vote(world.members[0], AN, "Đồng ý")
+    clock.advance(hours=25)  # the periodic job did not run (a console session, say)
+    await world.admin.says("/binhxet")
+    assert world.admin.new_text.count("Kết quả bình xét") == 1
+    assert _round(bot).closed_how == "time"
+    await world.members[1].says("/binhxet")
+    assert "không có đợt bình xét nào cần bạn bỏ phiếu" in world.members[1].last_reply
