@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -761,36 +761,45 @@ def mark_reminded(session: Session, *, reminder_ids: Sequence[int], now: datetim
 
 
 # --- minutes and submission -------------------------------------------------------------------
-def minutes_context(session: Session, *, round_: CouncilRound) -> dict[str, Any]:
-    """The plain context of the meeting minutes (biên bản họp Hội đồng) and the submission
-    (tờ trình): members, attendance, the tally of each nominee and the list of those who passed.
-    Counts only: nothing here says who voted how on a secret item."""
+def minutes_context(
+    session: Session,
+    *,
+    round_: CouncilRound,
+    zone: tzinfo = UTC,
+    role_label: Callable[[str], str] = str,
+) -> dict[str, Any]:
+    """The context of the meeting minutes (biên bản họp Hội đồng): members and who took part,
+    the tally of each nominee against its rule, the list of those who passed. A plain dict of
+    str, int, bool, lists and dicts (as a Word template renderer wants), times shown in `zone`,
+    roles worded by `role_label`. Counts only: nothing says who voted how on a secret item."""
     campaign = session.get(Campaign, round_.campaign_id)
     labels = award_labels()
     people = {m.id: (seat, m) for seat, m in seats(session)}
-    electorate = []
     took_part = set(
         session.exec(
             select(CouncilVoteMark.member_id).where(CouncilVoteMark.round_id == round_.id)
         ).all()
     )
+    members = []
     for member_id in round_.electorate or []:
         seat, member = people.get(member_id, (None, session.get(Member, member_id)))
-        electorate.append(
+        members.append(
             {
                 "name": member.display_name if member else "",
-                "role": seat.role if seat else CouncilRole.MEMBER,
+                "role": role_label(seat.role if seat else CouncilRole.MEMBER),
                 "present": member_id in took_part,
             }
         )
+    found = results(session, round_=round_)
     rows = []
-    for result in results(session, round_=round_):
+    for result in found:
         item = result.item
         unit = session.get(Unit, item.unit_id) if item.unit_id else None
         rows.append(
             {
                 "position": item.position,
                 "name": item.nominee_name,
+                "nominee_type": item.nominee_type,
                 "unit": unit.name if unit else "",
                 "award": labels.get(item.award, item.award),
                 "secret": item.secret,
@@ -799,37 +808,46 @@ def minutes_context(session: Session, *, round_: CouncilRound) -> dict[str, Any]
                 "voters": item.voters or 0,
                 "needed": result.needed,
                 "share": result.rule.share,
-                "of": result.rule.of,
+                "of_all_members": result.rule.of == "all_members",
                 "source": result.rule.source,
                 "passed": bool(item.passed),
                 "decision_number": item.decision_number or "",
             }
         )
+    closed = (round_.closed_at or round_.closes_at).astimezone(zone)
     return {
         "campaign": campaign.name if campaign else "",
         "campaign_number": campaign.document_number if campaign else "",
-        "opened_at": round_.opened_at,
-        "closed_at": round_.closed_at,
+        "opened_at": round_.opened_at.astimezone(zone).strftime("%H:%M %d/%m/%Y"),
+        "closed_at": closed.strftime("%H:%M %d/%m/%Y"),
+        "day": f"{closed.day:02d}",
+        "month": f"{closed.month:02d}",
+        "year": str(closed.year),
         "members_total": len(round_.electorate or []),
         "members_present": round_.present,
-        "quorum_met": all(r.quorum_met for r in results(session, round_=round_)),
-        "members": electorate,
+        "quorum_met": all(r.quorum_met for r in found),
+        "members": members,
         "items": rows,
         "passed": [row for row in rows if row["passed"]],
     }
 
 
-def submission_context(session: Session, *, round_: CouncilRound) -> dict[str, Any]:
-    """The context of the submission (tờ trình) built on a round: only those who passed, with
-    their votes, for the dossier's template."""
-    minutes = minutes_context(session, round_=round_)
+def submission_context(
+    session: Session, *, round_: CouncilRound, zone: tzinfo = UTC
+) -> dict[str, Any]:
+    """The council's part of the submission (tờ trình): only those who passed, with their
+    votes and the totals of collectives and individuals, for the dossier's template."""
+    minutes = minutes_context(session, round_=round_, zone=zone)
+    passed = minutes["passed"]
     return {
         "campaign": minutes["campaign"],
         "campaign_number": minutes["campaign_number"],
-        "closed_at": minutes["closed_at"],
+        "council_closed_at": minutes["closed_at"],
         "members_total": minutes["members_total"],
         "members_present": minutes["members_present"],
-        "items": minutes["passed"],
+        "rows": passed,
+        "total_collectives": sum(1 for r in passed if r["nominee_type"] == "collective"),
+        "total_individuals": sum(1 for r in passed if r["nominee_type"] != "collective"),
     }
 
 

@@ -186,15 +186,28 @@ async def test_a_whole_round_two_thirds_passes_and_fails_by_one_vote_units_hear_
 
     # The minutes' context has counts and the passed list only; the submission only the passed.
     with bot.db() as db:
-        context = domain_council.minutes_context(db, round_=_round(bot))
+        context = domain_council.minutes_context(
+            db, round_=_round(bot), zone=bot.core.settings.tz, role_label=str.upper
+        )
+        submission = domain_council.submission_context(db, round_=_round(bot))
     assert [p["name"] for p in context["passed"]] == [AN, XA]
     assert context["members_present"] == 4 and context["members_total"] == 5
     assert [m["present"] for m in context["members"]] == [True, True, True, True, False]
+    assert context["members"][0] == {"name": "Chủ tịch Hoàng", "role": "CHU-TICH", "present": True}
     assert context["items"][1]["yes"] == 3 and context["items"][1]["needed"] == 4
     assert context["items"][0]["decision_number"] == "125/QĐ-UBND"
-    with bot.db() as db:
-        submission = domain_council.submission_context(db, round_=_round(bot))
-    assert [i["name"] for i in submission["items"]] == [AN, XA]
+    assert context["closed_at"].endswith(f"/{context['month']}/{context['year']}")
+    assert _plain(context)  # what a Word template renderer takes
+    assert [r["name"] for r in submission["rows"]] == [AN, XA]
+    assert (submission["total_individuals"], submission["total_collectives"]) == (1, 1)
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return isinstance(value, str | int | bool)
 
 
 async def test_the_round_closes_early_when_everyone_voted(bot: TestBot) -> None:
