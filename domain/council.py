@@ -181,13 +181,16 @@ def seats(session: Session) -> list[tuple[CouncilMember, Member]]:
     return [(seat, member) for seat, member in rows]
 
 
-def voting_member_ids(session: Session) -> list[int]:
+def voting_member_ids(session: Session, *, campaign_id: int | None = None) -> list[int]:
+    """Members who vote in a round of `campaign_id`: voting roles, approved, and seated for
+    every campaign or for that one."""
     return [
         member.id
         for seat, member in seats(session)
         if seat.role in CouncilRole.VOTING
         and member.status == MemberStatus.APPROVED
         and member.id is not None
+        and seat.campaign_id in (None, campaign_id)
     ]
 
 
@@ -329,7 +332,7 @@ def open_round(
         raise CouncilError("closes_in_past")
     if open_round_of(session, campaign_id=campaign.id or 0) is not None:
         raise CouncilError("round_exists")
-    electorate = voting_member_ids(session)
+    electorate = voting_member_ids(session, campaign_id=campaign.id)
     if not electorate:
         raise CouncilError("no_members")
     found = candidates(session, campaign=campaign, rules=rules)

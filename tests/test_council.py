@@ -323,3 +323,24 @@ async def test_a_round_past_its_time_is_closed_when_anyone_looks(bot: TestBot, c
     assert _round(bot).closed_how == "time"
     await world.members[1].says("/binhxet")
     assert "không có đợt bình xét nào cần bạn bỏ phiếu" in world.members[1].last_reply
+
+
+def test_the_electorate_is_the_voting_seats_for_every_campaign_or_this_one(session) -> None:
+    from models.council import CouncilRole
+    from tests.utils.factories import make_campaign, make_member
+
+    this, other = make_campaign(session), make_campaign(session, number="9/KH-UBND")
+    people = [make_member(session, str(500 + n)) for n in range(4)]
+    scopes = [(CouncilRole.CHAIR, None), (CouncilRole.MEMBER, this.id)]
+    scopes += [(CouncilRole.MEMBER, other.id), (CouncilRole.SECRETARY, None)]
+    for person, (role, campaign_id) in zip(people, scopes, strict=True):
+        session.add(
+            CouncilMember(
+                member_id=person.id, role=role, campaign_id=campaign_id, added_at=this.created_at
+            )
+        )
+    session.flush()
+    assert domain_council.voting_member_ids(session, campaign_id=this.id) == [
+        people[0].id,
+        people[1].id,
+    ]
