@@ -1303,8 +1303,9 @@ def _dated_obligations(
     # Same kind and day, different obligations: each titled from its own sentence.
     for deadline in deadlines:
         twins = [d for d in deadlines if (d.kind, d.due_on) == (deadline.kind, deadline.due_on)]
-        if len(twins) > 1:
-            for twin in twins:
+        # A yearly rule is titled from its sentence too: the title says which rule it is.
+        if len(twins) > 1 or deadline.recurring:
+            for twin in twins if len(twins) > 1 else [deadline]:
                 twin.title = _other_title_from_source(twin)
     deadlines.sort(key=lambda d: (d.due_on, d.due_time))
     for number, deadline in enumerate(deadlines[:MAX_DEADLINES], start=1):
@@ -1372,11 +1373,20 @@ def _other_title_from_source(deadline: ProposedDeadline) -> str:
     due = deadline.due_on
     for item in found:
         text = _other_title(_Sentence(deadline.source, shadow, ""), item)
-        if text and (str(due.day) in item.due_text or item.month or item.quarter):
+        try:
+            same = item.month or item.quarter or _same_day_month(item.due_text, due)
+        except ParseError:
+            same = False
+        if text and same:
             return text
     return (
         _other_title(_Sentence(deadline.source, shadow, ""), found[0]) if found else deadline.title
     )
+
+
+def _same_day_month(text: str, due: date) -> bool:
+    value = parse_date(text, default_year=due.year)
+    return (value.day, value.month) == (due.day, due.month)
 
 
 def _relative_notes(sentence: _Sentence, proposal: PlanProposal) -> None:

@@ -105,6 +105,8 @@ async def test_admin_imports_a_plan_edits_it_and_gets_a_draft_campaign(bot: Test
         "deadlines": 4,
         "dropped_deadlines": 1,
         "edited_deadlines": 0,
+        "recurring_deadlines": 0,
+        "tentative_deadlines": 0,
     }
     assert state.flow is None
 
