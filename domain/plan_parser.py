@@ -465,7 +465,7 @@ _PARTY_NUMBER = re.compile(
 _HEADER_NUMBER = re.compile(r"^\s*so\s*[:.]?\s*(?=\d)")
 # The document's own number in its body: "Kế hoạch số 138/KH-UBND, ngày 10/6/2024".
 _BODY_NUMBER = re.compile(
-    r"\b(?P<kind>ke hoach|huong dan|thong bao|cong van|quyet dinh)\s+so\s*[:.]?\s*"
+    r"\b(?P<kind>ke hoach|huong dan|thong bao|cong van|quyet dinh|van ban)\s+so\s*[:.]?\s*"
 )
 # Headings that stand above a document's title (a plain first line is the fallback).
 _HEADINGS = (
@@ -547,6 +547,8 @@ def parse_plan(text: str, *, today: date | None = None) -> PlanProposal:
     when the plan has no date of its own, or an old one."""
     text = unicodedata.normalize("NFC", text[:MAX_TEXT_CHARS]).replace("\xa0", " ")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Ð (U+00D0, Icelandic eth) stands for Đ in text converted from old Vietnamese fonts.
+    text = text.replace("Ð", "Đ").replace("ð", "đ")
     lines = [line.rstrip() for line in text.split("\n")]
     title_at = _title_line(lines)
     header = lines[: title_at if title_at is not None else 30]
@@ -566,8 +568,8 @@ def parse_plan(text: str, *, today: date | None = None) -> PlanProposal:
     proposal.issuing_body = (
         _issuer_from_header(header)
         or _issuer_from_text(sentences, proposal.place)
-        or _department_from_text(sentences)
         or _issuer_from_first_line(lines)
+        or _department_from_text(sentences)
     )
     if _shadow(proposal.issuing_body or "") in {"ubnd", "uy ban nhan dan"}:
         # "ỦY BAN NHÂN DÂN |" with the province lost when the header was flattened: the
@@ -1023,14 +1025,16 @@ def _starts_organ(name: str) -> bool:
 
 
 _SO_ACTS = re.compile(
-    r"\bso\s+(?P<name>(?:[a-z]+\s+){1,6}?)(?:\([^)]{0,80}\)\s*)?"
-    r"(?:thong bao|lay y kien|huong dan|ban hanh|de nghi cac)\b"
+    r"\b(?:so|vu|ban|cuc|bo)\s+(?P<name>(?:[a-z.\-–]+\s+){1,7}?)(?:\([^)]{0,80}\)\s*)?"
+    r"(?:(?:vua|da)\s+)?(?:thong bao|lay y kien|huong dan|ban hanh|de nghi cac|co van ban|"
+    r"to chuc lay y kien)\b"
 )
 
 
 def _department_from_text(sentences: list[_Sentence]) -> str | None:
     """A notice's issuer named as the subject of its verb: "Sở Nội vụ thông báo …",
-    "Sở Nội vụ (cơ quan Thường trực …) lấy ý kiến …"."""
+    "Sở Nội vụ (cơ quan Thường trực …) lấy ý kiến …", "Ban Thi đua - Khen thưởng T.Ư vừa có
+    Văn bản số …"."""
     for sentence in sentences[:12]:
         if sentence.shadow.startswith("can cu"):
             continue
