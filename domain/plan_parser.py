@@ -281,6 +281,13 @@ def extract_text(content: bytes, file_name: str | None = None) -> str:
     return text
 
 
+def read_plan_file(
+    content: bytes, file_name: str | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """`extract_text` then `parse_plan`, as plain data: what a child process hands back."""
+    return parse_plan(extract_text(content, file_name), today=today).to_dict()
+
+
 def _decode_text(content: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1258 (old Vietnamese
     Windows files); anything that does not read as text is refused."""

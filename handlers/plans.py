@@ -8,9 +8,9 @@ made so far. The proposal lives in the conversation state, so a restart loses no
 accept are the draft campaign and its deadlines created (`domain.plans`). Activating the draft
 belongs to the campaign commands, not here.
 
-Reading the file runs in a worker thread with a time bound, so a slow or hostile document never
-holds up other users; memory is bounded before that by `domain.safe_zip` (zip bombs) and the
-parser's own limits on size, pages and characters. Yearly rules ("trước ngày 10/8 hằng năm")
+Reading the file runs in a child process bounded in time and memory (`bot.isolated`), so a
+slow or hostile document never holds up other users; zip bombs are refused before that by
+`domain.safe_zip`, and the parser has its own limits on size, pages and characters. Yearly rules ("trước ngày 10/8 hằng năm")
 are proposed at their next occurrence and marked as repeating; deadlines counted from an
 undated event ("trước ngày trao thưởng ít nhất 07 ngày") are shown as notes the admin can give
 a date, which turns the note into a deadline like the others.
@@ -18,7 +18,6 @@ a date, which turns the note into a deadline like the others.
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from datetime import date
 
@@ -29,6 +28,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.hub import DeliveryError
+from bot.isolated import IsolatedError, run_isolated
 from bot.router import Router, make_payload, split_payload
 from domain.campaigns import DEADLINE_KINDS
 from domain.dates import ParseError, format_date, parse_date
@@ -42,9 +42,8 @@ from domain.plan_parser import (
     ProposedDeadline,
     RelativeNote,
     deadline_flags,
-    extract_text,
     parse_document_number,
-    parse_plan,
+    read_plan_file,
 )
 from domain.plans import PlanNotReady, check_ready, create_campaign_from_plan
 from domain.text import clean_text, shorten
@@ -72,6 +71,25 @@ DEADLINE_FIELDS = {
 EDIT_STEPS = (STEP_EDIT, STEP_DEADLINE, STEP_NOTE_DATE, *DEADLINE_FIELDS.values())
 # Reading a document takes well under a second; a file that takes longer is refused.
 PARSE_TIMEOUT_SECONDS = 20.0
+# The reading process's address space: a real plan needs a few hundred MB at most.
+PARSE_MEMORY_BYTES = 1536 * 1024 * 1024
+# Refusals the catalog explains (plans.file.<reason>).
+PLAN_FILE_REASONS = frozenset(
+    {
+        "empty",
+        "too_large",
+        "scanned_pdf",
+        "encrypted_pdf",
+        "corrupt_pdf",
+        "corrupt_docx",
+        "legacy_doc",
+        "not_text",
+        "unsupported",
+        "zip_bomb",
+        "too_slow",
+        "too_heavy",
+    }
+)
 PREFIX = "kh"
 # Fields the admin may edit: button `plans.btn.edit_<field>`, question `plans.ask.<field>`.
 FIELDS = ("number", "name", "body", "issued", "start", "end")
@@ -200,17 +218,23 @@ async def read_plan(
     today: date | None = None,
     timeout: float = PARSE_TIMEOUT_SECONDS,
 ) -> PlanProposal:
-    """Extract and parse in a worker thread, off the event loop, within `timeout` seconds
-    (`PlanFileError("too_slow")` past it). A thread cannot be stopped: one that overruns
-    finishes in the background, bounded in memory by the parser's limits."""
-
-    def work() -> PlanProposal:
-        return parse_plan(extract_text(content, file_name), today=today)
-
+    """Extract and parse in a child process (`bot.isolated`), off the event loop, bounded in
+    time and memory; a file past either bound is refused with `PlanFileError`."""
     try:
-        return await asyncio.wait_for(asyncio.to_thread(work), timeout=timeout)
-    except TimeoutError:
-        raise PlanFileError("too_slow") from None
+        data = await run_isolated(
+            read_plan_file,
+            content,
+            file_name,
+            today,
+            timeout=timeout,
+            memory_bytes=PARSE_MEMORY_BYTES,
+        )
+    except IsolatedError as exc:
+        reason = {"timeout": "too_slow", "memory": "too_heavy"}.get(exc.reason, exc.reason)
+        if reason not in PLAN_FILE_REASONS:
+            reason = "unsupported"
+        raise PlanFileError(reason) from None
+    return PlanProposal.from_dict(data)
 
 
 def _token(ctx: Context, salt: bytes) -> str:
