@@ -974,6 +974,10 @@ def _basis_document(sentence: _Sentence, start: int, end: int) -> BasisDocument 
 # --- issuing body --------------------------------------------------------------------------------
 
 _MOTTO = re.compile(r"cong hoa xa hoi|chu nghia viet nam|doc lap|tu do|hanh phuc")
+_MOTTO_WRAP = re.compile(
+    rf"\s*(?:(?:viet\s+)?nam|phuc)\s*(?:$|(?=(?:uy ban|ubnd|so|ban|{_LOCALITY})\b))"
+)
+_RIGHT_COLUMN_ONLY = re.compile(r"\s{20,}\S")
 
 
 def _issuer_from_header(header: list[str]) -> str | None:
@@ -984,10 +988,16 @@ def _issuer_from_header(header: list[str]) -> str | None:
         shadow_line = _shadow(line)
         if _HEADER_NUMBER.match(shadow_line.strip()) or _PLACE_DATE.search(shadow_line):
             break
+        if _RIGHT_COLUMN_ONLY.match(line):
+            continue  # PDF layout text: a line of the right column alone (the motto wrapped)
         for column in _COLUMNS.split(line):
             # PDF text puts both header columns on one line: keep what is left of the motto.
             motto = _MOTTO.search(_shadow(column))
             column = column[: motto.start() if motto else None].strip(" _-–=*")
+            # The motto's wrapped "VIỆT / NAM" alone, or glued before the organ's next line.
+            wrapped = _MOTTO_WRAP.match(_shadow(column))
+            if wrapped:
+                column = column[wrapped.end() :]
             shadow = _shadow(column)
             letters = [ch for ch in column if ch.isalpha()]
             if (

@@ -630,10 +630,21 @@ def test_a_flattened_two_column_header_keeps_the_province_and_the_wrapped_date()
 
 
 def test_a_pdf_with_narrow_header_columns_keeps_them_apart() -> None:
-    text = plan_text(PROVINCE)
-    plan = parse_plan(extract_text(make_pdf(text, width=60), "ke-hoach.pdf"))
+    # The right column wraps: "… CHỦ NGHĨA VIỆT" / "NAM" and "… tháng 01 năm" / "2026".
+    pdf = make_pdf(plan_text(PROVINCE), header_width=30)
+    plan = parse_plan(extract_text(pdf, "ke-hoach.pdf"))
     assert plan.issuing_body == "UBND tỉnh Lai Châu"
     assert plan.issued_on == date(2026, 1, 15)
+    assert plan.document_number == "45/KH-UBND"
+
+
+def test_a_wrapped_motto_glued_to_the_issuer_is_taken_off() -> None:
+    plan = parse_plan(
+        "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT\n"
+        "NAM TỈNH THANH HÓA Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 12/KH-UBND Thanh Hóa, ngày 15 tháng 01 năm\n2025\nKẾ HOẠCH\nThi đua năm 2025"
+    )
+    assert (plan.issuing_body, plan.issued_on) == ("UBND tỉnh Thanh Hóa", date(2025, 1, 15))
 
 
 # --- hostile files (issue 16, item 5) -----------------------------------------------------------

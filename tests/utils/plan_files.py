@@ -55,9 +55,12 @@ def make_docx(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def make_pdf(text: str, *, width: int = 95) -> bytes:
+def make_pdf(text: str, *, width: int = 95, header_width: int | None = None) -> bytes:
     """A text PDF (matplotlib's PDF backend, DejaVu Sans with a ToUnicode map, so pypdf reads
-    Vietnamese back with its diacritics)."""
+    Vietnamese back with its diacritics). `header_width` wraps each header column to that many
+    characters, as narrow table cells do ("… CHỦ NGHĨA VIỆT" / "NAM", "… tháng 01 năm" / "2026")."""
+    import itertools
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,7 +68,14 @@ def make_pdf(text: str, *, width: int = 95) -> bytes:
     from matplotlib.figure import Figure
 
     rows, body = _split_header(text)
-    placed: list[tuple[str, str]] = list(rows)
+    placed: list[tuple[str, str]] = []
+    for left, right in rows:
+        if header_width is None:
+            placed.append((left, right))
+            continue
+        lefts = textwrap.wrap(left, width=header_width) or [""]
+        rights = textwrap.wrap(right, width=header_width) or [""]
+        placed += list(itertools.zip_longest(lefts, rights, fillvalue=""))
     for line in body:
         wrapped = textwrap.wrap(line.strip(), width=width) or [""]
         placed += [(w, "") for w in wrapped]
