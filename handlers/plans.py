@@ -153,7 +153,7 @@ async def on_button(event: Inbound, ctx: Context) -> None:
         _drop_deadline(ctx, number)
     elif action == "nd" and number is not None:
         _ask_note_date(ctx, number)
-    elif action in ("de", "df", "dk") and number is not None:
+    elif action in ("de", "df", "dk", "dm") and number is not None:
         _deadline_button(ctx, action, number, args[1] if len(args) > 1 else "")
     elif action == "ok":
         _accept(ctx, confirmed=args == ["1"])
@@ -330,7 +330,8 @@ def _render(proposal: PlanProposal, *, today: date | None, quote_chars: int, foo
     if proposal.notes:
         lines += ["", t("plans.proposal.notes_heading")]
         for note in proposal.notes:
-            lines.append(t("plans.proposal.note", no=note.no, text=note.text))
+            text = shorten(note.text, max(quote_chars, 80))
+            lines.append(t("plans.proposal.note", no=note.no, text=text))
     if proposal.problems:
         lines += ["", t("plans.proposal.problems_heading")]
         for problem in proposal.problems:
@@ -449,7 +450,8 @@ def _drop_deadline(ctx: Context, number: int) -> None:
 
 
 def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
-    """`de`: the deadline's menu; `df`: ask for its date, kind or title; `dk`: set its kind."""
+    """`de`: the deadline's menu; `df`: ask for its date, kind or title; `dk`: set its kind;
+    `dm`: take off its "hằng năm" (`r`) or "dự kiến" (`t`) mark."""
     proposal = _proposal(ctx)
     deadline = next((d for d in proposal.deadlines if d.no == number), None)
     if deadline is None:  # dropped meanwhile (an older message's button)
@@ -464,6 +466,14 @@ def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
         _save(ctx, proposal)
         _mark_edited(ctx, number)
         _deadline_menu(ctx, deadline, replace=True)
+    elif action == "dm" and arg in ("r", "t"):
+        if arg == "r":
+            deadline.recurring = False
+        else:
+            deadline.tentative = False
+        _save(ctx, proposal)
+        _mark_edited(ctx, number)
+        _deadline_menu(ctx, deadline, replace=True)
     else:  # "de", or a kind/field no longer offered
         _deadline_menu(ctx, deadline, replace=ctx.step != STEP_REVIEW)
 
@@ -471,20 +481,28 @@ def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
 def _deadline_menu(ctx: Context, deadline: ProposedDeadline, *, replace: bool = False) -> None:
     ctx.goto(STEP_DEADLINE)
     token, no = ctx.data["token"], deadline.no
-    message = ctx.ask(
-        t(
-            "plans.deadline.menu",
-            no=no,
-            kind=t(f"plans.kind.{deadline.kind}"),
-            title=deadline.title,
-            time=deadline.due_time.strftime("%H:%M"),
-            date=format_date(deadline.due_on),
-        ),
-        [
-            [_button(f"btn.deadline_{field}", "df", token, no, field) for field in DEADLINE_FIELDS],
-            [_button("btn.to_proposal", "bk", token)],
-        ],
+    marks = [
+        _button(f"btn.unmark_{mark}", "dm", token, no, mark)
+        for mark, on in (("r", deadline.recurring), ("t", deadline.tentative))
+        if on
+    ]
+    text = t(
+        "plans.deadline.menu",
+        no=no,
+        kind=t(f"plans.kind.{deadline.kind}"),
+        title=deadline.title,
+        time=deadline.due_time.strftime("%H:%M"),
+        date=format_date(deadline.due_on),
     )
+    if deadline.recurring:
+        text += "\n" + t("plans.deadline.recurring")
+    if deadline.tentative:
+        text += "\n" + t("plans.deadline.tentative")
+    rows = [[_button(f"btn.deadline_{field}", "df", token, no, field) for field in DEADLINE_FIELDS]]
+    if marks:
+        rows.append(marks)
+    rows.append([_button("btn.to_proposal", "bk", token)])
+    message = ctx.ask(text, rows)
     message.replace = replace
 
 

@@ -555,15 +555,25 @@ async def test_yearly_and_tentative_deadlines_are_marked_and_a_note_gets_a_date(
     assert "3. Mốc khác: 17:00 ngày 20/11/2026" in admin.last_reply
     assert "📅 Đặt ngày ghi chú 1" not in admin.buttons
 
+    # The admin may take a mark off: here the quarter's "dự kiến", then keep it after all.
+    await admin.presses("Sửa mốc 2")
+    assert "⏳ Dự kiến" in admin.last_reply
+    await admin.presses("Không phải dự kiến")
+    assert "⏳ Dự kiến" not in admin.last_reply
+    assert "Không phải dự kiến" not in admin.buttons
+    await admin.presses("Quay lại đề xuất")
+    assert "⏳ dự kiến" not in admin.last_reply
+
     await admin.presses("Tạo đợt thi đua")
     titles = [d.title for d in deadlines(bot)]
     assert any(t.endswith("(lặp lại hằng năm)") and "năm học" in t for t in titles)
-    assert any(t.endswith("(dự kiến)") for t in titles)
+    assert not any(t.endswith("(dự kiến)") for t in titles)
     assert any("trao thưởng ít nhất 07 ngày" in t for t in titles)
     with bot.db() as db:
         entry = db.exec(select(AuditLog).where(AuditLog.action == "campaign.import_plan")).one()
     assert entry.detail["recurring_deadlines"] == 1
-    assert entry.detail["tentative_deadlines"] == 1
+    assert entry.detail["tentative_deadlines"] == 0
+    assert entry.detail["edited_deadlines"] == 1
     assert entry.detail["dropped_deadlines"] == 0
 
 
