@@ -1115,6 +1115,17 @@ def _sentence_case_organ(name: str) -> str:
             break
     out: list[str] = []
     capitalise_next = True
+    if organ_len == 0:
+        # Not an organ of a known shape ("HỘI TRUYỀN THỐNG TRƯỜNG SƠN"): most words are a proper
+        # name, so each is capitalised; the function words are not.
+        return " ".join(
+            word
+            if not re.search(r"[aeiouy]", shadow)
+            else word.lower()
+            if shadow in {"va", "cua", "cac", "ve"} and index
+            else word[0].upper() + word[1:].lower()
+            for index, (word, shadow) in enumerate(zip(words, shadows, strict=True))
+        )
     for index, word in enumerate(words):
         if not re.search(r"[aeiouy]", shadows[index]):
             out.append(word)  # an acronym: UBND, HĐND
