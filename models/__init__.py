@@ -6,6 +6,17 @@ from models.awards import AwardRecord, EligibilityOverride
 from models.broadcasts import Broadcast, BroadcastRecipient
 from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
 from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
+from models.council import (
+    CouncilBallot,
+    CouncilItem,
+    CouncilMember,
+    CouncilReminder,
+    CouncilRound,
+    CouncilVoteMark,
+    ScoreCard,
+    ScoreLine,
+    ScoringSheet,
+)
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
 
@@ -18,6 +29,12 @@ __all__ = [
     "Campaign",
     "CampaignParticipant",
     "ConversationState",
+    "CouncilBallot",
+    "CouncilItem",
+    "CouncilMember",
+    "CouncilReminder",
+    "CouncilRound",
+    "CouncilVoteMark",
     "Deadline",
     "EligibilityOverride",
     "Invite",
@@ -28,5 +45,8 @@ __all__ = [
     "ReminderLog",
     "Report",
     "ReportVersion",
+    "ScoreCard",
+    "ScoreLine",
+    "ScoringSheet",
     "Unit",
 ]

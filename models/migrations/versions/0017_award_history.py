@@ -1,7 +1,7 @@
 """Award history per unit and person, and the admin's overrides of eligibility rules.
 
 Revision ID: 0017
-Revises: 0022
+Revises: 0021
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
