@@ -34,9 +34,10 @@ D = TypeVar("D")
 class Step(Generic[D]):
     name: str
     ask: Callable[[Context, D], None]
-    # Takes a typed answer into the data (raises InputError to ask again); None: the step is
-    # answered by buttons only and typed text gets `typed_refusal`.
-    take: Callable[[Context, D, Inbound], None] | None = None
+    # Takes a typed answer into the data (raises InputError to ask again); returns False to stay
+    # on the step (it answered itself, e.g. offered choices). None: the step is answered by
+    # buttons only and typed text gets `typed_refusal`.
+    take: Callable[[Context, D, Inbound], bool | None] | None = None
     optional: bool = False
     # What /boqua leaves in the data (optional steps only).
     skip: Callable[[D], None] | None = None
@@ -53,6 +54,7 @@ class Flow(Generic[D]):
         typed_refusal: str = "core.use_buttons",
         file_refusal: str | None = None,
         legacy: Mapping[str, str] | None = None,
+        finish: Callable[[Context, D], None] | None = None,
     ) -> None:
         if not dataclasses.is_dataclass(data_type):
             raise TypeError(f"flow {name}: its data must be a dataclass")
@@ -64,6 +66,9 @@ class Flow(Generic[D]):
         self.typed_refusal = typed_refusal
         self.file_refusal = file_refusal  # a file sent where text is wanted (None: take it)
         self.legacy = dict(legacy or {})
+        # Called when the last step is done (answered or skipped); it ends the flow. Without
+        # it the last step is answered by buttons (a confirmation).
+        self.finish = finish
         self._fields = {f.name for f in dataclasses.fields(data_type)}
 
     # --- data ---------------------------------------------------------------------------------
@@ -99,8 +104,12 @@ class Flow(Generic[D]):
         self.save(ctx, data)
 
     def advance(self, ctx: Context, data: D) -> None:
-        """Store `data`, go to the next step and ask it."""
+        """Store `data`, go to the next step and ask it (past the last one: `finish`)."""
         position = self.index.get(ctx.step or "", 0)
+        if position == len(self.steps) - 1 and self.finish is not None:
+            self.save(ctx, data)
+            self.finish(ctx, data)
+            return
         ctx.goto(self.steps[min(position + 1, len(self.steps) - 1)].name)
         self.save(ctx, data)
         self.ask(ctx, data)
@@ -128,7 +137,10 @@ class Flow(Generic[D]):
             if step.take is None:
                 raise InputError(self.typed_refusal)
             data = self.data(ctx)
-            step.take(ctx, data, event)
+            if step.take(ctx, data, event) is False:
+                if ctx.flow == self.name:  # still in the flow (the step did not end it)
+                    self.save(ctx, data)
+                return
             self.advance(ctx, data)
 
         @router.flow_command(self.name, "boqua")
