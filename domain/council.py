@@ -78,6 +78,9 @@ class VoteRule:
     of: str = "all_members"  # all_members | present
     quorum: str = "2/3"
     source: str = ""
+    # True while the share and quorum could not be checked against the decree in force: the
+    # admin is told so when opening a round (refdata/council_rules.yaml says why).
+    verify: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +116,7 @@ def parse_rules(data: dict[str, Any], *, where: str = "council_rules") -> dict[s
             of=str(raw.get("of", "all_members")),
             quorum=str(raw.get("quorum", default_quorum)),
             source=" ".join(str(raw.get("source", "")).split()),
+            verify=bool(raw.get("verify", False)),
         )
         if rule.voted:
             _fraction(rule.share, f"{where}/{award}/share")

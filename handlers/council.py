@@ -90,7 +90,9 @@ def _int(part: str) -> int | None:
     return int(part) if part.isdigit() and len(part) < 12 else None
 
 
-def _rule_text(rule: council.VoteRule) -> str:
+def _rule_text(rule: council.VoteRule, *, admin: bool = False) -> str:
+    """The rule in words; for the admin opening a round, a warning when its share is still
+    to be checked against the decree in force (`verify` in the data)."""
     return t(
         "council.rule_line",
         kind=t("council.secret" if rule.secret else "council.open"),
@@ -98,7 +100,7 @@ def _rule_text(rule: council.VoteRule) -> str:
         comparison=t(f"council.cmp_{rule.comparison}"),
         of=t(f"council.of_{rule.of}"),
         quorum=rule.quorum,
-    )
+    ) + (t("council.rule_verify") if admin and rule.verify else "")
 
 
 # --- /hoidong: seats ----------------------------------------------------------------------------
@@ -486,7 +488,7 @@ def _show_candidates(ctx: Context, campaign_id: int) -> None:
             t(
                 "council.rule_for",
                 award=_award(code),
-                rule=Raw(_rule_text(rule)),
+                rule=Raw(_rule_text(rule, admin=True)),
                 source=rule.source,
             )
         )
