@@ -468,9 +468,22 @@ def record_results(
 ) -> int:
     """The decided results of a campaign into the award history: every nomination handed in
     (a collective named like its unit is the unit's own award; anyone else is a person of the
-    unit). Run again with the same decision, it updates rather than duplicates."""
+    unit). Nominees the council turned down in a confirmed round are left out. Run again with
+    the same decision, it updates rather than duplicates."""
+    from domain import council
+
+    turned_down: set[int] = set()
+    round_ = council.confirmed_round_of(session, campaign_id=campaign.id or 0)
+    if round_ is not None:
+        turned_down = {
+            item.nomination_id
+            for item in council.items_of(session, round_.id or 0)
+            if not item.passed and item.nomination_id is not None
+        }
     count = 0
     for nomination, _, unit in campaign_nominations(session, campaign):
+        if nomination.id in turned_down:
+            continue
         own = nomination.nominee_type == "collective" and fold(nomination.full_name) == fold(
             unit.name
         )

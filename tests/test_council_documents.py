@@ -266,3 +266,25 @@ def test_the_ranking_and_its_adjustments_go_into_the_dossier(session) -> None:
     # No scoring table: no ranking file in the dossier.
     other = make_campaign(session, number="1/KH-UBND")
     assert docs.ranking_workbook(session, campaign=other, texts=dossier_texts()) == b""
+
+
+async def test_recording_a_campaign_decision_leaves_out_whom_the_council_turned_down(
+    bot: TestBot,
+) -> None:
+    world = await _confirmed_round(bot)
+    with bot.db() as db:
+        campaign = db.get(docs.Campaign, world.campaign_id)
+        count = docs.record_results(
+            db,
+            campaign=campaign,
+            year=2026,
+            decision_number="130/QĐ-UBND",
+            decision_date=date(2026, 12, 22),
+            issuer="Chủ tịch UBND tỉnh",
+            now=T0,
+        )
+        db.commit()
+        names = {r.person_name for r in db.exec(select(AwardRecord)).all()}
+    # An and the collective passed; Lê Văn Cường's Lao động tiên tiến never went to the
+    # council; Trần Thị Bình failed the vote.
+    assert count == 3 and names == {AN, XA, "Lê Văn Cường"}
