@@ -42,6 +42,7 @@ from bot.access import check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job, saved_prompt
+from bot.db import DatabaseNotWritable
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Delivery, Inbound, Outbound
 from bot.router import Handler, Router, split_payload
@@ -285,6 +286,10 @@ class BotCore:
                     # Jittered back-off so two processes that collided do not collide again.
                     await asyncio.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2**attempt))
             raise AssertionError("unreachable")
+        except DatabaseNotWritable as exc:
+            # The operator's problem, said in one line; the officer gets the apology.
+            log.error("update=%s %s", event.update_id, exc)
+            return _Handled([self._to_chat(event, Outbound(t("core.error")))])
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
             async with self._transaction:
