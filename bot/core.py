@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import hashlib
 import logging
 import random
 import time
@@ -59,6 +60,11 @@ DUPLICATE = "duplicate"
 # A chat cut off by a crash longer ago than this is not asked again at start-up.
 RESUME_WITHIN = timedelta(hours=24)
 MARK_BATCH = 500  # update ids per UPDATE … IN (…) when marking answers sent
+# Handled update ids are kept this long, then deleted. Telegram keeps an update it could not
+# deliver for 24 hours at most, so no repeat comes later; ids reused afterwards (Telegram picks
+# them afresh after a week without updates) then meet no stale row at all.
+PRUNE_AFTER = timedelta(days=3)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -170,6 +176,7 @@ class BotCore:
         # Updates whose answers went out, waiting to be marked answered (`_mark_answered`).
         self._unmarked: dict[str, list[str]] = {}
         self._marking: asyncio.Task[None] | None = None
+        self._pruned_at: datetime | None = None
 
     @property
     def hub(self):
@@ -237,7 +244,9 @@ class BotCore:
         the lesser evil. Returns how many chats were asked again."""
         async with self._transaction:
             with Session(self.engine, expire_on_commit=False) as session:
+                self._prune(session)
                 pending = self._unanswered(session, channel, self.clock.now() - within)
+                session.commit()
         asked = 0
         for chat_id, (update_ids, prompt) in pending.items():
             if prompt is not None:
@@ -430,8 +439,21 @@ class BotCore:
             "c_update": str(event.update_id),
             "c_chat": event.chat_id,
             "c_at": self.clock.now(),
+            "c_fingerprint": fingerprint(event),
         }
-        return session.execute(statement, params).first() is not None
+        row = session.execute(statement, params).first()
+        if row is None:
+            return False
+        if row.reuses:
+            # Same id, different content: a new update, not a repeat (ids started over).
+            log.warning(
+                "update=%s channel=%s: this id was used before for another update; update ids "
+                "started over (new bot token, new Bot API server, or Telegram's fresh ids after "
+                "a quiet week) — handled as new",
+                event.update_id,
+                event.channel,
+            )
+        return True
 
     def _mark_processed_after_error(self, event: Inbound) -> bool:
         if event.update_id is None:
@@ -464,6 +486,8 @@ class BotCore:
                 with Session(self.engine) as session:
                     for channel, update_ids in pending.items():
                         self._write_answered(session, channel, update_ids)
+                    if self._pruned_at is None or self.clock.now() - self._pruned_at >= PRUNE_EVERY:
+                        self._prune(session)
                     session.commit()
         except Exception:  # only costs a repeated question after the next crash
             log.warning("%d updates could not be marked answered", sum(map(len, pending.values())))
@@ -480,6 +504,16 @@ class BotCore:
                     session.commit()
         except Exception:  # only costs a repeated question after the next crash
             log.warning("update=%s could not be marked answered", update_id)
+
+    def _prune(self, session: Session) -> None:
+        """Forget the updates handled more than PRUNE_AFTER ago (once an hour, and at start)."""
+        now = self.clock.now()
+        session.execute(
+            sa.delete(ProcessedUpdate).where(
+                ProcessedUpdate.handled_at < now - PRUNE_AFTER  # type: ignore[arg-type,operator]
+            )
+        )
+        self._pruned_at = now
 
     def _write_answered(self, session: Session, channel: str, update_ids: list[str]) -> None:
         now = self.clock.now()
@@ -577,22 +611,51 @@ class BotCore:
 
 
 # --- statements run on every update, built once (values bound at run time) ------------------
+def fingerprint(event: Inbound) -> str:
+    """What identifies the content of an update beyond its id: the channel's `source` (bot and
+    message id) and what the user sent. A re-delivery has the same; a new update reusing the
+    id does not."""
+    attachment = event.attachment
+    parts = (
+        event.source or "",
+        event.chat_id,
+        event.user_id,
+        event.message_id or "",
+        event.text,
+        event.payload or "",
+        (attachment.unique_id or attachment.file_id) if attachment else "",
+        event.unsupported or "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
 def _claim_statement(insert: Callable[..., Any]) -> Any:
     table = ProcessedUpdate.__table__
-    return (
-        insert(table)
-        .values(
-            channel=sa.bindparam("c_channel"),
-            update_id=sa.bindparam("c_update"),
-            chat_id=sa.bindparam("c_chat"),
-            handled_at=sa.bindparam("c_at", type_=table.c.handled_at.type),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(table.c.id)
+    statement = insert(table).values(
+        channel=sa.bindparam("c_channel"),
+        update_id=sa.bindparam("c_update"),
+        chat_id=sa.bindparam("c_chat"),
+        handled_at=sa.bindparam("c_at", type_=table.c.handled_at.type),
+        fingerprint=sa.bindparam("c_fingerprint"),
     )
+    # A known id with another fingerprint is a new update reusing the id: it takes the row
+    # over (and is handled). A row without a fingerprint (written before it existed) compares
+    # as NULL, so it keeps the old rule — a repeat — until it is pruned.
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["channel", "update_id"],
+        set_={
+            "chat_id": excluded.chat_id,
+            "handled_at": excluded.handled_at,
+            "fingerprint": excluded.fingerprint,
+            "answered_at": None,
+            "reuses": table.c.reuses + 1,
+        },
+        where=table.c.fingerprint != excluded.fingerprint,
+    ).returning(table.c.id, table.c.reuses)
 
 
-# Both dialects offer INSERT … ON CONFLICT DO NOTHING, each with its own construct.
+# Both dialects offer INSERT … ON CONFLICT DO UPDATE … WHERE, each with its own construct.
 _CLAIM = {
     "sqlite": _claim_statement(sqlite.insert),
     "postgresql": _claim_statement(postgresql.insert),

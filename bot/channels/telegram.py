@@ -60,13 +60,23 @@ TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 
 
-def to_inbound(update: Update) -> Inbound | None:
-    """The neutral event for an update, or None for kinds the bot does not handle."""
+def to_inbound(update: Update, bot_id: str = "") -> Inbound | None:
+    """The neutral event for an update, or None for kinds the bot does not handle. `bot_id`
+    (the number before the token's colon) goes into `Inbound.source` with the message or
+    callback id, so that ids starting over under a new token are not taken for repeats."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None:
         return None
+    if update.callback_query is not None:
+        source = f"{bot_id}:callback:{update.callback_query.id}"
+    elif update.message is not None:
+        sent_at = int(update.message.date.timestamp())
+        source = f"{bot_id}:message:{update.message.message_id}:{sent_at}"
+    else:
+        source = f"{bot_id}:update"
     base = {
+        "source": source,
         "channel": CHANNEL,
         "chat_id": str(chat.id),
         "user_id": str(user.id),
@@ -351,7 +361,7 @@ async def handle_update(
         task = asyncio.create_task(_stop_spinner(update))
         _spinners.add(task)
         task.add_done_callback(_spinners.discard)
-    event = to_inbound(update)
+    event = to_inbound(update, bot_id=bot.token.split(":", 1)[0])
     if event is None:
         log.debug("update=%s ignored (kind not handled)", update.update_id)
         return

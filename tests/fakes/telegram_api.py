@@ -112,6 +112,11 @@ class FakeTelegram(Outbox):
         self._new_update.set()
         return update_id
 
+    def restart_update_ids(self, start: int = 1) -> None:
+        """Number the next updates from `start` again, as after a new bot token, a new Bot API
+        server, or Telegram choosing ids afresh after a week without updates."""
+        self._update_ids = itertools.count(start)
+
     def push_raw(self, update: dict[str, Any]) -> int:
         """Queue an update exactly as given, update_id included (a repeated delivery)."""
         self._updates.append(dict(update))

@@ -1,0 +1,35 @@
+"""Tell a re-delivered update from a new one that reuses its id: a fingerprint of what was sent
+(the bot's identity and the platform's message id) and a count of the times an id was reused.
+
+Update ids start over with a new bot token, a new Bot API server, or when Telegram picks them
+afresh after a week without updates; keyed by id alone, such new messages were dropped as
+duplicates. Rows written before this revision have no fingerprint and keep the old rule until
+they are pruned (bot.core.PRUNE_AFTER).
+
+Revision ID: 0015
+Revises: 0013
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("processed_update") as batch:
+        batch.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
+        batch.add_column(
+            sa.Column("reuses", sa.Integer(), nullable=False, server_default=sa.text("0"))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("processed_update") as batch:
+        batch.drop_column("reuses")
+        batch.drop_column("fingerprint")
