@@ -88,6 +88,9 @@ async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[
 
     application = build_application(settings, core)
     async with telegram_webhook(application, settings) as endpoint:
+        # Before serving: answers a crash kept from going out are sent (re-deliveries of those
+        # updates are then recognised as answered).
+        await core.resume_unanswered("telegram")
         log.info("thidua-bot đang chạy trên Telegram (webhook)")
         yield endpoint
 
@@ -152,6 +155,7 @@ async def _zalo_webhook(
 
     assert settings.zalo_webhook_url
     async with _zalo_channel(settings, core, settings.zalo_webhook_url, options) as channel:
+        await core.resume_unanswered("zalo")
         log.info("thidua-bot đang chạy trên Zalo (webhook)")
         yield zalo_endpoint(channel, core.process, webhook_path(settings.zalo_webhook_url))
 

@@ -65,6 +65,8 @@ class FakeTelegram(Outbox):
     failed_requests: int = 0
     # Every update id getUpdates handed out, in order (repeats when the bot fetches it again).
     handed_out: list[int] = field(default_factory=list)
+    # What the bot registered with setWebhook (webhook mode).
+    webhook: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -278,6 +280,10 @@ class FakeTelegram(Outbox):
 
     async def _m_getMe(self, params: dict[str, Any], files: Any) -> web.Response:
         return self._ok(BOT_USER)
+
+    async def _m_setWebhook(self, params: dict[str, Any], files: Any) -> web.Response:
+        self.webhook = params
+        return self._ok(True)
 
     async def _m_deleteWebhook(self, params: dict[str, Any], files: Any) -> web.Response:
         return self._ok(True)

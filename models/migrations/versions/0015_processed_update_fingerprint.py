@@ -1,5 +1,6 @@
 """Tell a re-delivered update from a new one that reuses its id: a fingerprint of what was sent
-(the bot's identity and the platform's message id) and a count of the times an id was reused.
+(the bot's identity and the platform's message id) and a count of the times an id was reused;
+and keep the answers an update owes until they went out (sent after a crash, once).
 
 Update ids start over with a new bot token, a new Bot API server, or when Telegram picks them
 afresh after a week without updates; keyed by id alone, such new messages were dropped as
@@ -27,9 +28,11 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("reuses", sa.Integer(), nullable=False, server_default=sa.text("0"))
         )
+        batch.add_column(sa.Column("answers", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("processed_update") as batch:
+        batch.drop_column("answers")
         batch.drop_column("reuses")
         batch.drop_column("fingerprint")
