@@ -98,9 +98,10 @@ async def _telegram_webhook(settings: Settings, core: BotCore) -> AsyncIterator[
 @contextlib.asynccontextmanager
 async def telegram_polling(settings: Settings, core: BotCore) -> AsyncIterator[None]:
     """Telegram long polling for `core` while the block runs (also the benchmark's intake)."""
-    from bot.channels.telegram import TelegramPoller, build_application
+    from bot.channels.telegram import TelegramPoller, build_application, reach_telegram
 
     application = build_application(settings, core)
+    await reach_telegram(application.bot)  # waits while Telegram is unreachable at boot
     await application.initialize()
     try:
         # Before polling: chats a crash left without their next question get it again.
@@ -178,8 +179,17 @@ async def serve(
         raise NoChannelError
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    serving_task = asyncio.current_task()
+    starting = True
+
+    def on_sigterm() -> None:
+        stop.set()
+        if starting and serving_task is not None:
+            # A channel may be waiting for its platform at boot (reach_telegram…): end the wait.
+            serving_task.cancel()
+
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     zalo_options = zalo_options or {}
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -225,11 +235,16 @@ async def serve(
             scheduler = build_scheduler(core)
             scheduler.start()
             stack.callback(scheduler.shutdown)
+            starting = False
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.
             await core.wait_background()
         # Updates finished while the channels closed: their answers are recorded as sent.
         await core.flush_marks()
+    except asyncio.CancelledError:
+        if not (starting and stop.is_set()):
+            raise
+        log.info("thidua-bot dừng khi đang khởi động (SIGTERM)")
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGTERM)

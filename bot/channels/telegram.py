@@ -501,6 +501,57 @@ class TelegramPoller:
         return handled
 
 
+# Pauses between start-up attempts while Telegram cannot be reached: doubling up to a minute.
+STARTUP_BACKOFF = (1.0, 60.0)
+
+
+async def reach_telegram(
+    bot: Bot,
+    *,
+    backoff: tuple[float, float] = STARTUP_BACKOFF,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Initialise the bot (getMe), waiting for Telegram as long as it takes: a network blip at
+    boot must not stop a server that no supervisor restarts. Each failed try is logged with the
+    pause before the next. A refused token (InvalidToken) and a refused request (BadRequest)
+    are raised at once: waiting cannot mend them. SIGTERM or Ctrl+C ends the wait."""
+    await retry_at_startup(bot.initialize, "getMe", backoff=backoff, sleep=sleep)
+
+
+async def retry_at_startup(
+    call: Callable[[], Awaitable[object]],
+    what: str,
+    *,
+    backoff: tuple[float, float] = STARTUP_BACKOFF,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    initial, ceiling = backoff
+    attempt = 0
+    while True:
+        try:
+            await call()
+        except RetryAfter as exc:
+            await sleep(_seconds(exc.retry_after))
+            continue
+        except (InvalidToken, BadRequest):
+            raise
+        except NetworkError as exc:  # refused, timed out, 5xx
+            attempt += 1
+            delay = min(ceiling, initial * 2 ** (attempt - 1))
+            log.warning(
+                "Telegram Bot API unreachable at start-up (%s, attempt %d: %s); retrying in %.0f s",
+                what,
+                attempt,
+                _describe(exc),
+                delay,
+            )
+            await sleep(delay)
+            continue
+        if attempt:
+            log.info("Telegram Bot API reached after %d failed attempts (%s)", attempt, what)
+        return
+
+
 def _describe(exc: BaseException) -> str:
     message = exc.message if isinstance(exc, TelegramError) else str(exc)
     return f"{type(exc).__name__}: {message}"
