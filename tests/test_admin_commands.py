@@ -262,7 +262,7 @@ async def test_export_sends_the_workbook_as_a_document(bot: TestBot, seeded: Dea
     await admin.says("/xuat")
     assert "Đang tạo tệp Excel của đợt 353/KH-UBND" in admin.last_reply
     await bot.core.wait_background()  # built after the update, off the event loop
-    [started, message] = admin.new_messages
+    [_started, message] = admin.new_messages
     document = message.document
     assert document is not None
     assert document.file_name == "thi-dua-353-KH-UBND-2026-03-02.xlsx"
