@@ -398,6 +398,16 @@ class ReminderScheduler:
         local = now.astimezone(tz)
         if local.time() < self.digest_at or DEFAULT_POLICY.is_quiet(local):
             return 0
+        started = self._started.astimezone(tz)
+        if (
+            started.date() == local.date()
+            and started.time() >= self.digest_at
+            and now < self._started + UNKNOWN_AFTER
+        ):
+            # Started after DIGEST_TIME (a restart): reminders the previous process left
+            # `sending` count as unknown only UNKNOWN_AFTER after their claim. Sent now, the
+            # day's one digest would leave them out and they would wait a day: wait for them.
+            return 0
         channels = self.core.hub.channels
         admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)
         sent = 0
