@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import in_transaction
 from bot.events import Address, Delivery, Outbound
-from domain.digest import build_digest, claim_digest, digest_recipients
+from domain.digest import build_digest, claim_digest, digest_recipients, unknown_soon
 from domain.ledger import (
     CLAIM_CHUNK,
     UNKNOWN_AFTER,
@@ -398,15 +398,12 @@ class ReminderScheduler:
         local = now.astimezone(tz)
         if local.time() < self.digest_at or DEFAULT_POLICY.is_quiet(local):
             return 0
-        started = self._started.astimezone(tz)
-        if (
-            started.date() == local.date()
-            and started.time() >= self.digest_at
-            and now < self._started + UNKNOWN_AFTER
+        if now < self._started + UNKNOWN_AFTER and await self._db(
+            lambda s: unknown_soon(s, before=self._started, now=now), commit=False
         ):
-            # Started after DIGEST_TIME (a restart): reminders the previous process left
-            # `sending` count as unknown only UNKNOWN_AFTER after their claim. Sent now, the
-            # day's one digest would leave them out and they would wait a day: wait for them.
+            # A restart: reminders the previous process left `sending` count as unknown only
+            # UNKNOWN_AFTER after their claim. Sent now, the day's one digest would leave them
+            # out and they would wait a day: it waits for them.
             return 0
         channels = self.core.hub.channels
         admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)
