@@ -13,10 +13,10 @@ kernel kills the whole process with SIGBUS — no log line, no reply (docs/relia
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +34,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Suffixes of the files SQLite keeps next to a database in WAL mode.
 SQLITE_SIDE_FILES = ("-wal", "-shm")
+
+
+# SQLite files this process opened (their WAL index may be mapped in it).
+_OPENED: set[Path] = set()
 
 
 class DatabaseNotWritable(Exception):
@@ -72,8 +76,8 @@ def leave_if_not_writable(database_url: str | URL, code: int) -> None:
     that file cannot be written, the close itself is a SIGBUS. Exiting without finalisers
     leaves the WAL as it is, which SQLite replays at the next start."""
     path = sqlite_path(database_url)
-    if path is None:
-        return
+    if path is None or path.resolve() not in _OPENED:
+        return  # not opened here: nothing of it is mapped in this process
     try:
         check_writable(path)
     except DatabaseNotWritable as exc:
@@ -100,6 +104,7 @@ def create_db_engine(
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             check_writable(path)
+            _OPENED.add(path.resolve())
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -167,18 +172,6 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
 def in_transaction(
     engine: Engine,
     work: Callable[[Session], T],
@@ -202,3 +195,17 @@ def in_transaction(
                 raise
             log.info("%s retried after a lock or a lost connection (attempt %d)", what, attempt)
     raise AssertionError("unreachable")
+
+
+async def outside_update(
+    engine: Engine,
+    work: Callable[[Session], T],
+    *,
+    commit: bool = True,
+    what: str = "transaction",
+) -> T:
+    """The one way to touch the database from the event loop outside an update (deliveries,
+    broadcasts, the scheduler's ledger writes): `in_transaction` in a worker thread, so a wait
+    for a lock (SQLite: an update holding the write lock across an await) never blocks the
+    event loop that update needs to finish."""
+    return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)

@@ -28,9 +28,9 @@ from bot.access import Access
 from bot.catalog import t
 from bot.context import Context
 from bot.db import in_transaction
+from bot.delivery import DeliveryService
 from bot.errors import InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
-from bot.hub import Hub
 from bot.router import Router, make_payload
 from domain.campaigns import active_campaigns, recent_campaigns
 from domain.export import (
@@ -67,15 +67,15 @@ def _export(ctx: Context, campaign: Campaign) -> None:
     ctx.say("heavy.export_started", campaign=campaign.document_number)
     engine = ctx.session.get_bind()
     assert isinstance(engine, Engine)
-    hub, address = ctx.services.hub, Address(ctx.event.channel, ctx.event.chat_id)
+    delivery, address = ctx.services.delivery, Address(ctx.event.channel, ctx.event.chat_id)
     forms, texts, zone = forms_of(ctx), export_texts(), ctx.settings.tz
     now, campaign_id = local_time(ctx, ctx.now()), campaign.id
     assert campaign_id is not None
-    ctx.defer(lambda: _send_export(hub, engine, address, campaign_id, forms, texts, zone, now))
+    ctx.defer(lambda: _send_export(delivery, engine, address, campaign_id, forms, texts, zone, now))
 
 
 async def _send_export(
-    hub: Hub,
+    delivery: DeliveryService,
     engine: Engine,
     address: Address,
     campaign_id: int,
@@ -100,10 +100,10 @@ async def _send_export(
             )
     except Exception:
         log.exception("export of campaign %s failed", campaign_id)
-        await hub.deliver([Delivery(address, Outbound(t("core.error")))])
+        await delivery.push(Delivery(address, Outbound(t("core.error"))))
         return
     if built is None:
-        await hub.deliver([Delivery(address, Outbound(t("core.stale_button")))])
+        await delivery.push(Delivery(address, Outbound(t("core.stale_button"))))
         return
     campaign, data = built
     caption = t(
@@ -112,9 +112,12 @@ async def _send_export(
         now=now.strftime("%H:%M %d/%m/%Y"),
     )
     name = export_file_name(campaign, now.date())
-    await hub.deliver(
-        [Delivery(address, Outbound(document=OutboundFile(name, data, caption=caption)))]
+    # A pushed message (bot/delivery.py): retried while it certainly did not go.
+    outcome = await delivery.push(
+        Delivery(address, Outbound(document=OutboundFile(name, data, caption=caption)))
     )
+    if not outcome.sent:
+        log.warning("export of campaign %s not delivered: %s", campaign_id, outcome.status)
 
 
 @router.command("xuat", access=Access.ADMIN, help_key="help.xuat")
