@@ -130,6 +130,10 @@ class ExportTexts:
     answer_no: str
     no_bloc: str
     entries: str  # "{count} mục": a group's cell in the deadline sheet
+    # The signed scan of reports printed from a Word template (domain.dossier).
+    signed_scan: str = ""
+    scan_present: str = ""
+    scan_waiting: str = ""
     statuses: Mapping[str, str] = field(default_factory=dict)
     # Words of the bloc ranking sheet; None leaves the sheet out.
     ranking: RankingTexts | None = None
@@ -290,11 +294,12 @@ def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, 
     if not unit_ids:
         return {}
     wanted = set(unit_ids)
-    members = session.execute(
-        sa.select(Member.unit_id, Member.display_name, Member.phone)  # type: ignore[call-overload]
-        .where(Member.status == MemberStatus.APPROVED, col(Member.unit_id).is_not(None))
-        .order_by(col(Member.id))
-    ).all()
+    query = sa.select(Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]
+        Member.status == MemberStatus.APPROVED, col(Member.unit_id).is_not(None)
+    )
+    if len(wanted) <= 500:  # a page of /chuanop: ask for those units only
+        query = query.where(col(Member.unit_id).in_(wanted))
+    members = session.execute(query.order_by(col(Member.id))).all()
     result: dict[int, list[Any]] = {}
     for member in sorted(members, key=lambda m: fold(m.display_name)):
         if member.unit_id in wanted:
@@ -444,6 +449,7 @@ def build_workbook(
             texts.status,
             texts.submitted_at,
             texts.on_time,
+            texts.signed_scan,
         ],
         frozen_columns=4,
     )
@@ -469,6 +475,7 @@ def build_workbook(
                     "; ".join(m.phone for m in people if m.phone),
                     texts.statuses.get(categorize(row.report), ""),
                     *_submission(row.report, texts, zone),
+                    _scan(session, row.report, deadline, texts),
                 ]
             )
         _deadline_sheets(book, used, deadline, rows, forms, texts, zone)
@@ -540,6 +547,15 @@ def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> li
         else (texts.answer_yes if report.on_time else texts.answer_no)
     )
     return [_local(report.submitted_at, zone), on_time]
+
+
+def _scan(session: Session, report: Report | None, deadline: Deadline, texts: ExportTexts) -> Any:
+    """Whether a handed-in report printed from a template has its signed scan yet."""
+    from domain.dossier import needs_scan, signed_scan  # dossier builds on this module
+
+    if report is None or not needs_scan(report, deadline):
+        return None
+    return texts.scan_present if signed_scan(session, report) else texts.scan_waiting
 
 
 def _deadline_sheets(

@@ -10,7 +10,7 @@ duplicates. Rows written before this revision have no fingerprint and keep the o
 they are pruned (bot.core.PRUNE_AFTER).
 
 Revision ID: 0015
-Revises: 0021
+Revises: 0017
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0021"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
