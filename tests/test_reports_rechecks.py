@@ -28,6 +28,7 @@ ANSWERS = {
     "chi_tieu_dat": 11,
     "xep_loai": "Hoàn thành tốt nhiệm vụ",
     "han_che": "Giải ngân vốn còn chậm",
+    "dac_diem": "Xã miền núi, 12 thôn, 8.450 nhân khẩu; còn 9,8% hộ nghèo",
     "ngay_bao_cao": "2026-06-20",
 }
 
@@ -41,9 +42,17 @@ async def fill_until_review(officer, *, targets: str = "30", met: str = "25") ->
     await officer.says("/boqua")  # no funds figure
     await officer.presses("Bỏ qua")  # no model to name
     await officer.says("Giải ngân vốn còn chậm")
-    await officer.says("20/6/2026")
-    await officer.says("/boqua")
+    await rest_of_the_report(officer)
     assert "Xem lại" in officer.last_reply
+
+
+async def rest_of_the_report(officer) -> None:
+    """From part I of the form to the review (nothing optional typed)."""
+    await officer.says("Xã miền núi, 12 thôn, 8.450 nhân khẩu; còn 9,8% hộ nghèo")  # part I
+    await officer.says("/boqua")  # duties
+    await officer.says("/boqua")  # part III: awards
+    await officer.says("20/6/2026")
+    await officer.says("/boqua")  # the signed scan
 
 
 def close_campaign(world: ReportWorld, status: str = CampaignStatus.CLOSED) -> None:
@@ -157,8 +166,7 @@ async def test_going_back_with_quaylai_and_lowering_the_targets_is_caught_too(
     await officer.says("/boqua")
     await officer.presses("Bỏ qua")
     await officer.says("Giải ngân vốn còn chậm")
-    await officer.says("20/6/2026")
-    await officer.says("/boqua")
+    await rest_of_the_report(officer)
     assert "Xem lại" in officer.last_reply
     await officer.presses("Nộp báo cáo")
     assert "lớn hơn Tổng số chỉ tiêu được giao (8)" in officer.new_text
