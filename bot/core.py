@@ -282,7 +282,7 @@ class BotCore:
             with Session(self.engine) as session:
                 taken = session.execute(_TAKE_OWED, {"t_id": row.id, "t_at": self.clock.now()})
                 session.commit()
-        return taken.rowcount == 1
+        return rowcount(taken) == 1
 
     def _start_jobs(self, event: Inbound, jobs: list[Job]) -> None:
         for job in jobs:
@@ -508,7 +508,7 @@ class BotCore:
         if now - row.handled_at < REDELIVERY_GRACE:
             return []
         taken = session.execute(_TAKE_OWED, {"t_id": row.id, "t_at": now})
-        if taken.rowcount != 1:
+        if rowcount(taken) != 1:
             return []  # another process sent them meanwhile
         log.info("update=%s answers a crash kept back sent on its re-delivery", update_id)
         return owed.load(row.answers)
@@ -568,7 +568,7 @@ class BotCore:
         now = self.clock.now()
         session.execute(
             sa.delete(ProcessedUpdate).where(
-                ProcessedUpdate.handled_at < now - PRUNE_AFTER  # type: ignore[arg-type,operator]
+                ProcessedUpdate.handled_at < now - PRUNE_AFTER  # type: ignore[arg-type]  # a column, not a datetime
             )
         )
         self._pruned_at = now
