@@ -799,25 +799,30 @@ def ranking_workbook(session: Session, *, campaign: Campaign, texts: DossierText
     """The bloc ranking (xếp hạng khối) with each criterion's reviewed points, the total and
     the title proposed, and a sheet of the adjustments with their reasons; b"" without any
     scoring table or without the sheet's words."""
-    from openpyxl import Workbook
-
-    from domain.export import ranking_sheet
+    from domain.export import DATE_FORMAT, DATETIME_FORMAT, ranking_sheet, sheet_title
+    from domain.xlsx import Sheet, write_workbook
 
     if texts.ranking is None:
         return b""
-    book = Workbook()
-    book.remove(book.worksheets[0])
-    ranking_sheet(book, set(), campaign, session=session, texts=texts.ranking)
-    if not book.worksheets:
+    book: list[Sheet] = []
+    used: set[str] = set()
+    ranking_sheet(book, used, campaign, session=session, texts=texts.ranking)
+    if not book:
         return b""
     if texts.adjustments_headers:
         from domain.scoring import adjustments_of
 
-        sheet = book.create_sheet(texts.adjustments_sheet)
-        sheet.append(list(texts.adjustments_headers))
+        # The xlsx writer writes text as text, never a formula: a reason typed as "=…" is safe.
+        adjustments = Sheet(
+            sheet_title(texts.adjustments_sheet, used),
+            list(texts.adjustments_headers),
+            widths=[20, 12, 30, 40, 12, 12, 60],
+            frozen_columns=3,
+        )
         for row in adjustments_of(session, campaign=campaign):
-            sheet.append([f"'{v}" if isinstance(v, str) and v.startswith("=") else v for v in row])
-    return _save(book)
+            adjustments.append(row)
+        book.append(adjustments)
+    return write_workbook(book, date_format=DATE_FORMAT, datetime_format=DATETIME_FORMAT)
 
 
 def _short(name: str) -> str:
