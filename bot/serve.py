@@ -4,8 +4,9 @@
 or the `stop` event tests set), then shuts everything down in order. By long polling (default):
 python-telegram-bot's Application initialised for sending with `TelegramPoller` fetching
 updates, and the Zalo poller, each as a task. In webhook mode each channel registers its webhook
-and contributes an endpoint to one web server (`bot.channels.webhook`, with `/healthz`) on
-LISTEN_HOST:LISTEN_PORT. It only wires channels to the core; what the bot does is elsewhere.
+and contributes an endpoint to the process's one web server (`bot.web`: webhooks, `/healthz`
+and the office's web desk) on LISTEN_HOST:LISTEN_PORT; in polling mode that server runs too,
+for the desk. It only wires channels to the core; what the bot does is elsewhere.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
+from bot.channels.webhook import HEALTH_PATH, Endpoint, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
+from bot.web.desk import Desk
+from bot.web.server import serving
 from handlers.admin import watch_broadcasts
 
 if TYPE_CHECKING:
@@ -156,6 +159,17 @@ async def _zalo_webhook(
         yield zalo_endpoint(channel, core.process, webhook_path(settings.zalo_webhook_url))
 
 
+def _web(settings: Settings, core: BotCore, endpoints: list[Endpoint]):  # type: ignore[no-untyped-def]
+    """The process's web server: the channels' webhook endpoints, /healthz and the desk."""
+    return serving(
+        endpoints,
+        engine=core.engine,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        desk=Desk(core),
+    )
+
+
 async def serve(
     settings: Settings,
     core: BotCore,
@@ -192,19 +206,22 @@ async def serve(
                         )
                     )
                 # Stopped first: the updates in progress finish while the channels are open.
-                await stack.enter_async_context(
-                    serving(
-                        endpoints,
-                        engine=core.engine,
-                        host=settings.listen_host,
-                        port=settings.listen_port,
-                    )
-                )
+                await stack.enter_async_context(_web(settings, core, endpoints))
             else:
                 if "telegram" in channels:
                     await stack.enter_async_context(telegram_polling(settings, core))
                 if "zalo" in channels:
                     await stack.enter_async_context(_zalo(settings, core, **zalo_options))
+                # The desk only: a port already taken must not stop the chat bot.
+                try:
+                    await stack.enter_async_context(_web(settings, core, []))
+                except OSError as exc:
+                    log.error(
+                        "trang quản lý không chạy: không mở được %s:%d (%s)",
+                        settings.listen_host,
+                        settings.listen_port,
+                        exc.strerror or exc,
+                    )
             # Broadcasts a crash or restart cut off go on to those not reached yet; one under
             # way is finished before the channels close.
             stopping = asyncio.Event()

@@ -10,9 +10,19 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import admin, campaigns, plans, registration, reminders, reports, start, units
+    from handlers import (
+        admin,
+        campaigns,
+        plans,
+        registration,
+        reminders,
+        reports,
+        start,
+        units,
+        web,
+    )
 
     router = Router()
-    for module in (start, units, registration, campaigns, reminders, reports, plans, admin):
+    for module in (start, units, registration, campaigns, reminders, reports, plans, admin, web):
         router.include(module.router)
     return router

@@ -7,6 +7,7 @@ from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLo
 from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
+from models.web import LoginToken
 
 __all__ = [
     "Attachment",
@@ -18,6 +19,7 @@ __all__ = [
     "ConversationState",
     "Deadline",
     "Invite",
+    "LoginToken",
     "Member",
     "Nomination",
     "OfferedChoice",

@@ -77,6 +77,9 @@ class Member(SQLModel, table=True):
     unreachable_at: datetime | None = utc_field(nullable=True)
     # The last time the user wrote to the bot (Zalo only lets a bot answer within a window).
     last_seen_at: datetime | None = utc_field(nullable=True)
+    # Web desk sessions carry the value they were opened with; "/web thoat" bumps it, which
+    # ends every session of this member at once (models.web).
+    web_generation: int = 0
 
 
 class Invite(SQLModel, table=True):

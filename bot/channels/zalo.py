@@ -481,7 +481,7 @@ class ZaloChannel:
         X-Bot-Api-Secret-Token header; anything else is refused. The update is handled before
         the status is returned.
         """
-        from bot.channels.webhook import has_secret  # webhook mode only: tornado stays unloaded
+        from bot.channels.webhook import has_secret
 
         expected = self.webhook_secret or ""
         refused = "zalo webhook call refused"
