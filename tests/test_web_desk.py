@@ -207,6 +207,27 @@ async def test_post_without_csrf_is_refused(world: DeskWorld, client: httpx.Asyn
         assert db.get(Report, world.report_id).status == ReportStatus.SUBMITTED  # type: ignore[union-attr]
 
 
+async def test_post_from_another_site_is_refused(
+    world: DeskWorld, client: httpx.AsyncClient
+) -> None:
+    csrf = await log_in(client, world)
+    response = await client.post(
+        f"/reports/{world.report_id}/accept",
+        data={"csrf": csrf},
+        headers={"origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    with world.bot.db() as db:
+        assert db.get(Report, world.report_id).status == ReportStatus.SUBMITTED  # type: ignore[union-attr]
+    link = await login_link(world.admin)
+    login = await client.post(link.removeprefix(BASE), headers={"origin": "https://evil.example"})
+    assert login.status_code == 403
+    same_site = await client.post(
+        f"/reports/{world.report_id}/accept", data={"csrf": csrf}, headers={"origin": BASE}
+    )
+    assert same_site.status_code == 303
+
+
 async def test_pages_carry_security_headers(world: DeskWorld, client: httpx.AsyncClient) -> None:
     await log_in(client, world)
     for path in ("/", f"/campaigns/{world.campaign_id}", "/healthz", "/login/x"):
