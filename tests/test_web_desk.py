@@ -236,7 +236,7 @@ async def test_pages_carry_security_headers(world: DeskWorld, client: httpx.Asyn
         assert "script-src 'self'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "SAMEORIGIN"
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
 
 
 async def test_html_in_data_is_escaped(
