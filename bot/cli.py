@@ -115,7 +115,8 @@ def _cmd_web(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"Trang quản lý: http://127.0.0.1:{server.port}/ — đăng nhập bằng đường dẫn "
                 "lệnh /web gửi trong chat (thử: uv run thidua-bot console --user-id <mã quản trị>). "
-                "Ctrl+C để dừng."
+                "Ctrl+C để dừng.",
+                flush=True,
             )
             await asyncio.Event().wait()
 

@@ -466,3 +466,69 @@ async def test_signed_export_link(
     response = await stranger.get(url.removeprefix(BASE))
     assert response.status_code == 200
     openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+async def test_signed_chart_link_is_the_progress_png(
+    world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot
+) -> None:
+    from domain.chart import png_size
+
+    url = signed_file_url(bot.core.settings, "chart", world.deadline_id, now=bot.core.clock.now())
+    response = await stranger.get(url.removeprefix(BASE))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.headers["content-disposition"].startswith("inline")
+    width, height = png_size(response.content)
+    assert width > 0 and height > 0
+    missing = signed_file_url(bot.core.settings, "chart", 99999, now=bot.core.clock.now())
+    assert (await stranger.get(missing.removeprefix(BASE))).status_code == 404
+    unknown = signed_file_url(bot.core.settings, "secrets", 1, now=bot.core.clock.now())
+    assert (await stranger.get(unknown.removeprefix(BASE))).status_code == 404
+
+
+async def test_pdf_attachment_is_shown_inline_and_links_are_audited(
+    world: DeskWorld, client: httpx.AsyncClient, bot: TestBot, clock: ManualClock
+) -> None:
+    from bot.storage import check_and_store
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    stored = check_and_store(pdf, storage_dir=bot.core.settings.storage_dir, accept=("pdf",))
+    with bot.db() as db:
+        row = Attachment(
+            report_id=world.report_id,
+            channel="memory",
+            file_id="pdf-1",
+            file_name="biên bản.pdf",
+            mime_type=stored.mime_type,
+            size=stored.size,
+            stored_path=stored.stored_path,
+            created_at=clock.now(),
+        )
+        db.add(row)
+        db.commit()
+        pdf_id = row.id
+    await log_in(client, world)
+    page = (await client.get(f"/reports/{world.report_id}")).text
+    assert f'<iframe src="/reports/{world.report_id}/files/{pdf_id}"' in page
+    shown = await client.get(f"/reports/{world.report_id}/files/{pdf_id}")
+    assert shown.content == pdf and shown.headers["content-type"] == "application/pdf"
+    assert shown.headers["content-disposition"].startswith("inline")
+    assert "bi%C3%AAn%20b%E1%BA%A3n.pdf" in shown.headers["content-disposition"]
+    url = signed_file_url(bot.core.settings, "attachment", pdf_id, now=clock.now())  # type: ignore[arg-type]
+    assert (await client.get(url.removeprefix(BASE))).status_code == 200
+    with bot.db() as db:
+        entry = db.exec(select(AuditLog).where(AuditLog.action == "web.file_link")).one()
+    assert (entry.target_type, entry.target_id) == ("attachment", str(pdf_id))
+
+
+def test_web_settings_are_checked_and_named() -> None:
+    from bot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="PUBLIC_URL"):
+        load_settings(_env_file=None, public_url="bot.example.gov.vn")
+    with pytest.raises(SettingsError, match="SESSION_SECRET"):
+        load_settings(_env_file=None, session_secret="short")
+    settings = load_settings(
+        _env_file=None, public_url="https://bot.example.gov.vn/", session_secret="x" * 32
+    )
+    assert settings.web_base_url == "https://bot.example.gov.vn"
+    assert load_settings(_env_file=None, listen_port=9000).web_base_url == "http://127.0.0.1:9000"

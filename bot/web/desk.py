@@ -62,6 +62,7 @@ from domain.campaigns import (
     reports_by_unit,
     unit_status,
 )
+from domain.chart import BarRow, render_stacked_bars
 from domain.export import ExportTexts, export_campaign, export_file_name, text_value
 from domain.progress import Category, deadline_progress, focus_deadline
 from domain.reminders import queue_manual
@@ -96,6 +97,8 @@ COOKIE = "thidua_desk"
 SESSION_TTL = timedelta(hours=8)
 VIA_WEB = "qua web"
 AUDIT_PAGE = 200
+# A province has thousands of units: the page lists this many, a search narrows the rest.
+UNITS_SHOWN = 300
 # What a browser may show inline; any other stored type is sent as a download.
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 # Prefixes of the desk's own pages: a webhook path must not fall under one of them.
@@ -173,6 +176,7 @@ class Desk:
         self._deliveries: set[asyncio.Task[None]] = set()
         register_file_kind("attachment", self._attachment_file)
         register_file_kind("export", self._export_file)
+        register_file_kind("chart", self._chart_file)
 
     # --- plumbing -----------------------------------------------------------------------------
     def reserved_prefixes(self) -> tuple[str, ...]:
@@ -759,6 +763,40 @@ class Desk:
     async def _export_file(self, core: BotCore, ident: int) -> FileOut | None:
         return await self._build_export(ident, None)
 
+    async def _chart_file(self, core: BotCore, ident: int) -> FileOut | None:
+        """The progress chart of deadline `ident` (a PNG per bloc, like /tiendo's), for a chat
+        that can show a photo URL but not receive an upload."""
+        now = self.now()
+
+        def work(session: Session) -> Any:
+            deadline = session.get(Deadline, ident)
+            return deadline_progress(deadline, session=session, now=now) if deadline else None
+
+        progress = await self.db(work)
+        if progress is None:
+            return None
+        rows = [
+            BarRow(name or _plain("admin.no_bloc"), c.values(), f"{c.submitted}/{c.total}")
+            for name, c in progress.by_bloc.items()
+        ]
+        counts = progress.total
+        segments = [_plain(f"admin.segment.{c}", count=counts.get(c)) for c in Category.ALL]
+        title = _plain(
+            "admin.chart_title",
+            id=progress.deadline.id,
+            title=progress.deadline.title,
+            campaign=progress.campaign.document_number,
+        )
+        png = await asyncio.to_thread(
+            render_stacked_bars,
+            rows,
+            segments=segments,
+            title=title,
+            empty_text=_plain("admin.chart_empty"),
+            axis_label=_plain("admin.chart_axis"),
+        )
+        return FileOut(png, f"tien-do-{ident}.png", "image/png")
+
     # --- file links ---------------------------------------------------------------------------
     async def file_link(self, request: Request) -> Response:
         """GET /f/<token>: the one file a signed link names, until it expires."""
@@ -776,6 +814,19 @@ class Desk:
         out = await resolver(self.core, ident) if resolver else None
         if out is None:
             return self._message(request, _not_found(), None)
+        remote = request.client.host if request.client else "?"
+        await self.db(
+            lambda session: audit.record(
+                session,
+                now=now,
+                action="web.file_link",
+                actor_label=f"link:{remote}",
+                target_type=kind,
+                target_id=ident,
+                detail={"bytes": len(out.content)},
+            ),
+            write=True,
+        )
         return _file_response(out, inline=out.mime_type in INLINE_TYPES)
 
     # --- units and officers -------------------------------------------------------------------
@@ -788,8 +839,10 @@ class Desk:
             if bloc:
                 units = [u for u in units if (u.bloc or "") == bloc]
             units.sort(key=lambda u: u.code)
+            total = len(units)
+            units = units[:UNITS_SHOWN]
             people = members_by_unit(session, [u.id for u in units if u.id is not None])
-            return {"units": units, "people": people, "blocs": unit_blocs(session)}
+            return {"units": units, "people": people, "blocs": unit_blocs(session), "total": total}
 
         data = await self.db(work)
         data.update(
@@ -833,8 +886,10 @@ class Desk:
 
         def reread(session: Session) -> dict[str, Any]:
             units = sorted(search_units(session, ""), key=lambda u: u.code)
+            total = len(units)
+            units = units[:UNITS_SHOWN]
             people = members_by_unit(session, [u.id for u in units if u.id is not None])
-            return {"units": units, "people": people, "blocs": unit_blocs(session)}
+            return {"units": units, "people": people, "blocs": unit_blocs(session), "total": total}
 
         data = await self.db(reread)
         data.update(
@@ -926,6 +981,11 @@ def _check_origin(request: Request) -> None:
             "Yêu cầu không hợp lệ",
             "Biểu mẫu không đến từ trang này. Mở trang quản lý rồi thử lại.",
         )
+
+
+def _plain(key: str, /, **params: object) -> str:
+    """A catalog text for a chart (not HTML)."""
+    return _strip_tags(t(key, **params))
 
 
 def _status_label(status: str) -> str:
