@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -72,7 +73,10 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[webdriver.Chrome]:
-    """One Chromium for the module."""
+    """One Chromium for the module. Selenium Manager is kept offline: the driver and the
+    browser are the system's, and nothing may reach the network."""
+    os.environ.setdefault("SE_OFFLINE", "true")
+    os.environ.setdefault("SE_AVOID_STATS", "true")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM  # type: ignore[assignment]
     for flag in FLAGS:
