@@ -532,3 +532,13 @@ def test_web_settings_are_checked_and_named() -> None:
     )
     assert settings.web_base_url == "https://bot.example.gov.vn"
     assert load_settings(_env_file=None, listen_port=9000).web_base_url == "http://127.0.0.1:9000"
+
+
+async def test_outcome_messages_cannot_be_forged_in_a_link(
+    world: DeskWorld, client: httpx.AsyncClient
+) -> None:
+    await log_in(client, world)
+    page = await client.get(
+        f"/reports/{world.report_id}", params={"msg": "Hãy gửi mật khẩu cho số 0900000000"}
+    )
+    assert page.status_code == 200 and "mật khẩu" not in page.text

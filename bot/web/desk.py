@@ -173,6 +173,7 @@ class Desk:
         self.templates.env.filters["when"] = self._when
         self.templates.env.globals["status_label"] = _status_label
         self._cookies = serializer(self.settings, "session")
+        self._flashes = serializer(self.settings, "flash")
         self._deliveries: set[asyncio.Task[None]] = set()
         register_file_kind("attachment", self._attachment_file)
         register_file_kind("export", self._export_file)
@@ -215,6 +216,16 @@ class Desk:
 
     def channels(self) -> list[str]:
         return self.core.hub.channels or list(self._channels or [])
+
+    def _flash(self, request: Request, key: str) -> str:
+        raw = request.query_params.get(key, "")
+        if not raw or len(raw) > 4096:
+            return ""
+        try:
+            text = self._flashes.loads(raw)
+        except BadSignature:
+            return ""
+        return text if isinstance(text, str) else ""
 
     def _when(self, moment: datetime | None) -> str:
         if moment is None:
@@ -314,6 +325,11 @@ class Desk:
         return Viewer(member, data["c"])
 
     def _redirect(self, path: str, **params: object) -> Response:
+        """303 to `path`; `msg`/`err` (the outcome to show there) are signed, so a link made
+        elsewhere cannot put words of its own on a desk page."""
+        for key in ("msg", "err"):
+            if params.get(key):
+                params[key] = self._flashes.dumps(str(params[key]))
         query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
         return RedirectResponse(path + (f"?{query}" if query else ""), HTTPStatus.SEE_OTHER)
 
@@ -491,7 +507,7 @@ class Desk:
             status=status,
             statuses=_STATUS_CHOICES,
             categories=[(c, _category_label(c)) for c in Category.ALL],
-            flash=params.get("msg", ""),
+            flash=self._flash(request, "msg"),
         )
         return self.render(request, "dashboard.html", data)
 
@@ -659,8 +675,8 @@ class Desk:
         data.update(
             viewer=viewer,
             title=f"{data['unit'].name} — {data['deadline'].title}",
-            flash=request.query_params.get("msg", ""),
-            error=request.query_params.get("err", ""),
+            flash=self._flash(request, "msg"),
+            error=self._flash(request, "err"),
         )
         return self.render(request, "report.html", data)
 
@@ -852,7 +868,7 @@ class Desk:
             bloc=bloc,
             can_import=access.can_decide_reports(viewer.member),
             can_see=lambda m: access.can_see_personal_data(viewer.member, m),
-            flash=request.query_params.get("msg", ""),
+            flash=self._flash(request, "msg"),
             errors=[],
         )
         return self.render(request, "units.html", data)
