@@ -181,11 +181,13 @@ async def test_office_round_trip_in_chromium(
         page = browser.page_source
         preview = browser.find_element(By.CSS_SELECTOR, "img.preview")
         wait_for(browser, lambda d: preview.get_property("naturalWidth"))
+        browser.save_screenshot(str(tmp_path / "web-report.png"))
         return page, int(preview.get_property("naturalWidth"))
 
     report_page, width = await in_browser(open_report)
     assert "Tập thể lao động tiên tiến" in report_page and "ảnh hội nghị.png" in report_page
     assert width == 4  # the stored photo was served and decoded
+    shutil.copyfile(tmp_path / "web-report.png", SCREENSHOT.with_name("web-report.png"))
 
     def open_photo() -> str:
         browser.find_element(By.CSS_SELECTOR, "a.file-link").click()

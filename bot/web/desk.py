@@ -171,6 +171,7 @@ class Desk:
         self._channels = list(channels) if channels is not None else None
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["when"] = self._when
+        self.templates.env.filters["size"] = _size
         self.templates.env.globals["status_label"] = _status_label
         self._cookies = serializer(self.settings, "session")
         self._flashes = serializer(self.settings, "flash")
@@ -249,7 +250,10 @@ class Desk:
     def render(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200
     ) -> Response:
-        return self.templates.TemplateResponse(request, name, context, status_code=status)
+        response = self.templates.TemplateResponse(request, name, context, status_code=status)
+        # Pages show people's data and carry the session's CSRF token: never cached.
+        response.headers["cache-control"] = "no-store"
+        return response
 
     def _message(self, request: Request, refused: Refused, viewer: Viewer | None) -> Response:
         context = {"title": refused.title, "text": refused.text, "viewer": viewer}
@@ -284,7 +288,8 @@ class Desk:
                 response: Response = await view(request, viewer)
             except Refused as refused:
                 return self._message(request, refused, viewer)
-            response.headers.setdefault("cache-control", "no-store")
+            if "cache-control" not in response.headers:
+                response.headers["cache-control"] = "no-store"
             return response
 
         return endpoint
@@ -997,6 +1002,15 @@ def _check_origin(request: Request) -> None:
             "Yêu cầu không hợp lệ",
             "Biểu mẫu không đến từ trang này. Mở trang quản lý rồi thử lại.",
         )
+
+
+def _size(count: int) -> str:
+    """A file size as people read it: 512 B, 34 KB, 2,5 MB."""
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{round(count / 1024)} KB"
+    return f"{count / (1024 * 1024):.1f} MB".replace(".", ",")
 
 
 def _plain(key: str, /, **params: object) -> str:
