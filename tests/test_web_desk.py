@@ -542,3 +542,27 @@ async def test_outcome_messages_cannot_be_forged_in_a_link(
         f"/reports/{world.report_id}", params={"msg": "Hãy gửi mật khẩu cho số 0900000000"}
     )
     assert page.status_code == 200 and "mật khẩu" not in page.text
+
+
+async def test_published_bytes_are_served_by_link_until_expiry(
+    world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot, clock: ManualClock
+) -> None:
+    from bot.web.links import FileOut, publish_file, published_dir
+
+    chart = FileOut(tiny_png(), "tiến độ.png", "image/png")
+    url = publish_file(bot.core.settings, chart, timedelta(minutes=5), now=clock.now())
+    path = url.removeprefix(BASE)
+    shown = await stranger.get(path)
+    assert shown.status_code == 200 and shown.content == tiny_png()
+    assert shown.headers["content-disposition"].startswith("inline")
+    sheet = FileOut(b"PK\x03\x04 not really", "so-lieu.xlsx", "text/html")
+    download = await stranger.get(
+        publish_file(bot.core.settings, sheet, now=clock.now()).removeprefix(BASE)
+    )
+    # A type the browser would render is never sent as such: published files are downloads.
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"].startswith("attachment")
+    stored = list(published_dir(bot.core.settings).glob("??/*"))
+    assert len(stored) == 2
+    clock.advance(timedelta(minutes=6))
+    assert (await stranger.get(path)).status_code == 410

@@ -48,10 +48,12 @@ from bot.router import make_payload
 from bot.web.keys import serializer
 from bot.web.links import (
     FILE_LINK_PATH,
+    PUBLISHED,
     FileOut,
     LinkError,
     file_resolver,
     read_file_token,
+    read_published,
     register_file_kind,
 )
 from domain import audit
@@ -823,7 +825,7 @@ class Desk:
         """GET /f/<token>: the one file a signed link names, until it expires."""
         now = self.now()
         try:
-            kind, ident = read_file_token(self.settings, request.path_params["token"], now=now)
+            link = read_file_token(self.settings, request.path_params["token"], now=now)
         except LinkError as exc:
             refused = (
                 Refused(HTTPStatus.GONE, "Đường dẫn đã hết hạn", "Xin đường dẫn mới trong chat.")
@@ -831,8 +833,13 @@ class Desk:
                 else Refused(HTTPStatus.FORBIDDEN, "Đường dẫn không hợp lệ")
             )
             return self._message(request, refused, None)
-        resolver = file_resolver(kind)
-        out = await resolver(self.core, ident) if resolver else None
+        kind, ident = link.kind, link.ident if link.ident is not None else link.digest
+        if link.kind == PUBLISHED:
+            out = await asyncio.to_thread(read_published, self.settings, link)
+        else:
+            resolver = file_resolver(link.kind)
+            known = resolver is not None and link.ident is not None
+            out = await resolver(self.core, link.ident) if known else None  # type: ignore[misc, arg-type]
         if out is None:
             return self._message(request, _not_found(), None)
         remote = request.client.host if request.client else "?"
