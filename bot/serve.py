@@ -26,7 +26,7 @@ from bot.runtime import build_scheduler
 from bot.settings import Settings
 from bot.web.desk import Desk
 from bot.web.server import serving
-from handlers.admin import watch_broadcasts
+from handlers.broadcasts import watch_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel
@@ -156,6 +156,8 @@ async def _zalo_webhook(
     assert settings.zalo_webhook_url
     async with _zalo_channel(settings, core, settings.zalo_webhook_url, options) as channel:
         log.info("thidua-bot đang chạy trên Zalo (webhook)")
+        # Updates acknowledged before a crash but never handled: handle them now, once.
+        await channel.handle_pending(core.process)
         yield zalo_endpoint(channel, core.process, webhook_path(settings.zalo_webhook_url))
 
 

@@ -11,11 +11,16 @@ from bot.router import Router
 
 def build_router() -> Router:
     from handlers import (
-        admin,
+        broadcasts,
         campaigns,
+        deadlines,
+        export,
         plans,
+        progress,
         registration,
         reminders,
+        report_review,
+        report_view,
         reports,
         start,
         units,
@@ -23,6 +28,9 @@ def build_router() -> Router:
     )
 
     router = Router()
-    for module in (start, units, registration, campaigns, reminders, reports, plans, admin, web):
+    modules = (start, units, registration, campaigns, deadlines, reminders, reports)
+    modules += (report_review, plans)
+    modules += (progress, report_view, export, broadcasts, web)
+    for module in modules:
         router.include(module.router)
     return router

@@ -66,8 +66,8 @@ from domain.campaigns import (
 )
 from domain.chart import BarRow, render_stacked_bars
 from domain.export import ExportTexts, export_campaign, export_file_name, text_value
+from domain.ledger import queue_manual
 from domain.progress import Category, deadline_progress, focus_deadline
-from domain.reminders import queue_manual
 from domain.reports import (
     ReportError,
     accept_report,
