@@ -465,3 +465,11 @@ def test_run_with_an_unreachable_zalo_server_stops_with_one_line(
     error = capsys.readouterr().err.strip()
     assert error.startswith("Không kết nối được Zalo Bot API") and "\n" not in error
     assert "secret-part" not in error
+
+
+def test_a_file_with_a_link_is_named_with_its_link() -> None:
+    message = Outbound("Bảng tổng hợp", document=OutboundFile("tong-hop.xlsx", b"PK"))
+    url = "https://bot.example.gov.vn/f/abc"
+    (text,) = render(message, {"tong-hop.xlsx": url})
+    assert url in text and "tong-hop.xlsx" in text
+    assert html_to_plain(t("zalo.file_not_sent", file_name="tong-hop.xlsx")) not in text
