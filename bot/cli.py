@@ -160,8 +160,8 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
     from bot.db import create_db_engine, upgrade
+    from bot.runtime import render_import_result
     from domain.units import import_units, record_import
-    from handlers.units import render_import_result
 
     path = Path(args.file)
     try:
@@ -186,8 +186,9 @@ def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalog import t
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
+    from bot.runtime import PLAN_MAX_MB as MAX_MB
+    from bot.runtime import render_proposal
     from domain.plan_parser import MAX_FILE_BYTES, PlanFileError, extract_text, parse_plan
-    from handlers.plans import MAX_MB, render_proposal
 
     path = Path(args.file)
     try:
@@ -225,7 +226,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     core = build_core(settings)
     # The same forms the running bot uses, if the runtime loaded them; else columns follow
     # the stored answers.
-    forms = core.services.extras.get("forms") or {}
+    forms = core.services.forms
     with Session(core.engine) as session:
         campaign = find_campaign(args.campaign, session=session)
         if campaign is None:

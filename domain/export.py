@@ -8,7 +8,7 @@ frozen, columns sized, dates are real Excel dates in the campaign's local time, 
 looks like a formula stays text. Only what a unit handed in is exported, never a draft.
 
 Forms are read through the small `FormLike`/`FieldLike` protocols (the loaded forms in
-`services.extras["forms"]` satisfy them); without a form, columns follow the stored answers.
+`Services.forms` satisfy them); without a form, columns follow the stored answers.
 Texts (headers, statuses, yes/no) are passed in as `ExportTexts`: no sentence lives here.
 """
 
@@ -393,7 +393,7 @@ def build_workbook(
 
     zone = _zone(campaign, default_zone)
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)  # type: ignore[arg-type]  # a new workbook always has its first sheet
     used: set[str] = set()
     units = participating_units(session, campaign)
     deadlines = deadlines_of(campaign, session=session)

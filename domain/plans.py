@@ -102,7 +102,7 @@ def create_campaign_from_plan(
     for proposed in proposal.deadlines:
         session.add(
             Deadline(
-                campaign_id=campaign.id,
+                campaign_id=campaign.id,  # type: ignore[arg-type]  # flushed: the id is set
                 kind=proposed.kind,
                 title=proposed.title[:300],
                 due_at=due_at(proposed, timezone),

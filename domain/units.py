@@ -25,8 +25,8 @@ import yaml
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.errors import InputError
 from domain import audit
+from domain.errors import InputError
 from domain.text import clean_text, fold, matches
 from models.units import Member, MemberStatus, Unit
 
@@ -179,7 +179,7 @@ def members_by_unit(
     rows = session.exec(
         select(Member)
         .where(col(Member.unit_id).in_(list(unit_ids)), col(Member.status).in_(list(statuses)))
-        .order_by(Member.created_at, Member.id)
+        .order_by(col(Member.created_at), col(Member.id))
     ).all()
     grouped: dict[int, list[Member]] = {}
     for member in rows:
@@ -509,7 +509,7 @@ def _check_parents(session: Session, rows: list[UnitRow]) -> list[RowError]:
         parent = by_id.get(unit.parent_id) or session.get(Unit, unit.parent_id)
         if parent is None:
             return None
-        by_id[parent.id] = parent  # type: ignore[index]
+        by_id[parent.id] = parent  # type: ignore[index]  # a stored row: its id is set
         return parent.code
 
     for row in rows:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from models.base import rowcount
 from models.units import Member
 from models.web import LoginToken
 
@@ -89,7 +90,7 @@ def consume_login_token(session: Session, *, token: str, now: datetime) -> Login
         .where(col(LoginToken.id) == row.id, col(LoginToken.used_at).is_(None))
         .values(used_at=now)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(spent) != 1:
         raise LoginError("used")
     member = session.get(Member, row.member_id)
     if member is None:

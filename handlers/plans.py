@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import date
+from typing import Any
 
 from bot.access import Access
 from bot.catalog import Raw, t
@@ -501,7 +502,9 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
         )
     except PlanNotReady as exc:
         same = exc.campaign
-        params = {"number": same.document_number, "name": same.name, "id": same.id} if same else {}
+        params: dict[str, Any] = (
+            {"number": same.document_number, "name": same.name, "id": same.id} if same else {}
+        )
         ctx.say(f"plans.not_ready.{exc.reason}", **params)
         ctx.goto(STEP_REVIEW)
         _show(ctx)

@@ -17,8 +17,8 @@ from bot.channels.text import html_to_plain
 from handlers import build_router
 from models.audit import AuditLog
 from models.units import MemberStatus, Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 ROLES = ["unregistered", "pending", "officer", "admin"]

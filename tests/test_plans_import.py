@@ -17,8 +17,8 @@ from domain.plans import PlanNotReady, create_campaign_from_plan, due_at
 from models.audit import AuditLog
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
 from models.conversation import ConversationState
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.plan_files import DATA, make_docx, make_pdf, plan_text
 from tests.utils.scenario import Person, TestBot
 

@@ -26,7 +26,7 @@ import pytest
 from bot.settings import Settings
 from bot.web.desk import Desk
 from bot.web.server import WebServer
-from tests.conftest import ADMIN_USER_ID
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 from tests.utils.web import desk_world, login_link
 

@@ -24,10 +24,10 @@ from bot.runtime import build_core
 from bot.settings import Settings
 from bot.web.desk import Desk
 from bot.web.server import WebServer
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.zalo_api import FakeZalo
 from tests.test_webhook import free_port
 from tests.utils.factories import T0, make_campaign, make_deadline, make_report, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/f/\S+")
 

@@ -341,8 +341,8 @@ class Desk:
         return RedirectResponse(path + (f"?{query}" if query else ""), HTTPStatus.SEE_OTHER)
 
     def _deliver(self, deliveries: list[Delivery]) -> None:
-        """Send after the commit, in the background (a platform's retries must not hold the
-        page); `wait_deliveries` waits for them (tests, shutdown)."""
+        """Push after the commit (`bot.delivery`), in the background (a platform's retries must
+        not hold the page); `wait_deliveries` waits for them (tests)."""
         reachable = set(self.core.hub.channels)
         ready = [d for d in deliveries if d.address.channel in reachable]
         if len(ready) < len(deliveries):
@@ -357,7 +357,17 @@ class Desk:
         task.add_done_callback(self._deliveries.discard)
 
     async def _send(self, deliveries: list[Delivery]) -> None:
-        await self.core.hub.deliver(deliveries)
+        """Notices to officers are pushed messages: the delivery service's pacing and retries."""
+        for delivery in deliveries:
+            outcome = await self.core.services.delivery.push(delivery)
+            if not outcome.sent:
+                log.error(
+                    "web desk: notice to %s:%s %s: %s",
+                    delivery.address.channel,
+                    delivery.address.chat_id,
+                    outcome.status,
+                    outcome.reason,
+                )
 
     async def wait_deliveries(self) -> None:
         while self._deliveries:
@@ -485,7 +495,7 @@ class Desk:
                     continue
                 row = MatrixRow(unit)
                 for deadline in deadlines:
-                    report = reports[deadline.id].get(unit.id)  # type: ignore[arg-type]
+                    report = reports[deadline.id].get(unit.id)  # type: ignore[arg-type]  # stored rows: ids set
                     state = unit_status(report, deadline, now)
                     row.cells.append(Cell(deadline, report, state, _status_label(state)))
                 if status and focus is not None:
@@ -565,7 +575,7 @@ class Desk:
             return text
 
         message = await self.db(work)
-        scheduler = self.core.services.extras.get("reminders")
+        scheduler = self.core.services.reminders
         if scheduler is not None:
             scheduler.wake()
         return self._redirect(f"/campaigns/{campaign_id}", deadline=raw, msg=message)
@@ -610,8 +620,7 @@ class Desk:
         return await self.db(work)
 
     def _forms(self) -> Mapping[str, Any]:
-        forms = self.core.services.extras.get("forms")
-        return forms if isinstance(forms, Mapping) else {}
+        return self.core.services.forms
 
     # --- reports ------------------------------------------------------------------------------
     async def report_page(self, request: Request, viewer: Viewer) -> Response:
@@ -736,7 +745,7 @@ class Desk:
                 session.rollback()
                 refusal = _DECISION_REFUSALS.get(exc.reason, "Không làm được với báo cáo này.")
                 return False, refusal, []
-            officers = unit_officers(session, unit.id)  # type: ignore[arg-type]
+            officers = unit_officers(session, unit.id)  # type: ignore[arg-type]  # a stored unit
             session.commit()
             deliveries = [Delivery(Address(m.channel, m.chat_id), notice) for m in officers]
             return True, done, deliveries
@@ -838,8 +847,9 @@ class Desk:
             out = await asyncio.to_thread(read_published, self.settings, link)
         else:
             resolver = file_resolver(link.kind)
-            known = resolver is not None and link.ident is not None
-            out = await resolver(self.core, link.ident) if known else None  # type: ignore[misc, arg-type]
+            out = None
+            if resolver is not None and link.ident is not None:
+                out = await resolver(self.core, link.ident)
         if out is None:
             return self._message(request, _not_found(), None)
         remote = request.client.host if request.client else "?"

@@ -20,7 +20,6 @@ from sqlmodel import select
 from bot.storage import check_and_store
 from models.reports import Attachment, Report
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
     T0,
     make_campaign,
@@ -29,6 +28,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reports import fill_registration
 from tests.utils.scenario import Person, TestBot
 
