@@ -43,9 +43,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from sqlmodel import Session
+
     from bot.broadcasts import BroadcastTexts
     from domain.digest import Digest
     from models.campaigns import Campaign, Deadline
+    from models.council import CouncilRound
+    from models.units import Member
 
 log = logging.getLogger("thidua.delivery")
 
@@ -178,6 +182,15 @@ class DigestRenderer(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class CouncilTexts:
+    """The council's pushed messages: the tally of a round closed by time (to each admin) and
+    the reminder to a member who has not voted on every nominee."""
+
+    closed_messages: Callable[[Session, CouncilRound], list[tuple[Member, Outbound]]]
+    reminder_message: Callable[[Session, CouncilRound, Member, ZoneInfo], Outbound]
+
+
+@dataclass(frozen=True, slots=True)
 class PushTexts:
     """How each kind of pushed message is worded: given by handlers/ at build time (the
     composition root, bot/runtime.py), so nothing else in bot/ imports handlers/."""
@@ -185,3 +198,4 @@ class PushTexts:
     reminder: ReminderRenderer
     digest: DigestRenderer
     broadcast: BroadcastTexts
+    council: CouncilTexts | None = None

@@ -21,6 +21,7 @@ from bot.broadcasts import watch_broadcasts
 from bot.channels.platforms import PLATFORMS, Options, Platform
 from bot.channels.webhook import HEALTH_PATH, Endpoint, webhook_path
 from bot.core import BotCore
+from bot.council_jobs import run_council_jobs
 from bot.runtime import build_scheduler
 from bot.settings import Settings
 from bot.web.desk import Desk
@@ -131,10 +132,14 @@ async def serve(
             watching = asyncio.create_task(
                 watch_broadcasts(core, stopping), name="broadcasts-watch"
             )
+            # Review rounds close on time; members who have not voted are reminded.
+            council_jobs = asyncio.create_task(
+                run_council_jobs(core, stopping), name="council-jobs"
+            )
 
             async def stop_watching() -> None:
                 stopping.set()
-                await asyncio.wait([watching])
+                await asyncio.wait([watching, council_jobs])
 
             stack.push_async_callback(stop_watching)
             # Reminders and the digest start once every channel can send.

@@ -27,6 +27,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from domain import audit
 from domain.errors import InputError
+from domain.safe_zip import UnsafeArchive, check_archive
 from domain.text import clean_text, fold, matches
 from models.units import Member, MemberStatus, Unit
 
@@ -332,6 +333,11 @@ def read_table(content: bytes) -> list[tuple[int, list[str]]]:
 def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    # openpyxl inflates whole parts (shared strings, styles): refuse a zip bomb before it does.
+    try:
+        check_archive(content)
+    except UnsafeArchive as exc:
+        raise TableError("not_table" if exc.reason == "not_zip" else "zip_bomb") from None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:

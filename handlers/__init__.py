@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.delivery import PushTexts
+from bot.delivery import CouncilTexts, PushTexts
 from bot.router import Router
 
 
@@ -17,6 +17,7 @@ def build_router() -> Router:
     from handlers import (
         broadcasts,
         campaigns,
+        council,
         deadlines,
         export,
         plans,
@@ -26,6 +27,7 @@ def build_router() -> Router:
         report_review,
         report_view,
         reports,
+        scoring,
         start,
         units,
         web,
@@ -34,6 +36,7 @@ def build_router() -> Router:
     router = Router()
     modules: list[ModuleType] = [start, units, registration, campaigns, deadlines, reminders]
     modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
+    modules += [council, scoring]  # Hội đồng TĐKT, chấm điểm khối
     modules += [web]
     for module in modules:
         router.include(module.router)
@@ -42,7 +45,15 @@ def build_router() -> Router:
 
 def build_push_texts() -> PushTexts:
     """How reminders, digests and broadcasts are worded, for the delivery service in bot/."""
+    from handlers import council
     from handlers.broadcasts import BROADCAST_TEXTS
     from handlers.reminders import digest_message, reminder_message
 
-    return PushTexts(reminder=reminder_message, digest=digest_message, broadcast=BROADCAST_TEXTS)
+    return PushTexts(
+        reminder=reminder_message,
+        digest=digest_message,
+        broadcast=BROADCAST_TEXTS,
+        council=CouncilTexts(
+            closed_messages=council.closed_messages, reminder_message=council.reminder_message
+        ),
+    )

@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from bot.access import Access, check, is_admin
+from bot.access import Access, check, council_refusal, is_admin
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.events import Inbound
 from bot.router import Router
+from domain.council import seat_of
 from handlers.registration import open_invite
 from models.units import MemberStatus, Role, Unit
 
@@ -42,8 +43,11 @@ async def start(event: Inbound, ctx: Context) -> None:
 async def show_help(event: Inbound, ctx: Context) -> None:
     general: list[str] = []
     admin: list[str] = []
+    seat = seat_of(ctx.session, member_id=ctx.member.id if ctx.member else None)
     for entry in ctx.services.help:
         if check(ctx.member, entry.access) is not None:
+            continue
+        if entry.access is Access.COUNCIL and council_refusal(ctx.member, seat) is not None:
             continue
         line = t("core.help_line", command=entry.command, description=t(entry.help_key))
         (admin if entry.access is Access.ADMIN else general).append(line)

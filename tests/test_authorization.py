@@ -26,11 +26,17 @@ ALLOWED = {
     "unregistered": {Access.PUBLIC},
     "pending": {Access.PUBLIC},
     "officer": {Access.PUBLIC, Access.MEMBER, Access.OFFICER},
-    "admin": {Access.PUBLIC, Access.MEMBER, Access.OFFICER, Access.ADMIN},
+    "admin": {Access.PUBLIC, Access.MEMBER, Access.OFFICER, Access.ADMIN, Access.COUNCIL},
 }
 REFUSALS = {
     html_to_plain(t(k))
-    for k in ("access.not_registered", "access.pending", "access.admin_only", "access.no_unit")
+    for k in (
+        "access.not_registered",
+        "access.pending",
+        "access.admin_only",
+        "access.no_unit",
+        "access.council_only",
+    )
 }
 
 _router = build_router()
