@@ -2,7 +2,7 @@
 so "/web thoat" ends every web session of that member.
 
 Revision ID: 0018
-Revises: 0021
+Revises: 0017
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0021"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
