@@ -81,6 +81,9 @@ class Member(SQLModel, table=True):
     # Why an admin is one: "config" while ADMIN_IDS names them (taken back when it no longer
     # does), "chat" when granted with /capquyen (until revoked with /thuhoiquyen).
     admin_source: str | None = Field(default=None, max_length=16)
+    # Web desk sessions carry the value they were opened with; "/web thoat" bumps it, which
+    # ends every session of this member at once (models.web).
+    web_generation: int = 0
 
 
 class AdminSource:

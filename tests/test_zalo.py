@@ -479,3 +479,11 @@ def test_run_with_a_refused_zalo_token_stops_with_one_line(
     error = capsys.readouterr().err.strip()
     assert "ZALO_BOT_TOKEN" in error and "\n" not in error
     assert "secret-part" not in error
+
+
+def test_a_file_with_a_link_is_named_with_its_link() -> None:
+    message = Outbound("Bảng tổng hợp", document=OutboundFile("tong-hop.xlsx", b"PK"))
+    url = "https://bot.example.gov.vn/f/abc"
+    (text,) = render(message, {"tong-hop.xlsx": url})
+    assert url in text and "tong-hop.xlsx" in text
+    assert html_to_plain(t("zalo.file_not_sent", file_name="tong-hop.xlsx")) not in text
