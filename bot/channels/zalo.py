@@ -378,6 +378,7 @@ class ZaloChannel:
 
     name = CHANNEL
     has_buttons = False  # no buttons in the Bot API: choices are numbered, typed as numbers
+    receives_documents = False  # only photos reach a bot; documents arrive withheld
 
     def __init__(
         self,
