@@ -5,6 +5,7 @@ the upgrade (raw dict keys) goes on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import select
 
@@ -13,9 +14,10 @@ from bot.context import PROMPT_KEY, Context
 from bot.events import Inbound
 from bot.services import Services
 from bot.steps import Flow, Step
+from models.campaigns import Campaign, CampaignParticipant
 from models.conversation import ConversationState
 from models.units import Unit
-from tests.utils.factories import T0
+from tests.utils.factories import T0, make_unit
 from tests.utils.scenario import TestBot
 from tests.utils.units import admin_of
 
@@ -97,3 +99,54 @@ async def test_a_unit_wizard_left_half_way_before_the_upgrade_goes_on(bot: TestB
     with bot.db() as db:
         unit = db.exec(select(Unit).where(Unit.code == "XA-MOI")).one()
     assert (unit.name, unit.kind, unit.bloc) == ("Xã Mới", "xa", None)
+
+
+async def test_a_campaign_wizard_left_in_the_bloc_picker_before_the_upgrade_goes_on(
+    bot: TestBot,
+) -> None:
+    """/dotmoi's hand-written wizard saved its raw dict (dates as ISO text, the bloc buttons by
+    index): the declared flow reads it as a `CampaignDraft`; /quaylai from the picker goes back
+    to the end date as it did, and the campaign is saved with the blocs chosen."""
+    with bot.db() as db:
+        make_unit(db, "Phòng Giáo dục", bloc="Khối cơ quan")
+        make_unit(db, "Xã Bình Lư", bloc="Khối xã, thị trấn")
+        db.commit()
+    admin = admin_of(bot)
+    await admin.says("/trogiup")  # the admin's member row exists
+    with bot.db() as db:
+        db.add(
+            ConversationState(
+                channel=bot.channel.name,
+                chat_id=admin.user_id,
+                flow="campaign_new",
+                step="blocs",
+                data={
+                    "number": "353/KH-UBND",
+                    "name": "Đợt thi đua đặc biệt",
+                    "starts_on": "2019-05-01",
+                    "ends_on": "2019-09-30",
+                    "mode": "blocs",
+                    "bloc_options": ["Khối cơ quan", "Khối xã, thị trấn"],
+                    "blocs": ["Khối cơ quan"],
+                    PROMPT_KEY: {"text": "Chọn khối", "buttons": [], "accepts_text": False},
+                },
+                version=1,
+                updated_at=bot.core.clock.now(),
+            )
+        )
+        db.commit()
+    await admin.says("/quaylai")
+    assert "kết thúc ngày nào" in admin.last_reply
+    await admin.says("30/9/2019")
+    await admin.presses("Chọn khối")
+    await admin.presses("Khối cơ quan")
+    await admin.presses("Xong")
+    assert "353/KH-UBND" in admin.last_reply and "Đợt thi đua đặc biệt" in admin.last_reply
+    assert "khối Khối cơ quan" in admin.last_reply
+    await admin.presses("Lưu nháp")
+    assert "Đã lưu nháp đợt thi đua Đợt thi đua đặc biệt" in admin.last_reply
+    with bot.db() as db:
+        campaign = db.exec(select(Campaign)).one()
+        blocs = [r.bloc for r in db.exec(select(CampaignParticipant)).all()]
+    assert (campaign.document_number, campaign.starts_on) == ("353/KH-UBND", date(2019, 5, 1))
+    assert blocs == ["Khối cơ quan"]
