@@ -35,7 +35,7 @@ from handlers.campaign_common import (
     fmt_date,
     parse_day,
 )
-from handlers.deadlines import FLOW_NEW_DEADLINE, STEP_KIND, ask_deadline_step
+from handlers.deadlines import start_new_deadline
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.units import Unit
@@ -479,8 +479,7 @@ def _campaign_action(ctx: Context, action: str, campaign: Campaign, extra: str |
         if campaign.status == CampaignStatus.CLOSED:
             ctx.say("campaigns.already_closed", name=campaign.name)
             return
-        ctx.begin(FLOW_NEW_DEADLINE, STEP_KIND, {"campaign_id": campaign.id})
-        ask_deadline_step(ctx)
+        start_new_deadline(ctx, campaign)
 
 
 # =============================================================================================

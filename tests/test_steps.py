@@ -14,10 +14,11 @@ from bot.context import PROMPT_KEY, Context
 from bot.events import Inbound
 from bot.services import Services
 from bot.steps import Flow, Step
-from models.campaigns import Campaign, CampaignParticipant
+from domain.schedule import policy_of
+from models.campaigns import Campaign, CampaignParticipant, Deadline
 from models.conversation import ConversationState
 from models.units import Unit
-from tests.utils.factories import T0, make_unit
+from tests.utils.factories import T0, make_campaign, make_unit
 from tests.utils.scenario import TestBot
 from tests.utils.units import admin_of
 
@@ -150,3 +151,56 @@ async def test_a_campaign_wizard_left_in_the_bloc_picker_before_the_upgrade_goes
         blocs = [r.bloc for r in db.exec(select(CampaignParticipant)).all()]
     assert (campaign.document_number, campaign.starts_on) == ("353/KH-UBND", date(2019, 5, 1))
     assert blocs == ["Khối cơ quan"]
+
+
+async def test_a_deadline_wizard_left_at_a_custom_policy_before_the_upgrade_goes_on(
+    bot: TestBot,
+) -> None:
+    """/hanmoi's hand-written wizard saved its raw dict half-way through a custom reminder
+    policy: the declared flow reads it as a `DeadlineDraft`; /quaylai from the policy's
+    sub-questions goes back to the form as it did, and the deadline is saved with the policy."""
+    with bot.db() as db:
+        campaign_id = make_campaign(db, number="353/KH-UBND").id
+        db.commit()
+    admin = admin_of(bot)
+    await admin.says("/trogiup")  # the admin's member row exists
+    old = {
+        "campaign_id": campaign_id,
+        "kind": "preliminary",
+        "title": "Báo cáo sơ kết",
+        "due_date": "2026-06-30",
+        "due_time": "16:30:00",
+        "form": "bao-cao-thanh-tich",
+        PROMPT_KEY: {"text": "Nhắc trước?", "buttons": [], "accepts_text": True},
+    }
+    with bot.db() as db:
+        db.add(
+            ConversationState(
+                channel=bot.channel.name,
+                chat_id=admin.user_id,
+                flow="deadline_new",
+                step="policy_before",
+                data=old,
+                version=1,
+                updated_at=bot.core.clock.now(),
+            )
+        )
+        db.commit()
+    await admin.says("/quaylai")
+    assert "biểu mẫu nào" in admin.last_reply
+    with bot.db() as db:  # the old state again, as it was saved
+        state = db.exec(select(ConversationState)).one()
+        state.step, state.data = "policy_before", dict(old)
+        db.add(state)
+        db.commit()
+    await admin.says("7, 1")
+    assert "tối đa mấy lần" in admin.last_reply
+    await admin.presses("2")
+    assert "Báo cáo sơ kết" in admin.last_reply and "16:30" in admin.last_reply
+    await admin.presses("Lưu")
+    assert "Đã thêm hạn nộp Báo cáo sơ kết" in admin.last_reply
+    with bot.db() as db:
+        deadline = db.exec(select(Deadline)).one()
+    policy = policy_of(deadline)
+    assert (policy.before_days, policy.overdue_max) == ((7, 1), 2)
+    assert deadline.form_code == "bao-cao-thanh-tich"
