@@ -447,20 +447,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)
+    from bot.db import DatabaseNotWritable, leave_if_not_writable
     from domain.documents import TemplateError
     from domain.forms import FormError
 
     try:
-        return int(args.func(args, settings) or 0)
-    except (StartupError, FormError, TemplateError) as exc:
+        code = int(args.func(args, settings) or 0)
+    except (StartupError, FormError, TemplateError, DatabaseNotWritable) as exc:
         print(RedactingFilter(secrets).redact(str(exc)), file=sys.stderr)
-        return 2
+        code = 2
     except KeyboardInterrupt:
-        return 130
+        code = 130
     except Exception:
         # Through logging, so the traceback passes the filter that scrubs tokens.
         log.exception("thidua-bot dừng vì lỗi không lường trước")
-        return 1
+        code = 1
+    # Database files made read-only while the bot ran: closing its connections would crash.
+    leave_if_not_writable(settings.database_url, code or 1)
+    return code
 
 
 if __name__ == "__main__":

@@ -80,8 +80,17 @@ async def serve(
         raise NoChannelError
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    serving_task = asyncio.current_task()
+    starting = True
+
+    def on_sigterm() -> None:
+        stop.set()
+        if starting and serving_task is not None:
+            # A channel may be waiting for its platform at boot (reach_telegram…): end the wait.
+            serving_task.cancel()
+
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     options = options or {}
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -112,11 +121,16 @@ async def serve(
             scheduler = build_scheduler(core)
             scheduler.start()
             stack.push_async_callback(scheduler.stop)
+            starting = False
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.
             await core.wait_background()
         # Updates finished while the channels closed: their answers are recorded as sent.
         await core.flush_marks()
+    except asyncio.CancelledError:
+        if not (starting and stop.is_set()):
+            raise
+        log.info("thidua-bot dừng khi đang khởi động (SIGTERM)")
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGTERM)

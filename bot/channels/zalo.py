@@ -380,6 +380,7 @@ class ZaloChannel:
         webhook_secret: str | None = None,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         backoff: tuple[float, float] = (1.0, 60.0),
+        startup_backoff: tuple[float, float] = (1.0, 60.0),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         inbox: tuple[Engine, Clock] | None = None,
     ) -> None:
@@ -394,6 +395,7 @@ class ZaloChannel:
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
         self.backoff = backoff
+        self.startup_backoff = startup_backoff
         self._sleep = sleep
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -401,15 +403,7 @@ class ZaloChannel:
         """Check the token (getMe), then either make sure no webhook blocks getUpdates (long
         polling) or, given `webhook_url`, have Zalo post updates there with our secret. Zalo
         does one or the other: getUpdates gets nothing while a webhook is set."""
-        try:
-            me = await self.api.get_me()
-        except ZaloApiError as exc:
-            if exc.code in {401, 404}:  # 403 is Zalo's "internal server error": not the token
-                raise ZaloStartupError(
-                    "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token trong "
-                    "Zalo Bot Creator rồi sửa tệp .env."
-                ) from None
-            raise ZaloStartupError(f"Không kết nối được Zalo Bot API: {exc}") from None
+        me = await self._reach()
         name = me.get("account_name") or me.get("id")
         if webhook_url:
             await self._set_webhook(webhook_url)
@@ -421,6 +415,38 @@ class ZaloChannel:
             log.warning("zalo deleteWebhook failed (%s); getUpdates may get nothing", exc)
         log.info("zalo bot %s ready (long polling)", name)
         return me
+
+    async def _reach(self) -> dict[str, Any]:
+        """getMe, waiting while Zalo cannot be reached (no answer, 5xx, 429) with pauses
+        doubling from `startup_backoff[0]` to `[1]` seconds, each try logged: a network blip at
+        boot must not stop the server. A refused token stops start-up at once."""
+        initial, ceiling = self.startup_backoff
+        attempt = 0
+        while True:
+            try:
+                me = await self.api.get_me()
+            except ZaloApiError as exc:
+                # 403 is Zalo's "internal server error", not a refused token: waited out.
+                if exc.code in {401, 404}:
+                    raise ZaloStartupError(
+                        "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token "
+                        "trong Zalo Bot Creator rồi sửa tệp .env."
+                    ) from None
+                if exc.code is not None and exc.code < 500 and exc.code not in {403, 429}:
+                    raise ZaloStartupError(f"Không kết nối được Zalo Bot API: {exc}") from None
+                attempt += 1
+                delay = exc.retry_after or min(ceiling, initial * 2 ** (attempt - 1))
+                log.warning(
+                    "Zalo Bot API unreachable at start-up (attempt %d: %s); retrying in %.0f s",
+                    attempt,
+                    exc,
+                    delay,
+                )
+                await self._sleep(delay)
+                continue
+            if attempt:
+                log.info("Zalo Bot API reached after %d failed attempts", attempt)
+            return me
 
     async def _set_webhook(self, url: str) -> None:
         """setWebhook with our secret. Every process of a fleet does it at start-up with the
