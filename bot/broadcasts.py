@@ -33,6 +33,7 @@ from bot.db import outside_update
 from bot.delivery import DeliveryService, PushStatus
 from bot.events import Address, Delivery, Outbound
 from bot.hub import Hub
+from bot.scheduler import IntervalJob
 from domain import audit
 from domain.broadcast import (
     BroadcastReport,
@@ -55,7 +56,7 @@ log = logging.getLogger("thidua.admin")
 CONCURRENCY = 8
 T = TypeVar("T")
 
-# Resuming broadcasts (see `watch_broadcasts`). A sending process writes its broadcast's
+# Resuming broadcasts (see `BroadcastWatch`). A sending process writes its broadcast's
 # heartbeat with every send, several times a second.
 BROADCAST_STARTUP_WAIT = 15.0  # seconds: a live sender elsewhere writes within this
 BROADCAST_CHECK_EVERY = 60.0  # seconds between checks for broadcasts whose sender went silent
@@ -358,48 +359,50 @@ async def _push_to_admin(delivery: DeliveryService, admin: Address, text: str) -
 
 
 # --- resuming after a crash ----------------------------------------------------------------
-async def watch_broadcasts(
-    core: BotCore,
-    stopping: asyncio.Event,
-    *,
-    startup_wait: float = BROADCAST_STARTUP_WAIT,
-    every: float = BROADCAST_CHECK_EVERY,
-    stale: timedelta = BROADCAST_STALE,
-    on_check: Callable[[int], None] | None = None,
-) -> None:
-    """While the bot runs (until `stopping` is set), resume the broadcasts a crash cut off.
+class BroadcastWatch:
+    """Resuming the broadcasts a crash cut off, as an interval job of the scheduler.
 
-    Once at start-up: those whose sender has not written since this process started — after
-    `startup_wait`, so that a sender still alive in another process of a fleet has written
-    meanwhile and keeps its broadcast. Then every `every` seconds: those whose sender has been
-    silent for `stale` (a process of the fleet died and none restarted). A broadcast taken over
-    from a sender that was only slow is still sent once to each officer (`resume_broadcasts`).
-    """
-    started = core.clock.now()
-    if await _stopped_within(stopping, startup_wait):
-        return
-    resumed = await resume_broadcasts(core, before=started)
-    if on_check is not None:  # tests wait for checks instead of guessing their time
-        on_check(resumed)
-    while not await _stopped_within(stopping, every):
-        resumed = await resume_broadcasts(core, before=core.clock.now() - stale)
-        if on_check is not None:
-            on_check(resumed)
+    The first check (`BROADCAST_STARTUP_WAIT` after start-up) takes over those whose sender has
+    not written since this watch was made, at start-up: a sender still alive in another process
+    of a fleet has written meanwhile and keeps its broadcast. Every later check
+    (`BROADCAST_CHECK_EVERY` apart) takes over those whose sender has been silent for `stale`
+    (a process of the fleet died and none restarted). A broadcast taken over from a sender that
+    was only slow is still sent once to each officer (`resume_broadcasts`). `check` reads the
+    injected clock only, so tests call it directly."""
 
+    def __init__(self, core: BotCore, *, stale: timedelta = BROADCAST_STALE) -> None:
+        self.core = core
+        self.stale = stale
+        self.started = core.clock.now()
+        self._checked = False
 
-async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(stopping.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True
+    async def check(self) -> int:
+        """One check; how many broadcasts it resumed (once they are all done)."""
+        if not self._checked:
+            self._checked = True
+            return await resume_broadcasts(self.core, before=self.started)
+        return await resume_broadcasts(self.core, before=self.core.clock.now() - self.stale)
+
+    def job(
+        self,
+        *,
+        startup_wait: float = BROADCAST_STARTUP_WAIT,
+        every: float = BROADCAST_CHECK_EVERY,
+    ) -> IntervalJob:
+        return IntervalJob(
+            id="broadcasts-watch",
+            name="resume broadcasts cut off",
+            run=self.check,
+            every=every,
+            first_after=startup_wait,
+        )
 
 
 async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) -> int:
     """Send the rest of every broadcast whose sender has not written since `before` (default
     now: it died), each taken over by one process only; returns how many, once they are all
     done. Recipients a crash left `sending` are not sent again: the admin's summary counts them
-    as unknown. Called by `watch_broadcasts` once the channels are up."""
+    as unknown. Called by `BroadcastWatch` once the channels are up."""
     owner = uuid.uuid4().hex
     now = core.clock.now()
     try:

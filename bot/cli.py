@@ -49,18 +49,12 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     scheduler = build_scheduler(core)
 
     async def main() -> None:
-        from bot.council_jobs import run_council_jobs
-
-        scheduler.start()
-        stopping = asyncio.Event()
-        council_jobs = asyncio.create_task(run_council_jobs(core, stopping))
+        scheduler.start()  # reminders, digest, council rounds, resuming broadcasts
         try:
             await run_console(channel, core.process)
             await core.wait_background()  # let a broadcast under way finish before exiting
         finally:
-            scheduler.shutdown()
-            stopping.set()
-            await council_jobs
+            await scheduler.stop()
 
     asyncio.run(main())
     return 0

@@ -1,7 +1,8 @@
 """The council's periodic work: close review rounds whose time is over (the tally goes to the
 admins) and remind members who have not voted on every nominee.
 
-Runs beside the reminder scheduler, in `core.database_turn()` like it. A reminder's row
+An interval job on the reminder scheduler's APScheduler instance (`council_job`, added by the
+composition root), in `core.database_turn()` like the reminder tick. A reminder's row
 (round, member, slot) is claimed and committed before it is sent, as the deadline reminders
 do, so neither a restart nor a second process sends it twice. This module decides nothing:
 the rules are in `domain.council`, the texts in `handlers.council` (given at build time as
@@ -10,8 +11,6 @@ the rules are in `domain.council`, the texts in `handlers.council` (given at bui
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from sqlmodel import Session
 from bot.core import BotCore
 from bot.db import in_transaction
 from bot.events import Address, Delivery
+from bot.scheduler import IntervalJob
 from domain import council
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,12 @@ async def council_tick(core: BotCore) -> CouncilTick:
     return report
 
 
-async def run_council_jobs(core: BotCore, stopping: asyncio.Event) -> None:
-    """Tick every TICK_SECONDS until `stopping` is set (started by `serve`)."""
-    while not stopping.is_set():
-        try:
-            await council_tick(core)
-        except Exception:
-            log.exception("council tick failed; the next tick tries again")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=TICK_SECONDS)
+def council_job(core: BotCore, *, every: float = TICK_SECONDS) -> IntervalJob:
+    """`council_tick` every `every` seconds, the first at start-up (rounds that ended while
+    the bot was down are closed at once)."""
+    return IntervalJob(
+        id="council-tick",
+        name="council rounds and vote reminders",
+        run=lambda: council_tick(core),
+        every=every,
+    )

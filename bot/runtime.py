@@ -94,13 +94,21 @@ def _sync_admins(engine: Engine, settings: Settings, clock: Clock) -> None:
 
 
 def build_scheduler(core: BotCore) -> ReminderScheduler:
-    """The reminder scheduler of a core (started by the caller inside its event loop);
-    handlers reach it as `services.reminders`."""
+    """The scheduler of a core, with every timed job of a running bot: the reminder tick and
+    digest, council rounds, resuming broadcasts (started by the caller inside its event loop,
+    once the channels can send; stopped with `await scheduler.stop()`); handlers reach it as
+    `services.reminders`."""
+    from bot.broadcasts import BroadcastWatch
+    from bot.council_jobs import council_job
     from bot.scheduler import ReminderScheduler
 
     scheduler = ReminderScheduler(core)
     scheduler.extra_jobs.append(
         lambda current: send_scan_reminders(current.core, calendar=current.calendar)
     )
+    # Broadcasts a crash or restart cut off go on to those not reached yet.
+    scheduler.interval_jobs.append(BroadcastWatch(core).job())
+    # Review rounds close on time; members who have not voted are reminded.
+    scheduler.interval_jobs.append(council_job(core))
     core.services.reminders = scheduler
     return scheduler

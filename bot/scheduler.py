@@ -28,7 +28,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as day_time
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
@@ -92,6 +92,19 @@ class RunReport:
             f"sent={self.sent} failed={self.failed} deferred={self.deferred} "
             f"skipped={self.skipped} unknown={self.unknown}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalJob:
+    """Another timed job on the same APScheduler instance as the reminder tick (closing council
+    rounds, resuming broadcasts): like the tick, what is due is read from the database at each
+    run, so the job itself holds no state worth persisting."""
+
+    id: str
+    name: str
+    run: Callable[[], Awaitable[object]]
+    every: float  # seconds between runs
+    first_after: float = 0.0  # seconds after start-up before the first run
 
 
 @dataclass(slots=True)
@@ -222,6 +235,9 @@ class ReminderScheduler:
         # More pushed nudges run at each tick after the deadline reminders (the composition
         # root adds them: the signed-scan reminders of handlers/signing.py).
         self.extra_jobs: list[Callable[[ReminderScheduler], Awaitable[object]]] = []
+        # Other timed jobs, started and stopped with the tick (the composition root adds them).
+        self.interval_jobs: list[IntervalJob] = []
+        self._job_runs: set[asyncio.Task[None]] = set()
 
     # --- one tick ---------------------------------------------------------------------------
     async def tick(self) -> TickReport:
@@ -452,14 +468,50 @@ class ReminderScheduler:
             misfire_grace_time=None,
             next_run_time=datetime.now(tz),
         )
+        for job in self.interval_jobs:
+            scheduler.add_job(
+                functools.partial(self._run_job, job),
+                IntervalTrigger(seconds=job.every, timezone=tz),
+                id=job.id,
+                name=job.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=datetime.now(tz) + timedelta(seconds=job.first_after),
+            )
         scheduler.start()
         self._scheduler = scheduler
         log.info("reminder scheduler started (tick every %ss)", self.settings.reminder_tick_seconds)
 
     def shutdown(self) -> None:
+        """Stop scheduling; a reminder tick under way is cancelled (its rows left `sending` are
+        reported as unknown, never resent). Runs of the interval jobs under way go on: `stop`
+        waits for them."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+
+    async def stop(self) -> None:
+        """`shutdown`, then wait for the interval jobs under way (a broadcast being resumed is
+        finished while the channels are still open)."""
+        self.shutdown()
+        while self._job_runs:
+            await asyncio.wait(set(self._job_runs))
+
+    async def _run_job(self, job: IntervalJob) -> None:
+        # APScheduler cancels the jobs it runs when it shuts down (it cannot wait in a
+        # coroutine); the run itself is a task of ours, shielded, so `stop` can let it finish.
+        run = asyncio.create_task(self._guarded(job), name=job.id)
+        self._job_runs.add(run)
+        run.add_done_callback(self._job_runs.discard)
+        await asyncio.shield(run)
+
+    @staticmethod
+    async def _guarded(job: IntervalJob) -> None:
+        try:
+            await job.run()
+        except Exception:
+            log.exception("%s failed; its next run tries again", job.name)
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:

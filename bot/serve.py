@@ -17,11 +17,9 @@ import logging
 import signal
 from collections.abc import Mapping
 
-from bot.broadcasts import watch_broadcasts
 from bot.channels.platforms import PLATFORMS, Options, Platform
 from bot.channels.webhook import HEALTH_PATH, Endpoint, webhook_path
 from bot.core import BotCore
-from bot.council_jobs import run_council_jobs
 from bot.runtime import build_scheduler
 from bot.settings import Settings
 from bot.web.desk import Desk
@@ -135,26 +133,12 @@ async def serve(
                         settings.listen_port,
                         exc.strerror or exc,
                     )
-            # Broadcasts a crash or restart cut off go on to those not reached yet; one under
-            # way is finished before the channels close.
-            stopping = asyncio.Event()
-            watching = asyncio.create_task(
-                watch_broadcasts(core, stopping), name="broadcasts-watch"
-            )
-            # Review rounds close on time; members who have not voted are reminded.
-            council_jobs = asyncio.create_task(
-                run_council_jobs(core, stopping), name="council-jobs"
-            )
-
-            async def stop_watching() -> None:
-                stopping.set()
-                await asyncio.wait([watching, council_jobs])
-
-            stack.push_async_callback(stop_watching)
-            # Reminders and the digest start once every channel can send.
+            # Reminders, the digest, council rounds and resuming broadcasts start once every
+            # channel can send; a job under way (a broadcast being resumed) is finished
+            # before the channels close.
             scheduler = build_scheduler(core)
             scheduler.start()
-            stack.callback(scheduler.shutdown)
+            stack.push_async_callback(scheduler.stop)
             starting = False
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.

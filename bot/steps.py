@@ -41,6 +41,9 @@ class Step(Generic[D]):
     optional: bool = False
     # What /boqua leaves in the data (optional steps only).
     skip: Callable[[D], None] | None = None
+    # Where /quaylai goes from here when not to the step before: a picker opened from a step
+    # (choosing blocs after "participants") goes back as that step would.
+    back: str | None = None
 
 
 class Flow(Generic[D]):
@@ -155,6 +158,10 @@ class Flow(Generic[D]):
 
         @router.flow_command(self.name, "quaylai")
         async def on_back(event: Inbound, ctx: Context) -> None:
-            position = self.index.get(ctx.step or "", 0)
-            ctx.goto(self.steps[max(0, position - 1)].name)
+            step = self.current(ctx)
+            if step.back is not None:
+                ctx.goto(step.back)
+            else:
+                position = self.index.get(ctx.step or "", 0)
+                ctx.goto(self.steps[max(0, position - 1)].name)
             self.ask(ctx)

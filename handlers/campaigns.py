@@ -11,6 +11,7 @@ on every press.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.router import Router, make_payload, split_payload
+from bot.steps import Flow, Step
 from domain import campaigns as domain
 from domain.dates import format_date
 from domain.text import shorten
@@ -33,7 +35,7 @@ from handlers.campaign_common import (
     fmt_date,
     parse_day,
 )
-from handlers.deadlines import FLOW_NEW_DEADLINE, STEP_KIND, ask_deadline_step
+from handlers.deadlines import start_new_deadline
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.units import Unit
@@ -41,7 +43,7 @@ from models.units import Unit
 router = Router()
 FLOW_NEW_CAMPAIGN = "campaign_new"
 FLOW_EDIT_CAMPAIGN = "campaign_edit"
-# Steps of /dotmoi, in order (/quaylai goes one back).
+# Steps of /dotmoi, in the order of `NEW_CAMPAIGN` (/quaylai goes one back).
 STEP_NUMBER = "number"
 STEP_NAME = "name"
 STEP_BODY = "issuing_body"
@@ -51,115 +53,132 @@ STEP_END = "ends_on"
 STEP_PARTICIPANTS = "participants"
 STEP_BLOCS = "blocs"
 STEP_UNITS = "units"
-CAMPAIGN_STEPS = (
-    STEP_NUMBER,
-    STEP_NAME,
-    STEP_BODY,
-    STEP_ISSUED,
-    STEP_START,
-    STEP_END,
-    STEP_PARTICIPANTS,
-    STEP_CONFIRM,
-)
-OPTIONAL_CAMPAIGN_STEPS = (STEP_BODY, STEP_ISSUED)
 UNITS_PER_PAGE = 8
+
+
+@dataclass(slots=True)
+class CampaignDraft:
+    """What /dotmoi has gathered so far (kept in the conversation state, JSON: dates as ISO
+    text). The participant picker of a campaign edit uses it too, with `campaign_id`."""
+
+    number: str = ""
+    name: str = ""
+    issuing_body: str = ""
+    issued_on: str | None = None
+    starts_on: str | None = None
+    ends_on: str | None = None
+    mode: str = "all"  # participants: "all", "blocs" or "units"
+    bloc_options: list[str] = field(default_factory=list)  # the bloc buttons, by index
+    blocs: list[str] = field(default_factory=list)
+    unit_ids: list[int] = field(default_factory=list)
+    page: int = 0  # of the unit picker
+    campaign_id: int | None = None  # editing that campaign's participants
+
+    def day(self, name: str) -> date | None:
+        value = getattr(self, name)
+        return date.fromisoformat(value) if value else None
 
 
 # =============================================================================================
 # /dotmoi — a new campaign
 # =============================================================================================
+def _skip_button() -> list[list[Button]]:
+    return [[btn("campaigns.button_skip", CAMPAIGN, "skip")]]
+
+
+def _ask_number(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(t("campaigns.ask_number"))
+
+
+def _take_number(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
+    draft.number = clean_answer(event.text, 64, "campaigns.bad_number", "353/KH-UBND")
+
+
+def _ask_name(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(t("campaigns.ask_name"))
+
+
+def _take_name(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
+    draft.name = clean_answer(
+        event.text, 500, "campaigns.bad_name", "Đợt thi đua chào mừng Đại hội Đảng các cấp"
+    )
+
+
+def _ask_body(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(t("campaigns.ask_body"), _skip_button())
+
+
+def _take_body(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
+    draft.issuing_body = clean_answer(event.text, 200, "campaigns.bad_body", "UBND huyện Tam Đường")
+
+
+def _ask_issued(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(t("campaigns.ask_issued"), _skip_button())
+
+
+def _take_issued(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
+    draft.issued_on = parse_day(event.text, ctx).isoformat()
+
+
+def _ask_start(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(t("campaigns.ask_start"))
+
+
+def _take_start(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
+    draft.starts_on = parse_day(event.text, ctx, "1/5/2019").isoformat()
+
+
+def _ask_end(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(t("campaigns.ask_end"))
+
+
+def _take_end(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
+    ends = parse_day(event.text, ctx, "30/9/2019")
+    starts = draft.day("starts_on")
+    if starts is not None and ends < starts:
+        raise InputError("campaigns.end_before_start", start=format_date(starts))
+    draft.ends_on = ends.isoformat()
+
+
+def _ask_confirm(ctx: Context, draft: CampaignDraft) -> None:
+    ctx.ask(
+        _campaign_summary(ctx, draft),
+        [
+            [btn("campaigns.button_save_activate", CAMPAIGN, "save", 1)],
+            [
+                btn("campaigns.button_save_draft", CAMPAIGN, "save", 0),
+                btn("core.cancel", CAMPAIGN, "cancel"),
+            ],
+        ],
+    )
+
+
+NEW_CAMPAIGN: Flow[CampaignDraft] = Flow(
+    FLOW_NEW_CAMPAIGN,
+    CampaignDraft,
+    [
+        Step(STEP_NUMBER, _ask_number, _take_number),
+        Step(STEP_NAME, _ask_name, _take_name),
+        Step(STEP_BODY, _ask_body, _take_body, optional=True),
+        Step(STEP_ISSUED, _ask_issued, _take_issued, optional=True),
+        Step(STEP_START, _ask_start, _take_start),
+        Step(STEP_END, _ask_end, _take_end),
+        # Answered by buttons (`_picker_action`); the pickers go back as "participants" would.
+        Step(STEP_PARTICIPANTS, lambda ctx, draft: _ask_participants(ctx)),
+        Step(STEP_BLOCS, lambda ctx, draft: _ask_blocs(ctx, draft), back=STEP_END),
+        Step(STEP_UNITS, lambda ctx, draft: _ask_units(ctx, draft), back=STEP_END),
+        Step(STEP_CONFIRM, _ask_confirm, back=STEP_PARTICIPANTS),
+    ],
+    required_key="campaigns.cannot_skip",
+    typed_refusal="campaigns.use_buttons",
+)
+NEW_CAMPAIGN.register(router, access=Access.ADMIN)
+
+
 @router.command("dotmoi", access=Access.ADMIN, help_key="help.dotmoi")
 async def new_campaign(event: Inbound, ctx: Context) -> None:
-    ctx.begin(FLOW_NEW_CAMPAIGN, STEP_NUMBER, {})
     ctx.say("campaigns.new_intro")
-    _ask_campaign_step(ctx)
-
-
-def _ask_campaign_step(ctx: Context) -> None:
-    step = ctx.step
-    skip = [[btn("campaigns.button_skip", CAMPAIGN, "skip")]]
-    if step == STEP_NUMBER:
-        ctx.ask(t("campaigns.ask_number"))
-    elif step == STEP_NAME:
-        ctx.ask(t("campaigns.ask_name"))
-    elif step == STEP_BODY:
-        ctx.ask(t("campaigns.ask_body"), skip)
-    elif step == STEP_ISSUED:
-        ctx.ask(t("campaigns.ask_issued"), skip)
-    elif step == STEP_START:
-        ctx.ask(t("campaigns.ask_start"))
-    elif step == STEP_END:
-        ctx.ask(t("campaigns.ask_end"))
-    elif step == STEP_PARTICIPANTS:
-        _ask_participants(ctx)
-    elif step == STEP_BLOCS:
-        _ask_blocs(ctx)
-    elif step == STEP_UNITS:
-        _ask_units(ctx)
-    elif step == STEP_CONFIRM:
-        ctx.ask(
-            _campaign_summary(ctx),
-            [
-                [btn("campaigns.button_save_activate", CAMPAIGN, "save", 1)],
-                [
-                    btn("campaigns.button_save_draft", CAMPAIGN, "save", 0),
-                    btn("core.cancel", CAMPAIGN, "cancel"),
-                ],
-            ],
-        )
-
-
-def _next_campaign_step(ctx: Context) -> None:
-    order = list(CAMPAIGN_STEPS)
-    current = ctx.step if ctx.step in order else STEP_PARTICIPANTS
-    ctx.goto(order[order.index(current) + 1])
-    _ask_campaign_step(ctx)
-
-
-@router.flow(FLOW_NEW_CAMPAIGN, access=Access.ADMIN)
-async def new_campaign_answer(event: Inbound, ctx: Context) -> None:
-    step, data = ctx.step, ctx.data
-    if step == STEP_NUMBER:
-        data["number"] = clean_answer(event.text, 64, "campaigns.bad_number", "353/KH-UBND")
-    elif step == STEP_NAME:
-        data["name"] = clean_answer(
-            event.text, 500, "campaigns.bad_name", "Đợt thi đua chào mừng Đại hội Đảng các cấp"
-        )
-    elif step == STEP_BODY:
-        data["issuing_body"] = clean_answer(
-            event.text, 200, "campaigns.bad_body", "UBND huyện Tam Đường"
-        )
-    elif step == STEP_ISSUED:
-        data["issued_on"] = parse_day(event.text, ctx).isoformat()
-    elif step == STEP_START:
-        data["starts_on"] = parse_day(event.text, ctx, "1/5/2019").isoformat()
-    elif step == STEP_END:
-        ends = parse_day(event.text, ctx, "30/9/2019")
-        if ends < date.fromisoformat(data["starts_on"]):
-            raise InputError(
-                "campaigns.end_before_start",
-                start=format_date(date.fromisoformat(data["starts_on"])),
-            )
-        data["ends_on"] = ends.isoformat()
-    else:
-        raise InputError("campaigns.use_buttons")
-    _next_campaign_step(ctx)
-
-
-@router.flow_command(FLOW_NEW_CAMPAIGN, "boqua")
-async def new_campaign_skip(event: Inbound, ctx: Context) -> None:
-    if ctx.step not in OPTIONAL_CAMPAIGN_STEPS:
-        raise InputError("campaigns.cannot_skip")
-    _next_campaign_step(ctx)
-
-
-@router.flow_command(FLOW_NEW_CAMPAIGN, "quaylai")
-async def new_campaign_back(event: Inbound, ctx: Context) -> None:
-    order = list(CAMPAIGN_STEPS)
-    current = ctx.step if ctx.step in order else STEP_PARTICIPANTS
-    index = order.index(current)
-    ctx.goto(order[max(index - 1, 0)])
-    _ask_campaign_step(ctx)
+    NEW_CAMPAIGN.start(ctx)
 
 
 # --- participants (new campaign, or editing one) -----------------------------------------------
@@ -176,9 +195,9 @@ def _ask_participants(ctx: Context) -> None:
     )
 
 
-def _ask_blocs(ctx: Context) -> None:
-    options: list[str] = ctx.data.get("bloc_options", [])
-    chosen = set(ctx.data.get("blocs", []))
+def _ask_blocs(ctx: Context, draft: CampaignDraft) -> None:
+    options = draft.bloc_options
+    chosen = set(draft.blocs)
     rows = [
         [
             Button(
@@ -192,11 +211,11 @@ def _ask_blocs(ctx: Context) -> None:
     ctx.ask(t("campaigns.ask_blocs", count=len(chosen)), rows)
 
 
-def _ask_units(ctx: Context) -> None:
+def _ask_units(ctx: Context, draft: CampaignDraft) -> None:
     units = domain.active_units(ctx.session)
-    chosen = set(ctx.data.get("unit_ids", []))
+    chosen = set(draft.unit_ids)
     pages = max((len(units) + UNITS_PER_PAGE - 1) // UNITS_PER_PAGE, 1)
-    page = min(max(int(ctx.data.get("page", 0)), 0), pages - 1)
+    page = min(max(int(draft.page), 0), pages - 1)
     shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
     rows = [
         [
@@ -221,14 +240,13 @@ def _ask_units(ctx: Context) -> None:
     )
 
 
-def _participants_from(data: dict) -> domain.Participants:
-    mode = data.get("mode", "all")
-    if mode == "all":
+def _participants_from(draft: CampaignDraft) -> domain.Participants:
+    if draft.mode == "all":
         return domain.Participants()
     return domain.Participants(
         everyone=False,
-        blocs=list(data.get("blocs", [])) if mode == "blocs" else [],
-        unit_ids=[int(u) for u in data.get("unit_ids", [])] if mode == "units" else [],
+        blocs=list(draft.blocs) if draft.mode == "blocs" else [],
+        unit_ids=[int(u) for u in draft.unit_ids] if draft.mode == "units" else [],
     )
 
 
@@ -252,31 +270,28 @@ def _participants_text(ctx: Context, participants: domain.Participants) -> str:
     return "; ".join(parts) or t("campaigns.participants_none")
 
 
-def _campaign_summary(ctx: Context) -> str:
-    data = ctx.data
+def _campaign_summary(ctx: Context, draft: CampaignDraft) -> str:
     return t(
         "campaigns.summary",
-        number=data.get("number", ""),
-        name=data.get("name", ""),
-        body=data.get("issuing_body") or t("campaigns.none"),
-        issued=fmt_date(date.fromisoformat(data["issued_on"]) if data.get("issued_on") else None),
-        starts=fmt_date(date.fromisoformat(data["starts_on"]) if data.get("starts_on") else None),
-        ends=fmt_date(date.fromisoformat(data["ends_on"]) if data.get("ends_on") else None),
-        participants=_participants_text(ctx, _participants_from(data)),
+        number=draft.number,
+        name=draft.name,
+        body=draft.issuing_body or t("campaigns.none"),
+        issued=fmt_date(draft.day("issued_on")),
+        starts=fmt_date(draft.day("starts_on")),
+        ends=fmt_date(draft.day("ends_on")),
+        participants=_participants_text(ctx, _participants_from(draft)),
     )
 
 
-def _participants_chosen(ctx: Context) -> None:
+def _participants_chosen(ctx: Context, draft: CampaignDraft) -> None:
     """After all/blocs/units: the new campaign goes to its summary; an edit is saved."""
-    data = ctx.data
-    participants = _participants_from(data)
+    participants = _participants_from(draft)
     if not participants.everyone and not (participants.blocs or participants.unit_ids):
         raise InputError("campaigns.nothing_chosen")
     if ctx.flow == FLOW_NEW_CAMPAIGN:
-        ctx.goto(STEP_CONFIRM)
-        _ask_campaign_step(ctx)
+        NEW_CAMPAIGN.goto(ctx, STEP_CONFIRM, draft)
         return
-    campaign = ctx.session.get(Campaign, int(data["campaign_id"]))
+    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -335,61 +350,61 @@ async def on_campaign_button(event: Inbound, ctx: Context) -> None:
 
 
 def _picker_action(ctx: Context, action: str, arg: str | None) -> None:
-    data = ctx.data
+    """The buttons of /dotmoi's steps and of the participant picker (also when editing)."""
+    draft = NEW_CAMPAIGN.data(ctx)
     if action == "skip":
-        if ctx.flow != FLOW_NEW_CAMPAIGN or ctx.step not in OPTIONAL_CAMPAIGN_STEPS:
+        if ctx.flow != FLOW_NEW_CAMPAIGN or not NEW_CAMPAIGN.current(ctx).optional:
             ctx.say("core.stale_button")
             return
-        _next_campaign_step(ctx)
+        NEW_CAMPAIGN.advance(ctx, draft)
     elif action == "all":
-        data["mode"] = "all"
-        _participants_chosen(ctx)
+        draft.mode = "all"
+        _participants_chosen(ctx, draft)
     elif action == "blocs":
         options = domain.blocs(ctx.session)
         if not options:
             raise InputError("campaigns.no_blocs")
-        data.update(mode="blocs", bloc_options=options, blocs=[])
-        ctx.goto(STEP_BLOCS)
-        _ask_blocs(ctx)
+        draft.mode, draft.bloc_options, draft.blocs = "blocs", options, []
+        NEW_CAMPAIGN.goto(ctx, STEP_BLOCS, draft)
     elif action == "units":
-        data.update(mode="units", unit_ids=[], page=0)
-        ctx.goto(STEP_UNITS)
-        _ask_units(ctx)
+        draft.mode, draft.unit_ids, draft.page = "units", [], 0
+        NEW_CAMPAIGN.goto(ctx, STEP_UNITS, draft)
     elif action == "bloc" and ctx.step == STEP_BLOCS and arg is not None and arg.isdigit():
-        options = data.get("bloc_options", [])
-        if int(arg) < len(options):
-            chosen = data.setdefault("blocs", [])
-            bloc = options[int(arg)]
-            chosen.remove(bloc) if bloc in chosen else chosen.append(bloc)
-        _ask_blocs(ctx)
+        if int(arg) < len(draft.bloc_options):
+            bloc = draft.bloc_options[int(arg)]
+            draft.blocs.remove(bloc) if bloc in draft.blocs else draft.blocs.append(bloc)
+        NEW_CAMPAIGN.ask(ctx, draft)
     elif action == "unit" and ctx.step == STEP_UNITS and arg is not None and arg.isdigit():
         unit = ctx.session.get(Unit, int(arg))
-        if unit is not None and unit.active:
-            chosen = data.setdefault("unit_ids", [])
+        if unit is not None and unit.active and unit.id is not None:
+            chosen = draft.unit_ids
             chosen.remove(unit.id) if unit.id in chosen else chosen.append(unit.id)
-        _ask_units(ctx)
+        NEW_CAMPAIGN.ask(ctx, draft)
     elif action == "page" and ctx.step == STEP_UNITS and arg is not None and arg.isdigit():
-        data["page"] = int(arg)
-        _ask_units(ctx)
+        draft.page = int(arg)
+        NEW_CAMPAIGN.ask(ctx, draft)
     elif action == "done" and ctx.step in (STEP_BLOCS, STEP_UNITS):
-        _participants_chosen(ctx)
+        _participants_chosen(ctx, draft)
     elif action == "save" and ctx.flow == FLOW_NEW_CAMPAIGN and ctx.step == STEP_CONFIRM:
-        _save_new_campaign(ctx, activate=arg == "1")
+        _save_new_campaign(ctx, draft, activate=arg == "1")
     else:
         ctx.say("core.stale_button")
 
 
-def _save_new_campaign(ctx: Context, *, activate: bool) -> None:
-    data = ctx.data
+def _save_new_campaign(ctx: Context, draft: CampaignDraft, *, activate: bool) -> None:
+    starts_on, ends_on = draft.day("starts_on"), draft.day("ends_on")
+    if starts_on is None or ends_on is None:  # a state no version of the wizard leaves
+        ctx.say("core.stale_button")
+        return
     campaign = domain.create_campaign(
         ctx.session,
-        document_number=data["number"],
-        name=data["name"],
-        issuing_body=data.get("issuing_body", ""),
-        issued_on=date.fromisoformat(data["issued_on"]) if data.get("issued_on") else None,
-        starts_on=date.fromisoformat(data["starts_on"]),
-        ends_on=date.fromisoformat(data["ends_on"]),
-        participants=_participants_from(data),
+        document_number=draft.number,
+        name=draft.name,
+        issuing_body=draft.issuing_body,
+        issued_on=draft.day("issued_on"),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        participants=_participants_from(draft),
         activate=activate,
         timezone=ctx.settings.timezone,
         actor=ctx.member,
@@ -464,8 +479,7 @@ def _campaign_action(ctx: Context, action: str, campaign: Campaign, extra: str |
         if campaign.status == CampaignStatus.CLOSED:
             ctx.say("campaigns.already_closed", name=campaign.name)
             return
-        ctx.begin(FLOW_NEW_DEADLINE, STEP_KIND, {"campaign_id": campaign.id})
-        ask_deadline_step(ctx)
+        start_new_deadline(ctx, campaign)
 
 
 # =============================================================================================
@@ -499,7 +513,7 @@ def _begin_campaign_edit(ctx: Context, campaign: Campaign, field: str) -> None:
 @router.flow(FLOW_EDIT_CAMPAIGN, access=Access.ADMIN)
 async def edit_campaign_answer(event: Inbound, ctx: Context) -> None:
     field = ctx.step or ""
-    campaign = ctx.session.get(Campaign, int(ctx.data.get("campaign_id", 0)))
+    campaign = ctx.session.get(Campaign, NEW_CAMPAIGN.data(ctx).campaign_id or 0)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")

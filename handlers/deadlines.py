@@ -9,7 +9,9 @@ buttons carry ids and are checked again on every press.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.access import Access
@@ -18,6 +20,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.router import Router, make_payload, split_payload
+from bot.steps import Flow, Step
 from domain import campaigns as domain
 from domain.dates import ParseError, format_date, parse_time
 from domain.schedule import (
@@ -54,18 +57,24 @@ STEP_FORM = "form"
 STEP_POLICY = "policy"
 STEP_POLICY_BEFORE = "policy_before"
 STEP_POLICY_OVERDUE = "policy_overdue"
-DEADLINE_STEPS = (
-    STEP_CAMPAIGN,
-    STEP_KIND,
-    STEP_TITLE,
-    STEP_DATE,
-    STEP_TIME,
-    STEP_FORM,
-    STEP_POLICY,
-    STEP_CONFIRM,
-)
 OVERDUE_CHOICES = (0, 1, 2, 3, 5)
 MAX_BEFORE_DAYS = 60
+
+
+@dataclass(slots=True)
+class DeadlineDraft:
+    """What /hanmoi has gathered so far, or what a deadline edit needs (`deadline_id`); kept
+    in the conversation state, JSON: the due date and time as ISO text."""
+
+    campaign_id: int | None = None
+    kind: str = ""
+    title: str = ""
+    due_date: str | None = None
+    due_time: str | None = None  # None: DEFAULT_DUE_TIME (17:00)
+    form: str = ""
+    policy: dict[str, Any] | None = None  # reminder policy overrides; {} = the defaults
+    before_days: list[int] = field(default_factory=list)  # a custom policy being chosen
+    deadline_id: int | None = None  # the deadline being edited
 
 
 # =============================================================================================
@@ -80,8 +89,12 @@ async def new_deadline(event: Inbound, ctx: Context) -> None:
     if not _open_campaigns(ctx):
         ctx.say("campaigns.no_open_campaign")
         return
-    ctx.begin(FLOW_NEW_DEADLINE, STEP_CAMPAIGN, {})
-    ask_deadline_step(ctx)
+    NEW_DEADLINE.start(ctx)
+
+
+def start_new_deadline(ctx: Context, campaign: Campaign) -> None:
+    """/hanmoi for a campaign already chosen (the button under a campaign)."""
+    NEW_DEADLINE.start(ctx, DeadlineDraft(campaign_id=campaign.id), at=STEP_KIND)
 
 
 def _policy_text(policy: Policy) -> str:
@@ -110,88 +123,136 @@ def _policy_buttons() -> list[list[Button]]:
     ]
 
 
-def ask_deadline_step(ctx: Context) -> None:
-    step, data = ctx.step, ctx.data
-    if step == STEP_CAMPAIGN:
-        ctx.ask(
-            t("campaigns.ask_campaign"),
+def _ask_campaign(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(
+        t("campaigns.ask_campaign"),
+        [
+            [Button(f"{c.document_number} — {c.name}"[:60], make_payload(DEADLINE, "camp", c.id))]
+            for c in _open_campaigns(ctx)
+        ],
+    )
+
+
+def _ask_kind(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(
+        t("campaigns.ask_kind"),
+        [[btn(f"campaigns.kind_{k}", DEADLINE, "kind", k)] for k in domain.DEADLINE_KINDS],
+    )
+
+
+def _ask_title(ctx: Context, draft: DeadlineDraft) -> None:
+    label = t(f"campaigns.kind_{draft.kind or 'other'}")
+    ctx.ask(
+        t("campaigns.ask_title"),
+        [[btn("campaigns.button_use_title", DEADLINE, "title", title=Raw(label))]],
+    )
+
+
+def _take_title(ctx: Context, draft: DeadlineDraft, event: Inbound) -> None:
+    draft.title = clean_answer(event.text, 300, "campaigns.bad_title", "Báo cáo sơ kết 6 tháng")
+
+
+def _ask_date(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(t("campaigns.ask_due_date"))
+
+
+def _take_date(ctx: Context, draft: DeadlineDraft, event: Inbound) -> None:
+    day = parse_day(event.text, ctx, "30/6/2026")
+    _check_due_date(ctx, day, _tz_of(ctx, draft))
+    draft.due_date = day.isoformat()
+
+
+def _ask_time(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(
+        t("campaigns.ask_due_time"),
+        [[btn("campaigns.button_default_time", DEADLINE, "time", "default")]],
+    )
+
+
+def _take_time(ctx: Context, draft: DeadlineDraft, event: Inbound) -> None:
+    draft.due_time = _time(event.text).isoformat()
+    _check_due(ctx, _due_from(draft, _tz_of(ctx, draft)))
+
+
+def _ask_form(ctx: Context, draft: DeadlineDraft) -> None:
+    suggested = draft.form or domain.DEFAULT_FORM.get(draft.kind)
+    ctx.ask(
+        t("campaigns.ask_form"),
+        [
             [
-                [
-                    Button(
-                        f"{c.document_number} — {c.name}"[:60], make_payload(DEADLINE, "camp", c.id)
-                    )
-                ]
-                for c in _open_campaigns(ctx)
-            ],
-        )
-    elif step == STEP_KIND:
-        ctx.ask(
-            t("campaigns.ask_kind"),
-            [[btn(f"campaigns.kind_{k}", DEADLINE, "kind", k)] for k in domain.DEADLINE_KINDS],
-        )
-    elif step == STEP_TITLE:
-        label = t(f"campaigns.kind_{data.get('kind', 'other')}")
-        ctx.ask(
-            t("campaigns.ask_title"),
-            [[btn("campaigns.button_use_title", DEADLINE, "title", title=Raw(label))]],
-        )
-    elif step == STEP_DATE:
-        ctx.ask(t("campaigns.ask_due_date"))
-    elif step == STEP_TIME:
-        ctx.ask(
-            t("campaigns.ask_due_time"),
-            [[btn("campaigns.button_default_time", DEADLINE, "time", "default")]],
-        )
-    elif step == STEP_FORM:
-        suggested = data.get("form") or domain.DEFAULT_FORM.get(data.get("kind", ""))
-        ctx.ask(
-            t("campaigns.ask_form"),
+                Button(
+                    ("⭐ " if code == suggested else "") + t(f"campaigns.form_{code}"),
+                    make_payload(DEADLINE, "form", code),
+                )
+            ]
+            for code in domain.KNOWN_FORMS
+        ],
+    )
+
+
+def _ask_policy(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(t("campaigns.ask_policy", policy=_policy_text(DEFAULT_POLICY)), _policy_buttons())
+
+
+def _ask_policy_before(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(t("campaigns.ask_policy_before"))
+
+
+def _take_policy_before(ctx: Context, draft: DeadlineDraft, event: Inbound) -> None:
+    draft.before_days = list(_parse_before_days(event.text))
+
+
+def _ask_policy_overdue(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(
+        t("campaigns.ask_policy_overdue", every=DEFAULT_POLICY.overdue_every_days),
+        [[Button(str(n), make_payload(DEADLINE, "od", n)) for n in OVERDUE_CHOICES]],
+    )
+
+
+def _ask_confirm(ctx: Context, draft: DeadlineDraft) -> None:
+    ctx.ask(
+        _deadline_summary(ctx, draft),
+        [
             [
-                [
-                    Button(
-                        ("⭐ " if code == suggested else "") + t(f"campaigns.form_{code}"),
-                        make_payload(DEADLINE, "form", code),
-                    )
-                ]
-                for code in domain.KNOWN_FORMS
-            ],
-        )
-    elif step == STEP_POLICY:
-        ctx.ask(t("campaigns.ask_policy", policy=_policy_text(DEFAULT_POLICY)), _policy_buttons())
-    elif step == STEP_POLICY_BEFORE:
-        ctx.ask(t("campaigns.ask_policy_before"))
-    elif step == STEP_POLICY_OVERDUE:
-        ctx.ask(
-            t("campaigns.ask_policy_overdue", every=DEFAULT_POLICY.overdue_every_days),
-            [[Button(str(n), make_payload(DEADLINE, "od", n)) for n in OVERDUE_CHOICES]],
-        )
-    elif step == STEP_CONFIRM:
-        ctx.ask(
-            _deadline_summary(ctx),
-            [
-                [
-                    btn("campaigns.button_save", DEADLINE, "save"),
-                    btn("core.cancel", DEADLINE, "cancel"),
-                ]
-            ],
-        )
+                btn("campaigns.button_save", DEADLINE, "save"),
+                btn("core.cancel", DEADLINE, "cancel"),
+            ]
+        ],
+    )
 
 
-def _next_deadline_step(ctx: Context) -> None:
-    order = list(DEADLINE_STEPS)
-    current = ctx.step if ctx.step in order else STEP_POLICY
-    ctx.goto(order[order.index(current) + 1])
-    ask_deadline_step(ctx)
+NEW_DEADLINE: Flow[DeadlineDraft] = Flow(
+    FLOW_NEW_DEADLINE,
+    DeadlineDraft,
+    [
+        Step(STEP_CAMPAIGN, _ask_campaign),
+        Step(STEP_KIND, _ask_kind),
+        Step(STEP_TITLE, _ask_title, _take_title),
+        Step(STEP_DATE, _ask_date, _take_date),
+        Step(STEP_TIME, _ask_time, _take_time),
+        Step(STEP_FORM, _ask_form),
+        # Defaults or off go straight to the confirmation; "custom" asks the two below, which
+        # /quaylai leaves as it would leave the policy question.
+        Step(STEP_POLICY, _ask_policy),
+        Step(STEP_POLICY_BEFORE, _ask_policy_before, _take_policy_before, back=STEP_FORM),
+        Step(STEP_POLICY_OVERDUE, _ask_policy_overdue, back=STEP_FORM),
+        Step(STEP_CONFIRM, _ask_confirm, back=STEP_POLICY),
+    ],
+    typed_refusal="campaigns.use_buttons",
+)
+NEW_DEADLINE.register(router, access=Access.ADMIN)
 
 
-def _tz_of(ctx: Context) -> ZoneInfo:
-    campaign = ctx.session.get(Campaign, int(ctx.data.get("campaign_id") or 0))
+def _tz_of(ctx: Context, draft: DeadlineDraft) -> ZoneInfo:
+    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
     return ZoneInfo(campaign.timezone if campaign else ctx.settings.timezone)
 
 
-def _due_from(data: dict, tz: ZoneInfo) -> datetime:
-    day = date.fromisoformat(data["due_date"])
-    at = time.fromisoformat(data.get("due_time") or domain.DEFAULT_DUE_TIME.isoformat())
+def _due_from(draft: DeadlineDraft, tz: ZoneInfo) -> datetime:
+    if draft.due_date is None:  # a state no version of the wizard leaves
+        raise InputError("core.stale_button")
+    day = date.fromisoformat(draft.due_date)
+    at = time.fromisoformat(draft.due_time or domain.DEFAULT_DUE_TIME.isoformat())
     return datetime.combine(day, at, tzinfo=tz)
 
 
@@ -231,31 +292,6 @@ def _schedule_text(due_at: datetime, policy: Policy, ctx: Context, tz: ZoneInfo)
     return t("campaigns.schedule", moments=moments)
 
 
-@router.flow(FLOW_NEW_DEADLINE, access=Access.ADMIN)
-async def new_deadline_answer(event: Inbound, ctx: Context) -> None:
-    step, data = ctx.step, ctx.data
-    tz = _tz_of(ctx)
-    if step == STEP_TITLE:
-        data["title"] = clean_answer(
-            event.text, 300, "campaigns.bad_title", "Báo cáo sơ kết 6 tháng"
-        )
-    elif step == STEP_DATE:
-        day = parse_day(event.text, ctx, "30/6/2026")
-        _check_due_date(ctx, day, tz)
-        data["due_date"] = day.isoformat()
-    elif step == STEP_TIME:
-        data["due_time"] = _time(event.text).isoformat()
-        _check_due(ctx, _due_from(data, tz))
-    elif step == STEP_POLICY_BEFORE:
-        data["before_days"] = list(_parse_before_days(event.text))
-        ctx.goto(STEP_POLICY_OVERDUE)
-        ask_deadline_step(ctx)
-        return
-    else:
-        raise InputError("campaigns.use_buttons")
-    _next_deadline_step(ctx)
-
-
 def _time(text: str) -> time:
     try:
         return parse_time(text)
@@ -263,28 +299,19 @@ def _time(text: str) -> time:
         raise InputError(f"campaigns.time_{exc.reason}", example="16h30") from None
 
 
-@router.flow_command(FLOW_NEW_DEADLINE, "quaylai")
-async def new_deadline_back(event: Inbound, ctx: Context) -> None:
-    order = list(DEADLINE_STEPS)
-    current = ctx.step if ctx.step in order else STEP_POLICY
-    ctx.goto(order[max(order.index(current) - 1, 0)])
-    ask_deadline_step(ctx)
-
-
-def _deadline_summary(ctx: Context) -> str:
-    data = ctx.data
-    campaign = ctx.session.get(Campaign, int(data["campaign_id"]))
+def _deadline_summary(ctx: Context, draft: DeadlineDraft) -> str:
+    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
     assert campaign is not None
     tz = ZoneInfo(campaign.timezone)
-    due = _due_from(data, tz)
-    policy = policy_from_overrides(data.get("policy"))
+    due = _due_from(draft, tz)
+    policy = policy_from_overrides(draft.policy)
     return t(
         "campaigns.deadline_summary",
         campaign=campaign.name,
-        kind=t(f"campaigns.kind_{data['kind']}"),
-        title=data["title"],
+        kind=t(f"campaigns.kind_{draft.kind}"),
+        title=draft.title,
         due=format_due(due, tz),
-        form=t(f"campaigns.form_{data['form']}"),
+        form=t(f"campaigns.form_{draft.form}"),
         policy=Raw(_policy_text(policy)),
         schedule=Raw(_schedule_text(due, policy, ctx, tz)),
     )
@@ -325,59 +352,58 @@ async def on_deadline_button(event: Inbound, ctx: Context) -> None:
 
 
 def _new_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
-    data, step = ctx.data, ctx.step
+    draft, step = NEW_DEADLINE.data(ctx), ctx.step
     if action == "camp" and step == STEP_CAMPAIGN:
         campaign = campaign_from(ctx, arg)
         if campaign is None or campaign.status == CampaignStatus.CLOSED:
             raise InputError("campaigns.closed_or_missing")
-        data["campaign_id"] = campaign.id
+        draft.campaign_id = campaign.id
     elif action == "kind" and step == STEP_KIND and arg in domain.DEADLINE_KINDS:
-        data["kind"] = arg
-        data["form"] = domain.DEFAULT_FORM[arg]
+        draft.kind = arg
+        draft.form = domain.DEFAULT_FORM[arg]
     elif action == "title" and step == STEP_TITLE:
-        data["title"] = t(f"campaigns.kind_{data.get('kind', 'other')}")
+        draft.title = t(f"campaigns.kind_{draft.kind or 'other'}")
     elif action == "time" and step == STEP_TIME:
-        data["due_time"] = domain.DEFAULT_DUE_TIME.isoformat()
-        _check_due(ctx, _due_from(data, _tz_of(ctx)))
+        draft.due_time = domain.DEFAULT_DUE_TIME.isoformat()
+        _check_due(ctx, _due_from(draft, _tz_of(ctx, draft)))
     elif action == "form" and step == STEP_FORM and arg in domain.KNOWN_FORMS:
-        data["form"] = arg
+        draft.form = arg
     elif action == "pol" and step == STEP_POLICY:
         if arg == "custom":
-            ctx.goto(STEP_POLICY_BEFORE)
-            ask_deadline_step(ctx)
+            NEW_DEADLINE.goto(ctx, STEP_POLICY_BEFORE, draft)
             return
-        data["policy"] = {} if arg == "default" else {"enabled": False}
+        draft.policy = {} if arg == "default" else {"enabled": False}
+        NEW_DEADLINE.goto(ctx, STEP_CONFIRM, draft)
+        return
     elif action == "od" and step == STEP_POLICY_OVERDUE and arg is not None and arg.isdigit():
-        policy = Policy(before_days=tuple(data.get("before_days", [])), overdue_max=int(arg))
-        data["policy"] = policy_overrides(policy)
-        ctx.goto(STEP_POLICY)
+        policy = Policy(before_days=tuple(draft.before_days), overdue_max=int(arg))
+        draft.policy = policy_overrides(policy)
     elif action == "save" and step == STEP_CONFIRM:
-        _save_new_deadline(ctx)
+        _save_new_deadline(ctx, draft)
         return
     else:
         ctx.say("core.stale_button")
         return
-    _next_deadline_step(ctx)
+    NEW_DEADLINE.advance(ctx, draft)
 
 
-def _save_new_deadline(ctx: Context) -> None:
-    data = ctx.data
-    campaign = ctx.session.get(Campaign, int(data["campaign_id"]))
+def _save_new_deadline(ctx: Context, draft: DeadlineDraft) -> None:
+    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
         return
     tz = ZoneInfo(campaign.timezone)
-    due = _due_from(data, tz)
+    due = _due_from(draft, tz)
     _check_due(ctx, due)
     deadline = domain.add_deadline(
         ctx.session,
         campaign,
-        kind=data["kind"],
-        title=data["title"],
+        kind=draft.kind,
+        title=draft.title,
         due_at=due,
-        form_code=data["form"],
-        reminder_policy=data.get("policy") or {},
+        form_code=draft.form,
+        reminder_policy=draft.policy or {},
         actor=ctx.member,
         now=ctx.now(),
     )
@@ -428,7 +454,7 @@ def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
     if field not in DEADLINE_EDIT_FIELDS:
         ctx.say("core.stale_button")
         return
-    data = {"deadline_id": deadline.id, "campaign_id": campaign.id, "form": deadline.form_code}
+    draft = DeadlineDraft(deadline_id=deadline.id, campaign_id=campaign.id, form=deadline.form_code)
     steps = {
         "title": STEP_TITLE,
         "date": STEP_DATE,
@@ -436,7 +462,8 @@ def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
         "form": STEP_FORM,
         "policy": STEP_POLICY,
     }
-    ctx.begin(FLOW_EDIT_DEADLINE, steps[field], data)
+    ctx.begin(FLOW_EDIT_DEADLINE, steps[field])
+    NEW_DEADLINE.save(ctx, draft)
     if field == "title":
         ctx.ask(t("campaigns.ask_new_title", current=deadline.title))
     elif field == "date":
@@ -447,17 +474,18 @@ def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
             )
         )
     else:
-        ask_deadline_step(ctx)
+        NEW_DEADLINE.ask(ctx, draft)  # the same question as in /hanmoi
 
 
 @router.flow(FLOW_EDIT_DEADLINE, access=Access.ADMIN)
 async def edit_deadline_answer(event: Inbound, ctx: Context) -> None:
-    deadline = ctx.session.get(Deadline, int(ctx.data.get("deadline_id") or 0))
+    draft = NEW_DEADLINE.data(ctx)
+    deadline = ctx.session.get(Deadline, draft.deadline_id or 0)
     if deadline is None:
         ctx.end()
         ctx.say("campaigns.deadline_not_found")
         return
-    tz = _tz_of(ctx)
+    tz = _tz_of(ctx, draft)
     local = deadline.due_at.astimezone(tz)
     step = ctx.step
     if step == STEP_TITLE:
@@ -474,22 +502,22 @@ async def edit_deadline_answer(event: Inbound, ctx: Context) -> None:
         _check_due(ctx, due)
         _save_deadline_edit(ctx, deadline, {"due_at": due.astimezone(ZoneInfo("UTC"))})
     elif step == STEP_POLICY_BEFORE:
-        ctx.data["before_days"] = list(_parse_before_days(event.text))
-        ctx.goto(STEP_POLICY_OVERDUE)
-        ask_deadline_step(ctx)
+        draft.before_days = list(_parse_before_days(event.text))
+        NEW_DEADLINE.goto(ctx, STEP_POLICY_OVERDUE, draft)
     else:
         raise InputError("campaigns.use_buttons")
 
 
 def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
-    deadline = ctx.session.get(Deadline, int(ctx.data.get("deadline_id") or 0))
+    draft = NEW_DEADLINE.data(ctx)
+    deadline = ctx.session.get(Deadline, draft.deadline_id or 0)
     if deadline is None:
         ctx.end()
         ctx.say("campaigns.deadline_not_found")
         return
     step = ctx.step
     if action == "time" and step == STEP_TIME:
-        tz = _tz_of(ctx)
+        tz = _tz_of(ctx, draft)
         due = datetime.combine(
             deadline.due_at.astimezone(tz).date(), domain.DEFAULT_DUE_TIME, tzinfo=tz
         )
@@ -499,14 +527,13 @@ def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
         _save_deadline_edit(ctx, deadline, {"form_code": arg})
     elif action == "pol" and step == STEP_POLICY:
         if arg == "custom":
-            ctx.goto(STEP_POLICY_BEFORE)
-            ask_deadline_step(ctx)
+            NEW_DEADLINE.goto(ctx, STEP_POLICY_BEFORE, draft)
             return
         _save_deadline_edit(
             ctx, deadline, {"reminder_policy": {} if arg == "default" else {"enabled": False}}
         )
     elif action == "od" and step == STEP_POLICY_OVERDUE and arg is not None and arg.isdigit():
-        policy = Policy(before_days=tuple(ctx.data.get("before_days", [])), overdue_max=int(arg))
+        policy = Policy(before_days=tuple(draft.before_days), overdue_max=int(arg))
         _save_deadline_edit(ctx, deadline, {"reminder_policy": policy_overrides(policy)})
     else:
         ctx.say("core.stale_button")

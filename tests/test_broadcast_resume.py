@@ -18,11 +18,12 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot import broadcasts as sending
-from bot.broadcasts import resume_broadcasts, watch_broadcasts
+from bot.broadcasts import BroadcastWatch, resume_broadcasts
 from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.events import Inbound, Outbound
-from bot.runtime import build_core
+from bot.runtime import build_core, build_scheduler
+from bot.scheduler import IntervalJob
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.units import Member
 from tests.utils.factories import make_member, make_unit
@@ -188,9 +189,10 @@ async def test_two_processes_starting_together_resume_a_broadcast_once(
 async def test_a_broadcast_whose_sender_still_writes_is_left_alone_until_it_falls_silent(
     bot: TestBot, session: Session, settings, engine, clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`watch_broadcasts`, as `run` starts it: at start-up it leaves a broadcast whose sender
-    wrote after this process started (alive in another process of a fleet); later checks take
-    over one whose sender has been silent for `stale`, and it is finished once."""
+    """The broadcast watch, as `run` schedules it: its start-up check leaves a broadcast whose
+    sender wrote after this process started (alive in another process of a fleet); later
+    checks take over one whose sender has been silent for `stale`, and it is finished once.
+    The checks are the job's runs, called here with the injected clock."""
     monkeypatch.setattr(sending, "CONCURRENCY", 1)
     ids = officers(session, 6)
     admin = await crash_mid_broadcast(bot, 6, sends=2)
@@ -205,31 +207,65 @@ async def test_a_broadcast_whose_sender_still_writes_is_left_alone_until_it_fall
             db.add(row)
             db.commit()
 
-    stopping = asyncio.Event()
-    checks: list[int] = []
-    watching = asyncio.create_task(
-        watch_broadcasts(
-            restarted.core,
-            stopping,
-            startup_wait=0.2,
-            every=0.02,
-            stale=timedelta(minutes=2),
-            on_check=checks.append,
-        )
-    )
-    await asyncio.sleep(0)  # one turn of the loop: the watcher notes "this process started"
+    watch = BroadcastWatch(restarted.core, stale=timedelta(minutes=2))  # "this process started"
     clock.advance(seconds=1)
     sender_writes()  # during the start-up wait: the sender is alive
-    await eventually(lambda: len(checks) >= 3, what="the start-up check and two later ones")
-    assert checks == [0] * len(checks)
+    assert [await watch.check() for _ in range(3)] == [0, 0, 0]  # start-up check, two later
     assert sum(received(bot, u) for u in ids) == 2
     assert "Bot vừa khởi động lại" not in admin.all_text
 
-    clock.advance(minutes=3)  # the sender fell silent
-    await eventually(lambda: "Gửi xong thông báo" in admin.all_text, what="the summary")
-    stopping.set()
-    await watching
+    clock.advance(minutes=1)  # silent, but not for long enough
+    assert await watch.check() == 0
+    clock.advance(minutes=2)  # the sender fell silent
+    assert await watch.check() == 1
+    assert await watch.check() == 0  # finished: not taken over again
     for user_id in ids:
         assert received(bot, user_id) == (0 if user_id == under_way else 1), user_id
     assert "Gửi xong thông báo: 5/6 người đã nhận." in admin.all_text
     assert admin.all_text.count("Bot vừa khởi động lại") == 1
+
+
+async def test_run_schedules_the_broadcast_watch_and_council_jobs_beside_the_reminder_tick(
+    bot: TestBot,
+) -> None:
+    """One APScheduler instance drives every timed job: the watch's first check waits the
+    start-up wait, each job runs alone and coalesces missed runs; stopping the scheduler
+    waits for a check under way."""
+    scheduler = build_scheduler(bot.core)
+    scheduler.start()
+    try:
+        assert scheduler.scheduler is not None
+        jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+        assert set(jobs) == {"reminders-tick", "broadcasts-watch", "council-tick"}
+        watch, council = jobs["broadcasts-watch"], jobs["council-tick"]
+        assert watch.trigger.interval == timedelta(seconds=sending.BROADCAST_CHECK_EVERY)
+        assert council.trigger.interval == timedelta(seconds=60)
+        for job in (watch, council):
+            assert (job.max_instances, job.coalesce) == (1, True)
+        first_wait = (watch.next_run_time - council.next_run_time).total_seconds()
+        assert first_wait == pytest.approx(sending.BROADCAST_STARTUP_WAIT, abs=1.0)
+    finally:
+        await scheduler.stop()
+    assert scheduler.scheduler is None
+
+
+async def test_stopping_the_scheduler_lets_a_job_under_way_finish(bot: TestBot) -> None:
+    """A broadcast being resumed when the bot stops is finished before the channels close:
+    `stop` waits for the run APScheduler itself would have cancelled."""
+    release = asyncio.Event()
+    finished: list[str] = []
+
+    async def slow_check() -> None:
+        await release.wait()
+        finished.append("done")
+
+    scheduler = build_scheduler(bot.core)
+    scheduler.interval_jobs.append(IntervalJob(id="slow", name="slow", run=slow_check, every=60))
+    scheduler.start()
+    await eventually(lambda: bool(scheduler._job_runs), what="the slow job to start")
+    stopping = asyncio.create_task(scheduler.stop())
+    await eventually(lambda: scheduler.scheduler is None, what="the scheduler to shut down")
+    assert not stopping.done() and finished == []
+    release.set()
+    await stopping
+    assert finished == ["done"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.council_jobs import council_tick
+from bot.runtime import build_scheduler
 from domain import council as domain_council
 from models.audit import AuditLog
 from models.council import (
@@ -21,6 +22,7 @@ from models.council import (
 )
 from tests.utils.council import council_world, open_round, vote
 from tests.utils.scenario import TestBot
+from tests.utils.waiting import eventually
 
 AN, BINH, XA = "Nguyễn Văn An", "Trần Thị Bình", "Tập thể xã Bình Lư"
 
@@ -346,3 +348,22 @@ def test_the_electorate_is_the_voting_seats_for_every_campaign_or_this_one(sessi
         people[0].id,
         people[1].id,
     ]
+
+
+async def test_the_scheduler_closes_a_round_that_ended_while_the_bot_was_down(
+    bot: TestBot, clock
+) -> None:
+    """The council job runs on the scheduler that `run` and `console` start, first at
+    start-up: a round whose time ran out meanwhile is closed and the admin gets the tally."""
+    world = council_world(bot)
+    await open_round(world, hours=48)
+    clock.advance(hours=49)
+    world.admin._seen = len(world.admin.messages)
+    scheduler = build_scheduler(bot.core)
+    scheduler.start()
+    try:
+        await eventually(lambda: _round(bot).status == RoundStatus.CLOSED, what="the round closed")
+    finally:
+        await scheduler.stop()
+    assert _round(bot).closed_how == "time"
+    assert "Thành viên tham gia: 0/5" in world.admin.new_text

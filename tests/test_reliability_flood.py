@@ -16,6 +16,7 @@ import time
 from bot.catalog import t
 from bot.channels.text import html_to_plain
 from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.waiting import eventually
 
 SPAMMER, OTHER = 7001, 7002
 FLOOD_TEXT = html_to_plain(t("core.flood"))
@@ -36,7 +37,7 @@ async def flood(api: FakeTelegram, *, per_second: int, seconds: float) -> int:
     while time.monotonic() - started < seconds:
         api.push_text(SPAMMER, f"tin {sent}")
         sent += 1
-        await asyncio.sleep(1 / per_second)
+        await asyncio.sleep(1 / per_second)  # the sender's pace, not a synchronisation
     return sent
 
 
@@ -51,13 +52,14 @@ async def test_a_flooding_user_is_slowed_down_and_others_are_not(
     baseline = statistics.median([await round_trip(api, OTHER, "/trogiup") for _ in range(4)])
 
     spam = asyncio.create_task(flood(api, per_second=50, seconds=1.5))
-    await asyncio.sleep(0.3)  # the flood is under way
+    await eventually(lambda: api.sent[str(SPAMMER)], what="the flood under way")
     during = []
     while not spam.done():
         during.append(await round_trip(api, OTHER, "/trogiup"))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # a person's pace between messages
     sent = await spam
-    await asyncio.sleep(0.5)  # let the last of the flood be handled
+    # The poller confirms an update only once the core handled it: the whole flood is done.
+    await eventually(lambda: api.unconfirmed == 0, what="every update of the flood handled")
 
     texts = [html_to_plain(text) for text in api.texts(SPAMMER)]
     assert sent >= 60

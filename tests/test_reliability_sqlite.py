@@ -34,6 +34,7 @@ from tests.utils.files import PDF
 from tests.utils.reminders import local, scheduler_for
 from tests.utils.reports import report_world
 from tests.utils.scenario import TestBot
+from tests.utils.waiting import eventually
 
 OFFICERS_PER_CORE = 15
 ANSWERS = ["/baocao", "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo", "12", "11"]
@@ -65,7 +66,7 @@ def _busy_writer(path: Path, stop: threading.Event) -> None:
         while not stop.is_set():
             connection.execute("BEGIN IMMEDIATE")
             connection.execute("UPDATE unit SET bloc = bloc WHERE id = 1")
-            time.sleep(0.05)
+            time.sleep(0.05)  # the workload: the lock held a while, then free a while
             connection.execute("COMMIT")
             time.sleep(0.02)
     finally:
@@ -159,19 +160,36 @@ async def test_a_reminder_tick_during_a_slow_upload_waits_its_turn(
         await step()
     assert "Câu 12/12" in officer.last_reply
     download = channel.download
+    downloading, release = asyncio.Event(), asyncio.Event()
 
     async def slow_download(attachment):  # type: ignore[no-untyped-def]
-        await asyncio.sleep(0.5)
+        downloading.set()  # the update is inside its transaction, downloading
+        await release.wait()
         return await download(attachment)
 
+    turn = bot.core.database_turn
+    tick_waits = asyncio.Event()
+
+    def watched_turn():  # type: ignore[no-untyped-def]
+        if bot.core.database_busy():
+            tick_waits.set()  # the tick asks for its turn while the update holds it
+        return turn()
+
     monkeypatch.setattr(channel, "download", slow_download)
+    monkeypatch.setattr(bot.core, "database_turn", watched_turn)
     clock.set(local(2026, 3, 9, 8, 30))  # the 7-days-before reminder of the deadline is due
     scheduler = scheduler_for(bot.core)
     started = time.monotonic()
     upload = asyncio.create_task(officer.sends_file(PDF, "bao-cao-da-ky.pdf", "application/pdf"))
-    await asyncio.sleep(0.1)  # the update is inside its transaction, downloading
-    report = await scheduler.tick()
+    await asyncio.wait_for(downloading.wait(), timeout=5)
+    tick = asyncio.create_task(scheduler.tick())
+    # A tick that went to the database without its turn would hit SQLite's lock here and fail
+    # (done, with an error); one that waits its turn does so without blocking the loop.
+    await eventually(lambda: tick_waits.is_set() or tick.done(), what="the tick to wait")
+    assert not tick.done()
+    release.set()
     await upload
+    report = await tick
     assert report.reminders.sent == 1
     assert "Xem lại" in officer.all_text
     assert time.monotonic() - started < 3

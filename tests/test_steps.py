@@ -5,6 +5,7 @@ the upgrade (raw dict keys) goes on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import select
 
@@ -13,9 +14,11 @@ from bot.context import PROMPT_KEY, Context
 from bot.events import Inbound
 from bot.services import Services
 from bot.steps import Flow, Step
+from domain.schedule import policy_of
+from models.campaigns import Campaign, CampaignParticipant, Deadline
 from models.conversation import ConversationState
 from models.units import Unit
-from tests.utils.factories import T0
+from tests.utils.factories import T0, make_campaign, make_unit
 from tests.utils.scenario import TestBot
 from tests.utils.units import admin_of
 
@@ -97,3 +100,107 @@ async def test_a_unit_wizard_left_half_way_before_the_upgrade_goes_on(bot: TestB
     with bot.db() as db:
         unit = db.exec(select(Unit).where(Unit.code == "XA-MOI")).one()
     assert (unit.name, unit.kind, unit.bloc) == ("Xã Mới", "xa", None)
+
+
+async def test_a_campaign_wizard_left_in_the_bloc_picker_before_the_upgrade_goes_on(
+    bot: TestBot,
+) -> None:
+    """/dotmoi's hand-written wizard saved its raw dict (dates as ISO text, the bloc buttons by
+    index): the declared flow reads it as a `CampaignDraft`; /quaylai from the picker goes back
+    to the end date as it did, and the campaign is saved with the blocs chosen."""
+    with bot.db() as db:
+        make_unit(db, "Phòng Giáo dục", bloc="Khối cơ quan")
+        make_unit(db, "Xã Bình Lư", bloc="Khối xã, thị trấn")
+        db.commit()
+    admin = admin_of(bot)
+    await admin.says("/trogiup")  # the admin's member row exists
+    with bot.db() as db:
+        db.add(
+            ConversationState(
+                channel=bot.channel.name,
+                chat_id=admin.user_id,
+                flow="campaign_new",
+                step="blocs",
+                data={
+                    "number": "353/KH-UBND",
+                    "name": "Đợt thi đua đặc biệt",
+                    "starts_on": "2019-05-01",
+                    "ends_on": "2019-09-30",
+                    "mode": "blocs",
+                    "bloc_options": ["Khối cơ quan", "Khối xã, thị trấn"],
+                    "blocs": ["Khối cơ quan"],
+                    PROMPT_KEY: {"text": "Chọn khối", "buttons": [], "accepts_text": False},
+                },
+                version=1,
+                updated_at=bot.core.clock.now(),
+            )
+        )
+        db.commit()
+    await admin.says("/quaylai")
+    assert "kết thúc ngày nào" in admin.last_reply
+    await admin.says("30/9/2019")
+    await admin.presses("Chọn khối")
+    await admin.presses("Khối cơ quan")
+    await admin.presses("Xong")
+    assert "353/KH-UBND" in admin.last_reply and "Đợt thi đua đặc biệt" in admin.last_reply
+    assert "khối Khối cơ quan" in admin.last_reply
+    await admin.presses("Lưu nháp")
+    assert "Đã lưu nháp đợt thi đua Đợt thi đua đặc biệt" in admin.last_reply
+    with bot.db() as db:
+        campaign = db.exec(select(Campaign)).one()
+        blocs = [r.bloc for r in db.exec(select(CampaignParticipant)).all()]
+    assert (campaign.document_number, campaign.starts_on) == ("353/KH-UBND", date(2019, 5, 1))
+    assert blocs == ["Khối cơ quan"]
+
+
+async def test_a_deadline_wizard_left_at_a_custom_policy_before_the_upgrade_goes_on(
+    bot: TestBot,
+) -> None:
+    """/hanmoi's hand-written wizard saved its raw dict half-way through a custom reminder
+    policy: the declared flow reads it as a `DeadlineDraft`; /quaylai from the policy's
+    sub-questions goes back to the form as it did, and the deadline is saved with the policy."""
+    with bot.db() as db:
+        campaign_id = make_campaign(db, number="353/KH-UBND").id
+        db.commit()
+    admin = admin_of(bot)
+    await admin.says("/trogiup")  # the admin's member row exists
+    old = {
+        "campaign_id": campaign_id,
+        "kind": "preliminary",
+        "title": "Báo cáo sơ kết",
+        "due_date": "2026-06-30",
+        "due_time": "16:30:00",
+        "form": "bao-cao-thanh-tich",
+        PROMPT_KEY: {"text": "Nhắc trước?", "buttons": [], "accepts_text": True},
+    }
+    with bot.db() as db:
+        db.add(
+            ConversationState(
+                channel=bot.channel.name,
+                chat_id=admin.user_id,
+                flow="deadline_new",
+                step="policy_before",
+                data=old,
+                version=1,
+                updated_at=bot.core.clock.now(),
+            )
+        )
+        db.commit()
+    await admin.says("/quaylai")
+    assert "biểu mẫu nào" in admin.last_reply
+    with bot.db() as db:  # the old state again, as it was saved
+        state = db.exec(select(ConversationState)).one()
+        state.step, state.data = "policy_before", dict(old)
+        db.add(state)
+        db.commit()
+    await admin.says("7, 1")
+    assert "tối đa mấy lần" in admin.last_reply
+    await admin.presses("2")
+    assert "Báo cáo sơ kết" in admin.last_reply and "16:30" in admin.last_reply
+    await admin.presses("Lưu")
+    assert "Đã thêm hạn nộp Báo cáo sơ kết" in admin.last_reply
+    with bot.db() as db:
+        deadline = db.exec(select(Deadline)).one()
+    policy = policy_of(deadline)
+    assert (policy.before_days, policy.overdue_max) == ((7, 1), 2)
+    assert deadline.form_code == "bao-cao-thanh-tich"

@@ -5,11 +5,8 @@ handling it twice — even when the re-delivery reaches another process of the f
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
-import socket
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 from telegram.ext import Application
 
 from bot.channels.telegram import build_application
@@ -32,38 +27,15 @@ from bot.core import BotCore
 from bot.runtime import build_core
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web.server import WebServer
-from models.conversation import ProcessedUpdate
-from tests.fakes.telegram_api import FakeTelegram
-
-SECRET = "s3cret-Webhook_value-0123456789"
-
-
-class WebhookFakeTelegram(FakeTelegram):
-    """The fake Bot API, plus setWebhook (remembered so tests can read what was registered)."""
-
-    webhook: dict[str, Any] | None = None
-
-    async def _m_setWebhook(self, params: dict[str, Any], files: Any) -> web.Response:
-        self.webhook = params
-        return self._ok(True)
-
-
-_update_ids = itertools.count(5000)
-
-
-def text_update(user_id: int, text: str, name: str = "Cán bộ Xã") -> dict[str, Any]:
-    """An update as Telegram would post it to the webhook."""
-    update_id = next(_update_ids)
-    message: dict[str, Any] = {
-        "message_id": update_id,
-        "date": int(time.time()),
-        "chat": {"id": user_id, "type": "private"},
-        "from": {"id": user_id, "is_bot": False, "first_name": name},
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"update_id": update_id, "message": message}
+from tests.utils.webhook import (
+    SECRET,
+    WebhookFakeTelegram,
+    free_port,
+    handled_updates,
+    post_update,
+    text_update,
+    wait_until_serving,
+)
 
 
 @dataclass
@@ -82,33 +54,6 @@ class BotProcess:
         self, update: dict[str, Any], secret: str | None = SECRET, path: str = "/telegram"
     ) -> httpx.Response:
         return await post_update(self.url + path, update, SECRET_HEADER, secret)
-
-
-async def post_update(
-    url: str, update: dict[str, Any], header: str, secret: str | None
-) -> httpx.Response:
-    """POST an update as a platform does, with `secret` in `header` (no header when None)."""
-    headers = {} if secret is None else {header: secret}
-    async with httpx.AsyncClient() as client:
-        return await client.post(url, json=update, headers=headers)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on, for LISTEN_PORT."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def wait_until_serving(port: int) -> httpx.Response:
-    """The first /healthz answer of the web server starting on `port`."""
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                return await client.get(f"http://127.0.0.1:{port}/healthz")
-            except httpx.ConnectError:
-                await asyncio.sleep(0.05)
-    raise AssertionError(f"nothing answered on port {port}")
 
 
 @pytest.fixture
@@ -161,11 +106,6 @@ async def start_process(
 @pytest.fixture
 async def bot_process(start_process: Any, engine: Engine) -> BotProcess:
     return await start_process(engine)
-
-
-def handled_updates(engine: Engine) -> list[str]:
-    with Session(engine) as session:
-        return list(session.exec(select(ProcessedUpdate.update_id)).all())
 
 
 async def test_update_posted_with_the_secret_is_answered(

@@ -26,10 +26,10 @@ from bot.serve import serve, webhook_settings_error
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web.server import WebServer
 from tests.fakes.zalo_api import FakeZalo
-from tests.test_webhook import (
+from tests.utils.webhook import (
     SECRET as TELEGRAM_SECRET,
 )
-from tests.test_webhook import (
+from tests.utils.webhook import (
     WebhookFakeTelegram,
     free_port,
     handled_updates,
