@@ -469,6 +469,14 @@ class ReminderScheduler:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
 
+    async def stop(self) -> None:
+        """Stop ticking, letting a tick under way finish first: APScheduler's shutdown cancels
+        a running job, which logs a CancelledError traceback (`:thoat` right after start)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.pause()
+        async with self._running:
+            self.shutdown()
+
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
         return self._scheduler

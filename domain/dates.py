@@ -86,6 +86,27 @@ _THOUSANDS_DOT = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 _THOUSANDS_SPACE = re.compile(r"^-?\d{1,3}( \d{3})+$")
 
 
+def format_number(value: Decimal | int | str) -> str:
+    """1234567.5 → "1.234.567,5": thousands with dots, decimal comma, as written in Vietnam.
+    Every screen, export and CLI line shows numbers through this one function."""
+    number = Decimal(str(value))
+    sign = "-" if number < 0 else ""
+    whole, _, fraction = format(abs(number), "f").partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
+
+
+def format_size(size: int) -> str:
+    """A file size as an office reads it: "16,4 KB", "2,1 MB", "512 byte"."""
+    if size < 1024:
+        return f"{format_number(size)} byte"
+    for unit in ("KB", "MB", "GB"):
+        size_in = Decimal(size) / 1024 ** (("KB", "MB", "GB").index(unit) + 1)
+        if size_in < 1024 or unit == "GB":
+            return f"{format_number(size_in.quantize(Decimal('0.1')))} {unit}"
+    raise AssertionError("unreachable")
+
+
 def parse_number(text: str) -> Decimal:
     """A number as typed in Vietnam: `.` groups thousands, `,` is the decimal mark."""
     value = text.strip().replace("\u00a0", " ")

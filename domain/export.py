@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, func, select
 
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit, unit_ids
+from domain.dates import format_number
 from domain.progress import Category, categorize
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
@@ -213,10 +214,8 @@ def text_value(spec: FieldLike, value: Any, texts: ExportTexts) -> str:
         return ""
     if isinstance(shown, date):
         return shown.strftime("%d/%m/%Y")
-    if isinstance(shown, int):
-        return f"{shown:,}".replace(",", ".")
-    if isinstance(shown, Decimal):
-        return format(shown, "f").replace(".", ",")
+    if isinstance(shown, int | Decimal):
+        return format_number(shown)
     return str(shown)
 
 

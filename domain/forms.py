@@ -29,7 +29,14 @@ from typing import Any
 import yaml
 
 from bot.catalog import t
-from domain.dates import ParseError, format_date, parse_date, parse_integer, parse_number
+from domain.dates import (
+    ParseError,
+    format_date,
+    format_number,
+    parse_date,
+    parse_integer,
+    parse_number,
+)
 from domain.text import clean_text, fold
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -642,15 +649,6 @@ def check_value(item: Field, value: Any) -> bool:
 
 
 # --- showing answers --------------------------------------------------------------------------
-def format_number(value: Decimal | int | str) -> str:
-    """1234567.5 → "1.234.567,5": thousands with dots, decimal comma, as written in Vietnam."""
-    number = Decimal(str(value))
-    sign = "-" if number < 0 else ""
-    whole, _, fraction = format(abs(number), "f").partition(".")
-    grouped = f"{int(whole):,}".replace(",", ".")
-    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
-
-
 def format_answer(item: Field, value: Any) -> str:
     """A stored value as plain text for the review message and exports ("" when empty)."""
     if value is None or value == "" or value == []:

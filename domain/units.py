@@ -140,6 +140,11 @@ def search_units(
     return units[:limit] if limit is not None else units
 
 
+def has_active_units(session: Session) -> bool:
+    """False on a fresh install: nobody can register before an admin lists the units."""
+    return session.exec(select(Unit.id).where(Unit.active == True).limit(1)).first() is not None  # noqa: E712
+
+
 @dataclass(slots=True)
 class UnitPage:
     units: list[Unit]

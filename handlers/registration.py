@@ -108,6 +108,10 @@ async def register(event: Inbound, ctx: Context) -> None:
             unit=_unit_name(ctx, member.unit_id),
         )
         return
+    if not registry.has_active_units(ctx.session):
+        # Searching an empty registry would only ever answer "no unit matches".
+        ctx.say("registration.register.no_units_yet")
+        return
     ctx.begin(REGISTER_FLOW, STEP_UNIT)
     _ask_register_step(ctx)
 

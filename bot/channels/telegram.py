@@ -526,7 +526,8 @@ def build_application(
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/")
+        # Settings accept ".../bot" too (the Bot API convention); PTB wants the server.
+        base = settings.telegram_base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
     core.hub.register(TelegramOutlet(application.bot))
