@@ -75,7 +75,10 @@ class Route:
     label: str
 
 
-MAX_TEXT_LENGTH = 4000
+# A memory bound, not a rule: well above every form's limit (4,000 for long text) and above
+# what one Telegram message carries, so the handler that has a limit sees the whole text and
+# can say it is too long instead of the core cutting it without a word.
+MAX_TEXT_LENGTH = 16_000
 MAX_NAME_LENGTH = 120
 
 

@@ -95,7 +95,34 @@ def resolve_kind(text: str) -> str | None:
         for name in (k.code, k.label, *k.aliases)
         if fold(name) == fold(value)
     }
-    return folded.pop() if len(folded) == 1 else None
+    if len(folded) == 1:
+        return folded.pop()
+    return _resolve_kind_loosely(value)
+
+
+# Words officials put around a kind that do not change it: "UBND xã", "cấp xã".
+_KIND_NOISE = re.compile(r"^(?:ubnd|uy ban nhan dan|dang uy|cap)\s+")
+_KIND_SEPARATORS = re.compile(r"\s*(?:/|,|;|\+|&|\bva\b|\bhoac\b)\s*")
+
+
+def _resolve_kind_loosely(value: str) -> str | None:
+    """ "xã/thị trấn", "cơ quan/phòng ban", "UBND xã": every part names the same kind, once
+    the words around it are dropped; parts naming two kinds stay unknown."""
+    found: set[str] = set()
+    for part in _KIND_SEPARATORS.split(fold(value)):
+        part = _KIND_NOISE.sub("", part.strip())
+        if not part:
+            continue
+        codes = {
+            k.code
+            for k in unit_kinds()
+            for name in (k.code, k.label, *k.aliases)
+            if fold(name) == part
+        }
+        if len(codes) != 1:
+            return None
+        found |= codes
+    return found.pop() if len(found) == 1 else None
 
 
 # --- codes, names, search ------------------------------------------------------------------
@@ -432,6 +459,8 @@ def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
         0,
     )
     header_row, header = filled[header_at]
+    while header and not header[-1].strip():
+        header = header[:-1]
     positions = _map_header(header)
     missing = [COLUMN_TITLES[c] for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
@@ -456,6 +485,17 @@ def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
         bloc, parent_text = cell(cells, "bloc"), cell(cells, "parent")
         code = normalise_code(code_text)
         row_errors: list[RowError] = []
+        extra = [c.strip() for c in cells[len(header) :] if c.strip()]
+        if extra:
+            # An unquoted comma ("Khối xã, thị trấn") shifts the row: refuse it rather than
+            # keep "Khối xã" and drop the rest.
+            row_errors.append(
+                RowError(
+                    number,
+                    "extra_columns",
+                    {"cells": len(header) + len(extra), "columns": len(header), "extra": extra[0]},
+                )
+            )
         problem = code_problem(code)
         if problem is not None:
             row_errors.append(RowError(number, problem, {"code": code_text, "max": CODE_MAX}))

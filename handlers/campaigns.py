@@ -196,7 +196,12 @@ async def new_campaign_answer(event: Inbound, ctx: Context) -> None:
     elif step == STEP_BODY:
         data["issuing_body"] = _clean(event.text, 200, "campaigns.bad_body", "UBND huyện Tam Đường")
     elif step == STEP_ISSUED:
-        data["issued_on"] = _date(event.text, ctx).isoformat()
+        issued = _date(event.text, ctx)
+        today = ctx.now().astimezone(ctx.settings.tz).date()
+        if issued > today:
+            # A plan is signed before it is entered; a future date is a typo (2091 for 2019).
+            raise InputError("hints.issued_in_future", example=format_date(today))
+        data["issued_on"] = issued.isoformat()
     elif step == STEP_START:
         data["starts_on"] = _date(event.text, ctx, "1/5/2019").isoformat()
     elif step == STEP_END:
@@ -825,6 +830,17 @@ def _check_due_date(ctx: Context, day: date, tz: ZoneInfo) -> None:
     if day < ctx.now().astimezone(tz).date():
         raise InputError(
             "campaigns.due_in_past", example=format_date(ctx.now().astimezone(tz).date())
+        )
+    calendar = load_calendar(ctx.settings.holidays_file)
+    if calendar.is_day_off(day):
+        # Allowed (a plan may say so), but said: the units' office is closed that day.
+        ctx.say(
+            "hints.due_on_day_off",
+            day=format_date(day),
+            what=t(f"reminders.weekday_{day.weekday()}")
+            if day.weekday() >= 5
+            else t("hints.holiday"),
+            earlier=format_date(calendar.previous_working_day(day)),
         )
 
 

@@ -614,6 +614,9 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
     try:
         value = parse_answer(item, event.text, today=today, siblings=_siblings(o.answers, pos))
     except AnswerError as exc:
+        if exc.reason == "too_long":
+            # Nothing is cut: the whole answer comes back so the officer can shorten it.
+            raise InputError("hints.too_long_kept", text=event.text, **exc.params) from None
         raise _bad_answer(item, exc) from None
     _save(ctx, o, value)
 
