@@ -227,6 +227,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             forms=forms,
             texts=ExportTexts.from_catalog(t),
             default_zone=settings.tz,
+            now=core.clock.now(),
         )
     out = Path(args.out)
     try:

@@ -29,9 +29,10 @@ from sqlmodel import Session, col, func, select
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit, unit_ids
 from domain.dates import format_number
 from domain.progress import Category, categorize
+from domain.reports import reference_code
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
-from models.reports import Report, ReportVersion
+from models.reports import Attachment, Report, ReportStatus, ReportVersion
 from models.units import Member, MemberStatus, Unit
 
 # openpyxl is imported where a workbook is made: a bot process that never exports does not
@@ -133,13 +134,39 @@ class ExportTexts:
     no_bloc: str
     entries: str  # "{count} mục": a group's cell in the deadline sheet
     statuses: Mapping[str, str] = field(default_factory=dict)
+    # Layout and the columns added for the office's file (catalog file export.yaml).
+    title: str = "{number} — {name}"  # the title row of every sheet
+    exported_at: str = "{at}"
+    receipt: str = "Receipt"
+    approval: str = "Approval"
+    approved: str = "Approved"
+    awaiting: str = "Awaiting"
+    file_at: str = "{name} ({path})"
+    footer_page: str = "&P/&N"
 
     @classmethod
     def from_catalog(cls, t: Callable[..., str], prefix: str = "admin.export") -> ExportTexts:
         names = [n for n in cls.__dataclass_fields__ if n != "statuses"]
-        values = {name: t(f"{prefix}.{name}") for name in names}
+        values = {
+            name: t(f"export.{name}") if name in _LAYOUT_TEXTS else t(f"{prefix}.{name}")
+            for name in names
+        }
         statuses = {c: t(f"admin.status.{c}") for c in Category.ALL}
         return cls(**values, statuses=statuses)
+
+
+_LAYOUT_TEXTS = frozenset(
+    {
+        "title",
+        "exported_at",
+        "receipt",
+        "approval",
+        "approved",
+        "awaiting",
+        "file_at",
+        "footer_page",
+    }
+)
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -317,23 +344,66 @@ def sheet_title(name: str, used: set[str]) -> str:
     return candidate
 
 
-class _Sheet:
-    """A worksheet filled row by row; header bold and frozen, widths from the content."""
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    """What every sheet shows above its header and in its footer."""
 
-    def __init__(self, book: Workbook, title: str, headers: Sequence[str], frozen_columns: int):
+    title: str
+    footer_left: str
+    footer_right: str
+
+
+HEADER_ROW = 2  # row 1 is the title (campaign and export time), row 2 the column headers
+
+
+class _Sheet:
+    """A worksheet filled row by row: a title row, a bold frozen header, widths from the
+    content, long text wrapped, and a page layout an office can print as it is (landscape, one
+    page wide, title and header repeated on every page, campaign and page numbers in the
+    footer)."""
+
+    def __init__(
+        self,
+        book: Workbook,
+        title: str,
+        headers: Sequence[str],
+        frozen_columns: int,
+        heading: _Heading,
+    ):
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
 
         self.ws: Worksheet = book.create_sheet(title)
         self.widths = [len(h) for h in headers]
+        self.ws.append([_clean(heading.title)])
+        self.ws["A1"].font = Font(bold=True, size=13)
+        if len(headers) > 1:
+            self.ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
         self.ws.append([_clean(h) for h in headers])
-        for cell in self.ws[1]:
+        for cell in self.ws[HEADER_ROW]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        # A coordinate, not ws.cell(): creating a cell would make append() skip row 2.
-        self.ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
+        # A coordinate, not ws.cell(): creating a cell would make append() skip a row.
+        self.ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}{HEADER_ROW + 1}"
+        self._layout(heading)
+
+    def _layout(self, heading: _Heading) -> None:
+        ws = self.ws
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages tall as the rows need
+        ws.print_title_rows = f"1:{HEADER_ROW}"
+        ws.print_options.gridLines = True
+        ws.oddFooter.left.text = _footer_text(heading.footer_left)
+        ws.oddFooter.right.text = heading.footer_right
+        ws.evenFooter.left.text = ws.oddFooter.left.text
+        ws.evenFooter.right.text = heading.footer_right
 
     def add(self, values: Sequence[Any]) -> None:
+        from openpyxl.styles import Alignment
+
         self.ws.append(list(values))
         row = self.ws.max_row
         for index, value in enumerate(values, start=1):
@@ -341,6 +411,9 @@ class _Sheet:
             if isinstance(value, str):
                 cell.data_type = "s"  # "=…" typed by a user is text, never a formula
                 width = max((len(line) for line in value.split("\n")), default=0)
+                if width > MAX_WIDTH or "\n" in value:
+                    # Wider than a column may grow: wrap inside it instead of running off.
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
             elif isinstance(value, datetime):
                 cell.number_format = DATETIME_FORMAT
                 width = 16
@@ -357,8 +430,14 @@ class _Sheet:
         for index, width in enumerate(self.widths, start=1):
             letter = get_column_letter(index)
             self.ws.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
-        if self.ws.max_row > 1:
-            self.ws.auto_filter.ref = self.ws.dimensions
+        if self.ws.max_row > HEADER_ROW:
+            last = get_column_letter(len(self.widths))
+            self.ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{self.ws.max_row}"
+
+
+def _footer_text(text: str) -> str:
+    # "&" starts a header/footer code in Excel: a literal one is written "&&".
+    return _clean(text).replace("&", "&&")[:200]
 
 
 def _zone(campaign: Campaign, default: ZoneInfo) -> ZoneInfo:
@@ -387,10 +466,19 @@ def build_workbook(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
+    now: datetime | None = None,
 ) -> Workbook:
     from openpyxl import Workbook
 
     zone = _zone(campaign, default_zone)
+    title = texts.title.format(number=campaign.document_number, name=campaign.name)
+    if now is not None:
+        title += " " + texts.exported_at.format(at=f"{_local(now, zone):%H:%M %d/%m/%Y}")
+    heading = _Heading(
+        title=title,
+        footer_left=f"{campaign.document_number} — {campaign.name}",
+        footer_right=texts.footer_page,
+    )
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     used: set[str] = set()
@@ -403,6 +491,7 @@ def build_workbook(
     extra = [session.get(Unit, uid) for uid in sorted(extra_ids)]
     units += [u for u in extra if u is not None]
     officers = officers_by_unit([u.id for u in units if u.id is not None], session=session)
+    files = _attachment_paths(all_reports, session=session)
 
     status = _Sheet(
         book,
@@ -418,8 +507,11 @@ def build_workbook(
             texts.status,
             texts.submitted_at,
             texts.on_time,
+            texts.receipt,
+            texts.approval,
         ],
         frozen_columns=4,
+        heading=heading,
     )
     for deadline in deadlines:
         reports = all_reports[deadline.id]
@@ -445,21 +537,61 @@ def build_workbook(
                     *_submission(row.report, texts, zone),
                 ]
             )
-        _deadline_sheets(book, used, deadline, rows, forms, texts, zone)
+        _deadline_sheets(book, used, deadline, rows, forms, texts, zone, heading, files)
     status.finish()
     return book
 
 
 def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> list[Any]:
-    """[submitted at, on time] of a report that was handed in at least once."""
-    if report is None or report.submitted_at is None:
-        return [None, None]
+    """[submitted at, on time, receipt code, approval] of a report handed in at least once."""
+    if report is None or report.submitted_at is None or report.id is None:
+        return [None, None, None, None]
     on_time = (
         None
         if report.on_time is None
         else (texts.answer_yes if report.on_time else texts.answer_no)
     )
-    return [_local(report.submitted_at, zone), on_time]
+    receipt = reference_code(report.id, report.version) if report.version >= 1 else None
+    if report.status == ReportStatus.ACCEPTED:
+        approval = texts.approved
+    elif report.status == ReportStatus.SUBMITTED:
+        approval = texts.awaiting
+    else:
+        approval = None  # returned or reopened: the status column says so
+    return [_local(report.submitted_at, zone), on_time, receipt, approval]
+
+
+def _attachment_paths(
+    all_reports: Mapping[int | None, Mapping[int, Report]], *, session: Session
+) -> dict[int, str]:
+    """Where each attachment of these reports is kept (relative to the files directory)."""
+    report_ids = [r.id for reports in all_reports.values() for r in reports.values() if r.id]
+    if not report_ids:
+        return {}
+    rows = session.exec(
+        select(Attachment.id, Attachment.stored_path).where(
+            col(Attachment.report_id).in_(report_ids)
+        )
+    ).all()
+    return {ident: path for ident, path in rows if ident is not None and path}
+
+
+def _with_paths(
+    fields: Sequence[FieldLike],
+    answers: Mapping[str, Any],
+    values: list[Any],
+    files: Mapping[int, str],
+    texts: ExportTexts,
+) -> list[Any]:
+    """File cells say where the file is, not only its name."""
+    result = list(values)
+    for index, spec in enumerate(fields):
+        value = answers.get(spec.id)
+        if spec.type == "file" and isinstance(value, dict) and result[index]:
+            path = files.get(value.get("attachment_id"))  # type: ignore[arg-type]
+            if path:
+                result[index] = _clean(texts.file_at.format(name=result[index], path=path))
+    return result
 
 
 def _deadline_sheets(
@@ -470,6 +602,8 @@ def _deadline_sheets(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     zone: ZoneInfo,
+    heading: _Heading,
+    files: Mapping[int, str],
 ) -> None:
     fields = fields_for(deadline, forms, (r.answers for r in rows if r.answers))
     sheet = _Sheet(
@@ -482,12 +616,16 @@ def _deadline_sheets(
             texts.status,
             texts.submitted_at,
             texts.on_time,
+            texts.receipt,
+            texts.approval,
             *(f.label for f in fields),
         ],
         frozen_columns=2,
+        heading=heading,
     )
     for row in rows:
         answers = row.answers or {}
+        values = [cell_value(f, answers.get(f.id), texts) for f in fields]
         sheet.add(
             [
                 row.unit.code,
@@ -495,16 +633,22 @@ def _deadline_sheets(
                 row.unit.bloc or texts.no_bloc,
                 texts.statuses.get(categorize(row.report), ""),
                 *_submission(row.report, texts, zone),
-                *(cell_value(f, answers.get(f.id), texts) for f in fields),
+                *_with_paths(fields, answers, values, files, texts),
             ]
         )
     sheet.finish()
     for group in (f for f in fields if f.type == GROUP):
-        _group_sheet(book, used, group, rows, texts)
+        _group_sheet(book, used, group, rows, texts, heading, files)
 
 
 def _group_sheet(
-    book: Workbook, used: set[str], group: FieldLike, rows: list[_Row], texts: ExportTexts
+    book: Workbook,
+    used: set[str],
+    group: FieldLike,
+    rows: list[_Row],
+    texts: ExportTexts,
+    heading: _Heading,
+    files: Mapping[int, str],
 ) -> None:
     """Every entry of a repeated group, one row each, with the unit it came from."""
     subfields = [f for f in _subfields(group) if f.type != GROUP]
@@ -513,6 +657,7 @@ def _group_sheet(
         sheet_title(group.label, used),
         [texts.code, texts.unit, texts.bloc, texts.index, *(f.label for f in subfields)],
         frozen_columns=2,
+        heading=heading,
     )
     for row in rows:
         entries = (row.answers or {}).get(group.id)
@@ -525,7 +670,13 @@ def _group_sheet(
                     row.unit.name,
                     row.unit.bloc or texts.no_bloc,
                     number,
-                    *(cell_value(f, entry.get(f.id), texts) for f in subfields),
+                    *_with_paths(
+                        subfields,
+                        entry,
+                        [cell_value(f, entry.get(f.id), texts) for f in subfields],
+                        files,
+                        texts,
+                    ),
                 ]
             )
     sheet.finish()
@@ -538,10 +689,11 @@ def export_campaign(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
+    now: datetime | None = None,
 ) -> bytes:
-    """The campaign's workbook as XLSX bytes."""
+    """The campaign's workbook as XLSX bytes; `now` (the export time) goes in the title row."""
     book = build_workbook(
-        campaign, session=session, forms=forms, texts=texts, default_zone=default_zone
+        campaign, session=session, forms=forms, texts=texts, default_zone=default_zone, now=now
     )
     buffer = io.BytesIO()
     book.save(buffer)

@@ -622,6 +622,7 @@ def _export(ctx: Context, campaign: Campaign) -> None:
         forms=_forms(ctx),
         texts=_texts(),
         default_zone=ctx.settings.tz,
+        now=ctx.now(),
     )
     now = _local(ctx, ctx.now())
     caption = t(
