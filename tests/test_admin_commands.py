@@ -267,7 +267,7 @@ async def test_export_sends_the_workbook_as_a_document(bot: TestBot, seeded: Dea
     assert document.caption == "Số liệu 353/KH-UBND đến 08:00 02/03/2026"
     book = openpyxl.load_workbook(io.BytesIO(document.content))
     assert book.sheetnames == ["Tình trạng nộp", "Báo cáo thành tích", "Đề nghị khen thưởng"]
-    assert book["Đề nghị khen thưởng"]["E2"].value == "Lò Văn Tâm"
+    assert book["Đề nghị khen thưởng"]["E3"].value == "Lò Văn Tâm"
     assert _actions(bot)[-1] == "admin.export"
     await admin.says("/xuat 999/KH")
     assert "Không tìm thấy đợt thi đua «999/KH»" in admin.new_text

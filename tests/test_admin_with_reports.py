@@ -35,7 +35,7 @@ async def test_a_report_filled_in_the_bot_reads_and_exports_as_the_office_expect
     document = admin.new_messages[-1].document
     assert document is not None
     sheet = openpyxl.load_workbook(io.BytesIO(document.content))["Đăng ký thi đua năm 2026"]
-    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    row = dict(zip([c.value for c in sheet[2]], [c.value for c in sheet[3]], strict=True))
     assert row["Mã đơn vị"] == "XA-001" and row["Trạng thái"] == "Đã nộp đúng hạn"
     assert row["Danh hiệu tập thể đăng ký"] == "Tập thể lao động tiên tiến"
     assert row["Số cá nhân đăng ký Lao động tiên tiến"] == 25
