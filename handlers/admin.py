@@ -919,6 +919,14 @@ async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) ->
     return len(ids)
 
 
+def _sender_name(session: Session, actor_id: int | None) -> str:
+    """Who sent a broadcast, as its recipients know them (officers ask who wrote to them)."""
+    actor = session.get(Member, actor_id) if actor_id is not None else None
+    if actor is None or not actor.display_name:
+        return t("hints.sender_unknown")
+    return t("hints.sender", name=actor.display_name)
+
+
 async def _run_broadcast(
     hub: Hub, engine: Engine, clock: Clock, broadcast_id: int, owner: str
 ) -> None:
@@ -932,7 +940,8 @@ async def _run_broadcast(
     (domain.broadcast.Ledger) in short transactions of its own, in a worker thread.
     """
     plan = await in_thread(engine, lambda s: load_plan(s, broadcast_id))
-    message = Outbound(t("admin.broadcast_message", text=plan.text))
+    sender = await in_thread(engine, lambda s: _sender_name(s, plan.actor_id))
+    message = Outbound(t("admin.broadcast_message", text=plan.text, sender=sender))
     if plan.resumed:
         notice = t(
             "admin.tb_resumed",

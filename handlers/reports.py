@@ -63,7 +63,7 @@ from domain.reports import (
     submit,
     unit_officers,
 )
-from domain.text import clean_text
+from domain.text import clean_text, heading
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportStatus
 from models.units import Unit
@@ -263,8 +263,7 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         return
     answers = o.answers
     common = {
-        "title": form.title,
-        "deadline": deadline.title,
+        "heading": heading(form.title, deadline.title),
         "due": _when(ctx, deadline.due_at),
         "count": len(form.fields),
     }
@@ -501,8 +500,7 @@ def _review_text(ctx: Context, o: Open) -> str:
     lines = [
         t(
             "reports.review_title",
-            title=o.form.title,
-            deadline=o.deadline.title,
+            heading=heading(o.form.title, o.deadline.title),
             due=_when(ctx, o.deadline.due_at),
         )
     ]
@@ -594,7 +592,9 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
     item = _field_at(o.form, pos)
     if item.type == "file":
         if event.attachment is None:
-            raise InputError("reports.invalid.need_file")
+            raise InputError(
+                "reports.invalid.need_file", kinds=", ".join(k.upper() for k in item.accept)
+            )
         try:
             row = await receive_file(
                 ctx,

@@ -109,13 +109,13 @@ async def test_progress_of_several_deadlines_charts_the_next_one_and_offers_the_
 async def test_progress_of_an_unknown_deadline_is_explained(bot: TestBot, seeded: Deadline) -> None:
     admin = _admin(bot)
     await admin.says("/tiendo 99")
-    assert "Không có mốc số «99»" in admin.new_text and "/tiendo 1" in admin.new_text
+    assert "Không có hạn nộp «#99»" in admin.new_text and "/tiendo 1" in admin.new_text
 
 
 async def test_progress_without_any_campaign(bot: TestBot) -> None:
     admin = _admin(bot)
     await admin.says("/tiendo")
-    assert "không có mốc nào đang mở" in admin.last_reply
+    assert "không có hạn nộp nào đang mở" in admin.last_reply
 
 
 # --- /chuanop -----------------------------------------------------------------------------

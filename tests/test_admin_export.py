@@ -139,8 +139,8 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
     sheet = _workbook(session)["Tình trạng nộp"]
     rows = _rows(sheet)
     assert rows[0] == [
-        "Mốc",
-        "Hạn",
+        "Hạn nộp",
+        "Ngày giờ hạn",
         "Mã đơn vị",
         "Đơn vị",
         "Khối thi đua",
