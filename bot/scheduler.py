@@ -4,7 +4,7 @@ daily digest.
 
 The schedule lives in the database, not in APScheduler: the job store is the in-memory default
 and holds a single interval job, so nothing is persisted and no two schedulers ever share a
-store. Each tick asks `domain.reminders` what is due, claims it (committed before any send),
+store. Each tick asks `domain.ledger` what is due, claims it (committed before any send),
 sends through the hub and records every outcome; see that module for the guarantees. `tick()`
 is a plain coroutine, so tests call it directly with a ManualClock.
 
@@ -39,26 +39,22 @@ from sqlmodel import Session, col, select
 
 from bot.db import in_transaction
 from bot.events import Address, Delivery, Outbound
-from domain.reminders import (
+from domain.digest import build_digest, claim_digest, digest_recipients
+from domain.ledger import (
     CLAIM_CHUNK,
-    DEFAULT_POLICY,
     UNKNOWN_AFTER,
     Candidate,
     Claimed,
     Outcome,
     OutcomeCounts,
-    WorkCalendar,
-    build_digest,
     claim,
-    claim_digest,
     claim_retries,
-    digest_recipients,
-    load_calendar,
     mark_sending,
     plan_due,
     record_outcomes,
     release_claims,
 )
+from domain.schedule import DEFAULT_POLICY, WorkCalendar, load_calendar
 from models.campaigns import Campaign, Deadline
 from models.units import Member, Unit
 

@@ -23,7 +23,7 @@ from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
-from handlers.admin import watch_broadcasts
+from handlers.broadcasts import watch_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel
@@ -153,6 +153,8 @@ async def _zalo_webhook(
     assert settings.zalo_webhook_url
     async with _zalo_channel(settings, core, settings.zalo_webhook_url, options) as channel:
         log.info("thidua-bot đang chạy trên Zalo (webhook)")
+        # Updates acknowledged before a crash but never handled: handle them now, once.
+        await channel.handle_pending(core.process)
         yield zalo_endpoint(channel, core.process, webhook_path(settings.zalo_webhook_url))
 
 

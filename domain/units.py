@@ -641,3 +641,17 @@ def record_import(
             "errors": len(result.errors),
         },
     )
+
+
+def find_units(query: str, *, session: Session) -> list[Unit]:
+    """By code (exact, any case), else every unit whose name and code hold all the words."""
+    exact = session.exec(select(Unit).where(func.lower(Unit.code) == query.lower())).all()
+    if len(exact) == 1:
+        return list(exact)
+    words = fold(query).split()
+    candidates = session.exec(select(Unit).order_by(col(Unit.code))).all()
+    return [
+        u
+        for u in candidates
+        if all(w in (u.search_key or fold(f"{u.code} {u.name}")) for w in words)
+    ]

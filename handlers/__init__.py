@@ -10,9 +10,26 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import admin, campaigns, plans, registration, reminders, reports, start, units
+    from handlers import (
+        broadcasts,
+        campaigns,
+        deadlines,
+        export,
+        plans,
+        progress,
+        registration,
+        reminders,
+        report_review,
+        report_view,
+        reports,
+        start,
+        units,
+    )
 
     router = Router()
-    for module in (start, units, registration, campaigns, reminders, reports, plans, admin):
+    modules = (start, units, registration, campaigns, deadlines, reminders, reports)
+    modules += (report_review, plans)
+    modules += (progress, report_view, export, broadcasts)
+    for module in modules:
         router.include(module.router)
     return router
