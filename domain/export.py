@@ -26,9 +26,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, func, select
 
-from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit, unit_ids
+from domain.campaigns import (
+    SUBMITTED_STATES,
+    UnitStatus,
+    participating_units,
+    reports_by_unit,
+    unit_ids,
+    unit_status,
+)
 from domain.dates import format_number
-from domain.progress import Category, categorize
 from domain.reports import reference_code
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
@@ -151,8 +157,13 @@ class ExportTexts:
             name: t(f"export.{name}") if name in _LAYOUT_TEXTS else t(f"{prefix}.{name}")
             for name in names
         }
-        statuses = {c: t(f"admin.status.{c}") for c in Category.ALL}
+        # The same words as every screen, capitalised as a cell starts.
+        statuses = {s: _capitalised(t(f"status.{s}")) for s in UnitStatus.ALL}
         return cls(**values, statuses=statuses)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 _LAYOUT_TEXTS = frozenset(
@@ -533,11 +544,11 @@ def build_workbook(
                     row.unit.bloc or texts.no_bloc,
                     "; ".join(m.display_name for m in people),
                     "; ".join(m.phone for m in people if m.phone),
-                    texts.statuses.get(categorize(row.report), ""),
+                    texts.statuses.get(unit_status(row.report, deadline, now), ""),
                     *_submission(row.report, texts, zone),
                 ]
             )
-        _deadline_sheets(book, used, deadline, rows, forms, texts, zone, heading, files)
+        _deadline_sheets(book, used, deadline, rows, forms, texts, zone, heading, files, now)
     status.finish()
     return book
 
@@ -604,6 +615,7 @@ def _deadline_sheets(
     zone: ZoneInfo,
     heading: _Heading,
     files: Mapping[int, str],
+    now: datetime | None,
 ) -> None:
     fields = fields_for(deadline, forms, (r.answers for r in rows if r.answers))
     sheet = _Sheet(
@@ -631,7 +643,7 @@ def _deadline_sheets(
                 row.unit.code,
                 row.unit.name,
                 row.unit.bloc or texts.no_bloc,
-                texts.statuses.get(categorize(row.report), ""),
+                texts.statuses.get(unit_status(row.report, deadline, now), ""),
                 *_submission(row.report, texts, zone),
                 *_with_paths(fields, answers, values, files, texts),
             ]

@@ -537,11 +537,12 @@ async def edit_campaign_answer(event: Inbound, ctx: Context) -> None:
 # =============================================================================================
 # /dotthidua — campaigns, their deadlines and counts
 # =============================================================================================
-def _deadline_line(ctx: Context, deadline: Deadline, campaign: Campaign, index: int) -> str:
+def _deadline_line(ctx: Context, deadline: Deadline, campaign: Campaign) -> str:
+    # Deadlines carry their id as "#N" on every screen (/tiendo, /hanchot, /xem, /mobaocao…).
     progress = domain.deadline_progress(ctx.session, deadline, campaign=campaign)
     return t(
         "campaigns.deadline_line",
-        index=index,
+        id=deadline.id,
         title=deadline.title,
         kind=t(f"campaigns.kind_{deadline.kind}"),
         due=format_due(deadline.due_at, ZoneInfo(campaign.timezone)),
@@ -571,7 +572,7 @@ async def list_campaigns(event: Inbound, ctx: Context) -> None:
             )
         ]
         deadlines = domain.deadlines_of(ctx.session, campaign)
-        lines += [_deadline_line(ctx, d, campaign, i) for i, d in enumerate(deadlines, 1)]
+        lines += [_deadline_line(ctx, d, campaign) for d in deadlines]
         if not deadlines:
             lines.append(t("campaigns.no_deadlines"))
         blocks.append("\n".join(lines))
@@ -601,7 +602,7 @@ def _show_campaign(ctx: Context, campaign: Campaign) -> None:
             participants=_participants_text(ctx, domain.participants_of(ctx.session, campaign)),
         )
     ]
-    lines += [_deadline_line(ctx, d, campaign, i) for i, d in enumerate(deadlines, 1)]
+    lines += [_deadline_line(ctx, d, campaign) for d in deadlines]
     if not deadlines:
         lines.append(t("campaigns.no_deadlines"))
     buttons: list[list[Button]] = []

@@ -16,10 +16,11 @@ from bot.access import Access
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound
+from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from domain import campaigns as domain
 from domain.dates import ParseError, format_date, parse_time
+from domain.export import officers_by_unit
 from domain.schedule import (
     DEFAULT_POLICY,
     Policy,
@@ -523,6 +524,7 @@ def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
 
 
 def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None:
+    old_due = deadline.due_at
     try:
         domain.edit_deadline(
             ctx.session, deadline, changes=changes, actor=ctx.member, now=ctx.now()
@@ -533,12 +535,41 @@ def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None
         return
     ctx.end()
     tz = _tz_of_deadline(ctx, deadline)
-    ctx.say(
+    text = t(
         "campaigns.deadline_edited",
         title=deadline.title,
         due=format_due(deadline.due_at, tz),
         schedule=Raw(_schedule_text(deadline.due_at, policy_of(deadline), ctx, tz)),
     )
+    if "due_at" in changes and deadline.due_at != old_due:
+        text += _announce_new_due(ctx, deadline, old_due, tz)
+    ctx.reply(text)
+
+
+def _announce_new_due(ctx: Context, deadline: Deadline, old_due: datetime, tz: ZoneInfo) -> str:
+    """Tell the participating units' officers that a due date moved (otherwise they find out
+    only from /hanchot); returns the line that tells the admin so."""
+    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    if campaign is None or campaign.status != CampaignStatus.ACTIVE:
+        return ""  # a draft campaign has told nobody anything yet
+    units = domain.participating_units(ctx.session, campaign)
+    officers = officers_by_unit(domain.unit_ids(units), session=ctx.session)
+    text = t(
+        "hints.due_changed",
+        title=deadline.title,
+        campaign=campaign.name,
+        old=format_due(old_due, tz),
+        new=format_due(deadline.due_at, tz),
+        sender=ctx.member.display_name if ctx.member else "",
+    )
+    button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
+    told = 0
+    for members in officers.values():
+        for member in members:
+            if member.unreachable_at is None:
+                ctx.notify_member(member, Outbound(text, button))
+                told += 1
+    return "\n" + t("hints.due_change_announced", count=told, units=len(officers))
 
 
 def _tz_of_deadline(ctx: Context, deadline: Deadline) -> ZoneInfo:

@@ -148,7 +148,7 @@ def _still_there(o: Open, pos: Position) -> bool:
 
 
 def status_label(report: Report | None, deadline: Deadline, now: datetime) -> str:
-    return t(f"reports.status.{unit_status(report, deadline, now)}")
+    return t(f"status.{unit_status(report, deadline, now)}")
 
 
 # --- opening a report -----------------------------------------------------------------------------

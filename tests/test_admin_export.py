@@ -174,7 +174,7 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
     assert re.fullmatch(r"BC-\d{5}-1", binh_lu[10])
     school = rows[4]
     assert school[3] == "Phòng Giáo dục và Đào tạo"
-    assert school[7:10] == ["Nộp trễ hạn", datetime(2026, 3, 10, 11, 0), "Không"]
+    assert school[7:10] == ["Đã nộp muộn", datetime(2026, 3, 10, 11, 0), "Không"]
     town = rows[5]
     assert town[5:] == [None, None, "Đang soạn", None, None, None, None]
     submitted_cell = sheet.cell(row=8, column=9)
@@ -221,7 +221,7 @@ def test_deadline_sheet_has_a_column_per_field_with_real_values(session: Session
         "bao-cao-binh-lu.pdf",
         "1 mục",
     ]
-    assert school[3:6] == ["Nộp trễ hạn", datetime(2026, 3, 10, 11, 0), "Không"]
+    assert school[3:6] == ["Đã nộp muộn", datetime(2026, 3, 10, 11, 0), "Không"]
     assert school[6:9] == [5, 1250.75, datetime(2026, 3, 10)]
     assert school[11:] == ["Không", None, "2 mục"]
     assert town[3] == "Đang soạn" and town[6:] == [None] * 8

@@ -21,7 +21,7 @@ async def test_a_report_filled_in_the_bot_reads_and_exports_as_the_office_expect
     admin = world.admin
 
     await admin.says("/tiendo")
-    assert "Đã nộp 1/1: đúng hạn 1, trễ hạn 0" in admin.new_text
+    assert "Đã nộp 1/1: đúng hạn 1, muộn 0" in admin.new_text
 
     await admin.says("/xem XA-001")
     shown = admin.new_text

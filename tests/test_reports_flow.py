@@ -375,6 +375,11 @@ async def test_after_the_deadline_changes_need_an_admin_to_reopen(bot: TestBot, 
     assert "Đã quá hạn nộp" in officer.last_reply and "mở lại" in officer.last_reply
     assert not officer.messages[-1].buttons
     await world.admin.says(f"/mobaocao XA-001 {world.deadline_id}")
+    # Typed by hand: the bot names the unit and the report and asks first.
+    asked = world.admin.last_reply
+    assert "Mở lại Đăng ký thi đua" in asked and "Xã Bình Lư (XA-001)" in asked
+    assert world.report().status == ReportStatus.SUBMITTED
+    await world.admin.presses("Mở lại")
     assert "Đã mở lại" in world.admin.last_reply
     assert "đã được mở lại" in officer.last_reply
     await officer.presses("Mở báo cáo")
@@ -479,6 +484,8 @@ async def test_return_by_command_and_accept(bot: TestBot) -> None:
     await officer.presses("Nộp báo cáo")
     old_accept = admin.find_button("Duyệt")
     await admin.says(f"/travebaocao XA-001 {world.deadline_id} Thiếu chữ ký thủ trưởng")
+    assert "Trả lại Đăng ký thi đua" in admin.last_reply
+    await admin.presses("Trả lại")
     assert "Đã trả lại" in admin.last_reply and "Thiếu chữ ký thủ trưởng" in officer.last_reply
     await admin.presses_payload(old_accept.payload)
     assert "không làm được việc này" in admin.last_reply
