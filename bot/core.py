@@ -49,7 +49,7 @@ from bot.router import Handler, Router, split_payload
 from bot.services import Services
 from bot.settings import Settings
 from domain import members
-from domain.text import clean_text
+from domain.text import clean_text, fold
 from models.conversation import ConversationState, ProcessedUpdate
 
 log = logging.getLogger("thidua.core")
@@ -403,6 +403,11 @@ class BotCore:
                 if text_route.pattern.fullmatch(event.text):
                     label = f"text:{text_route.pattern.pattern}"
                     return Route(text_route.handler, check(member, text_route.access), label)
+            # "baocao" or "báo cáo" typed without the slash: the command of that name.
+            word = fold(event.text).strip(" .!?").replace(" ", "")
+            if len(word) <= MAX_NAME_LENGTH and word in self.router.commands:
+                event.command, event.args = word, ""
+                return self._route(event, ctx)
         return Route(None, None, "text")
 
     def _no_route(self, event: Inbound, ctx: Context) -> None:

@@ -252,6 +252,9 @@ def check_bloc(text: str) -> str:
     bloc = clean_text(text, multiline=False)
     if not bloc:
         raise InputError("units.empty_bloc", example="Khối xã, thị trấn")
+    if not any(ch.isalpha() for ch in bloc):
+        # "2" is a number typed for a listed bloc, not the name of a new one.
+        raise InputError("hints.bloc_needs_letters", example="Khối xã, thị trấn")
     if len(bloc) > BLOC_MAX:
         raise InputError("units.bloc_too_long", example="Khối xã, thị trấn", max=BLOC_MAX)
     return bloc

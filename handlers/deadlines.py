@@ -67,6 +67,7 @@ DEADLINE_STEPS = (
 )
 OVERDUE_CHOICES = (0, 1, 2, 3, 5)
 MAX_BEFORE_DAYS = 60
+MAX_OVERDUE_TIMES = 10
 
 
 # =============================================================================================
@@ -165,6 +166,8 @@ def ask_deadline_step(ctx: Context) -> None:
         ctx.ask(
             t("campaigns.ask_policy_overdue", every=DEFAULT_POLICY.overdue_every_days),
             [[Button(str(n), make_payload(DEADLINE, "od", n)) for n in OVERDUE_CHOICES]],
+            # The choices are numbers: a typed "3" means three, never "the third button".
+            accepts_text=True,
         )
     elif step == STEP_CONFIRM:
         ctx.ask(
@@ -257,6 +260,11 @@ async def new_deadline_answer(event: Inbound, ctx: Context) -> None:
     elif step == STEP_TIME:
         data["due_time"] = _time(event.text).isoformat()
         _check_due(ctx, _due_from(data, tz))
+    elif step == STEP_POLICY_OVERDUE:
+        count = _parse_overdue_count(event.text)
+        policy = Policy(before_days=tuple(data.get("before_days", [])), overdue_max=count)
+        data["policy"] = policy_overrides(policy)
+        ctx.goto(STEP_POLICY)
     elif step == STEP_POLICY_BEFORE:
         data["before_days"] = list(_parse_before_days(event.text))
         ctx.goto(STEP_POLICY_OVERDUE)
@@ -265,6 +273,13 @@ async def new_deadline_answer(event: Inbound, ctx: Context) -> None:
     else:
         raise InputError("campaigns.use_buttons")
     _next_deadline_step(ctx)
+
+
+def _parse_overdue_count(text: str) -> int:
+    words = text.strip().split()
+    if words and words[0].isdigit() and 0 <= int(words[0]) <= MAX_OVERDUE_TIMES:
+        return int(words[0])  # "3" or "3 lần"
+    raise InputError("hints.bad_overdue_count", example="3", max=MAX_OVERDUE_TIMES)
 
 
 def _time(text: str) -> time:

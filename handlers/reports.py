@@ -60,7 +60,7 @@ from domain.reports import (
     submit,
     unit_officers,
 )
-from domain.text import heading
+from domain.text import fold, heading
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportStatus
 from models.units import Unit
@@ -571,6 +571,9 @@ def _bad_answer(item: Field, exc: AnswerError) -> InputError:
     return InputError(f"reports.invalid.{exc.reason}", example=item.example or None, **exc.params)
 
 
+DONE_WORDS = frozenset({"xong", "xong roi", "da xong", "done"})
+
+
 # --- answers by typing or sending a file ----------------------------------------------------------
 @router.flow(FLOW, access=Access.OFFICER)
 async def on_answer(event: Inbound, ctx: Context) -> None:
@@ -578,6 +581,14 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
     if o is None:
         return
     pos = ctx.data.get("pos") or list(REVIEW)
+    if event.attachment is None and fold(event.text).strip(" .!") in DONE_WORDS:
+        # "xong" typed instead of pressing «Xong»: a list, or a multi-choice selection.
+        if pos[0] == "more":
+            _more_action(ctx, o, "fin")
+            return
+        if pos[0] == "q" and _field_at(o.form, pos).type == "multi_choice":
+            _question_action(ctx, o, "done")
+            return
     if pos[0] != "q":
         raise InputError("reports.invalid.press_button")
     item = _field_at(o.form, pos)
