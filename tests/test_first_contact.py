@@ -141,3 +141,19 @@ def test_cli_file_errors_are_in_vietnamese(
     assert cli.main(["units", "import", str(tmp_path / "khong-co.csv")]) == 2
     err = capsys.readouterr().err
     assert "không có tệp hoặc thư mục này" in err and "No such file" not in err
+
+
+async def test_a_bad_invite_code_gets_one_message(bot) -> None:
+    visitor = bot.person("301", "Lò Văn Pó")
+    sent = await visitor.says("/start ABCD2345")
+    assert len(sent) == 1
+    assert "không đúng" in visitor.last_reply and "/dangky" in visitor.last_reply
+
+
+def test_long_names_are_shortened_on_buttons() -> None:
+    from bot.events import BUTTON_LABEL_MAX, Button
+
+    name = "Trung tâm Giáo dục nghề nghiệp – Giáo dục thường xuyên huyện Tam Đường " * 2
+    button = Button(name, "un-i:1")
+    assert len(button.label) == BUTTON_LABEL_MAX and button.label.endswith("…")
+    assert Button("Xã Bình Lư", "x").label == "Xã Bình Lư"
