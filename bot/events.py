@@ -14,7 +14,7 @@ from typing import Literal
 from domain.text import shorten
 
 # Longest button label shown; longer ones end in "…".
-BUTTON_LABEL_MAX = 48
+BUTTON_LABEL_MAX = 60
 
 
 @dataclass(frozen=True, slots=True)

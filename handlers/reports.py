@@ -26,7 +26,7 @@ from bot.access import Access, can_act_for_unit
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound
+from bot.events import BUTTON_LABEL_MAX, Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.storage import FileRejected, receive_file
 from domain.campaigns import open_deadlines_for_unit, takes_part, unit_status
@@ -60,7 +60,7 @@ from domain.reports import (
     submit,
     unit_officers,
 )
-from domain.text import fold, heading
+from domain.text import fold, heading, shorten
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportStatus
 from models.units import Unit
@@ -176,11 +176,15 @@ async def start_report(event: Inbound, ctx: Context) -> None:
     buttons = []
     for deadline in deadlines:
         report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+        due = deadline.due_at.astimezone(ctx.settings.tz).strftime("%d/%m")
+        status = status_label(report, deadline, now)
+        # The title gives way so the due date and the status stay on the button.
+        room = BUTTON_LABEL_MAX - len(t("reports.pick_button", title="", due=due, status=status))
         label = t(
             "reports.pick_button",
-            title=deadline.title,
-            due=deadline.due_at.astimezone(ctx.settings.tz).strftime("%d/%m"),
-            status=status_label(report, deadline, now),
+            title=shorten(deadline.title, max(room, 12)),
+            due=due,
+            status=status,
         )
         buttons.append([Button(label, make_payload("rp", deadline.id))])
     ctx.reply(t("reports.pick", count=len(deadlines)), buttons)
