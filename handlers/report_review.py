@@ -264,6 +264,13 @@ def _confirm(ctx: Context, target: Target, action: str, reason: str = "") -> Non
 
 @router.button(P_CONFIRM, access=Access.ADMIN)
 async def on_confirm(event: Inbound, ctx: Context) -> None:
+    _confirmed(event, ctx)
+    if ctx.replies:
+        # The answer takes the question's place: no "Duyệt/Huỷ" keyboard left to press again.
+        ctx.replies[0].replace = True
+
+
+def _confirmed(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
     if ctx.flow != CONFIRM_FLOW:
         ctx.say("reports.stale_out")

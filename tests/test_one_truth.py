@@ -97,6 +97,7 @@ async def test_a_typed_review_command_names_the_report_and_can_be_cancelled(bot:
     await world.admin.says(f"/duyetbaocao XA-001 {world.deadline_id}")
     await world.admin.presses("✅ Duyệt")
     assert world.report().status == ReportStatus.ACCEPTED
+    assert world.admin.messages[-1].replace  # the confirmation's buttons are gone
 
 
 async def test_a_moved_deadline_is_announced_to_the_units(bot: TestBot) -> None:
