@@ -121,6 +121,9 @@ def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
 
 class TelegramOutlet:
     name = CHANNEL
+    # One update's note and question go out as one message (bot.hub.coalesce): Telegram
+    # allows about one message a second per chat.
+    joins_messages = True
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
