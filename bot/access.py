@@ -17,6 +17,10 @@ class Access(StrEnum):
     MEMBER = "member"  # an approved officer or an admin
     OFFICER = "officer"  # an approved member bound to a unit (admins with a unit too)
     ADMIN = "admin"
+    # An admin or a member with a seat on the council (Hội đồng TĐKT). The route admits any
+    # approved member; the seat itself is checked by `is_council` on every press, since it
+    # needs the database.
+    COUNCIL = "council"
 
 
 def is_approved(member: Member | None) -> bool:
@@ -47,6 +51,31 @@ def can_act_for_unit(member: Member | None, unit_id: int) -> bool:
     if is_admin(member):
         return True
     return is_approved(member) and member is not None and member.unit_id == unit_id
+
+
+def is_council(member: Member | None, seat: object | None) -> bool:
+    """A council member: approved and holding an active seat (`domain.council.seat_of`)."""
+    return is_approved(member) and seat is not None and bool(getattr(seat, "active", False))
+
+
+def council_refusal(member: Member | None, seat: object | None) -> str | None:
+    """For routes of `Access.COUNCIL`: None for admins and council members, else the refusal."""
+    return None if is_admin(member) or is_council(member, seat) else "access.council_only"
+
+
+def can_run_council(member: Member | None) -> bool:
+    """Open, close and confirm review rounds, manage seats, attach scoring tables: admins."""
+    return is_admin(member)
+
+
+def can_see_tallies(member: Member | None, seat: object | None) -> bool:
+    """Counts of a round and every unit's scores: admins and council members, nobody else."""
+    return is_admin(member) or is_council(member, seat)
+
+
+def can_vote(member: Member | None, electorate: list[int]) -> bool:
+    """Only the voting members a round was opened with vote in it — admins included."""
+    return is_approved(member) and member is not None and member.id in electorate
 
 
 def can_see_personal_data(viewer: Member | None, subject: Member) -> bool:

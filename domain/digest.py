@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from domain.campaigns import DeadlineProgress, deadline_progress
 from domain.ledger import OUT_OF_REACH, UNKNOWN_AFTER
+from models.base import insert_ignoring, table_of
 from models.campaigns import Campaign, CampaignStatus, Deadline, ReminderLog, ReminderStatus
 from models.conversation import ProcessedUpdate
 from models.units import Member, MemberStatus, Role, Unit
@@ -148,7 +149,7 @@ def digest_recipients(session: Session, channels: Sequence[str]) -> list[Member]
                 col(Member.unreachable_at).is_(None),
                 col(Member.channel).in_(list(channels)),
             )
-            .order_by(Member.id)
+            .order_by(col(Member.id))
         ).all()
     )
 
@@ -161,15 +162,21 @@ def claim_digest(session: Session, *, member_id: int, day: date, now: datetime) 
 
     The key lives in `processed_update`, the table whose job is "handled once"; the caller
     commits before sending."""
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    table = table_of(ProcessedUpdate)
     statement = (
-        insert(table)
+        insert_ignoring(session, table, keys=["channel", "update_id"])
         .values(channel=DIGEST_CHANNEL, update_id=f"{day:%Y%m%d}:{member_id}", handled_at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
         .returning(table.c.id)
     )
     return session.execute(statement).first() is not None
+
+
+def release_digest(session: Session, *, member_id: int, day: date) -> None:
+    """Give back an admin's digest of `day` whose send certainly failed (the platform was
+    unreachable): a later tick claims and sends it. The caller commits."""
+    table = table_of(ProcessedUpdate)
+    session.execute(
+        sa.delete(table).where(
+            table.c.channel == DIGEST_CHANNEL, table.c.update_id == f"{day:%Y%m%d}:{member_id}"
+        )
+    )

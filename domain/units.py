@@ -25,8 +25,9 @@ import yaml
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.errors import InputError
 from domain import audit
+from domain.errors import InputError
+from domain.safe_zip import UnsafeArchive, check_archive
 from domain.text import clean_text, fold, matches
 from models.units import Member, MemberStatus, Unit
 
@@ -211,7 +212,7 @@ def members_by_unit(
     rows = session.exec(
         select(Member)
         .where(col(Member.unit_id).in_(list(unit_ids)), col(Member.status).in_(list(statuses)))
-        .order_by(Member.created_at, Member.id)
+        .order_by(col(Member.created_at), col(Member.id))
     ).all()
     grouped: dict[int, list[Member]] = {}
     for member in rows:
@@ -367,6 +368,11 @@ def read_table(content: bytes) -> list[tuple[int, list[str]]]:
 def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    # openpyxl inflates whole parts (shared strings, styles): refuse a zip bomb before it does.
+    try:
+        check_archive(content)
+    except UnsafeArchive as exc:
+        raise TableError("not_table" if exc.reason == "not_zip" else "zip_bomb") from None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
@@ -557,7 +563,7 @@ def _check_parents(session: Session, rows: list[UnitRow]) -> list[RowError]:
         parent = by_id.get(unit.parent_id) or session.get(Unit, unit.parent_id)
         if parent is None:
             return None
-        by_id[parent.id] = parent  # type: ignore[index]
+        by_id[parent.id] = parent  # type: ignore[index]  # a stored row: its id is set
         return parent.code
 
     for row in rows:

@@ -112,7 +112,9 @@ async def test_a_broadcast_says_who_sent_it(bot) -> None:
     await world.admin.presses("Gửi cho")
     await bot.core.wait_background()
     received = world.officer.all_text
-    assert f"Thông báo từ {world.admin.name}, quản trị viên" in received
+    assert (
+        f"Họp giao ban thi đua lúc 14h thứ Sáu.\n\n— {world.admin.name}, quản trị viên" in received
+    )
 
 
 async def test_a_registration_without_a_phone_reads_naturally(bot) -> None:
