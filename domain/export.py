@@ -421,15 +421,19 @@ class _Sheet:
         ws = self.ws
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        from openpyxl.worksheet.properties import PageSetupProperties
+
+        if ws.sheet_properties.pageSetUpPr is None:
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties()
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0  # as many pages tall as the rows need
         ws.print_title_rows = f"1:{HEADER_ROW}"
         ws.print_options.gridLines = True
-        ws.oddFooter.left.text = _footer_text(heading.footer_left)
-        ws.oddFooter.right.text = heading.footer_right
-        ws.evenFooter.left.text = ws.oddFooter.left.text
-        ws.evenFooter.right.text = heading.footer_right
+        for footer in (ws.oddFooter, ws.evenFooter):
+            assert footer is not None and footer.left is not None and footer.right is not None
+            footer.left.text = _footer_text(heading.footer_left)
+            footer.right.text = heading.footer_right
 
     def add(self, values: Sequence[Any]) -> None:
         from openpyxl.styles import Alignment

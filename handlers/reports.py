@@ -624,7 +624,12 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
     except AnswerError as exc:
         if exc.reason == "too_long":
             # Nothing is cut: the whole answer comes back so the officer can shorten it.
-            raise InputError("hints.too_long_kept", text=event.text, **exc.params) from None
+            raise InputError(
+                "hints.too_long_kept",
+                text=event.text,
+                length=exc.params.get("length"),
+                max=exc.params.get("max"),
+            ) from None
         raise _bad_answer(item, exc) from None
     _save(ctx, o, value)
 

@@ -10,8 +10,8 @@ import pytest
 from bot.channels.choices import Offer
 from bot.events import Button, Outbound
 from domain.dates import relative_day, strip_unit_word
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_campaign, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reports import report_world
 from tests.utils.scenario import TestBot
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from domain.units import parse_unit_rows, resolve_kind
-from tests.conftest import ADMIN_USER_ID
 from tests.test_units_import import HEADER, send_import
 from tests.utils.factories import make_campaign, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reports import report_world
 from tests.utils.scenario import TestBot
 from tests.utils.units import csv_bytes, units_snapshot
