@@ -105,4 +105,6 @@ async def test_a_bloc_named_by_a_bare_number_is_refused(bot: TestBot) -> None:
 def test_numbers_on_buttons_are_prefixed_where_numbers_are_answers() -> None:
     offer = Offer((Button("0", "od:0"), Button("3", "od:3")), prefixed=True)
     assert offer.resolve("2") is None and offer.resolve("#2").payload == "od:3"
+    plain = Offer((Button("Có", "y"), Button("Không", "n")))
+    assert plain.resolve("2").payload == "n" and plain.resolve("#2").payload == "n"
     assert Outbound("x", accepts_text=True).accepts_text
