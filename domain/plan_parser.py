@@ -1557,6 +1557,7 @@ def _deadline(
     *,
     yearly_anchor: date | None = None,
 ) -> ProposedDeadline | None:
+    due: date | None
     if item.quarter:
         try:
             due, year_assumed = _quarter_due(item), False
