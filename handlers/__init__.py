@@ -19,6 +19,7 @@ def build_router() -> Router:
         campaigns,
         council,
         deadlines,
+        dossier,
         export,
         plans,
         progress,
@@ -28,6 +29,7 @@ def build_router() -> Router:
         report_view,
         reports,
         scoring,
+        signing,
         start,
         units,
     )
@@ -36,6 +38,7 @@ def build_router() -> Router:
     modules: list[ModuleType] = [start, units, registration, campaigns, deadlines, reminders]
     modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
     modules += [council, scoring]  # Hội đồng TĐKT, chấm điểm khối
+    modules += [dossier, signing]  # hồ sơ Word, bản ký
     for module in modules:
         router.include(module.router)
     return router

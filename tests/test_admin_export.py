@@ -151,6 +151,7 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
         "Đúng hạn",
         "Mã biên nhận",
         "Duyệt",
+        "Bản ký",
     ]
     assert sheet.freeze_panes == "E3"
     assert len(rows) == 1 + 2 * 3
@@ -170,13 +171,15 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
         "Có",
         binh_lu[10],
         "Chờ duyệt",
+        "Chờ bản ký",  # printed from the Word template, no signed scan sent back yet
     ]
     assert re.fullmatch(r"BC-\d{5}-1", binh_lu[10])
     school = rows[4]
     assert school[3] == "Phòng Giáo dục và Đào tạo"
     assert school[7:10] == ["Đã nộp muộn", datetime(2026, 3, 10, 11, 0), "Không"]
+    assert school[12] == "Chờ bản ký"
     town = rows[5]
-    assert town[5:] == [None, None, "Đang soạn", None, None, None, None]
+    assert town[5:] == [None, None, "Đang soạn", None, None, None, None, None]
     submitted_cell = sheet.cell(row=8, column=9)
     assert submitted_cell.is_date and submitted_cell.number_format == "dd/mm/yyyy hh:mm"
 
