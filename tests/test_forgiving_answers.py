@@ -47,6 +47,9 @@ async def test_near_misses_in_a_report_are_accepted(bot: TestBot) -> None:
     await officer.says("15 hộ tham gia, năng suất tăng 20%")
     await officer.says("xong")
     await officer.says("Giải ngân vốn còn chậm")
+    await officer.says("Xã vùng cao biên giới, 12 thôn, 1.250 hộ, đồng bào Dao và Hmông")
+    await officer.says("/boqua")
+    await officer.says("xong")  # no past awards to list
     await officer.says("hôm nay")
     answers = world.report().answers
     assert answers["tong_chi_tieu"] == 12 and answers["chi_tieu_dat"] == 11
