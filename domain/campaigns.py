@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,7 +76,7 @@ def open_deadlines_for_unit(session: Session, unit: Unit) -> list[Deadline]:
     return sorted(deadlines, key=lambda d: d.due_at)
 
 
-class UnitStatus:
+class UnitStatus(StrEnum):
     NOT_STARTED = "not_started"
     DRAFT = "draft"
     SUBMITTED = "submitted"  # on time
@@ -85,10 +86,8 @@ class UnitStatus:
     OVERDUE = "overdue"  # nothing handed in and the due instant has passed
     REOPENED = "reopened"  # handed in, then opened again by an admin for changes
 
-    ALL = (NOT_STARTED, DRAFT, SUBMITTED, LATE, RETURNED, REOPENED, ACCEPTED, OVERDUE)
 
-
-def unit_status(report: Report | None, deadline: Deadline, now: datetime | None) -> str:
+def unit_status(report: Report | None, deadline: Deadline, now: datetime | None) -> UnitStatus:
     """Where a unit stands on a deadline: the one status every screen and the export show
     (catalog `status.*`). On time or late is decided by the first hand-in: a report handed in
     again after an admin returned or reopened it keeps its first punctuality (domain.reports.
@@ -438,7 +437,7 @@ def _jsonable(value: object) -> object:
 
 def list_campaigns(session: Session, *, include_closed: int = 3) -> list[Campaign]:
     """Open campaigns (active, then drafts, newest first) and the last few closed ones."""
-    order = {CampaignStatus.ACTIVE: 0, CampaignStatus.DRAFT: 1}
+    order: dict[str, int] = {CampaignStatus.ACTIVE: 0, CampaignStatus.DRAFT: 1}
     rows = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).all()
     current = sorted(
         (c for c in rows if c.status != CampaignStatus.CLOSED), key=lambda c: order[c.status]

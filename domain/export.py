@@ -164,7 +164,7 @@ class ExportTexts:
             for name in names
         }
         # The same words as every screen, capitalised as a cell starts.
-        statuses = {s: _capitalised(t(f"status.{s}")) for s in UnitStatus.ALL}
+        statuses = {s.value: _capitalised(t(f"status.{s.value}")) for s in UnitStatus}
         return cls(**values, statuses=statuses, ranking=RankingTexts.from_catalog(t))
 
 

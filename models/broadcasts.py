@@ -12,6 +12,7 @@ conditional UPDATE on them (see domain.broadcast).
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from sqlmodel import Field, SQLModel
 from models.base import json_field, utc_field
 
 
-class BroadcastStatus:
+class BroadcastStatus(StrEnum):
     SENDING = "sending"  # under way, or cut off by a crash: resumed at start-up
     DONE = "done"
 
@@ -42,7 +43,7 @@ class Broadcast(SQLModel, table=True):
     finished_at: datetime | None = utc_field(nullable=True)
 
 
-class RecipientStatus:
+class RecipientStatus(StrEnum):
     PENDING = "pending"  # not yet handed to the platform
     SENDING = "sending"  # handed to the platform; outcome unknown if it stays so
     SENT = "sent"

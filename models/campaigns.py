@@ -10,6 +10,7 @@ retry or second process can send the same reminder twice.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from sqlmodel import Field, SQLModel
 from models.base import json_field, utc_field
 
 
-class CampaignStatus:
+class CampaignStatus(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     CLOSED = "closed"
@@ -76,7 +77,7 @@ class Deadline(SQLModel, table=True):
     updated_at: datetime = utc_field()
 
 
-class ReminderStatus:
+class ReminderStatus(StrEnum):
     CLAIMED = "claimed"  # reserved for a run, not yet handed to the platform
     SENDING = "sending"  # handed to the platform; outcome unknown if it stays so
     SENT = "sent"
