@@ -81,3 +81,25 @@ def can_vote(member: Member | None, electorate: list[int]) -> bool:
 def can_see_personal_data(viewer: Member | None, subject: Member) -> bool:
     """Names and phone numbers: admins, and the member themself."""
     return is_admin(viewer) or (viewer is not None and viewer.id == subject.id)
+
+
+# --- the web desk -----------------------------------------------------------------------------
+# The desk shows every unit's data, so it is for the office: admins. Council members
+# (`is_council` with their seat) are not let in yet — the desk has no council pages; when it
+# has, admit them here and nowhere else. Each page asks these; none keeps a copy.
+def can_use_web_desk(member: Member | None) -> bool:
+    """May ask for a login link with /web and open desk pages."""
+    return is_admin(member)
+
+
+def can_decide_reports(member: Member | None) -> bool:
+    """Duyệt / Trả lại / Mở lại a report, send "Nhắc ngay", import units."""
+    return is_admin(member)
+
+
+def can_open_unit_file(member: Member | None, unit_id: int | None) -> bool:
+    """A file that belongs to a unit's report (an attachment): that unit's people and admins.
+    A file of no unit (a campaign export, a chart) is the office's: admins only."""
+    if unit_id is None:
+        return is_admin(member)
+    return can_act_for_unit(member, unit_id)

@@ -1,4 +1,9 @@
-"""Writing the audit log: one call per admin action or refused attempt."""
+"""Writing the audit log: one call per admin action or refused attempt.
+
+A transaction opened by another door than the chat (the web desk) says so once with
+`via(session, "qua web")`; every row written in it then carries `detail["via"]`, so the same
+domain functions serve both doors without a parameter threaded through each of them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,13 @@ from sqlmodel import Session
 
 from models.audit import AuditLog
 from models.units import Member
+
+_VIA = "audit_via"
+
+
+def via(session: Session, label: str) -> None:
+    """Mark every audit row written in this session as done through `label` ("qua web")."""
+    session.info[_VIA] = label
 
 
 def record(
@@ -31,7 +43,7 @@ def record(
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         outcome=outcome,
-        detail=detail or {},
+        detail={**(detail or {}), **({"via": session.info[_VIA]} if _VIA in session.info else {})},
     )
     session.add(entry)
     return entry

@@ -14,38 +14,36 @@ Texts (headers, statuses, yes/no) are passed in as `ExportTexts`: no sentence li
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from domain.campaigns import (
     SUBMITTED_STATES,
     UnitStatus,
     participating_units,
-    reports_by_unit,
     unit_ids,
     unit_status,
 )
 from domain.dates import format_number
 from domain.reports import reference_code
 from domain.text import fold
+from domain.xlsx import PageLayout, Sheet, write_workbook
 from models.campaigns import Campaign, Deadline
 from models.reports import Attachment, Report, ReportStatus, ReportVersion
 from models.units import Member, MemberStatus, Unit
 
-# openpyxl is imported where a workbook is made: a bot process that never exports does not
-# carry it (it and its dependencies add about 25 MB to every process).
-if TYPE_CHECKING:
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
+# The workbook is written by domain.xlsx (a small streaming writer: openpyxl cost 25–30 µs a
+# cell, 15 s for a province; see bench/export.py). openpyxl stays a dependency for reading
+# spreadsheets (unit imports) and in the tests, which open exports back with it.
 
 GROUP = "group"
 SHEET_NAME_LIMIT = 31
@@ -215,10 +213,11 @@ def _choice_text(spec: FieldLike, value: object) -> str:
     return str(label_of(value)) if callable(label_of) else str(value)
 
 
-def _clean(text: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+_ILLEGAL_IN_CELLS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:CELL_TEXT_LIMIT]
+
+def _clean(text: str) -> str:
+    return _ILLEGAL_IN_CELLS.sub("", text)[:CELL_TEXT_LIMIT]
 
 
 def _as_date(value: object) -> date | None:
@@ -322,21 +321,44 @@ def submitted_answers(report: Report | None, *, session: Session) -> dict[str, A
     return None
 
 
-def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Member]]:
-    """Approved members of each unit, by name without diacritics (the same order on SQLite
-    and PostgreSQL, whatever their collation)."""
+def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Any]]:
+    """Approved members of each unit (unit_id, display_name, phone), by name without
+    diacritics (the same order on SQLite and PostgreSQL, whatever their collation).
+
+    Plain rows, not Member objects: a province has 15,000 officers, and building an ORM object
+    each cost more than the rest of the export."""
     if not unit_ids:
         return {}
-    members = session.exec(
-        select(Member)
-        .where(col(Member.unit_id).in_(list(unit_ids)), Member.status == MemberStatus.APPROVED)
-        .order_by(col(Member.id))
-    ).all()
-    result: dict[int, list[Member]] = {}
+    wanted = set(unit_ids)
+    query = sa.select(Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]
+        Member.status == MemberStatus.APPROVED, col(Member.unit_id).is_not(None)
+    )
+    if len(wanted) <= 500:  # a page of /chuanop: ask for those units only
+        query = query.where(col(Member.unit_id).in_(wanted))
+    members = session.execute(query.order_by(col(Member.id))).all()
+    result: dict[int, list[Any]] = {}
     for member in sorted(members, key=lambda m: fold(m.display_name)):
-        if member.unit_id is not None:
+        if member.unit_id in wanted:
             result.setdefault(member.unit_id, []).append(member)
     return result
+
+
+_REPORT_COLUMNS = sa.select(
+    Report.id,  # type: ignore[call-overload]
+    Report.unit_id,
+    Report.status,
+    Report.version,
+    Report.answers,
+    Report.submitted_at,
+    Report.on_time,
+).where(Report.deadline_id == sa.bindparam("deadline_id"))
+
+
+def _reports_of(deadline: Deadline, *, session: Session) -> dict[int, Any]:
+    """The deadline's reports by unit, as rows carrying what the export reads (status,
+    version, answers, submitted_at, on_time), not Report objects (see officers_by_unit)."""
+    rows = session.execute(_REPORT_COLUMNS, {"deadline_id": deadline.id}).all()
+    return {row.unit_id: row for row in rows}
 
 
 def find_campaign(query: str, *, session: Session) -> Campaign | None:
@@ -391,86 +413,55 @@ HEADER_ROW = 2  # row 1 is the title (campaign and export time), row 2 the colum
 
 
 class _Sheet:
-    """A worksheet filled row by row: a title row, a bold frozen header, widths from the
-    content, long text wrapped, and a page layout an office can print as it is (landscape, one
-    page wide, title and header repeated on every page, campaign and page numbers in the
-    footer)."""
+    """A worksheet filled row by row: a title row (campaign and export time), a bold frozen
+    header, widths from the content, long text wrapped, and a page layout an office can print
+    as it is (landscape, one page wide, title and header repeated on every page, campaign and
+    page numbers in the footer).
+
+    Rows go straight into the XLSX writer's buffer (domain.xlsx); the widths, known only once
+    every row was seen, are set at the end. (Appending to an openpyxl sheet and reading its
+    `max_row` per row made an export quadratic: 15,000 units took minutes.)"""
 
     def __init__(
         self,
-        book: Workbook,
+        book: list[Sheet],
         title: str,
         headers: Sequence[str],
         frozen_columns: int,
         heading: _Heading,
     ):
-        from openpyxl.styles import Alignment, Font
-        from openpyxl.utils import get_column_letter
-
-        self.ws: Worksheet = book.create_sheet(title)
+        self.sheet = Sheet(
+            title,
+            [_clean(h) for h in headers],
+            frozen_columns=frozen_columns,
+            caption=_clean(heading.title),
+            # Wider than a column may grow: wrap inside it instead of running off.
+            wrap_over=MAX_WIDTH,
+            layout=PageLayout(
+                footer_left=_footer_text(heading.footer_left), footer_right=heading.footer_right
+            ),
+        )
+        assert self.sheet.header_row == HEADER_ROW
+        book.append(self.sheet)
         self.widths = [len(h) for h in headers]
-        self.ws.append([_clean(heading.title)])
-        self.ws["A1"].font = Font(bold=True, size=13)
-        if len(headers) > 1:
-            self.ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-        self.ws.append([_clean(h) for h in headers])
-        for cell in self.ws[HEADER_ROW]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        # A coordinate, not ws.cell(): creating a cell would make append() skip a row.
-        self.ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}{HEADER_ROW + 1}"
-        self._layout(heading)
-
-    def _layout(self, heading: _Heading) -> None:
-        ws = self.ws
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        from openpyxl.worksheet.properties import PageSetupProperties
-
-        if ws.sheet_properties.pageSetUpPr is None:
-            ws.sheet_properties.pageSetUpPr = PageSetupProperties()
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0  # as many pages tall as the rows need
-        ws.print_title_rows = f"1:{HEADER_ROW}"
-        ws.print_options.gridLines = True
-        for footer in (ws.oddFooter, ws.evenFooter):
-            assert footer is not None and footer.left is not None and footer.right is not None
-            footer.left.text = _footer_text(heading.footer_left)
-            footer.right.text = heading.footer_right
 
     def add(self, values: Sequence[Any]) -> None:
-        from openpyxl.styles import Alignment
-
-        self.ws.append(list(values))
-        row = self.ws.max_row
-        for index, value in enumerate(values, start=1):
-            cell = self.ws.cell(row=row, column=index)
+        widths = self.widths
+        for index, value in enumerate(values):
             if isinstance(value, str):
-                cell.data_type = "s"  # "=…" typed by a user is text, never a formula
-                width = max((len(line) for line in value.split("\n")), default=0)
-                if width > MAX_WIDTH or "\n" in value:
-                    # Wider than a column may grow: wrap inside it instead of running off.
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                width = max(map(len, value.split("\n"))) if "\n" in value else len(value)
             elif isinstance(value, datetime):
-                cell.number_format = DATETIME_FORMAT
                 width = 16
             elif isinstance(value, date):
-                cell.number_format = DATE_FORMAT
                 width = 10
             else:
                 width = len(str(value)) if value is not None else 0
-            self.widths[index - 1] = max(self.widths[index - 1], width)
+            if width > widths[index]:
+                widths[index] = width
+        self.sheet.append(values)
 
     def finish(self) -> None:
-        from openpyxl.utils import get_column_letter
-
-        for index, width in enumerate(self.widths, start=1):
-            letter = get_column_letter(index)
-            self.ws.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
-        if self.ws.max_row > HEADER_ROW:
-            last = get_column_letter(len(self.widths))
-            self.ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{self.ws.max_row}"
+        self.sheet.widths = [min(max(w + 2, MIN_WIDTH), MAX_WIDTH) for w in self.widths]
 
 
 def _footer_text(text: str) -> str:
@@ -505,9 +496,7 @@ def build_workbook(
     texts: ExportTexts,
     default_zone: ZoneInfo,
     now: datetime | None = None,
-) -> Workbook:
-    from openpyxl import Workbook
-
+) -> list[Sheet]:
     zone = _zone(campaign, default_zone)
     title = texts.title.format(number=campaign.document_number, name=campaign.name)
     if now is not None:
@@ -517,19 +506,18 @@ def build_workbook(
         footer_left=f"{campaign.document_number} — {campaign.name}",
         footer_right=texts.footer_page,
     )
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]  # a new workbook always has its first sheet
+    book: list[Sheet] = []
     used: set[str] = set()
     units = participating_units(session, campaign)
     deadlines = deadlines_of(campaign, session=session)
-    all_reports = {d.id: reports_by_unit(session, d) for d in deadlines}
+    all_reports = {d.id: _reports_of(d, session=session) for d in deadlines}
     # Units no longer taking part still appear where they handed something in.
     taking_part = set(unit_ids(units))
     extra_ids = {uid for reports in all_reports.values() for uid in reports} - taking_part
     extra = [session.get(Unit, uid) for uid in sorted(extra_ids)]
     units += [u for u in extra if u is not None]
     officers = officers_by_unit([u.id for u in units if u.id is not None], session=session)
-    files = _attachment_paths(all_reports, session=session)
+    files = _attachments([d.id for d in deadlines if d.id is not None], session=session)
 
     status = _Sheet(
         book,
@@ -574,7 +562,7 @@ def build_workbook(
                     "; ".join(m.phone for m in people if m.phone),
                     texts.statuses.get(unit_status(row.report, deadline, now), ""),
                     *_submission(row.report, texts, zone),
-                    _scan(session, row.report, deadline, texts),
+                    _scan(row, deadline, texts, files),
                 ]
             )
         _deadline_sheets(book, used, deadline, rows, forms, texts, zone, heading, files, now)
@@ -585,7 +573,7 @@ def build_workbook(
 
 
 def ranking_sheet(
-    book: Workbook,
+    book: list[Sheet],
     used: set[str],
     campaign: Campaign,
     *,
@@ -662,26 +650,49 @@ def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> li
     return [_local(report.submitted_at, zone), on_time, receipt, approval]
 
 
-def _attachment_paths(
-    all_reports: Mapping[int | None, Mapping[int, Report]], *, session: Session
-) -> dict[int, str]:
-    """Where each attachment of these reports is kept (relative to the files directory)."""
-    report_ids = [r.id for reports in all_reports.values() for r in reports.values() if r.id]
-    if not report_ids:
-        return {}
-    rows = session.exec(
-        select(Attachment.id, Attachment.stored_path).where(
-            col(Attachment.report_id).in_(report_ids)
+@dataclass(slots=True)
+class _Files:
+    """The attachments of the exported deadlines' reports, read once (a query a row cost more
+    than the rest of a province's export)."""
+
+    paths: dict[int, str]  # attachment id → where it is kept (relative to the files directory)
+    ids: set[int]
+    scans: dict[int, list[Any]]  # report id → the meta of each signed scan sent for it
+
+
+def _attachments(deadline_ids: Sequence[int], *, session: Session) -> _Files:
+    """Joined on the deadline, not a list of report ids: a province has 12,000 reports, more
+    than a query may carry parameters."""
+    from domain.dossier import SCAN  # dossier builds on this module
+
+    files = _Files({}, set(), {})
+    if not deadline_ids:
+        return files
+    rows = session.execute(
+        sa.select(  # type: ignore[call-overload]
+            Attachment.id,
+            Attachment.report_id,
+            Attachment.field_id,
+            Attachment.stored_path,
+            Attachment.meta,
         )
+        .join(Report, col(Report.id) == col(Attachment.report_id))
+        .where(col(Report.deadline_id).in_(list(deadline_ids)))
     ).all()
-    return {ident: path for ident, path in rows if ident is not None and path}
+    for ident, report_id, field_id, path, meta in rows:
+        files.ids.add(ident)
+        if path:
+            files.paths[ident] = path
+        if field_id == SCAN:
+            files.scans.setdefault(report_id, []).append(meta or {})
+    return files
 
 
 def _with_paths(
     fields: Sequence[FieldLike],
     answers: Mapping[str, Any],
     values: list[Any],
-    files: Mapping[int, str],
+    files: _Files,
     texts: ExportTexts,
 ) -> list[Any]:
     """File cells say where the file is, not only its name."""
@@ -689,23 +700,30 @@ def _with_paths(
     for index, spec in enumerate(fields):
         value = answers.get(spec.id)
         if spec.type == "file" and isinstance(value, dict) and result[index]:
-            path = files.get(value.get("attachment_id"))  # type: ignore[arg-type]
+            path = files.paths.get(value.get("attachment_id"))  # type: ignore[arg-type]
             if path:
                 result[index] = _clean(texts.file_at.format(name=result[index], path=path))
     return result
 
 
-def _scan(session: Session, report: Report | None, deadline: Deadline, texts: ExportTexts) -> Any:
-    """Whether a handed-in report printed from a template has its signed scan yet."""
-    from domain.dossier import needs_scan, signed_scan  # dossier builds on this module
+def _scan(row: _Row, deadline: Deadline, texts: ExportTexts, files: _Files) -> Any:
+    """Whether a handed-in report printed from a template has its signed scan yet: the rule of
+    domain.dossier.signed_scan (the file answered in the form, or one sent afterwards for the
+    version handed in), read from the attachments loaded once."""
+    from domain.dossier import SCAN, needs_scan  # dossier builds on this module
 
-    if report is None or not needs_scan(report, deadline):
+    report = row.report
+    if report is None or report.id is None or not needs_scan(report, deadline):
         return None
-    return texts.scan_present if signed_scan(session, report) else texts.scan_waiting
+    answered = (row.answers or {}).get(SCAN)
+    present = (isinstance(answered, dict) and answered.get("attachment_id") in files.ids) or any(
+        meta.get("version") == report.version for meta in files.scans.get(report.id, ())
+    )
+    return texts.scan_present if present else texts.scan_waiting
 
 
 def _deadline_sheets(
-    book: Workbook,
+    book: list[Sheet],
     used: set[str],
     deadline: Deadline,
     rows: list[_Row],
@@ -713,7 +731,7 @@ def _deadline_sheets(
     texts: ExportTexts,
     zone: ZoneInfo,
     heading: _Heading,
-    files: Mapping[int, str],
+    files: _Files,
     now: datetime | None,
 ) -> None:
     fields = fields_for(deadline, forms, (r.answers for r in rows if r.answers))
@@ -753,13 +771,13 @@ def _deadline_sheets(
 
 
 def _group_sheet(
-    book: Workbook,
+    book: list[Sheet],
     used: set[str],
     group: FieldLike,
     rows: list[_Row],
     texts: ExportTexts,
     heading: _Heading,
-    files: Mapping[int, str],
+    files: _Files,
 ) -> None:
     """Every entry of a repeated group, one row each, with the unit it came from."""
     subfields = [f for f in _subfields(group) if f.type != GROUP]
@@ -806,9 +824,7 @@ def export_campaign(
     book = build_workbook(
         campaign, session=session, forms=forms, texts=texts, default_zone=default_zone, now=now
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return write_workbook(book, date_format=DATE_FORMAT, datetime_format=DATETIME_FORMAT)
 
 
 def export_file_name(campaign: Campaign, today: date) -> str:

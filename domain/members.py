@@ -1,5 +1,11 @@
 """Who is talking: finding the member behind an update, and admins named in ADMIN_IDS.
 
+ADMIN_IDS means "admins from configuration" both ways: a user it names is made an admin on
+their first message (`admin_source="config"`), and one it no longer names loses those rights
+— at start-up (`sync_configured_admins`) and on their next message — going back to officer of
+their unit, or to no access without one. Rights granted in the chat (/capquyen,
+`admin_source="chat"`) do not depend on ADMIN_IDS; they end when revoked (/thuhoiquyen).
+
 Rules of registration (invites, approval, roles) build on these functions in the units
 capability; this module only identifies users and records refusals.
 """
@@ -15,7 +21,7 @@ from sqlmodel import Session, select
 from domain import audit
 from domain.dates import as_utc
 from domain.text import clean_text
-from models.units import Member, MemberStatus, Role
+from models.units import AdminSource, Member, MemberStatus, Role
 
 # How fresh `Member.last_seen_at` is kept. Writing it on every message made each update of a
 # registered user an extra UPDATE of the member row (and a row lock other processes wait on);
@@ -66,6 +72,7 @@ def identify(
             created_at=now,
             updated_at=now,
             decided_at=now,
+            admin_source=AdminSource.CONFIG,
         )
         session.add(member)
         session.flush()
@@ -84,7 +91,18 @@ def identify(
     ):
         member.role = Role.ADMIN
         member.status = MemberStatus.APPROVED
+        member.admin_source = AdminSource.CONFIG
         member.updated_at = now
+        audit.record(
+            session,
+            now=now,
+            action="admin.bootstrap",
+            actor=member,
+            target_type="member",
+            target_id=member.id,
+        )
+    elif member is not None and not configured_admin and _config_admin(member):
+        drop_configured_admin(session, member=member, now=now)
     if member is not None:
         last_seen = as_utc(member.last_seen_at) if member.last_seen_at else None
         if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
@@ -95,6 +113,45 @@ def identify(
             # They blocked the bot once and are writing again: reminders may reach them.
             member.unreachable_at = None
     return member
+
+
+def _config_admin(member: Member) -> bool:
+    return member.role == Role.ADMIN and member.admin_source == AdminSource.CONFIG
+
+
+def drop_configured_admin(session: Session, *, member: Member, now: datetime) -> None:
+    """Take back the rights ADMIN_IDS gave: officer of their unit again, or no access."""
+    member.role = Role.OFFICER
+    member.admin_source = None
+    if member.unit_id is None:
+        member.status = MemberStatus.REMOVED
+    member.updated_at = now
+    session.add(member)
+    audit.record(
+        session,
+        now=now,
+        action="admin.config_removed",
+        actor=None,
+        actor_label="ADMIN_IDS",
+        target_type="member",
+        target_id=member.id,
+    )
+
+
+def sync_configured_admins(
+    session: Session, *, settings: AdminConfig, now: datetime
+) -> list[Member]:
+    """At start-up: admins from configuration that ADMIN_IDS no longer names lose the rights
+    (before they write again: they would still get admins' notices and digests). Returns them;
+    the caller commits."""
+    dropped = []
+    for member in session.exec(
+        select(Member).where(Member.role == Role.ADMIN, Member.admin_source == AdminSource.CONFIG)
+    ).all():
+        if not settings.is_configured_admin(member.channel, member.user_id):
+            drop_configured_admin(session, member=member, now=now)
+            dropped.append(member)
+    return dropped
 
 
 def audit_refusal(

@@ -21,10 +21,10 @@ from sqlmodel import Session, col, func, select
 
 from domain import audit
 from domain.errors import InputError
-from domain.text import clean_text, matches
+from domain.text import clean_text, fold, matches
 from models.audit import AuditLog
 from models.base import rowcount, table_of
-from models.units import Invite, Member, MemberStatus, Role, Unit
+from models.units import AdminSource, Invite, Member, MemberStatus, Role, Unit
 
 DEFAULT_INVITE_DAYS = 7
 MAX_INVITE_USES = 50
@@ -464,6 +464,7 @@ def grant_admin(session: Session, *, member_id: int, by: Member, now: datetime) 
     if member is None or member.status != MemberStatus.APPROVED or member.role == Role.ADMIN:
         return None
     member.role = Role.ADMIN
+    member.admin_source = AdminSource.CHAT
     member.updated_at = now
     session.add(member)
     audit.record(
@@ -473,6 +474,59 @@ def grant_admin(session: Session, *, member_id: int, by: Member, now: datetime) 
         actor=by,
         target_type="member",
         target_id=member.id,
+    )
+    return member
+
+
+def list_admins(session: Session) -> list[Member]:
+    """Every approved admin (reachable or not), by name."""
+    rows = session.exec(
+        select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.APPROVED)
+    ).all()
+    return sorted(rows, key=lambda m: (fold(m.display_name), m.id or 0))
+
+
+class RevokeRefused(Exception):
+    """Admin rights that cannot be taken back here: `reason` is "config" (ADMIN_IDS names the
+    admin: edit it and restart) or "last" (the bot would be left without an admin)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def revoke_admin(session: Session, *, member_id: int, by: Member, now: datetime) -> Member | None:
+    """Take an admin's rights back: officer of their unit again, or no access without one.
+    None when that member is not an admin any more; RevokeRefused for the ADMIN_IDS ones and
+    for the last admin (who therefore cannot remove themself)."""
+    member = session.get(Member, member_id)
+    if member is None or member.role != Role.ADMIN or member.status != MemberStatus.APPROVED:
+        return None
+    if member.admin_source == AdminSource.CONFIG:
+        raise RevokeRefused("config")
+    # Locked (PostgreSQL): two admins revoking each other at once cannot leave none.
+    admins_now = session.exec(
+        select(Member.id)
+        .where(Member.role == Role.ADMIN, Member.status == MemberStatus.APPROVED)
+        .with_for_update()
+    ).all()
+    if len(admins_now) <= 1:
+        raise RevokeRefused("last")
+    member.role = Role.OFFICER
+    member.admin_source = None
+    if member.unit_id is None:
+        member.status = MemberStatus.REMOVED
+    member.updated_at = now
+    member.decided_at, member.decided_by_id = now, by.id
+    session.add(member)
+    audit.record(
+        session,
+        now=now,
+        action="member.revoke_admin",
+        actor=by,
+        target_type="member",
+        target_id=member.id,
+        detail={"unit_id": member.unit_id, "self": member.id == by.id},
     )
     return member
 

@@ -32,12 +32,14 @@ def build_router() -> Router:
         signing,
         start,
         units,
+        web,
     )
 
     router = Router()
     modules: list[ModuleType] = [start, units, registration, campaigns, deadlines, reminders]
     modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
     modules += [council, scoring]  # Hội đồng TĐKT, chấm điểm khối
+    modules += [web]
     modules += [dossier, signing]  # hồ sơ Word, bản ký
     for module in modules:
         router.include(module.router)

@@ -20,7 +20,6 @@ from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from domain import campaigns as domain
 from domain.dates import ParseError, format_date, parse_time
-from domain.export import officers_by_unit
 from domain.schedule import (
     DEFAULT_POLICY,
     Policy,
@@ -30,6 +29,7 @@ from domain.schedule import (
     policy_overrides,
     schedule,
 )
+from domain.units import members_by_unit
 from handlers.campaign_common import (
     DEADLINE,
     STEP_CONFIRM,
@@ -41,6 +41,7 @@ from handlers.campaign_common import (
 )
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
+from models.units import MemberStatus
 
 router = Router()
 FLOW_NEW_DEADLINE = "deadline_new"
@@ -568,7 +569,9 @@ def _announce_new_due(ctx: Context, deadline: Deadline, old_due: datetime, tz: Z
     if campaign is None or campaign.status != CampaignStatus.ACTIVE:
         return ""  # a draft campaign has told nobody anything yet
     units = domain.participating_units(ctx.session, campaign)
-    officers = officers_by_unit(domain.unit_ids(units), session=ctx.session)
+    officers = members_by_unit(
+        ctx.session, domain.unit_ids(units), statuses=(MemberStatus.APPROVED,)
+    )
     text = t(
         "hints.due_changed",
         title=deadline.title,

@@ -19,6 +19,7 @@ from models.council import (
 )
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
+from models.web import LoginToken
 
 __all__ = [
     "Attachment",
@@ -38,6 +39,7 @@ __all__ = [
     "Deadline",
     "EligibilityOverride",
     "Invite",
+    "LoginToken",
     "Member",
     "Nomination",
     "OfferedChoice",

@@ -78,6 +78,17 @@ class Member(SQLModel, table=True):
     unreachable_at: datetime | None = utc_field(nullable=True)
     # The last time the user wrote to the bot (Zalo only lets a bot answer within a window).
     last_seen_at: datetime | None = utc_field(nullable=True)
+    # Why an admin is one: "config" while ADMIN_IDS names them (taken back when it no longer
+    # does), "chat" when granted with /capquyen (until revoked with /thuhoiquyen).
+    admin_source: str | None = Field(default=None, max_length=16)
+    # Web desk sessions carry the value they were opened with; "/web thoat" bumps it, which
+    # ends every session of this member at once (models.web).
+    web_generation: int = 0
+
+
+class AdminSource:
+    CONFIG = "config"
+    CHAT = "chat"
 
 
 class Invite(SQLModel, table=True):
