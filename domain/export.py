@@ -428,20 +428,24 @@ class _Sheet:
         title: str,
         headers: Sequence[str],
         frozen_columns: int,
-        heading: _Heading,
+        heading: _Heading | None,
     ):
+        """`heading` None: no title row and no print layout (a sheet of another workbook, e.g.
+        the dossier's ranking, whose other sheets have none)."""
         self.sheet = Sheet(
             title,
             [_clean(h) for h in headers],
             frozen_columns=frozen_columns,
-            caption=_clean(heading.title),
+            caption=_clean(heading.title) if heading else None,
             # Wider than a column may grow: wrap inside it instead of running off.
             wrap_over=MAX_WIDTH,
             layout=PageLayout(
                 footer_left=_footer_text(heading.footer_left), footer_right=heading.footer_right
-            ),
+            )
+            if heading
+            else None,
         )
-        assert self.sheet.header_row == HEADER_ROW
+        assert heading is None or self.sheet.header_row == HEADER_ROW
         book.append(self.sheet)
         self.widths = [len(h) for h in headers]
 
@@ -607,7 +611,7 @@ def ranking_sheet(
             texts.proposed,
         ],
         frozen_columns=4,
-        heading=heading or _Heading(campaign.document_number, campaign.document_number, ""),
+        heading=heading,
     )
     labels = award_labels()
     for sheet, rows in rankings:
