@@ -263,8 +263,8 @@ class ReportFlow:
     def steps(self, user_id: int) -> list[Step]:
         total = 5 + user_id % 40
         steps = [
-            # The start notice and question 1.
-            Step(text="/baocao", replies=2),
+            # The start notice and question 1, joined in one Telegram message (bot.hub.coalesce).
+            Step(text="/baocao"),
             Step(text=f"Thu ngân sách đạt {100 + user_id % 20}% kế hoạch; {total} chỉ tiêu"),
             Step(text=str(total)),
             Step(text=str(total - user_id % 5)),

@@ -174,6 +174,7 @@ def run(units: int, database_url: str | None) -> dict[str, object]:
                 forms=forms,
                 texts=ExportTexts.from_catalog(t),
                 default_zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+                now=datetime.now(UTC),  # the title row and the statuses, as /xuat writes them
             )
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:

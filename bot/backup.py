@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from domain.dates import format_size
+
 
 class BackupError(Exception):
     pass
@@ -37,14 +39,20 @@ def backup_sqlite(database_path: Path, target: Path, *, pages_per_step: int = 25
     return target.stat().st_size
 
 
-def backup(database_url: str, target: Path) -> str:
-    """Back up the configured database; returns a one-line Vietnamese report."""
+def backup(database_url: str, target: Path, *, overwrite: bool = False) -> str:
+    """Back up the configured database; returns a one-line Vietnamese report. An existing
+    `target` (yesterday's backup under a reused name) is kept unless `overwrite`."""
+    if target.exists() and not overwrite:
+        raise BackupError(
+            f"tệp {target} đã có. Chọn tên khác, ví dụ backup/thidua-$(date +%F).db, "
+            "hoặc thêm --force để ghi đè."
+        )
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise BackupError("cơ sở dữ liệu SQLite trong bộ nhớ không sao lưu được")
         size = backup_sqlite(Path(url.database), target)
-        return f"Đã sao lưu {url.database} → {target} ({size:,} byte)."
+        return f"Đã sao lưu {url.database} → {target} ({format_size(size)})."
     if url.get_backend_name() == "postgresql":
         safe = url.set(drivername="postgresql").render_as_string(hide_password=True)
         raise BackupError(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -33,10 +34,27 @@ class StartupError(Exception):
     """A problem the operator must fix; printed as one line."""
 
 
+_OS_REASONS = {
+    errno.ENOENT: "không có tệp hoặc thư mục này",
+    errno.EACCES: "không có quyền truy cập",
+    errno.EPERM: "không có quyền truy cập",
+    errno.EISDIR: "đây là thư mục, không phải tệp",
+    errno.ENOTDIR: "một phần của đường dẫn không phải thư mục",
+    errno.ENOSPC: "ổ đĩa đã đầy",
+    errno.EROFS: "ổ đĩa chỉ cho đọc",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in Vietnamese (the OS's own text is English)."""
+    return _OS_REASONS.get(exc.errno or 0, f"lỗi hệ thống (mã {exc.errno})")
+
+
 def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.channels.console import ConsoleChannel, run_console
+    from bot.console_demo import demo_offer, load_console_demo
     from bot.runtime import build_core, build_scheduler
 
     core = build_core(settings)
@@ -47,11 +65,17 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     )
     core.hub.register(channel)
     scheduler = build_scheduler(core)
+    note = demo_offer(core.engine)
+
+    async def demo() -> str:
+        return await asyncio.to_thread(
+            load_console_demo, core.engine, channel, settings=settings, clock=core.clock
+        )
 
     async def main() -> None:
         scheduler.start()  # reminders, digest, council rounds, resuming broadcasts
         try:
-            await run_console(channel, core.process)
+            await run_console(channel, core.process, note=note, demo=demo if note else None)
             await core.wait_background()  # let a broadcast under way finish before exiting
         finally:
             await scheduler.stop()
@@ -147,9 +171,11 @@ def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.backup import BackupError, backup
 
     try:
-        print(backup(settings.database_url, Path(args.out)))
+        print(backup(settings.database_url, Path(args.out), overwrite=args.force))
     except BackupError as exc:
         raise StartupError(str(exc)) from None
+    except OSError as exc:
+        raise StartupError(f"Không ghi được bản sao lưu {args.out}: {os_reason(exc)}.") from None
     return 0
 
 
@@ -169,7 +195,7 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise StartupError(f"Không đọc được tệp {path}: {exc.strerror}") from None
+        raise StartupError(f"Không đọc được tệp {path}: {os_reason(exc)}.") from None
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
     now = SystemClock().now()
@@ -198,7 +224,7 @@ def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
             raise PlanFileError("too_large")
         text = extract_text(path.read_bytes(), path.name)
     except OSError as exc:
-        message = t("plans.cli.cannot_read", path=path, reason=exc.strerror or exc)
+        message = t("plans.cli.cannot_read", path=path, reason=os_reason(exc))
         print(html_to_plain(message), file=sys.stderr)
         return 1
     except PlanFileError as exc:
@@ -236,6 +262,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.catalog import t
     from bot.runtime import build_core
+    from domain.dates import format_size
     from domain.export import ExportTexts, export_campaign, find_campaign
 
     core = build_core(settings)
@@ -252,11 +279,15 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             forms=forms,
             texts=ExportTexts.from_catalog(t),
             default_zone=settings.tz,
+            now=core.clock.now(),
         )
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    print(f"Đã ghi {out} ({campaign.document_number}, {len(data):,} byte).")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as exc:
+        raise StartupError(f"Không ghi được tệp {out}: {os_reason(exc)}.") from None
+    print(f"Đã ghi {out} ({campaign.document_number}, {format_size(len(data))}).")
     return 0
 
 
@@ -416,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "--out", required=True, help="tệp sao lưu, ví dụ backup/thidua-2026-11-25.db"
     )
+    backup.add_argument("--force", action="store_true", help="ghi đè tệp sao lưu đã có cùng tên")
     backup.set_defaults(func=_cmd_backup)
     units = sub.add_parser("units", help="quản lý danh sách đơn vị")
     units_sub = units.add_subparsers(dest="units_command", required=True, metavar="LỆNH")

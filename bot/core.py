@@ -55,7 +55,7 @@ from bot.router import Handler, Router, split_payload
 from bot.services import Services
 from bot.settings import Settings
 from domain import members
-from domain.text import clean_text
+from domain.text import clean_text, fold
 from models.base import rowcount, table_of
 from models.conversation import ConversationState, ProcessedUpdate
 
@@ -92,7 +92,10 @@ class Route:
     label: str
 
 
-MAX_TEXT_LENGTH = 4000
+# A memory bound, not a rule: well above every form's limit (4,000 for long text) and above
+# what one Telegram message carries, so the handler that has a limit sees the whole text and
+# can say it is too long instead of the core cutting it without a word.
+MAX_TEXT_LENGTH = 16_000
 MAX_NAME_LENGTH = 120
 
 
@@ -446,6 +449,11 @@ class BotCore:
                 if text_route.pattern.fullmatch(event.text):
                     label = f"text:{text_route.pattern.pattern}"
                     return Route(text_route.handler, check(member, text_route.access), label)
+            # "baocao" or "báo cáo" typed without the slash: the command of that name.
+            word = fold(event.text).strip(" .!?").replace(" ", "")
+            if len(word) <= MAX_NAME_LENGTH and word in self.router.commands:
+                event.command, event.args = word, ""
+                return self._route(event, ctx)
         return Route(None, None, "text")
 
     def _no_route(self, event: Inbound, ctx: Context) -> None:

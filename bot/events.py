@@ -11,6 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from domain.text import shorten
+
+# Longest button label shown; longer ones end in "…".
+BUTTON_LABEL_MAX = 60
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -18,6 +23,12 @@ class Button:
 
     label: str
     payload: str
+
+    def __post_init__(self) -> None:
+        # A unit name can run to 120 characters; a button shows about a line. Cut here, once,
+        # so no handler has to remember (the full name is in the message text).
+        if len(self.label) > BUTTON_LABEL_MAX:
+            object.__setattr__(self, "label", shorten(self.label, BUTTON_LABEL_MAX))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ such members instead of failing at the platform.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ class Hub:
         be worse. A permanent failure (the user blocked the bot) is not retried.
         """
         results = []
+        deliveries = coalesce(
+            deliveries, lambda channel: getattr(self.outlet(channel), "joins_messages", False)
+        )
         for delivery in deliveries:
             result = await self.send(delivery)
             for delay in self.retry_delays:
@@ -174,3 +178,49 @@ class Hub:
 
     async def download(self, channel: str, attachment: Attachment) -> bytes:
         return await self.outlet(channel).download(attachment)
+
+
+# Telegram counts messages per chat (about one a second): a note and the question after it go
+# out as one message. Well under the 4,096-character limit, so a join never needs splitting.
+JOINED_TEXT_LIMIT = 3500
+
+
+def coalesce(deliveries: list[Delivery], joins: Callable[[str], bool]) -> list[Delivery]:
+    """One update's answers to one chat, joined where nothing is lost: a plain text (no
+    buttons, file, edit or replace) is put in front of the next message to the same chat
+    when that one is a new text message too. Channels that do not `join` keep them apart."""
+    result: list[Delivery] = []
+    for delivery in deliveries:
+        previous = result[-1] if result else None
+        if (
+            previous is not None
+            and joins(delivery.address.channel)
+            and previous.address == delivery.address
+            and previous.reply_to is delivery.reply_to
+            and _plain(previous.message)
+            and not (
+                delivery.message.document
+                or delivery.message.photo
+                or delivery.message.edit_message_id is not None
+                or delivery.message.replace
+            )
+            and len(previous.message.text) + len(delivery.message.text) + 2 <= JOINED_TEXT_LIMIT
+        ):
+            joined = dataclasses.replace(
+                delivery.message,
+                text="\n\n".join(t for t in (previous.message.text, delivery.message.text) if t),
+            )
+            result[-1] = dataclasses.replace(delivery, message=joined)
+            continue
+        result.append(delivery)
+    return result
+
+
+def _plain(message: Outbound) -> bool:
+    return not (
+        message.buttons
+        or message.document
+        or message.photo
+        or message.replace
+        or message.edit_message_id is not None
+    )

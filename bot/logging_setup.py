@@ -92,5 +92,6 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # Alembic announces each of its plugins on import; the migrations it runs still log.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Alembic talks at INFO on every start ("Context impl SQLiteImpl", each revision applied):
+    # noise in every CLI command's output; its warnings and errors still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -492,9 +492,14 @@ class ReminderScheduler:
         self._scheduler = None
 
     async def stop(self) -> None:
-        """`shutdown`, then wait for the interval jobs under way (a broadcast being resumed is
-        finished while the channels are still open)."""
-        self.shutdown()
+        """Stop ticking, letting work under way finish first: a tick (APScheduler's shutdown
+        cancels a running job, which logs a CancelledError traceback — `:thoat` right after
+        start) and the interval jobs (a broadcast being resumed is finished while the channels
+        are still open)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.pause()
+        async with self._running:
+            self.shutdown()
         while self._job_runs:
             await asyncio.wait(set(self._job_runs))
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -106,6 +106,29 @@ class Settings(BaseSettings):
                 )
             result.append(item)
         return result
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _check_telegram_base_url(cls, value: str | None) -> str | None:
+        """The server address without `/bot`: both "http://host:port" and the Bot API
+        convention "http://host:port/bot" are accepted (the channel adds `/bot<token>`)."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        example = "ví dụ: http://127.0.0.1:8081 hoặc http://127.0.0.1:8081/bot"
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"cần địa chỉ bắt đầu bằng http:// hoặc https:// ({example})")
+        path = parts.path.rstrip("/")
+        last = path.rpartition("/")[2]
+        if last.startswith("bot") and last != "bot":
+            # Never echo the value: it may hold the token.
+            raise ValueError(
+                f"đừng ghi token vào địa chỉ; token để ở TELEGRAM_BOT_TOKEN ({example})"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"địa chỉ không được có phần ?… hay #… ({example})")
+        path = path.removesuffix("/bot")
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
     @field_validator("zalo_base_url")
     @classmethod

@@ -87,12 +87,15 @@ class UnitStatus(StrEnum):
     REOPENED = "reopened"  # handed in, then opened again by an admin for changes
 
 
-def unit_status(report: Report | None, deadline: Deadline, now: datetime) -> UnitStatus:
-    """Where a unit stands on a deadline, as shown in /hanchot and progress views."""
+def unit_status(report: Report | None, deadline: Deadline, now: datetime | None) -> UnitStatus:
+    """Where a unit stands on a deadline: the one status every screen and the export show
+    (catalog `status.*`). On time or late is decided by the first hand-in: a report handed in
+    again after an admin returned or reopened it keeps its first punctuality (domain.reports.
+    submit). `now` None: never overdue (an export without a clock)."""
     if report is not None and report.status == ReportStatus.REOPENED:
         return UnitStatus.REOPENED
     if report is None or report.status == ReportStatus.DRAFT:
-        if now > deadline.due_at:
+        if now is not None and now > deadline.due_at:
             return UnitStatus.OVERDUE
         return UnitStatus.DRAFT if report is not None and report.answers else UnitStatus.NOT_STARTED
     if report.status == ReportStatus.RETURNED:

@@ -9,7 +9,7 @@ Every parser raises `ParseError` with a reason key on bad input; none raises any
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from domain.text import fold
@@ -84,6 +84,45 @@ def format_date(value: date) -> str:
 
 _THOUSANDS_DOT = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 _THOUSANDS_SPACE = re.compile(r"^-?\d{1,3}( \d{3})+$")
+
+
+def format_number(value: Decimal | int | str) -> str:
+    """1234567.5 → "1.234.567,5": thousands with dots, decimal comma, as written in Vietnam.
+    Every screen, export and CLI line shows numbers through this one function."""
+    number = Decimal(str(value))
+    sign = "-" if number < 0 else ""
+    whole, _, fraction = format(abs(number), "f").partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
+
+
+def format_size(size: int) -> str:
+    """A file size as an office reads it: "16,4 KB", "2,1 MB", "512 byte"."""
+    if size < 1024:
+        return f"{format_number(size)} byte"
+    for unit in ("KB", "MB", "GB"):
+        size_in = Decimal(size) / 1024 ** (("KB", "MB", "GB").index(unit) + 1)
+        if size_in < 1024 or unit == "GB":
+            return f"{format_number(size_in.quantize(Decimal('0.1')))} {unit}"
+    raise AssertionError("unreachable")
+
+
+_RELATIVE_DAYS = {"hom nay": 0, "ngay mai": 1, "hom qua": -1, "ngay kia": 2}
+# A unit word after a number: "25 người", "1.250,5 triệu", "12 chỉ tiêu", "105 %".
+_NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?\d[\d.,\s]*?)\s*(?:[^\W\d_][\w\s]*|%)\s*\.?$")
+
+
+def relative_day(text: str, today: date) -> date | None:
+    """ "hôm nay", "ngày mai", "hôm qua" (diacritics optional) as a date; None otherwise."""
+    shift = _RELATIVE_DAYS.get(fold(text).strip(" ."))
+    return today + timedelta(days=shift) if shift is not None else None
+
+
+def strip_unit_word(text: str) -> str:
+    """The number of "25 người" or "1.250,5 triệu"; the text unchanged when it is not a number
+    followed by words."""
+    match = _NUMBER_WITH_UNIT.match(text)
+    return match.group(1).strip() if match else text
 
 
 def parse_number(text: str) -> Decimal:

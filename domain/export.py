@@ -26,12 +26,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from domain.campaigns import SUBMITTED_STATES, participating_units, unit_ids
-from domain.progress import Category, categorize
+from domain.campaigns import (
+    SUBMITTED_STATES,
+    UnitStatus,
+    participating_units,
+    unit_ids,
+    unit_status,
+)
+from domain.dates import format_number
+from domain.reports import reference_code
 from domain.text import fold
-from domain.xlsx import Sheet, write_workbook
+from domain.xlsx import PageLayout, Sheet, write_workbook
 from models.campaigns import Campaign, Deadline
-from models.reports import Report, ReportVersion
+from models.reports import Attachment, Report, ReportStatus, ReportVersion
 from models.units import Member, MemberStatus, Unit
 
 # The workbook is written by domain.xlsx (a small streaming writer: openpyxl cost 25–30 µs a
@@ -137,12 +144,25 @@ class ExportTexts:
     statuses: Mapping[str, str] = field(default_factory=dict)
     # Words of the bloc ranking sheet; None leaves the sheet out.
     ranking: RankingTexts | None = None
+    # Layout and the columns added for the office's file (catalog file export.yaml).
+    title: str = "{number} — {name}"  # the title row of every sheet
+    exported_at: str = "{at}"
+    receipt: str = "Receipt"
+    approval: str = "Approval"
+    approved: str = "Approved"
+    awaiting: str = "Awaiting"
+    file_at: str = "{name} ({path})"
+    footer_page: str = "&P/&N"
 
     @classmethod
     def from_catalog(cls, t: Callable[..., str], prefix: str = "admin.export") -> ExportTexts:
         names = [n for n in cls.__dataclass_fields__ if n not in ("statuses", "ranking")]
-        values = {name: t(f"{prefix}.{name}") for name in names}
-        statuses = {c: t(f"admin.status.{c}") for c in Category.ALL}
+        values = {
+            name: t(f"export.{name}") if name in _LAYOUT_TEXTS else t(f"{prefix}.{name}")
+            for name in names
+        }
+        # The same words as every screen, capitalised as a cell starts.
+        statuses = {s.value: _capitalised(t(f"status.{s.value}")) for s in UnitStatus}
         return cls(**values, statuses=statuses, ranking=RankingTexts.from_catalog(t))
 
 
@@ -161,6 +181,24 @@ class RankingTexts:
     @classmethod
     def from_catalog(cls, t: Callable[..., str], prefix: str = "scoring.export") -> RankingTexts:
         return cls(**{name: t(f"{prefix}.{name}") for name in cls.__dataclass_fields__})
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+_LAYOUT_TEXTS = frozenset(
+    {
+        "title",
+        "exported_at",
+        "receipt",
+        "approval",
+        "approved",
+        "awaiting",
+        "file_at",
+        "footer_page",
+    }
+)
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -236,10 +274,8 @@ def text_value(spec: FieldLike, value: Any, texts: ExportTexts) -> str:
         return ""
     if isinstance(shown, date):
         return shown.strftime("%d/%m/%Y")
-    if isinstance(shown, int):
-        return f"{shown:,}".replace(",", ".")
-    if isinstance(shown, Decimal):
-        return format(shown, "f").replace(".", ",")
+    if isinstance(shown, int | Decimal):
+        return format_number(shown)
     return str(shown)
 
 
@@ -364,15 +400,52 @@ def sheet_title(name: str, used: set[str]) -> str:
     return candidate
 
 
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    """What every sheet shows above its header and in its footer."""
+
+    title: str
+    footer_left: str
+    footer_right: str
+
+
+HEADER_ROW = 2  # row 1 is the title (campaign and export time), row 2 the column headers
+
+
 class _Sheet:
-    """A worksheet filled row by row; header bold and frozen, widths from the content.
+    """A worksheet filled row by row: a title row (campaign and export time), a bold frozen
+    header, widths from the content, long text wrapped, and a page layout an office can print
+    as it is (landscape, one page wide, title and header repeated on every page, campaign and
+    page numbers in the footer).
 
     Rows go straight into the XLSX writer's buffer (domain.xlsx); the widths, known only once
     every row was seen, are set at the end. (Appending to an openpyxl sheet and reading its
     `max_row` per row made an export quadratic: 15,000 units took minutes.)"""
 
-    def __init__(self, book: list[Sheet], title: str, headers: Sequence[str], frozen_columns: int):
-        self.sheet = Sheet(title, [_clean(h) for h in headers], frozen_columns=frozen_columns)
+    def __init__(
+        self,
+        book: list[Sheet],
+        title: str,
+        headers: Sequence[str],
+        frozen_columns: int,
+        heading: _Heading | None,
+    ):
+        """`heading` None: no title row and no print layout (a sheet of another workbook, e.g.
+        the dossier's ranking, whose other sheets have none)."""
+        self.sheet = Sheet(
+            title,
+            [_clean(h) for h in headers],
+            frozen_columns=frozen_columns,
+            caption=_clean(heading.title) if heading else None,
+            # Wider than a column may grow: wrap inside it instead of running off.
+            wrap_over=MAX_WIDTH,
+            layout=PageLayout(
+                footer_left=_footer_text(heading.footer_left), footer_right=heading.footer_right
+            )
+            if heading
+            else None,
+        )
+        assert heading is None or self.sheet.header_row == HEADER_ROW
         book.append(self.sheet)
         self.widths = [len(h) for h in headers]
 
@@ -393,6 +466,11 @@ class _Sheet:
 
     def finish(self) -> None:
         self.sheet.widths = [min(max(w + 2, MIN_WIDTH), MAX_WIDTH) for w in self.widths]
+
+
+def _footer_text(text: str) -> str:
+    # "&" starts a header/footer code in Excel: a literal one is written "&&".
+    return _clean(text).replace("&", "&&")[:200]
 
 
 def _zone(campaign: Campaign, default: ZoneInfo) -> ZoneInfo:
@@ -421,8 +499,17 @@ def build_workbook(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
+    now: datetime | None = None,
 ) -> list[Sheet]:
     zone = _zone(campaign, default_zone)
+    title = texts.title.format(number=campaign.document_number, name=campaign.name)
+    if now is not None:
+        title += " " + texts.exported_at.format(at=f"{_local(now, zone):%H:%M %d/%m/%Y}")
+    heading = _Heading(
+        title=title,
+        footer_left=f"{campaign.document_number} — {campaign.name}",
+        footer_right=texts.footer_page,
+    )
     book: list[Sheet] = []
     used: set[str] = set()
     units = participating_units(session, campaign)
@@ -434,6 +521,7 @@ def build_workbook(
     extra = [session.get(Unit, uid) for uid in sorted(extra_ids)]
     units += [u for u in extra if u is not None]
     officers = officers_by_unit([u.id for u in units if u.id is not None], session=session)
+    files = _attachments([d.id for d in deadlines if d.id is not None], session=session)
 
     status = _Sheet(
         book,
@@ -449,9 +537,12 @@ def build_workbook(
             texts.status,
             texts.submitted_at,
             texts.on_time,
+            texts.receipt,
+            texts.approval,
             texts.signed_scan,
         ],
         frozen_columns=4,
+        heading=heading,
     )
     for deadline in deadlines:
         reports = all_reports[deadline.id]
@@ -473,20 +564,26 @@ def build_workbook(
                     row.unit.bloc or texts.no_bloc,
                     "; ".join(m.display_name for m in people),
                     "; ".join(m.phone for m in people if m.phone),
-                    texts.statuses.get(categorize(row.report), ""),
+                    texts.statuses.get(unit_status(row.report, deadline, now), ""),
                     *_submission(row.report, texts, zone),
-                    _scan(session, row.report, deadline, texts),
+                    _scan(row, deadline, texts, files),
                 ]
             )
-        _deadline_sheets(book, used, deadline, rows, forms, texts, zone)
+        _deadline_sheets(book, used, deadline, rows, forms, texts, zone, heading, files, now)
     status.finish()
     if texts.ranking is not None:
-        ranking_sheet(book, used, campaign, session=session, texts=texts.ranking)
+        ranking_sheet(book, used, campaign, session=session, texts=texts.ranking, heading=heading)
     return book
 
 
 def ranking_sheet(
-    book: list[Sheet], used: set[str], campaign: Campaign, *, session: Session, texts: RankingTexts
+    book: list[Sheet],
+    used: set[str],
+    campaign: Campaign,
+    *,
+    session: Session,
+    texts: RankingTexts,
+    heading: _Heading | None = None,
 ) -> None:
     """One sheet with every bloc's ranking: rank, unit, each criterion's points after review,
     the total and the title proposed. Left out when no scoring table is attached."""
@@ -514,6 +611,7 @@ def ranking_sheet(
             texts.proposed,
         ],
         frozen_columns=4,
+        heading=heading,
     )
     labels = award_labels()
     for sheet, rows in rankings:
@@ -538,24 +636,94 @@ def ranking_sheet(
 
 
 def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> list[Any]:
-    """[submitted at, on time] of a report that was handed in at least once."""
-    if report is None or report.submitted_at is None:
-        return [None, None]
+    """[submitted at, on time, receipt code, approval] of a report handed in at least once."""
+    if report is None or report.submitted_at is None or report.id is None:
+        return [None, None, None, None]
     on_time = (
         None
         if report.on_time is None
         else (texts.answer_yes if report.on_time else texts.answer_no)
     )
-    return [_local(report.submitted_at, zone), on_time]
+    receipt = reference_code(report.id, report.version) if report.version >= 1 else None
+    if report.status == ReportStatus.ACCEPTED:
+        approval = texts.approved
+    elif report.status == ReportStatus.SUBMITTED:
+        approval = texts.awaiting
+    else:
+        approval = None  # returned or reopened: the status column says so
+    return [_local(report.submitted_at, zone), on_time, receipt, approval]
 
 
-def _scan(session: Session, report: Report | None, deadline: Deadline, texts: ExportTexts) -> Any:
-    """Whether a handed-in report printed from a template has its signed scan yet."""
-    from domain.dossier import needs_scan, signed_scan  # dossier builds on this module
+@dataclass(slots=True)
+class _Files:
+    """The attachments of the exported deadlines' reports, read once (a query a row cost more
+    than the rest of a province's export)."""
 
-    if report is None or not needs_scan(report, deadline):
+    paths: dict[int, str]  # attachment id → where it is kept (relative to the files directory)
+    ids: set[int]
+    scans: dict[int, list[Any]]  # report id → the meta of each signed scan sent for it
+
+
+def _attachments(deadline_ids: Sequence[int], *, session: Session) -> _Files:
+    """Joined on the deadline, not a list of report ids: a province has 12,000 reports, more
+    than a query may carry parameters."""
+    from domain.dossier import SCAN  # dossier builds on this module
+
+    files = _Files({}, set(), {})
+    if not deadline_ids:
+        return files
+    rows = session.execute(
+        sa.select(  # type: ignore[call-overload]
+            Attachment.id,
+            Attachment.report_id,
+            Attachment.field_id,
+            Attachment.stored_path,
+            Attachment.meta,
+        )
+        .join(Report, col(Report.id) == col(Attachment.report_id))
+        .where(col(Report.deadline_id).in_(list(deadline_ids)))
+    ).all()
+    for ident, report_id, field_id, path, meta in rows:
+        files.ids.add(ident)
+        if path:
+            files.paths[ident] = path
+        if field_id == SCAN:
+            files.scans.setdefault(report_id, []).append(meta or {})
+    return files
+
+
+def _with_paths(
+    fields: Sequence[FieldLike],
+    answers: Mapping[str, Any],
+    values: list[Any],
+    files: _Files,
+    texts: ExportTexts,
+) -> list[Any]:
+    """File cells say where the file is, not only its name."""
+    result = list(values)
+    for index, spec in enumerate(fields):
+        value = answers.get(spec.id)
+        if spec.type == "file" and isinstance(value, dict) and result[index]:
+            path = files.paths.get(value.get("attachment_id"))  # type: ignore[arg-type]
+            if path:
+                result[index] = _clean(texts.file_at.format(name=result[index], path=path))
+    return result
+
+
+def _scan(row: _Row, deadline: Deadline, texts: ExportTexts, files: _Files) -> Any:
+    """Whether a handed-in report printed from a template has its signed scan yet: the rule of
+    domain.dossier.signed_scan (the file answered in the form, or one sent afterwards for the
+    version handed in), read from the attachments loaded once."""
+    from domain.dossier import SCAN, needs_scan  # dossier builds on this module
+
+    report = row.report
+    if report is None or report.id is None or not needs_scan(report, deadline):
         return None
-    return texts.scan_present if signed_scan(session, report) else texts.scan_waiting
+    answered = (row.answers or {}).get(SCAN)
+    present = (isinstance(answered, dict) and answered.get("attachment_id") in files.ids) or any(
+        meta.get("version") == report.version for meta in files.scans.get(report.id, ())
+    )
+    return texts.scan_present if present else texts.scan_waiting
 
 
 def _deadline_sheets(
@@ -566,6 +734,9 @@ def _deadline_sheets(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     zone: ZoneInfo,
+    heading: _Heading,
+    files: _Files,
+    now: datetime | None,
 ) -> None:
     fields = fields_for(deadline, forms, (r.answers for r in rows if r.answers))
     sheet = _Sheet(
@@ -578,29 +749,39 @@ def _deadline_sheets(
             texts.status,
             texts.submitted_at,
             texts.on_time,
+            texts.receipt,
+            texts.approval,
             *(f.label for f in fields),
         ],
         frozen_columns=2,
+        heading=heading,
     )
     for row in rows:
         answers = row.answers or {}
+        values = [cell_value(f, answers.get(f.id), texts) for f in fields]
         sheet.add(
             [
                 row.unit.code,
                 row.unit.name,
                 row.unit.bloc or texts.no_bloc,
-                texts.statuses.get(categorize(row.report), ""),
+                texts.statuses.get(unit_status(row.report, deadline, now), ""),
                 *_submission(row.report, texts, zone),
-                *(cell_value(f, answers.get(f.id), texts) for f in fields),
+                *_with_paths(fields, answers, values, files, texts),
             ]
         )
     sheet.finish()
     for group in (f for f in fields if f.type == GROUP):
-        _group_sheet(book, used, group, rows, texts)
+        _group_sheet(book, used, group, rows, texts, heading, files)
 
 
 def _group_sheet(
-    book: list[Sheet], used: set[str], group: FieldLike, rows: list[_Row], texts: ExportTexts
+    book: list[Sheet],
+    used: set[str],
+    group: FieldLike,
+    rows: list[_Row],
+    texts: ExportTexts,
+    heading: _Heading,
+    files: _Files,
 ) -> None:
     """Every entry of a repeated group, one row each, with the unit it came from."""
     subfields = [f for f in _subfields(group) if f.type != GROUP]
@@ -609,6 +790,7 @@ def _group_sheet(
         sheet_title(group.label, used),
         [texts.code, texts.unit, texts.bloc, texts.index, *(f.label for f in subfields)],
         frozen_columns=2,
+        heading=heading,
     )
     for row in rows:
         entries = (row.answers or {}).get(group.id)
@@ -621,7 +803,13 @@ def _group_sheet(
                     row.unit.name,
                     row.unit.bloc or texts.no_bloc,
                     number,
-                    *(cell_value(f, entry.get(f.id), texts) for f in subfields),
+                    *_with_paths(
+                        subfields,
+                        entry,
+                        [cell_value(f, entry.get(f.id), texts) for f in subfields],
+                        files,
+                        texts,
+                    ),
                 ]
             )
     sheet.finish()
@@ -634,10 +822,11 @@ def export_campaign(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
+    now: datetime | None = None,
 ) -> bytes:
-    """The campaign's workbook as XLSX bytes."""
+    """The campaign's workbook as XLSX bytes; `now` (the export time) goes in the title row."""
     book = build_workbook(
-        campaign, session=session, forms=forms, texts=texts, default_zone=default_zone
+        campaign, session=session, forms=forms, texts=texts, default_zone=default_zone, now=now
     )
     return write_workbook(book, date_format=DATE_FORMAT, datetime_format=DATETIME_FORMAT)
 

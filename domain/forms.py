@@ -29,7 +29,16 @@ from typing import Any
 
 import yaml
 
-from domain.dates import ParseError, format_date, parse_date, parse_integer, parse_number
+from domain.dates import (
+    ParseError,
+    format_date,
+    format_number,
+    parse_date,
+    parse_integer,
+    parse_number,
+    relative_day,
+    strip_unit_word,
+)
 from domain.text import clean_text, fold
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -532,6 +541,8 @@ def parse_answer(
         raise AnswerError("empty")
     if item.type in ("short_text", "long_text"):
         return _parse_text(item, raw)
+    if item.type in ("integer", "number"):
+        raw = strip_unit_word(raw)  # "25 người", "1.250,5 triệu"
     if item.type == "integer":
         try:
             number = parse_integer(raw)
@@ -545,7 +556,7 @@ def parse_answer(
         return str(value)
     if item.type == "date":
         try:
-            day = parse_date(raw, default_year=today.year)
+            day = relative_day(raw, today) or parse_date(raw, default_year=today.year)
         except ParseError as exc:
             raise AnswerError(f"date_{exc.reason}") from None
         if item.min is not None and day < item.min:
@@ -613,6 +624,13 @@ def match_choice(item: Field, text: str) -> Choice:
     for choice in item.choices:
         if fold(choice.label) == wanted or fold(choice.value) == wanted:
             return choice
+    # A beginning typed without diacritics ("hoan thanh tot") is enough when only one choice
+    # starts so; several → say which, and ask again.
+    starting = [c for c in item.choices if fold(c.label).startswith(wanted)] if wanted else []
+    if len(starting) == 1 and len(wanted) >= 3:
+        return starting[0]
+    if len(starting) > 1:
+        raise AnswerError("ambiguous_choice", choices="; ".join(c.label for c in starting))
     raise AnswerError("not_a_choice")
 
 
@@ -659,15 +677,6 @@ def check_value(item: Field, value: Any) -> bool:
 
 
 # --- showing answers --------------------------------------------------------------------------
-def format_number(value: Decimal | int | str) -> str:
-    """1234567.5 → "1.234.567,5": thousands with dots, decimal comma, as written in Vietnam."""
-    number = Decimal(str(value))
-    sign = "-" if number < 0 else ""
-    whole, _, fraction = format(abs(number), "f").partition(".")
-    grouped = f"{int(whole):,}".replace(",", ".")
-    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
-
-
 def format_answer(item: Field, value: Any) -> str:
     """A stored value as plain text for the review message and exports ("" when empty)."""
     if value is None or value == "" or value == []:

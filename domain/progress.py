@@ -24,8 +24,8 @@ class Category:
 
     ON_TIME = "on_time"  # handed in by the due instant (accepted ones included)
     LATE = "late"  # handed in after it
-    RETURNED = "returned"  # sent back for correction: not handed in until sent again
-    DRAFT = "draft"  # answers saved, not sent (also a report reopened for amendment)
+    RETURNED = "returned"  # sent back or reopened for correction: not in until sent again
+    DRAFT = "draft"  # answers saved, not sent
     NOT_STARTED = "not_started"  # nothing saved yet
 
     ALL = (ON_TIME, LATE, RETURNED, DRAFT, NOT_STARTED)
@@ -37,9 +37,11 @@ def categorize(report: Report | None) -> str:
         return Category.NOT_STARTED
     if report.status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED):
         return Category.ON_TIME if report.on_time else Category.LATE
-    if report.status == ReportStatus.RETURNED:
+    if report.status in (ReportStatus.RETURNED, ReportStatus.REOPENED):
+        # The same rule as domain.campaigns.unit_status: reopened is being corrected, like
+        # returned, whatever answers it holds.
         return Category.RETURNED
-    if report.status == ReportStatus.REOPENED or report.answers:
+    if report.answers:
         return Category.DRAFT
     return Category.NOT_STARTED
 

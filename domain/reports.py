@@ -280,7 +280,8 @@ def submit(
         return_reason=None,
     )
     rebuild_nominations(session, report=report, form=form)
-    return Submission(version, reference, on_time, amended=version > 1)
+    # The receipt says what every screen says: the report's punctuality (first hand-in).
+    return Submission(version, reference, bool(report.on_time), amended=version > 1)
 
 
 def rebuild_nominations(session: Session, *, report: Report, form: Form) -> list[Nomination]:

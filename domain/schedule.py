@@ -232,7 +232,12 @@ def schedule(
             day = calendar.previous_working_day(day)
         planned.append((f"{SlotKind.BEFORE}-{days}d", SlotKind.BEFORE, day))
     if policy.on_due_day:
-        planned.append((SlotKind.DUE, SlotKind.DUE, due_local.date()))
+        # A deadline on a Sunday or a holiday: its due-day reminder goes on the working day
+        # before, as the schedule text promises (nobody reads a reminder on their day off).
+        day = due_local.date()
+        if policy.shift_days_off:
+            day = calendar.previous_working_day(day)
+        planned.append((SlotKind.DUE, SlotKind.DUE, day))
     for index in range(1, policy.overdue_max + 1):
         day = due_local.date() + timedelta(days=index * policy.overdue_every_days)
         if policy.shift_days_off:

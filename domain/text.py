@@ -56,3 +56,14 @@ def matches(query: str, *candidates: str) -> bool:
 def shorten(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, ending in "…" when it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def heading(first: str, second: str, separator: str = " — ") -> str:
+    """Two names joined, or one when it already says the other: a deadline "Đăng ký thi đua"
+    asking for the form "Đăng ký thi đua" is not "Đăng ký thi đua — Đăng ký thi đua"."""
+    a, b = fold(first), fold(second)
+    if not b or b in a:
+        return first
+    if not a or a in b:
+        return second
+    return f"{first}{separator}{second}"

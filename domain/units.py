@@ -96,7 +96,34 @@ def resolve_kind(text: str) -> str | None:
         for name in (k.code, k.label, *k.aliases)
         if fold(name) == fold(value)
     }
-    return folded.pop() if len(folded) == 1 else None
+    if len(folded) == 1:
+        return folded.pop()
+    return _resolve_kind_loosely(value)
+
+
+# Words officials put around a kind that do not change it: "UBND xã", "cấp xã".
+_KIND_NOISE = re.compile(r"^(?:ubnd|uy ban nhan dan|dang uy|cap)\s+")
+_KIND_SEPARATORS = re.compile(r"\s*(?:/|,|;|\+|&|\bva\b|\bhoac\b)\s*")
+
+
+def _resolve_kind_loosely(value: str) -> str | None:
+    """ "xã/thị trấn", "cơ quan/phòng ban", "UBND xã": every part names the same kind, once
+    the words around it are dropped; parts naming two kinds stay unknown."""
+    found: set[str] = set()
+    for part in _KIND_SEPARATORS.split(fold(value)):
+        part = _KIND_NOISE.sub("", part.strip())
+        if not part:
+            continue
+        codes = {
+            k.code
+            for k in unit_kinds()
+            for name in (k.code, k.label, *k.aliases)
+            if fold(name) == part
+        }
+        if len(codes) != 1:
+            return None
+        found |= codes
+    return found.pop() if len(found) == 1 else None
 
 
 # --- codes, names, search ------------------------------------------------------------------
@@ -139,6 +166,11 @@ def search_units(
     statement = _search_query(query, active_only=active_only).order_by(Unit.name, Unit.code)
     units = [u for u in session.exec(statement).all() if matches(query, u.search_key)]
     return units[:limit] if limit is not None else units
+
+
+def has_active_units(session: Session) -> bool:
+    """False on a fresh install: nobody can register before an admin lists the units."""
+    return session.exec(select(Unit.id).where(Unit.active == True).limit(1)).first() is not None  # noqa: E712
 
 
 @dataclass(slots=True)
@@ -221,6 +253,9 @@ def check_bloc(text: str) -> str:
     bloc = clean_text(text, multiline=False)
     if not bloc:
         raise InputError("units.empty_bloc", example="Khối xã, thị trấn")
+    if not any(ch.isalpha() for ch in bloc):
+        # "2" is a number typed for a listed bloc, not the name of a new one.
+        raise InputError("hints.bloc_needs_letters", example="Khối xã, thị trấn")
     if len(bloc) > BLOC_MAX:
         raise InputError("units.bloc_too_long", example="Khối xã, thị trấn", max=BLOC_MAX)
     return bloc
@@ -433,6 +468,8 @@ def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
         0,
     )
     header_row, header = filled[header_at]
+    while header and not header[-1].strip():
+        header = header[:-1]
     positions = _map_header(header)
     missing = [COLUMN_TITLES[c] for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
@@ -457,6 +494,17 @@ def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
         bloc, parent_text = cell(cells, "bloc"), cell(cells, "parent")
         code = normalise_code(code_text)
         row_errors: list[RowError] = []
+        extra = [c.strip() for c in cells[len(header) :] if c.strip()]
+        if extra:
+            # An unquoted comma ("Khối xã, thị trấn") shifts the row: refuse it rather than
+            # keep "Khối xã" and drop the rest.
+            row_errors.append(
+                RowError(
+                    number,
+                    "extra_columns",
+                    {"cells": len(header) + len(extra), "columns": len(header), "extra": extra[0]},
+                )
+            )
         problem = code_problem(code)
         if problem is not None:
             row_errors.append(RowError(number, problem, {"code": code_text, "max": CODE_MAX}))

@@ -5,10 +5,11 @@ Python object per cell, about 25–30 µs each; a province's export is half a mi
 quarter of an hour of a worker thread at first (its `max_row` read per row made it quadratic)
 and still 15 s write-only. This writes each row's XML as one string — strings inline, numbers
 as numbers, dates as Excel serial numbers with a date format — about 1 µs a cell
-(bench/export.py). What it offers is what the export uses: per sheet a bold wrapped header row,
-frozen panes, column widths and an autofilter; cell types str, int, float, Decimal, bool, date,
-datetime (naive, wall-clock) and None. The files open in Excel, LibreOffice and openpyxl
-(tests read them back with openpyxl).
+(bench/export.py). What it offers is what the export uses: per sheet an optional title row
+above a bold wrapped header row, frozen panes, column widths, an autofilter, long text wrapped,
+and a print layout (landscape, one page wide, title and header repeated on every page, a
+footer); cell types str, int, float, Decimal, bool, date, datetime (naive, wall-clock) and
+None. The files open in Excel, LibreOffice and openpyxl (tests read them back with openpyxl).
 
 Text that looks like a formula ("=…") is written as a string, never as a formula: this writer
 writes no formulas at all. Characters XML 1.0 cannot carry are removed.
@@ -20,6 +21,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +30,7 @@ from xml.sax.saxutils import escape, quoteattr
 _EPOCH = datetime(1899, 12, 30)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # cellXfs indexes in styles.xml below.
-_STYLE_HEADER, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
+_STYLE_HEADER, _STYLE_DATE, _STYLE_DATETIME, _STYLE_WRAPPED, _STYLE_TITLE = 1, 2, 3, 4, 5
 
 
 def column_letter(index: int) -> str:
@@ -40,8 +42,23 @@ def column_letter(index: int) -> str:
     return letters
 
 
+@dataclass(frozen=True, slots=True)
+class PageLayout:
+    """How a sheet prints: A4 landscape, scaled to one page wide and as many pages tall as the
+    rows need, the rows down to the header (title included) repeated on top of every page, grid
+    lines, and a footer. The footer parts are in Excel's header/footer code: `&P` is the page,
+    `&N` the number of pages, and a literal "&" is written "&&"."""
+
+    footer_left: str = ""
+    footer_right: str = ""
+
+
 class Sheet:
-    """One worksheet: its rows are written to a temporary buffer as they are added."""
+    """One worksheet: its rows are written to a temporary buffer as they are added.
+
+    `caption`: a title row above the header (bold, larger, merged across the columns).
+    `wrap_over`: text cells longer than this, or with a line break, wrap inside their column
+    instead of running off it. `layout`: the print layout (PageLayout); None leaves Excel's."""
 
     def __init__(
         self,
@@ -51,17 +68,26 @@ class Sheet:
         widths: Sequence[float] | None = None,
         frozen_columns: int = 0,
         autofilter: bool = True,
+        caption: str | None = None,
+        wrap_over: int | None = None,
+        layout: PageLayout | None = None,
     ) -> None:
         self.title = title
         self.headers = list(headers)
         self.widths = list(widths or [])
         self.frozen_columns = frozen_columns
         self.autofilter = autofilter
+        self.caption = caption
+        self.layout = layout
+        self._wrap_over = wrap_over
         self._rows: list[str] = []
-        self._count = 1  # the header
+        self.header_row = 2 if caption is not None else 1
+        self._count = self.header_row
         self._columns = len(self.headers)
-        self._letters = [column_letter(i) for i in range(1, self._columns + 1)]
-        self._rows.append(self._row(1, self.headers, header=True))
+        self._letters = [column_letter(i) for i in range(1, max(self._columns, 1) + 1)]
+        if caption is not None:
+            self._rows.append(self._row(1, [caption], style=_STYLE_TITLE))
+        self._rows.append(self._row(self.header_row, self.headers, style=_STYLE_HEADER))
 
     def append(self, values: Sequence[Any]) -> None:
         self._count += 1
@@ -70,22 +96,30 @@ class Sheet:
             self._letters = [column_letter(i) for i in range(1, self._columns + 1)]
         self._rows.append(self._row(self._count, values))
 
-    def _row(self, number: int, values: Sequence[Any], *, header: bool = False) -> str:
+    def _row(self, number: int, values: Sequence[Any], *, style: int = 0) -> str:
         cells = []
         letters = self._letters
+        wrap_over = self._wrap_over
         for index, value in enumerate(values):
             if value is None or value == "":
                 continue
             ref = f"{letters[index]}{number}"
-            style = f' s="{_STYLE_HEADER}"' if header else ""
             if isinstance(value, str):
+                if style:
+                    s = f' s="{style}"'
+                elif wrap_over is not None and (len(value) > wrap_over or "\n" in value):
+                    s = f' s="{_STYLE_WRAPPED}"'
+                else:
+                    s = ""
                 text = escape(_XML_ILLEGAL.sub("", value))
                 space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
-            elif isinstance(value, bool):
-                cells.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+                cells.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                continue
+            s = f' s="{style}"' if style else ""
+            if isinstance(value, bool):
+                cells.append(f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, int | float | Decimal):
-                cells.append(f'<c r="{ref}"{style}><v>{value}</v></c>')
+                cells.append(f'<c r="{ref}"{s}><v>{value}</v></c>')
             elif isinstance(value, datetime):
                 serial = (value.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
                 cells.append(f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{serial!r}</v></c>')
@@ -94,35 +128,49 @@ class Sheet:
                 cells.append(f'<c r="{ref}" s="{_STYLE_DATE}"><v>{serial}</v></c>')
             else:
                 text = escape(_XML_ILLEGAL.sub("", str(value)))
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
+                cells.append(f'<c r="{ref}"{s} t="inlineStr"><is><t>{text}</t></is></c>')
         return f'<row r="{number}">{"".join(cells)}</row>'
 
     @property
     def rows(self) -> int:
-        """Rows written, the header included."""
+        """Rows written, the title and header included."""
         return self._count
+
+    @property
+    def has_data(self) -> bool:
+        return self._count > self.header_row
+
+    def filter_range(self) -> str:
+        """The autofilter's range: the header and the rows under it, absolute."""
+        last = column_letter(max(self._columns, 1))
+        return f"$A${self.header_row}:${last}${self._count}"
 
     def xml(self) -> str:
         last = column_letter(max(self._columns, 1))
+        layout = self.layout
         parts = [
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">',
-            f'<dimension ref="A1:{last}{self._count}"/>',
         ]
+        if layout is not None:
+            parts.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
+        parts.append(f'<dimension ref="A1:{last}{self._count}"/>')
+        below = self.header_row + 1  # the first row that scrolls
         if self.frozen_columns:
-            top_left = f"{column_letter(self.frozen_columns + 1)}2"
+            top_left = f"{column_letter(self.frozen_columns + 1)}{below}"
             parts.append(
                 '<sheetViews><sheetView workbookViewId="0">'
-                f'<pane xSplit="{self.frozen_columns}" ySplit="1" topLeftCell="{top_left}" '
-                'activePane="bottomRight" state="frozen"/>'
+                f'<pane xSplit="{self.frozen_columns}" ySplit="{self.header_row}" '
+                f'topLeftCell="{top_left}" activePane="bottomRight" state="frozen"/>'
                 f'<selection pane="bottomRight" activeCell="{top_left}" sqref="{top_left}"/>'
                 "</sheetView></sheetViews>"
             )
         else:
             parts.append(
                 '<sheetViews><sheetView workbookViewId="0">'
-                '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                f'<pane ySplit="{self.header_row}" topLeftCell="A{below}" '
+                'activePane="bottomLeft" state="frozen"/>'
                 "</sheetView></sheetViews>"
             )
         if self.widths:
@@ -135,10 +183,30 @@ class Sheet:
         parts.append("<sheetData>")
         parts += self._rows
         parts.append("</sheetData>")
-        if self.autofilter and self._count > 1:
-            parts.append(f'<autoFilter ref="A1:{last}{self._count}"/>')
+        if self.autofilter and self.has_data:
+            parts.append(f'<autoFilter ref="{self.filter_range().replace("$", "")}"/>')
+        if self.caption is not None and len(self.headers) > 1:
+            parts.append(f'<mergeCells count="1"><mergeCell ref="A1:{last}1"/></mergeCells>')
+        if layout is not None:
+            parts.append(
+                '<printOptions gridLines="1"/>'
+                '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" '
+                'footer="0.3"/>'
+                # paperSize 9 is A4; fitToHeight 0: as many pages tall as the rows need.
+                '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+                'fitToHeight="0"/>'
+                "<headerFooter><oddFooter>"
+                + escape(
+                    _footer_part("L", layout.footer_left) + _footer_part("R", layout.footer_right)
+                )
+                + "</oddFooter></headerFooter>"
+            )
         parts.append("</worksheet>")
         return "".join(parts)
+
+
+def _footer_part(section: str, text: str) -> str:
+    return f"&{section}{_XML_ILLEGAL.sub('', text)}" if text else ""
 
 
 def write_workbook(sheets: Iterable[Sheet], *, date_format: str, datetime_format: str) -> bytes:
@@ -194,10 +262,16 @@ def _workbook(sheets: list[Sheet]) -> str:
     # sorting by them wants the name).
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n - 1}" hidden="1">'
-        f"{escape(_quoted(sheet.title))}!$A$1:${column_letter(max(sheet._columns, 1))}"
-        f"${sheet.rows}</definedName>"
+        f"{escape(_quoted(sheet.title))}!{sheet.filter_range()}</definedName>"
         for n, sheet in enumerate(sheets, start=1)
-        if sheet.autofilter and sheet.rows > 1
+        if sheet.autofilter and sheet.has_data
+    )
+    # The rows repeated on top of every printed page: the title and the header.
+    names += "".join(
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{n - 1}">'
+        f"{escape(_quoted(sheet.title))}!$1:${sheet.header_row}</definedName>"
+        for n, sheet in enumerate(sheets, start=1)
+        if sheet.layout is not None
     )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -238,19 +312,23 @@ def _styles(date_format: str, datetime_format: str) -> str:
         f'<numFmt numFmtId="164" formatCode={quoteattr(date_format)}/>'
         f'<numFmt numFmtId="165" formatCode={quoteattr(datetime_format)}/>'
         "</numFmts>"
-        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="13"/><name val="Calibri"/></font></fonts>'
         '<fills count="2"><fill><patternFill patternType="none"/></fill>'
         '<fill><patternFill patternType="gray125"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
         "</cellStyleXfs>"
-        '<cellXfs count="4">'
+        '<cellXfs count="6">'
         '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
         'applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
         '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+        '<alignment vertical="top" wrapText="1"/></xf>'
+        '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
         "</cellXfs>"
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"

@@ -204,7 +204,9 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
         session=ctx.session,
         admin=Address(event.channel, event.chat_id),
         actor_id=ctx.member.id,
-        text=text,
+        # Signed, so officers know who wrote to them (kept with the text: a resumed broadcast
+        # says the same).
+        text=text + "\n\n" + t("hints.signature", name=ctx.member.display_name or "—"),
         audience=audience,
         owner=owner,
         now=ctx.now(),

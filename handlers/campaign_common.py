@@ -11,7 +11,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button
 from bot.router import make_payload
-from domain.dates import ParseError, format_date, parse_date
+from domain.dates import ParseError, format_date, parse_date, relative_day
 from domain.text import clean_text
 from models.campaigns import Campaign, Deadline
 
@@ -33,9 +33,9 @@ def clean_answer(text: str, limit: int, key: str, example: str) -> str:
 
 
 def parse_day(text: str, ctx: Context, example: str = "25/4/2019") -> date:
-    year = ctx.now().astimezone(ctx.settings.tz).year
+    today = ctx.now().astimezone(ctx.settings.tz).date()
     try:
-        return parse_date(text, default_year=year)
+        return relative_day(text, today) or parse_date(text, default_year=today.year)
     except ParseError as exc:
         raise InputError(f"campaigns.date_{exc.reason}", example=example) from None
 

@@ -117,7 +117,12 @@ def _ask_issued(ctx: Context, draft: CampaignDraft) -> None:
 
 
 def _take_issued(ctx: Context, draft: CampaignDraft, event: Inbound) -> None:
-    draft.issued_on = parse_day(event.text, ctx).isoformat()
+    issued = parse_day(event.text, ctx)
+    today = ctx.now().astimezone(ctx.settings.tz).date()
+    if issued > today:
+        # A plan is signed before it is entered; a future date is a typo (2091 for 2019).
+        raise InputError("hints.issued_in_future", example=format_date(today))
+    draft.issued_on = issued.isoformat()
 
 
 def _ask_start(ctx: Context, draft: CampaignDraft) -> None:
@@ -546,11 +551,12 @@ async def edit_campaign_answer(event: Inbound, ctx: Context) -> None:
 # =============================================================================================
 # /dotthidua — campaigns, their deadlines and counts
 # =============================================================================================
-def _deadline_line(ctx: Context, deadline: Deadline, campaign: Campaign, index: int) -> str:
+def _deadline_line(ctx: Context, deadline: Deadline, campaign: Campaign) -> str:
+    # Deadlines carry their id as "#N" on every screen (/tiendo, /hanchot, /xem, /mobaocao…).
     progress = domain.deadline_progress(ctx.session, deadline, campaign=campaign)
     return t(
         "campaigns.deadline_line",
-        index=index,
+        id=deadline.id,
         title=deadline.title,
         kind=t(f"campaigns.kind_{deadline.kind}"),
         due=format_due(deadline.due_at, ZoneInfo(campaign.timezone)),
@@ -580,7 +586,7 @@ async def list_campaigns(event: Inbound, ctx: Context) -> None:
             )
         ]
         deadlines = domain.deadlines_of(ctx.session, campaign)
-        lines += [_deadline_line(ctx, d, campaign, i) for i, d in enumerate(deadlines, 1)]
+        lines += [_deadline_line(ctx, d, campaign) for d in deadlines]
         if not deadlines:
             lines.append(t("campaigns.no_deadlines"))
         blocks.append("\n".join(lines))
@@ -610,7 +616,7 @@ def _show_campaign(ctx: Context, campaign: Campaign) -> None:
             participants=_participants_text(ctx, domain.participants_of(ctx.session, campaign)),
         )
     ]
-    lines += [_deadline_line(ctx, d, campaign, i) for i, d in enumerate(deadlines, 1)]
+    lines += [_deadline_line(ctx, d, campaign) for d in deadlines]
     if not deadlines:
         lines.append(t("campaigns.no_deadlines"))
     buttons: list[list[Button]] = []

@@ -18,7 +18,7 @@ from bot.access import Access
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound
+from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.steps import Flow, Step
 from domain import campaigns as domain
@@ -32,6 +32,7 @@ from domain.schedule import (
     policy_overrides,
     schedule,
 )
+from domain.units import members_by_unit
 from handlers.campaign_common import (
     DEADLINE,
     STEP_CONFIRM,
@@ -43,6 +44,7 @@ from handlers.campaign_common import (
 )
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
+from models.units import MemberStatus
 
 router = Router()
 FLOW_NEW_DEADLINE = "deadline_new"
@@ -59,6 +61,7 @@ STEP_POLICY_BEFORE = "policy_before"
 STEP_POLICY_OVERDUE = "policy_overdue"
 OVERDUE_CHOICES = (0, 1, 2, 3, 5)
 MAX_BEFORE_DAYS = 60
+MAX_OVERDUE_TIMES = 10
 
 
 @dataclass(slots=True)
@@ -206,7 +209,14 @@ def _ask_policy_overdue(ctx: Context, draft: DeadlineDraft) -> None:
     ctx.ask(
         t("campaigns.ask_policy_overdue", every=DEFAULT_POLICY.overdue_every_days),
         [[Button(str(n), make_payload(DEADLINE, "od", n)) for n in OVERDUE_CHOICES]],
+        # The choices are numbers: a typed "3" means three, never "the third button".
+        accepts_text=True,
     )
+
+
+def _take_policy_overdue(ctx: Context, draft: DeadlineDraft, event: Inbound) -> None:
+    count = _parse_overdue_count(event.text)
+    draft.policy = policy_overrides(Policy(before_days=tuple(draft.before_days), overdue_max=count))
 
 
 def _ask_confirm(ctx: Context, draft: DeadlineDraft) -> None:
@@ -235,7 +245,7 @@ NEW_DEADLINE: Flow[DeadlineDraft] = Flow(
         # /quaylai leaves as it would leave the policy question.
         Step(STEP_POLICY, _ask_policy),
         Step(STEP_POLICY_BEFORE, _ask_policy_before, _take_policy_before, back=STEP_FORM),
-        Step(STEP_POLICY_OVERDUE, _ask_policy_overdue, back=STEP_FORM),
+        Step(STEP_POLICY_OVERDUE, _ask_policy_overdue, _take_policy_overdue, back=STEP_FORM),
         Step(STEP_CONFIRM, _ask_confirm, back=STEP_POLICY),
     ],
     typed_refusal="campaigns.use_buttons",
@@ -260,6 +270,16 @@ def _check_due_date(ctx: Context, day: date, tz: ZoneInfo) -> None:
     if day < ctx.now().astimezone(tz).date():
         raise InputError(
             "campaigns.due_in_past", example=format_date(ctx.now().astimezone(tz).date())
+        )
+    calendar = load_calendar(ctx.settings.holidays_file)
+    if calendar.is_day_off(day):
+        # Allowed (a plan may say so), but said: the units' offices are closed that day.
+        weekend = day.weekday() >= 5
+        ctx.say(
+            "hints.due_on_day_off",
+            day=format_date(day),
+            what=t(f"reminders.weekday_{day.weekday()}") if weekend else t("hints.holiday"),
+            earlier=format_date(calendar.previous_working_day(day)),
         )
 
 
@@ -290,6 +310,13 @@ def _schedule_text(due_at: datetime, policy: Policy, ctx: Context, tz: ZoneInfo)
         return t("campaigns.schedule_none")
     moments = ", ".join(format_due(s.fire_at, tz) for s in slots)
     return t("campaigns.schedule", moments=moments)
+
+
+def _parse_overdue_count(text: str) -> int:
+    words = text.strip().split()
+    if words and words[0].isdigit() and 0 <= int(words[0]) <= MAX_OVERDUE_TIMES:
+        return int(words[0])  # "3" or "3 lần"
+    raise InputError("hints.bad_overdue_count", example="3", max=MAX_OVERDUE_TIMES)
 
 
 def _time(text: str) -> time:
@@ -540,6 +567,7 @@ def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
 
 
 def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None:
+    old_due = deadline.due_at
     try:
         domain.edit_deadline(
             ctx.session, deadline, changes=changes, actor=ctx.member, now=ctx.now()
@@ -550,12 +578,43 @@ def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None
         return
     ctx.end()
     tz = _tz_of_deadline(ctx, deadline)
-    ctx.say(
+    text = t(
         "campaigns.deadline_edited",
         title=deadline.title,
         due=format_due(deadline.due_at, tz),
         schedule=Raw(_schedule_text(deadline.due_at, policy_of(deadline), ctx, tz)),
     )
+    if "due_at" in changes and deadline.due_at != old_due:
+        text += _announce_new_due(ctx, deadline, old_due, tz)
+    ctx.reply(text)
+
+
+def _announce_new_due(ctx: Context, deadline: Deadline, old_due: datetime, tz: ZoneInfo) -> str:
+    """Tell the participating units' officers that a due date moved (otherwise they find out
+    only from /hanchot); returns the line that tells the admin so."""
+    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    if campaign is None or campaign.status != CampaignStatus.ACTIVE:
+        return ""  # a draft campaign has told nobody anything yet
+    units = domain.participating_units(ctx.session, campaign)
+    officers = members_by_unit(
+        ctx.session, domain.unit_ids(units), statuses=(MemberStatus.APPROVED,)
+    )
+    text = t(
+        "hints.due_changed",
+        title=deadline.title,
+        campaign=campaign.name,
+        old=format_due(old_due, tz),
+        new=format_due(deadline.due_at, tz),
+        sender=ctx.member.display_name if ctx.member else "",
+    )
+    button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
+    told = 0
+    for members in officers.values():
+        for member in members:
+            if member.unreachable_at is None:
+                ctx.notify_member(member, Outbound(text, button))
+                told += 1
+    return "\n" + t("hints.due_change_announced", count=told, units=len(officers))
 
 
 def _tz_of_deadline(ctx: Context, deadline: Deadline) -> ZoneInfo:

@@ -69,9 +69,14 @@ def _export(ctx: Context, campaign: Campaign) -> None:
     assert isinstance(engine, Engine)
     delivery, address = ctx.services.delivery, Address(ctx.event.channel, ctx.event.chat_id)
     forms, texts, zone = forms_of(ctx), export_texts(), ctx.settings.tz
-    now, campaign_id = local_time(ctx, ctx.now()), campaign.id
+    # The export time: aware UTC for the statuses (overdue or not) and the title row, local
+    # for the caption and the file name.
+    at = ctx.now()
+    now, campaign_id = local_time(ctx, at), campaign.id
     assert campaign_id is not None
-    ctx.defer(lambda: _send_export(delivery, engine, address, campaign_id, forms, texts, zone, now))
+    ctx.defer(
+        lambda: _send_export(delivery, engine, address, campaign_id, forms, texts, zone, now, at)
+    )
 
 
 async def _send_export(
@@ -83,13 +88,14 @@ async def _send_export(
     texts: ExportTexts,
     zone: ZoneInfo,
     now: datetime,
+    at: datetime,
 ) -> None:
     def build(session: Session) -> tuple[Campaign, bytes] | None:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             return None
         data = export_campaign(
-            campaign, session=session, forms=forms, texts=texts, default_zone=zone
+            campaign, session=session, forms=forms, texts=texts, default_zone=zone, now=at
         )
         return campaign, data
 

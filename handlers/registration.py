@@ -53,8 +53,8 @@ def _payload_id(event: Inbound) -> int | None:
 async def open_invite(event: Inbound, ctx: Context) -> bool:
     """Bind the user through the invite token in `/start <token>`.
 
-    True when bound (the user has been greeted); False after explaining why the token cannot
-    be used, so /start goes on with its normal welcome.
+    True when the token was dealt with: bound and greeted, or refused with one message saying
+    why and what to do; False only when there was no token to try.
     """
     words = event.args.split()
     # "/start ABCD 2345": a short code typed with a space is one code.
@@ -71,10 +71,16 @@ async def open_invite(event: Inbound, ctx: Context) -> bool:
             now=ctx.now(),
         )
     except InviteRefused as refused:
-        ctx.say(f"registration.invite_problem.{refused.problem}")
+        # One message says it all: why, what to ask for, and how to register without a code.
+        newcomer = ctx.member is None or ctx.member.status != MemberStatus.APPROVED
+        lines = [t("core.welcome", name=event.display_name or event.user_id)] if newcomer else []
+        lines.append(t(f"registration.invite_problem.{refused.problem}"))
         if refused.problem != InviteProblem.TOO_MANY:
-            ctx.say("registration.invite_problem_hint")
-        return False
+            lines.append(t("registration.invite_problem_hint"))
+        if newcomer:
+            lines.append(t("hints.invite_refused_next"))
+        ctx.reply("\n".join(lines))
+        return True
     member, unit = binding.member, binding.unit
     ctx.member = member
     if ctx.flow == REGISTER_FLOW:
@@ -118,6 +124,10 @@ async def register(event: Inbound, ctx: Context) -> None:
             role=_role(member),
             unit=_unit_name(ctx, member.unit_id),
         )
+        return
+    if not registry.has_active_units(ctx.session):
+        # Searching an empty registry would only ever answer "no unit matches".
+        ctx.say("registration.register.no_units_yet")
         return
     REGISTER.start(ctx)
 

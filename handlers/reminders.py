@@ -203,15 +203,6 @@ def digest_message(digest: Digest, *, now: datetime, tz: ZoneInfo) -> Outbound:
 
 
 # --- /hanchot ------------------------------------------------------------------------------------
-STATUS_KEYS = {
-    UnitStatus.NOT_STARTED: "reminders.status_not_started",
-    UnitStatus.DRAFT: "reminders.status_draft",
-    UnitStatus.SUBMITTED: "reminders.status_submitted",
-    UnitStatus.LATE: "reminders.status_late",
-    UnitStatus.RETURNED: "reminders.status_returned",
-    UnitStatus.ACCEPTED: "reminders.status_accepted",
-    UnitStatus.OVERDUE: "reminders.status_overdue",
-}
 DONE = {UnitStatus.SUBMITTED, UnitStatus.LATE, UnitStatus.ACCEPTED}
 
 
@@ -228,7 +219,7 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
     now = ctx.now()
     lines = [t("reminders.hanchot_title", unit=unit.name)]
     buttons: list[list[Button]] = []
-    for index, deadline in enumerate(deadlines, 1):
+    for deadline in deadlines:
         campaign = ctx.session.get(Campaign, deadline.campaign_id)
         assert campaign is not None
         report = reports_by_unit(ctx.session, deadline).get(unit.id)  # type: ignore[arg-type]  # a stored row: its id is set
@@ -236,7 +227,7 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
         lines.append(
             t(
                 "reminders.hanchot_item",
-                index=index,
+                id=deadline.id,
                 title=deadline.title,
                 campaign=campaign.name,
                 form=t(f"campaigns.form_{deadline.form_code}")
@@ -244,8 +235,7 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
                 else deadline.form_code,
                 due=format_due(deadline.due_at, ZoneInfo(campaign.timezone)),
                 left=time_left(deadline.due_at, now),
-                status=t(STATUS_KEYS.get(status, "reminders.status_not_started"))
-                + scan_note(ctx.session, report, deadline),
+                status=t(f"status.{status}") + scan_note(ctx.session, report, deadline),
             )
         )
         if status not in DONE:

@@ -1,8 +1,12 @@
 """Report review (duyệt báo cáo) for admins: accept, return or reopen a unit's report.
 
-    /travebaocao <đơn vị> <mốc> [lý do]   return it with a reason (asked for when missing)
-    /duyetbaocao <đơn vị> <mốc>           accept (tiếp nhận) a submitted report
-    /mobaocao <đơn vị> <mốc>              let the unit change a handed-in report again
+    /travebaocao <đơn vị> <#hạn nộp> [lý do]   return it with a reason (asked for when missing)
+    /duyetbaocao <đơn vị> <#hạn nộp>           accept (tiếp nhận) a submitted report
+    /mobaocao <đơn vị> <#hạn nộp>              let the unit change a handed-in report again
+
+A typed command names the unit and the report and asks before acting (a wrong number must not
+reopen another report); the buttons under a submission notice act at once, since the notice
+itself names both.
 
 Buttons under a submission notice: `rpok`/`rpret:<report_id>:<version>` (an older version is a
 stale button). The officers of the unit are told. Rules live in domain/reports.py; this module
@@ -41,6 +45,9 @@ router = Router()
 
 RETURN_FLOW = "report_return"
 STEP_REASON = "reason"
+CONFIRM_FLOW = "report_review_confirm"
+STEP_CONFIRM = "confirm"
+P_CONFIRM = "rvc"
 EXAMPLE_RETURN = "/travebaocao XA-001 3 Thiếu số liệu mục 2"
 EXAMPLE_ACCEPT = "/duyetbaocao XA-001 3"
 EXAMPLE_REOPEN = "/mobaocao XA-001 3"
@@ -66,7 +73,8 @@ def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
     unit = find_unit(ctx.session, parts[0])
     if unit is None:
         raise InputError("reports.admin_unknown_unit", code=parts[0], example=example)
-    deadline = ctx.session.get(Deadline, int(parts[1])) if parts[1].isdigit() else None
+    number = parts[1].lstrip("#")
+    deadline = ctx.session.get(Deadline, int(number)) if number.isdigit() else None
     if deadline is None:
         raise InputError("reports.admin_unknown_deadline", id=parts[1], example=example)
     report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
@@ -144,7 +152,7 @@ async def return_command(event: Inbound, ctx: Context) -> None:
     """/travebaocao <unit code> <deadline id> <reason>; without a reason, it is asked for."""
     target, reason = _target(ctx, event.args, EXAMPLE_RETURN)
     if reason:
-        _return(ctx, target, reason)
+        _confirm(ctx, target, "return", reason)
     else:
         _ask_reason(ctx, target)
 
@@ -194,7 +202,7 @@ def _accept(ctx: Context, target: Target) -> None:
 async def accept_command(event: Inbound, ctx: Context) -> None:
     """/duyetbaocao <unit code> <deadline id>: accept (tiếp nhận) a submitted report."""
     target, _ = _target(ctx, event.args, EXAMPLE_ACCEPT)
-    _accept(ctx, target)
+    _confirm(ctx, target, "accept")
 
 
 @router.button("rpok", access=Access.ADMIN)
@@ -207,8 +215,12 @@ async def accept_button(event: Inbound, ctx: Context) -> None:
 @router.command("mobaocao", access=Access.ADMIN, help_key="help.mobaocao")
 async def reopen_command(event: Inbound, ctx: Context) -> None:
     """/mobaocao <unit code> <deadline id>: let the unit change a handed-in report again."""
-    assert ctx.member is not None
     target, _ = _target(ctx, event.args, EXAMPLE_REOPEN)
+    _confirm(ctx, target, "reopen")
+
+
+def _reopen(ctx: Context, target: Target) -> None:
+    assert ctx.member is not None
     try:
         reopen_report(ctx.session, report=target.report, admin=ctx.member, now=ctx.now())
     except ReportError as exc:
@@ -217,3 +229,81 @@ async def reopen_command(event: Inbound, ctx: Context) -> None:
     ctx.say("reports.admin_reopened", title=target.title, unit=target.unit.name)
     text = t("reports.officer_reopened", title=target.title)
     _tell_officers(ctx, target, text, with_button=True)
+
+
+# --- asking before a typed command acts -----------------------------------------------------------
+def _confirm(ctx: Context, target: Target, action: str, reason: str = "") -> None:
+    ctx.begin(
+        CONFIRM_FLOW,
+        STEP_CONFIRM,
+        {
+            "action": action,
+            "report_id": target.report.id,
+            "version": target.report.version,
+            "reason": reason,
+        },
+    )
+    ctx.ask(
+        t(
+            f"hints.review_confirm_{action}",
+            title=target.title,
+            id=target.deadline.id,
+            unit=target.unit.name,
+            code=target.unit.code,
+            status=status_label(target.report, target.deadline, ctx.now()),
+            reason=reason,
+        ),
+        [
+            [
+                Button(t(f"hints.review_yes_{action}"), make_payload(P_CONFIRM, "yes")),
+                Button(t("hints.review_no"), make_payload(P_CONFIRM, "no")),
+            ]
+        ],
+    )
+
+
+@router.button(P_CONFIRM, access=Access.ADMIN)
+async def on_confirm(event: Inbound, ctx: Context) -> None:
+    _confirmed(event, ctx)
+    if ctx.replies:
+        # The answer takes the question's place: no "Duyệt/Huỷ" keyboard left to press again.
+        ctx.replies[0].replace = True
+
+
+def _confirmed(event: Inbound, ctx: Context) -> None:
+    _, parts = split_payload(event.payload or "")
+    if ctx.flow != CONFIRM_FLOW:
+        ctx.say("reports.stale_out")
+        return
+    data = dict(ctx.data)
+    ctx.end()
+    if not parts or parts[0] != "yes":
+        ctx.say("reports.admin_cancelled")
+        return
+    found = report_with_context(ctx.session, int(data.get("report_id") or 0))
+    if found is None:
+        ctx.say("reports.stale_out")
+        return
+    report, deadline, unit = found
+    if report.version != data.get("version"):
+        ctx.say("reports.admin_old_version", version=report.version)
+        return
+    target = Target(report, deadline, unit)
+    action = data.get("action")
+    if action == "accept":
+        _accept(ctx, target)
+    elif action == "reopen":
+        _reopen(ctx, target)
+    elif action == "return":
+        _return(ctx, target, str(data.get("reason") or ""))
+
+
+@router.flow(CONFIRM_FLOW, access=Access.ADMIN)
+async def confirm_typed(event: Inbound, ctx: Context) -> None:
+    raise InputError("hints.review_use_buttons")
+
+
+@router.flow_command(CONFIRM_FLOW, "huy")
+async def cancel_confirm(event: Inbound, ctx: Context) -> None:
+    ctx.end()
+    ctx.say("reports.admin_cancelled")

@@ -18,6 +18,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Attachment, Button, Inbound, OutboundFile
 from bot.router import Router, make_payload
+from domain.campaigns import UnitStatus, unit_status
 from domain.export import (
     GROUP,
     ExportTexts,
@@ -26,10 +27,6 @@ from domain.export import (
     fields_for,
     submitted_answers,
     text_value,
-)
-from domain.progress import (
-    Category,
-    categorize,
 )
 from domain.reports import find_report, report_files, submitted_deadlines
 from domain.units import find_units
@@ -103,7 +100,8 @@ async def _file_bytes(ctx: Context, stored: StoredFile) -> bytes | None:
 async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
     report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
     answers = submitted_answers(report, session=ctx.session)
-    status = t(f"admin.status.{categorize(report)}")
+    state = unit_status(report, deadline, ctx.now())
+    status = t(f"status.{state}")
     audit_action(ctx, "admin.view_report", "report", report.id if report else None, unit=unit.code)
     if report is None or answers is None or report.submitted_at is None:
         ctx.say(
@@ -123,12 +121,12 @@ async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
             code=unit.code,
             id=deadline.id,
             title=deadline.title,
-            status=t(f"admin.status.{Category.ON_TIME if report.on_time else Category.LATE}"),
+            status=status,
             submitted_at=format_when(ctx, report.submitted_at),
             version=report.version,
         )
     ]
-    if categorize(report) not in (Category.ON_TIME, Category.LATE):
+    if state not in (UnitStatus.SUBMITTED, UnitStatus.LATE, UnitStatus.ACCEPTED):
         lines.append(t("admin.view_current_status", status=status))
     lines += ["", *_render_answers(fields, answers, texts)]
     ctx.reply("\n".join(lines))

@@ -26,7 +26,7 @@ from bot.access import Access, can_act_for_unit
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound
+from bot.events import BUTTON_LABEL_MAX, Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.storage import FileRejected, receive_file
 from domain.campaigns import open_deadlines_for_unit, takes_part, unit_status
@@ -63,6 +63,7 @@ from domain.reports import (
     submit,
     unit_officers,
 )
+from domain.text import fold, heading, shorten
 from handlers.signing import offer_signing_copy
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportStatus
@@ -151,7 +152,7 @@ def _still_there(o: Open, pos: Position) -> bool:
 
 
 def status_label(report: Report | None, deadline: Deadline, now: datetime) -> str:
-    return t(f"reports.status.{unit_status(report, deadline, now)}")
+    return t(f"status.{unit_status(report, deadline, now)}")
 
 
 # --- opening a report -----------------------------------------------------------------------------
@@ -179,11 +180,15 @@ async def start_report(event: Inbound, ctx: Context) -> None:
     buttons = []
     for deadline in deadlines:
         report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
+        due = deadline.due_at.astimezone(ctx.settings.tz).strftime("%d/%m")
+        status = status_label(report, deadline, now)
+        # The title gives way so the due date and the status stay on the button.
+        room = BUTTON_LABEL_MAX - len(t("reports.pick_button", title="", due=due, status=status))
         label = t(
             "reports.pick_button",
-            title=deadline.title,
-            due=deadline.due_at.astimezone(ctx.settings.tz).strftime("%d/%m"),
-            status=status_label(report, deadline, now),
+            title=shorten(deadline.title, max(room, 12)),
+            due=due,
+            status=status,
         )
         buttons.append([Button(label, make_payload("rp", deadline.id))])
     ctx.reply(t("reports.pick", count=len(deadlines)), buttons)
@@ -257,8 +262,7 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         return
     answers = o.answers
     common: dict[str, Any] = {
-        "title": form.title,
-        "deadline": deadline.title,
+        "heading": heading(form.title, deadline.title),
         "due": _when(ctx, deadline.due_at),
         "count": len(form.fields),
     }
@@ -502,8 +506,7 @@ def _review_text(ctx: Context, o: Open) -> str:
     lines = [
         t(
             "reports.review_title",
-            title=o.form.title,
-            deadline=o.deadline.title,
+            heading=heading(o.form.title, o.deadline.title),
             due=_when(ctx, o.deadline.due_at),
         )
     ]
@@ -583,6 +586,9 @@ def _bad_answer(item: Field, exc: AnswerError) -> InputError:
     return InputError(f"reports.invalid.{exc.reason}", example=item.example or None, **exc.params)
 
 
+DONE_WORDS = frozenset({"xong", "xong roi", "da xong", "done"})
+
+
 # --- answers by typing or sending a file ----------------------------------------------------------
 @router.flow(FLOW, access=Access.OFFICER)
 async def on_answer(event: Inbound, ctx: Context) -> None:
@@ -590,12 +596,22 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
     if o is None:
         return
     pos = ctx.data.get("pos") or list(REVIEW)
+    if event.attachment is None and fold(event.text).strip(" .!") in DONE_WORDS:
+        # "xong" typed instead of pressing «Xong»: a list, or a multi-choice selection.
+        if pos[0] == "more":
+            _more_action(ctx, o, "fin")
+            return
+        if pos[0] == "q" and _field_at(o.form, pos).type == "multi_choice":
+            _question_action(ctx, o, "done")
+            return
     if pos[0] != "q":
         raise InputError("reports.invalid.press_button")
     item = _field_at(o.form, pos)
     if item.type == "file":
         if event.attachment is None:
-            raise InputError("reports.invalid.need_file")
+            raise InputError(
+                "reports.invalid.need_file", kinds=", ".join(k.upper() for k in item.accept)
+            )
         try:
             row = await receive_file(
                 ctx,
@@ -615,6 +631,14 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
     try:
         value = parse_answer(item, event.text, today=today, siblings=_siblings(o.answers, pos))
     except AnswerError as exc:
+        if exc.reason == "too_long":
+            # Nothing is cut: the whole answer comes back so the officer can shorten it.
+            raise InputError(
+                "hints.too_long_kept",
+                text=event.text,
+                length=exc.params.get("length"),
+                max=exc.params.get("max"),
+            ) from None
         raise _bad_answer(item, exc) from None
     _save(ctx, o, value)
 

@@ -66,3 +66,15 @@ async def cancel(event: Inbound, ctx: Context) -> None:
         return
     ctx.end()
     ctx.say("core.cancelled")
+
+
+@router.command("boqua", access=Access.PUBLIC)
+async def skip_outside_a_form(event: Inbound, ctx: Context) -> None:
+    """/boqua reaches here only when no question that can be skipped is waiting."""
+    ctx.say("hints.skip_outside_form" if ctx.flow is None else "hints.skip_not_here")
+
+
+@router.command("quaylai", access=Access.PUBLIC)
+async def back_outside_a_form(event: Inbound, ctx: Context) -> None:
+    """/quaylai reaches here only when no form is being answered step by step."""
+    ctx.say("hints.back_outside_form" if ctx.flow is None else "hints.back_not_here")

@@ -78,10 +78,10 @@ async def test_progress_gives_counts_per_bloc_and_a_chart(bot: TestBot, seeded: 
     plain = html_to_plain(text.text)
     assert "#1 Báo cáo thành tích — 353/KH-UBND" in plain
     assert "Hạn 08:00 09/03/2026 (còn 7 ngày)" in plain
-    assert "Đã nộp 2/4: đúng hạn 1, trễ hạn 1" in plain
-    assert "Chưa nộp 2: bị trả lại 0, đang soạn 1, chưa làm 1" in plain
-    assert "• Khối cơ quan: 1/2 đã nộp (trễ hạn 1)" in plain
-    assert "• Khối xã, thị trấn: 1/2 đã nộp (trễ hạn 0)" in plain
+    assert "Đã nộp 2/4: đúng hạn 1, muộn 1" in plain
+    assert "Chưa nộp 2: trả lại hoặc mở lại để sửa 0, đang soạn 1, chưa làm 1" in plain
+    assert "• Khối cơ quan: 1/2 đã nộp (muộn 1)" in plain
+    assert "• Khối xã, thị trấn: 1/2 đã nộp (muộn 0)" in plain
     photo = photo_message.photo
     assert photo is not None and photo.file_name == "tien-do-1.png"
     assert png_size(photo.content) == chart_size(2)  # one bar per bloc
@@ -109,13 +109,13 @@ async def test_progress_of_several_deadlines_charts_the_next_one_and_offers_the_
 async def test_progress_of_an_unknown_deadline_is_explained(bot: TestBot, seeded: Deadline) -> None:
     admin = _admin(bot)
     await admin.says("/tiendo 99")
-    assert "Không có mốc số «99»" in admin.new_text and "/tiendo 1" in admin.new_text
+    assert "Không có hạn nộp «#99»" in admin.new_text and "/tiendo 1" in admin.new_text
 
 
 async def test_progress_without_any_campaign(bot: TestBot) -> None:
     admin = _admin(bot)
     await admin.says("/tiendo")
-    assert "không có mốc nào đang mở" in admin.last_reply
+    assert "không có hạn nộp nào đang mở" in admin.last_reply
 
 
 # --- /chuanop -----------------------------------------------------------------------------
@@ -208,7 +208,7 @@ async def test_admin_reads_a_report_by_field_label_with_its_files(
     text, document = admin.new_messages
     plain = html_to_plain(text.text)
     assert "Xã Bình Lư (XA-001) — #1 Báo cáo thành tích" in plain
-    assert "Đã nộp đúng hạn lúc 08:00 02/03/2026, lần nộp thứ 1." in plain
+    assert "Nộp lúc 08:00 02/03/2026, lần nộp thứ 1 — đã nộp đúng hạn." in plain
     assert "Số phong trào đã phát động: 3" in plain
     assert "Kinh phí (triệu đồng): 12,5" in plain
     assert "Ngày sơ kết: 10/03/2026" in plain
@@ -246,12 +246,12 @@ async def test_view_finds_units_by_name_and_says_what_is_not_submitted(
     await admin.says("/xem tam duong")
     assert "Thị trấn Tam Đường chưa nộp báo cáo nào." in admin.last_reply
     await admin.says("/xem TT-001 1")
-    assert "chưa nộp #1 Báo cáo thành tích (Đang soạn)" in admin.last_reply
+    assert "chưa nộp #1 Báo cáo thành tích (đang soạn)" in admin.last_reply
     await admin.says("/xem phong")  # Phòng Giáo dục, Phòng Y tế
     assert set(admin.buttons) == {"PGD — Phòng Giáo dục và Đào tạo", "PYT — Phòng Y tế"}
     await admin.presses("PGD")
     assert "Phòng Giáo dục và Đào tạo (PGD) — #1" in admin.new_text
-    assert "Nộp trễ hạn lúc" in admin.new_text
+    assert "— đã nộp muộn." in admin.new_text
     await admin.says("/xem không có")
     assert "Không tìm thấy đơn vị «không có»" in admin.new_text
 
@@ -269,7 +269,7 @@ async def test_export_sends_the_workbook_as_a_document(bot: TestBot, seeded: Dea
     assert document.caption == "Số liệu 353/KH-UBND đến 08:00 02/03/2026"
     book = openpyxl.load_workbook(io.BytesIO(document.content))
     assert book.sheetnames == ["Tình trạng nộp", "Báo cáo thành tích", "Đề nghị khen thưởng"]
-    assert book["Đề nghị khen thưởng"]["E2"].value == "Lò Văn Tâm"
+    assert book["Đề nghị khen thưởng"]["E3"].value == "Lò Văn Tâm"
     assert _actions(bot)[-1] == "admin.export"
     await admin.says("/xuat 999/KH")
     assert "Không tìm thấy đợt thi đua «999/KH»" in admin.new_text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from bot.catalog import t
 from bot.cli import main
 from bot.db import create_db_engine, upgrade
 from domain.export import ExportTexts, export_campaign, find_campaign, sheet_title
-from models.reports import ReportStatus, ReportVersion
+from models.reports import Attachment, ReportStatus, ReportVersion
 from tests.utils import admin_forms
 from tests.utils.factories import (
     T0,
@@ -116,7 +117,8 @@ def _workbook(session: Session) -> openpyxl.Workbook:
 
 
 def _rows(sheet) -> list[list[object]]:
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    """The header row and the rows under it (row 1 is the sheet's title)."""
+    return [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
 
 
 def test_sheets_are_named_and_ordered(session: Session) -> None:
@@ -129,7 +131,7 @@ def test_sheets_are_named_and_ordered(session: Session) -> None:
         "Đề nghị khen thưởng",
     ]
     for sheet in book.worksheets:
-        assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith("2")
+        assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith("3")
 
 
 def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> None:
@@ -137,8 +139,8 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
     sheet = _workbook(session)["Tình trạng nộp"]
     rows = _rows(sheet)
     assert rows[0] == [
-        "Mốc",
-        "Hạn",
+        "Hạn nộp",
+        "Ngày giờ hạn",
         "Mã đơn vị",
         "Đơn vị",
         "Khối thi đua",
@@ -147,9 +149,11 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
         "Trạng thái",
         "Nộp lúc",
         "Đúng hạn",
+        "Mã biên nhận",
+        "Duyệt",
         "Bản ký",
     ]
-    assert sheet.freeze_panes == "E2"
+    assert sheet.freeze_panes == "E3"
     assert len(rows) == 1 + 2 * 3
     # Units by code within each deadline, deadlines by due date.
     assert [r[2] for r in rows[1:]] == ["PGD", "TT-001", "XA-001"] * 2
@@ -165,14 +169,18 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
         "Đã nộp đúng hạn",
         datetime(2026, 3, 4, 8, 0),  # 01:00 UTC shown in Hà Nội time
         "Có",
+        binh_lu[10],
+        "Chờ duyệt",
         "Chờ bản ký",  # printed from the Word template, no signed scan sent back yet
     ]
+    assert re.fullmatch(r"BC-\d{5}-1", binh_lu[10])
     school = rows[4]
     assert school[3] == "Phòng Giáo dục và Đào tạo"
-    assert school[7:] == ["Nộp trễ hạn", datetime(2026, 3, 10, 11, 0), "Không", "Chờ bản ký"]
+    assert school[7:10] == ["Đã nộp muộn", datetime(2026, 3, 10, 11, 0), "Không"]
+    assert school[12] == "Chờ bản ký"
     town = rows[5]
-    assert town[5:] == [None, None, "Đang soạn", None, None, None]
-    submitted_cell = sheet.cell(row=7, column=9)
+    assert town[5:] == [None, None, "Đang soạn", None, None, None, None, None]
+    submitted_cell = sheet.cell(row=8, column=9)
     assert submitted_cell.is_date and submitted_cell.number_format == "dd/mm/yyyy hh:mm"
 
 
@@ -187,6 +195,8 @@ def test_deadline_sheet_has_a_column_per_field_with_real_values(session: Session
         "Trạng thái",
         "Nộp lúc",
         "Đúng hạn",
+        "Mã biên nhận",
+        "Duyệt",
         "Số phong trào đã phát động",
         "Kinh phí (triệu đồng)",
         "Ngày sơ kết",
@@ -196,8 +206,8 @@ def test_deadline_sheet_has_a_column_per_field_with_real_values(session: Session
         "Tệp báo cáo",
         "Đề nghị khen thưởng",
     ]
-    assert sheet.freeze_panes == "C2"
-    school, town, binh_lu = rows[1:]
+    assert sheet.freeze_panes == "C3"
+    school, town, binh_lu = [row[:6] + row[8:] for row in rows[1:]]  # receipt, approval aside
     assert binh_lu == [
         "XA-001",
         "Xã Bình Lư",
@@ -214,13 +224,13 @@ def test_deadline_sheet_has_a_column_per_field_with_real_values(session: Session
         "bao-cao-binh-lu.pdf",
         "1 mục",
     ]
-    assert school[3:6] == ["Nộp trễ hạn", datetime(2026, 3, 10, 11, 0), "Không"]
+    assert school[3:6] == ["Đã nộp muộn", datetime(2026, 3, 10, 11, 0), "Không"]
     assert school[6:9] == [5, 1250.75, datetime(2026, 3, 10)]
     assert school[11:] == ["Không", None, "2 mục"]
     assert town[3] == "Đang soạn" and town[6:] == [None] * 8
-    date_cell = sheet.cell(row=4, column=9)
+    date_cell = sheet.cell(row=5, column=11)
     assert date_cell.is_date and date_cell.number_format == "dd/mm/yyyy"
-    formula_like = sheet.cell(row=2, column=10)
+    formula_like = sheet.cell(row=3, column=12)
     assert formula_like.value == '=HYPERLINK("http://x")' and formula_like.data_type == "s"
     assert sheet.column_dimensions["B"].width >= len("Phòng Giáo dục và Đào tạo")
 
@@ -238,14 +248,14 @@ def test_nominations_are_flattened_with_their_unit(session: Session) -> None:
         ["XA-001", "Xã Bình Lư", "Khối xã, thị trấn", 1, "Lò Văn Tâm", "Giấy khen",
          datetime(1985, 4, 25)],
     ]  # fmt: skip
-    assert sheet.cell(row=2, column=7).is_date
+    assert sheet.cell(row=3, column=7).is_date
 
 
 def test_without_a_form_columns_follow_the_answers(session: Session) -> None:
     _seed(session)
     rows = _rows(_workbook(session)["Đăng ký thi đua"])
-    assert rows[0][6:] == ["chi_tieu", "so_nguoi"]
-    assert rows[3][6:] == ["Hoàn thành xuất sắc nhiệm vụ", 25]
+    assert rows[0][8:] == ["chi_tieu", "so_nguoi"]
+    assert rows[3][8:] == ["Hoàn thành xuất sắc nhiệm vụ", 25]
 
 
 def test_a_returned_report_exports_what_was_handed_in(session: Session) -> None:
@@ -267,7 +277,7 @@ def test_a_returned_report_exports_what_was_handed_in(session: Session) -> None:
     report.answers = admin_forms.answers(campaigns=1)  # being corrected, not handed in
     session.commit()
     rows = _rows(_workbook(session)["Báo cáo thành tích"])
-    assert rows[1][3] == "Bị trả lại để sửa" and rows[1][6] == 9
+    assert rows[1][3] == "Bị trả lại để sửa" and rows[1][8] == 9
 
 
 def test_sheet_titles_are_valid_and_unique() -> None:
@@ -300,7 +310,62 @@ def test_export_command_line_writes_the_workbook(
 
     book = openpyxl.load_workbook(out)
     assert book.sheetnames[0] == "Tình trạng nộp"
-    assert book["Tình trạng nộp"]["D2"].value == "Phòng Giáo dục và Đào tạo"
+    assert book["Tình trạng nộp"]["D3"].value == "Phòng Giáo dục và Đào tạo"
     assert "report.xlsx" in capsys.readouterr().out
     assert main(["export", "--campaign", "999/KH", "--out", str(out)]) == 2
     assert "999/KH" in capsys.readouterr().err
+
+
+def test_the_workbook_carries_receipts_approval_files_and_prints_one_page_wide(
+    session: Session,
+) -> None:
+    campaign = make_campaign(session)
+    deadline = make_deadline(session, campaign, form_code=admin_forms.FORM_CODE, due_at=DUE)
+    unit = make_unit(session, "Xã Bình Lư", code="XA-001")
+    report = make_report(session, unit, deadline, status=ReportStatus.ACCEPTED, submitted_at=T0)
+    attachment = Attachment(
+        report_id=report.id,
+        field_id="tep_bao_cao",
+        channel="memory",
+        file_id="f1",
+        file_name="bao-cao-binh-lu.pdf",
+        stored_path="3f/3fa9c2.pdf",
+        created_at=T0,
+    )
+    session.add(attachment)
+    session.flush()
+    long_summary = "Tổ chức tốt phong trào “Dân vận khéo” ở cả 12 thôn, bản. " * 6
+    report.answers = admin_forms.answers(
+        summary=long_summary,
+        file={"attachment_id": attachment.id, "file_name": "bao-cao-binh-lu.pdf"},
+    )
+    session.commit()
+    data = export_campaign(
+        campaign,
+        session=session,
+        forms=admin_forms.forms(),
+        texts=ExportTexts.from_catalog(t),
+        default_zone=HANOI,
+        now=T0,
+    )
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for sheet in book.worksheets:
+        assert (
+            sheet["A1"].value
+            == "353/KH-UBND — Đợt thi đua chào mừng Đại hội (xuất lúc 08:00 02/03/2026)"
+        )
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.print_title_rows == "$1:$2"
+        assert "353/KH-UBND" in sheet.oddFooter.left.text
+        assert sheet.oddFooter.right.text == "Trang &P/&N"
+    status = book["Tình trạng nộp"]
+    header = [c.value for c in status[2]]
+    row = dict(zip(header, [c.value for c in status[3]], strict=True))
+    assert row["Mã biên nhận"] == f"BC-{report.id:05d}-1" and row["Duyệt"] == "Đã duyệt"
+    sheet = book["Báo cáo thành tích"]
+    header = [c.value for c in sheet[2]]
+    cells = dict(zip(header, sheet[3], strict=True))
+    assert cells["Tệp báo cáo"].value.startswith("bao-cao-binh-lu.pdf — lưu tại 3f/3fa9c2.pdf")
+    assert cells["Tóm tắt thành tích"].alignment.wrap_text is True

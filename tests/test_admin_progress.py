@@ -12,7 +12,13 @@ from models.campaigns import CampaignStatus
 from models.reports import ReportStatus
 from tests.utils.factories import T0, make_campaign, make_deadline, make_report, make_unit
 
-SEGMENTS = ["Đúng hạn (1)", "Trễ hạn (1)", "Bị trả lại (1)", "Đang soạn (1)", "Chưa làm (1)"]
+SEGMENTS = [
+    "Đúng hạn (1)",
+    "Muộn (1)",
+    "Trả lại, mở lại (1)",
+    "Đang soạn (1)",
+    "Chưa làm (1)",
+]
 
 
 def test_each_unit_is_counted_once_in_the_right_category(session) -> None:

@@ -21,7 +21,7 @@ async def test_a_report_filled_in_the_bot_reads_and_exports_as_the_office_expect
     admin = world.admin
 
     await admin.says("/tiendo")
-    assert "Đã nộp 1/1: đúng hạn 1, trễ hạn 0" in admin.new_text
+    assert "Đã nộp 1/1: đúng hạn 1, muộn 0" in admin.new_text
 
     await admin.says("/xem XA-001")
     shown = admin.new_text
@@ -36,7 +36,7 @@ async def test_a_report_filled_in_the_bot_reads_and_exports_as_the_office_expect
     document = admin.new_messages[-1].document
     assert document is not None
     sheet = openpyxl.load_workbook(io.BytesIO(document.content))["Đăng ký thi đua năm 2026"]
-    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    row = dict(zip([c.value for c in sheet[2]], [c.value for c in sheet[3]], strict=True))
     assert row["Mã đơn vị"] == "XA-001" and row["Trạng thái"] == "Đã nộp đúng hạn"
     assert row["Danh hiệu tập thể đăng ký"] == "Tập thể lao động tiên tiến"
     assert row["Số cá nhân đăng ký Lao động tiên tiến"] == 25

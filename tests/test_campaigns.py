@@ -116,7 +116,7 @@ async def test_dotmoi_with_chosen_blocs_and_units_saved_active(bot: TestBot) -> 
     await admin.presses("Khối xã")
     await admin.presses("Khối xã")  # chosen, then unchosen
     await admin.presses("Xong")
-    assert "khối Khối cơ quan" in admin.last_reply
+    assert "khối thi đua: Khối cơ quan" in admin.last_reply
     await admin.presses("Lưu và kích hoạt")
     assert "Đã tạo và kích hoạt" in admin.last_reply
     campaign = _campaigns(bot)[0]

@@ -65,7 +65,7 @@ async def test_sigkill_inside_a_transaction_loses_no_answer(
         pending = [
             api.push_text(OFFICER, "11"),
             api.push_text(COLLEAGUE, "/baocao"),
-            api.push_text(COLLEAGUE, "Giảm 3% hộ nghèo, 100% thôn có nhà văn hoá"),
+            api.push_text(COLLEAGUE, "Giảm 3% hộ nghèo, 100% thôn có nhà văn hóa"),
         ]
         await fetched(api, *pending)
         await asyncio.sleep(0.3)  # well inside the transaction, waiting for the lock

@@ -321,8 +321,7 @@ def test_every_message_the_reports_code_names_is_in_the_catalog() -> None:
     keys |= {f"reports.invalid.date_{r}" for r in ("empty", "format", "day_range")}
     keys |= {f"reports.invalid.date_{r}" for r in ("month_range", "year_range")}
     keys |= {f"reports.file.{r}" for r in ("too_big", "empty", "wrong_type", "download_failed")}
-    statuses = [v for k, v in vars(UnitStatus).items() if not k.startswith("_")]
-    keys |= {f"reports.status.{s}" for s in statuses}
+    keys |= {f"status.{s.value}" for s in UnitStatus}
     keys |= {"reports.closed", "reports.accepted", "help.baocao", "help.mobaocao"}
     missing = sorted(k for k in keys if not has(k))
     assert len(keys) > 60 and missing == []

@@ -11,7 +11,12 @@ from sqlmodel import Session, select
 
 from bot.clock import ManualClock
 from domain import registration
-from domain.registration import InviteProblem, InviteRefused
+from domain.registration import (
+    CODE_ALPHABET,
+    InviteProblem,
+    InviteRefused,
+    normalise_short_code,
+)
 from models.audit import AuditLog
 from models.units import Invite, Member, MemberStatus, Role, Unit
 from tests.utils.factories import make_member, make_unit
@@ -88,7 +93,13 @@ async def test_a_mistyped_code_is_refused_and_guessing_stops_after_five_tries(
     bot: TestBot, binh_lu: Unit
 ) -> None:
     code = (await invite_token(admin_of(bot))).replace("-", "")
-    wrong = code[:7] + ("A" if code[7] != "A" else "B")  # one character off
+    # One character off, swapped for one of its own kind (a digit 2–9 for a digit 2–9, 0/1 for
+    # 0/1, a letter for a letter): the code keeps its letter and its digit 2–9, so it still
+    # looks like a code and is refused as a wrong one, not ignored as a word.
+    last = code[-1]
+    kind = next(k for k in ("23456789", "01", CODE_ALPHABET[10:]) if last in k)
+    wrong = code[:-1] + next(c for c in kind if c != last)
+    assert normalise_short_code(wrong) == wrong != code
     guesser = bot.person("300", "Người lạ")
     for _ in range(5):
         await guesser.says(wrong.lower())

@@ -135,6 +135,7 @@ async def test_two_weeks_of_reminders_with_a_restart_and_an_edited_deadline(
         "Tue 10/03 10:00 D2",  # catch-up: the overdue reminder of Monday 9/3 (Saturday's merged in)
         "Tue 10/03 10:00 D1",  # catch-up: D1's 7-day reminder of Monday 9/3
         "Wed 11/03 08:00 D2",  # last overdue reminder
+        "Wed 11/03 13:00 D1",  # the new date, announced when the admin saved it (seen at 13:00)
         "Wed 11/03 13:00 D1",  # moved to 18/3: its 7-day reminder (11/3 08:00) goes at once
         "Fri 13/03 08:00 D1",  # 3 days before 18/3 (Sunday 15 → Friday 13)
     ]
@@ -145,6 +146,7 @@ async def test_two_weeks_of_reminders_with_a_restart_and_an_edited_deadline(
         "Mon 02/03 08:00 D2",
         "Wed 04/03 08:00 D2",
         "Tue 10/03 10:00 D1",
+        "Wed 11/03 13:00 D1",  # the new date announced
         "Wed 11/03 13:00 D1",
         "Fri 13/03 08:00 D1",
     ]
@@ -690,7 +692,7 @@ async def test_hanchot_lists_my_units_deadlines_with_time_left_and_status(
     assert "Trạng thái: quá hạn, chưa nộp" in text
     assert "Đăng ký thi đua" in text and "Trạng thái: đã nộp đúng hạn" in text
     assert "Cần nộp: Đăng ký thi đua" in text
-    assert "còn 7 ngày 8 giờ" in text and "Trạng thái: đang soạn (bản nháp)" in text
+    assert "còn 7 ngày 8 giờ" in text and "Trạng thái: đang soạn" in text
     # A button starts the report for each deadline not yet handed in.
     payloads = officer.messages[-1].button_payloads()
     assert payloads == [f"rp:{late}", f"rp:{todo}"]

@@ -49,7 +49,7 @@ async def test_an_officer_fills_in_and_submits_the_registration(bot: TestBot) ->
     await officer.presses("nông thôn mới")
     await officer.presses("chung tay vì người nghèo")  # changed their mind
     await officer.presses("Xong")
-    await officer.says("Giảm 2% hộ nghèo;\n100% thôn có nhà văn hoá")
+    await officer.says("Giảm 2% hộ nghèo;\n100% thôn có nhà văn hóa")
     await officer.presses("Có")
     await officer.says("/boqua")
     review = officer.last_reply
@@ -66,7 +66,7 @@ async def test_an_officer_fills_in_and_submits_the_registration(bot: TestBot) ->
         "so_lao_dong_tien_tien": 25,
         "so_chien_si_thi_dua_co_so": 3,
         "phong_trao": ["Cả nước chung sức xây dựng nông thôn mới"],
-        "chi_tieu": "Giảm 2% hộ nghèo;\n100% thôn có nhà văn hoá",
+        "chi_tieu": "Giảm 2% hộ nghèo;\n100% thôn có nhà văn hóa",
         "giao_uoc": True,
         "ngay_dang_ky": None,
     }
@@ -76,7 +76,7 @@ async def test_an_officer_fills_in_and_submits_the_registration(bot: TestBot) ->
     # The admin is told, with the answers and buttons to accept or return.
     assert "Xã Bình Lư nộp Đăng ký thi đua" in world.admin.last_reply
     assert "2. Số cá nhân đăng ký Lao động tiên tiến: 25" in world.admin.last_reply
-    assert f"Đơn vị XA-001, hạn số {world.deadline_id}" in world.admin.last_reply
+    assert f"Đơn vị XA-001, hạn nộp #{world.deadline_id}" in world.admin.last_reply
     assert world.admin.buttons == ["✅ Duyệt", "↩️ Trả lại"]
 
 
@@ -378,6 +378,11 @@ async def test_after_the_deadline_changes_need_an_admin_to_reopen(bot: TestBot, 
     assert "Đã quá hạn nộp" in officer.last_reply and "mở lại" in officer.last_reply
     assert not officer.messages[-1].buttons
     await world.admin.says(f"/mobaocao XA-001 {world.deadline_id}")
+    # Typed by hand: the bot names the unit and the report and asks first.
+    asked = world.admin.last_reply
+    assert "Mở lại Đăng ký thi đua" in asked and "Xã Bình Lư (XA-001)" in asked
+    assert world.report().status == ReportStatus.SUBMITTED
+    await world.admin.presses("Mở lại")
     assert "Đã mở lại" in world.admin.last_reply
     assert "đã được mở lại" in officer.last_reply
     await officer.presses("Mở báo cáo")
@@ -418,7 +423,7 @@ async def test_two_officers_share_one_report_and_see_each_others_answers(bot: Te
     await mai.says("/baocao")
     assert "Số cá nhân đăng ký Chiến sĩ thi đua cơ sở: 4" in mai.new_text
     await tam.presses("Xong")
-    await tam.says("Giảm 2% hộ nghèo; 100% thôn có nhà văn hoá")
+    await tam.says("Giảm 2% hộ nghèo; 100% thôn có nhà văn hóa")
     await tam.presses("Có")
     await tam.says("/boqua")
     await tam.presses("Nộp báo cáo")
@@ -482,6 +487,8 @@ async def test_return_by_command_and_accept(bot: TestBot) -> None:
     await officer.presses("Nộp báo cáo")
     old_accept = admin.find_button("Duyệt")
     await admin.says(f"/travebaocao XA-001 {world.deadline_id} Thiếu chữ ký thủ trưởng")
+    assert "Trả lại Đăng ký thi đua" in admin.last_reply
+    await admin.presses("Trả lại")
     assert "Đã trả lại" in admin.last_reply and "Thiếu chữ ký thủ trưởng" in officer.last_reply
     await admin.presses_payload(old_accept.payload)
     assert "không làm được việc này" in admin.last_reply

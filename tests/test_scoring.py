@@ -148,9 +148,9 @@ async def test_units_score_council_adjusts_with_reason_and_ranking_proposes_the_
     document = admin.new_messages[-1].document
     assert document is not None
     sheet = openpyxl.load_workbook(io.BytesIO(document.content))["Xếp hạng khối"]
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[2]]  # row 1 is the sheet's title
     rows = [
-        dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=2)
+        dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=3)
     ]
     assert [(r["Hạng"], r["Mã đơn vị"], r["Tổng điểm"]) for r in rows] == [
         (1, "XA-B", 91),

@@ -84,7 +84,8 @@ async def test_the_scan_sent_back_completes_the_report(
     await admin.says("/xuat")
     await admin.bot.core.wait_background()  # the workbook is built after the update
     book = load_workbook(io.BytesIO(admin.messages[-1].document.content))
-    status = [[c.value for c in row] for row in book["Tình trạng nộp"].iter_rows()]
+    # Row 1 is the sheet's title; the header and the rows follow.
+    status = [[c.value for c in row] for row in book["Tình trạng nộp"].iter_rows(min_row=2)]
     assert status[0][-1] == "Bản ký" and status[1][-1] == "Đã có"
 
 

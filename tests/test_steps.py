@@ -143,7 +143,7 @@ async def test_a_campaign_wizard_left_in_the_bloc_picker_before_the_upgrade_goes
     await admin.presses("Khối cơ quan")
     await admin.presses("Xong")
     assert "353/KH-UBND" in admin.last_reply and "Đợt thi đua đặc biệt" in admin.last_reply
-    assert "khối Khối cơ quan" in admin.last_reply
+    assert "khối thi đua: Khối cơ quan" in admin.last_reply
     await admin.presses("Lưu nháp")
     assert "Đã lưu nháp đợt thi đua Đợt thi đua đặc biệt" in admin.last_reply
     with bot.db() as db:

@@ -210,7 +210,7 @@ async def test_office_round_trip_in_chromium(
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
         return browser.find_element(By.ID, "status").text
 
-    assert await in_browser(return_report) == "bị trả lại"
+    assert await in_browser(return_report) == "bị trả lại để sửa"  # the words of every screen
     await served.wait_deliveries()
     received = world.officer.messages[before:]
     assert len(received) == 1 and "Thiếu số liệu ở câu 3" in received[0].text

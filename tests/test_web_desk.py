@@ -312,7 +312,7 @@ async def test_dashboard_counts_filters_and_search(
     assert 'data-count="missing">1<' in page
     assert "Xã Bình Lư" in page and "Xã Bản Bo" in page and "Thị trấn Tam Đường" in page
     # The chat's own status words, per cell.
-    assert "nộp muộn" in page and "đã nộp" in page and "chưa làm" in page
+    assert "đã nộp muộn" in page and "đã nộp đúng hạn" in page and "chưa làm" in page
     found = (await client.get(f"/campaigns/{world.campaign_id}", params={"q": "binh lu"})).text
     assert "Xã Bình Lư" in found and "Xã Bản Bo" not in found
     bloc = (

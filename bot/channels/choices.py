@@ -43,10 +43,10 @@ class Offer:
     def resolve(self, text: str) -> Button | None:
         """The button a typed reply chooses, or None when it is an ordinary answer."""
         text = text.strip()
-        if self.prefixed:
-            if not text.startswith("#"):
-                return None
-            text = text[1:].strip()
+        if self.prefixed and not text.startswith("#"):
+            return None
+        # "#2" always means choice 2, also where a bare "2" would do.
+        text = text.removeprefix("#").strip()
         if not (text.isascii() and text.isdigit()):
             return None
         return self.pick(int(text))

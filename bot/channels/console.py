@@ -1,7 +1,9 @@
 """The console channel: the bot in a terminal, no token needed.
 
 Each line typed becomes an Inbound from the user chosen with --user-id/--name; buttons are
-shown numbered and chosen by typing the number. `:tep PATH` sends a file, `:thoat` quits.
+shown numbered and chosen by typing the number. `:tep PATH` sends a file, `:doi ID [NAME]`
+switches to another user (an admin and an officer in one terminal), `:demo` loads demo data on
+an empty database when the CLI offers it, `:thoat` quits.
 Messages the bot sends to another console user (an admin approving an officer, a reminder)
 are spooled to a file that user's terminal reads, so an admin and an officer can try the bot
 in two terminals against the same SQLite database. A terminal cannot change what it printed,
@@ -45,7 +47,15 @@ class ConsoleChannel:
         self.offer = Offer(())
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
+        self.known_names: dict[str, str] = {user_id: display_name}
         self.spool_dir.mkdir(parents=True, exist_ok=True)
+
+    def switch_user(self, user_id: str, display_name: str = "") -> None:
+        """Speak as another user from now on (`:doi 2`); their waiting messages show next."""
+        self.user_id = user_id
+        self.display_name = display_name or self.known_names.get(user_id) or f"Người dùng {user_id}"
+        self.known_names[user_id] = self.display_name
+        self.offer = Offer(())
 
     # --- Outlet ---------------------------------------------------------------------------
     async def send(
@@ -156,13 +166,20 @@ async def run_console(
     *,
     stdin: TextIO = sys.stdin,
     poll_seconds: float = 1.0,
+    note: str = "",
+    demo: Callable[[], Awaitable[str]] | None = None,
 ) -> None:
-    """The REPL: read a line, hand it to the core, repeat until EOF or :thoat."""
+    """The REPL: read a line, hand it to the core, repeat until EOF or :thoat. `note` is
+    printed after the greeting (what to do on an empty database); `demo`, when given, runs on
+    `:demo` and returns what to print."""
     loop = asyncio.get_running_loop()
     channel.out.write(
         f"thidua-bot — console. Bạn là {channel.display_name} (id {channel.user_id}). "
-        "Gõ /start; chọn nút bằng số (#số khi câu hỏi cũng nhận câu gõ tay); :tep ĐƯỜNG_DẪN để gửi tệp; :thoat để thoát.\n"
+        "Gõ /start; chọn nút bằng số (#số khi câu hỏi cũng nhận câu gõ tay); :tep ĐƯỜNG_DẪN "
+        "để gửi tệp; :doi SỐ để đổi sang người dùng khác; :thoat để thoát.\n"
     )
+    if note:
+        channel.out.write(note.rstrip("\n") + "\n")
 
     async def poll_spool() -> None:
         while True:
@@ -177,9 +194,29 @@ async def run_console(
             line = await loop.run_in_executor(None, stdin.readline)
             if not line or line.strip() in QUIT:
                 break
+            command, _, rest = line.strip().partition(" ")
+            if command == ":doi":
+                _switch(channel, rest)
+                continue
+            if command == ":demo":
+                if demo is None:
+                    channel.out.write("(:demo chỉ dùng được khi cơ sở dữ liệu còn trống)\n")
+                else:
+                    channel.out.write((await demo()).rstrip("\n") + "\n")
+                continue
             event = channel.to_inbound(line)
             if event is not None:
                 await handle(event)
     finally:
         poller.cancel()
         channel.out.write("\nTạm biệt!\n")
+
+
+def _switch(channel: ConsoleChannel, rest: str) -> None:
+    user_id, _, name = rest.strip().partition(" ")
+    if not user_id:
+        channel.out.write("(gõ :doi kèm mã người dùng, ví dụ :doi 2)\n")
+        return
+    channel.switch_user(user_id, name.strip())
+    channel.out.write(f"(bây giờ bạn là {channel.display_name}, id {channel.user_id})\n")
+    channel.drain_spool()

@@ -133,6 +133,9 @@ def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
 
 class TelegramOutlet:
     name = CHANNEL
+    # One update's note and question go out as one message (bot.hub.coalesce): Telegram
+    # allows about one message a second per chat.
+    joins_messages = True
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -594,7 +597,8 @@ def build_application(
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/")
+        # Settings accept ".../bot" too (the Bot API convention); PTB wants the server.
+        base = settings.telegram_base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
     core.hub.register(TelegramOutlet(application.bot))

@@ -58,6 +58,7 @@ from bot.web.links import (
 )
 from domain import audit
 from domain.campaigns import (
+    UnitStatus,
     deadlines_of,
     list_campaigns,
     participating_units,
@@ -522,7 +523,7 @@ class Desk:
             q=query,
             bloc=bloc,
             status=status,
-            statuses=_STATUS_CHOICES,
+            statuses=_status_choices(),
             categories=[(c, _category_label(c)) for c in Category.ALL],
             flash=self._flash(request, "msg"),
         )
@@ -601,6 +602,7 @@ class Desk:
                 forms=forms,
                 texts=ExportTexts.from_catalog(t),
                 default_zone=self.settings.tz,
+                now=now,
             )
             audit.record(
                 session,
@@ -995,16 +997,10 @@ _DECISION_REFUSALS = {
     "already_open": "Báo cáo đang mở cho đơn vị sửa rồi.",
 }
 
-_STATUS_CHOICES = [
-    ("not_started", "chưa làm"),
-    ("draft", "đang nháp"),
-    ("submitted", "đã nộp"),
-    ("late", "nộp muộn"),
-    ("returned", "bị trả lại"),
-    ("accepted", "đã duyệt"),
-    ("overdue", "quá hạn"),
-    ("reopened", "đang mở lại"),
-]
+
+def _status_choices() -> list[tuple[str, str]]:
+    """The status filter: every status in the same words as the cells and the chat."""
+    return [(s.value, _status_label(s.value)) for s in UnitStatus]
 
 
 def _check_origin(request: Request) -> None:
@@ -1036,8 +1032,8 @@ def _plain(key: str, /, **params: object) -> str:
 
 
 def _status_label(status: str) -> str:
-    """A unit's status on a deadline, in the chat's own words (reports.status.*)."""
-    return t(f"reports.status.{status}")
+    """A unit's status on a deadline, in the chat's own words (status.*, catalog status.yaml)."""
+    return t(f"status.{status}")
 
 
 def _category_label(category: str) -> str:

@@ -85,6 +85,6 @@ async def fill_registration(officer: Person) -> None:
     await officer.says("3")
     await officer.presses("chung tay vì người nghèo")
     await officer.presses("Xong")
-    await officer.says("Giảm 2% hộ nghèo; 100% thôn có nhà văn hoá")
+    await officer.says("Giảm 2% hộ nghèo; 100% thôn có nhà văn hóa")
     await officer.presses("Có")
     await officer.says("15/3/2026")
