@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlmodel import Session
+
+from domain import scope as scoped
+from domain.scope import Scope
+from models.organisers import Organiser
 from models.units import Member, MemberStatus, Role
+
+# Button payload prefix: "act as admin of this organiser" (handlers.organisers answers it).
+ACT_AS = "og-act"
 
 
 class Access(StrEnum):
@@ -42,13 +50,42 @@ def check(member: Member | None, access: Access) -> str | None:
     return None
 
 
-def can_act_for_unit(member: Member | None, unit_id: int) -> bool:
-    """Officers act only for their own unit; admins for every unit."""
-    if is_admin(member):
+def admin_scope(member: Member | None, *, session: Session) -> Scope | list[Organiser]:
+    """What an admin route may see: the one organiser the member administers, or the one
+    they chose to act for (`Member.acting_organiser_id`, set with /coquan). An admin of
+    several who has not chosen gets the list to choose from; an admin of none, an empty list.
+
+    The scope is one organiser: an admin of a province and of a commune acts for one at a
+    time, so every answer is about one office and it is clear which hat they wear."""
+    if not is_admin(member):
+        return []
+    assert member is not None
+    ids = scoped.admin_organiser_ids(member, session=session)
+    if len(ids) == 1:
+        return Scope.of(ids[0])
+    if member.acting_organiser_id in ids:
+        return Scope.of(member.acting_organiser_id)  # type: ignore[arg-type]
+    found = [session.get(Organiser, i) for i in ids]
+    return [o for o in found if o is not None]
+
+
+def can_act_for_unit(
+    member: Member | None, unit_id: int, *, scope: Scope | None, session: Session
+) -> bool:
+    """Officers act for their own unit; admins for the units of the organiser they act for."""
+    if not is_approved(member) or member is None:
+        return False
+    if member.unit_id == unit_id:
         return True
-    return is_approved(member) and member is not None and member.unit_id == unit_id
+    return scope is not None and scoped.unit(unit_id, scope=scope, session=session) is not None
 
 
-def can_see_personal_data(viewer: Member | None, subject: Member) -> bool:
-    """Names and phone numbers: admins, and the member themself."""
-    return is_admin(viewer) or (viewer is not None and viewer.id == subject.id)
+def can_see_personal_data(
+    viewer: Member | None, subject: Member, *, scope: Scope | None, session: Session
+) -> bool:
+    """Names and phone numbers: the member themself, and admins of their organiser."""
+    if viewer is not None and viewer.id == subject.id:
+        return True
+    if scope is None or not is_admin(viewer):
+        return False
+    return scoped.member(subject.id, scope=scope, session=session) is not None

@@ -38,16 +38,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from bot.access import check
+from bot.access import ACT_AS, Access, admin_scope, check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job, saved_prompt
 from bot.errors import ConcurrentUpdate, InputError
-from bot.events import Address, Delivery, Inbound, Outbound
-from bot.router import Handler, Router, split_payload
+from bot.events import Address, Button, Delivery, Inbound, Outbound
+from bot.router import Handler, Router, make_payload, split_payload
 from bot.services import Services
 from bot.settings import Settings
 from domain import members
+from domain.scope import Scope
 from domain.text import clean_text
 from models.conversation import ConversationState, ProcessedUpdate
 
@@ -73,6 +74,7 @@ class Route:
     handler: Handler | None
     access_key: str | None  # refusal key, None when allowed
     label: str
+    access: Access = Access.PUBLIC
 
 
 MAX_TEXT_LENGTH = 4000
@@ -318,7 +320,11 @@ class BotCore:
                 state=state,
             )
             route = self._route(event, ctx)
-            if route.access_key is not None:
+            choices = self._enter_admin_scope(route, ctx) if route.access_key is None else None
+            if choices:
+                # An admin of several organisers who has not said which one they act for.
+                ctx.ask(t("organisers.pick_first"), choices)
+            elif route.access_key is not None:
                 ctx.say(route.access_key)
                 members.audit_refusal(
                     session, member=member, event=event, route=route.label, now=now
@@ -374,27 +380,55 @@ class BotCore:
                     flow.commands[event.command],
                     check(member, flow.access),
                     f"{flow.name}/{event.command}",
+                    flow.access,
                 )
             command = self.router.commands.get(event.command)
             if command is None:
                 return Route(None, None, f"/{event.command}?")
-            return Route(command.handler, check(member, command.access), f"/{command.name}")
+            return Route(
+                command.handler, check(member, command.access), f"/{command.name}", command.access
+            )
         if event.payload is not None:
             prefix, _ = split_payload(event.payload)
             button = self.router.buttons.get(prefix)
             if button is None:
                 return Route(None, None, f"button:{prefix}?")
-            return Route(button.handler, check(member, button.access), f"button:{prefix}")
+            return Route(
+                button.handler, check(member, button.access), f"button:{prefix}", button.access
+            )
         if flow is not None and flow.handler is not None:
             return Route(
-                flow.handler, check(member, flow.access), f"flow:{flow.name}/{ctx.state.step}"
+                flow.handler,
+                check(member, flow.access),
+                f"flow:{flow.name}/{ctx.state.step}",
+                flow.access,
             )
         if flow is None and event.text:
             for text_route in self.router.texts:
                 if text_route.pattern.fullmatch(event.text):
                     label = f"text:{text_route.pattern.pattern}"
-                    return Route(text_route.handler, check(member, text_route.access), label)
+                    return Route(
+                        text_route.handler,
+                        check(member, text_route.access),
+                        label,
+                        text_route.access,
+                    )
         return Route(None, None, "text")
+
+    @staticmethod
+    def _enter_admin_scope(route: Route, ctx: Context) -> list[list[Button]] | None:
+        """For an admin route, the organiser the member acts for becomes `ctx.scope`; buttons to
+        choose one when they administer several and have not chosen; a refusal when none."""
+        if route.access is not Access.ADMIN:
+            return None
+        decision = admin_scope(ctx.member, session=ctx.session)
+        if isinstance(decision, Scope):
+            ctx.scope = decision
+            return None
+        if not decision:
+            route.access_key = "access.admin_only"
+            return None
+        return [[Button(o.name, make_payload(ACT_AS, o.id))] for o in decision]
 
     def _no_route(self, event: Inbound, ctx: Context) -> None:
         if event.unsupported is not None:

@@ -22,7 +22,9 @@ def record(
     target_id: object = None,
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
+    organiser_id: int | None = None,
 ) -> AuditLog:
+    """Append one entry; `organiser_id` is the organiser it happened in (its admins read it)."""
     entry = AuditLog(
         at=now,
         actor_id=actor.id if actor else None,
@@ -32,6 +34,7 @@ def record(
         target_id=None if target_id is None else str(target_id),
         outcome=outcome,
         detail=detail or {},
+        organiser_id=organiser_id,
     )
     session.add(entry)
     return entry

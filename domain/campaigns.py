@@ -16,6 +16,9 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from domain import audit
+from domain.scope import Scope
+from domain.scope import campaigns as campaigns_in
+from domain.scope import units as units_in
 from models.campaigns import (
     Campaign,
     CampaignParticipant,
@@ -23,6 +26,7 @@ from models.campaigns import (
     Deadline,
     DeadlineKind,
 )
+from models.organisers import DEFAULT_ORGANISER_ID
 from models.reports import Report, ReportStatus
 from models.units import Member, Unit
 
@@ -31,8 +35,9 @@ SUBMITTED_STATES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 
 
 def participating_units(session: Session, campaign: Campaign) -> list[Unit]:
-    """Active units taking part: all of them, or the chosen units and blocs."""
-    query = select(Unit).where(Unit.active == True)  # noqa: E712
+    """Active units of the campaign's organiser taking part: all of them, or the chosen units
+    and blocs (a province campaign never reaches a commune's villages)."""
+    query = select(Unit).where(Unit.active == True, Unit.organiser_id == campaign.organiser_id)  # noqa: E712
     if campaign.participants != "all":
         rows = session.exec(
             select(CampaignParticipant).where(CampaignParticipant.campaign_id == campaign.id)
@@ -48,7 +53,7 @@ def participating_units(session: Session, campaign: Campaign) -> list[Unit]:
 def takes_part(session: Session, campaign: Campaign, unit: Unit) -> bool:
     """Whether one unit is among `participating_units` — asked of that unit alone, not by
     loading every unit (every /baocao asks it; a province has thousands of units)."""
-    if not unit.active:
+    if not unit.active or unit.organiser_id != campaign.organiser_id:
         return False
     if campaign.participants == "all":
         return True
@@ -65,7 +70,11 @@ def open_deadlines_for_unit(session: Session, unit: Unit) -> list[Deadline]:
     """Deadlines of active campaigns the unit takes part in, soonest first (overdue included:
     a late report is still wanted)."""
     deadlines: list[Deadline] = []
-    campaigns = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE)).all()
+    campaigns = session.exec(
+        select(Campaign).where(
+            Campaign.status == CampaignStatus.ACTIVE, Campaign.organiser_id == unit.organiser_id
+        )
+    ).all()
     for campaign in campaigns:
         if takes_part(session, campaign, unit):
             deadlines += session.exec(
@@ -179,16 +188,23 @@ DEFAULT_FORM = {
 DEFAULT_DUE_TIME = time(17, 0)
 
 
-def blocs(session: Session) -> list[str]:
-    """The blocs (khối thi đua) of active units, sorted."""
+def blocs(session: Session, *, scope: Scope) -> list[str]:
+    """The blocs (khối thi đua) of the scope's active units, sorted."""
     rows = session.exec(
-        select(Unit.bloc).where(Unit.active == True, col(Unit.bloc).is_not(None)).distinct()  # noqa: E712
+        select(Unit.bloc)
+        .where(
+            Unit.active == True,  # noqa: E712
+            col(Unit.bloc).is_not(None),
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
+        .distinct()
     ).all()
     return sorted({b for b in rows if b})
 
 
-def active_units(session: Session) -> list[Unit]:
-    return list(session.exec(select(Unit).where(Unit.active == True).order_by(Unit.name)).all())  # noqa: E712
+def active_units(session: Session, *, scope: Scope) -> list[Unit]:
+    query = units_in(scope).where(Unit.active == True).order_by(Unit.name)  # noqa: E712
+    return list(session.exec(query).all())
 
 
 # --- creating and changing campaigns and deadlines ---------------------------------------------
@@ -249,12 +265,14 @@ def create_campaign(
     participants: Participants | None = None,
     activate: bool = False,
     timezone: str = "Asia/Ho_Chi_Minh",
+    organiser_id: int = DEFAULT_ORGANISER_ID,
     actor: Member | None,
     now: datetime,
 ) -> Campaign:
     """A new campaign, as a draft unless `activate` (the admin confirmed): only active
     campaigns remind."""
     campaign = Campaign(
+        organiser_id=organiser_id,
         document_number=document_number,
         name=name,
         issuing_body=issuing_body,
@@ -274,6 +292,7 @@ def create_campaign(
         now=now,
         action="campaign.create",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
         detail={"document_number": document_number, "name": name},
@@ -296,6 +315,7 @@ def activate_campaign(
         now=now,
         action="campaign.activate",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
     )
@@ -315,6 +335,7 @@ def close_campaign(
         now=now,
         action="campaign.close",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
     )
@@ -345,6 +366,7 @@ def edit_campaign(
         now=now,
         action="campaign.edit",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
         detail={"before": before, "after": {k: _jsonable(v) for k, v in changes.items()}},
@@ -382,6 +404,7 @@ def add_deadline(
         now=now,
         action="deadline.create",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="deadline",
         target_id=deadline.id,
         detail={"campaign_id": campaign.id, "title": title, "due_at": due_at.isoformat()},
@@ -417,6 +440,7 @@ def edit_deadline(
         now=now,
         action="deadline.edit",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="deadline",
         target_id=deadline.id,
         detail={"before": before, "after": {k: _jsonable(v) for k, v in changes.items()}},
@@ -429,10 +453,10 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def list_campaigns(session: Session, *, include_closed: int = 3) -> list[Campaign]:
-    """Open campaigns (active, then drafts, newest first) and the last few closed ones."""
+def list_campaigns(session: Session, *, scope: Scope, include_closed: int = 3) -> list[Campaign]:
+    """The scope's open campaigns (active, then drafts, newest first) and last few closed."""
     order = {CampaignStatus.ACTIVE: 0, CampaignStatus.DRAFT: 1}
-    rows = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).all()
+    rows = session.exec(campaigns_in(scope).order_by(col(Campaign.id).desc())).all()
     current = sorted(
         (c for c in rows if c.status != CampaignStatus.CLOSED), key=lambda c: order[c.status]
     )

@@ -1,4 +1,5 @@
-"""Who is talking: finding the member behind an update, and admins named in ADMIN_IDS.
+"""Who is talking: finding the member behind an update, and admins named in ADMIN_IDS (the
+admins of the default organiser).
 
 Rules of registration (invites, approval, roles) build on these functions in the units
 capability; this module only identifies users and records refusals.
@@ -15,6 +16,7 @@ from bot.clock import as_utc
 from bot.events import Inbound
 from bot.settings import Settings
 from domain import audit
+from domain.organisers import ensure_default_admin
 from domain.text import clean_text
 from models.units import Member, MemberStatus, Role
 
@@ -71,6 +73,10 @@ def identify(
         member.role = Role.ADMIN
         member.status = MemberStatus.APPROVED
         member.updated_at = now
+    if member is not None and configured_admin:
+        # ADMIN_IDS names the admins of the default (top) organiser.
+        session.flush()
+        ensure_default_admin(member, now=now, session=session)
     if member is not None:
         last_seen = as_utc(member.last_seen_at) if member.last_seen_at else None
         if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:

@@ -5,6 +5,7 @@ from models.audit import AuditLog
 from models.broadcasts import Broadcast, BroadcastRecipient
 from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
 from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
+from models.organisers import Organiser, OrganiserMember
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
 
@@ -21,6 +22,8 @@ __all__ = [
     "Member",
     "Nomination",
     "OfferedChoice",
+    "Organiser",
+    "OrganiserMember",
     "ProcessedUpdate",
     "ReminderLog",
     "Report",
