@@ -7,10 +7,12 @@ and button payloads are checked the same way on every press.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import Session
 
+from domain import audit
 from domain import scope as scoped
 from domain.scope import Scope
 from models.organisers import Organiser
@@ -89,3 +91,29 @@ def can_see_personal_data(
     if scope is None or not is_admin(viewer):
         return False
     return scoped.member(subject.id, scope=scope, session=session) is not None
+
+
+def refuse_out_of_scope(
+    session: Session,
+    *,
+    member: Member | None,
+    scope: Scope | None,
+    target_type: str,
+    target_id: object,
+    now: datetime,
+) -> str:
+    """An id the admin's organiser does not own (a forged or stale button payload, a typed
+    id of another office): written to the audit log; the catalog key of the answer is
+    returned. The answer is the same whether the row exists elsewhere or not at all, so
+    nothing of another organiser leaks through it."""
+    audit.record(
+        session,
+        now=now,
+        action="access.out_of_scope",
+        actor=member,
+        target_type=target_type,
+        target_id=target_id,
+        outcome="denied",
+        organiser_id=scope.organiser_id if scope else None,
+    )
+    return "organisers.out_of_scope"

@@ -124,6 +124,8 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
     from bot.db import create_db_engine, upgrade
+    from domain.organisers import find_by_code
+    from domain.scope import DEFAULT_SCOPE, Scope
     from domain.units import import_units, record_import
     from handlers.units import render_import_result
 
@@ -136,8 +138,14 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(engine)
     now = SystemClock().now()
     with Session(engine, expire_on_commit=False) as session:
-        result = import_units(session, content, now=now)
-        record_import(session, result, now=now, actor_label="cli")
+        scope = DEFAULT_SCOPE
+        if args.coquan:
+            organiser = find_by_code(args.coquan, session=session)
+            if organiser is None:
+                raise StartupError(f"Không có cơ quan mã {args.coquan}.")
+            scope = Scope.of(organiser.id)  # type: ignore[arg-type]
+        result = import_units(session, content, scope=scope, now=now)
+        record_import(session, result, scope=scope, now=now, actor_label="cli")
         session.commit()
     print(html_to_plain(render_import_result(result)))
     return 0 if result.ok else 1
@@ -247,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="nhập đơn vị từ tệp CSV/XLSX (cột ma, ten, loai, khoi), như /nhapdonvi"
     )
     units_import.add_argument("file", help="đường dẫn tệp, ví dụ samples/don-vi-tam-duong.csv")
+    units_import.add_argument(
+        "--coquan", default="", help="mã cơ quan tổ chức nhận các đơn vị (mặc định: cơ quan gốc)"
+    )
     units_import.set_defaults(func=_cmd_units_import)
     plan = sub.add_parser("plan", help="đọc tệp kế hoạch (.docx, .pdf, .txt)")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="LỆNH")

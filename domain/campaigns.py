@@ -382,12 +382,15 @@ def add_deadline(
     due_at: datetime,
     form_code: str,
     reminder_policy: dict[str, Any] | None = None,
+    parent_deadline_id: int | None = None,
     actor: Member | None,
     now: datetime,
 ) -> Deadline:
     if campaign.status == CampaignStatus.CLOSED:
         raise CampaignStateError("closed")
+    _check_before_parent(session, parent_deadline_id, due_at)
     deadline = Deadline(
+        parent_deadline_id=parent_deadline_id,
         campaign_id=campaign.id,
         kind=kind,
         title=title,
@@ -427,6 +430,8 @@ def edit_deadline(
     campaign = session.get(Campaign, deadline.campaign_id)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         raise CampaignStateError("closed")
+    if "due_at" in changes:
+        _check_before_parent(session, deadline.parent_deadline_id, changes["due_at"])
     before: dict[str, Any] = {}
     for key, value in changes.items():
         if key not in DEADLINE_FIELDS:
@@ -445,6 +450,14 @@ def edit_deadline(
         target_id=deadline.id,
         detail={"before": before, "after": {k: _jsonable(v) for k, v in changes.items()}},
     )
+
+
+def _check_before_parent(session: Session, parent_id: int | None, due_at: datetime) -> None:
+    """A commune's deadline answering a province's falls no later than it: the commune must
+    gather its units' reports before handing in its own."""
+    parent = session.get(Deadline, parent_id) if parent_id is not None else None
+    if parent is not None and due_at > parent.due_at:
+        raise CampaignStateError("after_parent")
 
 
 def _jsonable(value: object) -> object:

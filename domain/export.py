@@ -26,8 +26,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, func, select
 
+from domain import scope as scoped
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit, unit_ids
 from domain.progress import Category, categorize
+from domain.scope import Scope
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportVersion
@@ -279,19 +281,19 @@ def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, 
     return result
 
 
-def find_campaign(query: str, *, session: Session) -> Campaign | None:
-    """A campaign by its document number (latest if several share it) or by its id."""
+def find_campaign(query: str, *, scope: Scope, session: Session) -> Campaign | None:
+    """A campaign of the scope by its document number (latest if several share it) or id."""
     text = query.strip().lstrip("#")
     if not text:
         return None
     by_number = session.exec(
-        select(Campaign)
+        scoped.campaigns(scope)
         .where(func.lower(Campaign.document_number) == text.lower())
         .order_by(col(Campaign.id).desc())
     ).first()
     if by_number is not None or not text.isdigit():
         return by_number
-    return session.get(Campaign, int(text))
+    return scoped.campaign(int(text), scope=scope, session=session)
 
 
 def deadlines_of(campaign: Campaign, *, session: Session) -> list[Deadline]:

@@ -27,10 +27,8 @@ from domain.campaigns import (
     create_campaign,
     deadline_progress,
     deadlines_of,
-    participating_units,
     takes_part,
 )
-from domain.scope import Scope
 from domain.text import clean_text, fold
 from domain.units import (
     CODE_MAX,
@@ -129,6 +127,24 @@ def descendants(organiser_id: int, *, session: Session) -> list[Organiser]:
         seen.update(frontier)
         found += [o for o in rows if o.id in frontier]
     return found
+
+
+def is_under(organiser: Organiser, ancestor_id: int, *, session: Session) -> bool:
+    """Whether `organiser` is `ancestor_id` or below it (its admins may manage it)."""
+    current: Organiser | None = organiser
+    seen: set[int] = set()
+    while current is not None and current.id not in seen:
+        if current.id == ancestor_id:
+            return True
+        seen.add(current.id)  # type: ignore[arg-type]
+        current = session.get(Organiser, current.parent_id) if current.parent_id else None
+    return False
+
+
+def managed(organiser_id: int, *, session: Session) -> list[Organiser]:
+    """The organiser and every organiser below it: what its admins may manage with /coquan."""
+    own = session.get(Organiser, organiser_id)
+    return ([own] if own else []) + descendants(organiser_id, session=session)
 
 
 def organiser_of_member_unit(member: Member, *, session: Session) -> Organiser | None:
@@ -331,8 +347,20 @@ def import_organisers(
     `ma_don_vi` names the parent's unit each organiser is (a commune in the province's
     campaigns); a unit of another organiser, or one already linked elsewhere, is refused.
     """
-    rows, errors = parse_rows(content)
-    result = OrganiserImport(errors=errors)
+    return apply_rows(*parse_rows(content), parent=parent, by=by, now=now, session=session)
+
+
+def apply_rows(
+    rows: list[OrganiserRow],
+    errors: list[RowError],
+    *,
+    parent: Organiser,
+    by: Member | None,
+    now: datetime,
+    session: Session,
+) -> OrganiserImport:
+    """The writing half of `import_organisers`, for rows parsed off the event loop."""
+    result = OrganiserImport(errors=list(errors))
     if errors:
         return result
     units: dict[str, Unit] = {}
@@ -536,6 +564,7 @@ def accept_cascade(
             due_at=when,
             form_code=deadline.form_code,
             reminder_policy=dict(deadline.reminder_policy),
+            parent_deadline_id=deadline.id,
             actor=by,
             now=now,
         )
@@ -564,8 +593,3 @@ def child_campaigns(campaign: Campaign, *, session: Session) -> list[Campaign]:
             .order_by(col(Campaign.organiser_id))
         ).all()
     )
-
-
-def scope_units_for(scope: Scope, campaign: Campaign, *, session: Session) -> list[Unit]:
-    """Participating units, if the campaign is in the scope (else none)."""
-    return participating_units(session, campaign) if scope.covers(campaign.organiser_id) else []

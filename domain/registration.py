@@ -21,6 +21,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import InputError
 from domain import audit
+from domain import scope as scoped
+from domain.scope import Scope
 from domain.text import clean_text, matches
 from models.units import Invite, Member, MemberStatus, Role, Unit
 
@@ -84,6 +86,7 @@ def create_invite(
         target_type="invite",
         target_id=invite.id,
         detail={"unit": unit.code, "max_uses": max_uses, "days": days},
+        organiser_id=unit.organiser_id,
     )
     return invite
 
@@ -198,9 +201,12 @@ def redeem_invite(
     return Binding(member, unit, previous, already=False)
 
 
-def revoke_invite(session: Session, *, invite_id: int, by: Member, now: datetime) -> Invite | None:
-    """Revoke one invite; None when it does not exist. Revoking twice changes nothing."""
-    invite = session.get(Invite, invite_id)
+def revoke_invite(
+    session: Session, *, invite_id: int, scope: Scope, by: Member, now: datetime
+) -> Invite | None:
+    """Revoke one invite of the scope; None when it has none such. Revoking twice changes
+    nothing."""
+    invite = scoped.invite(invite_id, scope=scope, session=session)
     if invite is None:
         return None
     if invite.revoked_at is None:
@@ -213,6 +219,7 @@ def revoke_invite(session: Session, *, invite_id: int, by: Member, now: datetime
             actor=by,
             target_type="invite",
             target_id=invite.id,
+            organiser_id=scope.organiser_id,
         )
     return invite
 
@@ -228,7 +235,13 @@ def revoke_unit_invites(session: Session, *, unit: Unit, by: Member, now: dateti
         )
     ).all()
     for invite in open_invites:
-        revoke_invite(session, invite_id=invite.id, by=by, now=now)  # type: ignore[arg-type]
+        revoke_invite(
+            session,
+            invite_id=invite.id,  # type: ignore[arg-type]
+            scope=Scope.of(unit.organiser_id),
+            by=by,
+            now=now,
+        )
     return len(open_invites)
 
 
@@ -285,9 +298,12 @@ def submit_registration(
     return member
 
 
-def pending_registrations(session: Session, *, limit: int | None = None) -> list[Member]:
+def pending_registrations(
+    session: Session, *, scope: Scope, limit: int | None = None
+) -> list[Member]:
+    """Registrations waiting for an admin of the scope: those for its units."""
     statement = (
-        select(Member)
+        scoped.members(scope)
         .where(Member.status == MemberStatus.PENDING)
         .order_by(Member.updated_at, Member.id)
     )
@@ -296,23 +312,23 @@ def pending_registrations(session: Session, *, limit: int | None = None) -> list
     return list(session.exec(statement).all())
 
 
-def count_pending(session: Session) -> int:
+def count_pending(session: Session, *, scope: Scope) -> int:
     return session.exec(
-        select(func.count()).select_from(Member).where(Member.status == MemberStatus.PENDING)
+        select(func.count())
+        .select_from(Member)
+        .join(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(
+            Member.status == MemberStatus.PENDING,
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
     ).one()
 
 
-def admins(session: Session) -> list[Member]:
-    """Approved admins the bot can still write to."""
-    return list(
-        session.exec(
-            select(Member).where(
-                Member.role == Role.ADMIN,
-                Member.status == MemberStatus.APPROVED,
-                col(Member.unreachable_at).is_(None),
-            )
-        ).all()
-    )
+def admins_of_unit(session: Session, unit_id: int | None) -> list[Member]:
+    """Approved admins of the unit's organiser the bot can still write to: they decide on
+    a registration for it."""
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    return [] if unit is None else scoped.admins_of(unit.organiser_id, session=session)
 
 
 def _change_status(
@@ -330,9 +346,12 @@ def _change_status(
 
 
 def decide_registration(
-    session: Session, *, member_id: int, approve: bool, by: Member, now: datetime
+    session: Session, *, member_id: int, approve: bool, scope: Scope, by: Member, now: datetime
 ) -> Member | None:
-    """Approve or reject a pending registration; None when it is no longer pending."""
+    """Approve or reject a pending registration for a unit of the scope; None when it is no
+    longer pending (or not the scope's)."""
+    if scoped.member(member_id, scope=scope, session=session) is None:
+        return None
     status = MemberStatus.APPROVED if approve else MemberStatus.REJECTED
     member = _change_status(
         session,
@@ -349,13 +368,16 @@ def decide_registration(
             target_type="member",
             target_id=member.id,
             detail={"unit_id": member.unit_id},
+            organiser_id=scope.organiser_id,
         )
     return member
 
 
-def remove_officer(session: Session, *, member_id: int, by: Member, now: datetime) -> Member | None:
-    """Take an officer off their unit; None when there is no such approved officer."""
-    target = session.get(Member, member_id)
+def remove_officer(
+    session: Session, *, member_id: int, scope: Scope, by: Member, now: datetime
+) -> Member | None:
+    """Take an officer of the scope off their unit; None when there is no such officer."""
+    target = scoped.member(member_id, scope=scope, session=session)
     if target is None or target.role != Role.OFFICER or target.id == by.id:
         return None
     member = _change_status(
@@ -378,26 +400,25 @@ def remove_officer(session: Session, *, member_id: int, by: Member, now: datetim
             target_type="member",
             target_id=member.id,
             detail={"unit_id": member.unit_id},
+            organiser_id=scope.organiser_id,
         )
     return member
 
 
-def grant_admin(session: Session, *, member_id: int, by: Member, now: datetime) -> Member | None:
-    """Make an approved officer an admin; None when there is no such member."""
-    member = session.get(Member, member_id)
-    if member is None or member.status != MemberStatus.APPROVED or member.role == Role.ADMIN:
+def grant_admin(
+    session: Session, *, member_id: int, scope: Scope, by: Member, now: datetime
+) -> Member | None:
+    """Make an approved officer of the scope an admin of the organiser acted for; None when
+    there is no such member there, or they already are."""
+    from domain.organisers import grant_admin as grant_organiser_admin
+    from models.organisers import Organiser
+
+    member = scoped.member(member_id, scope=scope, session=session)
+    organiser = session.get(Organiser, scope.organiser_id)
+    if member is None or organiser is None or member.status != MemberStatus.APPROVED:
         return None
-    member.role = Role.ADMIN
-    member.updated_at = now
-    session.add(member)
-    audit.record(
-        session,
-        now=now,
-        action="member.grant_admin",
-        actor=by,
-        target_type="member",
-        target_id=member.id,
-    )
+    if not grant_organiser_admin(member, organiser, by=by, now=now, session=session):
+        return None
     return member
 
 
@@ -405,6 +426,7 @@ def find_members(
     session: Session,
     query: str,
     *,
+    scope: Scope,
     role: str = Role.OFFICER,
     status: str = MemberStatus.APPROVED,
     limit: int = 50,
@@ -412,8 +434,12 @@ def find_members(
     """Members whose name, or whose unit's code or name, contains every word of `query`."""
     rows = session.exec(
         select(Member, Unit)
-        .join(Unit, col(Member.unit_id) == col(Unit.id), isouter=True)
-        .where(Member.role == role, Member.status == status)
+        .join(Unit, col(Member.unit_id) == col(Unit.id))
+        .where(
+            Member.role == role,
+            Member.status == status,
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
         .order_by(Unit.code, Member.display_name)
     ).all()
     found = [

@@ -27,10 +27,12 @@ from sqlmodel import Session, col, select
 
 from bot.errors import ConcurrentUpdate
 from domain import audit
+from domain import scope as scoped
 from domain.forms import Form, format_answer, problems
-from models.campaigns import Deadline
+from domain.scope import Scope
+from models.campaigns import Campaign, Deadline
 from models.reports import Nomination, Report, ReportStatus, ReportVersion
-from models.units import Member, MemberStatus, Role, Unit
+from models.units import Member, MemberStatus, Unit
 
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED, ReportStatus.REOPENED)
 # Lengths of the Nomination columns (models/reports.py).
@@ -371,12 +373,10 @@ def reachable(members: Sequence[Member]) -> list[Member]:
     return [m for m in members if m.unreachable_at is None]
 
 
-def admins(session: Session) -> list[Member]:
-    return reachable(
-        session.exec(
-            select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.APPROVED)
-        ).all()
-    )
+def admins_of_deadline(session: Session, deadline: Deadline) -> list[Member]:
+    """The admins of the organiser whose campaign asks for the report."""
+    campaign = session.get(Campaign, deadline.campaign_id)
+    return [] if campaign is None else scoped.admins_of(campaign.organiser_id, session=session)
 
 
 def unit_officers(session: Session, unit_id: int) -> list[Member]:
@@ -387,8 +387,8 @@ def unit_officers(session: Session, unit_id: int) -> list[Member]:
     )
 
 
-def find_unit(session: Session, code: str) -> Unit | None:
-    """A unit by its code, case aside."""
+def find_unit(session: Session, code: str, *, scope: Scope) -> Unit | None:
+    """A unit of the scope by its code, case aside."""
     return session.exec(
-        select(Unit).where(sa.func.upper(Unit.code) == code.strip().upper())
+        scoped.units(scope).where(sa.func.upper(Unit.code) == code.strip().upper())
     ).first()

@@ -10,9 +10,29 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from handlers import admin, campaigns, plans, registration, reminders, reports, start, units
+    from handlers import (
+        admin,
+        campaigns,
+        organisers,
+        plans,
+        registration,
+        reminders,
+        reports,
+        start,
+        units,
+    )
 
     router = Router()
-    for module in (start, units, registration, campaigns, reminders, reports, plans, admin):
+    for module in (
+        start,
+        units,
+        registration,
+        campaigns,
+        reminders,
+        reports,
+        plans,
+        admin,
+        organisers,
+    ):
         router.include(module.router)
     return router

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.access import Access
+from bot.access import Access, refuse_out_of_scope
 from bot.catalog import t
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from domain import registration
+from domain import scope as scoped
 from domain import units as registry
 from domain.registration import InviteRefused
 from models.units import Member, MemberStatus, Role, Unit
@@ -123,11 +124,14 @@ def _ask_register_step(ctx: Context) -> None:
 
 
 def _offer_units(ctx: Context, query: str) -> None:
-    found = registry.search_units(ctx.session, query, active_only=True, limit=MAX_CANDIDATES + 1)
+    # A newcomer may belong to any organiser's unit: the search spans them all (scope None).
+    found = registry.search_units(
+        ctx.session, query, scope=None, active_only=True, limit=MAX_CANDIDATES + 1
+    )
     if not found:
         raise InputError("registration.register.no_unit", example="Bình Lư", query=query)
     if len(found) > MAX_CANDIDATES:
-        total = len(registry.search_units(ctx.session, query, active_only=True))
+        total = len(registry.search_units(ctx.session, query, scope=None, active_only=True))
         raise InputError("registration.register.too_many", count=total, query=query)
     buttons = [[Button(unit.name, make_payload("rg-u", unit.id))] for unit in found]
     ctx.reply(t("registration.register.pick_unit"), buttons)
@@ -203,7 +207,7 @@ def _submit(ctx: Context, phone: str | None) -> None:
     ctx.member = member
     ctx.say("registration.register.submitted", unit=unit.name)
     notice = _pending_card(member, unit)
-    for admin in registration.admins(ctx.session):
+    for admin in registration.admins_of_unit(ctx.session, member.unit_id):
         ctx.notify_member(admin, notice)
 
 
@@ -227,11 +231,13 @@ def _pending_card(member: Member, unit: Unit | None) -> Outbound:
 # --- /duyet --------------------------------------------------------------------------------
 @router.command("duyet", access=Access.ADMIN, help_key="help.duyet")
 async def pending(event: Inbound, ctx: Context) -> None:
-    waiting = registration.pending_registrations(ctx.session, limit=MAX_PENDING_SHOWN)
+    waiting = registration.pending_registrations(
+        ctx.session, scope=ctx.admin_scope, limit=MAX_PENDING_SHOWN
+    )
     if not waiting:
         ctx.say("registration.pending_none")
         return
-    total = registration.count_pending(ctx.session)
+    total = registration.count_pending(ctx.session, scope=ctx.admin_scope)
     ctx.say("registration.pending_title", count=total)
     for member in waiting:
         card = _pending_card(member, ctx.session.get(Unit, member.unit_id or 0))
@@ -255,15 +261,20 @@ def _decide(event: Inbound, ctx: Context, *, approve: bool) -> None:
     assert ctx.member is not None  # Access.ADMIN
     decided = (
         registration.decide_registration(
-            ctx.session, member_id=member_id, approve=approve, by=ctx.member, now=ctx.now()
+            ctx.session,
+            member_id=member_id,
+            approve=approve,
+            scope=ctx.admin_scope,
+            by=ctx.member,
+            now=ctx.now(),
         )
         if member_id is not None
         else None
     )
     if decided is None:
-        target = ctx.session.get(Member, member_id) if member_id is not None else None
+        target = scoped.member(member_id, scope=ctx.admin_scope, session=ctx.session)
         if target is None:
-            ctx.say("core.stale_button")
+            ctx.say(_out_of_scope(ctx, member_id))
         else:
             status = t(f"registration.status.{target.status}")
             ctx.reply(
@@ -297,7 +308,9 @@ async def grant_admin(event: Inbound, ctx: Context) -> None:
 
 def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) -> None:
     query = event.args.strip()
-    found = registration.find_members(ctx.session, query, limit=MAX_MEMBER_BUTTONS + 1)
+    found = registration.find_members(
+        ctx.session, query, scope=ctx.admin_scope, limit=MAX_MEMBER_BUTTONS + 1
+    )
     if not found:
         if query:
             ctx.say("registration.member_none", query=query)
@@ -305,7 +318,9 @@ def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) ->
             ctx.say("registration.member_none_all")
         return
     if len(found) > MAX_MEMBER_BUTTONS:
-        total = len(registration.find_members(ctx.session, query, limit=10_000))
+        total = len(
+            registration.find_members(ctx.session, query, scope=ctx.admin_scope, limit=10_000)
+        )
         ctx.say("registration.member_too_many", count=total, command=event.command or "")
         return
     buttons = [
@@ -317,8 +332,11 @@ def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) ->
 
 def _confirm(ctx: Context, event: Inbound, *, confirm_key: str, prefix: str) -> None:
     member_id = _payload_id(event)
-    target = ctx.session.get(Member, member_id) if member_id is not None else None
-    if target is None or target.status != MemberStatus.APPROVED or target.role != Role.OFFICER:
+    target = scoped.member(member_id, scope=ctx.admin_scope, session=ctx.session)
+    if target is None:
+        ctx.say(_out_of_scope(ctx, member_id))
+        return
+    if target.status != MemberStatus.APPROVED or target.role != Role.OFFICER:
         ctx.reply(t("registration.member_gone"), replace=True)
         return
     text = t(confirm_key, name=target.display_name, unit=_unit_name(ctx, target.unit_id))
@@ -354,13 +372,29 @@ def _confirmed_change(
     member_id = _payload_id(event)
     assert ctx.member is not None
     changed = (
-        change(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
+        change(
+            ctx.session, member_id=member_id, scope=ctx.admin_scope, by=ctx.member, now=ctx.now()
+        )
         if member_id is not None
         else None
     )
     if changed is None:
-        ctx.reply(t("registration.member_gone"), replace=True)
+        if scoped.member(member_id, scope=ctx.admin_scope, session=ctx.session) is None:
+            ctx.say(_out_of_scope(ctx, member_id))
+        else:
+            ctx.reply(t("registration.member_gone"), replace=True)
     return changed
+
+
+def _out_of_scope(ctx: Context, member_id: int | None) -> str:
+    return refuse_out_of_scope(
+        ctx.session,
+        member=ctx.member,
+        scope=ctx.scope,
+        target_type="member",
+        target_id=member_id,
+        now=ctx.now(),
+    )
 
 
 @router.button("mb-rmok", access=Access.ADMIN)

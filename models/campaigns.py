@@ -80,6 +80,9 @@ class Deadline(SQLModel, table=True):
     reminder_policy: dict[str, Any] = json_field()
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
+    # In a commune's campaign answering a province's: the province's deadline this one feeds
+    # (it must fall no later than that one).
+    parent_deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
 
 
 class ReminderStatus:

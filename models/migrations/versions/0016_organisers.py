@@ -132,6 +132,12 @@ def upgrade() -> None:
         )
         batch.create_index("ix_campaign_parent_campaign_id", ["parent_campaign_id"])
 
+    with op.batch_alter_table("deadline") as batch:
+        batch.add_column(sa.Column("parent_deadline_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_deadline_parent_deadline_id", "deadline", ["parent_deadline_id"], ["id"]
+        )
+
     with op.batch_alter_table("member") as batch:
         batch.add_column(sa.Column("acting_organiser_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -153,6 +159,9 @@ def downgrade() -> None:
     with op.batch_alter_table("member") as batch:
         batch.drop_constraint("fk_member_acting_organiser_id", type_="foreignkey")
         batch.drop_column("acting_organiser_id")
+    with op.batch_alter_table("deadline") as batch:
+        batch.drop_constraint("fk_deadline_parent_deadline_id", type_="foreignkey")
+        batch.drop_column("parent_deadline_id")
     with op.batch_alter_table("campaign") as batch:
         batch.drop_index("ix_campaign_parent_campaign_id")
         batch.drop_constraint("fk_campaign_parent_campaign_id", type_="foreignkey")
