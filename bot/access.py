@@ -7,16 +7,24 @@ and button payloads are checked the same way on every press.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from domain import audit
 from domain import scope as scoped
 from domain.scope import Scope
+from models.broadcasts import Broadcast
+from models.campaigns import Campaign, Deadline
 from models.organisers import Organiser
-from models.units import Member, MemberStatus, Role
+from models.reports import Report
+from models.units import Invite, Member, MemberStatus, Role, Unit
+
+if TYPE_CHECKING:
+    from bot.context import Context
 
 # Button payload prefix: "act as admin of this organiser" (handlers.organisers answers it).
 ACT_AS = "og-act"
@@ -71,14 +79,22 @@ def admin_scope(member: Member | None, *, session: Session) -> Scope | list[Orga
     return [o for o in found if o is not None]
 
 
+def acting_scope(member: Member | None, *, session: Session) -> Scope | None:
+    """The admin scope of a member outside an admin route (an admin filling in a report);
+    None when they administer nothing, or several without having chosen."""
+    decision = admin_scope(member, session=session)
+    return decision if isinstance(decision, Scope) else None
+
+
 def can_act_for_unit(
-    member: Member | None, unit_id: int, *, scope: Scope | None, session: Session
+    member: Member | None, unit_id: int, *, session: Session, scope: Scope | None = None
 ) -> bool:
     """Officers act for their own unit; admins for the units of the organiser they act for."""
     if not is_approved(member) or member is None:
         return False
     if member.unit_id == unit_id:
         return True
+    scope = scope or acting_scope(member, session=session)
     return scope is not None and scoped.unit(unit_id, scope=scope, session=session) is not None
 
 
@@ -102,18 +118,64 @@ def refuse_out_of_scope(
     target_id: object,
     now: datetime,
 ) -> str:
-    """An id the admin's organiser does not own (a forged or stale button payload, a typed
-    id of another office): written to the audit log; the catalog key of the answer is
-    returned. The answer is the same whether the row exists elsewhere or not at all, so
-    nothing of another organiser leaks through it."""
-    audit.record(
-        session,
-        now=now,
-        action="access.out_of_scope",
-        actor=member,
-        target_type=target_type,
-        target_id=target_id,
-        outcome="denied",
-        organiser_id=scope.organiser_id if scope else None,
+    """An id the admin's organiser does not own (a forged button payload, a typed id of
+    another office): the catalog key of the answer, and — when the row exists, so it belongs
+    to another organiser — an audit line. The answer is the same whether the row exists
+    elsewhere or not at all, so nothing of another organiser leaks through it; an id that
+    names nothing is a stale button, not an attempt."""
+    model = _TARGETS.get(target_type)
+    exists = (
+        model is not None
+        and isinstance(target_id, int)
+        and session.get(model, target_id) is not None
     )
+    if exists or model is None:
+        audit.record(
+            session,
+            now=now,
+            action="access.out_of_scope",
+            actor=member,
+            target_type=target_type,
+            target_id=target_id,
+            outcome="denied",
+            organiser_id=scope.organiser_id if scope else None,
+        )
     return "organisers.out_of_scope"
+
+
+def in_scope(ctx: Context, target_type: str, target_id: int | None) -> Any:
+    """The row of an admin route's organiser named by an id from a button or a command, or
+    None (a stale id, or another organiser's — that one audited, see refuse_out_of_scope)."""
+    getter = _GETTERS[target_type]
+    row = getter(target_id, scope=ctx.admin_scope, session=ctx.session)
+    if row is None and target_id is not None:
+        refuse_out_of_scope(
+            ctx.session,
+            member=ctx.member,
+            scope=ctx.scope,
+            target_type=target_type,
+            target_id=target_id,
+            now=ctx.now(),
+        )
+    return row
+
+
+_GETTERS: dict[str, Callable[..., Any]] = {
+    "unit": scoped.unit,
+    "campaign": scoped.campaign,
+    "deadline": scoped.deadline,
+    "report": scoped.report,
+    "member": scoped.member,
+    "invite": scoped.invite,
+    "broadcast": scoped.broadcast,
+}
+_TARGETS: dict[str, type] = {
+    "unit": Unit,
+    "campaign": Campaign,
+    "deadline": Deadline,
+    "report": Report,
+    "member": Member,
+    "invite": Invite,
+    "organiser": Organiser,
+    "broadcast": Broadcast,
+}

@@ -51,6 +51,8 @@ from domain import members
 from domain.scope import Scope
 from domain.text import clean_text
 from models.conversation import ConversationState, ProcessedUpdate
+from models.organisers import Organiser
+from models.units import Role, Unit
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
@@ -139,6 +141,28 @@ class ChatTurns:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, waiting - 1)
+
+
+def _show_hat(route: Route, ctx: Context) -> None:
+    """Someone who is both an officer of a unit and an admin of an organiser (a commune's
+    officer in the province's campaign who runs the commune's own) is told, on the first line
+    of the answer, which of the two the command spoke for."""
+    member = ctx.member
+    if member is None or member.unit_id is None or member.role != Role.ADMIN:
+        return
+    first = next((r for r in ctx.replies if r.text), None)
+    if first is None:
+        return
+    if route.access is Access.ADMIN and ctx.scope is not None:
+        organiser = ctx.session.get(Organiser, ctx.scope.organiser_id)
+        hat = t("organisers.hat_admin", name=organiser.name) if organiser else ""
+    elif route.access is Access.OFFICER:
+        unit = ctx.session.get(Unit, member.unit_id)
+        hat = t("organisers.hat_officer", name=unit.name) if unit else ""
+    else:
+        return
+    if hat:
+        first.text = f"{hat}\n{first.text}"
 
 
 class BotCore:
@@ -331,7 +355,9 @@ class BotCore:
                 )
             elif route.handler is None:
                 self._no_route(event, ctx)
-            elif not await self._run(route.handler, event, ctx):
+            elif await self._run(route.handler, event, ctx):
+                _show_hat(route, ctx)
+            else:
                 # Bad input: nothing the handler wrote may stay. Undoing the whole transaction
                 # and recording the update again costs less than a savepoint around every
                 # handler (two more round trips per update on PostgreSQL), bad input being rare.

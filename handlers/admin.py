@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from bot.access import Access, can_see_personal_data
+from bot.access import Access, can_see_personal_data, in_scope
 from bot.catalog import Raw, t
 from bot.clock import Clock
 from bot.context import Context
@@ -37,6 +37,7 @@ from bot.events import Address, Attachment, Button, Delivery, Inbound, Outbound,
 from bot.hub import Hub
 from bot.router import Router, make_payload, split_payload
 from domain import audit
+from domain import scope as scoped
 from domain.broadcast import (
     Audience,
     AudienceKind,
@@ -77,6 +78,7 @@ from domain.progress import (
     focus_deadline,
     open_deadlines,
 )
+from domain.scope import Scope
 from domain.text import clean_text, fold, shorten
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.reports import Attachment as StoredFile
@@ -147,7 +149,7 @@ def _parse_id(value: str) -> int | None:
 
 def _deadline_arg(ctx: Context, value: str, command: str) -> Deadline:
     deadline_id = _parse_id(value)
-    deadline = ctx.session.get(Deadline, deadline_id) if deadline_id is not None else None
+    deadline = in_scope(ctx, "deadline", deadline_id) if deadline_id is not None else None
     if deadline is None:
         raise InputError("admin.bad_deadline", example=f"/{command} 1", value=value.strip())
     return deadline
@@ -164,6 +166,7 @@ def _audit(
         target_type=target_type,
         target_id=target_id,
         detail=detail,
+        organiser_id=ctx.scope.organiser_id if ctx.scope else None,
     )
 
 
@@ -291,7 +294,7 @@ async def show_progress(event: Inbound, ctx: Context) -> None:
     if event.args:
         await _progress_of(ctx, _deadline_arg(ctx, event.args, "tiendo"))
         return
-    deadlines = open_deadlines(session=ctx.session)
+    deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
     focus = focus_deadline(deadlines, now=ctx.now())
     if focus is None:
         ctx.say("admin.no_open_deadlines")
@@ -322,7 +325,7 @@ async def show_progress(event: Inbound, ctx: Context) -> None:
 @router.button(P_CHART, access=Access.ADMIN)
 async def on_chart(event: Inbound, ctx: Context) -> None:
     ids = _payload_ints(event.payload)
-    deadline = ctx.session.get(Deadline, ids[0]) if ids else None
+    deadline = in_scope(ctx, "deadline", ids[0]) if ids else None
     if deadline is None:
         ctx.say("core.stale_button")
         return
@@ -331,7 +334,7 @@ async def on_chart(event: Inbound, ctx: Context) -> None:
 
 # --- /chuanop ---------------------------------------------------------------------------------
 def _officer_line(ctx: Context, officer: Member) -> str:
-    if not can_see_personal_data(ctx.member, officer):
+    if not can_see_personal_data(ctx.member, officer, scope=ctx.scope, session=ctx.session):
         return t("admin.missing_officer_hidden", name=officer.display_name)
     if officer.phone:
         return t("admin.missing_officer", name=officer.display_name, phone=officer.phone)
@@ -400,7 +403,7 @@ async def show_missing(event: Inbound, ctx: Context) -> None:
     if event.args:
         _show_missing(ctx, _deadline_arg(ctx, event.args, "chuanop"), 1, replace=False)
         return
-    deadlines = open_deadlines(session=ctx.session)
+    deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
     if not deadlines:
         ctx.say("admin.no_open_deadlines")
         _audit(ctx, "admin.missing", None, None)
@@ -429,7 +432,7 @@ async def show_missing(event: Inbound, ctx: Context) -> None:
 @router.button(P_MISSING, access=Access.ADMIN)
 async def on_missing_page(event: Inbound, ctx: Context) -> None:
     ids = _payload_ints(event.payload)
-    deadline = ctx.session.get(Deadline, ids[0]) if len(ids) == 2 else None
+    deadline = in_scope(ctx, "deadline", ids[0]) if len(ids) == 2 else None
     if deadline is None:
         ctx.say("core.stale_button")
         return
@@ -437,13 +440,13 @@ async def on_missing_page(event: Inbound, ctx: Context) -> None:
 
 
 # --- /xem -------------------------------------------------------------------------------------
-def _find_units(session: Session, query: str) -> list[Unit]:
+def _find_units(session: Session, query: str, scope: Scope) -> list[Unit]:
     """By code (exact, any case), else every unit whose name and code hold all the words."""
-    exact = session.exec(select(Unit).where(func.lower(Unit.code) == query.lower())).all()
+    exact = session.exec(scoped.units(scope).where(func.lower(Unit.code) == query.lower())).all()
     if len(exact) == 1:
         return list(exact)
     words = fold(query).split()
-    candidates = session.exec(select(Unit).order_by(col(Unit.code))).all()
+    candidates = session.exec(scoped.units(scope).order_by(col(Unit.code))).all()
     return [
         u
         for u in candidates
@@ -577,11 +580,11 @@ async def view_report(event: Inbound, ctx: Context) -> None:
     last_id = _parse_id(words[-1]) if len(words) >= 2 else None
     if last_id is not None:
         # "/xem XA-001 3": a deadline; "/xem thôn 5" with no deadline 5: part of the name.
-        deadline = ctx.session.get(Deadline, last_id)
+        deadline = in_scope(ctx, "deadline", last_id)
         if deadline is not None:
             words.pop()
     query = " ".join(words)
-    units = _find_units(ctx.session, query)
+    units = _find_units(ctx.session, query, ctx.admin_scope)
     if not units:
         raise InputError("admin.unit_not_found", example="/xem XA-001", query=query)
     if len(units) > MAX_PICK_BUTTONS:
@@ -603,8 +606,8 @@ async def view_report(event: Inbound, ctx: Context) -> None:
 @router.button(P_VIEW, access=Access.ADMIN)
 async def on_view(event: Inbound, ctx: Context) -> None:
     ids = _payload_ints(event.payload)
-    unit = ctx.session.get(Unit, ids[0]) if ids else None
-    deadline = ctx.session.get(Deadline, ids[1]) if len(ids) == 2 else None
+    unit = in_scope(ctx, "unit", ids[0]) if ids else None
+    deadline = in_scope(ctx, "deadline", ids[1]) if len(ids) == 2 else None
     if unit is None or (len(ids) == 2 and deadline is None):
         ctx.say("core.stale_button")
         return
@@ -637,7 +640,7 @@ def _export(ctx: Context, campaign: Campaign) -> None:
 @router.command("xuat", access=Access.ADMIN, help_key="help.xuat")
 async def export(event: Inbound, ctx: Context) -> None:
     if event.args:
-        campaign = find_campaign(event.args, session=ctx.session)
+        campaign = find_campaign(event.args, scope=ctx.admin_scope, session=ctx.session)
         if campaign is None:
             raise InputError(
                 "admin.campaign_not_found", example="/xuat 353/KH-UBND", query=event.args
@@ -645,14 +648,18 @@ async def export(event: Inbound, ctx: Context) -> None:
         _export(ctx, campaign)
         return
     active = ctx.session.exec(
-        select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE).order_by(col(Campaign.id))
+        scoped.campaigns(ctx.admin_scope)
+        .where(Campaign.status == CampaignStatus.ACTIVE)
+        .order_by(col(Campaign.id))
     ).all()
     if len(active) == 1:
         _export(ctx, active[0])
         return
     choices = list(active) or list(
         ctx.session.exec(
-            select(Campaign).order_by(col(Campaign.id).desc()).limit(MAX_PICK_BUTTONS)
+            scoped.campaigns(ctx.admin_scope)
+            .order_by(col(Campaign.id).desc())
+            .limit(MAX_PICK_BUTTONS)
         ).all()
     )
     if not choices:
@@ -673,7 +680,7 @@ async def export(event: Inbound, ctx: Context) -> None:
 @router.button(P_EXPORT, access=Access.ADMIN)
 async def on_export(event: Inbound, ctx: Context) -> None:
     ids = _payload_ints(event.payload)
-    campaign = ctx.session.get(Campaign, ids[0]) if ids else None
+    campaign = in_scope(ctx, "campaign", ids[0]) if ids else None
     if campaign is None:
         ctx.say("core.stale_button")
         return
@@ -685,7 +692,7 @@ def _audience_name(ctx: Context, audience: Audience) -> str:
     if audience.kind == AudienceKind.BLOC:
         return t("admin.audience_bloc", bloc=audience.bloc or "")
     if audience.kind == AudienceKind.MISSING:
-        deadline = ctx.session.get(Deadline, audience.deadline_id or 0)
+        deadline = in_scope(ctx, "deadline", audience.deadline_id or 0)
         title = deadline.title if deadline else ""
         return t("admin.audience_missing", id=audience.deadline_id, title=title)
     return t("admin.audience_all")
@@ -729,7 +736,9 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
     if len(text) > MAX_BROADCAST_LENGTH:
         raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
     audience = Audience.from_dict(ctx.data["audience"])
-    selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
     if not selection.recipients:
         ctx.say("admin.tb_nobody", audience=_audience_name(ctx, audience))
         ctx.end()
@@ -772,7 +781,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     elif choice == "all" and ctx.step == STEP_AUDIENCE:
         _ask_message(ctx, Audience(AudienceKind.ALL))
     elif choice == "blocs" and ctx.step == STEP_AUDIENCE:
-        names = blocs(session=ctx.session)
+        names = blocs(scope=ctx.admin_scope, session=ctx.session)
         if not names:
             ctx.say("admin.tb_no_blocs")
             return
@@ -792,7 +801,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
             return
         _ask_message(ctx, Audience(AudienceKind.BLOC, bloc=names[index]))
     elif choice == "late" and ctx.step == STEP_AUDIENCE:
-        deadlines = open_deadlines(session=ctx.session)
+        deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
         if not deadlines:
             ctx.say("admin.no_open_deadlines")
             return
@@ -804,7 +813,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     elif choice == "send" and ctx.step == STEP_CONFIRM:
         _confirm_broadcast(event, ctx)
     elif choice == "miss" and ctx.step == STEP_DEADLINE and len(parts) == 2:
-        deadline = ctx.session.get(Deadline, _parse_id(parts[1]) or 0)
+        deadline = in_scope(ctx, "deadline", _parse_id(parts[1]) or 0)
         if deadline is None:
             ctx.say("core.stale_button")
             return
@@ -817,7 +826,9 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     audience = Audience.from_dict(ctx.data["audience"])
     text = str(ctx.data["text"])
     # Counted again: someone may have registered or been removed since the confirmation.
-    selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
     recipients = selection.recipients
     ctx.end()
     assert ctx.member is not None and ctx.member.id is not None
@@ -832,6 +843,7 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
         audience=audience,
         owner=owner,
         now=ctx.now(),
+        organiser_id=ctx.admin_scope.organiser_id,
     )
     _audit(
         ctx,

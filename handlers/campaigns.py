@@ -16,7 +16,7 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -36,7 +36,6 @@ from domain.reminders import (
 from domain.text import clean_text, shorten
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
-from models.units import Unit
 
 router = Router()
 
@@ -124,13 +123,13 @@ def _fmt(value: date | None) -> str:
 def _campaign_from(ctx: Context, raw: str | None) -> Campaign | None:
     if not raw or not raw.isdigit():
         return None
-    return ctx.session.get(Campaign, int(raw))
+    return in_scope(ctx, "campaign", int(raw))
 
 
 def _deadline_from(ctx: Context, raw: str | None) -> Deadline | None:
     if not raw or not raw.isdigit():
         return None
-    return ctx.session.get(Deadline, int(raw))
+    return in_scope(ctx, "deadline", int(raw))
 
 
 # =============================================================================================
@@ -259,7 +258,7 @@ def _ask_blocs(ctx: Context) -> None:
 
 
 def _ask_units(ctx: Context) -> None:
-    units = domain.active_units(ctx.session)
+    units = domain.active_units(ctx.session, scope=ctx.admin_scope)
     chosen = set(ctx.data.get("unit_ids", []))
     pages = max((len(units) + UNITS_PER_PAGE - 1) // UNITS_PER_PAGE, 1)
     page = min(max(int(ctx.data.get("page", 0)), 0), pages - 1)
@@ -300,14 +299,17 @@ def _participants_from(data: dict) -> domain.Participants:
 
 def _participants_text(ctx: Context, participants: domain.Participants) -> str:
     if participants.everyone:
-        return t("campaigns.participants_all", count=len(domain.active_units(ctx.session)))
+        return t(
+            "campaigns.participants_all",
+            count=len(domain.active_units(ctx.session, scope=ctx.admin_scope)),
+        )
     parts: list[str] = []
     if participants.blocs:
         parts.append(t("campaigns.participants_blocs", blocs=", ".join(participants.blocs)))
     if participants.unit_ids:
         names = [
             u.name
-            for u in (ctx.session.get(Unit, i) for i in participants.unit_ids[:10])
+            for u in (in_scope(ctx, "unit", i) for i in participants.unit_ids[:10])
             if u is not None
         ]
         more = len(participants.unit_ids) - len(names)
@@ -342,7 +344,7 @@ def _participants_chosen(ctx: Context) -> None:
         ctx.goto(STEP_CONFIRM)
         _ask_campaign_step(ctx)
         return
-    campaign = ctx.session.get(Campaign, int(data["campaign_id"]))
+    campaign = in_scope(ctx, "campaign", int(data["campaign_id"]))
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -411,7 +413,7 @@ def _picker_action(ctx: Context, action: str, arg: str | None) -> None:
         data["mode"] = "all"
         _participants_chosen(ctx)
     elif action == "blocs":
-        options = domain.blocs(ctx.session)
+        options = domain.blocs(ctx.session, scope=ctx.admin_scope)
         if not options:
             raise InputError("campaigns.no_blocs")
         data.update(mode="blocs", bloc_options=options, blocs=[])
@@ -429,7 +431,7 @@ def _picker_action(ctx: Context, action: str, arg: str | None) -> None:
             chosen.remove(bloc) if bloc in chosen else chosen.append(bloc)
         _ask_blocs(ctx)
     elif action == "unit" and ctx.step == STEP_UNITS and arg is not None and arg.isdigit():
-        unit = ctx.session.get(Unit, int(arg))
+        unit = in_scope(ctx, "unit", int(arg))
         if unit is not None and unit.active:
             chosen = data.setdefault("unit_ids", [])
             chosen.remove(unit.id) if unit.id in chosen else chosen.append(unit.id)
@@ -458,6 +460,7 @@ def _save_new_campaign(ctx: Context, *, activate: bool) -> None:
         participants=_participants_from(data),
         activate=activate,
         timezone=ctx.settings.timezone,
+        organiser_id=ctx.admin_scope.organiser_id,
         actor=ctx.member,
         now=ctx.now(),
     )
@@ -565,7 +568,7 @@ def _begin_campaign_edit(ctx: Context, campaign: Campaign, field: str) -> None:
 @router.flow(FLOW_EDIT_CAMPAIGN, access=Access.ADMIN)
 async def edit_campaign_answer(event: Inbound, ctx: Context) -> None:
     field = ctx.step or ""
-    campaign = ctx.session.get(Campaign, int(ctx.data.get("campaign_id", 0)))
+    campaign = in_scope(ctx, "campaign", int(ctx.data.get("campaign_id", 0)))
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -615,7 +618,7 @@ def _deadline_line(ctx: Context, deadline: Deadline, campaign: Campaign, index: 
 
 @router.command("dotthidua", access=Access.ADMIN, help_key="help.dotthidua")
 async def list_campaigns(event: Inbound, ctx: Context) -> None:
-    campaigns = domain.list_campaigns(ctx.session)
+    campaigns = domain.list_campaigns(ctx.session, scope=ctx.admin_scope)
     if not campaigns:
         ctx.say("campaigns.list_empty")
         return
@@ -698,7 +701,7 @@ def _show_campaign(ctx: Context, campaign: Campaign) -> None:
 # /hanmoi — a new deadline
 # =============================================================================================
 def _open_campaigns(ctx: Context) -> list[Campaign]:
-    return domain.list_campaigns(ctx.session, include_closed=0)
+    return domain.list_campaigns(ctx.session, scope=ctx.admin_scope, include_closed=0)
 
 
 @router.command("hanmoi", access=Access.ADMIN, help_key="help.hanmoi")
@@ -811,7 +814,7 @@ def _next_deadline_step(ctx: Context) -> None:
 
 
 def _tz_of(ctx: Context) -> ZoneInfo:
-    campaign = ctx.session.get(Campaign, int(ctx.data.get("campaign_id") or 0))
+    campaign = in_scope(ctx, "campaign", int(ctx.data.get("campaign_id") or 0))
     return ZoneInfo(campaign.timezone if campaign else ctx.settings.timezone)
 
 
@@ -897,7 +900,7 @@ async def new_deadline_back(event: Inbound, ctx: Context) -> None:
 
 def _deadline_summary(ctx: Context) -> str:
     data = ctx.data
-    campaign = ctx.session.get(Campaign, int(data["campaign_id"]))
+    campaign = in_scope(ctx, "campaign", int(data["campaign_id"]))
     assert campaign is not None
     tz = ZoneInfo(campaign.timezone)
     due = _due_from(data, tz)
@@ -986,7 +989,7 @@ def _new_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
 
 def _save_new_deadline(ctx: Context) -> None:
     data = ctx.data
-    campaign = ctx.session.get(Campaign, int(data["campaign_id"]))
+    campaign = in_scope(ctx, "campaign", int(data["campaign_id"]))
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -1024,7 +1027,7 @@ DEADLINE_EDIT_FIELDS = ("title", "date", "time", "form", "policy")
 
 
 def _offer_deadline_fields(ctx: Context, deadline: Deadline) -> None:
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.say("campaigns.closed_or_missing")
         return
@@ -1045,7 +1048,7 @@ def _offer_deadline_fields(ctx: Context, deadline: Deadline) -> None:
 
 
 def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.say("campaigns.closed_or_missing")
         return
@@ -1076,7 +1079,7 @@ def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
 
 @router.flow(FLOW_EDIT_DEADLINE, access=Access.ADMIN)
 async def edit_deadline_answer(event: Inbound, ctx: Context) -> None:
-    deadline = ctx.session.get(Deadline, int(ctx.data.get("deadline_id") or 0))
+    deadline = in_scope(ctx, "deadline", int(ctx.data.get("deadline_id") or 0))
     if deadline is None:
         ctx.end()
         ctx.say("campaigns.deadline_not_found")
@@ -1106,7 +1109,7 @@ async def edit_deadline_answer(event: Inbound, ctx: Context) -> None:
 
 
 def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
-    deadline = ctx.session.get(Deadline, int(ctx.data.get("deadline_id") or 0))
+    deadline = in_scope(ctx, "deadline", int(ctx.data.get("deadline_id") or 0))
     if deadline is None:
         ctx.end()
         ctx.say("campaigns.deadline_not_found")
@@ -1141,7 +1144,9 @@ def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None
         domain.edit_deadline(
             ctx.session, deadline, changes=changes, actor=ctx.member, now=ctx.now()
         )
-    except domain.CampaignStateError:
+    except domain.CampaignStateError as exc:
+        if exc.reason == "after_parent":
+            raise InputError("organisers.deadline_after_parent") from None
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
         return
@@ -1156,5 +1161,5 @@ def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None
 
 
 def _tz_of_deadline(ctx: Context, deadline: Deadline) -> ZoneInfo:
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     return ZoneInfo(campaign.timezone if campaign else ctx.settings.timezone)

@@ -253,8 +253,8 @@ async def grant(event: Inbound, ctx: Context) -> None:
                 ctx.session,
                 member=ctx.member,
                 scope=ctx.scope,
-                target_type="organiser_member",
-                target_id=f"{organiser_id}:{member_id}",
+                target_type="member" if target is not None else "organiser",
+                target_id=member_id if target is not None else organiser_id,
                 now=ctx.now(),
             )
         )

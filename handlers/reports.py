@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.access import Access, can_act_for_unit
+from bot.access import Access, can_act_for_unit, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -48,7 +48,7 @@ from domain.reports import (
     ReportError,
     accept_report,
     add_entry,
-    admins,
+    admins_of_deadline,
     close_group,
     edit_refusal,
     find_report,
@@ -290,7 +290,7 @@ def _load(ctx: Context) -> Open | None:
         ctx.say("reports.stale_out")
         return None
     report, deadline, unit = found
-    if not can_act_for_unit(ctx.member, report.unit_id):
+    if not can_act_for_unit(ctx.member, report.unit_id, session=ctx.session):
         # The member was moved to another unit (or removed) since the report was opened.
         ctx.end()
         ctx.say("access.not_your_unit")
@@ -883,7 +883,7 @@ def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Ra
         ]
     ]
     told: set[int] = set()
-    for admin in admins(ctx.session):
+    for admin in admins_of_deadline(ctx.session, o.deadline):
         if admin.id != ctx.member.id and admin.id is not None:  # the submitter has the receipt
             ctx.notify_member(admin, Outbound(text, buttons))
             told.add(admin.id)
@@ -907,10 +907,10 @@ def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
     parts = args.split(maxsplit=2)
     if len(parts) < 2:
         raise InputError("reports.admin_usage", example=example)
-    unit = find_unit(ctx.session, parts[0])
+    unit = find_unit(ctx.session, parts[0], scope=ctx.admin_scope)
     if unit is None:
         raise InputError("reports.admin_unknown_unit", code=parts[0], example=example)
-    deadline = ctx.session.get(Deadline, int(parts[1])) if parts[1].isdigit() else None
+    deadline = in_scope(ctx, "deadline", int(parts[1])) if parts[1].isdigit() else None
     if deadline is None:
         raise InputError("reports.admin_unknown_deadline", id=parts[1], example=example)
     report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
@@ -925,6 +925,8 @@ def _target_from_button(ctx: Context, payload: str | None) -> Target | None:
     found = (
         report_with_context(ctx.session, int(parts[0])) if parts and parts[0].isdigit() else None
     )
+    if found is not None and in_scope(ctx, "report", found[0].id) is None:
+        found = None
     if found is None:
         ctx.say("reports.stale_out")
         return None
@@ -1002,7 +1004,7 @@ async def return_button(event: Inbound, ctx: Context) -> None:
 
 @router.flow(RETURN_FLOW, access=Access.ADMIN)
 async def return_reason(event: Inbound, ctx: Context) -> None:
-    report = ctx.session.get(Report, ctx.data.get("report_id") or 0)
+    report = in_scope(ctx, "report", ctx.data.get("report_id") or 0)
     if report is None:
         ctx.end()
         ctx.say("reports.stale_out")

@@ -405,7 +405,7 @@ async def revoke_invite(event: Inbound, ctx: Context) -> None:
             member=ctx.member,
             scope=ctx.scope,
             target_type="invite",
-            target_id=parts[0] if parts else None,
+            target_id=int(parts[0]) if parts and parts[0].isdigit() else None,
             now=ctx.now(),
         )
         ctx.say("units.invite.gone")
