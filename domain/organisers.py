@@ -162,7 +162,13 @@ def administered(member: Member, *, session: Session) -> list[Organiser]:
 
 # --- admins -----------------------------------------------------------------------------------
 def grant_admin(
-    member: Member, organiser: Organiser, *, by: Member | None, now: datetime, session: Session
+    member: Member,
+    organiser: Organiser,
+    *,
+    by: Member | None,
+    now: datetime,
+    session: Session,
+    action: str = "organiser.grant_admin",
 ) -> bool:
     """Make an approved member an admin of `organiser`; False if they already are."""
     if member.status != MemberStatus.APPROVED:
@@ -194,7 +200,7 @@ def grant_admin(
     audit.record(
         session,
         now=now,
-        action="organiser.grant_admin",
+        action=action,
         actor=by,
         target_type="member",
         target_id=member.id,

@@ -417,7 +417,10 @@ def grant_admin(
     organiser = session.get(Organiser, scope.organiser_id)
     if member is None or organiser is None or member.status != MemberStatus.APPROVED:
         return None
-    if not grant_organiser_admin(member, organiser, by=by, now=now, session=session):
+    granted = grant_organiser_admin(
+        member, organiser, by=by, now=now, session=session, action="member.grant_admin"
+    )
+    if not granted:
         return None
     return member
 
