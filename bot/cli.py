@@ -19,8 +19,14 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from domain.scope import Scope
 
 log = logging.getLogger("thidua")
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -124,8 +130,6 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
     from bot.db import create_db_engine, upgrade
-    from domain.organisers import find_by_code
-    from domain.scope import DEFAULT_SCOPE, Scope
     from domain.units import import_units, record_import
     from handlers.units import render_import_result
 
@@ -138,17 +142,26 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(engine)
     now = SystemClock().now()
     with Session(engine, expire_on_commit=False) as session:
-        scope = DEFAULT_SCOPE
-        if args.coquan:
-            organiser = find_by_code(args.coquan, session=session)
-            if organiser is None:
-                raise StartupError(f"Không có cơ quan mã {args.coquan}.")
-            scope = Scope.of(organiser.id)  # type: ignore[arg-type]
+        scope = _organiser_scope(args, session)
         result = import_units(session, content, scope=scope, now=now)
         record_import(session, result, scope=scope, now=now, actor_label="cli")
         session.commit()
     print(html_to_plain(render_import_result(result)))
     return 0 if result.ok else 1
+
+
+def _organiser_scope(args: argparse.Namespace, session: Session) -> Scope:
+    """The organiser named by --coquan (its code), else the default one."""
+    from domain.organisers import find_by_code
+    from domain.scope import DEFAULT_SCOPE
+    from domain.scope import Scope as OrganiserScope
+
+    if not args.coquan:
+        return DEFAULT_SCOPE
+    organiser = find_by_code(args.coquan, session=session)
+    if organiser is None or organiser.id is None:
+        raise StartupError(f"Không có cơ quan tổ chức mã {args.coquan}.")
+    return OrganiserScope.of(organiser.id)
 
 
 def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
@@ -199,7 +212,9 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     # the stored answers.
     forms = core.services.extras.get("forms") or {}
     with Session(core.engine) as session:
-        campaign = find_campaign(args.campaign, session=session)
+        campaign = find_campaign(
+            args.campaign, scope=_organiser_scope(args, session), session=session
+        )
         if campaign is None:
             raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
         data = export_campaign(
@@ -269,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="xuất Excel số liệu một đợt thi đua")
     export.add_argument("--campaign", required=True, help="số kế hoạch, ví dụ 353/KH-UBND")
     export.add_argument("--out", required=True, help="tệp .xlsx sẽ ghi, ví dụ report.xlsx")
+    export.add_argument(
+        "--coquan", default="", help="mã cơ quan tổ chức của đợt (mặc định: cơ quan gốc)"
+    )
     export.set_defaults(func=_cmd_export)
     return parser
 
