@@ -4,7 +4,7 @@ daily digest.
 
 The schedule lives in the database, not in APScheduler: the job store is the in-memory default
 and holds a single interval job, so nothing is persisted and no two schedulers ever share a
-store. Each tick asks `domain.reminders` what is due, claims it (committed before any send),
+store. Each tick asks `domain.ledger` what is due, claims it (committed before any send),
 sends through the hub and records every outcome; see that module for the guarantees. `tick()`
 is a plain coroutine, so tests call it directly with a ManualClock.
 
@@ -37,29 +37,27 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
+from bot.catalog import t
 from bot.db import in_transaction
 from bot.events import Address, Delivery, Outbound
-from domain.reminders import (
+from domain.digest import build_digest, claim_digest, digest_recipients
+from domain.ledger import (
     CLAIM_CHUNK,
-    DEFAULT_POLICY,
     UNKNOWN_AFTER,
     Candidate,
     Claimed,
     Outcome,
     OutcomeCounts,
-    WorkCalendar,
-    build_digest,
     claim,
-    claim_digest,
     claim_retries,
-    digest_recipients,
-    load_calendar,
     mark_sending,
     plan_due,
     record_outcomes,
     release_claims,
 )
+from domain.schedule import DEFAULT_POLICY, WorkCalendar, load_calendar
 from models.campaigns import Campaign, Deadline
+from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.units import Member, Unit
 
 if TYPE_CHECKING:
@@ -395,8 +393,6 @@ class ReminderScheduler:
     # --- the daily digest --------------------------------------------------------------------
     async def send_digests(self) -> int:
         """From DIGEST_TIME until quiet hours, each admin gets today's digest once."""
-        from handlers.reminders import digest_message
-
         now = self.core.clock.now()
         tz = self.settings.tz
         local = now.astimezone(tz)
@@ -405,20 +401,24 @@ class ReminderScheduler:
         channels = self.core.hub.channels
         admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)
         sent = 0
-        message: Outbound | None = None
-        for admin in admins:
+        # One digest per organiser, built once: each admin gets those of the organisers they run.
+        messages: dict[int, Outbound | None] = {}
+        for admin, organiser_id in admins:
             assert admin.id is not None
             if not await self._db(
-                lambda s, admin=admin: claim_digest(
-                    s, member_id=admin.id, day=local.date(), now=now
+                lambda s, admin=admin, organiser_id=organiser_id: claim_digest(
+                    s, member_id=admin.id, day=local.date(), now=now, organiser_id=organiser_id
                 )
             ):
                 continue
+            if organiser_id not in messages:
+                messages[organiser_id] = await self._db(
+                    lambda s, organiser_id=organiser_id: _digest_for(s, organiser_id, now, tz),
+                    commit=False,
+                )
+            message = messages[organiser_id]
             if message is None:
-                digest = await self._db(lambda s: build_digest(s, now=now, tz=tz), commit=False)
-                if digest.empty:
-                    continue
-                message = digest_message(digest, now=now, tz=tz)
+                continue
             await self.pacer.wait((admin.channel, admin.chat_id))
             result = await self.core.hub.send(
                 Delivery(Address(admin.channel, admin.chat_id), message)
@@ -504,3 +504,21 @@ def _mark_unreachable(session: Session, member_id: int | None, now: datetime) ->
     if member is not None and member.unreachable_at is None:
         member.unreachable_at = now
         session.add(member)
+
+
+def _digest_for(
+    session: Session, organiser_id: int, now: datetime, tz: ZoneInfo
+) -> Outbound | None:
+    """One organiser's digest as a message (named after the organiser unless it is the
+    default one); None when there is nothing to report."""
+    from handlers.reminders import digest_message
+
+    digest = build_digest(session, organiser_id=organiser_id, now=now, tz=tz)
+    if digest.empty:
+        return None
+    message = digest_message(digest, now=now, tz=tz)
+    if organiser_id != DEFAULT_ORGANISER_ID:
+        organiser = session.get(Organiser, organiser_id)
+        if organiser is not None:
+            message.text = t("organisers.hat_admin", name=organiser.name) + "\n" + message.text
+    return message

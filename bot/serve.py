@@ -23,7 +23,7 @@ from bot.channels.webhook import HEALTH_PATH, Endpoint, serving, webhook_path
 from bot.core import BotCore
 from bot.runtime import build_scheduler
 from bot.settings import Settings
-from handlers.admin import watch_broadcasts
+from handlers.broadcasts import watch_broadcasts
 
 if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel

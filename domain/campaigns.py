@@ -3,7 +3,7 @@ part, which deadlines are open, who has not submitted, progress counts) and the 
 that create, activate, edit and close them, each written to the audit log.
 
 Must not render messages or read the clock: times come in as arguments. Reminder timing lives
-in `domain.reminders`.
+in `domain.schedule`.
 """
 
 from __future__ import annotations
@@ -485,3 +485,20 @@ def deadlines_of(session: Session, campaign: Campaign) -> list[Deadline]:
             .order_by(col(Deadline.due_at), col(Deadline.id))
         ).all()
     )
+
+
+def active_campaigns(*, scope: Scope, session: Session) -> list[Campaign]:
+    """The scope's campaigns now active, oldest first."""
+    return list(
+        session.exec(
+            campaigns_in(scope)
+            .where(Campaign.status == CampaignStatus.ACTIVE)
+            .order_by(col(Campaign.id))
+        ).all()
+    )
+
+
+def recent_campaigns(*, scope: Scope, session: Session, limit: int) -> list[Campaign]:
+    """The scope's latest `limit` campaigns of any status, newest first."""
+    query = campaigns_in(scope).order_by(col(Campaign.id).desc()).limit(limit)
+    return list(session.exec(query).all())

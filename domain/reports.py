@@ -31,7 +31,7 @@ from domain import scope as scoped
 from domain.forms import Form, format_answer, problems
 from domain.scope import Scope
 from models.campaigns import Campaign, Deadline
-from models.reports import Nomination, Report, ReportStatus, ReportVersion
+from models.reports import Attachment, Nomination, Report, ReportStatus, ReportVersion
 from models.units import Member, MemberStatus, Unit
 
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED, ReportStatus.REOPENED)
@@ -392,3 +392,24 @@ def find_unit(session: Session, code: str, *, scope: Scope) -> Unit | None:
     return session.exec(
         scoped.units(scope).where(sa.func.upper(Unit.code) == code.strip().upper())
     ).first()
+
+
+def submitted_deadlines(unit_id: int, *, session: Session) -> list[Deadline]:
+    """The deadlines a unit has handed a report in for, latest due first."""
+    return list(
+        session.exec(
+            select(Deadline)
+            .join(Report, col(Report.deadline_id) == col(Deadline.id))
+            .where(Report.unit_id == unit_id, col(Report.submitted_at).is_not(None))
+            .order_by(col(Deadline.due_at).desc())
+        ).all()
+    )
+
+
+def report_files(report_id: int, ids: Sequence[int], *, session: Session) -> list[Attachment]:
+    """The stored files of a report among `ids` (ids from another report are left out)."""
+    return list(
+        session.exec(
+            select(Attachment).where(col(Attachment.id).in_(ids), Attachment.report_id == report_id)
+        ).all()
+    )

@@ -638,3 +638,18 @@ def record_import(
             "errors": len(result.errors),
         },
     )
+
+
+def find_units(query: str, *, scope: Scope, session: Session) -> list[Unit]:
+    """The scope's units: by code (exact, any case), else every unit whose name and code hold
+    all the words."""
+    exact = session.exec(scoped.units(scope).where(func.lower(Unit.code) == query.lower())).all()
+    if len(exact) == 1:
+        return list(exact)
+    words = fold(query).split()
+    candidates = session.exec(scoped.units(scope).order_by(col(Unit.code))).all()
+    return [
+        u
+        for u in candidates
+        if all(w in (u.search_key or fold(f"{u.code} {u.name}")) for w in words)
+    ]

@@ -11,28 +11,26 @@ from bot.router import Router
 
 def build_router() -> Router:
     from handlers import (
-        admin,
+        broadcasts,
         campaigns,
+        deadlines,
+        export,
         organisers,
         plans,
+        progress,
         registration,
         reminders,
+        report_review,
+        report_view,
         reports,
         start,
         units,
     )
 
     router = Router()
-    for module in (
-        start,
-        units,
-        registration,
-        campaigns,
-        reminders,
-        reports,
-        plans,
-        admin,
-        organisers,
-    ):
+    modules = (start, units, registration, campaigns, deadlines, reminders, reports)
+    modules += (report_review, plans)
+    modules += (progress, report_view, export, broadcasts, organisers)
+    for module in modules:
         router.include(module.router)
     return router

@@ -2,8 +2,8 @@
 the "Nhắc ngay" button (payload `nhac:<deadline_id>`, shown by /chuanop), and the wording of a
 reminder and of the admins' daily digest, which the scheduler sends.
 
-Timing and the never-twice rules live in `domain.reminders`; this module only decides what is
-said. A reminder carries the button that starts the report for its deadline (`rp:<id>`,
+Timing and the never-twice rules live in `domain.schedule` and `domain.ledger`; this module
+only decides what is said. A reminder carries the button that starts the report for its deadline (`rp:<id>`,
 handled by the reports capability).
 """
 
@@ -25,14 +25,9 @@ from domain.campaigns import (
     unit_status,
 )
 from domain.dates import format_date
-from domain.reminders import (
-    Digest,
-    ReminderIssue,
-    SlotKind,
-    policy_of,
-    queue_manual,
-    slot_kind,
-)
+from domain.digest import Digest, ReminderIssue
+from domain.ledger import queue_manual
+from domain.schedule import SlotKind, policy_of, slot_kind
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.units import Unit
 

@@ -76,7 +76,7 @@ class Deadline(SQLModel, table=True):
     title: str = Field(max_length=300)
     due_at: datetime = utc_field(index=True)
     form_code: str = Field(max_length=64)
-    # Overrides of the default reminder policy (domain.reminders.DEFAULT_POLICY); {} = defaults.
+    # Overrides of the default reminder policy (domain.schedule.DEFAULT_POLICY); {} = defaults.
     reminder_policy: dict[str, Any] = json_field()
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()

@@ -41,7 +41,14 @@ def test_the_conversation_benchmark_runs_a_whole_report() -> None:
 def test_the_conversation_benchmark_runs_two_processes_on_postgresql() -> None:
     url = os.environ["TEST_DATABASE_URL"]
     run = bench(
-        "bench/conversations.py", "--users", "4", "--processes", "2", "--database-url", url, "--json"
+        "bench/conversations.py",
+        "--users",
+        "4",
+        "--processes",
+        "2",
+        "--database-url",
+        url,
+        "--json",
     )
     assert run.returncode == 0, run.stderr[-2000:]
     figures = json.loads(run.stdout.strip().splitlines()[-1])

@@ -22,7 +22,7 @@ from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.events import Inbound, Outbound
 from bot.runtime import build_core
-from handlers.admin import resume_broadcasts, watch_broadcasts
+from handlers.broadcasts import resume_broadcasts, watch_broadcasts
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.units import Member
 from tests.conftest import ADMIN_USER_ID

@@ -1,7 +1,7 @@
 """Faults in a reminder run to 500 officers, with `thidua-bot run` as a real process against the
 fake Bot API server: SIGKILL in the middle of the run, and the Bot API gone for a while.
 
-What the reminders design promises (domain/reminders.py): a reminder goes at most once — a
+What the reminders design promises (domain/ledger.py): a reminder goes at most once — a
 claim is committed before the send, and a send whose outcome nobody can know (the process died
 while it was on its way) is never resent blindly but left for the admins' digest. So after a
 kill and a restart: no officer gets two reminders; every officer gets one, except those whose

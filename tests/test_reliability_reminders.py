@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.runtime import build_core
-from domain.reminders import claim, load_calendar, mark_sending, plan_due, release_claims
+from domain.ledger import claim, mark_sending, plan_due, release_claims
+from domain.schedule import load_calendar
 from models.campaigns import ReminderLog, ReminderStatus
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
 from tests.utils.reminders import local, scheduler_for

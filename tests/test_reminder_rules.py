@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from bot.scheduler import ChatPacer
-from domain.reminders import (
+from domain.schedule import (
     DEFAULT_POLICY,
     Policy,
     WorkCalendar,

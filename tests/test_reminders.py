@@ -18,12 +18,8 @@ from bot.hub import DeliveryError
 from bot.router import make_payload
 from bot.runtime import build_core
 from bot.scheduler import ChatPacer, ReminderScheduler
-from domain.reminders import (
-    MAX_ATTEMPTS,
-    claim,
-    load_calendar,
-    plan_due,
-)
+from domain.ledger import MAX_ATTEMPTS, claim, plan_due
+from domain.schedule import load_calendar
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline, ReminderLog, ReminderStatus
 from models.reports import ReportStatus

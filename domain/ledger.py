@@ -1,6 +1,5 @@
-"""Reminder rules (nhắc hạn): the policy, the working-day calendar, which reminder is due when,
-and the delivery log (`ReminderLog`) that makes every reminder go once — never twice, never
-silently lost.
+"""The reminder delivery ledger (`ReminderLog`): who gets which reminder, claiming it once,
+marking it sending, recording outcomes and retries — never twice, never silently lost.
 
 How a reminder goes out (the scheduler in `bot/scheduler.py` drives it, one tick at a time):
 1. `plan_due` reads deadlines, policies and report statuses and lists the reminders due now.
@@ -19,20 +18,6 @@ How a reminder goes out (the scheduler in `bot/scheduler.py` drives it, one tick
    sender writes outcomes together with its next `sending` mark, so a crash leaves at most one
    unresolved row per concurrent sender.
 
-Slots. Each reminder of a deadline is a slot named by its kind and the due date it was computed
-for, e.g. `before-7d@20260316`, `due@20260316`, `overdue-2@20260316`; an admin's "Nhắc ngay" is
-`manual@2026031409` (keyed by the local hour). Editing the due date gives new slot names, so the
-reminders move with it; editing anything else keeps them.
-
-"Still relevant" (what is caught up after down-time). At each tick only the latest slot that has
-fallen due is considered — an older missed one is superseded by it, so a unit never gets two
-reminders at once. It is sent (once) when: the campaign is active; the slot fell due after the
-campaign was activated and the deadline created; it fell due less than `catchup_hours` ago
-(48 h by default); a before-deadline or due-day slot only while the deadline has not passed; and
-not during quiet hours (it then waits for their end). So a bot that was down over a weekend
-sends Friday's reminder on Monday morning, but a bot down for a week does not send reminders
-about a deadline long past: the next scheduled slot, if any, goes at its time.
-
 "Always current". Just before each claim the unit's report, the member's status and the campaign
 are read again, so a unit that submitted at 09:59 gets no 10:00 reminder, a closed campaign
 stops reminding, and a removed officer gets nothing. A member gets at most one scheduled reminder
@@ -44,29 +29,33 @@ This module must not send, render messages or read the clock: times are passed i
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import yaml
 from sqlmodel import Session, col, select
 
-from domain.campaigns import SUBMITTED_STATES, DeadlineProgress, deadline_progress
+from domain.campaigns import SUBMITTED_STATES
+from domain.schedule import (
+    DEFAULT_POLICY,
+    Policy,
+    Slot,
+    SlotKind,
+    WorkCalendar,
+    current_slot,
+    irrelevance,
+    manual_slot_key,
+    policy_of,
+    schedule,
+    slot_kind,
+)
 from models.campaigns import Campaign, CampaignStatus, Deadline, ReminderLog, ReminderStatus
-from models.conversation import ProcessedUpdate
 from models.reports import Report
-from models.units import Member, MemberStatus, Role, Unit
-
-log = logging.getLogger("thidua.reminders")
-
-HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "refdata" / "holidays.yaml"
+from models.units import Member, MemberStatus
 
 # Retries of sends that failed for sure: 1, 2, 4 … minutes, at most an hour apart, then give up.
 MAX_ATTEMPTS = 8
@@ -74,263 +63,10 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 # A claim younger than this may still be in flight in another process: not yet "unknown" (a
 # row still `sending`), nor stranded (a row still `claimed`, put back to be sent).
+# A claim younger than this may still be in flight in another process: not yet "unknown" (a
+# row still `sending`), nor stranded (a row still `claimed`, put back to be sent).
 UNKNOWN_AFTER = timedelta(minutes=10)
-# Units still missing this many days after the due date are named in the digest.
-ESCALATE_AFTER_DAYS = 3
-# Deadlines further ahead than this are left out of the digest (nothing to chase yet).
-DIGEST_HORIZON = timedelta(days=14)
 CLAIM_CHUNK = 200
-
-
-# --- calendar -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class WorkCalendar:
-    """Working days: Monday–Friday minus public holidays, plus Saturdays worked in exchange."""
-
-    holidays: frozenset[date] = frozenset()
-    working_days: frozenset[date] = frozenset()
-
-    def is_day_off(self, day: date) -> bool:
-        if day in self.working_days:
-            return False
-        return day.weekday() >= 5 or day in self.holidays
-
-    def previous_working_day(self, day: date) -> date:
-        for _ in range(366):
-            if not self.is_day_off(day):
-                return day
-            day -= timedelta(days=1)
-        return day
-
-    def next_working_day(self, day: date) -> date:
-        for _ in range(366):
-            if not self.is_day_off(day):
-                return day
-            day += timedelta(days=1)
-        return day
-
-
-def _dates(entries: Iterable[Any]) -> dict[date, str]:
-    result: dict[date, str] = {}
-    for entry in entries or []:
-        if isinstance(entry, dict):
-            day, name = entry.get("date"), str(entry.get("name") or "")
-        else:
-            day, name = entry, ""
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
-        if not isinstance(day, date):
-            raise ValueError(f"ngày không hợp lệ trong danh sách ngày nghỉ: {entry!r}")
-        result[day] = name
-    return result
-
-
-@cache
-def load_calendar(path: Path | None = None) -> WorkCalendar:
-    """The calendar from `refdata/holidays.yaml` (or HOLIDAYS_FILE)."""
-    data = yaml.safe_load((path or HOLIDAYS_FILE).read_text(encoding="utf-8")) or {}
-    holidays = _dates(data.get("holidays"))
-    working = _dates(data.get("working_days"))
-    return WorkCalendar(frozenset(holidays), frozenset(working))
-
-
-# --- policy ---------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """When a deadline's reminders go. Stored on the deadline as overrides of the defaults."""
-
-    enabled: bool = True
-    before_days: tuple[int, ...] = (7, 3, 1)
-    on_due_day: bool = True
-    send_at: time = time(8, 0)
-    overdue_every_days: int = 2
-    overdue_max: int = 3
-    quiet_start: time = time(21, 0)
-    quiet_end: time = time(7, 0)
-    # Weekends and holidays move a before-deadline reminder to the previous working day and an
-    # overdue one to the next.
-    shift_days_off: bool = True
-    catchup_hours: int = 48
-
-    def is_quiet(self, local: datetime) -> bool:
-        moment = local.time()
-        if self.quiet_start == self.quiet_end:
-            return False
-        if self.quiet_start > self.quiet_end:  # over midnight, e.g. 21:00–07:00
-            return moment >= self.quiet_start or moment < self.quiet_end
-        return self.quiet_start <= moment < self.quiet_end
-
-    def after_quiet(self, local: datetime) -> datetime:
-        """`local` itself, or the end of the quiet hours it falls in."""
-        if not self.is_quiet(local):
-            return local
-        release = local.replace(
-            hour=self.quiet_end.hour, minute=self.quiet_end.minute, second=0, microsecond=0
-        )
-        if release <= local:
-            release += timedelta(days=1)
-        return release
-
-
-DEFAULT_POLICY = Policy()
-_TIME_FIELDS = ("send_at", "quiet_start", "quiet_end")
-
-
-def _parse_hhmm(value: object, fallback: time) -> time:
-    try:
-        hour, minute = str(value).split(":")
-        return time(int(hour), int(minute))
-    except (ValueError, TypeError):
-        return fallback
-
-
-def policy_from_overrides(overrides: dict[str, Any] | None) -> Policy:
-    """The policy for stored overrides; unknown keys and bad values fall back to defaults."""
-    policy = DEFAULT_POLICY
-    for key, value in (overrides or {}).items():
-        default = getattr(DEFAULT_POLICY, key, None)
-        if default is None or key.startswith("_"):
-            continue
-        try:
-            if key in _TIME_FIELDS:
-                policy = replace(policy, **{key: _parse_hhmm(value, default)})
-            elif key == "before_days":
-                days = sorted({int(d) for d in value if 0 < int(d) <= 365}, reverse=True)
-                policy = replace(policy, before_days=tuple(days))
-            elif isinstance(default, bool):
-                policy = replace(policy, **{key: bool(value)})
-            else:
-                policy = replace(policy, **{key: max(0, int(value))})
-        except (TypeError, ValueError):
-            log.warning("reminder policy: ignoring bad %s=%r", key, value)
-    if policy.overdue_every_days < 1:
-        policy = replace(policy, overdue_every_days=1)
-    return policy
-
-
-def policy_overrides(policy: Policy) -> dict[str, Any]:
-    """What differs from the defaults, as JSON for Deadline.reminder_policy."""
-    result: dict[str, Any] = {}
-    for key in Policy.__slots__:
-        value = getattr(policy, key)
-        if value == getattr(DEFAULT_POLICY, key):
-            continue
-        if isinstance(value, time):
-            value = value.strftime("%H:%M")
-        elif isinstance(value, tuple):
-            value = list(value)
-        result[key] = value
-    return result
-
-
-def policy_of(deadline: Deadline) -> Policy:
-    return policy_from_overrides(deadline.reminder_policy)
-
-
-# --- slots ----------------------------------------------------------------------------------
-class SlotKind:
-    BEFORE = "before"
-    DUE = "due"
-    OVERDUE = "overdue"
-    MANUAL = "manual"
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    key: str
-    kind: str
-    fire_at: datetime  # UTC
-
-
-def _stamp(due_at: datetime, tz: ZoneInfo) -> str:
-    return due_at.astimezone(tz).strftime("%Y%m%d")
-
-
-def manual_slot_key(now: datetime, tz: ZoneInfo) -> str:
-    return f"{SlotKind.MANUAL}@{now.astimezone(tz):%Y%m%d%H}"
-
-
-def slot_kind(key: str) -> str:
-    return key.split("@", 1)[0].split("-", 1)[0]
-
-
-def schedule(
-    due_at: datetime, policy: Policy, *, tz: ZoneInfo, calendar: WorkCalendar
-) -> list[Slot]:
-    """Every reminder of a deadline, in order. Two that land on the same day are merged into
-    the one closer to the deadline (a long holiday such as Tết can pull 7-, 3- and 1-day
-    reminders onto one working day: the units get one message, saying the real time left)."""
-    if not policy.enabled:
-        return []
-    due_local = due_at.astimezone(tz)
-    stamp = _stamp(due_at, tz)
-    planned: list[tuple[str, str, date]] = []
-    for days in policy.before_days:
-        day = due_local.date() - timedelta(days=days)
-        if policy.shift_days_off:
-            day = calendar.previous_working_day(day)
-        planned.append((f"{SlotKind.BEFORE}-{days}d", SlotKind.BEFORE, day))
-    if policy.on_due_day:
-        planned.append((SlotKind.DUE, SlotKind.DUE, due_local.date()))
-    for index in range(1, policy.overdue_max + 1):
-        day = due_local.date() + timedelta(days=index * policy.overdue_every_days)
-        if policy.shift_days_off:
-            day = calendar.next_working_day(day)
-        planned.append((f"{SlotKind.OVERDUE}-{index}", SlotKind.OVERDUE, day))
-    by_day: dict[date, Slot] = {}
-    for name, kind, day in planned:
-        local = policy.after_quiet(datetime.combine(day, policy.send_at, tzinfo=tz))
-        fire_at = local.astimezone(UTC)
-        if kind != SlotKind.OVERDUE and fire_at >= due_at:
-            continue  # a reminder before the deadline that would come after it
-        if kind == SlotKind.OVERDUE and fire_at <= due_at:
-            continue
-        # Later entries are closer to (or further past) the deadline: they win a shared day.
-        by_day[local.date()] = Slot(f"{name}@{stamp}", kind, fire_at)
-    return sorted(by_day.values(), key=lambda s: s.fire_at)
-
-
-def _anchor(deadline: Deadline, campaign: Campaign) -> datetime:
-    """Reminders that fell due before this were never owed (the deadline or the campaign's
-    activation came later)."""
-    moments = [deadline.created_at]
-    if campaign.activated_at is not None:
-        moments.append(campaign.activated_at)
-    return max(moments)
-
-
-def current_slot(
-    deadline: Deadline, campaign: Campaign, *, now: datetime, calendar: WorkCalendar
-) -> Slot | None:
-    """The scheduled reminder to send now, if any (see "still relevant" above)."""
-    if campaign.status != CampaignStatus.ACTIVE:
-        return None
-    policy = policy_of(deadline)
-    tz = ZoneInfo(campaign.timezone)
-    fallen = [
-        s for s in schedule(deadline.due_at, policy, tz=tz, calendar=calendar) if s.fire_at <= now
-    ]
-    if not fallen:
-        return None
-    latest = fallen[-1]
-    if _irrelevance(latest, deadline, campaign, policy, now) is not None:
-        return None
-    if policy.is_quiet(now.astimezone(tz)):
-        return None
-    return latest
-
-
-def _irrelevance(
-    slot: Slot, deadline: Deadline, campaign: Campaign, policy: Policy, now: datetime
-) -> str | None:
-    """Why a slot that fell due is no longer worth sending, or None when it still is."""
-    if slot.fire_at < _anchor(deadline, campaign):
-        return "before_activation"
-    if now - slot.fire_at > timedelta(hours=policy.catchup_hours):
-        return "too_late"
-    if slot.kind in (SlotKind.BEFORE, SlotKind.DUE) and now >= deadline.due_at:
-        return "deadline_passed"
-    return None
 
 
 # --- who gets what ---------------------------------------------------------------------------
@@ -810,7 +546,7 @@ def _retry_verdict(
         return ReminderStatus.SKIPPED, "deadline or policy changed"
     if latest is not None and latest != slot.key:
         return ReminderStatus.SKIPPED, "superseded by a later reminder"
-    why = _irrelevance(slot, deadline, campaign, policy, now)
+    why = irrelevance(slot, deadline, campaign, policy, now)
     if why is not None:
         return ReminderStatus.FAILED, f"gave up: {why.replace('_', ' ')}"
     return None
@@ -971,153 +707,3 @@ def record_outcomes(
             counts.deferred += 1
         session.execute(sa.update(table).where(where).values(**values))
     return counts
-
-
-# --- the admins' daily digest ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ReminderIssue:
-    """A reminder an admin should know about: outcome unknown, or given up."""
-
-    deadline_title: str
-    unit_name: str
-    member_name: str
-    slot: str
-    error: str
-
-
-@dataclass(slots=True)
-class DigestEntry:
-    progress: DeadlineProgress
-    escalated: list[Unit]
-
-
-@dataclass(slots=True)
-class Digest:
-    day: date
-    entries: list[DigestEntry] = field(default_factory=list)
-    unknown: list[ReminderIssue] = field(default_factory=list)
-    failed: list[ReminderIssue] = field(default_factory=list)
-    # Officers the channel would not let the bot remind (Zalo reply window), last day.
-    out_of_reach: list[ReminderIssue] = field(default_factory=list)
-    sent_last_day: int = 0
-    waiting_retry: int = 0
-
-    @property
-    def empty(self) -> bool:
-        return not (self.entries or self.unknown or self.failed or self.out_of_reach)
-
-
-def _issues(session: Session, rows: Sequence[ReminderLog]) -> list[ReminderIssue]:
-    issues: list[ReminderIssue] = []
-    for row in rows:
-        deadline = session.get(Deadline, row.deadline_id)
-        unit = session.get(Unit, row.unit_id)
-        member = session.get(Member, row.member_id)
-        issues.append(
-            ReminderIssue(
-                deadline.title if deadline else "?",
-                unit.name if unit else "?",
-                member.display_name if member else "?",
-                row.slot,
-                row.error or "",
-            )
-        )
-    return issues
-
-
-def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
-    """Per open deadline (active campaign, due within two weeks or past with units missing):
-    how many submitted, late, missing, and the units missing three days after the due date;
-    reminders whose outcome is unknown, those given up in the last day, and volume sent."""
-    digest = Digest(day=now.astimezone(tz).date())
-    rows = session.exec(
-        select(Deadline, Campaign)
-        .join(Campaign, col(Campaign.id) == Deadline.campaign_id)
-        .where(Campaign.status == CampaignStatus.ACTIVE)
-        .order_by(col(Deadline.due_at))
-    ).all()
-    for deadline, campaign in rows:
-        if deadline.due_at > now + DIGEST_HORIZON:
-            continue
-        progress = deadline_progress(session, deadline, campaign=campaign)
-        if deadline.due_at <= now and not progress.missing:
-            continue
-        days_late = (digest.day - deadline.due_at.astimezone(tz).date()).days
-        escalated = progress.missing if days_late >= ESCALATE_AFTER_DAYS else []
-        digest.entries.append(DigestEntry(progress, escalated))
-    day_ago = now - timedelta(days=1)
-    unknown = session.exec(
-        select(ReminderLog)
-        .where(
-            ReminderLog.status == ReminderStatus.SENDING,
-            col(ReminderLog.claimed_at) < now - UNKNOWN_AFTER,
-            col(ReminderLog.claimed_at) >= now - timedelta(days=7),
-        )
-        .order_by(col(ReminderLog.claimed_at))
-    ).all()
-    digest.unknown = _issues(session, unknown)
-    failed = session.exec(
-        select(ReminderLog)
-        .where(
-            ReminderLog.status == ReminderStatus.FAILED,
-            col(ReminderLog.claimed_at) >= day_ago,
-        )
-        .order_by(col(ReminderLog.claimed_at))
-    ).all()
-    digest.failed = _issues(session, failed)
-    out_of_reach = session.exec(
-        select(ReminderLog)
-        .where(
-            ReminderLog.status == ReminderStatus.SKIPPED,
-            ReminderLog.error == OUT_OF_REACH,
-            col(ReminderLog.claimed_at) >= day_ago,
-        )
-        .order_by(col(ReminderLog.claimed_at))
-    ).all()
-    digest.out_of_reach = _issues(session, out_of_reach)
-    digest.sent_last_day = session.exec(
-        select(sa.func.count(col(ReminderLog.id))).where(
-            ReminderLog.status == ReminderStatus.SENT, col(ReminderLog.sent_at) >= day_ago
-        )
-    ).one()
-    digest.waiting_retry = session.exec(
-        select(sa.func.count(col(ReminderLog.id))).where(ReminderLog.status == ReminderStatus.RETRY)
-    ).one()
-    return digest
-
-
-def digest_recipients(session: Session, channels: Sequence[str]) -> list[Member]:
-    return list(
-        session.exec(
-            select(Member)
-            .where(
-                Member.role == Role.ADMIN,
-                Member.status == MemberStatus.APPROVED,
-                col(Member.unreachable_at).is_(None),
-                col(Member.channel).in_(list(channels)),
-            )
-            .order_by(Member.id)
-        ).all()
-    )
-
-
-DIGEST_CHANNEL = "digest"
-
-
-def claim_digest(session: Session, *, member_id: int, day: date, now: datetime) -> bool:
-    """Claim today's digest for an admin (once per day, across restarts and processes).
-
-    The key lives in `processed_update`, the table whose job is "handled once"; the caller
-    commits before sending."""
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(table)
-        .values(channel=DIGEST_CHANNEL, update_id=f"{day:%Y%m%d}:{member_id}", handled_at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(table.c.id)
-    )
-    return session.execute(statement).first() is not None

@@ -1,0 +1,428 @@
+"""Broadcasts (thông báo) from an admin to officers.
+
+    /thongbao            audience → message → confirmation → sent, one progress message
+
+Admin-only (checked by the core); every use is audited. Recipients, the delivery ledger and
+pacing live in domain/broadcast.py. It must not import a platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.access import Access, in_scope
+from bot.catalog import Raw, t
+from bot.clock import Clock
+from bot.context import Context
+from bot.errors import InputError
+from bot.events import Address, Button, Delivery, Inbound, Outbound
+from bot.hub import Hub
+from bot.router import Router, make_payload, split_payload
+from domain import audit
+from domain.broadcast import (
+    Audience,
+    AudienceKind,
+    BroadcastReport,
+    Ledger,
+    ProgressMessage,
+    Recipient,
+    blocs,
+    claim_unfinished,
+    finish_broadcast,
+    in_thread,
+    load_plan,
+    record_broadcast,
+    select_recipients,
+    send_broadcast,
+)
+from domain.progress import (
+    open_deadlines,
+)
+from domain.text import clean_text, shorten
+from handlers.admin_common import audit_action, deadline_buttons, parse_id
+from models.units import Member
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+
+router = Router()
+log = logging.getLogger("thidua.admin")
+
+# Button prefixes owned here. "nhac" (remind now) belongs to the reminders capability.
+P_BROADCAST = "adm-tb"  # adm-tb:<choice>[:<value>]
+
+FLOW_BROADCAST = "broadcast"
+STEP_AUDIENCE = "audience"
+STEP_BLOC = "bloc"
+STEP_DEADLINE = "deadline"
+STEP_MESSAGE = "message"
+STEP_CONFIRM = "confirm"
+
+MAX_BROADCAST_LENGTH = 3500  # room left under Telegram's 4096 for the heading
+MAX_FAILURES_LISTED = 20
+
+
+# --- /thongbao --------------------------------------------------------------------------------
+def _audience_name(ctx: Context, audience: Audience) -> str:
+    if audience.kind == AudienceKind.BLOC:
+        return t("admin.audience_bloc", bloc=audience.bloc or "")
+    if audience.kind == AudienceKind.MISSING:
+        deadline = in_scope(ctx, "deadline", audience.deadline_id or 0)
+        title = deadline.title if deadline else ""
+        return t("admin.audience_missing", id=audience.deadline_id, title=title)
+    return t("admin.audience_all")
+
+
+def _reachable(ctx: Context) -> Callable[[Member], bool]:
+    """Whether the member's platform lets the bot write to them now (Zalo's reply window)."""
+    hub, now = ctx.services.hub, ctx.now()
+    return lambda member: hub.can_reach(member.channel, member.last_seen_at, now)
+
+
+def _ask_message(ctx: Context, audience: Audience) -> None:
+    ctx.data["audience"] = audience.as_dict()
+    ctx.goto(STEP_MESSAGE)
+    ctx.ask(t("admin.tb_type_message", limit=MAX_BROADCAST_LENGTH))
+
+
+@router.command("thongbao", access=Access.ADMIN, help_key="help.thongbao")
+async def start_broadcast(event: Inbound, ctx: Context) -> None:
+    ctx.begin(FLOW_BROADCAST, STEP_AUDIENCE)
+    ctx.ask(
+        t("admin.tb_audience"),
+        [
+            [Button(t("admin.tb_all"), make_payload(P_BROADCAST, "all"))],
+            [Button(t("admin.tb_by_bloc"), make_payload(P_BROADCAST, "blocs"))],
+            [Button(t("admin.tb_missing"), make_payload(P_BROADCAST, "late"))],
+            [Button(t("core.cancel"), make_payload(P_BROADCAST, "cancel"))],
+        ],
+    )
+
+
+@router.flow(FLOW_BROADCAST, access=Access.ADMIN)
+async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
+    if ctx.step != STEP_MESSAGE:
+        raise InputError("admin.tb_use_buttons")
+    if event.attachment is not None:
+        raise InputError("admin.tb_text_only")
+    text = clean_text(event.text)
+    if not text:
+        raise InputError("admin.tb_empty")
+    if len(text) > MAX_BROADCAST_LENGTH:
+        raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
+    audience = Audience.from_dict(ctx.data["audience"])
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
+    if not selection.recipients:
+        ctx.say("admin.tb_nobody", audience=_audience_name(ctx, audience))
+        ctx.end()
+        return
+    ctx.data["text"] = text
+    ctx.goto(STEP_CONFIRM)
+    count = len(selection.recipients)
+    question = t(
+        "admin.tb_confirm",
+        count=count,
+        units=selection.units,
+        audience=_audience_name(ctx, audience),
+        preview=text,
+    )
+    if selection.skipped_unreachable:
+        question += "\n\n" + t("admin.tb_skipped", count=selection.skipped_unreachable)
+    if selection.out_of_window:
+        question += "\n\n" + t("admin.tb_out_of_window", count=len(selection.out_of_window))
+    ctx.ask(
+        question,
+        [
+            [
+                Button(t("admin.tb_send", count=count), make_payload(P_BROADCAST, "send")),
+                Button(t("core.cancel"), make_payload(P_BROADCAST, "cancel")),
+            ]
+        ],
+    )
+
+
+@router.button(P_BROADCAST, access=Access.ADMIN)
+async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
+    _, parts = split_payload(event.payload or "")
+    choice = parts[0] if parts else ""
+    if ctx.flow != FLOW_BROADCAST:
+        ctx.say("core.stale_button")
+        return
+    if choice == "cancel":
+        ctx.end()
+        ctx.reply(t("core.cancelled"), replace=True)
+    elif choice == "all" and ctx.step == STEP_AUDIENCE:
+        _ask_message(ctx, Audience(AudienceKind.ALL))
+    elif choice == "blocs" and ctx.step == STEP_AUDIENCE:
+        names = blocs(scope=ctx.admin_scope, session=ctx.session)
+        if not names:
+            ctx.say("admin.tb_no_blocs")
+            return
+        # The payload carries an index into this list, kept in the flow: bloc names are
+        # free text and may not fit Telegram's 64 bytes of callback data.
+        ctx.data["blocs"] = names
+        ctx.goto(STEP_BLOC)
+        ctx.ask(
+            t("admin.tb_pick_bloc"),
+            [[Button(n, make_payload(P_BROADCAST, "bloc", i))] for i, n in enumerate(names)],
+        )
+    elif choice == "bloc" and ctx.step == STEP_BLOC and len(parts) == 2 and parts[1].isdigit():
+        names = ctx.data.get("blocs", [])
+        index = int(parts[1])
+        if index >= len(names):
+            ctx.say("core.stale_button")
+            return
+        _ask_message(ctx, Audience(AudienceKind.BLOC, bloc=names[index]))
+    elif choice == "late" and ctx.step == STEP_AUDIENCE:
+        deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
+        if not deadlines:
+            ctx.say("admin.no_open_deadlines")
+            return
+        ctx.goto(STEP_DEADLINE)
+        ctx.ask(
+            t("admin.tb_pick_deadline"),
+            deadline_buttons(deadlines, lambda d: make_payload(P_BROADCAST, "miss", d.id)),
+        )
+    elif choice == "send" and ctx.step == STEP_CONFIRM:
+        _confirm_broadcast(event, ctx)
+    elif choice == "miss" and ctx.step == STEP_DEADLINE and len(parts) == 2:
+        deadline = in_scope(ctx, "deadline", parse_id(parts[1]) or 0)
+        if deadline is None:
+            ctx.say("core.stale_button")
+            return
+        _ask_message(ctx, Audience(AudienceKind.MISSING, deadline_id=deadline.id))
+    else:
+        ctx.say("core.stale_button")
+
+
+def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
+    audience = Audience.from_dict(ctx.data["audience"])
+    text = str(ctx.data["text"])
+    # Counted again: someone may have registered or been removed since the confirmation.
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
+    recipients = selection.recipients
+    ctx.end()
+    assert ctx.member is not None and ctx.member.id is not None
+    # Written with this update, before anything is sent: a crash mid-way is resumed at start-up.
+    owner = uuid.uuid4().hex
+    broadcast_id = record_broadcast(
+        selection,
+        session=ctx.session,
+        admin=Address(event.channel, event.chat_id),
+        actor_id=ctx.member.id,
+        text=text,
+        audience=audience,
+        owner=owner,
+        now=ctx.now(),
+        organiser_id=ctx.admin_scope.organiser_id,
+    )
+    audit_action(
+        ctx,
+        "admin.broadcast",
+        "audience",
+        audience.kind,
+        audience=audience.as_dict(),
+        recipients=len(recipients),
+        text=text,
+        broadcast=broadcast_id,
+    )
+    ctx.reply(t("admin.tb_started", count=len(recipients)), replace=True)
+    bind = ctx.session.get_bind()
+    assert isinstance(bind, Engine)
+    hub, clock = ctx.services.hub, ctx.clock
+    ctx.defer(lambda: _run_broadcast(hub, bind, clock, broadcast_id, owner))
+
+
+# Resuming broadcasts (see `watch_broadcasts`). A sending process writes its broadcast's
+# heartbeat with every send, several times a second.
+BROADCAST_STARTUP_WAIT = 15.0  # seconds: a live sender elsewhere writes within this
+BROADCAST_CHECK_EVERY = 60.0  # seconds between checks for broadcasts whose sender went silent
+BROADCAST_STALE = timedelta(minutes=2)  # silent this long: its sender is gone
+
+
+async def watch_broadcasts(
+    core: BotCore,
+    stopping: asyncio.Event,
+    *,
+    startup_wait: float = BROADCAST_STARTUP_WAIT,
+    every: float = BROADCAST_CHECK_EVERY,
+    stale: timedelta = BROADCAST_STALE,
+) -> None:
+    """While the bot runs (until `stopping` is set), resume the broadcasts a crash cut off.
+
+    Once at start-up: those whose sender has not written since this process started — after
+    `startup_wait`, so that a sender still alive in another process of a fleet has written
+    meanwhile and keeps its broadcast. Then every `every` seconds: those whose sender has been
+    silent for `stale` (a process of the fleet died and none restarted). A broadcast taken over
+    from a sender that was only slow is still sent once to each officer (`resume_broadcasts`).
+    """
+    started = core.clock.now()
+    if await _stopped_within(stopping, startup_wait):
+        return
+    await resume_broadcasts(core, before=started)
+    while not await _stopped_within(stopping, every):
+        await resume_broadcasts(core, before=core.clock.now() - stale)
+
+
+async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) -> int:
+    """Send the rest of every broadcast whose sender has not written since `before` (default
+    now: it died), each taken over by one process only; returns how many, once they are all
+    done. Recipients a crash left `sending` are not sent again: the admin's summary counts them
+    as unknown. Called by `watch_broadcasts` once the channels are up."""
+    owner = uuid.uuid4().hex
+    now = core.clock.now()
+    try:
+        ids = await in_thread(
+            core.engine,
+            lambda s: claim_unfinished(s, before=before or now, now=now, owner=owner),
+        )
+    except Exception:
+        log.exception("unfinished broadcasts could not be claimed; the next check tries again")
+        return 0
+    for broadcast_id in ids:
+        log.info("broadcast %s cut off by a restart: resuming", broadcast_id)
+    results = await asyncio.gather(
+        *(_run_broadcast(core.hub, core.engine, core.clock, i, owner) for i in ids),
+        return_exceptions=True,
+    )
+    for broadcast_id, result in zip(ids, results, strict=True):
+        if isinstance(result, Exception):
+            log.error("broadcast %s: resuming failed", broadcast_id, exc_info=result)
+        elif isinstance(result, BaseException):
+            raise result
+    return len(ids)
+
+
+async def _run_broadcast(
+    hub: Hub, engine: Engine, clock: Clock, broadcast_id: int, owner: str
+) -> None:
+    """Send a recorded broadcast to the recipients still pending, one progress message
+    edited as it goes, then the summary; run by the core after the confirming update committed
+    (`ctx.defer`), or by `resume_broadcasts` after a restart.
+
+    Why a background task and not the update itself: 300 messages at Telegram's 30/s take
+    ten seconds; done inside the update they would hold its database transaction (and on
+    SQLite the write lock) and keep every other user waiting. Each send is recorded
+    (domain.broadcast.Ledger) in short transactions of its own, in a worker thread.
+    """
+    plan = await in_thread(engine, lambda s: load_plan(s, broadcast_id))
+    message = Outbound(t("admin.broadcast_message", text=plan.text))
+    if plan.resumed:
+        notice = t(
+            "admin.tb_resumed",
+            preview=_preview(plan.text),
+            count=len(plan.pending),
+            total=plan.total,
+        )
+        if plan.unknown:
+            notice += "\n" + t("admin.tb_resumed_unknown", count=plan.unknown)
+        await hub.send(Delivery(plan.admin, Outbound(notice)))
+    progress = ProgressMessage(
+        hub, plan.admin, lambda done, total: t("admin.tb_progress", done=done, total=total)
+    )
+    await progress.start(plan.total, done=plan.done)
+    ledger = Ledger(engine, broadcast_id, owner=owner, now=clock.now)
+
+    async def advance(done: int, _total: int) -> None:
+        await progress.update(plan.done + done, plan.total)
+
+    result = await send_broadcast(hub, plan.pending, message, progress=advance, ledger=ledger)
+    await ledger.flush()
+    if ledger.lost:
+        log.info("broadcast %s was taken over by another process", broadcast_id)
+        return
+    await progress.finish(plan.done + result.done, plan.total)
+
+    def finish(session: Session) -> BroadcastReport | None:
+        now = clock.now()
+        report = finish_broadcast(session, broadcast_id, owner=owner, now=now)
+        if report is not None:
+            audit.record(
+                session,
+                now=now,
+                action="admin.broadcast.result",
+                actor=session.get(Member, plan.actor_id) if plan.actor_id else None,
+                target_type="broadcast",
+                target_id=broadcast_id,
+                detail={
+                    "total": report.total,
+                    "sent": report.sent,
+                    "failed": len(report.failures),
+                    "blocked": report.blocked,
+                    "unknown": len(report.unknown),
+                    "resumed": report.resumed,
+                    "reasons": dict(report.reasons()),
+                },
+            )
+        return report
+
+    report = await in_thread(engine, finish)
+    if report is not None:
+        await hub.send(Delivery(plan.admin, Outbound(_broadcast_summary(report))))
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return shorten(" ".join(text.split()), limit)
+
+
+def _named(title: str, recipients: Sequence[Recipient]) -> list[str]:
+    lines = ["", title]
+    lines += [
+        t("admin.tb_window_line", name=r.name, unit=r.unit_name)
+        for r in recipients[:MAX_FAILURES_LISTED]
+    ]
+    more = len(recipients) - MAX_FAILURES_LISTED
+    if more > 0:
+        lines.append(t("admin.tb_failed_more", count=more))
+    return lines
+
+
+def _broadcast_summary(report: BroadcastReport) -> str:
+    lines = [t("admin.tb_done", sent=report.sent, total=report.total)]
+    if report.failures:
+        lines += ["", t("admin.tb_failed_title", count=len(report.failures))]
+        for failure in report.failures[:MAX_FAILURES_LISTED]:
+            reason = (
+                t("admin.tb_reason_blocked")
+                if failure.permanent
+                else t("admin.tb_reason_other", reason=failure.reason)
+            )
+            lines.append(
+                t(
+                    "admin.tb_failed_line",
+                    name=failure.recipient.name,
+                    unit=failure.recipient.unit_name,
+                    reason=Raw(reason),
+                )
+            )
+        more = len(report.failures) - MAX_FAILURES_LISTED
+        if more > 0:
+            lines.append(t("admin.tb_failed_more", count=more))
+    if report.blocked:
+        lines += ["", t("admin.tb_marked")]
+    if report.unknown:
+        lines += _named(t("admin.tb_unknown_title", count=len(report.unknown)), report.unknown)
+    if report.out_of_window:
+        title = t("admin.tb_window_title", count=len(report.out_of_window))
+        lines += _named(title, report.out_of_window)
+    return "\n".join(lines)

@@ -1,0 +1,221 @@
+"""Report review (duyệt báo cáo) for admins: accept, return or reopen a unit's report.
+
+    /travebaocao <đơn vị> <mốc> [lý do]   return it with a reason (asked for when missing)
+    /duyetbaocao <đơn vị> <mốc>           accept (tiếp nhận) a submitted report
+    /mobaocao <đơn vị> <mốc>              let the unit change a handed-in report again
+
+Buttons under a submission notice: `rpok`/`rpret:<report_id>:<version>` (an older version is a
+stale button). The officers of the unit are told. Rules live in domain/reports.py; this module
+only converses. No platform import.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.access import Access, in_scope
+from bot.catalog import t
+from bot.context import Context
+from bot.errors import InputError
+from bot.events import Button, Inbound, Outbound
+from bot.router import Router, make_payload, split_payload
+from domain.reports import (
+    ReportError,
+    accept_report,
+    find_report,
+    find_unit,
+    reopen_report,
+    report_with_context,
+    return_report,
+    unit_officers,
+)
+from domain.text import clean_text
+from handlers.reports import status_label
+from models.campaigns import Deadline
+from models.reports import Report
+from models.units import Unit
+
+log = logging.getLogger("thidua.reports")
+router = Router()
+
+RETURN_FLOW = "report_return"
+STEP_REASON = "reason"
+EXAMPLE_RETURN = "/travebaocao XA-001 3 Thiếu số liệu mục 2"
+EXAMPLE_ACCEPT = "/duyetbaocao XA-001 3"
+EXAMPLE_REOPEN = "/mobaocao XA-001 3"
+
+
+# --- admins: accept, return, reopen ---------------------------------------------------------------
+@dataclass(slots=True)
+class Target:
+    report: Report
+    deadline: Deadline
+    unit: Unit
+
+    @property
+    def title(self) -> str:
+        return self.deadline.title
+
+
+def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
+    """The report named by `<unit code> <deadline id> [rest]`; raises InputError otherwise."""
+    parts = args.split(maxsplit=2)
+    if len(parts) < 2:
+        raise InputError("reports.admin_usage", example=example)
+    unit = find_unit(ctx.session, parts[0], scope=ctx.admin_scope)
+    if unit is None:
+        raise InputError("reports.admin_unknown_unit", code=parts[0], example=example)
+    deadline = in_scope(ctx, "deadline", int(parts[1])) if parts[1].isdigit() else None
+    if deadline is None:
+        raise InputError("reports.admin_unknown_deadline", id=parts[1], example=example)
+    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+    if report is None:
+        raise InputError("reports.admin_no_report", unit=unit.name, title=deadline.title)
+    return Target(report, deadline, unit), parts[2] if len(parts) > 2 else ""
+
+
+def _target_from_button(ctx: Context, payload: str | None) -> Target | None:
+    """The report under an accept/return button, if the button still shows its last version."""
+    _, parts = split_payload(payload or "")
+    found = (
+        report_with_context(ctx.session, int(parts[0])) if parts and parts[0].isdigit() else None
+    )
+    if found is not None and in_scope(ctx, "report", found[0].id) is None:
+        found = None
+    if found is None:
+        ctx.say("reports.stale_out")
+        return None
+    report, deadline, unit = found
+    if len(parts) > 1 and parts[1] != str(report.version):
+        ctx.say("reports.admin_old_version", version=report.version)
+        return None
+    return Target(report, deadline, unit)
+
+
+def _refused(ctx: Context, target: Target, exc: ReportError) -> None:
+    if exc.reason == "already_open":
+        ctx.say("reports.admin_already_open", title=target.title, unit=target.unit.name)
+        return
+    ctx.say(
+        "reports.admin_not_submitted",
+        title=target.title,
+        unit=target.unit.name,
+        status=status_label(target.report, target.deadline, ctx.now()),
+    )
+
+
+def _tell_officers(ctx: Context, target: Target, text: str, *, with_button: bool) -> None:
+    buttons = (
+        [[Button(t("reports.button.open"), make_payload("rp", target.deadline.id))]]
+        if with_button
+        else []
+    )
+    for officer in unit_officers(ctx.session, target.unit.id):  # type: ignore[arg-type]
+        ctx.notify_member(officer, Outbound(text, buttons))
+
+
+def _return(ctx: Context, target: Target, reason: str) -> None:
+    assert ctx.member is not None
+    reason = clean_text(reason, max_length=1000)
+    if len(reason) < 3:
+        raise InputError("reports.admin_reason_short", example="Thiếu số liệu ở câu 3")
+    try:
+        return_report(
+            ctx.session, report=target.report, admin=ctx.member, reason=reason, now=ctx.now()
+        )
+    except ReportError as exc:
+        if ctx.flow == RETURN_FLOW:
+            ctx.end()
+        _refused(ctx, target, exc)
+        return
+    if ctx.flow == RETURN_FLOW:
+        ctx.end()
+    ctx.say("reports.admin_returned", title=target.title, unit=target.unit.name)
+    text = t("reports.officer_returned", title=target.title, reason=reason)
+    _tell_officers(ctx, target, text, with_button=True)
+
+
+def _ask_reason(ctx: Context, target: Target) -> None:
+    ctx.begin(RETURN_FLOW, STEP_REASON, {"report_id": target.report.id})
+    ctx.ask(t("reports.admin_ask_reason", title=target.title, unit=target.unit.name))
+
+
+@router.command("travebaocao", access=Access.ADMIN, help_key="help.travebaocao")
+async def return_command(event: Inbound, ctx: Context) -> None:
+    """/travebaocao <unit code> <deadline id> <reason>; without a reason, it is asked for."""
+    target, reason = _target(ctx, event.args, EXAMPLE_RETURN)
+    if reason:
+        _return(ctx, target, reason)
+    else:
+        _ask_reason(ctx, target)
+
+
+@router.button("rpret", access=Access.ADMIN)
+async def return_button(event: Inbound, ctx: Context) -> None:
+    target = _target_from_button(ctx, event.payload)
+    if target is not None:
+        _ask_reason(ctx, target)
+
+
+@router.flow(RETURN_FLOW, access=Access.ADMIN)
+async def return_reason(event: Inbound, ctx: Context) -> None:
+    report = in_scope(ctx, "report", ctx.data.get("report_id") or 0)
+    if report is None:
+        ctx.end()
+        ctx.say("reports.stale_out")
+        return
+    deadline = ctx.session.get(Deadline, report.deadline_id)
+    unit = ctx.session.get(Unit, report.unit_id)
+    assert deadline is not None and unit is not None
+    _return(ctx, Target(report, deadline, unit), event.text)
+
+
+@router.flow_command(RETURN_FLOW, "huy")
+async def cancel_return(event: Inbound, ctx: Context) -> None:
+    ctx.end()
+    ctx.say("reports.admin_cancelled")
+
+
+def _accept(ctx: Context, target: Target) -> None:
+    assert ctx.member is not None
+    try:
+        accept_report(ctx.session, report=target.report, admin=ctx.member, now=ctx.now())
+    except ReportError as exc:
+        _refused(ctx, target, exc)
+        return
+    reference = target.report.reference or ""
+    ctx.say(
+        "reports.admin_accepted", title=target.title, unit=target.unit.name, reference=reference
+    )
+    text = t("reports.officer_accepted", title=target.title, reference=reference)
+    _tell_officers(ctx, target, text, with_button=False)
+
+
+@router.command("duyetbaocao", access=Access.ADMIN, help_key="help.duyetbaocao")
+async def accept_command(event: Inbound, ctx: Context) -> None:
+    """/duyetbaocao <unit code> <deadline id>: accept (tiếp nhận) a submitted report."""
+    target, _ = _target(ctx, event.args, EXAMPLE_ACCEPT)
+    _accept(ctx, target)
+
+
+@router.button("rpok", access=Access.ADMIN)
+async def accept_button(event: Inbound, ctx: Context) -> None:
+    target = _target_from_button(ctx, event.payload)
+    if target is not None:
+        _accept(ctx, target)
+
+
+@router.command("mobaocao", access=Access.ADMIN, help_key="help.mobaocao")
+async def reopen_command(event: Inbound, ctx: Context) -> None:
+    """/mobaocao <unit code> <deadline id>: let the unit change a handed-in report again."""
+    assert ctx.member is not None
+    target, _ = _target(ctx, event.args, EXAMPLE_REOPEN)
+    try:
+        reopen_report(ctx.session, report=target.report, admin=ctx.member, now=ctx.now())
+    except ReportError as exc:
+        _refused(ctx, target, exc)
+        return
+    ctx.say("reports.admin_reopened", title=target.title, unit=target.unit.name)
+    text = t("reports.officer_reopened", title=target.title)
+    _tell_officers(ctx, target, text, with_button=True)
