@@ -50,6 +50,7 @@ from bot.settings import Settings
 from domain import members
 from domain.scope import Scope
 from domain.text import clean_text
+from models.audit import AuditLog
 from models.conversation import ConversationState, ProcessedUpdate
 from models.organisers import Organiser
 from models.units import Role, Unit
@@ -141,6 +142,16 @@ class ChatTurns:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, waiting - 1)
+
+
+def _stamp_audit(ctx: Context) -> None:
+    """Audit entries an admin route wrote without naming an organiser belong to the one the
+    admin acts for: its admins read them, no other organiser's do."""
+    if ctx.scope is None:
+        return
+    for entry in (*ctx.session.new, *ctx.session.identity_map.values()):
+        if isinstance(entry, AuditLog) and entry.organiser_id is None:
+            entry.organiser_id = ctx.scope.organiser_id
 
 
 def _show_hat(route: Route, ctx: Context) -> None:
@@ -357,6 +368,7 @@ class BotCore:
                 self._no_route(event, ctx)
             elif await self._run(route.handler, event, ctx):
                 _show_hat(route, ctx)
+                _stamp_audit(ctx)
             else:
                 # Bad input: nothing the handler wrote may stay. Undoing the whole transaction
                 # and recording the update again costs less than a savepoint around every

@@ -438,3 +438,31 @@ def _accept(ctx: Context, campaign_id: int | None, dates: list[str]) -> None:
             f"organisers.cascade.{exc.reason}", example="/nhandot 3 20/11/2026", **exc.params
         ) from None
     ctx.say("organisers.cascade.accepted", name=mine.name, count=len(parent_deadlines))
+
+
+# --- /nhatky: the organiser's audit log ---------------------------------------------------------
+AUDIT_SHOWN = 20
+
+
+@router.command("nhatky", access=Access.ADMIN, help_key="help.nhatky")
+async def audit_log(event: Inbound, ctx: Context) -> None:
+    """The latest entries of the audit log written in the organiser acted for."""
+    acting = _acting(ctx)
+    entries = ctx.session.exec(scoped.audit_entries(ctx.admin_scope, limit=AUDIT_SHOWN)).all()
+    if not entries:
+        ctx.say("organisers.audit.none", name=acting.name)
+        return
+    lines = [t("organisers.audit.title", name=acting.name, count=len(entries))]
+    for entry in entries:
+        actor = ctx.session.get(Member, entry.actor_id) if entry.actor_id else None
+        lines.append(
+            t(
+                "organisers.audit.line",
+                at=entry.at.astimezone(ctx.settings.tz).strftime("%d/%m %H:%M"),
+                actor=actor.display_name if actor else entry.actor,
+                action=entry.action,
+                target=f"{entry.target_type or ''} {entry.target_id or ''}".strip(),
+                outcome="" if entry.outcome == "ok" else f" ({entry.outcome})",
+            )
+        )
+    ctx.reply("\n".join(lines))

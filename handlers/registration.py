@@ -17,10 +17,11 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
-from domain import registration
+from domain import organisers, registration
 from domain import scope as scoped
 from domain import units as registry
 from domain.registration import InviteRefused
+from models.organisers import DEFAULT_ORGANISER_ID
 from models.units import Member, MemberStatus, Role, Unit
 
 router = Router()
@@ -133,7 +134,7 @@ def _offer_units(ctx: Context, query: str) -> None:
     if len(found) > MAX_CANDIDATES:
         total = len(registry.search_units(ctx.session, query, scope=None, active_only=True))
         raise InputError("registration.register.too_many", count=total, query=query)
-    buttons = [[Button(unit.name, make_payload("rg-u", unit.id))] for unit in found]
+    buttons = [[Button(_unit_label(ctx, unit), make_payload("rg-u", unit.id))] for unit in found]
     ctx.reply(t("registration.register.pick_unit"), buttons)
 
 
@@ -416,6 +417,15 @@ async def grant_admin_confirmed(event: Inbound, ctx: Context) -> None:
     ctx.notify_member(granted, Outbound(t("registration.grant.notice")))
 
 
+def _unit_label(ctx: Context, unit: Unit) -> str:
+    """A unit as a newcomer picks it: with its organiser when it is not the default one (two
+    communes may both have a "Thôn 1")."""
+    if unit.organiser_id == DEFAULT_ORGANISER_ID:
+        return unit.name
+    organiser = scoped.organiser_of_unit(unit, session=ctx.session)
+    return f"{unit.name} — {organiser.name}"
+
+
 # --- /toi ----------------------------------------------------------------------------------
 def _role(member: Member) -> str:
     return t(f"registration.role.{member.role}")
@@ -436,3 +446,6 @@ async def whoami(event: Inbound, ctx: Context) -> None:
         status=t(f"registration.status.{member.status}"),
         account=_account(member),
     )
+    administered = organisers.administered(member, session=ctx.session)
+    if administered:
+        ctx.say("organisers.me", names=", ".join(o.name for o in administered))

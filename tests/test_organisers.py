@@ -36,6 +36,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import Person, TestBot
 
 _router = build_router()
@@ -344,3 +345,41 @@ async def test_a_province_campaign_cascades_to_a_commune_with_earlier_deadlines(
         assert (
             len(db.exec(select(Campaign).where(Campaign.parent_campaign_id == tinh.id)).all()) == 2
         )
+
+
+async def test_each_admin_gets_the_digest_of_their_own_organiser(
+    bot: TestBot, province: Province, session: Session, clock
+) -> None:
+    tinh = session.exec(select(Campaign).where(Campaign.document_number == "12/KH-SNV")).one()
+    make_deadline(session, tinh, title="Đăng ký thi đua của xã", due_at=T0 + timedelta(days=5))
+    session.commit()
+    scheduler = scheduler_for(bot.core)
+    clock.advance(minutes=5)
+    assert (await scheduler.tick()).digests == 3
+    province_admin, hai, mai = (bot.person(u) for u in (ADMIN_USER_ID, "201", "202"))
+    assert "Đăng ký thi đua của xã" in province_admin.last_reply
+    assert "Báo cáo thôn gửi xã" not in province_admin.last_reply
+    assert "UBND xã An Bình" in hai.last_reply and "Báo cáo thôn gửi xã" in hai.last_reply
+    assert "Báo cáo bản gửi xã" not in hai.last_reply
+    assert "Đăng ký thi đua của xã" not in hai.last_reply
+    assert "Báo cáo bản gửi xã" in mai.last_reply and "Nà Hiềng" not in mai.last_reply
+    clock.advance(minutes=30)
+    assert (await scheduler.tick()).digests == 0  # once a day per admin and organiser
+
+
+async def test_each_organiser_reads_only_its_own_audit_log(
+    bot: TestBot, province: Province
+) -> None:
+    hai, mai = bot.person("201", "Lò Văn Hải"), bot.person("202", "Hà Thị Mai")
+    await hai.says("/moi T02")
+    await mai.says("/moi T01")
+    with bot.db() as db:
+        invites = db.exec(select(AuditLog).where(AuditLog.action == "invite.create")).all()
+        assert sorted(e.organiser_id for e in invites) == sorted(
+            [province.an_binh.id, province.bac_son.id]
+        )
+    await hai.says("/nhatky")
+    assert "invite.create" in hai.last_reply
+    assert "Hà Thị Mai" not in hai.last_reply and "Lò Văn Hải" in hai.last_reply
+    await mai.says("/nhatky")
+    assert "Lò Văn Hải" not in mai.last_reply and "Hà Thị Mai" in mai.last_reply
