@@ -1,15 +1,16 @@
 """Organisers (cơ quan tổ chức thi đua) and who administers them.
 
-Since 1/7/2025 local government has two levels (Luật Tổ chức chính quyền
-địa phương số 72/2025/QH15, Điều 2): the province, whose Sở Nội vụ runs campaigns for communes, departments and schools,
-and the commune, whose office runs its own campaigns for villages, schools and agencies. One
-deployment serves them all: every `Unit`, `Campaign` and broadcast belongs to one `Organiser`,
-and admins are admins *of an organiser* (`OrganiserMember`), never of everything.
+Since 1/7/2025 local government has two levels (Luật Tổ chức chính quyền địa phương số
+72/2025/QH15, Điều 2): the province, whose Sở Nội vụ runs campaigns for communes, departments
+and schools, and the commune, whose office runs its own campaigns for villages, schools and
+agencies. One deployment serves them all: every `Unit`, `Campaign` and broadcast belongs to
+one `Organiser`, and admins are admins *of an organiser* (`OrganiserMember`), never of
+everything.
 
 An organiser may itself be a unit of its parent (`unit_id`): a commune takes part in the
-province's campaigns as a unit and organises its own. The default organiser is created first, by
-the migration, so it has id 1; rows made without naming an organiser —
-a single-office deployment, which needs no configuration — belong to it.
+province's campaigns as a unit and organises its own. The default organiser is created first,
+by the migration, so it has id 1; rows made without naming an organiser — a single-office
+deployment, which needs no configuration — belong to it.
 
 This module holds tables only; the rules are in `domain.organisers` and `domain.scope`.
 """
@@ -50,8 +51,12 @@ class Organiser(SQLModel, table=True):
     signing_place: str = Field(default="", max_length=100)
     parent_id: int | None = Field(default=None, foreign_key="organiser.id", index=True)
     # The unit this organiser is in its parent's campaigns (a commune in the province's).
+    # use_alter: unit refers to organiser too; the cycle is broken for table ordering.
     unit_id: int | None = Field(
-        default=None, foreign_key="unit.id", sa_column_kwargs={"unique": True}
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer(), sa.ForeignKey("unit.id", use_alter=True), unique=True, nullable=True
+        ),
     )
     active: bool = True
     created_at: datetime = utc_field()
