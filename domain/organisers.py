@@ -304,45 +304,46 @@ def parse_rows(content: bytes) -> tuple[list[OrganiserRow], list[RowError]]:
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for number, cells in data:
-        found: list[RowError] = []
-        code_text = cell(cells, "code")
-        code = normalise_code(code_text)
-        problem = code_problem(code)
-        if problem is not None:
-            found.append(RowError(number, problem, {"code": code_text, "max": CODE_MAX}))
-        elif code in first_row_of:
+        values = {column: cell(cells, column) for column in COLUMNS}
+        row, found = check_row(number, values)
+        code = normalise_code(values["code"])
+        if row is not None and code in first_row_of:
+            row = None
             found.append(
                 RowError(number, "duplicate_code", {"code": code, "first": first_row_of[code]})
             )
-        else:
-            first_row_of[code] = number
-        name = cell(cells, "name")
-        if not name:
-            found.append(RowError(number, "empty_name"))
-        elif len(name) > NAME_MAX:
-            found.append(RowError(number, "name_too_long", {"max": NAME_MAX}))
-        level_text = cell(cells, "level")
-        level = resolve_level(level_text)
-        if level is None:
-            found.append(RowError(number, "unknown_level", {"level": level_text}))
-        place, signing = cell(cells, "place"), cell(cells, "signing_place")
-        if len(place) > PLACE_MAX or len(signing) > SIGNING_PLACE_MAX:
-            found.append(RowError(number, "place_too_long", {"max": SIGNING_PLACE_MAX}))
-        unit_text = cell(cells, "unit")
+        first_row_of.setdefault(code, number)
         errors += found
-        if not found:
-            rows.append(
-                OrganiserRow(
-                    number,
-                    code,
-                    name,
-                    level or OrganiserLevel.OTHER,
-                    place,
-                    signing,
-                    normalise_code(unit_text) if unit_text else None,
-                )
-            )
+        if row is not None:
+            rows.append(row)
     return rows, errors
+
+
+def check_row(number: int, values: dict[str, str]) -> tuple[OrganiserRow | None, list[RowError]]:
+    """One organiser as typed (a file's row, or /coquan them): the row, or what is wrong."""
+    found: list[RowError] = []
+    code_text = values.get("code", "")
+    code = normalise_code(code_text)
+    problem = code_problem(code)
+    if problem is not None:
+        found.append(RowError(number, problem, {"code": code_text, "max": CODE_MAX}))
+    name = values.get("name", "")
+    if not name:
+        found.append(RowError(number, "empty_name"))
+    elif len(name) > NAME_MAX:
+        found.append(RowError(number, "name_too_long", {"max": NAME_MAX}))
+    level_text = values.get("level", "")
+    level = resolve_level(level_text)
+    if level is None:
+        found.append(RowError(number, "unknown_level", {"level": level_text}))
+    place, signing = values.get("place", ""), values.get("signing_place", "")
+    if len(place) > PLACE_MAX or len(signing) > SIGNING_PLACE_MAX:
+        found.append(RowError(number, "place_too_long", {"max": SIGNING_PLACE_MAX}))
+    if found or level is None:
+        return None, found
+    unit_text = values.get("unit", "")
+    unit_code = normalise_code(unit_text) if unit_text else None
+    return OrganiserRow(number, code, name, level, place, signing, unit_code), []
 
 
 def import_organisers(
@@ -455,10 +456,18 @@ def add_organiser(
     now: datetime,
     session: Session,
 ) -> Organiser:
-    """One organiser under `parent`, as one row of an import (same checks)."""
-    row = f"ma,ten,cap,dia_danh,noi_ky,ma_don_vi\n{code},{name},{level},{place},{signing_place},"
-    row += unit.code if unit is not None else ""
-    result = import_organisers(row.encode(), parent=parent, by=by, now=now, session=session)
+    """One organiser under `parent`, checked as one row of an import."""
+    values = {
+        "code": clean_text(code, multiline=False),
+        "name": clean_text(name, multiline=False),
+        "level": level,
+        "place": clean_text(place, multiline=False),
+        "signing_place": clean_text(signing_place, multiline=False),
+        "unit": unit.code if unit is not None else "",
+    }
+    row, errors = check_row(1, values)
+    rows = [row] if row is not None else []
+    result = apply_rows(rows, errors, parent=parent, by=by, now=now, session=session)
     if not result.ok:
         error = result.errors[0]
         raise OrganiserError(error.reason, **error.params)
