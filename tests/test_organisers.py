@@ -383,3 +383,29 @@ async def test_each_organiser_reads_only_its_own_audit_log(
     assert "Hà Thị Mai" not in hai.last_reply and "Lò Văn Hải" in hai.last_reply
     await mai.says("/nhatky")
     assert "Lò Văn Hải" not in mai.last_reply and "Hà Thị Mai" in mai.last_reply
+
+
+async def test_a_registration_for_a_village_goes_to_its_communes_admin_only(
+    bot: TestBot, province: Province
+) -> None:
+    visitor = bot.person("400", "Lường Văn Nam")
+    await visitor.says("/dangky")
+    await visitor.says("thon")
+    # Units of every organiser match; each shows whose it is.
+    assert "Thôn Nà Hiềng — UBND xã An Bình" in visitor.buttons
+    await visitor.presses("Thôn Nà Hiềng")
+    await visitor.says("Lường Văn Nam")
+    await visitor.says("0912 345 678")
+    hai, mai = bot.person("201", "Lò Văn Hải"), bot.person("202", "Hà Thị Mai")
+    province_admin = bot.person(ADMIN_USER_ID)
+    assert "Lường Văn Nam" in hai.all_text
+    assert "Lường Văn Nam" not in mai.all_text + province_admin.all_text
+    await mai.says("/duyet")
+    assert "Lường Văn Nam" not in mai.new_text
+    await province_admin.says("/duyet")
+    assert "Lường Văn Nam" not in province_admin.new_text
+    await hai.says("/duyet")
+    await hai.presses("Duyệt")
+    assert "Lường Văn Nam" in hai.new_text
+    await visitor.says("/baocao")
+    assert "Báo cáo thôn gửi xã" in visitor.new_text
