@@ -25,7 +25,7 @@ from domain.campaigns import deadlines_of
 from domain.dates import format_date
 from domain.export import find_campaign
 from domain.text import matches
-from domain.units import MAX_FILE_BYTES, RowError
+from domain.units import MAX_FILE_BYTES, RowError, find_unit_by_code
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import Organiser
 from models.units import Member, MemberStatus, Unit
@@ -120,8 +120,7 @@ def _add(ctx: Context, text: str) -> None:
     acting = _acting(ctx)
     unit = None
     if unit_code:
-        unit = scoped.units(ctx.admin_scope).where(Unit.code == unit_code.upper())
-        unit = ctx.session.exec(unit).first()
+        unit = find_unit_by_code(ctx.session, unit_code, scope=ctx.admin_scope)
         if unit is None:
             raise InputError(
                 "organisers.add.unknown_unit", example=t("organisers.add.example"), code=unit_code
@@ -140,7 +139,9 @@ def _add(ctx: Context, text: str) -> None:
         )
     except offices.OrganiserError as exc:
         reason = t(f"organisers.import.error.{exc.reason}", **exc.params)
-        raise InputError("organisers.add.refused", reason=Raw(reason)) from None
+        raise InputError(
+            "organisers.add.refused", example=t("organisers.add.example"), reason=Raw(reason)
+        ) from None
     ctx.say("organisers.add.done", name=created.name, code=created.code)
 
 

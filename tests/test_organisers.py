@@ -305,6 +305,13 @@ async def test_the_province_imports_communes_all_or_nothing_and_names_their_admi
         assert son_binh is not None and unit.organiser_id == son_binh.id
         assert son_binh.unit_id == db.exec(select(Unit.id).where(Unit.code == "XA-SONBINH")).one()
         assert son_binh.signing_place == "Sơn Bình"
+    # One more by command; a wrong level is refused with an example.
+    await admin.says("/coquan them CQ-TP; UBND phường Tân Phong, Lai Châu; huyện")
+    assert "Cấp «huyện» không rõ" in admin.new_text and "/coquan them" in admin.new_text
+    await admin.says("/coquan them CQ-TP; UBND phường Tân Phong, Lai Châu; phường")
+    assert "Đã thêm cơ quan UBND phường Tân Phong, Lai Châu" in admin.new_text
+    await admin.says("/coquan")
+    assert "UBND xã Sơn Bình" in admin.new_text and "UBND phường Tân Phong" in admin.new_text
 
 
 async def test_a_province_campaign_cascades_to_a_commune_with_earlier_deadlines(
