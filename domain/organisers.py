@@ -476,6 +476,43 @@ def add_organiser(
     return created
 
 
+def update_organiser(
+    organiser: Organiser,
+    *,
+    name: str,
+    level: str,
+    place: str = "",
+    signing_place: str = "",
+    by: Member | None,
+    now: datetime,
+    session: Session,
+) -> None:
+    """Rename an organiser and set its level, place and signing place (checked as a row)."""
+    values = {
+        "code": organiser.code,
+        "name": clean_text(name, multiline=False),
+        "level": level,
+        "place": clean_text(place, multiline=False),
+        "signing_place": clean_text(signing_place, multiline=False),
+    }
+    row, errors = check_row(1, values)
+    if row is None:
+        raise OrganiserError(errors[0].reason, **errors[0].params)
+    organiser.name, organiser.level = row.name, row.level
+    organiser.place, organiser.signing_place = row.place, row.signing_place
+    session.add(organiser)
+    audit.record(
+        session,
+        now=now,
+        action="organiser.edit",
+        actor=by,
+        target_type="organiser",
+        target_id=organiser.id,
+        organiser_id=organiser.id,
+        detail=values,
+    )
+
+
 # --- the province's roll-up ---------------------------------------------------------------------
 @dataclass(slots=True)
 class ChildProgress:

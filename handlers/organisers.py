@@ -69,6 +69,8 @@ async def organisers(event: Inbound, ctx: Context) -> None:
         ctx.ask(t("organisers.import.ask_file"))
     elif action == "quantri":
         _grant_pick(ctx, rest)
+    elif action == "sua":
+        _edit(ctx, rest)
     else:
         _overview(ctx)
 
@@ -143,6 +145,36 @@ def _add(ctx: Context, text: str) -> None:
             "organisers.add.refused", example=t("organisers.add.example"), reason=Raw(reason)
         ) from None
     ctx.say("organisers.add.done", name=created.name, code=created.code)
+
+
+def _edit(ctx: Context, text: str) -> None:
+    """`/coquan sua Tên; cấp; địa danh; nơi ký`: the organiser acted for."""
+    parts = [p.strip() for p in text.split(";")]
+    if len(parts) < 2 or not all(parts[:2]):
+        raise InputError("organisers.edit.usage", example=t("organisers.edit.example"))
+    acting = _acting(ctx)
+    try:
+        offices.update_organiser(
+            acting,
+            name=parts[0],
+            level=parts[1],
+            place=parts[2] if len(parts) > 2 else "",
+            signing_place=parts[3] if len(parts) > 3 else "",
+            by=ctx.member,
+            now=ctx.now(),
+            session=ctx.session,
+        )
+    except offices.OrganiserError as exc:
+        reason = t(f"organisers.import.error.{exc.reason}", **exc.params)
+        raise InputError(
+            "organisers.add.refused", example=t("organisers.edit.example"), reason=Raw(reason)
+        ) from None
+    ctx.say(
+        "organisers.edit.done",
+        name=acting.name,
+        level=_level(acting),
+        signing=acting.signing_place or t("organisers.no_unit"),
+    )
 
 
 # --- /coquan nhap: an import file -----------------------------------------------------------

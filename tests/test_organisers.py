@@ -275,6 +275,8 @@ async def test_the_province_imports_communes_all_or_nothing_and_names_their_admi
     )
     session.commit()
     admin = bot.person(ADMIN_USER_ID)
+    await admin.says("/coquan sua Sở Nội vụ tỉnh Lai Châu; tỉnh; tỉnh Lai Châu; Lai Châu")
+    assert "Đã lưu: Sở Nội vụ tỉnh Lai Châu (cấp tỉnh), nơi ký: Lai Châu" in admin.last_reply
     await admin.says("/coquan nhap")
     bad = (
         "ma,ten,cap,dia_danh,noi_ky,ma_don_vi\n"
