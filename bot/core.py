@@ -358,7 +358,8 @@ class BotCore:
             choices = self._enter_admin_scope(route, ctx) if route.access_key is None else None
             if choices:
                 # An admin of several organisers who has not said which one they act for.
-                ctx.ask(t("organisers.pick_first"), choices)
+                # A reply, not a question: the chat's own flow keeps its question.
+                ctx.reply(t("organisers.pick_first"), choices)
             elif route.access_key is not None:
                 ctx.say(route.access_key)
                 members.audit_refusal(
