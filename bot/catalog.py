@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 import string
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +21,35 @@ import yaml
 
 MESSAGES_DIR = Path(__file__).parent / "messages"
 DEFAULT_LANG = "vi"
+
+# How the person being answered chooses: "buttons" (Telegram: they press) or "typed" (Zalo and
+# the console show buttons as a numbered list: they type a number). A key may have a variant
+# `<key>@typed` worded for typing ("gõ số" instead of "bấm"); the core sets the style for each
+# update from the channel's capabilities, so handlers never ask which channel they are on.
+BUTTONS = "buttons"
+TYPED = "typed"
+_style: ContextVar[str] = ContextVar("catalog_style", default=BUTTONS)
+# The "typed" variants live together in one file, keyed by the whole key they replace.
+TYPED_FILE = "_go-so.yaml"
+
+
+def use_style(name: str) -> Token[str]:
+    """Word texts for `name` ("buttons" or "typed") until `reset_style(token)`."""
+    return _style.set(name)
+
+
+def reset_style(token: Token[str]) -> None:
+    _style.reset(token)
+
+
+@contextmanager
+def style(name: str) -> Iterator[None]:
+    """Word texts for `name` inside the block (tests, jobs outside an update)."""
+    token = use_style(name)
+    try:
+        yield
+    finally:
+        reset_style(token)
 
 
 class Raw(str):
@@ -47,8 +79,20 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     entries: dict[str, str] = {}
     folder = MESSAGES_DIR / lang
     for path in sorted(folder.glob("*.yaml")):
+        if path.name == TYPED_FILE:
+            continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         _flatten(path.stem, data, entries, path)
+    typed = folder / TYPED_FILE
+    if typed.exists():
+        # Whole keys ("reports.optional"), each the variant of a key that must exist.
+        variants: dict[str, str] = {}
+        for name, node in (yaml.safe_load(typed.read_text(encoding="utf-8")) or {}).items():
+            _flatten(str(name), node, variants, typed)
+        for key, text in variants.items():
+            if key not in entries:
+                raise CatalogError(f"{typed}: khoá {key} không có trong danh mục")
+            entries[f"{key}@{TYPED}"] = text
     return entries
 
 
@@ -59,8 +103,12 @@ def placeholders(key: str, lang: str = DEFAULT_LANG) -> set[str]:
 
 def t(key: str, /, lang: str = DEFAULT_LANG, **params: object) -> str:
     """The catalog text for `key`, with params HTML-escaped (unless `Raw`)."""
+    catalog = load_catalog(lang)
     try:
-        template = load_catalog(lang)[key]
+        current = _style.get()
+        template = catalog.get(f"{key}@{current}") if current != BUTTONS else None
+        if template is None:
+            template = catalog[key]
     except KeyError:
         raise CatalogError(f"thiếu khoá {key} trong danh mục thông điệp") from None
     if not params:

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from bot import catalog
 from bot.access import ACT_AS, Access, admin_scope, check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
@@ -307,6 +308,10 @@ class BotCore:
                 return _Handled([self._to_chat(event, Outbound(t("core.flood")))])
             return _Handled([])
         label = "?"
+        # Texts say "bấm" where people press buttons and "gõ số" where they type a choice.
+        wording = catalog.use_style(
+            catalog.BUTTONS if self.hub.has_buttons(event.channel) else catalog.TYPED
+        )
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
@@ -328,6 +333,7 @@ class BotCore:
                 claimed = self._mark_processed_after_error(event)
             return _Handled([self._to_chat(event, Outbound(t("core.error")))], claimed=claimed)
         finally:
+            catalog.reset_style(wording)
             log.info(
                 "update=%s user=%s route=%s ms=%.1f",
                 event.update_id,

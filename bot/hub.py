@@ -50,6 +50,8 @@ class Outlet(Protocol):
     An outlet may also define `reply_window: timedelta | None`: how long after a user's last
     message the platform accepts messages to that user (None, or no attribute: any time).
     Read it through `Hub.reply_window` / `Hub.can_reach`, which supply the default.
+    `has_buttons: bool` (default True) says whether people press buttons there or type the
+    number of a choice; texts are worded to match (`Hub.has_buttons`, `catalog.style`).
     """
 
     name: str
@@ -101,6 +103,11 @@ class Hub:
         """How long after a user's last message the channel lets the bot write to them."""
         outlet = self._outlets.get(channel)
         return getattr(outlet, "reply_window", None) if outlet is not None else None
+
+    def has_buttons(self, channel: str) -> bool:
+        """Whether people on `channel` press buttons (else they type a choice's number)."""
+        outlet = self._outlets.get(channel)
+        return bool(getattr(outlet, "has_buttons", True)) if outlet is not None else True
 
     def can_reach(self, channel: str, last_seen_at: datetime | None, now: datetime) -> bool:
         """Whether a message to a user last seen at `last_seen_at` is allowed now.

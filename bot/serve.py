@@ -153,6 +153,8 @@ async def _zalo_webhook(
     assert settings.zalo_webhook_url
     async with _zalo_channel(settings, core, settings.zalo_webhook_url, options) as channel:
         log.info("thidua-bot đang chạy trên Zalo (webhook)")
+        # Updates acknowledged before a crash but never handled: handle them now, once.
+        await channel.handle_pending(core.process)
         yield zalo_endpoint(channel, core.process, webhook_path(settings.zalo_webhook_url))
 
 

@@ -24,6 +24,7 @@ from domain import audit
 from domain import scope as scoped
 from domain.scope import Scope
 from domain.text import clean_text, matches
+from models.audit import AuditLog
 from models.units import Invite, Member, MemberStatus, Role, Unit
 
 DEFAULT_INVITE_DAYS = 7
@@ -39,6 +40,47 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+# A short code to type where there are no deep links (Zalo, console): 8 characters from
+# Crockford's base-32 alphabet (no I, L, O, U), shown as "ABCD-2345". Typed case-insensitively,
+# with O read as 0 and I/L as 1, so a look-alike never makes a code wrong. 32^8 ≈ 10^12 codes
+# and at most INVITE_ATTEMPTS wrong tries per user per INVITE_ATTEMPT_WINDOW make guessing
+# hopeless. Every code holds a letter and a digit from 2-9, so a word or a year range ("2024-2025")
+# typed to the bot is never read as one.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8
+INVITE_ATTEMPTS = 5
+INVITE_ATTEMPT_WINDOW = timedelta(hours=1)
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+SHORT_CODE_SHAPE = re.compile(r"^\s*[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}\s*$")
+
+
+def new_short_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if _has_plain_digit(code) and any(c.isalpha() for c in code):
+            return code
+
+
+def normalise_short_code(typed: str) -> str | None:
+    """The stored form of a typed code ("abcd 2345", "ABCD-2345", "abcdo345"), or None."""
+    if not SHORT_CODE_SHAPE.match(typed):
+        return None
+    code = re.sub(r"[-\s]", "", typed).upper()
+    if not (_has_plain_digit(code) and any(c.isalpha() for c in code)):
+        return None  # "baocaoxa", "2024-2025": words and years, not codes
+    code = code.translate(_LOOK_ALIKES)
+    return code if all(c in CODE_ALPHABET for c in code) else None
+
+
+def _has_plain_digit(text: str) -> bool:
+    """A digit 2–9: one no letter looks like, so a word never passes for a code."""
+    return any(c in "23456789" for c in text)
+
+
+def format_short_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
 # --- invites -------------------------------------------------------------------------------
 class InviteProblem:
     UNKNOWN = "unknown"
@@ -46,6 +88,7 @@ class InviteProblem:
     USED = "used"
     REVOKED = "revoked"
     UNIT_INACTIVE = "unit_inactive"
+    TOO_MANY = "too_many"
 
 
 class InviteRefused(Exception):
@@ -63,11 +106,13 @@ def create_invite(
     max_uses: int = 1,
     days: int = DEFAULT_INVITE_DAYS,
     token_factory: Callable[[], str] = new_token,
+    code_factory: Callable[[], str] = new_short_code,
 ) -> Invite:
     if not 1 <= max_uses <= MAX_INVITE_USES:
         raise InputError("registration.bad_uses", example="3", max=MAX_INVITE_USES)
     invite = Invite(
         token=token_factory(),
+        short_code=code_factory(),
         unit_id=unit.id,  # type: ignore[arg-type]
         max_uses=max_uses,
         uses=0,
@@ -92,9 +137,36 @@ def create_invite(
 
 
 def find_invite(session: Session, token: str) -> Invite | None:
+    """The invite of a link token or of a typed short code."""
+    code = normalise_short_code(token)
+    if code is not None:
+        return session.exec(select(Invite).where(Invite.short_code == code)).first()
     if not _TOKEN_SHAPE.match(token):
         return None
     return session.exec(select(Invite).where(Invite.token == token)).first()
+
+
+def invite_attempts_left(
+    session: Session, *, channel: str, user_id: str, member: Member | None, now: datetime
+) -> int:
+    """How many more wrong invite codes this user may try now (refusals in the audit log)."""
+    since = now - INVITE_ATTEMPT_WINDOW
+    who = (
+        AuditLog.actor_id == member.id
+        if member is not None
+        else AuditLog.actor == f"{channel}:{user_id}"
+    )
+    failed = session.exec(
+        select(sa.func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.action == "invite.redeem",
+            AuditLog.outcome == "refused",
+            AuditLog.at > since,
+            who,
+        )
+    ).one()
+    return max(0, INVITE_ATTEMPTS - int(failed))
 
 
 def invite_problem(invite: Invite | None, now: datetime) -> str | None:
@@ -130,6 +202,9 @@ def redeem_invite(
     now: datetime,
 ) -> Binding:
     """Bind the user to the invite's unit at once (approved), or raise InviteRefused."""
+    if invite_attempts_left(session, channel=channel, user_id=user_id, member=member, now=now) <= 0:
+        # Not even looked up: a guesser learns nothing more until the window passes.
+        raise InviteRefused(InviteProblem.TOO_MANY)
     invite = find_invite(session, token)
     unit = session.get(Unit, invite.unit_id) if invite is not None else None
     if (

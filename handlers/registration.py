@@ -9,6 +9,7 @@ and confirming. Rules live in `domain.registration`; nothing here knows a platfo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.access import Access, refuse_out_of_scope
@@ -20,7 +21,7 @@ from bot.router import Router, make_payload, split_payload
 from domain import organisers, registration
 from domain import scope as scoped
 from domain import units as registry
-from domain.registration import InviteRefused
+from domain.registration import InviteProblem, InviteRefused
 from models.organisers import DEFAULT_ORGANISER_ID
 from models.units import Member, MemberStatus, Role, Unit
 
@@ -55,7 +56,9 @@ async def open_invite(event: Inbound, ctx: Context) -> bool:
     True when bound (the user has been greeted); False after explaining why the token cannot
     be used, so /start goes on with its normal welcome.
     """
-    token = event.args.split()[0]
+    words = event.args.split()
+    # "/start ABCD 2345": a short code typed with a space is one code.
+    token = "".join(words[:2]) if len(words) >= 2 and len(words[0]) == 4 else words[0]
     try:
         binding = registration.redeem_invite(
             ctx.session,
@@ -69,7 +72,8 @@ async def open_invite(event: Inbound, ctx: Context) -> bool:
         )
     except InviteRefused as refused:
         ctx.say(f"registration.invite_problem.{refused.problem}")
-        ctx.say("registration.invite_problem_hint")
+        if refused.problem != InviteProblem.TOO_MANY:
+            ctx.say("registration.invite_problem_hint")
         return False
     member, unit = binding.member, binding.unit
     ctx.member = member
@@ -92,9 +96,14 @@ async def open_invite(event: Inbound, ctx: Context) -> bool:
 
 
 @router.text(r"[A-Za-z0-9_-]{32}", access=Access.PUBLIC)
+@router.text(r"\s*[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}\s*", access=Access.PUBLIC)
 async def pasted_invite(event: Inbound, ctx: Context) -> None:
-    """An invite code pasted on its own: channels without deep links (Zalo) need it."""
-    event.args = event.text
+    """An invite code typed or pasted on its own: channels without deep links (Zalo) need it.
+    An 8-character word with no digit is not a code: it gets the ordinary "not understood"."""
+    if len(event.text.strip()) != 32 and registration.normalise_short_code(event.text) is None:
+        ctx.say("core.not_understood")
+        return
+    event.args = re.sub(r"\s+", "", event.text)
     if not await open_invite(event, ctx):
         ctx.say("core.welcome_unregistered")
 

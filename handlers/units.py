@@ -375,11 +375,12 @@ def _issue_invite(ctx: Context, unit: Unit, uses: int) -> None:
     # the console preparing links for Telegram users). With neither, the officer is given the
     # token to type after /start, which works on every channel.
     username = ctx.services.extras.get("bot_username") or ctx.settings.bot_username
+    code = registration.format_short_code(invite.short_code or "")
     if username:
         link = f"https://t.me/{username.lstrip('@')}?start={invite.token}"
-        text = t("units.invite.link", link=link, **params)
+        text = t("units.invite.link", link=link, code=code, **params)
     else:
-        text = t("units.invite.token", token=invite.token, **params)
+        text = t("units.invite.token", code=code, **params)
     revoke = [[Button(t("units.invite.revoke_button"), make_payload("un-r", invite.id))]]
     ctx.reply(text, revoke)
 

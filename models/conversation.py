@@ -72,3 +72,22 @@ class OfferedChoice(SQLModel, table=True):
     # Choices are typed as "#2" because the question also takes typed answers.
     prefixed: bool = False
     updated_at: datetime = utc_field()
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A webhook update recorded before it is answered 200 and handled (hộp thư đến).
+
+    The platform is answered as soon as the row is committed; handling follows. A crash in
+    between leaves `handled_at` empty, and the next start handles the row. The core's own
+    duplicate guard (the update id) keeps a row handled twice from being answered twice.
+    """
+
+    __tablename__ = "inbox_update"
+    __table_args__ = (sa.UniqueConstraint("channel", "key", name="uq_inbox_update_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    key: str = Field(max_length=64)  # the platform's message id, or a hash of the body
+    payload: dict[str, Any] = json_field()
+    received_at: datetime = utc_field()
+    handled_at: datetime | None = utc_field(nullable=True, index=True)

@@ -90,6 +90,8 @@ class Invite(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    # Typed where there are no deep links (Zalo, console); None for invites made before it.
+    short_code: str | None = Field(default=None, max_length=8, sa_column_kwargs={"unique": True})
     unit_id: int = Field(foreign_key="unit.id", index=True)
     max_uses: int = 1
     uses: int = 0

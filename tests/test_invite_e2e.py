@@ -22,7 +22,7 @@ async def test_admin_invites_and_officer_is_bound(
         session.commit()
 
     telegram_api.push_text(int(ADMIN_USER_ID), "/moi XA-BINHLU", name="Trưởng phòng")
-    invite = await telegram_api.wait_for_text(ADMIN_USER_ID, "Đường dẫn mời")
+    invite = await telegram_api.wait_for_text(ADMIN_USER_ID, "Lời mời cán bộ")
     link_prefix = f"https://t.me/{BOT_USER['username']}?start="
     assert link_prefix in invite.text
     token = token_in(invite.text)

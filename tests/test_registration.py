@@ -3,6 +3,7 @@ and rejection, removal, admin rights, /toi, and what officers may not do."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,10 @@ async def invite_token(admin: Person, command: str = "/moi XA-BINHLU") -> str:
 async def test_invite_binds_the_officer_at_once(bot: TestBot, binh_lu: Unit) -> None:
     admin = admin_of(bot)
     token = await invite_token(admin)
-    assert len(token) >= 22  # ≥ 128 bits of randomness
+    # Without a bot username (console) the reply gives the short code to type…
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", token)
+    with bot.db() as db:  # …while the link token stays ≥ 128 bits of randomness
+        assert len(db.exec(select(Invite)).one().token) >= 22
     assert "Dùng được cho 1 người, đến 08:00 ngày 09/03/2026" in admin.last_reply
     assert admin.buttons == ["Thu hồi lời mời"]
     officer = bot.person("200", "Lò Văn Tâm")
@@ -61,11 +65,47 @@ async def test_invite_binds_the_officer_at_once(bot: TestBot, binh_lu: Unit) -> 
 async def test_link_uses_the_bot_username_when_known(bot: TestBot, binh_lu: Unit) -> None:
     admin = admin_of(bot)
     await admin.says("/moi XA-BINHLU")
-    assert "/start " in admin.last_reply and "t.me" not in admin.last_reply  # console-like
+    assert "gõ mã này cho bot" in admin.last_reply and "t.me" not in admin.last_reply
     bot.core.services.extras["bot_username"] = "thidua_tamduong_bot"
     await admin.says("/moi xa-binhlu")
     token = token_in(admin.last_reply)
     assert f"https://t.me/thidua_tamduong_bot?start={token}" in admin.last_reply
+    assert re.search(r"gõ mã mời cho bot: [0-9A-Z]{4}-[0-9A-Z]{4}", admin.last_reply)
+
+
+async def test_a_short_code_typed_in_lowercase_with_look_alikes_binds_the_officer(
+    bot: TestBot, binh_lu: Unit
+) -> None:
+    code = await invite_token(admin_of(bot))
+    # What a phone keyboard gives: lower case, a space instead of the dash, O for 0, l for 1.
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    officer = bot.person("200", "Lò Văn Tâm")
+    await officer.says(typed)
+    assert "Bạn đã là cán bộ phụ trách thi đua của Xã Bình Lư" in officer.new_text
+
+
+async def test_a_mistyped_code_is_refused_and_guessing_stops_after_five_tries(
+    bot: TestBot, binh_lu: Unit
+) -> None:
+    code = (await invite_token(admin_of(bot))).replace("-", "")
+    wrong = code[:7] + ("A" if code[7] != "A" else "B")  # one character off
+    guesser = bot.person("300", "Người lạ")
+    for _ in range(5):
+        await guesser.says(wrong.lower())
+        assert "không đúng hoặc không còn tồn tại" in guesser.new_text
+    await guesser.says(code)  # even the right code is not looked at now
+    assert "nhập sai mã mời nhiều lần" in guesser.new_text
+    assert member(bot, "300") is None
+    other = bot.person("301", "Lò Văn Tâm")  # the limit is per user: the real officer gets in
+    await other.says(code)
+    assert "Bạn đã là cán bộ phụ trách thi đua của Xã Bình Lư" in other.new_text
+
+
+async def test_a_year_range_or_a_word_is_not_taken_for_an_invite_code(bot: TestBot) -> None:
+    stranger = bot.person("300", "Người lạ")
+    for text in ("2024-2025", "xinchao!", "baocaoxa"):
+        await stranger.says(text)
+        assert "mã mời" not in stranger.new_text.lower()
 
 
 async def test_invite_used_twice(bot: TestBot, binh_lu: Unit) -> None:
@@ -75,7 +115,7 @@ async def test_invite_used_twice(bot: TestBot, binh_lu: Unit) -> None:
     await first.says(f"/start {token}")  # the same person again: no harm, nothing used
     assert "đã là cán bộ phụ trách thi đua của Xã Bình Lư rồi" in first.last_reply
     await second.says(f"/start {token}")
-    assert "Đường dẫn mời này đã được dùng rồi." in second.new_text
+    assert "Lời mời này đã được dùng rồi." in second.new_text
     assert "Xin chào Tòng Văn Bình" in second.new_text  # and the normal welcome
     assert member(bot, "201") is None
     with bot.db() as db:
@@ -101,7 +141,7 @@ async def test_expired_invite(bot: TestBot, binh_lu: Unit, clock: ManualClock) -
     clock.advance(days=7, seconds=1)
     officer = bot.person("200", "Lò Văn Tâm")
     await officer.says(f"/start {token}")
-    assert "Đường dẫn mời này đã hết hạn." in officer.new_text
+    assert "Lời mời này đã hết hạn." in officer.new_text
     assert "/dangky" in officer.new_text
     assert member(bot, "200") is None
 
@@ -120,7 +160,7 @@ async def test_revoked_invite_by_button_and_by_command(bot: TestBot, binh_lu: Un
     officer = bot.person("200")
     for token in (first, second):
         await officer.says(f"/start {token}")
-        assert "Đường dẫn mời này đã bị thu hồi." in officer.new_text
+        assert "Lời mời này đã bị thu hồi." in officer.new_text
     assert member(bot, "200") is None
     with bot.db() as db:
         revokes = db.exec(select(AuditLog).where(AuditLog.action == "invite.revoke")).all()
@@ -131,7 +171,9 @@ async def test_revoked_invite_by_button_and_by_command(bot: TestBot, binh_lu: Un
 async def test_unknown_invite(bot: TestBot, binh_lu: Unit, token: str) -> None:
     officer = bot.person("200", "Lò Văn Tâm")
     await officer.says(f"/start {token}")
-    assert "Đường dẫn mời này không đúng hoặc không còn tồn tại." in officer.new_text
+    assert (
+        "Lời mời (đường dẫn hoặc mã mời) này không đúng hoặc không còn tồn tại." in officer.new_text
+    )
     assert "Xin chào Lò Văn Tâm" in officer.new_text
     assert member(bot, "200") is None
 

@@ -237,10 +237,26 @@ async def test_send_posts_json_to_the_method_url_and_returns_the_message_id() ->
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "permanent", "retry_after"),
+    ("status", "body", "permanent", "retry_after", "uncertain"),
     [
-        (403, {"ok": False, "error_code": 403, "description": "Forbidden"}, True, None),
-        (200, {"ok": False, "error_code": 400, "description": "Bad Request"}, False, None),
+        # 403 is Zalo's "Internal server error": passing, never "the user blocked the bot".
+        (
+            403,
+            {"ok": False, "error_code": 403, "description": "Internal server error"},
+            False,
+            None,
+            False,
+        ),
+        (404, {"ok": False, "error_code": 404, "description": "Not found"}, True, None, False),
+        (200, {"ok": False, "error_code": 400, "description": "Bad Request"}, False, None, False),
+        (401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, False, None, False),
+        (
+            408,
+            {"ok": False, "error_code": 408, "description": "Request timeout"},
+            False,
+            None,
+            True,
+        ),
         (
             429,
             {
@@ -251,12 +267,17 @@ async def test_send_posts_json_to_the_method_url_and_returns_the_message_id() ->
             },
             False,
             3.0,
+            False,
         ),
-        (502, None, False, None),
+        (502, None, False, None, False),
     ],
 )
 async def test_send_failures_become_delivery_errors(
-    status: int, body: dict[str, Any] | None, permanent: bool, retry_after: float | None
+    status: int,
+    body: dict[str, Any] | None,
+    permanent: bool,
+    retry_after: float | None,
+    uncertain: bool,
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, json=body) if body else httpx.Response(status, text="x")
@@ -264,7 +285,33 @@ async def test_send_failures_become_delivery_errors(
     zalo = ZaloChannel(_api(handler), choices=MemoryChoiceStore())
     with pytest.raises(DeliveryError) as caught:
         await zalo.send(USER, Outbound("Chào"))
-    assert (caught.value.permanent, caught.value.retry_after) == (permanent, retry_after)
+    error = caught.value
+    assert (error.permanent, error.retry_after, error.uncertain) == (
+        permanent,
+        retry_after,
+        uncertain,
+    )
+    await zalo.aclose()
+
+
+@pytest.mark.parametrize(
+    ("failure", "uncertain"),
+    [
+        (httpx.ConnectError("refused"), False),  # nothing left this machine
+        (httpx.ReadTimeout("slow"), True),  # the request left: it may have arrived
+        (httpx.RemoteProtocolError("dropped"), True),
+    ],
+)
+async def test_network_failures_tell_not_delivered_from_unknown(
+    failure: Exception, uncertain: bool
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    zalo = ZaloChannel(_api(handler), choices=MemoryChoiceStore())
+    with pytest.raises(DeliveryError) as caught:
+        await zalo.send(USER, Outbound("Chào"))
+    assert (caught.value.permanent, caught.value.uncertain) == (False, uncertain)
     await zalo.aclose()
 
 

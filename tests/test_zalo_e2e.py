@@ -286,3 +286,36 @@ async def test_run_serves_telegram_and_zalo_in_one_loop(
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(running, 15)
     assert running.done() and running.exception() is None
+
+
+async def test_a_zalo_server_error_is_retried_and_never_taken_for_a_blocked_user(
+    zalo_api: FakeZalo, zalo
+) -> None:
+    # Zalo's error table reads 403 as "Internal server error": the answer must still arrive.
+    _channel, core = zalo
+    core.hub.retry_delays = (0.01, 0.01, 0.01)
+    zalo_api.send_errors = [403, 403]
+    zalo_api.push_text(OFFICER, "/chon")
+    await zalo_api.wait_for_text(OFFICER, "Bạn có đồng ý không?")
+    assert zalo_api.send_errors == []  # both failures were met, then the third try went through
+
+
+async def test_a_protected_account_is_told_what_zalo_withheld_and_what_to_do(
+    zalo_api: FakeZalo, zalo
+) -> None:
+    zalo_api.push_unsupported(OFFICER)
+    message = await zalo_api.wait_for_text(OFFICER, "không chuyển nội dung")
+    assert "được bảo vệ đặc biệt" in message.text  # the documented meaning, not "a file came"
+    assert "gõ câu trả lời bằng chữ" in message.text
+
+
+async def test_prompts_on_zalo_say_type_the_number_not_press(zalo_api: FakeZalo, zalo) -> None:
+    # The same wizard step says "bấm" on Telegram; Zalo has no buttons, so it says "gõ số".
+    admin = ADMIN_USER_ID
+    for text in ("/themdonvi", "XA-MOI", "Xã Mới"):
+        zalo_api.push_text(admin, text, name="Trưởng phòng")
+        await zalo_api.wait_for(admin, count=len(zalo_api.texts(admin)) + 1)
+    zalo_api.push_text(admin, "không biết", name="Trưởng phòng")
+    message = await zalo_api.wait_for_text(admin, "chưa nhận ra loại đơn vị")
+    assert "gõ số của một lựa chọn" in message.text
+    assert "bấm" not in message.text.lower()

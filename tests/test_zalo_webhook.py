@@ -6,6 +6,7 @@ setWebhook with ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET instead of polling."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -58,6 +59,7 @@ async def zalo_server(
     await channel.start(webhook_url=ZALO_URL)
     server = WebServer([zalo_endpoint(channel, core.process, "/zalo")], engine=engine, port=0)
     await server.start()
+    server.channel = channel  # type: ignore[attr-defined]  # tests wait for its handling
     yield server
     await server.stop()
     await channel.aclose()
@@ -74,7 +76,8 @@ async def test_update_posted_with_the_secret_is_answered(
 ) -> None:
     response = await post(zalo_server, zalo_api.text_update("u-42", "/start", name="Lò Văn Tâm"))
     assert response.status_code == 200
-    # Answered before the 200 went back: the core handled the update inside the request.
+    # Zalo is answered once the update is recorded; the core handles it right after.
+    await zalo_server.channel.wait_handled()  # type: ignore[attr-defined]
     assert "Xin chào Lò Văn Tâm" in zalo_api.texts("u-42")[0]
     assert [m.method for m in zalo_api.sent["u-42"]] == ["sendMessage"] * 2
 
@@ -122,6 +125,7 @@ async def test_update_posted_twice_is_handled_once(
     first = await post(zalo_server, update)
     again = await post(zalo_server, update)
     assert first.status_code == again.status_code == 200
+    await zalo_server.channel.wait_handled()  # type: ignore[attr-defined]
     assert len(zalo_api.sent["u-43"]) == 2  # welcome + how to register, once
     assert handled_updates(engine) == [update["message"]["message_id"]]
 
@@ -132,7 +136,42 @@ async def test_update_posted_twice_at_the_same_time_is_handled_once(
     update = zalo_api.text_update("u-44", "/start")
     responses = await asyncio.gather(*(post(zalo_server, update) for _ in range(3)))
     assert [r.status_code for r in responses] == [200, 200, 200]
+    await zalo_server.channel.wait_handled()  # type: ignore[attr-defined]
     assert len(zalo_api.sent["u-44"]) == 2
+    assert handled_updates(engine) == [update["message"]["message_id"]]
+
+
+async def test_a_crash_between_recording_and_handling_loses_nothing_and_doubles_nothing(
+    zalo_webhook_settings: Settings, zalo_api: FakeZalo, engine: Engine, clock: ManualClock
+) -> None:
+    update = zalo_api.text_update("u-45", "/start", name="Lò Văn Tâm")
+    # First process: records the update and answers 200, then dies before handling it.
+    core = build_core(zalo_webhook_settings, engine=engine, clock=clock, migrate=False)
+    channel = build_zalo_channel(zalo_webhook_settings, core)
+    never = asyncio.Event()
+
+    async def dies_first(event: object) -> None:
+        await never.wait()
+
+    status = await channel.accept_webhook(ZALO_SECRET, json.dumps(update).encode(), dies_first)
+    assert status == 200
+    for task in list(channel._handling):  # the process is killed: its work is cut off
+        task.cancel()
+    await channel.wait_handled()
+    await channel.aclose()
+    assert zalo_api.sent["u-45"] == [] and handled_updates(engine) == []
+
+    # The next start handles what was left, once; Zalo re-posting it changes nothing.
+    core = build_core(zalo_webhook_settings, engine=engine, clock=clock, migrate=False)
+    channel = build_zalo_channel(zalo_webhook_settings, core)
+    assert await channel.handle_pending(core.process) == 1
+    again = await channel.accept_webhook(ZALO_SECRET, json.dumps(update).encode(), core.process)
+    await channel.wait_handled()
+    assert again == 200
+    assert await channel.handle_pending(core.process) == 0
+    await channel.aclose()
+    assert "Xin chào Lò Văn Tâm" in zalo_api.texts("u-45")[0]
+    assert len(zalo_api.sent["u-45"]) == 2  # welcome + how to register, exactly once
     assert handled_updates(engine) == [update["message"]["message_id"]]
 
 

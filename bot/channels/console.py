@@ -32,6 +32,7 @@ QUIT = {":thoat", ":q", ":quit", ":exit"}
 
 class ConsoleChannel:
     name = CHANNEL
+    has_buttons = False  # choices are numbered; the person types the number
 
     def __init__(
         self, *, user_id: str, display_name: str, spool_dir: Path, out: TextIO = sys.stdout

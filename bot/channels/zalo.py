@@ -14,6 +14,7 @@ reaches a log line or an error message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bot import inbox
 from bot.catalog import t
 from bot.channels.choices import ChoiceStore, DbChoiceStore, choice_marker, record_sent
 from bot.channels.parsing import parse_command
@@ -31,7 +33,10 @@ from bot.events import Attachment, Button, Inbound, Outbound
 from bot.hub import DeliveryError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.channels.webhook import Endpoint, WebhookCall
+    from bot.clock import Clock
     from bot.core import BotCore
     from bot.settings import Settings
 
@@ -44,11 +49,14 @@ POLL_TIMEOUT_SECONDS = 30  # getUpdates' documented default
 NO_UPDATES_CODE = 408  # getUpdates' answer when the long poll ends without an update
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
+CLOSE_WAIT_SECONDS = 10.0  # at shutdown, how long updates already acknowledged may finish
 
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
 EVENT_STICKER = "message.sticker.received"
-EVENT_UNSUPPORTED = "message.unsupported.received"  # documents, videos, cards…
+# "a message not yet supported" (files, videos…) or, per the docs, any message from an account
+# of a specially protected group (children, people with disabilities…): content withheld.
+EVENT_UNSUPPORTED = "message.unsupported.received"
 # Seen in third-party adapters, not in Zalo's own list; handled if they come.
 EVENT_LINK = "message.link.received"
 EVENT_VOICE = "message.voice.received"
@@ -68,7 +76,13 @@ class ZaloApiError(Exception):
     server was not reached. The message never holds the token."""
 
     def __init__(
-        self, method: str, code: int | None, description: str, retry_after: float | None = None
+        self,
+        method: str,
+        code: int | None,
+        description: str,
+        retry_after: float | None = None,
+        *,
+        sent: bool = False,
     ) -> None:
         super().__init__(
             f"{method} failed ({code if code is not None else 'no answer'}): {description}"
@@ -77,6 +91,8 @@ class ZaloApiError(Exception):
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        # True when the request may have reached Zalo although no answer came back.
+        self.sent = sent
 
     @property
     def no_updates(self) -> bool:
@@ -118,11 +134,17 @@ class ZaloApi:
                 json=dict(payload or {}),
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
+        except httpx.ConnectError:
+            # Refused or unresolvable before anything was sent: certainly not delivered.
+            raise ZaloApiError(method, None, "ConnectError") from None
+        except httpx.ConnectTimeout:
+            raise ZaloApiError(method, None, "ConnectTimeout") from None
         except httpx.TimeoutException:
-            raise ZaloApiError(method, None, "timed out") from None
+            raise ZaloApiError(method, None, "timed out", sent=True) from None
         except httpx.HTTPError as exc:
             # httpx messages can carry the request URL, and the URL carries the token.
-            raise ZaloApiError(method, None, type(exc).__name__) from None
+            # Anything else (a connection dropped mid-answer) may have reached Zalo.
+            raise ZaloApiError(method, None, type(exc).__name__, sent=True) from None
         try:
             data = response.json()
         except ValueError:
@@ -319,12 +341,29 @@ def render(message: Outbound) -> list[str]:
     return [chunk for chunk in split_text(text, TEXT_LIMIT) if chunk.strip()]
 
 
-def _delivery_error(exc: ZaloApiError) -> DeliveryError:
+# Zalo's published error table ("Bảng mã lỗi", Zalo Bot Platform developer docs, read in a
+# verbatim copy — see docs/zalo.md): 400 bad request, 401 token expired or invalid, 403
+# "Internal server error", 404 not found, 408 request timeout, 429 quota exceeded. None of them
+# says "the user blocked the bot", so only "not found" is taken to mean the chat is out of reach
+# for good; a server error (403, 5xx) must never silence an officer.
+PERMANENT_CODES = frozenset({404})
+UNCERTAIN_CODES = frozenset({408})  # the call timed out on Zalo's side: it may have gone through
+
+
+def delivery_error(exc: ZaloApiError) -> DeliveryError:
+    """How the core should treat a failed send: retry, give up for this chat, or 'unknown'."""
     if exc.code == 429:
         return DeliveryError(str(exc), retry_after=exc.retry_after or 1.0)
-    # Zalo does not document its error codes; only "forbidden" is taken to mean the user is
-    # out of reach for good (blocked the bot). Others may be ours or passing.
-    return DeliveryError(str(exc), permanent=exc.code == 403)
+    if exc.code == 401:
+        # The bot's token, not the officer: retrying later may work once an operator fixes it.
+        log.error("zalo refused the bot token (401): check ZALO_BOT_TOKEN")
+        return DeliveryError(str(exc))
+    if exc.code in PERMANENT_CODES:
+        return DeliveryError(str(exc), permanent=True)
+    if exc.code in UNCERTAIN_CODES or (exc.code is None and exc.sent):
+        return DeliveryError(str(exc), uncertain=True)
+    # 400, 403, 5xx, connection refused: certainly not delivered; safe to send again.
+    return DeliveryError(str(exc))
 
 
 Handle = Callable[[Inbound], Awaitable[object]]
@@ -334,6 +373,7 @@ class ZaloChannel:
     """The Outlet the hub sends through, and the long-polling loop that feeds the core."""
 
     name = CHANNEL
+    has_buttons = False  # no buttons in the Bot API: choices are numbered, typed as numbers
 
     def __init__(
         self,
@@ -345,8 +385,13 @@ class ZaloChannel:
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         backoff: tuple[float, float] = (1.0, 60.0),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        inbox: tuple[Engine, Clock] | None = None,
     ) -> None:
         self.api = api
+        # Webhook updates are recorded here before Zalo is answered (bot/inbox.py); without
+        # it (a channel built by hand in a test) an update is handled before answering.
+        self.inbox = inbox
+        self._handling: set[asyncio.Task[None]] = set()
         self.choices = choices
         # Read by Hub.can_reach: reminders skip users who have not written within it.
         self.reply_window = reply_window
@@ -363,7 +408,7 @@ class ZaloChannel:
         try:
             me = await self.api.get_me()
         except ZaloApiError as exc:
-            if exc.code in {401, 403, 404}:
+            if exc.code in {401, 404}:  # 403 is Zalo's "internal server error": not the token
                 raise ZaloStartupError(
                     "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token trong "
                     "Zalo Bot Creator rồi sửa tệp .env."
@@ -395,6 +440,12 @@ class ZaloChannel:
             ) from None
 
     async def aclose(self) -> None:
+        # Let updates already answered 200 finish; one cut off stays in the inbox for the
+        # next start.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wait_handled(), CLOSE_WAIT_SECONDS)
+        for task in list(self._handling):
+            task.cancel()
         await self.api.aclose()
 
     # --- Outlet ----------------------------------------------------------------------------
@@ -408,7 +459,7 @@ class ZaloChannel:
                 if result.get("message_id"):
                     message_id = str(result["message_id"])
         except ZaloApiError as exc:
-            raise _delivery_error(exc) from None
+            raise delivery_error(exc) from None
         record_sent(self.choices, chat_id, message, reply_to)
         return message_id
 
@@ -494,8 +545,54 @@ class ZaloChannel:
         if not isinstance(payload, dict):
             log.warning("zalo webhook call with an unreadable update")
             return 400
-        await self._dispatch(payload, handle)
+        if self.inbox is None:
+            await self._dispatch(payload, handle)
+            return 200
+        engine, clock = self.inbox
+        message = (
+            payload.get("result", payload) if isinstance(payload.get("result"), dict) else payload
+        )
+        inner = message.get("message") if isinstance(message.get("message"), Mapping) else {}
+        key = inbox.update_key(inner.get("message_id"), body)
+        row_id = await asyncio.to_thread(
+            inbox.record, engine, channel=CHANNEL, key=key, payload=payload, now=clock.now()
+        )
+        if row_id is None:
+            log.info("zalo webhook update %s posted again: recorded before, not handled twice", key)
+            return 200
+        task = asyncio.create_task(self._handle_recorded(row_id, payload, handle))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
         return 200
+
+    async def _handle_recorded(
+        self, row_id: int, payload: Mapping[str, Any], handle: Handle
+    ) -> None:
+        assert self.inbox is not None
+        engine, clock = self.inbox
+        # A failing handler is logged (and answered with an apology) by the core; the row is
+        # done either way. Only a crash or a cancellation leaves it for the next start.
+        await self._dispatch(payload, handle)
+        await asyncio.to_thread(inbox.mark_handled, engine, row_id, clock.now())
+
+    async def handle_pending(self, handle: Handle) -> int:
+        """Handle the webhook updates a crash left recorded but unhandled; how many there were."""
+        if self.inbox is None:
+            return 0
+        engine, _clock = self.inbox
+        rows = await asyncio.to_thread(inbox.pending, engine, channel=CHANNEL)
+        for row in rows:
+            await self._handle_recorded(row.id, row.payload, handle)
+        if rows:
+            log.info(
+                "zalo: handled %d webhook update(s) left over from before a restart", len(rows)
+            )
+        return len(rows)
+
+    async def wait_handled(self) -> None:
+        """Until every webhook update answered so far has been handled (shutdown, tests)."""
+        while self._handling:
+            await asyncio.gather(*list(self._handling), return_exceptions=True)
 
 
 def zalo_endpoint(channel: ZaloChannel, handle: Handle, path: str) -> Endpoint:
@@ -529,6 +626,7 @@ def build_zalo_channel(
     channel = ZaloChannel(
         ZaloApi(token, settings.zalo_base_url, transport=transport),
         choices=DbChoiceStore(core.engine, core.clock, CHANNEL),
+        inbox=(core.engine, core.clock),
         reply_window=timedelta(hours=hours) if hours else None,
         webhook_secret=secret.get_secret_value() if secret else None,
         **options,

@@ -60,6 +60,17 @@ class SentMessage:
         return found
 
 
+# Zalo Bot Platform's published error table, as the fake answers it.
+DOCUMENTED_ERRORS = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Internal server error",
+    404: "Not found",
+    408: "Request timeout",
+    429: "Quota exceeded",
+}
+
+
 @dataclass
 class FakeZalo(Outbox):
     token: str = "1459232241454765289:TEST-zalo-secret-abcdefghijklmnop"
@@ -70,6 +81,9 @@ class FakeZalo(Outbox):
     webhook_secret: str = ""
     # When set, every API call is answered with this HTTP status (an outage).
     failing_status: int | None = None
+    # Documented error codes the next send calls answer with, one per call, in order
+    # (Zalo's "Bảng mã lỗi": 400, 401, 403 internal server error, 404, 408, 429).
+    send_errors: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -229,7 +243,15 @@ class FakeZalo(Outbox):
         self._sent_event.set()
         return self._ok({"message_id": message.message_id, "date": int(time.time() * 1000)})
 
+    def _injected_error(self) -> web.Response | None:
+        if not self.send_errors:
+            return None
+        code = self.send_errors.pop(0)
+        return self._error(code, DOCUMENTED_ERRORS.get(code, "Error"), status=code)
+
     async def _m_sendMessage(self, params: dict[str, Any]) -> web.Response:
+        if (injected := self._injected_error()) is not None:
+            return injected
         text = params.get("text")
         if not params.get("chat_id") or not isinstance(text, str):
             return self._error(400, "Bad Request: chat_id and text are required")
@@ -238,6 +260,8 @@ class FakeZalo(Outbox):
         return self._record("sendMessage", params["chat_id"], text=text)
 
     async def _m_sendPhoto(self, params: dict[str, Any]) -> web.Response:
+        if (injected := self._injected_error()) is not None:
+            return injected
         photo = str(params.get("photo") or "")
         if not photo.startswith(("http://", "https://")):
             return self._error(400, "Bad Request: photo must be a URL")

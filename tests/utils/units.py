@@ -13,6 +13,7 @@ from tests.conftest import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 _TOKEN = re.compile(r"start[= ]([A-Za-z0-9_-]{16,64})")
+_SHORT_CODE = re.compile(r"\b([0-9A-Z]{4}-[0-9A-Z]{4})\b")
 
 
 def admin_of(bot: TestBot) -> Person:
@@ -20,8 +21,8 @@ def admin_of(bot: TestBot) -> Person:
 
 
 def token_in(text: str) -> str:
-    """The invite token in a /moi reply (a t.me link or `/start <token>`)."""
-    match = _TOKEN.search(text)
+    """The invite token in a /moi reply: a t.me link's token, else the short code to type."""
+    match = _TOKEN.search(text) or _SHORT_CODE.search(text)
     assert match, f"no invite token in {text!r}"
     return match.group(1)
 
