@@ -645,3 +645,38 @@ def child_campaigns(campaign: Campaign, *, session: Session) -> list[Campaign]:
             .order_by(col(Campaign.organiser_id))
         ).all()
     )
+
+
+@dataclass(slots=True)
+class CascadeStatus:
+    """Which children answered a cascading campaign with a campaign of their own."""
+
+    campaign: Campaign
+    accepted: list[Organiser] = field(default_factory=list)
+    waiting: list[Organiser] = field(default_factory=list)
+
+
+def cascade_status(organiser: Organiser, *, session: Session) -> list[CascadeStatus]:
+    """For each active cascading campaign of `organiser`: the children that run theirs and
+    those still to accept."""
+    found: list[CascadeStatus] = []
+    cascading = session.exec(
+        select(Campaign)
+        .where(
+            Campaign.organiser_id == organiser.id,
+            Campaign.cascade == True,  # noqa: E712
+            Campaign.status == CampaignStatus.ACTIVE,
+        )
+        .order_by(col(Campaign.id))
+    ).all()
+    kids = children(organiser.id, session=session)  # type: ignore[arg-type]
+    for campaign in cascading:
+        status = CascadeStatus(campaign)
+        answered = {c.organiser_id for c in child_campaigns(campaign, session=session)}
+        for child in kids:
+            if child.id in answered:
+                status.accepted.append(child)
+            elif campaign in pending_cascades(child, session=session):
+                status.waiting.append(child)
+        found.append(status)
+    return found

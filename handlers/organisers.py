@@ -325,6 +325,16 @@ async def rollup(event: Inbound, ctx: Context) -> None:
                     total=progress.total,
                 )
             )
+    for status in offices.cascade_status(acting, session=ctx.session):
+        lines.append(
+            t(
+                "organisers.rollup.cascade",
+                name=status.campaign.name,
+                accepted=len(status.accepted),
+                total=len(status.accepted) + len(status.waiting),
+                waiting=", ".join(o.name for o in status.waiting) or "—",
+            )
+        )
     lines.append(t("organisers.rollup.read_only"))
     ctx.reply("\n".join(lines))
 

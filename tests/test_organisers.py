@@ -346,6 +346,8 @@ async def test_a_province_campaign_cascades_to_a_commune_with_earlier_deadlines(
     # An Bình's is not offered twice; Bắc Sơn accepts it on its own, with the proposed dates.
     await hai.says("/dotcaptren")
     assert "chưa đề nghị" in hai.last_reply
+    await admin.says("/tonghop")
+    assert "1/2 cơ quan đã tổ chức đợt tương ứng; chưa nhận: UBND xã Bắc Sơn" in admin.new_text
     mai = bot.person("202", "Hà Thị Mai")
     await mai.says("/dotcaptren")
     await mai.presses("Đợt thi đua của tỉnh 2026")
