@@ -209,6 +209,42 @@ def grant_admin(
     return True
 
 
+def revoke_admin(
+    member: Member, organiser: Organiser, *, by: Member | None, now: datetime, session: Session
+) -> bool:
+    """`member` is no longer an admin of `organiser`; False if they were not. Without any
+    organiser left they are an officer again (of their unit, if they have one)."""
+    from domain.scope import admin_organiser_ids
+
+    row = session.exec(
+        select(OrganiserMember).where(
+            OrganiserMember.member_id == member.id,
+            OrganiserMember.organiser_id == organiser.id,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+        )
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    if member.acting_organiser_id == organiser.id:
+        member.acting_organiser_id = None
+    if not admin_organiser_ids(member, session=session):
+        member.role = Role.OFFICER
+    member.updated_at = now
+    session.add(member)
+    audit.record(
+        session,
+        now=now,
+        action="organiser.revoke_admin",
+        actor=by,
+        target_type="member",
+        target_id=member.id,
+        organiser_id=organiser.id,
+    )
+    return True
+
+
 def ensure_default_admin(member: Member, *, now: datetime, session: Session) -> None:
     """An admin named in ADMIN_IDS administers the default (top) organiser."""
     exists = session.exec(

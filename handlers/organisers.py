@@ -35,6 +35,7 @@ router = Router()
 IMPORT_FLOW = "organisers.import"
 STEP_FILE = "file"
 GRANT = "og-adm"
+REVOKE = "og-rev"
 CASCADE_PICK = "og-cas"
 CASCADE_OK = "og-casok"
 MAX_SHOWN_ERRORS = 10
@@ -71,6 +72,8 @@ async def organisers(event: Inbound, ctx: Context) -> None:
         _grant_pick(ctx, rest)
     elif action == "sua":
         _edit(ctx, rest)
+    elif action == "boquyen":
+        _revoke_pick(ctx, rest)
     else:
         _overview(ctx)
 
@@ -298,6 +301,62 @@ async def grant(event: Inbound, ctx: Context) -> None:
         ctx.notify_member(person, Outbound(t("organisers.grant.notice", office=target.name)))
     else:
         ctx.reply(t("organisers.grant.already", name=person.display_name, office=target.name))
+
+
+# --- /coquan boquyen: an admin of an organiser no longer ---------------------------------------
+def _revoke_pick(ctx: Context, text: str) -> None:
+    code = text.strip()
+    target = offices.find_by_code(code, session=ctx.session) if code else None
+    if target is None or not offices.is_under(
+        target, ctx.admin_scope.organiser_id, session=ctx.session
+    ):
+        raise InputError("organisers.grant.unknown", example="/coquan boquyen CQ-BINHLU", code=code)
+    admins = [
+        a
+        for a in scoped.admins_of(target.id, session=ctx.session)  # type: ignore[arg-type]
+        if a.id != (ctx.member.id if ctx.member else None)
+    ]
+    if not admins:
+        ctx.say("organisers.revoke.nobody", name=target.name)
+        return
+    buttons = [[Button(a.display_name, make_payload(REVOKE, target.id, a.id))] for a in admins]
+    ctx.say("organisers.revoke.pick", buttons, name=target.name)
+
+
+@router.button(REVOKE, access=Access.ADMIN)
+async def revoke(event: Inbound, ctx: Context) -> None:
+    _, parts = split_payload(event.payload or "")
+    organiser_id = _int(parts[0]) if parts else None
+    member_id = _int(parts[1]) if len(parts) > 1 else None
+    target = ctx.session.get(Organiser, organiser_id) if organiser_id else None
+    person = ctx.session.get(Member, member_id) if member_id else None
+    allowed = (
+        target is not None
+        and person is not None
+        and person.id != (ctx.member.id if ctx.member else None)
+        and offices.is_under(target, ctx.admin_scope.organiser_id, session=ctx.session)
+    )
+    if not allowed or not offices.revoke_admin(
+        person,  # type: ignore[arg-type]
+        target,  # type: ignore[arg-type]
+        by=ctx.member,
+        now=ctx.now(),
+        session=ctx.session,
+    ):
+        ctx.say(
+            refuse_out_of_scope(
+                ctx.session,
+                member=ctx.member,
+                scope=ctx.scope,
+                target_type="member" if target is not None else "organiser",
+                target_id=member_id if target is not None else organiser_id,
+                now=ctx.now(),
+            )
+        )
+        return
+    assert target is not None and person is not None
+    ctx.reply(t("organisers.revoke.done", name=person.display_name, office=target.name))
+    ctx.notify_member(person, Outbound(t("organisers.revoke.notice", office=target.name)))
 
 
 # --- /tonghop: the province's read-only roll-up ------------------------------------------------

@@ -295,6 +295,18 @@ async def test_the_province_imports_communes_all_or_nothing_and_names_their_admi
     assert "Đã cấp quyền quản trị viên của UBND xã Sơn Bình" in admin.new_text
     commune_admin = bot.person("203", "Vàng A Lử")
     assert "UBND xã Sơn Bình" in commune_admin.all_text
+    await admin.says("/coquan boquyen CQ-SONBINH")
+    await admin.presses("Vàng A Lử")
+    await commune_admin.says("/donvi")
+    assert (
+        "chỉ quản trị viên" in commune_admin.last_reply.lower()
+        or "quản trị" in commune_admin.last_reply
+    )
+    with bot.db() as db:
+        lu = db.exec(select(Member).where(Member.user_id == "203")).one()
+        assert lu.role == Role.OFFICER and admin_organiser_ids(lu, session=db) == []
+    await admin.says("/coquan quantri CQ-SONBINH Lử")
+    await admin.presses("Vàng A Lử")
     await commune_admin.says("/themdonvi")
     await commune_admin.says("T01")
     await commune_admin.says("Thôn Sơn Hải")
