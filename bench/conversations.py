@@ -61,13 +61,13 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bot.access import Access  # noqa: E402
+from bot.channels.platforms import telegram_polling  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.db import create_db_engine, upgrade  # noqa: E402
 from bot.errors import InputError  # noqa: E402
 from bot.events import Button, Inbound  # noqa: E402
 from bot.router import Router, make_payload, split_payload  # noqa: E402
 from bot.runtime import build_core  # noqa: E402
-from bot.serve import telegram_polling  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from domain import audit  # noqa: E402
 from models.units import Member, MemberStatus, Role, Unit  # noqa: E402

@@ -35,6 +35,10 @@ class Access(StrEnum):
     MEMBER = "member"  # an approved officer or an admin
     OFFICER = "officer"  # an approved member bound to a unit (admins with a unit too)
     ADMIN = "admin"
+    # An admin or a member with a seat on the council (Hội đồng TĐKT). The route admits any
+    # approved member; the seat itself is checked by `is_council` on every press, since it
+    # needs the database.
+    COUNCIL = "council"
 
 
 def is_approved(member: Member | None) -> bool:
@@ -73,8 +77,8 @@ def admin_scope(member: Member | None, *, session: Session) -> Scope | list[Orga
     ids = scoped.admin_organiser_ids(member, session=session)
     if len(ids) == 1:
         return Scope.of(ids[0])
-    if member.acting_organiser_id in ids:
-        return Scope.of(member.acting_organiser_id)  # type: ignore[arg-type]
+    if member.acting_organiser_id is not None and member.acting_organiser_id in ids:
+        return Scope.of(member.acting_organiser_id)
     found = [session.get(Organiser, i) for i in ids]
     return [o for o in found if o is not None]
 
@@ -96,6 +100,31 @@ def can_act_for_unit(
         return True
     scope = scope or acting_scope(member, session=session)
     return scope is not None and scoped.unit(unit_id, scope=scope, session=session) is not None
+
+
+def is_council(member: Member | None, seat: object | None) -> bool:
+    """A council member: approved and holding an active seat (`domain.council.seat_of`)."""
+    return is_approved(member) and seat is not None and bool(getattr(seat, "active", False))
+
+
+def council_refusal(member: Member | None, seat: object | None) -> str | None:
+    """For routes of `Access.COUNCIL`: None for admins and council members, else the refusal."""
+    return None if is_admin(member) or is_council(member, seat) else "access.council_only"
+
+
+def can_run_council(member: Member | None) -> bool:
+    """Open, close and confirm review rounds, manage seats, attach scoring tables: admins."""
+    return is_admin(member)
+
+
+def can_see_tallies(member: Member | None, seat: object | None) -> bool:
+    """Counts of a round and every unit's scores: admins and council members, nobody else."""
+    return is_admin(member) or is_council(member, seat)
+
+
+def can_vote(member: Member | None, electorate: list[int]) -> bool:
+    """Only the voting members a round was opened with vote in it — admins included."""
+    return is_approved(member) and member is not None and member.id in electorate
 
 
 def can_see_personal_data(

@@ -9,7 +9,6 @@ sentences themselves; a wording change is an edit to a YAML file.
 from __future__ import annotations
 
 import html
-import string
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,14 +95,10 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     return entries
 
 
-def placeholders(key: str, lang: str = DEFAULT_LANG) -> set[str]:
-    text = load_catalog(lang)[key]
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
-def t(key: str, /, lang: str = DEFAULT_LANG, **params: object) -> str:
-    """The catalog text for `key`, with params HTML-escaped (unless `Raw`)."""
-    catalog = load_catalog(lang)
+def t(key: str, /, **params: object) -> str:
+    """The catalog text for `key`, with params HTML-escaped (unless `Raw`). One language for
+    now (DEFAULT_LANG): no `lang` parameter, so every keyword is a placeholder."""
+    catalog = load_catalog(DEFAULT_LANG)
     try:
         current = _style.get()
         template = catalog.get(f"{key}@{current}") if current != BUTTONS else None

@@ -52,12 +52,18 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     scheduler = build_scheduler(core)
 
     async def main() -> None:
+        from bot.council_jobs import run_council_jobs
+
         scheduler.start()
+        stopping = asyncio.Event()
+        council_jobs = asyncio.create_task(run_council_jobs(core, stopping))
         try:
             await run_console(channel, core.process)
             await core.wait_background()  # let a broadcast under way finish before exiting
         finally:
             scheduler.shutdown()
+            stopping.set()
+            await council_jobs
 
     asyncio.run(main())
     return 0
@@ -130,8 +136,8 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
     from bot.db import create_db_engine, upgrade
+    from bot.runtime import render_import_result
     from domain.units import import_units, record_import
-    from handlers.units import render_import_result
 
     path = Path(args.file)
     try:
@@ -171,8 +177,9 @@ def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalog import t
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
+    from bot.runtime import PLAN_MAX_MB as MAX_MB
+    from bot.runtime import render_proposal
     from domain.plan_parser import MAX_FILE_BYTES, PlanFileError, extract_text, parse_plan
-    from handlers.plans import MAX_MB, render_proposal
 
     path = Path(args.file)
     try:
@@ -187,14 +194,27 @@ def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
         print(html_to_plain(t(f"plans.file.{exc.reason}", max_mb=MAX_MB)), file=sys.stderr)
         return 1
     if args.text:
-        print(text)
-        return 0
-    proposal = parse_plan(text)
+        return _print_to_pipe(text)
+    today = SystemClock().now().astimezone(settings.tz).date()
+    proposal = parse_plan(text, today=today)
     if not proposal.is_useful():
         print(html_to_plain(t("plans.nothing_found")), file=sys.stderr)
         return 1
-    today = SystemClock().now().astimezone(settings.tz).date()
-    print(html_to_plain(render_proposal(proposal, today=today, footer=False)))
+    return _print_to_pipe(html_to_plain(render_proposal(proposal, today=today, footer=False)))
+
+
+def _print_to_pipe(text: str) -> int:
+    """Print, and end quietly when the reader went away (`plan parse FILE | head`)."""
+    import os
+
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that flush is silent.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return 0
 
 
@@ -210,7 +230,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     core = build_core(settings)
     # The same forms the running bot uses, if the runtime loaded them; else columns follow
     # the stored answers.
-    forms = core.services.extras.get("forms") or {}
+    forms = core.services.forms
     with Session(core.engine) as session:
         campaign = find_campaign(
             args.campaign, scope=_organiser_scope(args, session), session=session

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from domain.dates import as_utc as as_utc  # re-exported: domain/ must not import bot/
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -40,8 +42,3 @@ class ManualClock:
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self._now += delta if delta is not None else timedelta(**kwargs)
         return self._now
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Read a datetime back from the database: SQLite returns naive values, stored as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

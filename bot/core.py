@@ -8,7 +8,8 @@ saved, and a lost race makes the whole update run again. Updates arriving togeth
 process are handled one chat-turn at a time (see `BotCore.__init__`).
 Bad input (`InputError`) becomes a short reply and the same question again, with nothing
 already entered lost; any other error is logged once with the update id and answered with an
-apology. Messages are sent only after the transaction committed; once they went out the update
+apology. Messages are sent only after the transaction committed (notices to other members
+through the delivery service, `_send_answers`); once they went out the update
 is marked answered (in batches, see `_mark_answered`), and at start-up a chat whose latest
 update never was (the process died while sending) is asked its question again
 (`resume_unanswered`).
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import logging
 import random
 import time
@@ -43,8 +45,10 @@ from bot.access import ACT_AS, Access, admin_scope, check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job, saved_prompt
+from bot.delivery import PushStatus
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound
+from bot.hub import Hub
 from bot.router import Handler, Router, make_payload, split_payload
 from bot.services import Services
 from bot.settings import Settings
@@ -52,6 +56,7 @@ from domain import members
 from domain.scope import Scope
 from domain.text import clean_text
 from models.audit import AuditLog
+from models.base import rowcount, table_of
 from models.conversation import ConversationState, ProcessedUpdate
 from models.organisers import Organiser
 from models.units import Role, Unit
@@ -192,7 +197,7 @@ class BotCore:
         self.router = router
         self.clock = clock or SystemClock()
         self.services = services or Services()
-        self.services.router = router
+        self.services.help = router.help_entries()
         self.flood = FloodGuard(settings.flood_max_per_window, settings.flood_window_seconds)
         # Strong references: the event loop keeps only weak ones to running tasks.
         self._background: set[asyncio.Task[None]] = set()
@@ -209,7 +214,7 @@ class BotCore:
         self._marking: asyncio.Task[None] | None = None
 
     @property
-    def hub(self):
+    def hub(self) -> Hub:
         return self.services.hub
 
     @contextlib.asynccontextmanager
@@ -238,7 +243,7 @@ class BotCore:
             handled = await self._handle(event)
             if before_delivery is not None:
                 await before_delivery()
-            await self.hub.deliver(handled.deliveries)
+            await self._send_answers(event, handled.deliveries)
             if handled.claimed and event.update_id is not None:
                 self._mark_answered(event.channel, str(event.update_id))
         self._start_jobs(event, handled.jobs)
@@ -561,8 +566,8 @@ class BotCore:
             session.execute(
                 sa.update(ProcessedUpdate)
                 .where(
-                    ProcessedUpdate.channel == channel,  # type: ignore[arg-type]
-                    ProcessedUpdate.update_id.in_(update_ids[start : start + MARK_BATCH]),  # type: ignore[attr-defined]
+                    ProcessedUpdate.channel == channel,  # type: ignore[arg-type]  # a column at class level
+                    ProcessedUpdate.update_id.in_(update_ids[start : start + MARK_BATCH]),  # type: ignore[attr-defined]  # a column at class level
                 )
                 .values(answered_at=now)
             )
@@ -616,9 +621,9 @@ class BotCore:
         return state, state.version
 
     def _save_state(
-        self, session: Session, state: ConversationState, version: int | None, now
+        self, session: Session, state: ConversationState, version: int | None, now: datetime
     ) -> None:
-        table = ConversationState.__table__
+        table = table_of(ConversationState)
         values = {"flow": state.flow, "step": state.step, "data": state.data, "updated_at": now}
         if version is None:
             if state.flow is None:
@@ -638,10 +643,35 @@ class BotCore:
                 **{f"s_{name}": value for name, value in values.items()},
             },
         )
-        if result.rowcount != 1:
+        if rowcount(result) != 1:
             raise ConcurrentUpdate(f"conversation {state.channel}:{state.chat_id}")
 
     # --- answers -----------------------------------------------------------------------------
+    async def _send_answers(self, event: Inbound, deliveries: list[Delivery]) -> None:
+        """The answers to the chat through the hub (retried, in order); notices to other
+        members are pushed messages (`bot.delivery`): tried once here, and one that certainly
+        did not go is handed to a background push that retries it with backoff, so an outage
+        neither loses it nor holds this chat's turn. An unknown outcome is not sent again."""
+        answers = [d for d in deliveries if d.reply_to is not None]
+        notices = [d for d in deliveries if d.reply_to is None]
+        await self.hub.deliver(answers)
+        delivery = self.services.delivery
+        for notice in notices:
+            outcome = await delivery.push(notice, retry=False, pace=False)
+            if outcome.status is PushStatus.FAILED and not outcome.permanent:
+                self._start_jobs(event, [functools.partial(self._push_later, notice)])
+
+    async def _push_later(self, notice: Delivery) -> None:
+        outcome = await self.services.delivery.push(notice)
+        if not outcome.sent:
+            log.error(
+                "notice to %s:%s %s after retries: %s",
+                notice.address.channel,
+                notice.address.chat_id,
+                outcome.status,
+                outcome.reason,
+            )
+
     @staticmethod
     def _to_chat(event: Inbound, message: Outbound) -> Delivery:
         return Delivery(Address(event.channel, event.chat_id), message, reply_to=event)
@@ -652,7 +682,7 @@ class BotCore:
 
 # --- statements run on every update, built once (values bound at run time) ------------------
 def _claim_statement(insert: Callable[..., Any]) -> Any:
-    table = ProcessedUpdate.__table__
+    table = table_of(ProcessedUpdate)
     return (
         insert(table)
         .values(
@@ -683,7 +713,7 @@ _STATE_FOR_UPDATE = (
 
 
 def _save_state_statement() -> Any:
-    table = ConversationState.__table__
+    table = table_of(ConversationState)
     typed = {name: table.c[name].type for name in ("flow", "step", "data", "updated_at")}
     return (
         sa.update(table)

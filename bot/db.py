@@ -8,9 +8,9 @@ instead of failing with "database is locked"), PostgreSQL through
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,18 +92,6 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
 def in_transaction(
     engine: Engine,
     work: Callable[[Session], T],
@@ -127,3 +115,17 @@ def in_transaction(
                 raise
             log.info("%s retried after a lock or a lost connection (attempt %d)", what, attempt)
     raise AssertionError("unreachable")
+
+
+async def outside_update(
+    engine: Engine,
+    work: Callable[[Session], T],
+    *,
+    commit: bool = True,
+    what: str = "transaction",
+) -> T:
+    """The one way to touch the database from the event loop outside an update (deliveries,
+    broadcasts, the scheduler's ledger writes): `in_transaction` in a worker thread, so a wait
+    for a lock (SQLite: an update holding the write lock across an await) never blocks the
+    event loop that update needs to finish."""
+    return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)

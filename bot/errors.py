@@ -1,18 +1,6 @@
-"""Errors with a home: `InputError` is bad user input, turned by the core into a short
-Vietnamese reply (what is wrong, an example) followed by the same question again."""
+"""The errors handlers raise, re-exported for bot/ and handlers/: they live in `domain.errors`
+because domain rules raise them too and domain/ must not import bot/."""
 
-from __future__ import annotations
+from domain.errors import ConcurrentUpdate, InputError
 
-
-class InputError(Exception):
-    """The user's answer cannot be used. `key` names the catalog text; `params` fill it."""
-
-    def __init__(self, key: str, /, example: str | None = None, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.example = example
-        self.params = params
-
-
-class ConcurrentUpdate(Exception):
-    """Another process changed the same row first; the whole update is handled again."""
+__all__ = ["ConcurrentUpdate", "InputError"]

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from models.base import table_of
 from models.conversation import InboxUpdate
 
 KEY_LENGTH = 64
@@ -64,7 +65,7 @@ def record(
 
 
 def mark_handled(engine: Engine, row_id: int, now: datetime) -> None:
-    table = InboxUpdate.__table__  # type: ignore[attr-defined]  # SQLModel exposes it untyped
+    table = table_of(InboxUpdate)
     with engine.begin() as connection:
         connection.execute(sa.update(table).where(table.c.id == row_id).values(handled_at=now))
 

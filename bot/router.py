@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.access import Access
+from bot.services import HelpEntry
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -128,6 +129,14 @@ class Router:
 
         return register
 
+    def help_entries(self) -> tuple[HelpEntry, ...]:
+        """The /trogiup list, in the order the commands were registered (fed to Services)."""
+        return tuple(
+            HelpEntry(name, route.access, route.help_key)
+            for name, route in self.commands.items()
+            if route.help_key is not None
+        )
+
     def include(self, other: Router) -> None:
         for name, command in other.commands.items():
             self._add(self.commands, name, command)
@@ -138,7 +147,7 @@ class Router:
         self.texts.extend(other.texts)
 
     @staticmethod
-    def _add(table: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+    def _add(table: dict[str, Any], key: str, value: object) -> None:
         if key in table:
             raise RoutingError(f"{key!r} is routed twice")
         table[key] = value

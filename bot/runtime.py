@@ -1,6 +1,9 @@
-"""Assembling a running bot: database (migrated), router, core and shared services.
+"""The composition root: assembling a running bot — database (migrated), router, core, the
+shared services and how pushed messages are worded.
 
-Used by the CLI, the channels' tests and the benchmarks, so they all run the same bot.
+The one module of bot/ that imports handlers/ (a test keeps it so): everything else in bot/
+gets what handlers provide (routes, renderers) through what is built here. Used by the CLI,
+the channels' tests and the benchmarks, so they all run the same bot.
 """
 
 from __future__ import annotations
@@ -12,10 +15,25 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, SystemClock
 from bot.core import BotCore
 from bot.db import create_db_engine, upgrade
+from bot.delivery import ChatPacer, DeliveryService
+from bot.hub import Hub
 from bot.services import Services
 from bot.settings import Settings
 from domain.forms import DEFAULT_FORMS_DIR, load_forms
-from handlers import build_router
+from handlers import build_push_texts, build_router
+
+# The CLI prints what the chat would say, in the same words: handed over from here.
+from handlers.plans import MAX_MB as PLAN_MAX_MB
+from handlers.plans import render_proposal
+from handlers.units import render_import_result
+
+__all__ = [
+    "PLAN_MAX_MB",
+    "build_core",
+    "build_scheduler",
+    "render_import_result",
+    "render_proposal",
+]
 
 if TYPE_CHECKING:
     from bot.scheduler import ReminderScheduler
@@ -33,8 +51,9 @@ def build_core(
     engine = engine or create_db_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    services = Services()
-    services.extras["forms"] = forms
+    hub = Hub()
+    delivery = DeliveryService(hub, pacer=ChatPacer(settings.reminder_chat_spacing_seconds))
+    services = Services(hub=hub, delivery=delivery, texts=build_push_texts(), forms=forms)
     return BotCore(
         settings=settings,
         engine=engine,
@@ -46,9 +65,9 @@ def build_core(
 
 def build_scheduler(core: BotCore) -> ReminderScheduler:
     """The reminder scheduler of a core (started by the caller inside its event loop);
-    handlers reach it as `services.extras["reminders"]`."""
+    handlers reach it as `services.reminders`."""
     from bot.scheduler import ReminderScheduler
 
     scheduler = ReminderScheduler(core)
-    core.services.extras["reminders"] = scheduler
+    core.services.reminders = scheduler
     return scheduler

@@ -24,9 +24,9 @@ is wanted is decided in domain.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
@@ -39,8 +39,9 @@ from sqlmodel import Session, col, select
 
 from bot.catalog import t
 from bot.db import in_transaction
+from bot.delivery import ChatPacer, PushStatus
 from bot.events import Address, Delivery, Outbound
-from domain.digest import build_digest, claim_digest, digest_recipients
+from domain.digest import build_digest, claim_digest, digest_recipients, release_digest
 from domain.ledger import (
     CLAIM_CHUNK,
     UNKNOWN_AFTER,
@@ -66,36 +67,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("thidua.scheduler")
 JOB_ID = "reminders-tick"
 T = TypeVar("T")
-
-
-class ChatPacer:
-    """Keeps sends to one chat at least `spacing` seconds apart; other chats are not held up.
-
-    Each send reserves the next free moment of its chat, so concurrent senders queue in order
-    without a lock."""
-
-    def __init__(
-        self,
-        spacing: float,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    ) -> None:
-        self.spacing = spacing
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next: dict[tuple[str, str], float] = {}
-
-    async def wait(self, chat: tuple[str, str]) -> None:
-        if self.spacing <= 0:
-            return
-        now = self._monotonic()
-        start = max(now, self._next.get(chat, now))
-        self._next[chat] = start + self.spacing
-        if len(self._next) > 50_000:
-            self._next = {k: v for k, v in self._next.items() if v > now}
-        if start > now:
-            await self._sleep(start - now)
 
 
 @dataclass(slots=True)
@@ -149,7 +120,8 @@ class _Lookup:
             for unit_id, name in session.exec(
                 select(Unit.id, Unit.name).where(col(Unit.id).in_(list(unit_ids)))
             ).all():
-                self.units[unit_id] = name
+                if unit_id is not None:
+                    self.units[unit_id] = name
 
 
 class _SendGate:
@@ -231,7 +203,8 @@ class ReminderScheduler:
         self.core = core
         self.settings = core.settings
         self.calendar = calendar or load_calendar(self.settings.holidays_file)
-        self.pacer = pacer or ChatPacer(self.settings.reminder_chat_spacing_seconds)
+        # One pacer per process for every pushed message (bot.delivery).
+        self.pacer = pacer or core.services.delivery.pacer
         self.concurrency = self.settings.reminder_concurrency
         self.claim_chunk = CLAIM_CHUNK
         hour, minute = self.settings.digest_time.split(":")
@@ -287,9 +260,9 @@ class ReminderScheduler:
         for start in range(0, len(candidates), self.claim_chunk):
             chunk = candidates[start : start + self.claim_chunk]
             result = await self._db(
-                lambda s, chunk=chunk: claim(
-                    s,
-                    chunk,
+                functools.partial(
+                    claim,
+                    candidates=chunk,
                     now=self.core.clock.now(),
                     channels=channels,
                     can_reach=self._reachable,
@@ -318,7 +291,7 @@ class ReminderScheduler:
         async def produce() -> None:
             try:
                 async for chunk in chunks:
-                    await self._db(lambda s, chunk=chunk: lookup.prime(s, chunk), commit=False)
+                    await self._db(functools.partial(lookup.prime, items=chunk), commit=False)
                     for item in chunk:
                         await queue.put(item)
             finally:
@@ -339,15 +312,13 @@ class ReminderScheduler:
 
     async def _send_one(self, item: Claimed, lookup: _Lookup, gate: _SendGate) -> Outcome | None:
         """Send one claimed reminder; None when it turned out not to be this run's to send."""
-        from handlers.reminders import reminder_message
-
         deadline = lookup.deadlines.get(item.deadline_id)
         campaign = lookup.campaigns.get(deadline.campaign_id) if deadline else None
         if deadline is None or campaign is None:
             if not await gate.enter(item):
                 return None
             return Outcome(item, error="deadline no longer exists")
-        message = reminder_message(
+        message = self.core.services.push_texts.reminder(
             deadline=deadline,
             campaign=campaign,
             unit_name=lookup.units.get(item.unit_id, ""),
@@ -357,22 +328,18 @@ class ReminderScheduler:
         await self.pacer.wait((item.channel, item.chat_id))
         if not await gate.enter(item):
             return None
-        try:
-            result = await self.core.hub.send(
-                Delivery(Address(item.channel, item.chat_id), message)
-            )
-        except Exception as exc:  # not a DeliveryError: nobody can tell whether it went
-            log.exception("reminder %s: send raised", item.log_id)
-            return Outcome(item, error=f"{type(exc).__name__}: {exc}", uncertain=True)
-        error = result.error
-        if error is None:
-            return Outcome(item, message_id=result.message_id)
+        # The ledger keeps its own persisted backoff (domain.ledger.backoff): one try here.
+        outcome = await self.core.services.delivery.push(
+            Delivery(Address(item.channel, item.chat_id), message), retry=False, pace=False
+        )
+        if outcome.status is PushStatus.SENT:
+            return Outcome(item, message_id=outcome.message_id)
         return Outcome(
             item,
-            error=error.reason,
-            permanent=error.permanent,
-            retry_after=error.retry_after,
-            uncertain=getattr(error, "uncertain", False),
+            error=outcome.reason,
+            permanent=outcome.permanent,
+            retry_after=outcome.retry_after,
+            uncertain=outcome.status is PushStatus.UNKNOWN,
         )
 
     @staticmethod
@@ -393,6 +360,7 @@ class ReminderScheduler:
     # --- the daily digest --------------------------------------------------------------------
     async def send_digests(self) -> int:
         """From DIGEST_TIME until quiet hours, each admin gets today's digest once."""
+        render = self.core.services.push_texts.digest
         now = self.core.clock.now()
         tz = self.settings.tz
         local = now.astimezone(tz)
@@ -405,28 +373,46 @@ class ReminderScheduler:
         messages: dict[int, Outbound | None] = {}
         for admin, organiser_id in admins:
             assert admin.id is not None
+            admin_id = admin.id
             if not await self._db(
-                lambda s, admin=admin, organiser_id=organiser_id: claim_digest(
-                    s, member_id=admin.id, day=local.date(), now=now, organiser_id=organiser_id
+                functools.partial(
+                    claim_digest,
+                    member_id=admin_id,
+                    day=local.date(),
+                    now=now,
+                    organiser_id=organiser_id,
                 )
             ):
                 continue
             if organiser_id not in messages:
                 messages[organiser_id] = await self._db(
-                    lambda s, organiser_id=organiser_id: _digest_for(s, organiser_id, now, tz),
+                    functools.partial(
+                        _digest_for, organiser_id=organiser_id, now=now, tz=tz, render=render
+                    ),
                     commit=False,
                 )
             message = messages[organiser_id]
             if message is None:
                 continue
             await self.pacer.wait((admin.channel, admin.chat_id))
-            result = await self.core.hub.send(
-                Delivery(Address(admin.channel, admin.chat_id), message)
+            outcome = await self.core.services.delivery.push(
+                Delivery(Address(admin.channel, admin.chat_id), message), retry=False, pace=False
             )
-            if result.error is None:
+            if outcome.status is PushStatus.SENT:
                 sent += 1
-            elif result.error.permanent:
-                await self._db(lambda s, admin=admin: _mark_unreachable(s, admin.id, now))
+            elif outcome.permanent:
+                await self._db(functools.partial(_mark_unreachable, member_id=admin_id, now=now))
+            elif outcome.status is PushStatus.FAILED:
+                # Certainly not delivered (the platform unreachable): today's digest is claimed
+                # again by a later tick instead of being lost for the day.
+                await self._db(
+                    functools.partial(
+                        release_digest,
+                        member_id=admin_id,
+                        day=local.date(),
+                        organiser_id=organiser_id,
+                    )
+                )
         return sent
 
     def _reachable(self, member: Member) -> bool:
@@ -507,16 +493,18 @@ def _mark_unreachable(session: Session, member_id: int | None, now: datetime) ->
 
 
 def _digest_for(
-    session: Session, organiser_id: int, now: datetime, tz: ZoneInfo
+    session: Session,
+    organiser_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+    render: Callable[..., Outbound],
 ) -> Outbound | None:
     """One organiser's digest as a message (named after the organiser unless it is the
     default one); None when there is nothing to report."""
-    from handlers.reminders import digest_message
-
     digest = build_digest(session, organiser_id=organiser_id, now=now, tz=tz)
     if digest.empty:
         return None
-    message = digest_message(digest, now=now, tz=tz)
+    message = render(digest, now=now, tz=tz)
     if organiser_id != DEFAULT_ORGANISER_ID:
         organiser = session.get(Organiser, organiser_id)
         if organiser is not None:

@@ -8,8 +8,9 @@ with a one-line message naming the setting (see `load_settings`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
     def _split_admin_ids(cls, value: object) -> list[str]:
         if value is None or value == "":
             return []
-        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        items = value.split(",") if isinstance(value, str) else list(cast(Iterable[object], value))
         result: list[str] = []
         for raw in items:
             item = str(raw).strip()
@@ -179,7 +180,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build the settings or raise `SettingsError` with one line naming the bad setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # overrides come from the CLI as strings; pydantic converts them
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "?"

@@ -4,55 +4,41 @@
 the units still missing a deadline — into plain recipients (no ORM rows), so the sending can
 run outside any database transaction. Members who blocked the bot, and members a platform
 will not let the bot write to now (Zalo's reply window, `Hub.can_reach`), are set aside and
-reported instead of being sent to. `send_broadcast` delivers through the hub with a few
-sends in flight (the channel's rate limiter sets the pace), reports progress through a
-callback, retries a send only when the platform said it was *not* delivered (a rate limit),
-never after an uncertain failure, so nobody gets the message twice. `mark_unreachable`
-records the members whose platform refused for good (HTTP 403: the user blocked the bot).
-No texts, no catalog here: the message arrives already rendered.
+reported instead of being sent to. The sending itself is bot/broadcasts.py (through the
+delivery service); `mark_unreachable` records the members whose platform refused for good
+(HTTP 403: the user blocked the bot). No texts, no catalog, no platform here.
 
 A broadcast survives a crash. `record_broadcast` writes it and every recipient (`pending`) in
-the admin's confirming transaction; while sending, a `Ledger` switches each recipient to
+the admin's confirming transaction; while sending, the run's ledger (`write_ledger`) switches each recipient to
 `sending` just before its send and records the outcomes, one transaction for the senders that
 arrive together (as the reminder scheduler does), so a crash leaves the unsent ones `pending`
 and at most one per concurrent sender `sending` (outcome unknown: never resent, counted in the
 summary). At start-up `claim_unfinished` takes over, with one conditional UPDATE, the
 broadcasts whose sender has not written since before this process started; a second process
 doing the same finds them taken. A run that finds its broadcast taken over stops sending and
-leaves the summary to the new owner. Database work here runs in a worker thread, so a wait
-for SQLite's lock never blocks the event loop the update holding it needs to finish.
+leaves the summary to the new owner.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.db import in_transaction
-from bot.events import Address, Delivery, Outbound
-from bot.hub import Hub
 from domain import scope as scoped
 from domain.campaigns import missing_units
 from domain.scope import Scope
+from models.base import rowcount, table_of
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.units import Member, MemberStatus, Unit
 
 log = logging.getLogger(__name__)
-
-CONCURRENCY = 8
-MAX_RATE_RETRIES = 3
-T = TypeVar("T")
 
 
 class AudienceKind:
@@ -98,6 +84,20 @@ class Selection:
     skipped_unreachable: int  # members who blocked the bot and have not written since
     # Members the platform does not let the bot write to now (silent too long on Zalo).
     out_of_window: list[Recipient] = field(default_factory=list)
+
+
+class Chat(NamedTuple):
+    """Where the admin who sent a broadcast reads its progress and summary."""
+
+    channel: str
+    chat_id: str
+
+
+class HasChat(Protocol):
+    @property
+    def channel(self) -> str: ...
+    @property
+    def chat_id(self) -> str: ...
 
 
 # "May the bot write to this member now?" — Hub.can_reach, with the time bound in.
@@ -182,87 +182,6 @@ class Failure:
     permanent: bool
 
 
-@dataclass(slots=True)
-class BroadcastResult:
-    total: int
-    sent: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    message_ids: dict[int, str | None] = field(default_factory=dict)
-
-    @property
-    def done(self) -> int:
-        return self.sent + len(self.failures)
-
-    def reasons(self) -> Counter[str]:
-        return Counter(f.reason for f in self.failures)
-
-
-Progress = Callable[[int, int], Awaitable[None]]
-Sleep = Callable[[float], Awaitable[None]]
-
-
-async def send_broadcast(
-    hub: Hub,
-    recipients: Sequence[Recipient],
-    message: Outbound,
-    *,
-    progress: Progress | None = None,
-    concurrency: int | None = None,
-    sleep: Sleep = asyncio.sleep,
-    ledger: Ledger | None = None,
-) -> BroadcastResult:
-    """Send `message` to every recipient once; `progress(done, total)` after each one.
-
-    With a `ledger`, each recipient is marked `sending` (committed) before its send and its
-    outcome recorded; one the ledger refuses (another run took the broadcast over) is left to
-    that run and not counted here."""
-    concurrency = CONCURRENCY if concurrency is None else concurrency
-    result = BroadcastResult(total=len(recipients))
-    queue: asyncio.Queue[Recipient] = asyncio.Queue()
-    for recipient in recipients:
-        queue.put_nowait(recipient)
-
-    async def deliver(recipient: Recipient) -> None:
-        delivery = Delivery(Address(recipient.channel, recipient.chat_id), message)
-        for _attempt in range(MAX_RATE_RETRIES + 1):
-            outcome = await hub.send(delivery)
-            error = outcome.error
-            if error is None:
-                result.sent += 1
-                result.message_ids[recipient.member_id] = outcome.message_id
-                if ledger is not None:
-                    ledger.sent(recipient, outcome.message_id)
-                return
-            # Only a rate limit says for sure that nothing was delivered: wait and retry.
-            if error.retry_after is None:
-                break
-            await sleep(error.retry_after)
-        assert error is not None
-        fail(Failure(recipient, error.reason, error.permanent))
-
-    def fail(failure: Failure) -> None:
-        result.failures.append(failure)
-        if ledger is not None:
-            ledger.failed(failure)
-
-    async def worker() -> None:
-        while not queue.empty():
-            recipient = queue.get_nowait()
-            if ledger is not None and not await ledger.enter(recipient):
-                result.total -= 1  # another run's now
-                continue
-            try:
-                await deliver(recipient)
-            except Exception as exc:  # an outlet bug must not stop the others
-                log.exception("broadcast to member %s failed", recipient.member_id)
-                fail(Failure(recipient, type(exc).__name__, False))
-            if progress is not None:
-                await progress(result.done, result.total)
-
-    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(recipients))))))
-    return result
-
-
 def mark_unreachable(member_ids: Sequence[int], *, session: Session, now: datetime) -> int:
     """Record members the platform refused for good; they are skipped from now on."""
     if not member_ids:
@@ -274,65 +193,12 @@ def mark_unreachable(member_ids: Sequence[int], *, session: Session, now: dateti
     return len(members)
 
 
-class ProgressMessage:
-    """One message edited as a broadcast goes ("đã gửi 120/143"), at most every
-    `min_interval` seconds, so the edits themselves stay well inside the rate limits."""
-
-    def __init__(
-        self,
-        hub: Hub,
-        address: Address,
-        render: Callable[[int, int], str],
-        *,
-        min_interval: float = 2.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.hub = hub
-        self.address = address
-        self.render = render
-        self.min_interval = min_interval
-        self.monotonic = monotonic
-        self.message_id: str | None = None
-        self.edits = 0
-        self._last = 0.0
-        self._lock = asyncio.Lock()
-        self._shown: tuple[int, int] | None = None
-
-    async def start(self, total: int, *, done: int = 0) -> None:
-        outcome = await self.hub.send(Delivery(self.address, Outbound(self.render(done, total))))
-        self.message_id = outcome.message_id
-        self._last = self.monotonic()
-        self._shown = (done, total)
-
-    async def update(self, done: int, total: int) -> None:
-        """The progress callback: edits when enough time passed and no edit is under way."""
-        if self._lock.locked() or self.monotonic() - self._last < self.min_interval:
-            return
-        async with self._lock:
-            await self._edit(done, total)
-
-    async def finish(self, done: int, total: int) -> None:
-        """The final count; waits for an edit under way, so the last one wins."""
-        async with self._lock:
-            await self._edit(done, total)
-
-    async def _edit(self, done: int, total: int) -> None:
-        if self.message_id is None or self._shown == (done, total):
-            return
-        message = Outbound(self.render(done, total), edit_message_id=self.message_id)
-        outcome = await self.hub.send(Delivery(self.address, message))
-        self._last = self.monotonic()
-        if outcome.error is None:
-            self.edits += 1
-            self._shown = (done, total)
-
-
 # --- persisted broadcasts: resumed after a crash, nothing sent twice ------------------------
 def record_broadcast(
     selection: Selection,
     *,
     session: Session,
-    admin: Address,
+    admin: HasChat,
     actor_id: int | None,
     text: str,
     audience: Audience,
@@ -372,7 +238,7 @@ def claim_unfinished(session: Session, *, before: datetime, now: datetime, owner
     since `before` (this process's start: that sender died). One conditional UPDATE: a second
     process claiming at the same time finds them written `now` and takes none. The caller
     commits, then resumes the ids returned."""
-    table = Broadcast.__table__  # type: ignore[attr-defined]
+    table = table_of(Broadcast)
     rows = session.execute(
         sa.update(table)
         .where(table.c.status == BroadcastStatus.SENDING, table.c.heartbeat_at < before)
@@ -388,7 +254,7 @@ class Plan:
     broadcast stands (`done` counts the sent, failed and unknown ones of earlier runs)."""
 
     broadcast_id: int
-    admin: Address
+    admin: Chat
     actor_id: int | None
     text: str
     resumed: int
@@ -439,7 +305,7 @@ def load_plan(session: Session, broadcast_id: int) -> Plan:
     pending = [r for s, r in rows if s == RecipientStatus.PENDING]
     return Plan(
         broadcast_id=broadcast.id,
-        admin=Address(broadcast.admin_channel, broadcast.admin_chat_id),
+        admin=Chat(broadcast.admin_channel, broadcast.admin_chat_id),
         actor_id=broadcast.actor_id,
         text=broadcast.text,
         resumed=broadcast.resumed,
@@ -455,7 +321,7 @@ def finish_broadcast(
 ) -> BroadcastReport | None:
     """Mark the broadcast done and say how it went; None when another run took it over (that
     run reports). The caller commits."""
-    table = Broadcast.__table__  # type: ignore[attr-defined]
+    table = table_of(Broadcast)
     done = session.execute(
         sa.update(table)
         .where(
@@ -465,7 +331,7 @@ def finish_broadcast(
         )
         .values(status=BroadcastStatus.DONE, finished_at=now, heartbeat_at=now)
     )
-    if not done.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(done):
         return None
     broadcast = session.get(Broadcast, broadcast_id)
     assert broadcast is not None
@@ -484,118 +350,65 @@ def finish_broadcast(
     return report
 
 
-async def in_thread(engine: Engine, work: Callable[[Session], T]) -> T:
-    """`work` in its own committed transaction (retried on a lock, `bot.db.in_transaction`)
-    in a worker thread: waiting for a lock does not block the event loop."""
-    return await asyncio.to_thread(in_transaction, engine, work, what="broadcast transaction")
+# One recipient's outcome: (recipient, platform message id, failure or None when sent).
+RecipientOutcome = tuple[Recipient, str | None, "Failure | None"]
 
 
-class Ledger:
-    """A broadcast's delivery log while a run sends it: `enter` marks a recipient `sending`
-    (committed) just before the send, `sent`/`failed` note outcomes, written with the next
-    marks — one transaction for all the senders that arrive together — or by `flush`."""
-
-    def __init__(
-        self, engine: Engine, broadcast_id: int, *, owner: str, now: Callable[[], datetime]
-    ) -> None:
-        self.engine = engine
-        self.broadcast_id = broadcast_id
-        self.owner = owner
-        self.now = now
-        self.lost = False  # another run took the broadcast over
-        self._outcomes: list[tuple[Recipient, str | None, Failure | None]] = []
-        self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    def sent(self, recipient: Recipient, message_id: str | None) -> None:
-        self._outcomes.append((recipient, message_id, None))
-
-    def failed(self, failure: Failure) -> None:
-        self._outcomes.append((failure.recipient, None, failure))
-
-    async def enter(self, recipient: Recipient) -> bool:
-        """True when the recipient is now `sending` and this run must send to them."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((recipient.member_id, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_marks())
-        return await future
-
-    async def flush(self) -> None:
-        """Write the outcomes not written yet (the run's last sends)."""
-        while self._writer is not None:
-            await asyncio.wait([self._writer])
-        outcomes, self._outcomes = self._outcomes, []
-        await in_thread(self.engine, functools.partial(self._write, outcomes=outcomes))
-
-    async def _write_marks(self) -> None:
-        try:
-            await asyncio.sleep(0)  # senders arriving together join this transaction
-            while self._waiting:
-                waiting, self._waiting = self._waiting, []
-                outcomes, self._outcomes = self._outcomes, []
-                ids = [member_id for member_id, _ in waiting]
-                try:
-                    write = functools.partial(self._write, outcomes=outcomes, member_ids=ids)
-                    marked = await in_thread(self.engine, write)
-                except Exception as exc:
-                    for _, future in waiting:
-                        future.set_exception(exc)
-                    continue
-                for member_id, future in waiting:
-                    future.set_result(member_id in marked)
-        finally:
-            self._writer = None
-
-    def _write(
-        self,
-        session: Session,
-        outcomes: Sequence[tuple[Recipient, str | None, Failure | None]],
-        member_ids: Sequence[int] = (),
-    ) -> set[int]:
-        now = self.now()
-        broadcasts = Broadcast.__table__  # type: ignore[attr-defined]
-        # First statement a write: SQLite takes its lock at once (no stale read to upgrade).
-        owned = session.execute(
+def write_ledger(
+    session: Session,
+    broadcast_id: int,
+    *,
+    owner: str,
+    outcomes: Sequence[RecipientOutcome],
+    member_ids: Sequence[int],
+    now: datetime,
+) -> tuple[bool, set[int]]:
+    """One write of a broadcast's delivery ledger: the run `owner` proves it still owns the
+    broadcast (its heartbeat), records `outcomes` and marks `member_ids` `sending`. Returns
+    (still owned, the members now marked). The caller commits."""
+    broadcasts = table_of(Broadcast)
+    # First statement a write: SQLite takes its lock at once (no stale read to upgrade).
+    owned = rowcount(
+        session.execute(
             sa.update(broadcasts)
             .where(
-                broadcasts.c.id == self.broadcast_id,
-                broadcasts.c.owner == self.owner,
+                broadcasts.c.id == broadcast_id,
+                broadcasts.c.owner == owner,
                 broadcasts.c.status == BroadcastStatus.SENDING,
             )
             .values(heartbeat_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        _record_outcomes(session, self.broadcast_id, outcomes, now=now)
-        if not owned:
-            self.lost = True
-            return set()
-        if not member_ids:
-            return set()
-        table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
-        rows = session.execute(
-            sa.update(table)
-            .where(
-                table.c.broadcast_id == self.broadcast_id,
-                col(table.c.member_id).in_(list(member_ids)),
-                table.c.status == RecipientStatus.PENDING,
-            )
-            .values(status=RecipientStatus.SENDING)
-            .returning(table.c.member_id)
-        ).all()
-        return {row[0] for row in rows}
+        )
+    )
+    _record_outcomes(session, broadcast_id, outcomes, now=now)
+    if not owned:
+        return False, set()
+    if not member_ids:
+        return True, set()
+    table = table_of(BroadcastRecipient)
+    rows = session.execute(
+        sa.update(table)
+        .where(
+            table.c.broadcast_id == broadcast_id,
+            col(table.c.member_id).in_(list(member_ids)),
+            table.c.status == RecipientStatus.PENDING,
+        )
+        .values(status=RecipientStatus.SENDING)
+        .returning(table.c.member_id)
+    ).all()
+    return True, {row[0] for row in rows}
 
 
 def _record_outcomes(
     session: Session,
     broadcast_id: int,
-    outcomes: Sequence[tuple[Recipient, str | None, Failure | None]],
+    outcomes: Sequence[RecipientOutcome],
     *,
     now: datetime,
 ) -> None:
     """Only rows still `sending` are touched: a late write cannot overwrite another run's."""
     if not outcomes:
         return
-    table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+    table = table_of(BroadcastRecipient)
     session.execute(
         sa.update(table)
         .where(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from domain import audit
@@ -57,7 +58,7 @@ def takes_part(session: Session, campaign: Campaign, unit: Unit) -> bool:
         return False
     if campaign.participants == "all":
         return True
-    chosen = CampaignParticipant.unit_id == unit.id
+    chosen: sa.ColumnElement[bool] = col(CampaignParticipant.unit_id) == unit.id
     if unit.bloc:
         chosen = or_(chosen, CampaignParticipant.bloc == unit.bloc)
     query = select(CampaignParticipant.id).where(
@@ -232,6 +233,7 @@ def set_participants(session: Session, campaign: Campaign, participants: Partici
         session.delete(row)
     campaign.participants = "all" if participants.everyone else "selected"
     if not participants.everyone:
+        assert campaign.id is not None
         for bloc in participants.blocs:
             session.add(CampaignParticipant(campaign_id=campaign.id, bloc=bloc))
         for unit_id in participants.unit_ids:
@@ -391,7 +393,7 @@ def add_deadline(
     _check_before_parent(session, parent_deadline_id, due_at)
     deadline = Deadline(
         parent_deadline_id=parent_deadline_id,
-        campaign_id=campaign.id,
+        campaign_id=campaign.id,  # type: ignore[arg-type]  # flushed: the id is set
         kind=kind,
         title=title,
         due_at=due_at,

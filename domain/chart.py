@@ -89,6 +89,7 @@ def render_stacked_bars(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
     if len(segments) > len(STYLES):
         raise ValueError(f"at most {len(STYLES)} segments")
@@ -135,7 +136,7 @@ def render_stacked_bars(
         )
         axes.tick_params(axis="y", length=0)
         axes.tick_params(axis="x", labelsize=9)
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         if not show_scale:
             axes.set_xticks([])
             axes.spines["bottom"].set_visible(False)

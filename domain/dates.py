@@ -9,7 +9,7 @@ Every parser raises `ParseError` with a reason key on bad input; none raises any
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from domain.text import fold
@@ -110,3 +110,8 @@ def parse_integer(text: str) -> int:
     if number != number.to_integral_value():
         raise ParseError("format")
     return int(number)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Read a datetime back from the database: SQLite returns naive values, stored as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

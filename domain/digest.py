@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from domain.campaigns import DeadlineProgress, deadline_progress
 from domain.ledger import OUT_OF_REACH, UNKNOWN_AFTER
+from models.base import insert_ignoring, table_of
 from models.campaigns import Campaign, CampaignStatus, Deadline, ReminderLog, ReminderStatus
 from models.conversation import ProcessedUpdate
 from models.organisers import DEFAULT_ORGANISER_ID, OrganiserMember, OrganiserRole
@@ -185,18 +186,32 @@ def claim_digest(
 
     The key lives in `processed_update`, the table whose job is "handled once"; the caller
     commits before sending."""
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    key = f"{day:%Y%m%d}:{member_id}"
-    if organiser_id != DEFAULT_ORGANISER_ID:
-        key += f":{organiser_id}"
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    table = table_of(ProcessedUpdate)
     statement = (
-        insert(table)
-        .values(channel=DIGEST_CHANNEL, update_id=key, handled_at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        insert_ignoring(session, table, keys=["channel", "update_id"])
+        .values(
+            channel=DIGEST_CHANNEL, update_id=_key(day, member_id, organiser_id), handled_at=now
+        )
         .returning(table.c.id)
     )
     return session.execute(statement).first() is not None
+
+
+def release_digest(
+    session: Session, *, member_id: int, day: date, organiser_id: int = DEFAULT_ORGANISER_ID
+) -> None:
+    """Give back an admin's digest of `day` whose send certainly failed (the platform was
+    unreachable): a later tick claims and sends it. The caller commits."""
+    table = table_of(ProcessedUpdate)
+    session.execute(
+        sa.delete(table).where(
+            table.c.channel == DIGEST_CHANNEL,
+            table.c.update_id == _key(day, member_id, organiser_id),
+        )
+    )
+
+
+def _key(day: date, member_id: int, organiser_id: int) -> str:
+    # The default organiser's key is the one used before organisers existed.
+    key = f"{day:%Y%m%d}:{member_id}"
+    return key if organiser_id == DEFAULT_ORGANISER_ID else f"{key}:{organiser_id}"

@@ -8,7 +8,7 @@ frozen, columns sized, dates are real Excel dates in the campaign's local time, 
 looks like a formula stays text. Only what a unit handed in is exported, never a draft.
 
 Forms are read through the small `FormLike`/`FieldLike` protocols (the loaded forms in
-`services.extras["forms"]` satisfy them); without a form, columns follow the stored answers.
+`Services.forms` satisfy them); without a form, columns follow the stored answers.
 Texts (headers, statuses, yes/no) are passed in as `ExportTexts`: no sentence lives here.
 """
 
@@ -134,13 +134,32 @@ class ExportTexts:
     no_bloc: str
     entries: str  # "{count} mục": a group's cell in the deadline sheet
     statuses: Mapping[str, str] = field(default_factory=dict)
+    # Words of the bloc ranking sheet; None leaves the sheet out.
+    ranking: RankingTexts | None = None
 
     @classmethod
     def from_catalog(cls, t: Callable[..., str], prefix: str = "admin.export") -> ExportTexts:
-        names = [n for n in cls.__dataclass_fields__ if n != "statuses"]
+        names = [n for n in cls.__dataclass_fields__ if n not in ("statuses", "ranking")]
         values = {name: t(f"{prefix}.{name}") for name in names}
         statuses = {c: t(f"admin.status.{c}") for c in Category.ALL}
-        return cls(**values, statuses=statuses)
+        return cls(**values, statuses=statuses, ranking=RankingTexts.from_catalog(t))
+
+
+@dataclass(frozen=True, slots=True)
+class RankingTexts:
+    """Headers of the bloc ranking sheet (xếp hạng khối), from the scoring catalog."""
+
+    sheet: str
+    bloc: str
+    rank: str
+    code: str
+    unit: str
+    total: str
+    proposed: str
+
+    @classmethod
+    def from_catalog(cls, t: Callable[..., str], prefix: str = "scoring.export") -> RankingTexts:
+        return cls(**{name: t(f"{prefix}.{name}") for name in cls.__dataclass_fields__})
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -395,7 +414,7 @@ def build_workbook(
 
     zone = _zone(campaign, default_zone)
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)  # type: ignore[arg-type]  # a new workbook always has its first sheet
     used: set[str] = set()
     units = participating_units(session, campaign)
     deadlines = deadlines_of(campaign, session=session)
@@ -450,7 +469,61 @@ def build_workbook(
             )
         _deadline_sheets(book, used, deadline, rows, forms, texts, zone)
     status.finish()
+    if texts.ranking is not None:
+        ranking_sheet(book, used, campaign, session=session, texts=texts.ranking)
     return book
+
+
+def ranking_sheet(
+    book: Workbook, used: set[str], campaign: Campaign, *, session: Session, texts: RankingTexts
+) -> None:
+    """One sheet with every bloc's ranking: rank, unit, each criterion's points after review,
+    the total and the title proposed. Left out when no scoring table is attached."""
+    from domain.council import award_labels
+    from domain.scoring import campaign_rankings, centi_text, table_of
+
+    rankings = campaign_rankings(session, campaign=campaign)
+    if not rankings:
+        return
+    criteria: list[tuple[str, str]] = []
+    for sheet, _rows in rankings:
+        for criterion in table_of(sheet).criteria:
+            if criterion.code not in {code for code, _ in criteria}:
+                criteria.append((criterion.code, criterion.label))
+    out = _Sheet(
+        book,
+        sheet_title(texts.sheet, used),
+        [
+            texts.bloc,
+            texts.rank,
+            texts.code,
+            texts.unit,
+            *[label for _, label in criteria],
+            texts.total,
+            texts.proposed,
+        ],
+        frozen_columns=4,
+    )
+    labels = award_labels()
+    for sheet, rows in rankings:
+        for row in rows:
+            out.add(
+                [
+                    sheet.bloc,
+                    row.rank,
+                    row.unit.code,
+                    row.unit.name,
+                    *[
+                        Decimal(centi_text(row.points[code]).replace(",", "."))
+                        if code in row.points
+                        else None
+                        for code, _ in criteria
+                    ],
+                    Decimal(centi_text(row.total).replace(",", ".")),
+                    labels.get(row.proposed, row.proposed) if row.proposed else "",
+                ]
+            )
+    out.finish()
 
 
 def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> list[Any]:

@@ -23,12 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.catalog import t
 from domain.dates import ParseError, format_date, parse_date, parse_integer, parse_number
 from domain.text import clean_text, fold
 
@@ -152,6 +152,23 @@ class FormError(Exception):
 
 
 # --- loading ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AnswerWords:
+    """How a yes/no answer reads (data: refdata/answer_words.yaml)."""
+
+    yes: str
+    no: str
+
+
+@cache
+def answer_words(path: Path | None = None) -> AnswerWords:
+    data = yaml.safe_load((path or DEFAULT_REFDATA_DIR / "answer_words.yaml").read_text("utf-8"))
+    # YAML 1.1 reads a bare yes/no key as a boolean: accept both spellings of the keys.
+    yes = data.get("yes", data.get(True))
+    no = data.get("no", data.get(False))
+    return AnswerWords(_text(str(yes)), _text(str(no)))
+
+
 def load_forms(directory: Path | str, *, refdata_dir: Path | str | None = None) -> dict[str, Form]:
     """Every `<code>.yaml` in `directory`, checked; raises `FormError` on the first problem."""
     folder = Path(directory)
@@ -328,7 +345,7 @@ class _FormReader:
         elif "choices" in raw or "choices_from" in raw:
             raise self.fail(where, f"kiểu {kind} không có 'choices'")
         if kind == "yes_no" and not item.example:
-            item.example = t("reports.answer_yes")
+            item.example = answer_words().yes
         if kind == "file":
             item.accept = self.accept(raw, where)
         elif "accept" in raw:
@@ -549,9 +566,9 @@ def parse_answer(
     parts = [p for p in re.split(r"[,;\n]", raw) if p.strip()]
     values: list[str] = []
     for part in parts:
-        value = match_choice(item, part).value
-        if value not in values:
-            values.append(value)
+        chosen = match_choice(item, part).value
+        if chosen not in values:
+            values.append(chosen)
     check_selection(item, values)
     return values
 
@@ -664,7 +681,7 @@ def format_answer(item: Field, value: Any) -> str:
         except (TypeError, ValueError):
             return str(value)
     if kind == "yes_no":
-        return t("reports.answer_yes") if value else t("reports.answer_no")
+        return answer_words().yes if value else answer_words().no
     if kind == "choice":
         return item.choice_label(value)
     if kind == "multi_choice":

@@ -53,6 +53,7 @@ from domain.schedule import (
     schedule,
     slot_kind,
 )
+from models.base import insert_ignoring, rowcount, table_of
 from models.campaigns import Campaign, CampaignStatus, Deadline, ReminderLog, ReminderStatus
 from models.reports import Report
 from models.units import Member, MemberStatus
@@ -108,7 +109,7 @@ def _reachable_officers(
     if unit_ids is not None:
         query = query.where(col(Member.unit_id).in_(list(unit_ids)))
     result: dict[int, list[Member]] = defaultdict(list)
-    for member in session.exec(query.order_by(Member.id)).all():
+    for member in session.exec(query.order_by(col(Member.id))).all():
         assert member.unit_id is not None
         result[member.unit_id].append(member)
     return result
@@ -145,11 +146,11 @@ def plan_due(
     candidates: list[Candidate] = []
     officers: dict[int, list[Member]] | None = None
     campaigns = session.exec(
-        select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE).order_by(Campaign.id)
+        select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE).order_by(col(Campaign.id))
     ).all()
     for campaign in campaigns:
         deadlines = session.exec(
-            select(Deadline).where(Deadline.campaign_id == campaign.id).order_by(Deadline.id)
+            select(Deadline).where(Deadline.campaign_id == campaign.id).order_by(col(Deadline.id))
         ).all()
         for deadline in deadlines:
             slot = current_slot(deadline, campaign, now=now, calendar=calendar)
@@ -178,11 +179,11 @@ def _lock_deadline(session: Session, deadline_id: int) -> bool:
     """Serialise claims for one deadline across processes: a row lock on PostgreSQL, the write
     lock on SQLite (taken by the first statement, so later reads in the transaction are
     current). False when the deadline no longer exists."""
-    table = Deadline.__table__  # type: ignore[attr-defined]
+    table = table_of(Deadline)
     result = session.execute(
         sa.update(table).where(table.c.id == deadline_id).values(kind=table.c.kind)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
@@ -190,16 +191,10 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> list[tuple[i
     slot) of the rows inserted."""
     if not rows:
         return []
-    table = ReminderLog.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["deadline_id", "member_id", "slot"])
-        .returning(table.c.id, table.c.member_id, table.c.slot)
-    )
+    table = table_of(ReminderLog)
+    statement = insert_ignoring(
+        session, table, keys=["deadline_id", "member_id", "slot"]
+    ).returning(table.c.id, table.c.member_id, table.c.slot)
     # Executed for many rows at once (SQLAlchemy's "insertmanyvalues"): one compiled statement.
     return [(row[0], row[1], row[2]) for row in session.execute(statement, rows).all()]
 
@@ -449,7 +444,7 @@ def claim_retries(
                 else:
                     result.skipped += 1
                 continue
-            table = ReminderLog.__table__  # type: ignore[attr-defined]
+            table = table_of(ReminderLog)
             updated = session.execute(
                 sa.update(table)
                 .where(table.c.id == row.id, table.c.status == ReminderStatus.RETRY)
@@ -460,7 +455,7 @@ def claim_retries(
                     next_attempt_at=None,
                 )
             )
-            if updated.rowcount == 1 and member is not None and row.id is not None:  # type: ignore[attr-defined]
+            if rowcount(updated) == 1 and member is not None and row.id is not None:
                 result.claimed.append(
                     Claimed(
                         log_id=row.id,
@@ -482,7 +477,7 @@ def release_claims(session: Session, *, before: datetime, now: datetime) -> int:
     (still `claimed`: their run died between the claim and the send). They wait as retries due
     now, their claim not counted as an attempt, so `claim_retries` checks them again (still
     wanted? covered?) and sends them. Returns how many. The caller commits."""
-    table = ReminderLog.__table__  # type: ignore[attr-defined]
+    table = table_of(ReminderLog)
     result = session.execute(
         sa.update(table)
         .where(table.c.status == ReminderStatus.CLAIMED, table.c.claimed_at < before)
@@ -492,7 +487,7 @@ def release_claims(session: Session, *, before: datetime, now: datetime) -> int:
             attempts=sa.case((table.c.attempts > 0, table.c.attempts - 1), else_=0),
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def mark_sending(session: Session, log_ids: Sequence[int]) -> set[int]:
@@ -501,7 +496,7 @@ def mark_sending(session: Session, log_ids: Sequence[int]) -> set[int]:
     here. The caller commits before sending."""
     if not log_ids:
         return set()
-    table = ReminderLog.__table__  # type: ignore[attr-defined]
+    table = table_of(ReminderLog)
     result = session.execute(
         sa.update(table)
         .where(col(table.c.id).in_(list(log_ids)), table.c.status == ReminderStatus.CLAIMED)
@@ -592,7 +587,7 @@ def queue_manual(
     result.send_at = send_at
     rows = [
         _row(
-            Candidate(deadline.id, m.unit_id, m.id, slot),  # type: ignore[arg-type]
+            Candidate(deadline.id, m.unit_id, m.id, slot),  # type: ignore[arg-type]  # a stored row: its id is set
             ReminderStatus.RETRY,
             now,
             next_attempt_at=send_at,
@@ -643,7 +638,7 @@ def record_outcomes(
     """Mark rows after their sends; the caller commits. Only a row still `sending` is touched,
     so a late or repeated call cannot overwrite another process's result."""
     counts = OutcomeCounts()
-    table = ReminderLog.__table__  # type: ignore[attr-defined]
+    table = table_of(ReminderLog)
     sent = [o for o in outcomes if o.sent]
     if sent:  # the common case, in one statement for the whole batch
         session.execute(

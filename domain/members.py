@@ -8,14 +8,13 @@ capability; this module only identifies users and records refusals.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.clock import as_utc
-from bot.events import Inbound
-from bot.settings import Settings
 from domain import audit
+from domain.dates import as_utc
 from domain.organisers import ensure_default_admin
 from domain.text import clean_text
 from models.units import Member, MemberStatus, Role
@@ -24,6 +23,21 @@ from models.units import Member, MemberStatus, Role
 # registered user an extra UPDATE of the member row (and a row lock other processes wait on);
 # what reads it (may the bot still write to this user on Zalo?) counts in hours, not seconds.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class Sender(Protocol):
+    """Who wrote (an inbound event as bot/ builds it): only what the rules here read."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    display_name: str
+
+
+class AdminConfig(Protocol):
+    """The settings as far as identifying admins goes (ADMIN_IDS)."""
+
+    def is_configured_admin(self, channel: str, user_id: str) -> bool: ...
 
 
 # Every update looks its sender up: the statement is built once, with its values bound at run
@@ -38,7 +52,7 @@ def find_member(session: Session, *, channel: str, user_id: str) -> Member | Non
 
 
 def identify(
-    session: Session, *, event: Inbound, settings: Settings, now: datetime
+    session: Session, *, event: Sender, settings: AdminConfig, now: datetime
 ) -> Member | None:
     """The member who sent `event`; admins named in ADMIN_IDS are created or promoted here."""
     member = find_member(session, channel=event.channel, user_id=event.user_id)
@@ -90,7 +104,7 @@ def identify(
 
 
 def audit_refusal(
-    session: Session, *, member: Member | None, event: Inbound, route: str, now: datetime
+    session: Session, *, member: Member | None, event: Sender, route: str, now: datetime
 ) -> None:
     audit.record(
         session,

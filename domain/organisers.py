@@ -317,9 +317,9 @@ def parse_rows(content: bytes) -> tuple[list[OrganiserRow], list[RowError]]:
         return [], [RowError(0, "empty")]
     header_row, header = filled[0]
     positions: dict[str, int] = {}
-    for index, cell in enumerate(header):
+    for index, title in enumerate(header):
         for column, names in COLUMNS.items():
-            if _header_key(cell) in {_header_key(n) for n in names} and column not in positions:
+            if _header_key(title) in {_header_key(n) for n in names} and column not in positions:
                 positions[column] = index
     missing = [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in positions]
     if missing:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import contextlib
 import io
 import re
 import unicodedata
@@ -29,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from domain.dates import ParseError, parse_date, parse_time
+from domain.safe_zip import UnsafeArchive, check_archive
 from domain.text import clean_text, fold
 from models.campaigns import DeadlineKind
 
@@ -46,7 +48,8 @@ SOURCE_MAX_CHARS = 300
 
 class PlanFileError(Exception):
     """The file cannot be read as a plan. `reason`: empty, too_large, scanned_pdf,
-    encrypted_pdf, corrupt_pdf, corrupt_docx, legacy_doc, not_text, unsupported."""
+    encrypted_pdf, corrupt_pdf, corrupt_docx, legacy_doc, not_text, unsupported, zip_bomb,
+    too_slow (set by the caller that bounds the time)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -80,6 +83,22 @@ class ProposedDeadline:
     starts_on: date | None = None
     # The text gave no year ("trước ngày 15/6"): the issue year (or the next) was assumed.
     year_assumed: bool = False
+    # "dự kiến": the plan itself says the date may move.
+    tentative: bool = False
+    # A standing yearly rule ("chậm nhất ngày 15/3 năm sau", "trước ngày 10/8 hằng năm"):
+    # `due_on` is its next occurrence after the plan's (or today's) date.
+    recurring: bool = False
+
+
+@dataclass(slots=True)
+class RelativeNote:
+    """A deadline counted from an event the plan does not date ("trước ngày trao thưởng ít
+    nhất 07 ngày", "trong thời hạn 10 ngày làm việc kể từ ngày đăng tin"): shown to the admin,
+    who may give it a date; never a deadline by itself."""
+
+    no: int
+    text: str
+    source: str
 
 
 @dataclass(slots=True)
@@ -105,6 +124,7 @@ class PlanProposal:
     ends_on: date | None = None
     deadlines: list[ProposedDeadline] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[RelativeNote] = field(default_factory=list)
 
     def is_useful(self) -> bool:
         """Enough to start a campaign from: a number, a title or at least one deadline."""
@@ -140,9 +160,12 @@ class PlanProposal:
                     "starts_on": _iso(d.starts_on),
                     "source": d.source,
                     "year_assumed": d.year_assumed,
+                    "tentative": d.tentative,
+                    "recurring": d.recurring,
                 }
                 for d in self.deadlines
             ],
+            "notes": [{"no": n.no, "text": n.text, "source": n.source} for n in self.notes],
             "problems": [
                 {"code": p.code, "text": p.text, "source": p.source} for p in self.problems
             ],
@@ -178,9 +201,12 @@ class PlanProposal:
                     starts_on=_from_iso(d.get("starts_on")),
                     source=d.get("source", ""),
                     year_assumed=d.get("year_assumed", False),
+                    tentative=d.get("tentative", False),
+                    recurring=d.get("recurring", False),
                 )
                 for d in data.get("deadlines", [])
             ],
+            notes=[RelativeNote(n["no"], n["text"], n["source"]) for n in data.get("notes", [])],
             problems=[Problem(p["code"], p["text"], p["source"]) for p in data.get("problems", [])],
         )
 
@@ -197,6 +223,8 @@ def _from_iso(value: str | None) -> date | None:
 FLAG_BEFORE_ISSUE = "before_issue"
 FLAG_PAST = "past"
 FLAG_YEAR_ASSUMED = "year_assumed"
+FLAG_TENTATIVE = "tentative"
+FLAG_RECURRING = "recurring"
 # Flags the admin must confirm before the deadline is created.
 CONFIRM_FLAGS = frozenset({FLAG_BEFORE_ISSUE, FLAG_PAST})
 
@@ -211,6 +239,10 @@ def deadline_flags(
         flags.append(FLAG_PAST)
     if deadline.year_assumed:
         flags.append(FLAG_YEAR_ASSUMED)
+    if deadline.recurring:
+        flags.append(FLAG_RECURRING)
+    if deadline.tentative:
+        flags.append(FLAG_TENTATIVE)
     return flags
 
 
@@ -249,6 +281,13 @@ def extract_text(content: bytes, file_name: str | None = None) -> str:
     return text
 
 
+def read_plan_file(
+    content: bytes, file_name: str | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """`extract_text` then `parse_plan`, as plain data: what a child process hands back."""
+    return parse_plan(extract_text(content, file_name), today=today).to_dict()
+
+
 def _decode_text(content: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1258 (old Vietnamese
     Windows files); anything that does not read as text is refused."""
@@ -276,7 +315,7 @@ def _pdf_text(content: bytes) -> str:
         reader = PdfReader(io.BytesIO(content))
         if reader.is_encrypted and not reader.decrypt(""):
             raise PlanFileError("encrypted_pdf")
-        pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
+        pages = [_pdf_page_text(page) for page in reader.pages[:MAX_PDF_PAGES]]
     except PlanFileError:
         raise
     except Exception:
@@ -289,6 +328,18 @@ def _pdf_text(content: bytes) -> str:
     return text
 
 
+def _pdf_page_text(page: Any) -> str:
+    """The page's text with its layout kept (pypdf's layout mode): the two header columns of a
+    plan stay apart, separated by wide gaps, instead of a narrow column's wrapped "VIỆT / NAM"
+    gluing onto the issuer or "năm / 2025" leaving the date. Plain extraction is the fallback
+    for pages layout mode cannot place."""
+    try:
+        text = page.extract_text(extraction_mode="layout", layout_mode_space_vertically=False)
+    except Exception:
+        text = ""
+    return text or page.extract_text() or ""
+
+
 def _docx_text(content: bytes) -> str:
     """Paragraphs and table cells in reading order (the header of a plan is usually a
     two-column table: issuing body on the left, the national motto on the right)."""
@@ -296,10 +347,14 @@ def _docx_text(content: bytes) -> str:
     from docx.table import Table
 
     try:
+        check_archive(content)
+    except UnsafeArchive as exc:
+        raise PlanFileError("corrupt_docx" if exc.reason == "not_zip" else "zip_bomb") from None
+    try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             info = archive.getinfo("word/document.xml")
             if info.file_size > MAX_DOCX_XML_BYTES:
-                raise PlanFileError("corrupt_docx")
+                raise PlanFileError("zip_bomb")
     except KeyError:
         raise PlanFileError("unsupported") from None  # a zip, but not a Word document
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
@@ -382,16 +437,55 @@ _BEFORE = re.compile(
     rf"(?:(?P<time>{_TIME})\s*,?\s*(?:ngay\b\s*)?)?(?P<d>{_DATE})"
 )
 _IN_MONTH = re.compile(rf"\btrong\s+{_month('')}")
+# "hoàn thành trong quý I/2025", "quý II năm 2025", "trước quý III/2025" (folded: "quy i").
+_QUARTER = re.compile(
+    r"\b(?:(?P<pre>truoc|trong|cuoi|het|vao)\s+)?quy\s+(?P<q>iv|iii|ii|i|[1-4])\b"
+    r"\s*(?:[/.\-]|nam)\s*(?P<y>\d{4})(?![\d/])"
+)
+_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+# A date without a year that recurs: "15/3 năm sau", "10/8 hằng năm", "15 tháng 3 hàng năm".
+_YEARLY = re.compile(r"\s*(?:cua\s+)?(?:nam\s+sau|hang\s+nam|moi\s+nam|nam\s+ke\s+tiep)\b")
+# Deadlines counted from an undated event: "trước ngày trao thưởng ít nhất 07 ngày",
+# "trong thời hạn 10 ngày làm việc (kể từ ngày đăng tin)", "trường hợp đột xuất trước 03 ngày".
+_RELATIVE = re.compile(
+    r"\btruoc\s+ngay\s+(?!\d)(?:[a-z]+\s+){1,6}?(?:it\s+nhat|toi\s+thieu)\s+\d{1,3}\s+ngay"
+    r"(?:\s+lam\s+viec)?"
+    r"|\b(?:trong\s+thoi\s+han|trong\s+vong|truoc|cham\s+nhat|sau)\s+\d{1,3}\s+ngay"
+    r"(?:\s+lam\s+viec)?(?:\s*\(?\s*(?:ke\s+)?tu\s+ngay\s+[a-z ]{2,40}\)?)?"
+)
+_TENTATIVE = re.compile(r"\bdu\s+kien\b")
+_SEND = re.compile(r"\b(?:gui|goi|nop|trinh|bao cao|dang ky)\b")
 # "trước tháng 12/2019": before the month begins, so due on the last day of the month before
 # (30/11/2019), not at the end of the month named; "trước tháng 1 năm 2027" is 31/12/2026.
 _BEFORE_MONTH = re.compile(rf"\b(?:truoc|cham\s+nhat\s+(?:la\s+)?truoc)\s+{_month('')}")
 
 # 353/KH-UBND, 98/2023/NĐ-CP, 06/2022/QH15 (folded): number, optional year, type.
+# 1.205/KH-SGDĐT: a thousands dot as officials write it; "TB – HTS": an en dash with spaces.
 _NUMBER = re.compile(
-    r"(?<![\w/])(?P<n>\d{1,6})\s*/\s*(?:(?P<y>\d{4})\s*/\s*)?"
-    r"(?P<t>[a-z]{1,10}\d{0,3}(?:\s*-\s*[a-z0-9]{1,12}){0,3})\b"
+    r"(?<![\w/.])(?P<n>\d{1,3}(?:\.\d{3})+|\d{1,6})\s*/\s*(?:(?P<y>\d{4})\s*/\s*)?"
+    r"(?P<t>[a-z]{1,10}\d{0,3}(?:\s*[-–]\s*[a-z0-9]{1,12}){0,3})\b"
+)
+# Party documents number the other way round: 34-CT/TW, 1160-KL/TU.
+_PARTY_NUMBER = re.compile(
+    r"(?<![\w/])(?P<n>\d{1,5})\s*-\s*(?P<t>[a-z]{1,6})\s*/\s*(?P<o>[a-z]{1,6})\b"
 )
 _HEADER_NUMBER = re.compile(r"^\s*so\s*[:.]?\s*(?=\d)")
+# The document's own number in its body: "Kế hoạch số 138/KH-UBND, ngày 10/6/2024".
+_BODY_NUMBER = re.compile(
+    r"\b(?P<kind>ke hoach|huong dan|thong bao|cong van|quyet dinh|van ban)\s+so\s*[:.]?\s*"
+)
+# Headings that stand above a document's title (a plain first line is the fallback).
+_HEADINGS = (
+    "ke hoach",
+    "huong dan",
+    "thong bao",
+    "cong van",
+    "quyet dinh",
+    "bao cao",
+    "chuong trinh",
+    "to trinh",
+    "chi thi",
+)
 _PLACE_DATE = re.compile(r",\s*ngay\s+(?P<d>\d{1,2})\s+thang\s+(?P<m>\d{1,2})\s+nam\s+(?P<y>\d{4})")
 _COLUMNS = re.compile(r"\t+|\s{3,}|\s*\|\s*")
 _NUMBERING = re.compile(r"^\s*(?:[IVXLC]{1,5}|\d{1,2}(?:\.\d{1,2})*|[a-zđ])\s*[.)/]\s+")
@@ -446,7 +540,7 @@ KIND_TITLES = {
 }
 # A date range or month with one of these words asks something of the units.
 _DUTY_WORDS = re.compile(
-    r"\b(?:hoan thanh|gui|nop|bao cao|dang ky|so ket|tong ket|trinh|de nghi|xong|ho so)\b"
+    r"\b(?:hoan thanh|gui|nop|bao cao|dang ky|so ket|tong ket|trinh|de nghi|xong|ho so|lay y kien)\b"
 )
 _PERIOD_WORDS = re.compile(r"\b(?:thoi gian|thi dua|phat dong|dot)\b")
 
@@ -454,10 +548,14 @@ _PERIOD_WORDS = re.compile(r"\b(?:thoi gian|thi dua|phat dong|dot)\b")
 # --- parsing -----------------------------------------------------------------------------------
 
 
-def parse_plan(text: str) -> PlanProposal:
-    """Everything a plan's text says about the campaign; never raises on any text."""
+def parse_plan(text: str, *, today: date | None = None) -> PlanProposal:
+    """Everything a plan's text says about the campaign; never raises on any text. `today`
+    places yearly rules without a year ("trước ngày 10/8 hằng năm") at their next occurrence
+    when the plan has no date of its own, or an old one."""
     text = unicodedata.normalize("NFC", text[:MAX_TEXT_CHARS]).replace("\xa0", " ")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Ð (U+00D0, Icelandic eth) stands for Đ in text converted from old Vietnamese fonts.
+    text = text.replace("Ð", "Đ").replace("ð", "đ")
     lines = [line.rstrip() for line in text.split("\n")]
     title_at = _title_line(lines)
     header = lines[: title_at if title_at is not None else 30]
@@ -467,27 +565,132 @@ def parse_plan(text: str) -> PlanProposal:
     body_at = 0
     if title_at is not None:
         proposal.title, body_at = _title(lines, title_at)
+    else:
+        proposal.title, body_at = _subject_title(lines)
     body = lines[body_at:]
     sentences = _sentences(body)
+    if proposal.document_number is None:
+        _number_from_body(lines[:40], sentences[:8], proposal)
     proposal.basis = _basis(sentences)
-    proposal.issuing_body = _issuer_from_header(header) or _issuer_from_text(
-        sentences, proposal.place
+    proposal.issuing_body = (
+        _issuer_from_header(header)
+        or _issuer_from_text(sentences, proposal.place)
+        or _issuer_from_first_line(lines)
+        or _department_from_text(sentences)
     )
-    _dated_obligations(sentences, proposal)
+    if _shadow(proposal.issuing_body or "") in {"ubnd", "uy ban nhan dan"}:
+        # "ỦY BAN NHÂN DÂN |" with the province lost when the header was flattened: the
+        # body names the full organ ("ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN" above "Căn cứ …").
+        proposal.issuing_body = _full_ubnd(lines[:80]) or proposal.issuing_body
+    _dated_obligations(sentences, proposal, today=today)
     return proposal
 
 
 def _title_line(lines: list[str]) -> int | None:
+    """The heading above the title (`KẾ HOẠCH`, `HƯỚNG DẪN`, `THÔNG BÁO`…), looked for only
+    above the body: a decision's "QUYẾT ĐỊNH:" after its `Căn cứ` lines is not a heading."""
     for index, line in enumerate(lines[:80]):
-        stripped = line.strip()
-        if _shadow(stripped[:8]) == "ke hoach" and stripped[:8].isupper():
-            return index
+        stripped = line.strip().strip("|").strip()
+        shadow = _shadow(stripped)
+        if _body_starts(stripped):
+            return None
+        for heading in _HEADINGS:
+            size = len(heading)
+            head = stripped[:size]
+            if (
+                shadow.startswith(heading)
+                and head.isupper()
+                and (len(stripped) == size or not stripped[size].isalpha())
+                and not stripped.endswith(":")
+            ):
+                return index
     return None
 
 
+def _body_starts(line: str) -> bool:
+    return bool(line) and _shadow(line).startswith(
+        ("can cu", "thuc hien", "kinh gui", "dieu 1", "theo de nghi")
+    )
+
+
+def _subject_title(lines: list[str]) -> tuple[str | None, int]:
+    """A title without a heading: the `V/v …` subject of an official letter (công văn), or
+    else a plain first line ("Thông báo: Lấy ý kiến …", "Quy định thời gian trình khen
+    thưởng") that is not part of the header."""
+    for index, line in enumerate(lines[:40]):
+        stripped = line.strip().strip("|").strip()
+        vv = re.match(r"[“\"(]*\s*v\s*/\s*v\s*[:.]?\s*", _shadow(stripped))
+        if vv and stripped[: vv.end()].strip('“"( ').lower().startswith("v"):
+            parts = [stripped[vv.end() :]]
+            end = index + 1
+            for follow in lines[index + 1 : index + 4]:
+                follow = follow.strip()
+                if not follow or (not follow[0].islower() and not follow.startswith("và")):
+                    break
+                parts.append(follow)
+                end += 1
+            title = clean_text(" ".join(parts), max_length=500, multiline=False).strip('“”" ')
+            return title or None, end
+    for index, line in enumerate(lines[:10]):
+        stripped = _squash(line).strip("|").strip()
+        if not stripped:
+            continue
+        shadow = _shadow(stripped)
+        if (
+            len(stripped) > 200
+            or stripped.isupper()
+            or _HEADER_NUMBER.match(shadow)
+            or _MOTTO.search(shadow)
+            or _PLACE_DATE.search(shadow)
+            or _body_starts(stripped)
+            or _NUMBERING.match(stripped)
+            or stripped.endswith((".", ";", ":"))
+        ):
+            return None, 0
+        kind = re.match(rf"(?:{'|'.join(_HEADINGS)})\s*:\s*", shadow)
+        title = stripped[kind.end() :] if kind else stripped
+        return clean_text(title, max_length=500, multiline=False) or None, index + 1
+    return None, 0
+
+
+def _number_from_body(lines: list[str], sentences: list[_Sentence], proposal: PlanProposal) -> None:
+    """No `Số:` in the header: the document's own number as its body states it ("Kế hoạch số
+    138/KH-UBND, ngày 10/6/2024" — not under `Căn cứ`, which names other documents), or a
+    number in a first line that names the document ("Điều 22 Thông tư 57/2020/TT-BQP …")."""
+    for sentence in sentences:
+        if sentence.shadow.startswith(("can cu", "thuc hien", "theo", "tren co so")):
+            continue
+        match = _BODY_NUMBER.search(sentence.shadow)
+        if match is None:
+            continue
+        before = sentence.shadow[max(0, match.start() - 40) : match.start()]
+        if re.search(r"\b(?:can cu|thuc hien|theo|tai|cua)\s*$", before):
+            continue
+        found = _NUMBER.match(sentence.shadow, match.end())
+        if found is None:
+            continue
+        proposal.document_number, proposal.document_type = _number_from(sentence.text, found)
+        if proposal.issued_on is None:
+            when = re.match(rf"\s*,?\s*ngay\s+(?P<d>{_DATE})", sentence.shadow[found.end() :])
+            if when:
+                with contextlib.suppress(ParseError):
+                    proposal.issued_on = parse_date(when["d"])
+        return
+    first = next((line.strip() for line in lines if line.strip()), "")
+    shadow = _shadow(first)
+    ref = re.search(r"\b(?:thong tu|nghi dinh|quyet dinh|ke hoach|huong dan)\s+(?:so\s*)?", shadow)
+    if ref and len(first) <= 250:
+        found = _NUMBER.match(shadow, ref.end())
+        if found:
+            proposal.document_number, proposal.document_type = _number_from(first, found)
+
+
 def _title(lines: list[str], title_at: int) -> tuple[str | None, int]:
-    """The line(s) after `KẾ HOẠCH`, and the index of the first line after them."""
-    rest = lines[title_at].strip()[8:].strip(" :-–")
+    """The line(s) after the heading (`KẾ HOẠCH`, `HƯỚNG DẪN`…), and the index of the first
+    line after them."""
+    heading = lines[title_at].strip().strip("|").strip()
+    size = next(len(h) for h in _HEADINGS if _shadow(heading).startswith(h))
+    rest = heading[size:].strip(" :-–")
     parts = [rest] if rest else []
     end = title_at + 1
     for index in range(title_at + 1, min(len(lines), title_at + 12)):
@@ -497,12 +700,17 @@ def _title(lines: list[str], title_at: int) -> tuple[str | None, int]:
                 break
             continue
         if parts:
-            # A title is a phrase: a line ending a sentence is the body starting.
+            # A title is a phrase: a line ending a sentence is the body starting; so is the
+            # organ's name repeated above a decision's `Căn cứ` lines.
             if len(parts) >= 4 or stripped.endswith((".", ";")):
+                break
+            if stripped.isupper() and re.match(
+                r"(?:uy ban nhan dan|ubnd|chu tich)\b", _shadow(stripped)
+            ):
                 break
             if not _continues(parts[-1], stripped):
                 break
-        elif _starts_paragraph(stripped):
+        elif _starts_paragraph(stripped) and not stripped.isupper():
             break
         parts.append(stripped)
         end = index + 1
@@ -513,7 +721,10 @@ def _title(lines: list[str], title_at: int) -> tuple[str | None, int]:
 def _document_number(header: list[str]) -> tuple[str | None, str | None]:
     """The `Số: 353 /KH-UBND` of the header (the numbers in the body belong to other
     documents)."""
-    for line in header:
+    for index, line in enumerate(header):
+        if re.fullmatch(r"\s*so\s*[:.]?\s*", _shadow(line)):
+            # "Số:" alone, the number wrapped onto the next line of a narrow column.
+            line = f"{line.strip()} {' '.join(_next_cells(header, index, 1))}"
         # The whole line first: `Số:   27 / KH-UBND` has wide gaps of its own.
         for column in [line, *_COLUMNS.split(line)]:
             shadow = _shadow(column)
@@ -540,22 +751,28 @@ def parse_document_number(text: str) -> tuple[str, str] | None:
 
 
 def _number_from(original: str, match: re.Match[str]) -> tuple[str | None, str | None]:
-    tokens = [t.strip() for t in original[match.start("t") : match.end("t")].split("-")]
+    raw = original[match.start("t") : match.end("t")]
+    tokens = [t.strip() for t in re.split(r"[-–]", raw)]
     kept: list[str] = []
     for token in tokens:
-        if not token or not (token.isupper() or token.isdigit()):
+        # "TTg" (Thủ tướng) is written in mixed case; a lowercase word is the sentence going on.
+        if not token or not (token.isupper() or token.isdigit() or token[0].isupper()):
             break
         kept.append(token)
     if not kept:
         return None, None
     doc_type = "-".join(kept)
     year = f"{match['y']}/" if match["y"] else ""
-    return f"{match['n']}/{year}{doc_type}", doc_type
+    return f"{original[match.start('n') : match.end('n')]}/{year}{doc_type}", doc_type
 
 
 def _place_and_date(lines: list[str]) -> tuple[str | None, date | None]:
-    for line in lines:
-        for column in _COLUMNS.split(line):
+    for index, line in enumerate(lines):
+        columns = _COLUMNS.split(line)
+        if columns and re.search(r",\s*ngay\b", _shadow(columns[-1])):
+            # "Sơn La, ngày 02" / "tháng 01 năm 2025": a narrow column wrapped the date.
+            columns[-1] = _squash(" ".join([columns[-1], *_next_cells(lines, index, 2)]))
+        for column in columns:
             shadow = _shadow(column)
             match = _PLACE_DATE.search(shadow)
             if not match:
@@ -567,6 +784,19 @@ def _place_and_date(lines: list[str]) -> tuple[str | None, date | None]:
                 issued = None
             return place, issued
     return None, None
+
+
+def _next_cells(lines: list[str], index: int, count: int) -> list[str]:
+    """The last cells of the next non-empty lines (what a wrapped header column goes on with:
+    with two columns side by side, the right one is last)."""
+    cells: list[str] = []
+    for line in lines[index + 1 : index + 1 + 2 * count]:
+        parts = [p for p in _COLUMNS.split(line) if p.strip()]
+        if parts:
+            cells.append(parts[-1])
+        if len(cells) == count:
+            break
+    return cells
 
 
 def _place(text: str) -> str | None:
@@ -670,16 +900,33 @@ def _split_sentences(paragraph: str) -> list[str]:
 
 
 def _basis(sentences: list[_Sentence]) -> list[BasisDocument]:
+    """The documents named in `Căn cứ …` and `Thực hiện <document> …` sentences (and in the
+    `; Luật …` pieces that go on after them), each listed once."""
     basis: list[BasisDocument] = []
+    seen: set[tuple[str, ...]] = set()
+    going_on = False
     for sentence in sentences:
-        if not sentence.shadow.startswith(("can cu", "thuc hien")):
+        shadow = sentence.shadow
+        starts = shadow.startswith("can cu") or re.match(rf"thuc hien\s+(?:{_DOC_KINDS})\b", shadow)
+        going_on = bool(starts or (going_on and _DOC_REF.match(shadow)))
+        if not going_on:
             continue
-        refs = list(_DOC_REF.finditer(sentence.shadow))
+        refs = list(_DOC_REF.finditer(shadow))
         for index, ref in enumerate(refs):
             end = refs[index + 1].start() if index + 1 < len(refs) else len(sentence.text)
             document = _basis_document(sentence, ref.start(), end)
-            if document is not None:
+            if document is None:
+                continue
+            key = (
+                (fold(document.number),)
+                if document.number
+                else (fold(document.kind), str(document.issued_on))
+            )
+            if key not in seen:
+                seen.add(key)
                 basis.append(document)
+        if not shadow.rstrip().endswith(";"):
+            going_on = starts is not None and starts is not False and shadow.endswith(";")
     return basis
 
 
@@ -698,6 +945,10 @@ def _basis_document(sentence: _Sentence, start: int, end: int) -> BasisDocument 
         found = _NUMBER.match(shadow, candidate.end())
         if found:
             number = _number_from(text, found)[0]
+            break
+        party = _PARTY_NUMBER.match(shadow, candidate.end())
+        if party:
+            number = _squash(text[party.start() : party.end()]).replace(" ", "")
             break
     issued = None
     date_match = re.search(rf"\bngay\s+(?P<d>{_DATE})", shadow)
@@ -722,7 +973,11 @@ def _basis_document(sentence: _Sentence, start: int, end: int) -> BasisDocument 
 
 # --- issuing body --------------------------------------------------------------------------------
 
-_MOTTO = re.compile(r"cong hoa xa hoi|doc lap|tu do|hanh phuc")
+_MOTTO = re.compile(r"cong hoa xa hoi|chu nghia viet nam|doc lap|tu do|hanh phuc")
+_MOTTO_WRAP = re.compile(
+    rf"\s*(?:(?:viet\s+)?nam|phuc)\s*(?:$|(?=(?:uy ban|ubnd|so|ban|{_LOCALITY})\b))"
+)
+_RIGHT_COLUMN_ONLY = re.compile(r"\s{20,}\S")
 
 
 def _issuer_from_header(header: list[str]) -> str | None:
@@ -733,10 +988,16 @@ def _issuer_from_header(header: list[str]) -> str | None:
         shadow_line = _shadow(line)
         if _HEADER_NUMBER.match(shadow_line.strip()) or _PLACE_DATE.search(shadow_line):
             break
+        if _RIGHT_COLUMN_ONLY.match(line):
+            continue  # PDF layout text: a line of the right column alone (the motto wrapped)
         for column in _COLUMNS.split(line):
             # PDF text puts both header columns on one line: keep what is left of the motto.
             motto = _MOTTO.search(_shadow(column))
             column = column[: motto.start() if motto else None].strip(" _-–=*")
+            # The motto's wrapped "VIỆT / NAM" alone, or glued before the organ's next line.
+            wrapped = _MOTTO_WRAP.match(_shadow(column))
+            if wrapped:
+                column = column[wrapped.end() :]
             shadow = _shadow(column)
             letters = [ch for ch in column if ch.isalpha()]
             if (
@@ -749,10 +1010,14 @@ def _issuer_from_header(header: list[str]) -> str | None:
             organs.append(_squash(column))
     if not organs:
         return None
-    # "ỦY BAN NHÂN DÂN" on one line and "HUYỆN TAM ĐƯỜNG" on the next are one name.
+    # "ỦY BAN NHÂN DÂN" on one line and "HUYỆN TAM ĐƯỜNG" on the next are one name; so are
+    # "HỘI TRUYỀN THỐNG TRƯỜNG SƠN" and "ĐƯỜNG HỒ CHÍ MINH VIỆT NAM" (a name wrapped in its
+    # column: the second line does not start a new organ).
     merged: list[str] = []
     for organ in organs:
-        if merged and _shadow(merged[-1]) in {"uy ban nhan dan", "ubnd"}:
+        if merged and (
+            _shadow(merged[-1]) in {"uy ban nhan dan", "ubnd"} or not _starts_organ(organ)
+        ):
             merged[-1] = f"{merged[-1]} {organ}"
         else:
             merged.append(organ)
@@ -763,6 +1028,59 @@ def _issuer_from_header(header: list[str]) -> str | None:
         if locality:
             issuer += " " + _pretty_locality(merged[-2][locality.start() :])
     return issuer
+
+
+_ORGAN_START = re.compile(
+    r"(?:uy ban|ubnd|hdnd|so|phong|ban|cuc|chi cuc|van phong|hoi|trung tam|bo|truong|"
+    r"cong doan|doan|dang uy|khoi|cum|benh vien|cong an|bch|thanh uy|tinh uy|huyen uy|"
+    rf"{_LOCALITY})\b"
+)
+
+
+def _starts_organ(name: str) -> bool:
+    return _ORGAN_START.match(_shadow(name)) is not None
+
+
+_SO_ACTS = re.compile(
+    r"\b(?:so|vu|ban|cuc|bo)\s+(?P<name>(?:[a-z.\-–]+\s+){1,7}?)(?:\([^)]{0,80}\)\s*)?"
+    r"(?:(?:vua|da)\s+)?(?:thong bao|lay y kien|huong dan|ban hanh|de nghi cac|co van ban|"
+    r"to chuc lay y kien)\b"
+)
+
+
+def _department_from_text(sentences: list[_Sentence]) -> str | None:
+    """A notice's issuer named as the subject of its verb: "Sở Nội vụ thông báo …",
+    "Sở Nội vụ (cơ quan Thường trực …) lấy ý kiến …", "Ban Thi đua - Khen thưởng T.Ư vừa có
+    Văn bản số …"."""
+    for sentence in sentences[:12]:
+        if sentence.shadow.startswith("can cu"):
+            continue
+        match = _SO_ACTS.search(sentence.shadow)
+        if match:
+            name = _squash(sentence.text[match.start() : match.end("name")])
+            return name[0].upper() + name[1:]
+    return None
+
+
+def _issuer_from_first_line(lines: list[str]) -> str | None:
+    """ "… do Bộ trưởng Bộ Quốc phòng ban hành" in a first line that names the document."""
+    first = next((line.strip() for line in lines if line.strip()), "")
+    match = re.search(r"\bdo\s+(?P<who>.{3,80}?)\s+ban\s+hanh\b", _shadow(first))
+    if match is None:
+        return None
+    who = first[match.start("who") : match.end("who")]
+    return who[0].upper() + who[1:]
+
+
+def _full_ubnd(lines: list[str]) -> str | None:
+    """The first line in capitals that names a people's committee with its locality."""
+    for line in lines:
+        stripped = _squash(line).strip("|").strip()
+        if stripped.isupper() and re.match(
+            rf"(?:uy ban nhan dan|ubnd)\s+(?:{_LOCALITY})\s+\S", _shadow(stripped)
+        ):
+            return _pretty_organ(stripped)
+    return None
 
 
 def _has_locality(shadow: str) -> bool:
@@ -797,6 +1115,17 @@ def _sentence_case_organ(name: str) -> str:
             break
     out: list[str] = []
     capitalise_next = True
+    if organ_len == 0:
+        # Not an organ of a known shape ("HỘI TRUYỀN THỐNG TRƯỜNG SƠN"): most words are a proper
+        # name, so each is capitalised; the function words are not.
+        return " ".join(
+            word
+            if not re.search(r"[aeiouy]", shadow)
+            else word.lower()
+            if shadow in {"va", "cua", "cac", "ve"} and index
+            else word[0].upper() + word[1:].lower()
+            for index, (word, shadow) in enumerate(zip(words, shadows, strict=True))
+        )
     for index, word in enumerate(words):
         if not re.search(r"[aeiouy]", shadows[index]):
             out.append(word)  # an acronym: UBND, HĐND
@@ -864,6 +1193,8 @@ class _Found:
     start_month: str | None = None
     time_text: str | None = None
     before_word: bool = False  # "trước", "chậm nhất"…: always an obligation
+    quarter: bool = False  # "trong quý I/2025": due_text is "1/2025", due its last day
+    recurring: bool = False  # "trước ngày 10/8 hằng năm", "chậm nhất ngày 15/3 năm sau"
 
 
 def _find_dates(shadow: str) -> list[_Found]:
@@ -904,6 +1235,21 @@ def _find_dates(shadow: str) -> list[_Found]:
         found.append(
             _Found(match.start(), match.end(), _month_text(match["m"], match["y"]), month=True)
         )
+    for match in _QUARTER.finditer(shadow):
+        found.append(
+            _Found(
+                match.start(),
+                match.end(),
+                f"{_QUARTERS[match['q']]}/{match['y']}",
+                quarter=True,
+                before_month=match["pre"] == "truoc",
+                before_word=match["pre"] == "truoc",
+            )
+        )
+    for item in found:
+        if not item.month and not item.quarter and _YEARLY.match(shadow, item.end):
+            item.recurring = True
+            item.end = _YEARLY.match(shadow, item.end).end()  # type: ignore[union-attr]
     # Earlier patterns win where matches overlap ("từ … đến hết ngày X" is one range).
     kept: list[_Found] = []
     starts: list[int] = []
@@ -922,12 +1268,23 @@ def _month_text(month: str, year: str | None) -> str:
     return f"{month}/{year}" if year else month
 
 
-def _dated_obligations(sentences: list[_Sentence], proposal: PlanProposal) -> None:
-    seen: set[tuple[str, date, str]] = set()
+def _dated_obligations(
+    sentences: list[_Sentence], proposal: PlanProposal, *, today: date | None = None
+) -> None:
     deadlines: list[ProposedDeadline] = []
+    phrases: list[frozenset[str]] = []
+    # Yearly rules fall due next after the later of the plan's date and today.
+    anchors = [d for d in (proposal.issued_on, today) if d is not None]
+    yearly_anchor = max(anchors) if anchors else None
+    carried_kind: str | None = None
     for sentence in sentences:
         if sentence.shadow.startswith(("can cu", "thuc hien ke hoach")):
             continue
+        _relative_notes(sentence, proposal)
+        # A piece after ";" that starts in lower case goes on with the one before it ("Hồ sơ
+        # đề nghị … chậm nhất ngày 15/3 năm sau; khen thưởng theo năm học … trước ngày 10/8").
+        if not sentence.text[:1].islower():
+            carried_kind = _kind_of(sentence.shadow)
         found = _find_dates(sentence.shadow)
         for index, item in enumerate(found):
             before = sentence.shadow[found[index - 1].end if index else 0 : item.end]
@@ -935,8 +1292,11 @@ def _dated_obligations(sentences: list[_Sentence], proposal: PlanProposal) -> No
                 item.start : found[index + 1].start if index + 1 < len(found) else None
             ]
             kind = _kind_of(before) or _kind_of(after)
+            sentence_kind = _kind_of(sentence.shadow) or carried_kind
             is_range = item.start_text is not None or item.from_issue or item.start_month
             window = before + after
+            if is_range and re.search(r"\bso lieu\b|\btinh tu\b", window):
+                continue  # "số liệu từ tháng 1 đến tháng 6": what a report covers, not a due date
             if (
                 is_range
                 and kind is None
@@ -948,15 +1308,37 @@ def _dated_obligations(sentences: list[_Sentence], proposal: PlanProposal) -> No
                 continue
             if not (item.before_word or kind or _DUTY_WORDS.search(window)):
                 continue
-            deadline = _deadline(item, sentence, kind or _kind_of(sentence.heading), proposal)
+            deadline = _deadline(
+                item,
+                sentence,
+                kind or sentence_kind or _kind_of(sentence.heading),
+                proposal,
+                yearly_anchor=yearly_anchor,
+            )
             if deadline is None:
                 continue
-            # The same obligation is often repeated (in the body and in a closing summary).
-            key = (deadline.kind, deadline.due_on, deadline.title)
-            if key in seen:
+            deadline.tentative = _TENTATIVE.search(before) is not None
+            # The same obligation is often repeated (in the body and in a closing summary);
+            # several obligations due the same day are not: "hồ sơ Tập thể lao động xuất
+            # sắc" and "hồ sơ Cờ thi đua" both before 31/7 stay two deadlines. Two are the
+            # same when the words of one are all among the words of the other.
+            phrase = _significant_words(_other_title(sentence, item))
+            if any(
+                (d.kind, d.due_on, d.recurring)
+                == (deadline.kind, deadline.due_on, deadline.recurring)
+                and (p <= phrase or phrase <= p)
+                for d, p in zip(deadlines, phrases, strict=True)
+            ):
                 continue
-            seen.add(key)
             deadlines.append(deadline)
+            phrases.append(phrase)
+    # Same kind and day, different obligations: each titled from its own sentence.
+    for deadline in deadlines:
+        twins = [d for d in deadlines if (d.kind, d.due_on) == (deadline.kind, deadline.due_on)]
+        # A yearly rule is titled from its sentence too: the title says which rule it is.
+        if len(twins) > 1 or deadline.recurring:
+            for twin in twins if len(twins) > 1 else [deadline]:
+                twin.title = _other_title_from_source(twin)
     deadlines.sort(key=lambda d: (d.due_on, d.due_time))
     for number, deadline in enumerate(deadlines[:MAX_DEADLINES], start=1):
         deadline.no = number
@@ -966,6 +1348,97 @@ def _dated_obligations(sentences: list[_Sentence], proposal: PlanProposal) -> No
         proposal.problems.append(
             Problem("too_many", str(len(deadlines) - MAX_DEADLINES), extra.source)
         )
+
+
+_STOP_WORDS = frozenset(
+    [
+        "cac",
+        "don",
+        "vi",
+        "co",
+        "quan",
+        "dia",
+        "phuong",
+        "gui",
+        "ve",
+        "truoc",
+        "ngay",
+        "luu",
+        "y",
+        "va",
+        "cua",
+        "cho",
+        "den",
+        "het",
+        "cham",
+        "nhat",
+        "nop",
+        "tai",
+        "la",
+        "vao",
+        "trong",
+        "thoi",
+        "han",
+        "chot",
+        "khong",
+        "qua",
+        "dong",
+        "thoi",
+        "de",
+        "nghi",
+        "tong",
+        "hop",
+    ]
+)
+
+
+def _significant_words(text: str) -> frozenset[str]:
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    return frozenset(w for w in words if w not in _STOP_WORDS and not w.isdigit())
+
+
+def _other_title_from_source(deadline: ProposedDeadline) -> str:
+    """A deadline's title from the words of its own sentence before its date (what, for which
+    title or level, where to send)."""
+    shadow = _shadow(deadline.source)
+    found = _find_dates(shadow)
+    due = deadline.due_on
+    for item in found:
+        text = _other_title(_Sentence(deadline.source, shadow, ""), item)
+        try:
+            same = item.month or item.quarter or _same_day_month(item.due_text, due)
+        except ParseError:
+            same = False
+        if text and same:
+            return text
+    return (
+        _other_title(_Sentence(deadline.source, shadow, ""), found[0]) if found else deadline.title
+    )
+
+
+def _same_day_month(text: str, due: date) -> bool:
+    value = parse_date(text, default_year=due.year)
+    return (value.day, value.month) == (due.day, due.month)
+
+
+def _relative_notes(sentence: _Sentence, proposal: PlanProposal) -> None:
+    """Deadlines counted from an undated event, kept as notes for the admin to date."""
+    if not _DUTY_WORDS.search(sentence.shadow) and "goi" not in sentence.shadow:
+        return
+    for match in _RELATIVE.finditer(sentence.shadow):
+        if not _SEND.search(sentence.shadow, 0, match.start()):
+            continue  # "trong thời hạn 10 ngày làm việc, Cục … thông báo": not the units' duty
+        text = sentence.text
+        start = max(text.rfind(",", 0, match.start()), text.rfind(";", 0, match.start())) + 1
+        if match.start() - start < 20:
+            start = 0
+        note = _squash(text[start : match.end()]).strip(" ,;:-–")
+        if len(note) > 160:
+            note = "…" + note[-159:]
+        if len(proposal.notes) >= MAX_DEADLINES or any(n.text == note for n in proposal.notes):
+            continue
+        note = note[0].upper() + note[1:] if note else note
+        proposal.notes.append(RelativeNote(len(proposal.notes) + 1, note, _source(sentence)))
 
 
 def _kind_of(shadow: str) -> str | None:
@@ -1077,16 +1550,33 @@ def _range_start(
 
 
 def _deadline(
-    item: _Found, sentence: _Sentence, kind: str | None, proposal: PlanProposal
+    item: _Found,
+    sentence: _Sentence,
+    kind: str | None,
+    proposal: PlanProposal,
+    *,
+    yearly_anchor: date | None = None,
 ) -> ProposedDeadline | None:
-    due, year_assumed = _resolve(
-        item.due_text,
-        sentence,
-        proposal,
-        anchor=proposal.issued_on,
-        month=item.month,
-        before_month=item.before_month,
-    )
+    due: date | None
+    if item.quarter:
+        try:
+            due, year_assumed = _quarter_due(item), False
+        except ValueError:  # "quý I/0000"
+            return None
+    elif item.recurring:
+        due, year_assumed = _resolve(
+            item.due_text, sentence, proposal, anchor=yearly_anchor, month=item.month
+        )
+        year_assumed = False  # shown as "hằng năm", not as a guessed year
+    else:
+        due, year_assumed = _resolve(
+            item.due_text,
+            sentence,
+            proposal,
+            anchor=proposal.issued_on,
+            month=item.month,
+            before_month=item.before_month,
+        )
     if due is None:
         return None
     due_time = DEFAULT_DUE_TIME
@@ -1105,7 +1595,18 @@ def _deadline(
         starts_on=_range_start(item, due, sentence, proposal),
         source=_source(sentence),
         year_assumed=year_assumed,
+        recurring=item.recurring,
     )
+
+
+def _quarter_due(item: _Found) -> date:
+    """The last day of the quarter, or with "trước quý …" the last day before it."""
+    quarter, year = (int(part) for part in item.due_text.split("/"))
+    first = date(year, 3 * quarter - 2, 1)
+    if item.before_month:
+        return first - timedelta(days=1)
+    last_month = 3 * quarter
+    return date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
 def _other_title(sentence: _Sentence, item: _Found) -> str:

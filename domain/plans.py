@@ -44,6 +44,20 @@ def due_at(deadline: ProposedDeadline, timezone: str) -> datetime:
     return local.astimezone(UTC)
 
 
+# A yearly rule is stored as its next occurrence, an ordinary deadline: the campaign runs for
+# one year, and next year's plan (or the admin) sets the next one. The title says so, so
+# officers and admins see that the date comes back every year; "dự kiến" likewise.
+RECURRING_MARK = " (lặp lại hằng năm)"
+TENTATIVE_MARK = " (dự kiến)"
+
+
+def stored_title(deadline: ProposedDeadline) -> str:
+    marks = (RECURRING_MARK if deadline.recurring else "") + (
+        TENTATIVE_MARK if deadline.tentative else ""
+    )
+    return deadline.title[: 300 - len(marks)] + marks
+
+
 def find_same_plan(session: Session, proposal: PlanProposal, *, scope: Scope) -> Campaign | None:
     """A campaign of the scope already made from this document (same number and issue date);
     a commune may run a campaign on the province's plan."""
@@ -107,9 +121,9 @@ def create_campaign_from_plan(
     for proposed in proposal.deadlines:
         session.add(
             Deadline(
-                campaign_id=campaign.id,
+                campaign_id=campaign.id,  # type: ignore[arg-type]  # flushed: the id is set
                 kind=proposed.kind,
-                title=proposed.title[:300],
+                title=stored_title(proposed),
                 due_at=due_at(proposed, timezone),
                 form_code=FORM_BY_KIND.get(proposed.kind, FORM_BY_KIND[DeadlineKind.OTHER]),
                 reminder_policy={},
@@ -131,6 +145,8 @@ def create_campaign_from_plan(
             "deadlines": len(proposal.deadlines),
             "dropped_deadlines": dropped,
             "edited_deadlines": edited,
+            "recurring_deadlines": sum(d.recurring for d in proposal.deadlines),
+            "tentative_deadlines": sum(d.tentative for d in proposal.deadlines),
         },
     )
     return campaign

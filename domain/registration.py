@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.errors import InputError
 from domain import audit
 from domain import scope as scoped
+from domain.errors import InputError
 from domain.scope import Scope
 from domain.text import clean_text, matches
 from models.audit import AuditLog
+from models.base import rowcount, table_of
 from models.units import Invite, Member, MemberStatus, Role, Unit
 
 DEFAULT_INVITE_DAYS = 7
@@ -113,7 +114,7 @@ def create_invite(
     invite = Invite(
         token=token_factory(),
         short_code=code_factory(),
-        unit_id=unit.id,  # type: ignore[arg-type]
+        unit_id=unit.id,  # type: ignore[arg-type]  # a stored row: its id is set
         max_uses=max_uses,
         uses=0,
         expires_at=now + timedelta(days=days),
@@ -231,7 +232,7 @@ def redeem_invite(
             detail={"problem": problem},
         )
         raise InviteRefused(problem or InviteProblem.UNKNOWN)
-    table = Invite.__table__  # type: ignore[attr-defined]
+    table = table_of(Invite)
     taken = session.execute(
         sa.update(table)
         .where(
@@ -242,7 +243,7 @@ def redeem_invite(
         )
         .values(uses=table.c.uses + 1)
     )
-    if taken.rowcount != 1:  # another user took the last use a moment ago
+    if rowcount(taken) != 1:  # another user took the last use a moment ago
         session.refresh(invite)
         raise InviteRefused(invite_problem(invite, now) or InviteProblem.USED)
     previous = member.unit_id if member is not None else None
@@ -380,7 +381,7 @@ def pending_registrations(
     statement = (
         scoped.members(scope)
         .where(Member.status == MemberStatus.PENDING)
-        .order_by(Member.updated_at, Member.id)
+        .order_by(col(Member.updated_at), col(Member.id))
     )
     if limit is not None:
         statement = statement.limit(limit)
@@ -410,14 +411,14 @@ def _change_status(
     session: Session, *, member_id: int, expected: str, values: dict[str, object]
 ) -> Member | None:
     """Change a member only if still in `expected` status (two admins may press at once)."""
-    table = Member.__table__  # type: ignore[attr-defined]
+    table = table_of(Member)
     result = session.execute(
         sa.update(table).where(table.c.id == member_id, table.c.status == expected).values(**values)
     )
     member = session.get(Member, member_id)
     if member is not None:
         session.refresh(member)
-    return member if result.rowcount == 1 else None
+    return member if rowcount(result) == 1 else None
 
 
 def decide_registration(

@@ -25,11 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from bot.errors import ConcurrentUpdate
 from domain import audit
 from domain import scope as scoped
+from domain.errors import ConcurrentUpdate
 from domain.forms import Form, format_answer, problems
 from domain.scope import Scope
+from models.base import rowcount, table_of
 from models.campaigns import Campaign, Deadline
 from models.reports import Attachment, Nomination, Report, ReportStatus, ReportVersion
 from models.units import Member, MemberStatus, Unit
@@ -85,11 +86,11 @@ def get_or_create_report(
     Two officers opening it at the same instant both insert; the unique key makes one of the
     transactions fail and the core runs that update again, which then finds the row.
     """
-    report = find_report(session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+    report = find_report(session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
     if report is None:
         report = Report(
-            unit_id=unit.id,  # type: ignore[arg-type]
-            deadline_id=deadline.id,  # type: ignore[arg-type]
+            unit_id=unit.id,  # type: ignore[arg-type]  # a stored row: its id is set
+            deadline_id=deadline.id,  # type: ignore[arg-type]  # a stored row: its id is set
             status=ReportStatus.DRAFT,
             answers={},
             created_at=now,
@@ -124,7 +125,7 @@ def is_on_time(deadline: Deadline, at: datetime) -> bool:
 def _revision_checked_update(columns: tuple[str, ...]) -> sa.Update:
     """UPDATE report SET <columns>, revision, updated_at WHERE id and revision match; built once
     per set of columns, values bound at run time."""
-    table = Report.__table__
+    table = table_of(Report)
     return (
         sa.update(table)
         .where(table.c.id == sa.bindparam("w_id"), table.c.revision == sa.bindparam("w_revision"))
@@ -149,7 +150,7 @@ def _write(session: Session, report: Report, now: datetime, **values: Any) -> No
             **{f"v_{name}": value for name, value in values.items()},
         },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise ConcurrentUpdate(f"report {report.id}")
     for name, value in {**values, "revision": report.revision + 1, "updated_at": now}.items():
         set_committed_value(report, name, value)
@@ -242,11 +243,11 @@ def submit(
         raise ReportError("incomplete", problems=missing)
     on_time = is_on_time(deadline, now)
     version = report.version + 1
-    reference = reference_code(report.id, version)  # type: ignore[arg-type]
+    reference = reference_code(report.id, version)  # type: ignore[arg-type]  # a stored row: its id is set
     answers = _answers(report)
     session.add(
         ReportVersion(
-            report_id=report.id,  # type: ignore[arg-type]
+            report_id=report.id,  # type: ignore[arg-type]  # a stored row: its id is set
             version=version,
             answers=answers,
             submitted_at=now,
@@ -291,7 +292,7 @@ def rebuild_nominations(session: Session, *, report: Report, form: Form) -> list
                 values[column] = raw or "individual"
             else:
                 values[column] = format_answer(sub, raw)[: _COLUMN_LIMITS[column]]
-        row = Nomination(report_id=report.id, position=position, **values)  # type: ignore[arg-type]
+        row = Nomination(report_id=report.id, position=position, **values)  # type: ignore[arg-type]  # a stored row: its id is set
         session.add(row)
         rows.append(row)
     session.flush()

@@ -87,8 +87,8 @@ def _dates(entries: Iterable[Any]) -> dict[date, str]:
 def load_calendar(path: Path | None = None) -> WorkCalendar:
     """The calendar from `refdata/holidays.yaml` (or HOLIDAYS_FILE)."""
     data = yaml.safe_load((path or HOLIDAYS_FILE).read_text(encoding="utf-8")) or {}
-    holidays = _dates(data.get("holidays"))
-    working = _dates(data.get("working_days"))
+    holidays = _dates(data.get("holidays") or [])
+    working = _dates(data.get("working_days") or [])
     return WorkCalendar(frozenset(holidays), frozenset(working))
 
 
@@ -151,14 +151,17 @@ def policy_from_overrides(overrides: dict[str, Any] | None) -> Policy:
             continue
         try:
             if key in _TIME_FIELDS:
-                policy = replace(policy, **{key: _parse_hhmm(value, default)})
+                changes: dict[str, Any] = {key: _parse_hhmm(value, default)}
+                policy = replace(policy, **changes)
             elif key == "before_days":
                 days = sorted({int(d) for d in value if 0 < int(d) <= 365}, reverse=True)
                 policy = replace(policy, before_days=tuple(days))
             elif isinstance(default, bool):
-                policy = replace(policy, **{key: bool(value)})
+                changes = {key: bool(value)}
+                policy = replace(policy, **changes)
             else:
-                policy = replace(policy, **{key: max(0, int(value))})
+                changes = {key: max(0, int(value))}
+                policy = replace(policy, **changes)
         except (TypeError, ValueError):
             log.warning("reminder policy: ignoring bad %s=%r", key, value)
     if policy.overdue_every_days < 1:

@@ -25,9 +25,10 @@ import yaml
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.errors import InputError
 from domain import audit
 from domain import scope as scoped
+from domain.errors import InputError
+from domain.safe_zip import UnsafeArchive, check_archive
 from domain.scope import Scope
 from domain.text import clean_text, fold, matches
 from models.units import Member, MemberStatus, Unit
@@ -201,7 +202,7 @@ def members_by_unit(
     rows = session.exec(
         select(Member)
         .where(col(Member.unit_id).in_(list(unit_ids)), col(Member.status).in_(list(statuses)))
-        .order_by(Member.created_at, Member.id)
+        .order_by(col(Member.created_at), col(Member.id))
     ).all()
     grouped: dict[int, list[Member]] = {}
     for member in rows:
@@ -360,6 +361,11 @@ def read_table(content: bytes) -> list[tuple[int, list[str]]]:
 def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    # openpyxl inflates whole parts (shared strings, styles): refuse a zip bomb before it does.
+    try:
+        check_archive(content)
+    except UnsafeArchive as exc:
+        raise TableError("not_table" if exc.reason == "not_zip" else "zip_bomb") from None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
@@ -538,7 +544,7 @@ def _check_parents(session: Session, rows: list[UnitRow], scope: Scope) -> list[
         parent = by_id.get(unit.parent_id) or session.get(Unit, unit.parent_id)
         if parent is None:
             return None
-        by_id[parent.id] = parent  # type: ignore[index]
+        by_id[parent.id] = parent  # type: ignore[index]  # a stored row: its id is set
         return parent.code
 
     for row in rows:

@@ -27,8 +27,7 @@ MAX_PICK_BUTTONS = 10
 
 # --- small helpers ----------------------------------------------------------------------------
 def forms_of(ctx: Context) -> Mapping[str, FormLike]:
-    forms = ctx.services.extras.get("forms")
-    return forms if isinstance(forms, Mapping) else {}
+    return ctx.services.forms
 
 
 def export_texts() -> ExportTexts:

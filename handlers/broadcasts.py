@@ -2,46 +2,35 @@
 
     /thongbao            audience → message → confirmation → sent, one progress message
 
-Admin-only (checked by the core); every use is audited. Recipients, the delivery ledger and
-pacing live in domain/broadcast.py. It must not import a platform.
+Admin-only (checked by the core); every use is audited. Recipients and the recorded broadcast
+live in domain/broadcast.py; sending, retries and resuming after a crash in bot/broadcasts.py,
+which gets this module's wording (`BROADCAST_TEXTS`) at build time. It must not import a
+platform.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.access import Access, in_scope
+from bot.broadcasts import BroadcastTexts, run_broadcast
 from bot.catalog import Raw, t
-from bot.clock import Clock
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Address, Button, Delivery, Inbound, Outbound
-from bot.hub import Hub
+from bot.events import Address, Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
-from domain import audit
 from domain.broadcast import (
     Audience,
     AudienceKind,
     BroadcastReport,
-    Ledger,
-    ProgressMessage,
+    Plan,
     Recipient,
     blocs,
-    claim_unfinished,
-    finish_broadcast,
-    in_thread,
-    load_plan,
     record_broadcast,
     select_recipients,
-    send_broadcast,
 )
 from domain.progress import (
     open_deadlines,
@@ -50,11 +39,7 @@ from domain.text import clean_text, shorten
 from handlers.admin_common import audit_action, deadline_buttons, parse_id
 from models.units import Member
 
-if TYPE_CHECKING:
-    from bot.core import BotCore
-
 router = Router()
-log = logging.getLogger("thidua.admin")
 
 # Button prefixes owned here. "nhac" (remind now) belongs to the reminders capability.
 P_BROADCAST = "adm-tb"  # adm-tb:<choice>[:<value>]
@@ -241,144 +226,8 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     ctx.reply(t("admin.tb_started", count=len(recipients)), replace=True)
     bind = ctx.session.get_bind()
     assert isinstance(bind, Engine)
-    hub, clock = ctx.services.hub, ctx.clock
-    ctx.defer(lambda: _run_broadcast(hub, bind, clock, broadcast_id, owner))
-
-
-# Resuming broadcasts (see `watch_broadcasts`). A sending process writes its broadcast's
-# heartbeat with every send, several times a second.
-BROADCAST_STARTUP_WAIT = 15.0  # seconds: a live sender elsewhere writes within this
-BROADCAST_CHECK_EVERY = 60.0  # seconds between checks for broadcasts whose sender went silent
-BROADCAST_STALE = timedelta(minutes=2)  # silent this long: its sender is gone
-
-
-async def watch_broadcasts(
-    core: BotCore,
-    stopping: asyncio.Event,
-    *,
-    startup_wait: float = BROADCAST_STARTUP_WAIT,
-    every: float = BROADCAST_CHECK_EVERY,
-    stale: timedelta = BROADCAST_STALE,
-) -> None:
-    """While the bot runs (until `stopping` is set), resume the broadcasts a crash cut off.
-
-    Once at start-up: those whose sender has not written since this process started — after
-    `startup_wait`, so that a sender still alive in another process of a fleet has written
-    meanwhile and keeps its broadcast. Then every `every` seconds: those whose sender has been
-    silent for `stale` (a process of the fleet died and none restarted). A broadcast taken over
-    from a sender that was only slow is still sent once to each officer (`resume_broadcasts`).
-    """
-    started = core.clock.now()
-    if await _stopped_within(stopping, startup_wait):
-        return
-    await resume_broadcasts(core, before=started)
-    while not await _stopped_within(stopping, every):
-        await resume_broadcasts(core, before=core.clock.now() - stale)
-
-
-async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(stopping.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True
-
-
-async def resume_broadcasts(core: BotCore, *, before: datetime | None = None) -> int:
-    """Send the rest of every broadcast whose sender has not written since `before` (default
-    now: it died), each taken over by one process only; returns how many, once they are all
-    done. Recipients a crash left `sending` are not sent again: the admin's summary counts them
-    as unknown. Called by `watch_broadcasts` once the channels are up."""
-    owner = uuid.uuid4().hex
-    now = core.clock.now()
-    try:
-        ids = await in_thread(
-            core.engine,
-            lambda s: claim_unfinished(s, before=before or now, now=now, owner=owner),
-        )
-    except Exception:
-        log.exception("unfinished broadcasts could not be claimed; the next check tries again")
-        return 0
-    for broadcast_id in ids:
-        log.info("broadcast %s cut off by a restart: resuming", broadcast_id)
-    results = await asyncio.gather(
-        *(_run_broadcast(core.hub, core.engine, core.clock, i, owner) for i in ids),
-        return_exceptions=True,
-    )
-    for broadcast_id, result in zip(ids, results, strict=True):
-        if isinstance(result, Exception):
-            log.error("broadcast %s: resuming failed", broadcast_id, exc_info=result)
-        elif isinstance(result, BaseException):
-            raise result
-    return len(ids)
-
-
-async def _run_broadcast(
-    hub: Hub, engine: Engine, clock: Clock, broadcast_id: int, owner: str
-) -> None:
-    """Send a recorded broadcast to the recipients still pending, one progress message
-    edited as it goes, then the summary; run by the core after the confirming update committed
-    (`ctx.defer`), or by `resume_broadcasts` after a restart.
-
-    Why a background task and not the update itself: 300 messages at Telegram's 30/s take
-    ten seconds; done inside the update they would hold its database transaction (and on
-    SQLite the write lock) and keep every other user waiting. Each send is recorded
-    (domain.broadcast.Ledger) in short transactions of its own, in a worker thread.
-    """
-    plan = await in_thread(engine, lambda s: load_plan(s, broadcast_id))
-    message = Outbound(t("admin.broadcast_message", text=plan.text))
-    if plan.resumed:
-        notice = t(
-            "admin.tb_resumed",
-            preview=_preview(plan.text),
-            count=len(plan.pending),
-            total=plan.total,
-        )
-        if plan.unknown:
-            notice += "\n" + t("admin.tb_resumed_unknown", count=plan.unknown)
-        await hub.send(Delivery(plan.admin, Outbound(notice)))
-    progress = ProgressMessage(
-        hub, plan.admin, lambda done, total: t("admin.tb_progress", done=done, total=total)
-    )
-    await progress.start(plan.total, done=plan.done)
-    ledger = Ledger(engine, broadcast_id, owner=owner, now=clock.now)
-
-    async def advance(done: int, _total: int) -> None:
-        await progress.update(plan.done + done, plan.total)
-
-    result = await send_broadcast(hub, plan.pending, message, progress=advance, ledger=ledger)
-    await ledger.flush()
-    if ledger.lost:
-        log.info("broadcast %s was taken over by another process", broadcast_id)
-        return
-    await progress.finish(plan.done + result.done, plan.total)
-
-    def finish(session: Session) -> BroadcastReport | None:
-        now = clock.now()
-        report = finish_broadcast(session, broadcast_id, owner=owner, now=now)
-        if report is not None:
-            audit.record(
-                session,
-                now=now,
-                action="admin.broadcast.result",
-                actor=session.get(Member, plan.actor_id) if plan.actor_id else None,
-                target_type="broadcast",
-                target_id=broadcast_id,
-                detail={
-                    "total": report.total,
-                    "sent": report.sent,
-                    "failed": len(report.failures),
-                    "blocked": report.blocked,
-                    "unknown": len(report.unknown),
-                    "resumed": report.resumed,
-                    "reasons": dict(report.reasons()),
-                },
-            )
-        return report
-
-    report = await in_thread(engine, finish)
-    if report is not None:
-        await hub.send(Delivery(plan.admin, Outbound(_broadcast_summary(report))))
+    delivery, clock = ctx.services.delivery, ctx.clock
+    ctx.defer(lambda: run_broadcast(delivery, bind, clock, BROADCAST_TEXTS, broadcast_id, owner))
 
 
 def _preview(text: str, limit: int = 60) -> str:
@@ -426,3 +275,24 @@ def _broadcast_summary(report: BroadcastReport) -> str:
         title = t("admin.tb_window_title", count=len(report.out_of_window))
         lines += _named(title, report.out_of_window)
     return "\n".join(lines)
+
+
+def _resumed_notice(plan: Plan) -> str:
+    notice = t(
+        "admin.tb_resumed",
+        preview=_preview(plan.text),
+        count=len(plan.pending),
+        total=plan.total,
+    )
+    if plan.unknown:
+        notice += "\n" + t("admin.tb_resumed_unknown", count=plan.unknown)
+    return notice
+
+
+# How a broadcast's messages are worded; bot/broadcasts.py sends them (given at build time).
+BROADCAST_TEXTS = BroadcastTexts(
+    message=lambda text: Outbound(t("admin.broadcast_message", text=text)),
+    progress=lambda done, total: t("admin.tb_progress", done=done, total=total),
+    resumed=_resumed_notice,
+    summary=_broadcast_summary,
+)

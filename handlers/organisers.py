@@ -187,7 +187,8 @@ async def import_file(event: Inbound, ctx: Context) -> None:
     if attachment is None:
         raise InputError("organisers.import.need_file")
     if attachment.size is not None and attachment.size > MAX_FILE_BYTES:
-        rows, errors = [], [RowError(0, "too_big", {"max_mb": MAX_FILE_BYTES // 2**20})]
+        rows: list[offices.OrganiserRow] = []
+        errors = [RowError(0, "too_big", {"max_mb": MAX_FILE_BYTES // 2**20})]
     else:
         content = await ctx.download(attachment)
         # Reading a spreadsheet is CPU work: off the event loop.

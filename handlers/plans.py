@@ -7,12 +7,20 @@ by buttons; its title, typed); "Quay lại" or /huy returns to the proposal, kee
 made so far. The proposal lives in the conversation state, so a restart loses nothing; only on
 accept are the draft campaign and its deadlines created (`domain.plans`). Activating the draft
 belongs to the campaign commands, not here.
+
+Reading the file runs in a child process bounded in time and memory (`bot.isolated`), so a
+slow or hostile document never holds up other users; zip bombs are refused before that by
+`domain.safe_zip`, and the parser has its own limits on size, pages and characters. Yearly rules ("trước ngày 10/8 hằng năm")
+are proposed at their next occurrence and marked as repeating; deadlines counted from an
+undated event ("trước ngày trao thưởng ít nhất 07 ngày") are shown as notes the admin can give
+a date, which turns the note into a deadline like the others.
 """
 
 from __future__ import annotations
 
 import zlib
 from datetime import date
+from typing import Any
 
 from bot.access import Access
 from bot.catalog import Raw, t
@@ -21,6 +29,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.hub import DeliveryError
+from bot.isolated import IsolatedError, run_isolated
 from bot.router import Router, make_payload, split_payload
 from domain.campaigns import DEADLINE_KINDS
 from domain.dates import ParseError, format_date, parse_date
@@ -32,10 +41,10 @@ from domain.plan_parser import (
     PlanFileError,
     PlanProposal,
     ProposedDeadline,
+    RelativeNote,
     deadline_flags,
-    extract_text,
     parse_document_number,
-    parse_plan,
+    read_plan_file,
 )
 from domain.plans import PlanNotReady, check_ready, create_campaign_from_plan
 from domain.text import clean_text, shorten
@@ -52,13 +61,36 @@ STEP_DEADLINE = "deadline"
 STEP_DEADLINE_DATE = "deadline_date"
 STEP_DEADLINE_KIND = "deadline_kind"
 STEP_DEADLINE_TITLE = "deadline_title"
+# Giving a date to a relative note (its number in ctx.data["note"]).
+STEP_NOTE_DATE = "note_date"
 DEADLINE_FIELDS = {
     "date": STEP_DEADLINE_DATE,
     "kind": STEP_DEADLINE_KIND,
     "title": STEP_DEADLINE_TITLE,
 }
 # Steps that leave an edit: /huy there goes back to the proposal instead of cancelling it.
-EDIT_STEPS = (STEP_EDIT, STEP_DEADLINE, *DEADLINE_FIELDS.values())
+EDIT_STEPS = (STEP_EDIT, STEP_DEADLINE, STEP_NOTE_DATE, *DEADLINE_FIELDS.values())
+# Reading a document takes well under a second; a file that takes longer is refused.
+PARSE_TIMEOUT_SECONDS = 20.0
+# The reading process's address space: a real plan needs a few hundred MB at most.
+PARSE_MEMORY_BYTES = 1536 * 1024 * 1024
+# Refusals the catalog explains (plans.file.<reason>).
+PLAN_FILE_REASONS = frozenset(
+    {
+        "empty",
+        "too_large",
+        "scanned_pdf",
+        "encrypted_pdf",
+        "corrupt_pdf",
+        "corrupt_docx",
+        "legacy_doc",
+        "not_text",
+        "unsupported",
+        "zip_bomb",
+        "too_slow",
+        "too_heavy",
+    }
+)
 PREFIX = "kh"
 # Fields the admin may edit: button `plans.btn.edit_<field>`, question `plans.ask.<field>`.
 FIELDS = ("number", "name", "body", "issued", "start", "end")
@@ -85,6 +117,10 @@ async def on_message(event: Inbound, ctx: Context) -> None:
         _apply_edit(ctx, event.text)
         ctx.goto(STEP_REVIEW)
         _show(ctx)
+    elif ctx.step == STEP_NOTE_DATE:
+        if event.attachment is not None:
+            raise InputError("plans.need_value")
+        _apply_note_date(ctx, event.text)
     elif ctx.step in (STEP_DEADLINE_DATE, STEP_DEADLINE_TITLE):
         if event.attachment is not None:
             raise InputError("plans.need_value")
@@ -116,7 +152,9 @@ async def on_button(event: Inbound, ctx: Context) -> None:
         _ask_field(ctx, args[0])
     elif action == "rm" and number is not None:
         _drop_deadline(ctx, number)
-    elif action in ("de", "df", "dk") and number is not None:
+    elif action == "nd" and number is not None:
+        _ask_note_date(ctx, number)
+    elif action in ("de", "df", "dk", "dm") and number is not None:
         _deadline_button(ctx, action, number, args[1] if len(args) > 1 else "")
     elif action == "ok":
         _accept(ctx, confirmed=args == ["1"])
@@ -138,6 +176,7 @@ async def on_cancel(event: Inbound, ctx: Context) -> None:
 def _back_to_proposal(ctx: Context) -> None:
     ctx.data.pop("field", None)
     ctx.data.pop("dl", None)
+    ctx.data.pop("note", None)
     ctx.goto(STEP_REVIEW)
     _show(ctx)
 
@@ -157,13 +196,13 @@ async def _read_plan(event: Inbound, ctx: Context) -> None:
     except DeliveryError:
         raise InputError("plans.download_failed") from None
     try:
-        text = extract_text(content, attachment.file_name)
+        proposal = await read_plan(content, attachment.file_name, today=_today(ctx))
     except PlanFileError as exc:
         raise InputError(f"plans.file.{exc.reason}", max_mb=MAX_MB) from None
-    proposal = parse_plan(text)
     if not proposal.is_useful():
         raise InputError("plans.nothing_found")
     ctx.data.pop("edited", None)
+    ctx.data.pop("added", None)
     ctx.data.update(
         proposal=proposal.to_dict(),
         found=len(proposal.deadlines),
@@ -171,6 +210,32 @@ async def _read_plan(event: Inbound, ctx: Context) -> None:
     )
     ctx.goto(STEP_REVIEW)
     _show(ctx)
+
+
+async def read_plan(
+    content: bytes,
+    file_name: str | None,
+    *,
+    today: date | None = None,
+    timeout: float = PARSE_TIMEOUT_SECONDS,
+) -> PlanProposal:
+    """Extract and parse in a child process (`bot.isolated`), off the event loop, bounded in
+    time and memory; a file past either bound is refused with `PlanFileError`."""
+    try:
+        data = await run_isolated(
+            read_plan_file,
+            content,
+            file_name,
+            today,
+            timeout=timeout,
+            memory_bytes=PARSE_MEMORY_BYTES,
+        )
+    except IsolatedError as exc:
+        reason = {"timeout": "too_slow", "memory": "too_heavy"}.get(exc.reason, exc.reason)
+        if reason not in PLAN_FILE_REASONS:
+            reason = "unsupported"
+        raise PlanFileError(reason) from None
+    return PlanProposal.from_dict(data)
 
 
 def _token(ctx: Context, salt: bytes) -> str:
@@ -263,6 +328,11 @@ def _render(proposal: PlanProposal, *, today: date | None, quote_chars: int, foo
             lines.append(t("plans.proposal.source", text=shorten(deadline.source, quote_chars)))
         for flag in deadline_flags(deadline, issued_on=proposal.issued_on, today=today):
             lines.append(t(f"plans.flag.{flag}", year=deadline.due_on.year))
+    if proposal.notes:
+        lines += ["", t("plans.proposal.notes_heading")]
+        for note in proposal.notes:
+            text = shorten(note.text, max(quote_chars, 80))
+            lines.append(t("plans.proposal.note", no=note.no, text=text))
     if proposal.problems:
         lines += ["", t("plans.proposal.problems_heading")]
         for problem in proposal.problems:
@@ -301,6 +371,8 @@ def _proposal_buttons(proposal: PlanProposal, token: str) -> list[list[Button]]:
         ]
         for d in proposal.deadlines
     ]
+    notes = [_button("btn.date_note", "nd", token, n.no, no=n.no) for n in proposal.notes]
+    rows += [notes[i : i + 2] for i in range(0, len(notes), 2)]
     rows.append([_button("btn.cancel", "no", token)])
     return rows
 
@@ -379,7 +451,8 @@ def _drop_deadline(ctx: Context, number: int) -> None:
 
 
 def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
-    """`de`: the deadline's menu; `df`: ask for its date, kind or title; `dk`: set its kind."""
+    """`de`: the deadline's menu; `df`: ask for its date, kind or title; `dk`: set its kind;
+    `dm`: take off its "hằng năm" (`r`) or "dự kiến" (`t`) mark."""
     proposal = _proposal(ctx)
     deadline = next((d for d in proposal.deadlines if d.no == number), None)
     if deadline is None:  # dropped meanwhile (an older message's button)
@@ -394,6 +467,14 @@ def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
         _save(ctx, proposal)
         _mark_edited(ctx, number)
         _deadline_menu(ctx, deadline, replace=True)
+    elif action == "dm" and arg in ("r", "t"):
+        if arg == "r":
+            deadline.recurring = False
+        else:
+            deadline.tentative = False
+        _save(ctx, proposal)
+        _mark_edited(ctx, number)
+        _deadline_menu(ctx, deadline, replace=True)
     else:  # "de", or a kind/field no longer offered
         _deadline_menu(ctx, deadline, replace=ctx.step != STEP_REVIEW)
 
@@ -401,20 +482,28 @@ def _deadline_button(ctx: Context, action: str, number: int, arg: str) -> None:
 def _deadline_menu(ctx: Context, deadline: ProposedDeadline, *, replace: bool = False) -> None:
     ctx.goto(STEP_DEADLINE)
     token, no = ctx.data["token"], deadline.no
-    message = ctx.ask(
-        t(
-            "plans.deadline.menu",
-            no=no,
-            kind=t(f"plans.kind.{deadline.kind}"),
-            title=deadline.title,
-            time=deadline.due_time.strftime("%H:%M"),
-            date=format_date(deadline.due_on),
-        ),
-        [
-            [_button(f"btn.deadline_{field}", "df", token, no, field) for field in DEADLINE_FIELDS],
-            [_button("btn.to_proposal", "bk", token)],
-        ],
+    marks = [
+        _button(f"btn.unmark_{mark}", "dm", token, no, mark)
+        for mark, on in (("r", deadline.recurring), ("t", deadline.tentative))
+        if on
+    ]
+    text = t(
+        "plans.deadline.menu",
+        no=no,
+        kind=t(f"plans.kind.{deadline.kind}"),
+        title=deadline.title,
+        time=deadline.due_time.strftime("%H:%M"),
+        date=format_date(deadline.due_on),
     )
+    if deadline.recurring:
+        text += "\n" + t("plans.deadline.recurring")
+    if deadline.tentative:
+        text += "\n" + t("plans.deadline.tentative")
+    rows = [[_button(f"btn.deadline_{field}", "df", token, no, field) for field in DEADLINE_FIELDS]]
+    if marks:
+        rows.append(marks)
+    rows.append([_button("btn.to_proposal", "bk", token)])
+    message = ctx.ask(text, rows)
     message.replace = replace
 
 
@@ -463,6 +552,51 @@ def _apply_deadline_edit(ctx: Context, text: str) -> None:
     _deadline_menu(ctx, deadline)
 
 
+def _ask_note_date(ctx: Context, number: int) -> None:
+    note = next((n for n in _proposal(ctx).notes if n.no == number), None)
+    if note is None:
+        ctx.say("plans.note_gone", no=number)
+        _back_to_proposal(ctx)
+        return
+    ctx.data["note"] = number
+    ctx.goto(STEP_NOTE_DATE)
+    ctx.ask(
+        t("plans.note.ask_date", no=number, text=note.text),
+        [[_button("btn.back", "bk", ctx.data["token"])]],
+        accepts_text=True,
+    )
+
+
+def _apply_note_date(ctx: Context, text: str) -> None:
+    """The note becomes a deadline ("other" kind, titled by the note) on the date typed."""
+    proposal = _proposal(ctx)
+    note = next((n for n in proposal.notes if n.no == ctx.data.get("note")), None)
+    if note is None:
+        _back_to_proposal(ctx)
+        return
+    today = _today(ctx)
+    due = _date(clean_text(text, multiline=False), default_year=today.year)
+    # Past every number given so far, dropped ones included, so old buttons never reach it.
+    number = ctx.data.get("found", 0) + ctx.data.get("added", 0) + 1
+    proposal.deadlines.append(_deadline_from_note(note, due, number))
+    proposal.deadlines.sort(key=lambda d: (d.due_on, d.due_time))
+    proposal.notes = [n for n in proposal.notes if n.no != note.no]
+    ctx.data["added"] = ctx.data.get("added", 0) + 1
+    _save(ctx, proposal)
+    ctx.say("plans.note.dated", no=note.no, date=format_date(due), deadline=number)
+    _back_to_proposal(ctx)
+
+
+def _deadline_from_note(note: RelativeNote, due: date, number: int) -> ProposedDeadline:
+    return ProposedDeadline(
+        no=number,
+        kind=DeadlineKind.OTHER,
+        title=shorten(note.text, 300),
+        due_on=due,
+        source=note.source,
+    )
+
+
 def _mark_edited(ctx: Context, number: int) -> None:
     edited = ctx.data.setdefault("edited", [])
     if number not in edited:
@@ -499,12 +633,14 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
             now=ctx.now(),
             timezone=ctx.settings.timezone,
             description="\n".join(html_to_plain(_basis_line(b)) for b in proposal.basis),
-            dropped=ctx.data.get("found", 0) - len(proposal.deadlines),
+            dropped=ctx.data.get("found", 0) + ctx.data.get("added", 0) - len(proposal.deadlines),
             edited=len(set(ctx.data.get("edited", [])) & {d.no for d in proposal.deadlines}),
         )
     except PlanNotReady as exc:
         same = exc.campaign
-        params = {"number": same.document_number, "name": same.name, "id": same.id} if same else {}
+        params: dict[str, Any] = (
+            {"number": same.document_number, "name": same.name, "id": same.id} if same else {}
+        )
         ctx.say(f"plans.not_ready.{exc.reason}", **params)
         ctx.goto(STEP_REVIEW)
         _show(ctx)

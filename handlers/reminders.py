@@ -230,7 +230,7 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
     for index, deadline in enumerate(deadlines, 1):
         campaign = ctx.session.get(Campaign, deadline.campaign_id)
         assert campaign is not None
-        report = reports_by_unit(ctx.session, deadline).get(unit.id)  # type: ignore[arg-type]
+        report = reports_by_unit(ctx.session, deadline).get(unit.id)  # type: ignore[arg-type]  # a stored row: its id is set
         status = unit_status(report, deadline, now)
         lines.append(
             t(
@@ -321,6 +321,6 @@ async def remind_now(event: Inbound, ctx: Context) -> None:
     if queued.units_without_officer:
         lines.append(t("reminders.nhac_no_officer", count=queued.units_without_officer))
     ctx.reply("\n".join(lines))
-    scheduler = ctx.services.extras.get("reminders")
+    scheduler = ctx.services.reminders
     if scheduler is not None and queued.queued_members:
         scheduler.wake()

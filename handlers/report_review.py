@@ -69,7 +69,7 @@ def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
     deadline = in_scope(ctx, "deadline", int(parts[1])) if parts[1].isdigit() else None
     if deadline is None:
         raise InputError("reports.admin_unknown_deadline", id=parts[1], example=example)
-    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
     if report is None:
         raise InputError("reports.admin_no_report", unit=unit.name, title=deadline.title)
     return Target(report, deadline, unit), parts[2] if len(parts) > 2 else ""
@@ -111,7 +111,7 @@ def _tell_officers(ctx: Context, target: Target, text: str, *, with_button: bool
         if with_button
         else []
     )
-    for officer in unit_officers(ctx.session, target.unit.id):  # type: ignore[arg-type]
+    for officer in unit_officers(ctx.session, target.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         ctx.notify_member(officer, Outbound(text, buttons))
 
 

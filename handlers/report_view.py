@@ -101,7 +101,7 @@ async def _file_bytes(ctx: Context, stored: StoredFile) -> bytes | None:
 
 
 async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
-    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+    report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
     answers = submitted_answers(report, session=ctx.session)
     status = t(f"admin.status.{categorize(report)}")
     audit_action(ctx, "admin.view_report", "report", report.id if report else None, unit=unit.code)
@@ -135,7 +135,7 @@ async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
     ids = attachment_ids(fields, answers)
     if not ids:
         return
-    stored = report_files(report.id, ids, session=ctx.session)  # type: ignore[arg-type]
+    stored = report_files(report.id, ids, session=ctx.session)  # type: ignore[arg-type]  # a stored row: its id is set
     by_id = {s.id: s for s in stored}
     for ident in ids:
         item = by_id.get(ident)
@@ -151,7 +151,7 @@ async def _show_report(ctx: Context, unit: Unit, deadline: Deadline) -> None:
 
 async def _pick_report(ctx: Context, unit: Unit) -> None:
     """Show the unit's only handed-in report, or let the admin choose among them."""
-    rows = submitted_deadlines(unit.id, session=ctx.session)  # type: ignore[arg-type]
+    rows = submitted_deadlines(unit.id, session=ctx.session)  # type: ignore[arg-type]  # a stored row: its id is set
     if not rows:
         ctx.say("admin.view_none", unit=unit.name)
         audit_action(ctx, "admin.view_report", "unit", unit.id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.access import Access, can_act_for_unit
 from bot.catalog import Raw, t
@@ -37,6 +37,8 @@ from domain.forms import (
     Field,
     Form,
     Position,
+    Problem,
+    answer_words,
     check_selection,
     entry_pending,
     format_answer,
@@ -95,7 +97,7 @@ class Open:
 
 # --- small helpers ------------------------------------------------------------------------------
 def _forms(ctx: Context) -> dict[str, Form]:
-    return ctx.services.extras.get("forms", {})
+    return dict(ctx.services.forms)
 
 
 def _when(ctx: Context, moment: datetime) -> str:
@@ -174,7 +176,7 @@ async def start_report(event: Inbound, ctx: Context) -> None:
     now = ctx.now()
     buttons = []
     for deadline in deadlines:
-        report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]
+        report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
         label = t(
             "reports.pick_button",
             title=deadline.title,
@@ -252,7 +254,7 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         _enter(ctx, o, list(REVIEW))
         return
     answers = o.answers
-    common = {
+    common: dict[str, Any] = {
         "title": form.title,
         "deadline": deadline.title,
         "due": _when(ctx, deadline.due_at),
@@ -365,8 +367,8 @@ def _ask(ctx: Context, o: Open) -> Outbound:
     elif item.type == "yes_no":
         buttons = [
             [
-                _button(ctx, t("reports.answer_yes"), "y"),
-                _button(ctx, t("reports.answer_no"), "n"),
+                _button(ctx, answer_words().yes, "y"),
+                _button(ctx, answer_words().no, "n"),
             ]
         ]
     elif item.type == "multi_choice":
@@ -814,7 +816,7 @@ def _submit(ctx: Context, o: Open) -> None:
                     label=p.label,
                     min=o.form.field(p.field_id).min_items,
                 )
-                for p in exc.params["problems"]  # type: ignore[union-attr]
+                for p in cast("list[Problem]", exc.params["problems"])
             )
             raise InputError("reports.incomplete", items=Raw(items)) from None
         ctx.end()
@@ -836,7 +838,7 @@ def _submit(ctx: Context, o: Open) -> None:
         receipt += "\n" + t("reports.receipt_amended")
     ctx.reply(receipt)
     told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
-    for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]
+    for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         if colleague.id != ctx.member.id and colleague.id not in told:
             ctx.notify_member(
                 colleague,

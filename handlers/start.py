@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from bot.access import Access, check, is_admin
+from bot.access import Access, check, council_refusal, is_admin
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.events import Inbound
 from bot.router import Router
+from domain.council import seat_of
 from handlers.registration import open_invite
 from models.units import MemberStatus, Role, Unit
 
@@ -40,14 +41,16 @@ async def start(event: Inbound, ctx: Context) -> None:
 
 @router.command("trogiup", "help", access=Access.PUBLIC, help_key="help.trogiup")
 async def show_help(event: Inbound, ctx: Context) -> None:
-    routes = ctx.services.router.commands
     general: list[str] = []
     admin: list[str] = []
-    for name, route in routes.items():
-        if route.help_key is None or check(ctx.member, route.access) is not None:
+    seat = seat_of(ctx.session, member_id=ctx.member.id if ctx.member else None)
+    for entry in ctx.services.help:
+        if check(ctx.member, entry.access) is not None:
             continue
-        line = t("core.help_line", command=name, description=t(route.help_key))
-        (admin if route.access is Access.ADMIN else general).append(line)
+        if entry.access is Access.COUNCIL and council_refusal(ctx.member, seat) is not None:
+            continue
+        line = t("core.help_line", command=entry.command, description=t(entry.help_key))
+        (admin if entry.access is Access.ADMIN else general).append(line)
     parts = [t("core.help_title"), *general]
     if admin and is_admin(ctx.member):
         parts += ["", t("core.help_admin_title"), *admin]

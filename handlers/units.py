@@ -371,10 +371,10 @@ def _issue_invite(ctx: Context, unit: Unit, uses: int) -> None:
         "date": format_date(local.date()),
     }
     # Only the channel knows the bot's @username (Telegram's getMe): the Telegram channel puts
-    # it in Services.extras; BOT_USERNAME names it for a process without Telegram (an admin on
-    # the console preparing links for Telegram users). With neither, the officer is given the
+    # it in Services.bot_username; BOT_USERNAME names it for a process without Telegram (an
+    # admin on the console preparing links for Telegram users). With neither, the officer is given the
     # token to type after /start, which works on every channel.
-    username = ctx.services.extras.get("bot_username") or ctx.settings.bot_username
+    username = ctx.services.bot_username or ctx.settings.bot_username
     code = registration.format_short_code(invite.short_code or "")
     if username:
         link = f"https://t.me/{username.lstrip('@')}?start={invite.token}"

@@ -5,6 +5,17 @@ from models.audit import AuditLog
 from models.broadcasts import Broadcast, BroadcastRecipient
 from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
 from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
+from models.council import (
+    CouncilBallot,
+    CouncilItem,
+    CouncilMember,
+    CouncilReminder,
+    CouncilRound,
+    CouncilVoteMark,
+    ScoreCard,
+    ScoreLine,
+    ScoringSheet,
+)
 from models.organisers import Organiser, OrganiserMember
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
@@ -17,6 +28,12 @@ __all__ = [
     "Campaign",
     "CampaignParticipant",
     "ConversationState",
+    "CouncilBallot",
+    "CouncilItem",
+    "CouncilMember",
+    "CouncilReminder",
+    "CouncilRound",
+    "CouncilVoteMark",
     "Deadline",
     "Invite",
     "Member",
@@ -28,5 +45,8 @@ __all__ = [
     "ReminderLog",
     "Report",
     "ReportVersion",
+    "ScoreCard",
+    "ScoreLine",
+    "ScoringSheet",
     "Unit",
 ]

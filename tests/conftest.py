@@ -33,13 +33,13 @@ from bot.runtime import build_core
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 # Fixtures running `thidua-bot run` as a child process (fault and security tests).
 pytest_plugins = ["tests.utils.subprocess_bot"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-ADMIN_USER_ID = "100"
 DATABASES = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
 
 

@@ -9,23 +9,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from bot.broadcasts import ProgressMessage, send_broadcast
 from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
+from bot.delivery import DeliveryService
 from bot.events import Address, Inbound, Outbound
 from bot.hub import DeliveryError, Hub
-from domain.broadcast import (
-    Audience,
-    AudienceKind,
-    ProgressMessage,
-    Recipient,
-    select_recipients,
-    send_broadcast,
-)
+from domain.broadcast import Audience, AudienceKind, Recipient, select_recipients
 from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
 from models.campaigns import Deadline
 from models.units import Member, MemberStatus, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import (
     T0,
@@ -35,6 +29,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 XA = "Khối xã, thị trấn"
@@ -229,20 +224,25 @@ async def test_zalo_users_silent_past_the_reply_window_are_named_not_sent_to(
 
 # --- sending rules ------------------------------------------------------------------------
 class _FlakyOutlet:
-    """Rate-limited once for chat 1; an uncertain network failure for chat 2."""
+    """Rate-limited once for chat 1; an uncertain network failure for chat 2 (a timeout after
+    the request left: the platform may have it); chat 4 unreachable (HTTP 502) twice."""
 
     name = "flaky"
 
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.limited = False
+        self.down = 2
 
     async def send(self, chat_id: str, message: Outbound, reply_to: Inbound | None = None):
         if chat_id == "1" and not self.limited:
             self.limited = True
             raise DeliveryError("RetryAfter: flood", retry_after=3.0)
         if chat_id == "2":
-            raise DeliveryError("TimedOut: no answer")
+            raise DeliveryError("TimedOut: no answer", uncertain=True)
+        if chat_id == "4" and self.down:
+            self.down -= 1
+            raise DeliveryError("NetworkError: Bad Gateway")
         self.sent.append(chat_id)
         return f"m{chat_id}"
 
@@ -250,7 +250,9 @@ class _FlakyOutlet:
         raise NotImplementedError
 
 
-async def test_only_a_rate_limit_is_retried_so_nobody_gets_it_twice() -> None:
+async def test_only_a_send_that_certainly_failed_is_retried_so_nobody_gets_it_twice() -> None:
+    """A rate limit and an unreachable platform (502) are retried with backoff; a timeout after
+    the request left is an unknown outcome — not retried, and not counted as failed."""
     hub = Hub()
     outlet = _FlakyOutlet()
     hub.register(outlet)
@@ -265,13 +267,20 @@ async def test_only_a_rate_limit_is_retried_so_nobody_gets_it_twice() -> None:
     async def progress(done: int, total: int) -> None:
         seen.append((done, total))
 
+    delivery = DeliveryService(hub, retry_delays=(1.0, 2.0, 4.0), sleep=sleep)
     result = await send_broadcast(
-        hub, recipients, Outbound("x"), progress=progress, sleep=sleep, concurrency=2
+        delivery, recipients, Outbound("x"), progress=progress, concurrency=2
     )
     assert sorted(outlet.sent) == ["1", "3"] and slept == [3.0]
-    assert result.sent == 2 and [f.reason for f in result.failures] == ["TimedOut: no answer"]
-    assert not result.failures[0].permanent
+    assert result.sent == 2 and result.failures == []
+    assert [r.chat_id for r in result.unknown] == ["2"]
     assert sorted(seen) == [(1, 3), (2, 3), (3, 3)]
+
+    slept.clear()
+    result = await send_broadcast(
+        delivery, [Recipient(4, "flaky", "4", "Cán bộ 4", 4, "Xã")], Outbound("x")
+    )
+    assert result.sent == 1 and outlet.sent.count("4") == 1 and slept == [1.0, 2.0]
 
 
 async def test_progress_message_is_edited_at_most_every_interval() -> None:

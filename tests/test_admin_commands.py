@@ -16,7 +16,6 @@ from domain.chart import chart_size, png_size
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
 from models.reports import Attachment
-from tests.conftest import ADMIN_USER_ID
 from tests.utils import admin_forms
 from tests.utils.factories import (
     T0,
@@ -26,6 +25,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 DUE = T0 + timedelta(days=7)  # 08:00 09/03/2026 in Hà Nội
@@ -34,7 +34,7 @@ DUE = T0 + timedelta(days=7)  # 08:00 09/03/2026 in Hà Nội
 @pytest.fixture
 def seeded(session: Session, bot: TestBot) -> Deadline:
     """A campaign with one deadline: on time, late, a draft, nothing; two blocs."""
-    bot.core.services.extras["forms"] = admin_forms.forms()
+    bot.core.services.forms = admin_forms.forms()
     campaign = make_campaign(session)
     deadline = make_deadline(session, campaign, due_at=DUE, form_code=admin_forms.FORM_CODE)
     binh_lu = make_unit(session, "Xã Bình Lư", code="XA-001", bloc="Khối xã, thị trấn")
@@ -167,7 +167,7 @@ async def test_officers_are_refused_and_never_see_phones(bot: TestBot, seeded: D
 async def test_admin_reads_a_report_by_field_label_with_its_files(
     bot: TestBot, session: Session, settings: Settings, clock
 ) -> None:
-    bot.core.services.extras["forms"] = admin_forms.forms()
+    bot.core.services.forms = admin_forms.forms()
     campaign = make_campaign(session)
     deadline = make_deadline(session, campaign, form_code=admin_forms.FORM_CODE)
     unit = make_unit(session, "Xã Bình Lư", code="XA-001")

@@ -17,8 +17,8 @@ from bot.channels.text import html_to_plain
 from handlers import build_router
 from models.audit import AuditLog
 from models.units import MemberStatus, Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 ROLES = ["unregistered", "pending", "officer", "admin"]
@@ -26,11 +26,17 @@ ALLOWED = {
     "unregistered": {Access.PUBLIC},
     "pending": {Access.PUBLIC},
     "officer": {Access.PUBLIC, Access.MEMBER, Access.OFFICER},
-    "admin": {Access.PUBLIC, Access.MEMBER, Access.OFFICER, Access.ADMIN},
+    "admin": {Access.PUBLIC, Access.MEMBER, Access.OFFICER, Access.ADMIN, Access.COUNCIL},
 }
 REFUSALS = {
     html_to_plain(t(k))
-    for k in ("access.not_registered", "access.pending", "access.admin_only", "access.no_unit")
+    for k in (
+        "access.not_registered",
+        "access.pending",
+        "access.admin_only",
+        "access.no_unit",
+        "access.council_only",
+    )
 }
 
 _router = build_router()

@@ -17,16 +17,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-import domain.broadcast
+from bot import broadcasts as sending
+from bot.broadcasts import resume_broadcasts, watch_broadcasts
 from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.events import Inbound, Outbound
 from bot.runtime import build_core
-from handlers.broadcasts import resume_broadcasts, watch_broadcasts
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from models.units import Member
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 
@@ -111,7 +111,7 @@ def statuses(bot: TestBot) -> dict[str, str]:
 async def test_a_broadcast_cut_off_by_a_crash_goes_on_after_the_restart_once(
     bot: TestBot, session: Session, settings, engine, clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(domain.broadcast, "CONCURRENCY", 1)  # one send under way at a time
+    monkeypatch.setattr(sending, "CONCURRENCY", 1)  # one send under way at a time
     ids = officers(session, 10)
     admin = await crash_mid_broadcast(bot, 10, sends=4)
     before = statuses(bot)
@@ -167,7 +167,7 @@ async def test_two_processes_starting_together_resume_a_broadcast_once(
     ids = officers(session, 30)
     admin = await crash_mid_broadcast(bot, 30, sends=10)  # eight senders under way
     unknown = {u for u, s in statuses(bot).items() if s == RecipientStatus.SENDING}
-    assert 1 <= len(unknown) <= domain.broadcast.CONCURRENCY
+    assert 1 <= len(unknown) <= sending.CONCURRENCY
     notices = admin.all_text.count("Bot vừa khởi động lại")
 
     first = restart(bot, settings, engine, clock)
@@ -190,7 +190,7 @@ async def test_a_broadcast_whose_sender_still_writes_is_left_alone_until_it_fall
     """`watch_broadcasts`, as `run` starts it: at start-up it leaves a broadcast whose sender
     wrote after this process started (alive in another process of a fleet); later checks take
     over one whose sender has been silent for `stale`, and it is finished once."""
-    monkeypatch.setattr(domain.broadcast, "CONCURRENCY", 1)
+    monkeypatch.setattr(sending, "CONCURRENCY", 1)
     ids = officers(session, 6)
     admin = await crash_mid_broadcast(bot, 6, sends=2)
     [under_way] = [u for u, s in statuses(bot).items() if s == RecipientStatus.SENDING]

@@ -11,8 +11,8 @@ from bot.clock import ManualClock
 from bot.router import make_payload
 from models.audit import AuditLog
 from models.campaigns import Campaign, CampaignParticipant, CampaignStatus, Deadline
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_report, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reminders import local
 from tests.utils.scenario import Person, TestBot
 

@@ -13,7 +13,7 @@ from domain import audit
 from models.audit import AuditLog
 from models.conversation import ConversationState, ProcessedUpdate
 from models.units import Member, Role
-from tests.conftest import ADMIN_USER_ID
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 

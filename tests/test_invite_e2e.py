@@ -7,9 +7,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.units import Member
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import BOT_USER, FakeTelegram
 from tests.utils.factories import make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.units import token_in
 
 

@@ -18,8 +18,8 @@ from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
 from models.conversation import ConversationState
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.plan_files import DATA, make_docx, make_pdf, plan_text
 from tests.utils.scenario import Person, TestBot
 
@@ -106,6 +106,8 @@ async def test_admin_imports_a_plan_edits_it_and_gets_a_draft_campaign(bot: Test
         "deadlines": 4,
         "dropped_deadlines": 1,
         "edited_deadlines": 0,
+        "recurring_deadlines": 0,
+        "tentative_deadlines": 0,
     }
     assert state.flow is None
 
@@ -520,3 +522,97 @@ def test_cli_lists_deadlines_and_refuses_bad_files(
     assert "PDF" in capsys.readouterr().err
     assert main(["plan", "parse", str(tmp_path / "khong-co.txt")]) == 1
     assert "Không đọc được tệp" in capsys.readouterr().err
+
+
+# --- yearly, tentative and relative deadlines; hostile files (issues 22 and 16) -----------------
+
+YEARLY_PLAN = """UBND TỈNH LAI CHÂU
+SỞ NỘI VỤ
+Số: 77/HD-SNV
+Lai Châu, ngày 04 tháng 5 năm 2026
+HƯỚNG DẪN
+Thời hạn trình khen thưởng năm 2026
+1. Hồ sơ đề nghị khen thưởng theo năm học gửi về Sở Nội vụ trước ngày 10/8 hằng năm.
+2. Dự kiến tổ chức hội nghị sơ kết trong quý III/2026.
+3. Hồ sơ khen thưởng chuyên đề gửi trước ngày trao thưởng ít nhất 07 ngày.
+"""
+
+
+async def test_yearly_and_tentative_deadlines_are_marked_and_a_note_gets_a_date(
+    bot: TestBot,
+) -> None:
+    admin = bot.person(ADMIN_USER_ID)
+    await admin.says("/nhapkehoach")
+    await admin.sends_file(YEARLY_PLAN.encode(), "huong-dan.txt")
+    text = admin.last_reply
+    assert "Số: 77/HD-SNV" in text and "Tên: Thời hạn trình khen thưởng năm 2026" in text
+    assert "🔁 lặp lại hằng năm" in text
+    assert "30/09/2026" in text and "⏳ dự kiến" in text
+    assert "Ghi chú" in text and "trao thưởng ít nhất 07 ngày" in text
+    assert "📅 Đặt ngày ghi chú 1" in admin.buttons
+
+    await admin.presses("Đặt ngày ghi chú 1")
+    assert "Gõ ngày hạn cụ thể" in admin.last_reply
+    await admin.says("30/2/2026")
+    assert "không có trong lịch" in admin.new_text  # asked again, nothing changed
+    await admin.says("20/11/2026")
+    assert "Ghi chú 1 đã thành mốc 3" in admin.new_text
+    assert "3. Mốc khác: 17:00 ngày 20/11/2026" in admin.last_reply
+    assert "📅 Đặt ngày ghi chú 1" not in admin.buttons
+
+    # The admin may take a mark off: here the quarter's "dự kiến", then keep it after all.
+    await admin.presses("Sửa mốc 2")
+    assert "⏳ Dự kiến" in admin.last_reply
+    await admin.presses("Không phải dự kiến")
+    assert "⏳ Dự kiến" not in admin.last_reply
+    assert "Không phải dự kiến" not in admin.buttons
+    await admin.presses("Quay lại đề xuất")
+    assert "⏳ dự kiến" not in admin.last_reply
+
+    await admin.presses("Tạo đợt thi đua")
+    titles = [d.title for d in deadlines(bot)]
+    assert any(t.endswith("(lặp lại hằng năm)") and "năm học" in t for t in titles)
+    assert not any(t.endswith("(dự kiến)") for t in titles)
+    assert any("trao thưởng ít nhất 07 ngày" in t for t in titles)
+    with bot.db() as db:
+        entry = db.exec(select(AuditLog).where(AuditLog.action == "campaign.import_plan")).one()
+    assert entry.detail["recurring_deadlines"] == 1
+    assert entry.detail["tentative_deadlines"] == 0
+    assert entry.detail["edited_deadlines"] == 1
+    assert entry.detail["dropped_deadlines"] == 0
+
+
+async def test_a_zip_bomb_docx_gets_a_clear_refusal_and_the_question_again(bot: TestBot) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO(make_docx(plan_text(COMMUNE)))
+    with (
+        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("customXml/item9.xml", "w", force_zip64=True) as stream,
+    ):
+        for _ in range(200):
+            stream.write(b"\0" * (1024 * 1024))
+    admin = bot.person(ADMIN_USER_ID)
+    await admin.says("/nhapkehoach")
+    await admin.sends_file(buffer.getvalue(), "ke-hoach.docx")
+    assert "độc hại" in admin.new_text
+    await admin.sends_file(make_docx(plan_text(COMMUNE)), "ke-hoach.docx")
+    assert "Số: 27/KH-UBND" in admin.last_reply  # the same flow goes on
+
+
+def test_cli_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "huong-dan.txt"
+    path.write_text(YEARLY_PLAN * 600, encoding="utf-8")  # past a pipe buffer
+    command = (
+        f"{sys.executable} -m bot.cli plan parse {path} --text | head -1; exit ${{PIPESTATUS[0]}}"
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "UBND TỈNH LAI CHÂU"
+    assert "BrokenPipeError" not in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 0

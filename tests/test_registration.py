@@ -66,7 +66,7 @@ async def test_link_uses_the_bot_username_when_known(bot: TestBot, binh_lu: Unit
     admin = admin_of(bot)
     await admin.says("/moi XA-BINHLU")
     assert "gõ mã này cho bot" in admin.last_reply and "t.me" not in admin.last_reply
-    bot.core.services.extras["bot_username"] = "thidua_tamduong_bot"
+    bot.core.services.bot_username = "thidua_tamduong_bot"
     await admin.says("/moi xa-binhlu")
     token = token_in(admin.last_reply)
     assert f"https://t.me/thidua_tamduong_bot?start={token}" in admin.last_reply

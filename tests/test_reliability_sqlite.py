@@ -29,8 +29,8 @@ from bot.runtime import build_core
 from bot.settings import Settings
 from models.conversation import ProcessedUpdate
 from models.reports import Report
-from tests.test_storage import PDF
 from tests.utils.factories import T0, make_campaign, make_deadline, make_member, make_unit
+from tests.utils.files import PDF
 from tests.utils.reminders import local, scheduler_for
 from tests.utils.reports import report_world
 from tests.utils.scenario import TestBot

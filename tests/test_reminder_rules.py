@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from bot.scheduler import ChatPacer
+from bot.delivery import ChatPacer
 from domain.schedule import (
     DEFAULT_POLICY,
     Policy,

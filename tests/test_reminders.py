@@ -14,18 +14,19 @@ from sqlmodel import Session, select
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.db import create_db_engine
+from bot.delivery import ChatPacer
 from bot.hub import DeliveryError
 from bot.router import make_payload
 from bot.runtime import build_core
-from bot.scheduler import ChatPacer, ReminderScheduler
+from bot.scheduler import ReminderScheduler
 from domain.ledger import MAX_ATTEMPTS, claim, plan_due
 from domain.schedule import load_calendar
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline, ReminderLog, ReminderStatus
 from models.reports import ReportStatus
 from models.units import Member, MemberStatus, Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_report, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reminders import LOST, Inbox, ScriptedChannel, local, scheduler_for
 from tests.utils.scenario import TestBot
 

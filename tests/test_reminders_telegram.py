@@ -141,6 +141,19 @@ async def test_sends_that_may_have_reached_telegram_are_flagged_uncertain() -> N
     blocked = await outcome(Forbidden("Forbidden: bot was blocked by the user"))
     assert read_timeout.uncertain and dropped.uncertain
     assert not refused.uncertain and not refused.permanent
+    # The same through the aiohttp backend the bot runs on (bot/channels/telegram_http.py).
+    import aiohttp
+
+    hung = await outcome(_raised(TimedOut(), aiohttp.SocketTimeoutError("read")))
+    total = await outcome(_raised(TimedOut(), TimeoutError()))
+    hung_up = await outcome(_raised(NetworkError("x"), aiohttp.ServerDisconnectedError()))
+    no_connection = await outcome(
+        _raised(NetworkError("x"), aiohttp.ClientConnectorError(None, OSError(111, "refused")))  # type: ignore[arg-type]  # no connection key needed here
+    )
+    connect_timeout = await outcome(_raised(TimedOut(), aiohttp.ConnectionTimeoutError("c")))
+    assert hung.uncertain and total.uncertain and hung_up.uncertain
+    assert not no_connection.uncertain and not no_connection.permanent
+    assert not connect_timeout.uncertain and not connect_timeout.permanent
     assert not bad_gateway.uncertain and not bad_gateway.permanent
     assert blocked.permanent and not blocked.uncertain
 

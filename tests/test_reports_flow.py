@@ -15,8 +15,8 @@ from domain.campaigns import UnitStatus, unit_status
 from models.campaigns import Deadline
 from models.reports import Attachment, Nomination, Report, ReportStatus, ReportVersion
 from models.units import Member
-from tests.test_storage import DOCX, PDF
 from tests.utils.factories import T0, make_deadline, make_unit
+from tests.utils.files import DOCX, PDF
 from tests.utils.reports import fill_registration, report_world
 from tests.utils.scenario import TestBot
 

@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_storage import PDF
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.files import PDF
 from tests.utils.http import until
+from tests.utils.ids import ADMIN_USER_ID
 
 OFFICER = 4242
 

@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.zalo_api import FakeZalo
-from tests.test_storage import JPG
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.files import JPG
 from tests.utils.http import until
+from tests.utils.ids import ADMIN_USER_ID
 
 OFFICER = "6ede9afa66b88fe6d6a9"
 

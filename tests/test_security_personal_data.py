@@ -13,8 +13,8 @@ from bot.channels.text import html_to_plain
 from handlers import build_router
 from models.reports import ReportStatus
 from models.units import MemberStatus, Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_report, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 B_NAME, B_PHONE = "Tao Thị Bê", "0912345678"

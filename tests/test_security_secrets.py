@@ -24,9 +24,9 @@ from sqlmodel import Session
 from bot import cli
 from bot.db import create_db_engine
 from models.conversation import ConversationState
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.http import until
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.subprocess_bot import COLLEAGUE, OFFICER, REPO_ROOT, BotProcess, started
 
 ADMIN = int(ADMIN_USER_ID)

@@ -4,29 +4,13 @@ generated name under STORAGE_DIR — never a name or path the user chose."""
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from bot.storage import MAX_FILE_BYTES, FileRejected, check_and_store, detect_kind, display_name
 from domain.forms import FILE_KINDS
-
-
-def office_package(main_part: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as package:
-        package.writestr("[Content_Types].xml", "<Types/>")
-        package.writestr(main_part, "<x/>")
-    return buffer.getvalue()
-
-
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-DOCX = office_package("word/document.xml")
-XLSX = office_package("xl/workbook.xml")
+from tests.utils.files import DOCX, JPG, PDF, PNG, XLSX, office_package
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ from bot.channels.telegram import (
 )
 from bot.events import Button, Outbound, OutboundFile
 from bot.logging_setup import setup_logging
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.ids import ADMIN_USER_ID
 
 
 async def test_start_is_answered_over_http(telegram_api: FakeTelegram, telegram_bot) -> None:

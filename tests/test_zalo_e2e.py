@@ -29,9 +29,9 @@ from bot.router import Router
 from bot.runtime import build_core
 from bot.serve import serve
 from bot.settings import Settings
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
+from tests.utils.ids import ADMIN_USER_ID
 
 OFFICER = "6ede9afa66b88fe6d6a9"
 LONG_LINES = [f"Dòng {i}: đơn vị đã nộp báo cáo thi đua <đúng hạn> & đủ hồ sơ." for i in range(120)]
@@ -273,7 +273,7 @@ async def test_run_serves_telegram_and_zalo_in_one_loop(
     core = build_core(settings, engine=engine, clock=clock, migrate=False)
     stop = asyncio.Event()
     running = asyncio.create_task(
-        serve(settings, core, stop=stop, zalo_options={"poll_timeout": 1})
+        serve(settings, core, stop=stop, options={"zalo": {"poll_timeout": 1}})
     )
     try:
         telegram_api.push_text(4242, "/start", name="Telegram")

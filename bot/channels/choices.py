@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from bot.clock import Clock
 from bot.events import Button, Inbound, Outbound
+from models.base import rowcount, table_of
 from models.conversation import OfferedChoice
 
 
@@ -126,7 +127,7 @@ class DbChoiceStore:
             "prefixed": offer.prefixed,
             "updated_at": self.clock.now(),
         }
-        table = OfferedChoice.__table__
+        table = table_of(OfferedChoice)
         for _attempt in range(2):
             with Session(self.engine) as session:
                 updated = session.execute(
@@ -134,7 +135,7 @@ class DbChoiceStore:
                     .where(table.c.channel == self.channel, table.c.chat_id == chat_id)
                     .values(**values)
                 )
-                if updated.rowcount == 0:
+                if rowcount(updated) == 0:
                     session.execute(
                         sa.insert(table).values(channel=self.channel, chat_id=chat_id, **values)
                     )
@@ -145,7 +146,7 @@ class DbChoiceStore:
                     session.rollback()
 
     def clear(self, chat_id: str) -> None:
-        table = OfferedChoice.__table__
+        table = table_of(OfferedChoice)
         with Session(self.engine) as session:
             session.execute(
                 sa.delete(table).where(table.c.channel == self.channel, table.c.chat_id == chat_id)

@@ -18,7 +18,7 @@ import mimetypes
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.channels.choices import Offer, choice_marker
 from bot.channels.parsing import parse_command
@@ -124,7 +124,7 @@ class ConsoleChannel:
         text = line.strip()
         if not text:
             return None
-        base = {
+        base: dict[str, Any] = {
             "channel": CHANNEL,
             "chat_id": self.user_id,
             "user_id": self.user_id,

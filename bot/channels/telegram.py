@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import httpx
 from telegram import (
     Bot,
@@ -41,6 +42,7 @@ from bot.channels.parsing import parse_command
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.events import Attachment, Inbound, Outbound
+from bot.hub import DeliveryError
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -66,7 +68,7 @@ def to_inbound(update: Update) -> Inbound | None:
     chat = update.effective_chat
     if user is None or chat is None:
         return None
-    base = {
+    base: dict[str, Any] = {
         "channel": CHANNEL,
         "chat_id": str(chat.id),
         "user_id": str(user.id),
@@ -245,7 +247,7 @@ class TelegramOutlet:
 
 
 def _seconds(value: object) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]  # PTB gives int or timedelta; float() is the int case
 
 
 def _maybe_delivered(exc: TelegramError) -> bool:
@@ -255,16 +257,19 @@ def _maybe_delivered(exc: TelegramError) -> bool:
     if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
         return False
     cause = exc.__cause__
-    if not isinstance(cause, httpx.HTTPError):
-        return False  # Telegram answered, with an error status
-    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(cause, httpx.HTTPError):  # PTB's default backend
+        return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(cause, aiohttp.ClientError | TimeoutError):  # ours (telegram_http)
+        # Refused, or no connection within the connect/pool timeout: the request never left.
+        # Anything else (a read timeout, the total timeout, the server hanging up mid-answer)
+        # came after the request was written.
+        return not isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return False  # Telegram answered, with an error status
 
 
 def _delivery_error(
     exc: TelegramError, *, permanent: bool = False, retry_after: float | None = None
-):
-    from bot.hub import DeliveryError
-
+) -> DeliveryError:
     transient = isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
     return DeliveryError(
         f"{type(exc).__name__}: {exc.message}",
@@ -308,6 +313,7 @@ class SpacedRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
     ) -> Any:
         pauses = self._retry_after_event
+        assert isinstance(pauses, _PauseEvent)
         # A sender arriving during a pause has not had its turn in it yet: it takes one after.
         seen = pauses.pauses - (0 if pauses.is_set() else 1)
 
@@ -356,8 +362,9 @@ async def handle_update(
         log.debug("update=%s ignored (kind not handled)", update.update_id)
         return
     # Invite links (/moi) need the bot's @username, which only Telegram knows (getMe at
-    # initialize); handlers must not ask the platform, so the channel hands it over.
-    core.services.extras["bot_username"] = bot.username
+    # initialize); handlers must not ask the platform, so the channel hands it over, once.
+    if core.services.bot_username is None:
+        core.services.bot_username = bot.username
     await core.process(event, before_delivery=before_delivery)
 
 

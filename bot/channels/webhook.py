@@ -90,7 +90,7 @@ class Endpoint:
 class _EndpointHandler(tornado.web.RequestHandler):
     """POST <path>: one call, handled before the answer goes back."""
 
-    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("POST",)
 
     def initialize(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -107,7 +107,7 @@ class _EndpointHandler(tornado.web.RequestHandler):
 class _HealthHandler(tornado.web.RequestHandler):
     """GET /healthz: 200 when the database answers, 503 when it does not."""
 
-    SUPPORTED_METHODS = ("GET",)  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("GET",)
 
     def initialize(self, engine: Engine) -> None:
         self.engine = engine
@@ -152,7 +152,9 @@ class WebServer:
         self.host = host
         self.port = port
         self.paths = paths
-        routes = [(HEALTH_PATH, _HealthHandler, {"engine": engine})]
+        routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, object]]] = [
+            (HEALTH_PATH, _HealthHandler, {"engine": engine})
+        ]
         routes += [
             (_route_pattern(path), _EndpointHandler, {"endpoint": endpoint})
             for path, endpoint in zip(paths, endpoints, strict=True)

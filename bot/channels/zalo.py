@@ -181,9 +181,6 @@ class ZaloApi:
     async def delete_webhook(self) -> Any:
         return await self.call("deleteWebhook")
 
-    async def get_webhook_info(self) -> Any:
-        return await self.call("getWebhookInfo")
-
     async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
         result = await self.call("sendMessage", {"chat_id": chat_id, "text": text})
         return result if isinstance(result, dict) else {}
@@ -194,9 +191,6 @@ class ZaloApi:
             payload["caption"] = caption
         result = await self.call("sendPhoto", payload)
         return result if isinstance(result, dict) else {}
-
-    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
-        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
 
     async def download(self, url: str, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """The bytes behind a media URL Zalo sent (an image a user posted)."""
@@ -219,7 +213,7 @@ def _as_int(value: object, *, default: int) -> int:
     if isinstance(value, bool):
         return default
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)  # type: ignore[call-overload]  # anything int() refuses raises, caught below
     except (TypeError, ValueError):
         return default
 
@@ -256,8 +250,10 @@ def to_inbound(update: Mapping[str, Any]) -> Inbound | None:
     if not isinstance(message, Mapping):
         log.info("zalo update ignored: event=%s carries no message", event or "?")
         return None
-    chat = message.get("chat") if isinstance(message.get("chat"), Mapping) else {}
-    sender = message.get("from") if isinstance(message.get("from"), Mapping) else {}
+    chat: Mapping[str, Any] = message.get("chat") or {}
+    sender: Mapping[str, Any] = message.get("from") or {}
+    chat = chat if isinstance(chat, Mapping) else {}
+    sender = sender if isinstance(sender, Mapping) else {}
     user_id = str(sender.get("id") or chat.get("id") or "")
     chat_id = str(chat.get("id") or user_id)
     if not chat_id or not user_id:
@@ -552,7 +548,8 @@ class ZaloChannel:
         message = (
             payload.get("result", payload) if isinstance(payload.get("result"), dict) else payload
         )
-        inner = message.get("message") if isinstance(message.get("message"), Mapping) else {}
+        inner: Mapping[str, Any] = message.get("message") or {}
+        inner = inner if isinstance(inner, Mapping) else {}
         key = inbox.update_key(inner.get("message_id"), body)
         row_id = await asyncio.to_thread(
             inbox.record, engine, channel=CHANNEL, key=key, payload=payload, now=clock.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -14,7 +14,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations must not import application code: render our column types as plain SQLAlchemy.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -23,12 +23,21 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def _driver(connection: Any) -> Any:
+    """The DB-API connection under SQLAlchemy's (sqlite3's, for the pragma)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
 def run_migrations() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
         from sqlalchemy import create_engine
 
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        assert url, "alembic needs an engine or sqlalchemy.url"
+        engine = create_engine(url)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
@@ -37,7 +46,7 @@ def run_migrations() -> None:
             # The pragma only takes effect outside a transaction, hence the driver connection
             # (in autocommit mode, see bot.db) before SQLAlchemy begins one; the keys are
             # checked once the migrations ran, and enforced again after.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _driver(connection).execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -55,7 +64,7 @@ def run_migrations() -> None:
             connection.commit()
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _driver(connection).execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations()

@@ -6,8 +6,9 @@ answerCallbackQuery, sendDocument, sendPhoto, getFile and file downloads. Tests 
 messages, button presses and documents in, and read what the bot sent out. It can enforce a
 rate limit (429 with retry_after, as Telegram does) and simulate an outage: every request
 answered with an error status (`failing_status`), only sends failing (`failing_sends`), sends
-to some chats hanging unanswered (`stalled_chats`), or the server stopped and started again on
-the same port (connection refused in between). An update stays on the server until the bot
+to some chats hanging unanswered (`stalled_chats`), every send carried out but answered too
+late (`hanging_sends`), or the server stopped and started again on the same port (connection
+refused in between). An update stays on the server until the bot
 confirms it, as Telegram does: by asking getUpdates for a higher offset.
 """
 
@@ -52,6 +53,8 @@ class FakeTelegram(Outbox):
     token: str = "123456789:TEST-token-abcdefghijklmnopqrstuv"
     # Messages per second allowed overall; None = no limit.
     rate_limit: float | None = None
+    # Messages per second allowed to one chat (Telegram: about one); None = no limit.
+    chat_rate_limit: float | None = None
     sent: dict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     calls: list[str] = field(default_factory=list)
     throttled: int = 0
@@ -61,6 +64,9 @@ class FakeTelegram(Outbox):
     failing_sends: int | None = None
     # Sends and edits to these chats hang without an answer (and are not recorded).
     stalled_chats: set[str] = field(default_factory=set)
+    # When set, every send and edit is carried out (recorded: the user has it) but answered
+    # only this many seconds later: the bot's request times out after it left (a hang).
+    hanging_sends: float | None = None
     # Requests answered with `failing_status` (how hard the bot hammers a server that is down).
     failed_requests: int = 0
     # Every update id getUpdates handed out, in order (repeats when the bot fetches it again).
@@ -73,6 +79,8 @@ class FakeTelegram(Outbox):
         self._new_update = asyncio.Event()
         self._sent_event = asyncio.Event()
         self._send_times: deque[float] = deque()
+        self._chat_sent_at: dict[str, float] = {}
+        self.chat_throttled = 0
         self.files: dict[str, tuple[str, bytes]] = {}
         self._runner: web.AppRunner | None = None
         self._stopping = False
@@ -246,15 +254,35 @@ class FakeTelegram(Outbox):
                 while str(params.get("chat_id")) in self.stalled_chats:
                     await asyncio.sleep(0.05)
                 return web.Response(status=502, text="Bad Gateway")
-            throttle = self._throttle()
+            throttle = self._throttle(str(params.get("chat_id")))
             if throttle is not None:
                 return throttle
+            if self.hanging_sends is not None:
+                response = await handler(params, files)
+                await asyncio.sleep(self.hanging_sends)
+                return response
         return await handler(params, files)
 
-    def _throttle(self) -> web.Response | None:
+    def _throttle(self, chat_id: str) -> web.Response | None:
+        now = time.monotonic()
+        if self.chat_rate_limit is not None:
+            last = self._chat_sent_at.get(chat_id)
+            # A little slack: the bot's own spacing is measured on another clock.
+            if last is not None and now - last < 0.95 / self.chat_rate_limit:
+                self.throttled += 1
+                self.chat_throttled += 1
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status=429,
+                )
+            self._chat_sent_at[chat_id] = now
         if self.rate_limit is None:
             return None
-        now = time.monotonic()
         while self._send_times and now - self._send_times[0] >= 1.0:
             self._send_times.popleft()
         if len(self._send_times) >= self.rate_limit:

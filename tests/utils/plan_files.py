@@ -6,8 +6,11 @@ columns side by side and the body wrapped into lines the way a printer driver br
 from __future__ import annotations
 
 import io
+import json
 import re
 import textwrap
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -52,9 +55,12 @@ def make_docx(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def make_pdf(text: str, *, width: int = 95) -> bytes:
+def make_pdf(text: str, *, width: int = 95, header_width: int | None = None) -> bytes:
     """A text PDF (matplotlib's PDF backend, DejaVu Sans with a ToUnicode map, so pypdf reads
-    Vietnamese back with its diacritics)."""
+    Vietnamese back with its diacritics). `header_width` wraps each header column to that many
+    characters, as narrow table cells do ("… CHỦ NGHĨA VIỆT" / "NAM", "… tháng 01 năm" / "2026")."""
+    import itertools
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -62,7 +68,14 @@ def make_pdf(text: str, *, width: int = 95) -> bytes:
     from matplotlib.figure import Figure
 
     rows, body = _split_header(text)
-    placed: list[tuple[str, str]] = list(rows)
+    placed: list[tuple[str, str]] = []
+    for left, right in rows:
+        if header_width is None:
+            placed.append((left, right))
+            continue
+        lefts = textwrap.wrap(left, width=header_width) or [""]
+        rights = textwrap.wrap(right, width=header_width) or [""]
+        placed += list(itertools.zip_longest(lefts, rights, fillvalue=""))
     for line in body:
         wrapped = textwrap.wrap(line.strip(), width=width) or [""]
         placed += [(w, "") for w in wrapped]
@@ -94,3 +107,141 @@ def make_scanned_pdf() -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="pdf")
     return buffer.getvalue()
+
+
+# --- scoring the parser against the corpus of real documents (tests/data/plans) -------------
+
+CORPUS = DATA / "plans"
+
+
+@dataclass
+class Score:
+    """Facts a human reads in a document, judged against what the parser proposed."""
+
+    right: int = 0
+    wrong: int = 0
+    missed: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, other: Score) -> None:
+        self.right += other.right
+        self.wrong += other.wrong
+        self.missed += other.missed
+        self.lines += other.lines
+
+    @property
+    def total(self) -> int:
+        return self.right + self.wrong + self.missed
+
+    def summary(self) -> str:
+        return f"{self.right} đúng / {self.wrong} sai / {self.missed} thiếu (trên {self.total} dữ kiện)"
+
+
+def corpus_documents() -> list[Path]:
+    return sorted(CORPUS.glob("*.txt"))
+
+
+def _norm(text: str | None) -> str:
+    from domain.text import fold
+
+    return re.sub(r"[\s,.;:\"“”()\-–—|]+", " ", fold(text or "")).strip()
+
+
+def score_document(path: Path, *, today: date) -> Score:
+    """Compare `parse_plan` on one corpus text with the facts written by hand beside it."""
+    from domain.plan_parser import parse_plan
+
+    facts = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    plan = parse_plan(path.read_text(encoding="utf-8"), today=today)
+    score = Score()
+
+    def judge(label: str, ok: bool, got: object) -> None:
+        if ok:
+            score.right += 1
+        elif got in (None, "", [], False):
+            score.missed += 1
+            score.lines.append(f"{path.stem}: thiếu {label}")
+        else:
+            score.wrong += 1
+            score.lines.append(f"{path.stem}: sai {label}: {got!r}")
+
+    if "number" in facts:
+        judge("số", plan.document_number == facts["number"], plan.document_number)
+    if "issued_on" in facts:
+        judge("ngày ban hành", _iso(plan.issued_on) == facts["issued_on"], plan.issued_on)
+    if "issuer" in facts:
+        ok = _norm(plan.issuing_body) in {_norm(i) for i in facts["issuer"]}
+        judge("cơ quan", ok, plan.issuing_body)
+    if "title" in facts:
+        judge("tên", _norm(plan.title) == _norm(facts["title"]), plan.title)
+    found = list(plan.basis)
+    for basis in facts["basis"]:
+        match = next((b for b in found if _basis_matches(b, basis)), None)
+        if match is not None:
+            found.remove(match)
+        judge(f"căn cứ {basis}", match is not None, None)
+    for extra in found:
+        judge("căn cứ thừa", False, f"{extra.kind} {extra.number} {extra.issued_on}")
+    proposed = list(plan.deadlines)
+    for deadline in facts["deadlines"]:
+        same_day = [d for d in proposed if _same_day(d, deadline)]
+        if not same_day:
+            judge(f"mốc {deadline.get('date') or deadline.get('month_day')}", False, None)
+            continue
+        match = next((d for d in same_day if _deadline_right(d, deadline)), same_day[0])
+        proposed.remove(match)
+        judge(
+            f"mốc {deadline.get('date') or deadline.get('month_day')}",
+            _deadline_right(match, deadline),
+            f"{match.kind} «{match.title}» dự kiến={match.tentative} hằng năm={match.recurring}",
+        )
+    for extra in proposed:
+        judge("mốc thừa", False, f"{extra.due_on} {extra.kind} «{extra.title}»")
+    notes = list(plan.notes)
+    for note in facts["notes"]:
+        words = [_norm(w) for w in note["words"]]
+        match = next((n for n in notes if all(w in _norm(n.text) for w in words)), None)
+        if match is not None:
+            notes.remove(match)
+        judge(f"ghi chú {note['words']}", match is not None, None)
+    for extra in notes:
+        judge("ghi chú thừa", False, extra.text)
+    return score
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _basis_matches(found: object, expected: dict[str, str]) -> bool:
+    if "number" in expected:
+        return getattr(found, "number", None) == expected["number"]
+    return (
+        _norm(getattr(found, "kind", "")) == _norm(expected["kind"])
+        and _iso(getattr(found, "issued_on", None)) == expected["issued_on"]
+    )
+
+
+def _same_day(found: object, expected: dict[str, object]) -> bool:
+    due: date = found.due_on  # type: ignore[attr-defined]
+    if "month_day" in expected:
+        return due.strftime("%m-%d") == expected["month_day"]
+    return due.isoformat() == expected["date"]
+
+
+def _deadline_right(found: object, expected: dict[str, object]) -> bool:
+    title = _norm(found.title)  # type: ignore[attr-defined]
+    words = expected.get("title_words") or []
+    return (
+        found.kind == expected["kind"]  # type: ignore[attr-defined]
+        and found.recurring == expected["recurring"]  # type: ignore[attr-defined]
+        and found.tentative == expected["tentative"]  # type: ignore[attr-defined]
+        and all(_norm(str(w)) in title for w in words)  # type: ignore[union-attr]
+    )
+
+
+def score_corpus(*, today: date) -> Score:
+    total = Score()
+    for path in corpus_documents():
+        total.add(score_document(path, today=today))
+    return total

@@ -12,9 +12,10 @@ from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.clock import ManualClock
 from bot.core import BotCore
+from bot.delivery import ChatPacer
 from bot.events import Inbound, Outbound
 from bot.hub import DeliveryError
-from bot.scheduler import ChatPacer, ReminderScheduler
+from bot.scheduler import ReminderScheduler
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 LOST = "lost"  # the message arrives but the sender never hears back (unknown outcome)
@@ -49,7 +50,7 @@ class ScriptedChannel(MemoryChannel):
 def scheduler_for(core: BotCore) -> ReminderScheduler:
     """The scheduler as production builds it, without real pauses between sends to a chat."""
     scheduler = ReminderScheduler(core, pacer=ChatPacer(0))
-    core.services.extras["reminders"] = scheduler
+    core.services.reminders = scheduler
     return scheduler
 
 

@@ -11,8 +11,8 @@ from sqlmodel import select
 from models.campaigns import DeadlineKind
 from models.reports import Report
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import T0, make_campaign, make_deadline, make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 KINDS = {

@@ -33,9 +33,9 @@ from bot.db import create_db_engine
 from models.conversation import ProcessedUpdate
 from models.reports import Report
 from models.units import Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Variables of the parent the child keeps (settings come only from `settings`).

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from sqlmodel import select
 
 from models.units import Unit
-from tests.conftest import ADMIN_USER_ID
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 _TOKEN = re.compile(r"start[= ]([A-Za-z0-9_-]{16,64})")

@@ -1,0 +1,95 @@
+"""The council's periodic work: close review rounds whose time is over (the tally goes to the
+admins) and remind members who have not voted on every nominee.
+
+Runs beside the reminder scheduler, in `core.database_turn()` like it. A reminder's row
+(round, member, slot) is claimed and committed before it is sent, as the deadline reminders
+do, so neither a restart nor a second process sends it twice. This module decides nothing:
+the rules are in `domain.council`, the texts in `handlers.council` (given at build time as
+`PushTexts.council`); sends go through the delivery service like every pushed message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.core import BotCore
+from bot.db import in_transaction
+from bot.events import Address, Delivery
+from domain import council
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 60
+
+
+@dataclass(slots=True)
+class CouncilTick:
+    closed: int = 0
+    reminded: int = 0
+
+
+async def council_tick(core: BotCore) -> CouncilTick:
+    report = CouncilTick()
+    tz = core.settings.tz
+    texts = core.services.push_texts.council
+    if texts is None:
+        return report
+    closed_messages, reminder_message = texts.closed_messages, texts.reminder_message
+
+    def work(session: Session) -> tuple[list[Delivery], list[int]]:
+        now = core.clock.now()
+        out: list[Delivery] = []
+        for round_ in council.due_rounds(session, now=now):
+            try:
+                council.close_round(session, round_=round_, now=now, how="time")
+            except council.CouncilError:
+                continue
+            report.closed += 1
+            for admin, message in closed_messages(session, round_):
+                out.append(Delivery(Address(admin.channel, admin.chat_id), message))
+        claimed = council.claim_reminders(session, now=now)
+        ids: list[int] = []
+        for round_, member, row in claimed:
+            if not core.hub.can_reach(member.channel, member.last_seen_at, now):
+                # Out of the platform's reply window (Zalo): recorded, never sent late.
+                row.status = "skipped"
+                session.add(row)
+                continue
+            out.append(
+                Delivery(
+                    Address(member.channel, member.chat_id),
+                    reminder_message(session, round_, member, tz),
+                )
+            )
+            if row.id is not None:
+                ids.append(row.id)
+        return out, ids
+
+    async with core.database_turn():
+        deliveries, reminder_ids = in_transaction(core.engine, work, what="council tick")
+    for delivery in deliveries:
+        await core.services.delivery.push(delivery)
+    if reminder_ids:
+        async with core.database_turn():
+            in_transaction(
+                core.engine,
+                lambda s: council.mark_reminded(s, reminder_ids=reminder_ids, now=core.clock.now()),
+                what="council reminders sent",
+            )
+        report.reminded = len(reminder_ids)
+    return report
+
+
+async def run_council_jobs(core: BotCore, stopping: asyncio.Event) -> None:
+    """Tick every TICK_SECONDS until `stopping` is set (started by `serve`)."""
+    while not stopping.is_set():
+        try:
+            await council_tick(core)
+        except Exception:
+            log.exception("council tick failed; the next tick tries again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=TICK_SECONDS)

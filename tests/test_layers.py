@@ -1,0 +1,51 @@
+"""The layers stay apart: domain/ never imports bot/ (nor handlers/), and nothing in bot/ but the
+composition root (bot/runtime.py) imports handlers/. Read from the source with `ast`, so a
+lazy import inside a function counts as much as one at the top of a module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSITION_ROOT = Path("bot/runtime.py")
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def offending(package: str, forbidden: tuple[str, ...], allowed: set[Path]) -> list[str]:
+    problems = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative in allowed:
+            continue
+        for line, module in imports_of(path):
+            if module.split(".")[0] in forbidden:
+                problems.append(f"{relative}:{line} imports {module}")
+    return problems
+
+
+def test_domain_imports_neither_bot_nor_handlers() -> None:
+    assert offending("domain", ("bot", "handlers"), set()) == []
+
+
+def test_only_the_composition_root_of_bot_imports_handlers() -> None:
+    assert offending("bot", ("handlers",), {COMPOSITION_ROOT}) == []
+
+
+@pytest.mark.parametrize("source", ["from bot.hub import Hub\n", "import handlers.units\n"])
+def test_the_check_sees_an_offending_import(tmp_path: Path, source: str) -> None:
+    module = tmp_path / "offender.py"
+    module.write_text(f"def late():\n    {source}")
+    assert [name.split(".")[0] for _, name in imports_of(module)] in (["bot"], ["handlers"])
