@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.access import Access, can_run_council, can_vote, council_refusal
+from bot.access import Access, can_run_council, can_vote, council_refusal, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -382,7 +382,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
         _show_candidates(ctx, target)
         return
     if action in ("when", "open") and len(parts) == 3 and (epoch := _int(parts[2])):
-        campaign = ctx.session.get(Campaign, target)
+        campaign = in_scope(ctx, "campaign", target)
         if campaign is None:
             ctx.say("council.gone")
             return
@@ -392,7 +392,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
         else:
             _open(ctx, campaign, closes)
         return
-    round_ = ctx.session.get(CouncilRound, target)
+    round_ = _scoped_round(ctx, target)
     if round_ is None:
         ctx.say("council.gone")
         return
@@ -430,8 +430,22 @@ async def round_button(event: Inbound, ctx: Context) -> None:
     ctx.say("council.gone")
 
 
+def _scoped_round(ctx: Context, round_id: int | None) -> CouncilRound | None:
+    """A round of a campaign of the organiser the admin acts for (another's is refused and
+    audited, as any id of another organiser)."""
+    round_ = ctx.session.get(CouncilRound, round_id) if round_id else None
+    if round_ is None or in_scope(ctx, "campaign", round_.campaign_id) is None:
+        return None
+    return round_
+
+
+def _scoped_item(ctx: Context, item_id: object) -> CouncilItem | None:
+    item = ctx.session.get(CouncilItem, item_id) if isinstance(item_id, int) else None
+    return item if item is not None and _scoped_round(ctx, item.round_id) else None
+
+
 def _pick_campaign(ctx: Context) -> None:
-    campaigns = council.active_campaigns(ctx.session)
+    campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
     if not campaigns:
         ctx.say("council.no_campaigns")
         return
@@ -445,7 +459,7 @@ def _pick_campaign(ctx: Context) -> None:
 
 
 def _show_candidates(ctx: Context, campaign_id: int) -> None:
-    campaign = ctx.session.get(Campaign, campaign_id)
+    campaign = in_scope(ctx, "campaign", campaign_id)
     if campaign is None:
         ctx.say("council.gone")
         return
@@ -517,7 +531,7 @@ async def closes_answer(event: Inbound, ctx: Context) -> None:
     closes = datetime.combine(day, at, tzinfo=ctx.settings.tz)
     if closes <= ctx.now():
         raise InputError("council.closes_past", example=example)
-    campaign = ctx.session.get(Campaign, ctx.data.get("campaign"))
+    campaign = in_scope(ctx, "campaign", ctx.data.get("campaign"))
     if campaign is None:
         ctx.end()
         ctx.say("council.gone")
@@ -801,7 +815,7 @@ async def decisions(event: Inbound, ctx: Context) -> None:
 @router.button("qd", access=Access.ADMIN)
 async def decision_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
-    item = ctx.session.get(CouncilItem, _int(parts[0]) if parts else None)
+    item = _scoped_item(ctx, _int(parts[0]) if parts else None)
     if item is None:
         ctx.say("council.gone")
         return
@@ -817,7 +831,7 @@ async def decision_answer(event: Inbound, ctx: Context) -> None:
     number = " ".join((event.text or "").split())
     if not _DECISION.match(number):
         raise InputError("council.bad_decision", example="125/QĐ-UBND")
-    item = ctx.session.get(CouncilItem, ctx.data.get("item"))
+    item = _scoped_item(ctx, ctx.data.get("item"))
     assert ctx.member is not None
     ctx.end()
     if item is None:

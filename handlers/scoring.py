@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies
+from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -100,7 +100,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
     all_blocs = blocs(ctx.session, scope=ctx.admin_scope)
     tables = sorted(scoring.load_tables())
     if action == "new":
-        campaigns = council.active_campaigns(ctx.session)
+        campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
         if not campaigns:
             ctx.say("council.no_campaigns")
             return
@@ -109,7 +109,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
             [[Button(c.name[:60], make_payload("sa", "camp", c.id))] for c in campaigns],
         )
         return
-    campaign = ctx.session.get(Campaign, ids[0]) if ids else None
+    campaign = in_scope(ctx, "campaign", ids[0]) if ids else None
     if campaign is None:
         ctx.say("council.gone")
         return

@@ -220,6 +220,15 @@ async def test_forged_ids_of_another_commune_are_refused_and_audited(
         before = len(db.exec(select(AuditLog).where(AuditLog.outcome == "denied")).all())
         a_report_before = db.get(Deadline, province.ids["a_deadline"])
     for prefix in ADMIN_BUTTONS:
+        # Buttons that open a list ("new" rounds, "new" score sheets) list only one's own.
+        for payload in (f"{prefix}:new", f"{prefix}:1:new", f"{prefix}:list"):
+            mark = len(mai.messages)
+            await mai.presses_payload(payload)
+            offered = [b.label for m in mai.messages[mark:] for row in m.buttons for b in row]
+            for label in offered[:6]:
+                await mai.presses(label)
+            assert not _leaked(mai, mark), (payload, _leaked(mai, mark))
+            await mai.says("/huy")
         for value in values:
             for payload in (f"{prefix}:{value}", f"{prefix}:{value}:1", f"{prefix}:1:{value}"):
                 mark = len(mai.messages)
