@@ -95,6 +95,15 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     return entries
 
 
+# Values every text may name without each caller passing them (the office's name, from the
+# settings at start-up): used only when the text has that placeholder and the caller gave none.
+_DEFAULTS: dict[str, str] = {"organiser": "Cơ quan tổ chức thi đua"}  # = ORGANISER_NAME default
+
+
+def set_default(name: str, value: str) -> None:
+    _DEFAULTS[name] = value
+
+
 def t(key: str, /, **params: object) -> str:
     """The catalog text for `key`, with params HTML-escaped (unless `Raw`). One language for
     now (DEFAULT_LANG): no `lang` parameter, so every keyword is a placeholder."""
@@ -106,6 +115,9 @@ def t(key: str, /, **params: object) -> str:
             template = catalog[key]
     except KeyError:
         raise CatalogError(f"thiếu khoá {key} trong danh mục thông điệp") from None
+    for name, value in _DEFAULTS.items():
+        if name not in params and "{" + name + "}" in template:
+            params[name] = value
     if not params:
         return template
     safe = {

@@ -7,6 +7,8 @@ the database.
     thidua-bot units import FILE
     thidua-bot plan parse FILE [--text]
     thidua-bot export --campaign 353/KH-UBND --out report.xlsx
+    thidua-bot dossier --campaign 353/KH-UBND --out hoso.zip
+    thidua-bot awards import FILE
 
 Settings come from the environment and `.env` (see .env.example). Start-up problems (a bad
 setting, no token) end with one line saying what to fix, never a traceback.
@@ -162,11 +164,12 @@ def _organiser_scope(args: argparse.Namespace, session: Session) -> Scope:
     from domain.scope import DEFAULT_SCOPE
     from domain.scope import Scope as OrganiserScope
 
-    if not args.coquan:
+    code = getattr(args, "coquan", "")
+    if not code:
         return DEFAULT_SCOPE
-    organiser = find_by_code(args.coquan, session=session)
+    organiser = find_by_code(code, session=session)
     if organiser is None or organiser.id is None:
-        raise StartupError(f"Không có cơ quan tổ chức mã {args.coquan}.")
+        raise StartupError(f"Không có cơ quan tổ chức mã {code}.")
     return OrganiserScope.of(organiser.id)
 
 
@@ -251,6 +254,131 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_dossier(args: argparse.Namespace, settings: Settings) -> int:
+    """The same ZIP as /hoso, written to a file, with progress on stderr."""
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.clock import SystemClock
+    from bot.runtime import build_core, dossier_texts
+    from domain.dossier import build_dossier
+    from domain.export import find_campaign
+
+    core = build_core(settings)
+    today = SystemClock().now().astimezone(settings.tz).date()
+
+    def progress(done: int, total: int) -> None:
+        print(f"{done}/{total} đơn vị", file=sys.stderr)
+
+    with Session(core.engine) as session:
+        campaign = find_campaign(
+            args.campaign, scope=_organiser_scope(args, session), session=session
+        )
+        if campaign is None:
+            raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
+        data = build_dossier(
+            session,
+            campaign=campaign,
+            forms=core.services.forms,
+            office=settings.office(),
+            texts=dossier_texts(),
+            storage_dir=Path(settings.storage_dir),
+            today=today,
+            zone=settings.tz,
+            templates_dir=settings.templates_dir,
+            progress=progress,
+        )
+        number = campaign.document_number
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"Đã ghi {out} (hồ sơ {number}, {len(data):,} byte).")
+    return 0
+
+
+def _cmd_awards_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Award history from CSV/XLSX: all rows or none, every bad row named."""
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.channels.text import html_to_plain
+    from bot.clock import SystemClock
+    from bot.db import create_db_engine, upgrade
+    from bot.runtime import render_award_import
+    from domain.awards import import_awards, record_import
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise StartupError(f"Không đọc được tệp {path}: {exc.strerror}") from None
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    now = SystemClock().now()
+    with Session(engine, expire_on_commit=False) as session:
+        result = import_awards(session, content, now=now)
+        if not result.ok:
+            session.rollback()
+        record_import(session, result, now=now, actor_label="cli")
+        session.commit()
+    print(html_to_plain(render_award_import(result)))
+    return 0 if result.ok else 1
+
+
+def _cmd_awards_decide(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a campaign's decided results (every nomination handed in) in the history."""
+    from sqlmodel import Session
+
+    from bot.clock import SystemClock
+    from bot.db import create_db_engine, upgrade
+    from domain import audit
+    from domain.dates import ParseError, parse_date
+    from domain.dossier import campaign_year, record_results
+    from domain.export import deadlines_of, find_campaign
+
+    try:
+        decided_on = parse_date(args.date) if args.date else None
+    except ParseError:
+        raise StartupError(
+            f"Ngày quyết định '{args.date}' không đọc được (ví dụ 15/01/2027)."
+        ) from None
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    now = SystemClock().now()
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = find_campaign(
+            args.campaign, scope=_organiser_scope(args, session), session=session
+        )
+        if campaign is None:
+            raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
+        year = args.year or campaign_year(
+            campaign, deadlines_of(campaign, session=session), settings.tz
+        )
+        count = record_results(
+            session,
+            campaign=campaign,
+            year=year,
+            decision_number=args.decision,
+            decision_date=decided_on,
+            issuer=args.issuer,
+            now=now,
+        )
+        audit.record(
+            session,
+            now=now,
+            action="award.decide",
+            actor_label="cli",
+            target_type="campaign",
+            target_id=campaign.id,
+            detail={"decision": args.decision, "year": year, "records": count},
+        )
+        session.commit()
+    print(f"Đã ghi {count} khen thưởng năm {year} (quyết định {args.decision}) vào lịch sử.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thidua-bot", description="Chatbot điều hành phong trào thi đua – khen thưởng."
@@ -308,6 +436,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--coquan", default="", help="mã cơ quan tổ chức của đợt (mặc định: cơ quan gốc)"
     )
     export.set_defaults(func=_cmd_export)
+
+    dossier = sub.add_parser(
+        "dossier", help="lập hồ sơ thi đua (ZIP: báo cáo Word, bản ký, danh sách, tờ trình)"
+    )
+    dossier.add_argument("--campaign", required=True, help="số kế hoạch, ví dụ 353/KH-UBND")
+    dossier.add_argument("--out", required=True, help="tệp .zip sẽ ghi, ví dụ hoso.zip")
+    dossier.set_defaults(func=_cmd_dossier)
+
+    award = sub.add_parser("awards", help="lịch sử khen thưởng của đơn vị, cá nhân")
+    award_sub = award.add_subparsers(dest="awards_command", required=True, metavar="LỆNH")
+    award_import = award_sub.add_parser(
+        "import",
+        help="nhập từ CSV/XLSX (cột ma_don_vi, ho_ten, nam, danh_hieu, so_quyet_dinh, "
+        "ngay_quyet_dinh, co_quan); sai một dòng thì không nhập dòng nào",
+    )
+    award_import.add_argument("file", help="đường dẫn tệp, ví dụ lich-su-khen-thuong.csv")
+    award_import.set_defaults(func=_cmd_awards_import)
+    decide = award_sub.add_parser(
+        "decide",
+        help="ghi kết quả đã quyết định của một đợt vào lịch sử: mọi đề nghị đã nộp "
+        "(bỏ đề nghị không được khen khỏi báo cáo trước khi chạy)",
+    )
+    decide.add_argument("--campaign", required=True, help="số kế hoạch, ví dụ 353/KH-UBND")
+    decide.add_argument("--decision", required=True, help="số quyết định, ví dụ 125/QĐ-UBND")
+    decide.add_argument("--date", default="", help="ngày quyết định, ví dụ 15/01/2027")
+    decide.add_argument("--issuer", default="", help="người, cơ quan quyết định")
+    decide.add_argument("--year", type=int, default=None, help="năm khen (mặc định năm của đợt)")
+    decide.set_defaults(func=_cmd_awards_decide)
     return parser
 
 
@@ -331,11 +487,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)
+    from domain.documents import TemplateError
     from domain.forms import FormError
 
     try:
         return int(args.func(args, settings) or 0)
-    except (StartupError, FormError) as exc:
+    except (StartupError, FormError, TemplateError) as exc:
         print(RedactingFilter(secrets).redact(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
+from bot.catalog import set_default
 from bot.clock import Clock, SystemClock
 from bot.core import BotCore
 from bot.db import create_db_engine, upgrade
@@ -19,18 +20,23 @@ from bot.delivery import ChatPacer, DeliveryService
 from bot.hub import Hub
 from bot.services import Services
 from bot.settings import Settings
+from domain.documents import validate_templates
 from domain.forms import DEFAULT_FORMS_DIR, load_forms
 from handlers import build_push_texts, build_router
+from handlers.dossier import dossier_texts, render_award_import
 
 # The CLI prints what the chat would say, in the same words: handed over from here.
 from handlers.plans import MAX_MB as PLAN_MAX_MB
 from handlers.plans import render_proposal
+from handlers.signing import send_scan_reminders
 from handlers.units import render_import_result
 
 __all__ = [
     "PLAN_MAX_MB",
     "build_core",
     "build_scheduler",
+    "dossier_texts",
+    "render_award_import",
     "render_import_result",
     "render_proposal",
 ]
@@ -48,6 +54,10 @@ def build_core(
 ) -> BotCore:
     # A broken form file stops start-up here, with the file, field and reason (FormError).
     forms = load_forms(settings.forms_dir or DEFAULT_FORMS_DIR)
+    # So does a broken Word template, with the file and the variable (TemplateError).
+    validate_templates(settings.templates_dir)
+    # Texts that name the office ("gửi cho {organiser}") take it from the settings.
+    set_default("organiser", settings.office().name)
     engine = engine or create_db_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -69,5 +79,8 @@ def build_scheduler(core: BotCore) -> ReminderScheduler:
     from bot.scheduler import ReminderScheduler
 
     scheduler = ReminderScheduler(core)
+    scheduler.extra_jobs.append(
+        lambda current: send_scan_reminders(current.core, calendar=current.calendar)
+    )
     core.services.reminders = scheduler
     return scheduler

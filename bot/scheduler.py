@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
@@ -215,15 +215,27 @@ class ReminderScheduler:
         # Rows claimed before this moment and still `claimed` belong to a run that died.
         self._started = core.clock.now()
         self._released_at_start = False
+        # More pushed nudges run at each tick after the deadline reminders (the composition
+        # root adds them: the signed-scan reminders of handlers/signing.py).
+        self.extra_jobs: list[Callable[[ReminderScheduler], Awaitable[object]]] = []
 
     # --- one tick ---------------------------------------------------------------------------
     async def tick(self) -> TickReport:
         """Send what is due now (retries first, then scheduled reminders), then the digest."""
         reminders = await self.run_reminders()
+        await self._run_extra_jobs()
         digests = await self.send_digests()
         if reminders.total or digests:
             log.info("reminders: %s; digests sent=%d", reminders, digests)
         return TickReport(reminders, digests)
+
+    async def _run_extra_jobs(self) -> None:
+        """Each extra nudge; a failure is logged and never stops the deadline reminders."""
+        for job in self.extra_jobs:
+            try:
+                await job(self)
+            except Exception:
+                log.exception("a reminder job failed; the next tick tries again")
 
     async def run_reminders(self) -> RunReport:
         report = RunReport()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from domain.documents import Office
 
 
 class SettingsError(Exception):
@@ -37,6 +40,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     storage_dir: Path = Path("data/files")
     forms_dir: Path | None = None
+    # Word templates of the dossier (templates/*.docx and templates.yaml); default: the shipped
+    # ones. The issuing office's name, the body above it and the place printed on documents
+    # ("<place>, ngày … tháng … năm …"), and whom a tờ trình is addressed to. Settings until
+    # organisers are data (see Settings.office()).
+    templates_dir: Path | None = None
+    organiser_name: str = Field(default="Cơ quan tổ chức thi đua", min_length=2, max_length=200)
+    organiser_parent: str = Field(default="", max_length=200)
+    signing_place: str = Field(default="", max_length=100)
+    dossier_recipient: str = Field(default="Chủ tịch Ủy ban nhân dân", max_length=200)
     flood_max_per_window: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
     # The bot's @username for invite links when the Telegram channel cannot tell (console).
@@ -161,6 +173,17 @@ class Settings(BaseSettings):
         if not _WEBHOOK_SECRET_SHAPE.fullmatch(value.get_secret_value()):
             raise ValueError("chỉ gồm chữ không dấu, chữ số, _ và -, tối đa 256 ký tự")
         return value
+
+    def office(self) -> Office:
+        """Who issues the office's documents: one place to switch to organiser data later."""
+        from domain.documents import Office
+
+        return Office(
+            name=self.organiser_name.strip(),
+            parent=self.organiser_parent.strip(),
+            place=self.signing_place.strip(),
+            recipient=self.dossier_recipient.strip(),
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from domain import audit
 from domain import scope as scoped
+from domain.awards import AWARD_LISTS
 from domain.scope import Scope
 from domain.text import fold
 from models.campaigns import Campaign, CampaignStatus, Deadline
@@ -135,7 +136,9 @@ def award_labels(path: Path | None = None) -> dict[str, str]:
     """Award code → label, from refdata/awards.yaml."""
     source = path or REFDATA_DIR / "awards.yaml"
     data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    return {str(i["code"]): str(i["label"]) for items in data.values() for i in items or ()}
+    # Only the lists of titles and forms of commendation: the file also holds issuers,
+    # movements, eligibility rules and template references (domain.awards).
+    return {str(i["code"]): str(i["label"]) for name in AWARD_LISTS for i in data.get(name) or ()}
 
 
 def award_code(text: str) -> str | None:

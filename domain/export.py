@@ -133,6 +133,10 @@ class ExportTexts:
     answer_no: str
     no_bloc: str
     entries: str  # "{count} mục": a group's cell in the deadline sheet
+    # The signed scan of reports printed from a Word template (domain.dossier).
+    signed_scan: str = ""
+    scan_present: str = ""
+    scan_waiting: str = ""
     statuses: Mapping[str, str] = field(default_factory=dict)
     # Words of the bloc ranking sheet; None leaves the sheet out.
     ranking: RankingTexts | None = None
@@ -440,6 +444,7 @@ def build_workbook(
             texts.status,
             texts.submitted_at,
             texts.on_time,
+            texts.signed_scan,
         ],
         frozen_columns=4,
     )
@@ -465,6 +470,7 @@ def build_workbook(
                     "; ".join(m.phone for m in people if m.phone),
                     texts.statuses.get(categorize(row.report), ""),
                     *_submission(row.report, texts, zone),
+                    _scan(session, row.report, deadline, texts),
                 ]
             )
         _deadline_sheets(book, used, deadline, rows, forms, texts, zone)
@@ -536,6 +542,15 @@ def _submission(report: Report | None, texts: ExportTexts, zone: ZoneInfo) -> li
         else (texts.answer_yes if report.on_time else texts.answer_no)
     )
     return [_local(report.submitted_at, zone), on_time]
+
+
+def _scan(session: Session, report: Report | None, deadline: Deadline, texts: ExportTexts) -> Any:
+    """Whether a handed-in report printed from a template has its signed scan yet."""
+    from domain.dossier import needs_scan, signed_scan  # dossier builds on this module
+
+    if report is None or not needs_scan(report, deadline):
+        return None
+    return texts.scan_present if signed_scan(session, report) else texts.scan_waiting
 
 
 def _deadline_sheets(

@@ -19,6 +19,7 @@ def build_router() -> Router:
         campaigns,
         council,
         deadlines,
+        dossier,
         export,
         organisers,
         plans,
@@ -29,6 +30,7 @@ def build_router() -> Router:
         report_view,
         reports,
         scoring,
+        signing,
         start,
         units,
     )
@@ -38,6 +40,7 @@ def build_router() -> Router:
     modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
     modules += [council, scoring]  # Hội đồng TĐKT, chấm điểm khối
     modules += [organisers]  # cơ quan tổ chức, tổng hợp, đợt cấp trên
+    modules += [dossier, signing]  # hồ sơ Word, bản ký
     for module in modules:
         router.include(module.router)
     return router

@@ -20,6 +20,7 @@ from bot.events import Button, Inbound, OutboundFile
 from bot.router import Router, make_payload
 from domain.campaigns import missing_units
 from domain.chart import BarRow, render_stacked_bars
+from domain.dossier import units_waiting_for_scan
 from domain.export import (
     officers_by_unit,
 )
@@ -78,6 +79,10 @@ def _progress_block(ctx: Context, progress: DeadlineProgress, *, by_bloc: bool) 
     ]
     if counts.accepted:
         lines.append(t("admin.progress_accepted", count=counts.accepted))
+    waiting = units_waiting_for_scan(ctx.session, deadline)
+    if waiting:
+        codes = ", ".join(u.code for u, _ in waiting[:10]) + ("…" if len(waiting) > 10 else "")
+        lines.append(t("signing.progress_waiting", count=len(waiting), units=codes))
     if by_bloc and progress.bloc_count >= 2:
         lines.append(t("admin.progress_by_bloc"))
         for bloc, bloc_counts in progress.by_bloc.items():

@@ -28,6 +28,7 @@ from domain.dates import format_date
 from domain.digest import Digest, ReminderIssue
 from domain.ledger import queue_manual
 from domain.schedule import SlotKind, policy_of, slot_kind
+from handlers.signing import scan_note
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.units import Unit
 
@@ -243,7 +244,8 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
                 else deadline.form_code,
                 due=format_due(deadline.due_at, ZoneInfo(campaign.timezone)),
                 left=time_left(deadline.due_at, now),
-                status=t(STATUS_KEYS.get(status, "reminders.status_not_started")),
+                status=t(STATUS_KEYS.get(status, "reminders.status_not_started"))
+                + scan_note(ctx.session, report, deadline),
             )
         )
         if status not in DONE:

@@ -62,6 +62,7 @@ from domain.reports import (
     submit,
     unit_officers,
 )
+from handlers.signing import offer_signing_copy
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportStatus
 from models.units import Unit
@@ -837,6 +838,7 @@ def _submit(ctx: Context, o: Open) -> None:
     if result.amended:
         receipt += "\n" + t("reports.receipt_amended")
     ctx.reply(receipt)
+    offer_signing_copy(ctx, report=o.report, deadline=o.deadline)
     told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
     for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         if colleague.id != ctx.member.id and colleague.id not in told:

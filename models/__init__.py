@@ -2,6 +2,7 @@
 `SQLModel.metadata` (Alembic's env.py relies on it). Data access lives in `domain/`."""
 
 from models.audit import AuditLog
+from models.awards import AwardRecord, EligibilityOverride
 from models.broadcasts import Broadcast, BroadcastRecipient
 from models.campaigns import Campaign, CampaignParticipant, Deadline, ReminderLog
 from models.conversation import ConversationState, OfferedChoice, ProcessedUpdate
@@ -23,6 +24,7 @@ from models.units import Invite, Member, Unit
 __all__ = [
     "Attachment",
     "AuditLog",
+    "AwardRecord",
     "Broadcast",
     "BroadcastRecipient",
     "Campaign",
@@ -35,6 +37,7 @@ __all__ = [
     "CouncilRound",
     "CouncilVoteMark",
     "Deadline",
+    "EligibilityOverride",
     "Invite",
     "Member",
     "Nomination",

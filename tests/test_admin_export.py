@@ -148,6 +148,7 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
         "Trạng thái",
         "Nộp lúc",
         "Đúng hạn",
+        "Bản ký",
     ]
     assert sheet.freeze_panes == "E2"
     assert len(rows) == 1 + 2 * 3
@@ -165,12 +166,13 @@ def test_status_sheet_lists_every_unit_of_every_deadline(session: Session) -> No
         "Đã nộp đúng hạn",
         datetime(2026, 3, 4, 8, 0),  # 01:00 UTC shown in Hà Nội time
         "Có",
+        "Chờ bản ký",  # printed from the Word template, no signed scan sent back yet
     ]
     school = rows[4]
     assert school[3] == "Phòng Giáo dục và Đào tạo"
-    assert school[7:] == ["Nộp trễ hạn", datetime(2026, 3, 10, 11, 0), "Không"]
+    assert school[7:] == ["Nộp trễ hạn", datetime(2026, 3, 10, 11, 0), "Không", "Chờ bản ký"]
     town = rows[5]
-    assert town[5:] == [None, None, "Đang soạn", None, None]
+    assert town[5:] == [None, None, "Đang soạn", None, None, None]
     submitted_cell = sheet.cell(row=7, column=9)
     assert submitted_cell.is_date and submitted_cell.number_format == "dd/mm/yyyy hh:mm"
 

@@ -36,12 +36,12 @@ pytestmark = pytest.mark.slow
 
 
 def questions(api: FakeTelegram, chat: int) -> Counter[str]:
-    """How many times each numbered question ("Câu k/9") was sent to the chat."""
+    """How many times each numbered question ("Câu k/12") was sent to the chat."""
     counts: Counter[str] = Counter()
     for text in api.texts(chat):
-        for k in range(1, 10):
-            if f"Câu {k}/9" in text:
-                counts[f"Câu {k}/9"] += 1
+        for k in range(1, 13):
+            if f"Câu {k}/12" in text:
+                counts[f"Câu {k}/12"] += 1
     return counts
 
 
@@ -50,14 +50,14 @@ async def test_sigkill_inside_a_transaction_loses_no_answer(
 ) -> None:
     api = telegram_api
     await started(api, bot_process)
-    await until(api, OFFICER, "Câu 1/9", lambda: api.push_text(OFFICER, "/baocao"))
+    await until(api, OFFICER, "Câu 1/12", lambda: api.push_text(OFFICER, "/baocao"))
     await until(
         api,
         OFFICER,
-        "Câu 2/9",
+        "Câu 2/12",
         lambda: api.push_text(OFFICER, "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"),
     )
-    await until(api, OFFICER, "Câu 3/9", lambda: api.push_text(OFFICER, "12"))
+    await until(api, OFFICER, "Câu 3/12", lambda: api.push_text(OFFICER, "12"))
     await finished(deployment_db, api.handed_out[-1])
     # Two answers acknowledged. Now the bot is frozen inside the next update's transaction
     # (the database is locked by someone else) while more updates wait behind it; kill it.
@@ -70,14 +70,14 @@ async def test_sigkill_inside_a_transaction_loses_no_answer(
         await fetched(api, *pending)
         await asyncio.sleep(0.3)  # well inside the transaction, waiting for the lock
         bot_process.kill()
-    assert "Câu 4/9" not in "\n".join(api.texts(OFFICER))
+    assert "Câu 4/12" not in "\n".join(api.texts(OFFICER))
 
     await started(api, bot_process)
     # Telegram never got the confirmation, so it delivers them again; each is handled once.
-    question = await api.wait_for_text(OFFICER, "Câu 4/9")
-    await api.wait_for_text(COLLEAGUE, "Câu 2/9")
+    question = await api.wait_for_text(OFFICER, "Câu 4/12")
+    await api.wait_for_text(COLLEAGUE, "Câu 2/12")
     assert "Hoàn thành tốt nhiệm vụ" in [label for label, _ in question.buttons]
-    await until(api, OFFICER, "Câu 5/9", lambda: api.press(OFFICER, "Hoàn thành tốt nhiệm vụ"))
+    await until(api, OFFICER, "Câu 5/12", lambda: api.press(OFFICER, "Hoàn thành tốt nhiệm vụ"))
 
     report = report_of(deployment_db, "XA-001")
     assert report is not None
@@ -102,11 +102,11 @@ async def test_sigkill_while_an_answer_is_being_sent(
 ) -> None:
     api = telegram_api
     await started(api, bot_process)
-    await until(api, OFFICER, "Câu 1/9", lambda: api.push_text(OFFICER, "/baocao"))
+    await until(api, OFFICER, "Câu 1/12", lambda: api.push_text(OFFICER, "/baocao"))
     await until(
         api,
         OFFICER,
-        "Câu 2/9",
+        "Câu 2/12",
         lambda: api.push_text(OFFICER, "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"),
     )
     # The officer's next answer is saved, but its reply hangs on the way to Telegram; more
@@ -131,9 +131,9 @@ async def test_sigkill_while_an_answer_is_being_sent(
     await started(api, bot_process)
     # Whatever was not confirmed to Telegram comes again; the officer is asked the question
     # the conversation is at, once.
-    await api.wait_for_text(OFFICER, "Câu 4/9")
-    await api.wait_for_text(COLLEAGUE, "Câu 1/9")
-    await until(api, OFFICER, "Câu 5/9", lambda: api.press(OFFICER, "Hoàn thành tốt nhiệm vụ"))
+    await api.wait_for_text(OFFICER, "Câu 4/12")
+    await api.wait_for_text(COLLEAGUE, "Câu 1/12")
+    await until(api, OFFICER, "Câu 5/12", lambda: api.press(OFFICER, "Hoàn thành tốt nhiệm vụ"))
     report = report_of(deployment_db, "XA-001")
     assert report is not None
     assert report.answers["tong_chi_tieu"] == 12

@@ -49,9 +49,21 @@ def refused(item: Field, text: str, **kwargs: object) -> str:
 
 
 # --- the shipped forms ------------------------------------------------------------------------
-def test_the_three_shipped_forms_load_with_awards_from_reference_data() -> None:
+def test_the_shipped_forms_load_with_awards_from_reference_data() -> None:
     forms = load_forms(DEFAULT_FORMS_DIR)
-    assert set(forms) == {"dang-ky-thi-dua", "bao-cao-thanh-tich", "de-nghi-khen-thuong"}
+    assert set(forms) == {
+        "dang-ky-thi-dua",
+        "bao-cao-thanh-tich",
+        "bao-cao-thanh-tich-ca-nhan",
+        "de-nghi-khen-thuong",
+    }
+    achievements = forms["bao-cao-thanh-tich"]
+    # The decree's parts I (situation, duties) and III (past awards) are asked after the
+    # results; the Word document prints them in the decree's order.
+    ids = [f.id for f in achievements.fields]
+    assert ids.index("han_che") < ids.index("dac_diem") < ids.index("khen_thuong")
+    person = forms["bao-cao-thanh-tich-ca-nhan"].field("ca_nhan")
+    assert "Chiến sĩ thi đua cơ sở" in [c.label for c in person.sub("de_nghi").choices]
     registration = forms["dang-ky-thi-dua"]
     titles = [c.label for c in registration.field("danh_hieu_tap_the").choices]
     assert "Tập thể lao động tiên tiến" in titles and "Tập thể lao động xuất sắc" in titles

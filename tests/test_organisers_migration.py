@@ -1,5 +1,5 @@
 """Migration 0016 on a database filled at revision 0013 (one office, as every deployment was;
-0016 comes after 0021 in the history):
+0016 comes after 0017 in the history):
 everything moves into the default organiser untouched, every admin becomes its admin, and the
 bot answers as before. Run on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
 

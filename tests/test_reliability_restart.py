@@ -54,20 +54,20 @@ async def test_a_question_lost_in_a_crash_is_asked_again_once(
     officer = world.officer
     await officer.says("/baocao")
     await officer.says("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo")
-    assert "Câu 2/9" in officer.last_reply
+    assert "Câu 2/12" in officer.last_reply
     await crash_while_sending(officer, "12")
-    assert "Câu 3/9" not in officer.all_text  # saved, but the question never went out
+    assert "Câu 3/12" not in officer.all_text  # saved, but the question never went out
     assert world.report().answers["tong_chi_tieu"] == 12
 
     restarted = restart(bot, settings, engine, clock)
     assert await restarted.core.resume_unanswered("memory") == 1
-    assert "Câu 3/9" in officer.last_reply
+    assert "Câu 3/12" in officer.last_reply
     # A second start (or a crash right after) does not ask again.
     assert await restarted.core.resume_unanswered("memory") == 0
     officer.bot = restarted
     await officer.says("11")
-    assert "Câu 4/9" in officer.last_reply
-    assert officer.all_text.count("Câu 3/9") == 1
+    assert "Câu 4/12" in officer.last_reply
+    assert officer.all_text.count("Câu 3/12") == 1
 
 
 async def test_chats_that_got_their_answer_are_not_asked_again(
@@ -101,7 +101,7 @@ async def test_only_the_latest_update_of_a_chat_counts(
     # The officer wrote again (in the same process) and got an answer: the earlier lost
     # question was superseded.
     await officer.says("12")
-    assert "Câu 3/9" in officer.last_reply
+    assert "Câu 3/12" in officer.last_reply
     await bot.core.flush_marks()
     count = len(officer.messages)
 
@@ -141,7 +141,7 @@ async def test_a_crash_before_the_marks_are_written_asks_the_question_again(
     officer = world.officer
     await officer.says("/baocao")
     await officer.says("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo")
-    assert "Câu 2/9" in officer.last_reply
+    assert "Câu 2/12" in officer.last_reply
     pending = bot.core._marking
     assert pending is not None
     pending.cancel()  # the process dies before the batch is written
@@ -150,4 +150,4 @@ async def test_a_crash_before_the_marks_are_written_asks_the_question_again(
 
     restarted = restart(bot, settings, engine, clock)
     assert await restarted.core.resume_unanswered("memory") == 1
-    assert officer.all_text.count("Câu 2/9") == 2
+    assert officer.all_text.count("Câu 2/12") == 2

@@ -74,7 +74,13 @@ async def test_two_weeks_of_reminders_with_a_restart_and_an_edited_deadline(
     with bot.db() as db:
         campaign = db.get(Campaign, ids["campaign"])
         # D2 due Thursday 5/3 17:00; D1 due Monday 16/3 17:00 (moved to Wednesday 18/3 later).
-        d2 = make_deadline(db, campaign, title="Đăng ký thi đua", due_at=local(2026, 3, 5, 17))
+        d2 = make_deadline(
+            db,
+            campaign,
+            title="Đăng ký thi đua",
+            due_at=local(2026, 3, 5, 17),
+            form_code="dang-ky-thi-dua",  # no signed copy: only deadline reminders here
+        )
         d1 = make_deadline(db, campaign, title="Báo cáo sơ kết", due_at=local(2026, 3, 16, 17))
         db.commit()
         d1_id, d2_id = d1.id, d2.id
@@ -170,6 +176,9 @@ def _unit(db: Session, unit_id: int) -> Unit:
 
 # --- helpers for the focused scenarios -----------------------------------------------------------
 def _deadline(bot: TestBot, ids: dict[str, int], due, **kwargs: object) -> int:
+    # A form printed from no Word template: these scenarios count deadline reminders only, not
+    # the nudges for a missing signed scan (tests/test_signing_loop.py).
+    kwargs.setdefault("form_code", "de-nghi-khen-thuong")
     with bot.db() as db:
         campaign = db.get(Campaign, ids["campaign"])
         assert campaign is not None

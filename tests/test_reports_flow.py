@@ -170,7 +170,7 @@ async def test_with_several_open_deadlines_the_officer_picks_one(bot: TestBot) -
     assert "2 báo cáo" in officer.last_reply
     assert any("Báo cáo thành tích 6 tháng" in b and "chưa làm" in b for b in officer.buttons)
     await officer.presses("Báo cáo thành tích 6 tháng")
-    assert "Báo cáo thành tích" in officer.new_text and "Câu 1/9" in officer.last_reply
+    assert "Báo cáo thành tích" in officer.new_text and "Câu 1/12" in officer.last_reply
     with bot.db() as db:
         assert db.exec(select(Report).where(Report.deadline_id == other_id)).one()
 
@@ -288,6 +288,9 @@ async def fill_achievements_until_scan(officer) -> None:
     await officer.says("15 hộ tham gia, năng suất tăng 20%")
     await officer.presses("Xong")
     await officer.says("Giải ngân vốn còn chậm")
+    await officer.says("Xã miền núi, 12 thôn, 8.450 nhân khẩu; còn 9,8% hộ nghèo")  # part I
+    await officer.says("/boqua")  # duties: nothing beyond the general rules
+    await officer.says("/boqua")  # part III: no award typed, the history fills the document
     await officer.says("20/6/2026")
 
 
@@ -306,7 +309,7 @@ async def test_the_signed_scan_is_checked_stored_and_recorded(bot: TestBot, sett
     review = officer.last_reply
     assert "5. Kinh phí huy động (triệu đồng): 1.250,5" in review
     assert "Mô hình chè VietGAP thôn Nà Khum" in review
-    assert "9. Bản báo cáo có chữ ký: _.._bao-cao đã ký.pdf" in review
+    assert "12. Bản báo cáo có chữ ký: _.._bao-cao đã ký.pdf" in review
     await officer.presses("Nộp báo cáo")
     with bot.db() as db:
         attachment = db.exec(select(Attachment)).one()

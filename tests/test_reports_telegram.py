@@ -38,17 +38,20 @@ async def test_an_achievement_report_with_a_scanned_document_over_http(
     def press(label: str) -> Callable[[], object]:
         return lambda: api.press(OFFICER, label)
 
-    await until(api, OFFICER, "Câu 1/9", say("/baocao"))
-    await until(api, OFFICER, "Câu 2/9", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
-    await until(api, OFFICER, "Câu 3/9", say("12"))
-    question = await until(api, OFFICER, "Câu 4/9", say("11"))
+    await until(api, OFFICER, "Câu 1/12", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
+    await until(api, OFFICER, "Câu 3/12", say("12"))
+    question = await until(api, OFFICER, "Câu 4/12", say("11"))
     assert "Hoàn thành tốt nhiệm vụ" in [label for label, _ in question.buttons]
-    await until(api, OFFICER, "Câu 5/9", press("Hoàn thành tốt nhiệm vụ"))
+    await until(api, OFFICER, "Câu 5/12", press("Hoàn thành tốt nhiệm vụ"))
     await until(api, OFFICER, "Cần một số", say("nhiều lắm"))
     await until(api, OFFICER, "Mô hình", say("1.250,5"))
-    await until(api, OFFICER, "Câu 7/9", press("Bỏ qua"))
-    await until(api, OFFICER, "Câu 8/9", say("Giải ngân vốn còn chậm"))
-    await until(api, OFFICER, "Câu 9/9", say("20/6/2026"))
+    await until(api, OFFICER, "Câu 7/12", press("Bỏ qua"))
+    await until(api, OFFICER, "Câu 8/12", say("Giải ngân vốn còn chậm"))
+    await until(api, OFFICER, "Câu 9/12", say("Xã miền núi, 12 thôn, 8.450 nhân khẩu"))
+    await until(api, OFFICER, "III. Khen thưởng", press("Bỏ qua"))
+    await until(api, OFFICER, "Câu 11/12", press("Bỏ qua"))
+    await until(api, OFFICER, "Câu 12/12", say("20/6/2026"))
     review = await until(
         api,
         OFFICER,
@@ -56,7 +59,7 @@ async def test_an_achievement_report_with_a_scanned_document_over_http(
         lambda: api.push_document(OFFICER, PDF, "bao-cao-da-ky.pdf", "application/pdf"),
     )
     assert "getFile" in api.calls
-    assert "9. <b>Bản báo cáo có chữ ký</b>: bao-cao-da-ky.pdf" in review.text
+    assert "12. <b>Bản báo cáo có chữ ký</b>: bao-cao-da-ky.pdf" in review.text
     receipt = await until(api, OFFICER, "Mã biên nhận", press("Nộp báo cáo"))
     assert "BC-00001-1" in receipt.text and "đúng hạn" in receipt.text
     notice = await api.wait_for_text(ADMIN_USER_ID, "Xã Bình Lư</b> nộp")

@@ -38,20 +38,23 @@ async def test_an_achievement_report_over_zalo(
     def choose(label: str) -> Callable[[], object]:
         return lambda: api.choose(OFFICER, label)
 
-    await until(api, OFFICER, "Câu 1/9", say("/baocao"))
-    await until(api, OFFICER, "Câu 2/9", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
-    await until(api, OFFICER, "Câu 3/9", say("12"))
+    await until(api, OFFICER, "Câu 1/12", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
+    await until(api, OFFICER, "Câu 3/12", say("12"))
     question = await until(
-        api, OFFICER, "Câu 4/9", say("1")
+        api, OFFICER, "Câu 4/12", say("1")
     )  # a typed 1 is an answer, not choice 1
     assert "Hoàn thành tốt nhiệm vụ" in [label for _, label in question.choices]
-    amount = await until(api, OFFICER, "Câu 5/9", choose("Hoàn thành tốt nhiệm vụ"))
+    amount = await until(api, OFFICER, "Câu 5/12", choose("Hoàn thành tốt nhiệm vụ"))
     assert [marker for marker, _ in amount.choices] == ["#1"]  # typed answers welcome here
     await until(api, OFFICER, "Cần một số", say("nhiều lắm"))
     await until(api, OFFICER, "Mô hình", say("1"))  # the amount 1, not the skip button
-    await until(api, OFFICER, "Câu 7/9", choose("Bỏ qua"))
-    await until(api, OFFICER, "Câu 8/9", say("Giải ngân vốn còn chậm"))
-    await until(api, OFFICER, "Câu 9/9", say("20/6/2026"))
+    await until(api, OFFICER, "Câu 7/12", choose("Bỏ qua"))
+    await until(api, OFFICER, "Câu 8/12", say("Giải ngân vốn còn chậm"))
+    await until(api, OFFICER, "Câu 9/12", say("Xã miền núi, 12 thôn, 8.450 nhân khẩu"))
+    await until(api, OFFICER, "III. Khen thưởng", choose("Bỏ qua"))
+    await until(api, OFFICER, "Câu 11/12", choose("Bỏ qua"))
+    await until(api, OFFICER, "Câu 12/12", say("20/6/2026"))
     review = await until(
         api, OFFICER, "Xem lại", lambda: api.push_image(OFFICER, JPG, caption="trang ký")
     )

@@ -119,11 +119,11 @@ async def test_a_whole_run_keeps_the_token_out_of_the_log_the_database_and_expor
     bot_process.settings["LOG_LEVEL"] = "DEBUG"
     await started(api, bot_process)
     await until(api, ADMIN, "quản trị viên", lambda: api.push_text(ADMIN, "/start"))
-    await until(api, OFFICER, "Câu 1/9", lambda: api.push_text(OFFICER, "/baocao"))
+    await until(api, OFFICER, "Câu 1/12", lambda: api.push_text(OFFICER, "/baocao"))
     await until(
         api,
         OFFICER,
-        "Câu 2/9",
+        "Câu 2/12",
         lambda: api.push_text(OFFICER, "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"),
     )
     # A handler crashes on a conversation state it cannot read: logged with its traceback.

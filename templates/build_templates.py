@@ -1,0 +1,301 @@
+"""Lay out the Word templates of the dossier (hồ sơ) once, with python-docx, as Jinja-tagged
+.docx files that docxtpl fills in (`domain/documents.py`).
+
+    uv run python templates/build_templates.py       # rewrites templates/*.docx
+
+The produced .docx files are committed next to this script: an office edits them directly in
+Word (fonts, wording, the signer's title) and drops them back here — or in TEMPLATES_DIR —
+without a release. This script is only the starting point; run it again and local edits to the
+.docx files are lost. Every `{{ name }}` a template uses must be declared in
+`templates/templates.yaml`, which the bot checks at start-up.
+
+Layout follows the administrative document style of Nghị định 30/2020/NĐ-CP (Times New Roman,
+the national heading at the top right, the issuing body at the top left, the place-and-date
+line in italics, the signature block at the bottom right) and the three parts of the
+achievement report of the decree detailing the Law on Emulation and Commendation (see
+refdata/awards.yaml, `report_templates`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table
+
+HERE = Path(__file__).resolve().parent
+FONT = "Times New Roman"
+
+
+def new_document() -> DocumentType:
+    document = Document()
+    section = document.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.top_margin = section.bottom_margin = Cm(2.0)
+    section.left_margin, section.right_margin = Cm(3.0), Cm(2.0)
+    normal = document.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(13)
+    # East-Asian font slot too, or Word falls back to another face for some glyphs.
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    normal.paragraph_format.space_after = Pt(3)
+    return document
+
+
+def para(
+    container: object,
+    text: str = "",
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: int | None = None,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    indent: bool = False,
+) -> None:
+    paragraph = container.add_paragraph()  # type: ignore[attr-defined]
+    if align is not None:
+        paragraph.alignment = align
+    if indent:
+        paragraph.paragraph_format.first_line_indent = Cm(1)
+    if text:
+        # One run per paragraph: a Jinja tag never straddles two runs.
+        run = paragraph.add_run(text)
+        run.bold, run.italic = bold, italic
+        if size:
+            run.font.size = Pt(size)
+
+
+def first_paragraph(cell: object, text: str, *, bold: bool = False, size: int = 13) -> None:
+    paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.bold = bold
+    run.font.size = Pt(size)
+
+
+def no_borders(table: Table) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+def heading(document: DocumentType, *, number_line: str) -> None:
+    """Issuing body on the left, the national heading and the date line on the right."""
+    table = document.add_table(rows=1, cols=2)
+    no_borders(table)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    left, right = table.rows[0].cells
+    left.width, right.width = Cm(6.5), Cm(9.5)
+    first_paragraph(left, "{{ parent_body }}", size=12)
+    para(left, "{{ issuing_unit | upper }}", bold=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(left, number_line, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    first_paragraph(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12)
+    para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(
+        right,
+        "{{ place }}, ngày {{ day }} tháng {{ month }} năm {{ year }}",
+        italic=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    para(document)
+
+
+def grid(document: DocumentType, headers: list[str], cells: list[str], loop: str) -> None:
+    """A bordered table: a header row and one row per item of `loop` (docxtpl {%tr %})."""
+    table = document.add_table(rows=4, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        first_paragraph(cell, text, bold=True, size=12)
+    table.rows[1].cells[0].paragraphs[0].add_run("{%tr for " + loop + " %}")
+    for cell, text in zip(table.rows[2].cells, cells, strict=True):
+        run = cell.paragraphs[0].add_run(text)
+        run.font.size = Pt(12)
+    table.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
+
+
+def signature(document: DocumentType, *, left_title: str, right_title: str) -> None:
+    para(document)
+    table = document.add_table(rows=1, cols=2)
+    no_borders(table)
+    left, right = table.rows[0].cells
+    first_paragraph(left, left_title, bold=True, size=12)
+    para(left, "(Ký, ghi rõ họ tên)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    first_paragraph(right, right_title, bold=True)
+    para(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for _ in range(3):
+        para(right)
+    para(right, "{{ signer_name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def form_number(document: DocumentType) -> None:
+    para(document, "{{ form_number }}", italic=True, size=11, align=WD_ALIGN_PARAGRAPH.RIGHT)
+
+
+def achievements(document: DocumentType) -> None:
+    """Part II: every answer of the form under its label, repeated groups as sub-items."""
+    para(document, "II. THÀNH TÍCH ĐẠT ĐƯỢC", bold=True)
+    para(document, "{%p for item in achievements %}")
+    para(document, "{{ item.number }}. {{ item.label }}: {{ item.text }}", indent=True)
+    para(document, "{%p for line in item.lines %}")
+    para(document, "- {{ line }}", indent=True)
+    para(document, "{%p endfor %}")
+    para(document, "{%p endfor %}")
+
+
+def past_awards(document: DocumentType) -> None:
+    para(document, "III. CÁC HÌNH THỨC KHEN THƯỞNG ĐÃ ĐƯỢC GHI NHẬN", bold=True)
+    grid(
+        document,
+        [
+            "Năm",
+            "Danh hiệu thi đua / hình thức khen thưởng",
+            "Số, ngày quyết định",
+            "Cơ quan ban hành",
+        ],
+        ["{{ a.year }}", "{{ a.award }}", "{{ a.decision }}", "{{ a.issuer }}"],
+        "a in past_awards",
+    )
+    para(document, "{%p if not past_awards %}")
+    para(document, "Chưa có hình thức khen thưởng nào được ghi nhận.", italic=True, indent=True)
+    para(document, "{%p endif %}")
+
+
+def collective_report() -> DocumentType:
+    document = new_document()
+    form_number(document)
+    heading(document, number_line="")
+    para(document, "BÁO CÁO THÀNH TÍCH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "{{ report_title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "Tên tập thể đề nghị: {{ unit }}", bold=True, indent=True)
+    para(document, "Đợt thi đua: {{ campaign }} ({{ campaign_number }})", indent=True)
+    para(document, "I. SƠ LƯỢC ĐẶC ĐIỂM, TÌNH HÌNH", bold=True)
+    para(document, "1. Đặc điểm, tình hình: {{ features }}", indent=True)
+    para(document, "2. Chức năng, nhiệm vụ: {{ duties }}", indent=True)
+    achievements(document)
+    past_awards(document)
+    signature(
+        document, left_title="XÁC NHẬN CỦA CẤP TRÌNH KHEN THƯỞNG", right_title="THỦ TRƯỞNG ĐƠN VỊ"
+    )
+    return document
+
+
+def individual_report() -> DocumentType:
+    document = new_document()
+    form_number(document)
+    heading(document, number_line="")
+    para(document, "BÁO CÁO THÀNH TÍCH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "{{ report_title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "I. SƠ LƯỢC LÝ LỊCH", bold=True)
+    para(document, "- Họ tên: {{ person.name }}", indent=True)
+    para(document, "- Năm sinh: {{ person.birth_year }}", indent=True)
+    para(document, "- Chức vụ, đơn vị công tác: {{ person.job_title }}, {{ unit }}", indent=True)
+    para(document, "- Quá trình công tác: {{ features }}", indent=True)
+    para(document, "- Nhiệm vụ được giao: {{ duties }}", indent=True)
+    achievements(document)
+    past_awards(document)
+    signature(
+        document, left_title="THỦ TRƯỞNG ĐƠN VỊ XÁC NHẬN", right_title="NGƯỜI BÁO CÁO THÀNH TÍCH"
+    )
+    return document
+
+
+def nomination_list() -> DocumentType:
+    document = new_document()
+    heading(document, number_line="")
+    para(document, "DANH SÁCH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(
+        document,
+        "Đề nghị khen thưởng {{ campaign }}",
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    para(
+        document,
+        "(Kèm theo Tờ trình của {{ issuing_unit }})",
+        italic=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    grid(
+        document,
+        ["TT", "Tập thể / cá nhân", "Chức vụ", "Đơn vị", "Hình thức đề nghị", "Tóm tắt thành tích"],
+        [
+            "{{ r.no }}",
+            "{{ r.name }}",
+            "{{ r.job_title }}",
+            "{{ r.unit_name }}",
+            "{{ r.award }}",
+            "{{ r.summary }}",
+        ],
+        "r in rows",
+    )
+    para(document, "Tổng cộng: {{ total_collectives }} tập thể, {{ total_individuals }} cá nhân.")
+    signature(document, left_title="NGƯỜI LẬP BIỂU", right_title="{{ signer_title | upper }}")
+    return document
+
+
+def submission() -> DocumentType:
+    document = new_document()
+    heading(document, number_line="Số: …/TTr-{{ issuing_short }}")
+    para(document, "TỜ TRÌNH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(
+        document,
+        "Về việc đề nghị khen thưởng {{ campaign }}",
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    para(document, "Kính gửi: {{ recipient }}.", align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "{%p for b in basis %}")
+    para(document, "Căn cứ {{ b }};", italic=True, indent=True)
+    para(document, "{%p endfor %}")
+    para(
+        document,
+        "Căn cứ Kế hoạch số {{ campaign_number }} về {{ campaign }};",
+        italic=True,
+        indent=True,
+    )
+    para(
+        document,
+        "Qua tổng hợp báo cáo thành tích của {{ units_reported }}/{{ units_total }} đơn vị, "
+        "{{ issuing_unit }} kính trình {{ recipient }} xem xét, khen thưởng cho "
+        "{{ total_collectives }} tập thể và {{ total_individuals }} cá nhân, cụ thể:",
+        indent=True,
+    )
+    grid(
+        document,
+        ["TT", "Hình thức khen thưởng / danh hiệu", "Tập thể", "Cá nhân"],
+        ["{{ c.no }}", "{{ c.award }}", "{{ c.collectives }}", "{{ c.individuals }}"],
+        "c in counts",
+    )
+    para(document, "(Có danh sách và báo cáo thành tích kèm theo)", italic=True, indent=True)
+    para(document, "Kính trình {{ recipient }} xem xét, quyết định./.", indent=True)
+    signature(document, left_title="Nơi nhận:", right_title="{{ signer_title | upper }}")
+    return document
+
+
+TEMPLATES = {
+    "bao-cao-thanh-tich-tap-the.docx": collective_report,
+    "bao-cao-thanh-tich-ca-nhan.docx": individual_report,
+    "danh-sach-de-nghi.docx": nomination_list,
+    "to-trinh.docx": submission,
+}
+
+
+def main() -> None:
+    for name, build in TEMPLATES.items():
+        path = HERE / name
+        build().save(str(path))
+        print(f"{path.name}")
+
+
+if __name__ == "__main__":
+    main()
