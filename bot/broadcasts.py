@@ -365,6 +365,7 @@ async def watch_broadcasts(
     startup_wait: float = BROADCAST_STARTUP_WAIT,
     every: float = BROADCAST_CHECK_EVERY,
     stale: timedelta = BROADCAST_STALE,
+    on_check: Callable[[int], None] | None = None,
 ) -> None:
     """While the bot runs (until `stopping` is set), resume the broadcasts a crash cut off.
 
@@ -377,9 +378,13 @@ async def watch_broadcasts(
     started = core.clock.now()
     if await _stopped_within(stopping, startup_wait):
         return
-    await resume_broadcasts(core, before=started)
+    resumed = await resume_broadcasts(core, before=started)
+    if on_check is not None:  # tests wait for checks instead of guessing their time
+        on_check(resumed)
     while not await _stopped_within(stopping, every):
-        await resume_broadcasts(core, before=core.clock.now() - stale)
+        resumed = await resume_broadcasts(core, before=core.clock.now() - stale)
+        if on_check is not None:
+            on_check(resumed)
 
 
 async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,7 +85,7 @@ def open_deadlines_for_unit(session: Session, unit: Unit) -> list[Deadline]:
     return sorted(deadlines, key=lambda d: d.due_at)
 
 
-class UnitStatus:
+class UnitStatus(StrEnum):
     NOT_STARTED = "not_started"
     DRAFT = "draft"
     SUBMITTED = "submitted"  # on time
@@ -95,7 +96,7 @@ class UnitStatus:
     REOPENED = "reopened"  # handed in, then opened again by an admin for changes
 
 
-def unit_status(report: Report | None, deadline: Deadline, now: datetime) -> str:
+def unit_status(report: Report | None, deadline: Deadline, now: datetime) -> UnitStatus:
     """Where a unit stands on a deadline, as shown in /hanchot and progress views."""
     if report is not None and report.status == ReportStatus.REOPENED:
         return UnitStatus.REOPENED
@@ -470,7 +471,7 @@ def _jsonable(value: object) -> object:
 
 def list_campaigns(session: Session, *, scope: Scope, include_closed: int = 3) -> list[Campaign]:
     """The scope's open campaigns (active, then drafts, newest first) and last few closed."""
-    order = {CampaignStatus.ACTIVE: 0, CampaignStatus.DRAFT: 1}
+    order: dict[str, int] = {CampaignStatus.ACTIVE: 0, CampaignStatus.DRAFT: 1}
     rows = session.exec(campaigns_in(scope).order_by(col(Campaign.id).desc())).all()
     current = sorted(
         (c for c in rows if c.status != CampaignStatus.CLOSED), key=lambda c: order[c.status]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.access import Access, refuse_out_of_scope
 from bot.catalog import t
@@ -18,6 +19,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
+from bot.steps import Flow, Step
 from domain import organisers, registration
 from domain import scope as scoped
 from domain import units as registry
@@ -29,7 +31,6 @@ router = Router()
 
 REGISTER_FLOW = "registration"
 STEP_UNIT, STEP_NAME, STEP_PHONE = "unit", "name", "phone"
-REGISTER_STEPS = (STEP_UNIT, STEP_NAME, STEP_PHONE)
 MAX_CANDIDATES = 8
 MAX_PENDING_SHOWN = 10
 MAX_MEMBER_BUTTONS = 10
@@ -119,18 +120,42 @@ async def register(event: Inbound, ctx: Context) -> None:
             unit=_unit_name(ctx, member.unit_id),
         )
         return
-    ctx.begin(REGISTER_FLOW, STEP_UNIT)
-    _ask_register_step(ctx)
+    REGISTER.start(ctx)
 
 
-def _ask_register_step(ctx: Context) -> None:
-    if ctx.step == STEP_UNIT:
-        ctx.ask(t("registration.register.ask_unit") + "\n" + t("core.example", example="Bình Lư"))
-    elif ctx.step == STEP_NAME:
-        unit = _unit_name(ctx, ctx.data.get("unit_id"))
-        ctx.ask(t("registration.register.ask_name", unit=unit))
-    else:
-        ctx.ask(t("registration.register.ask_phone"))
+@dataclass(slots=True)
+class Registration:
+    """What /dangky has gathered so far (kept in the conversation state)."""
+
+    unit_id: int | None = None
+    name: str = ""
+
+
+def _ask_unit(ctx: Context, data: Registration) -> None:
+    ctx.ask(t("registration.register.ask_unit") + "\n" + t("core.example", example="Bình Lư"))
+
+
+def _take_unit(ctx: Context, data: Registration, event: Inbound) -> bool:
+    """A typed name offers the matching units as buttons; the step waits for the press."""
+    _offer_units(ctx, event.text)
+    return False
+
+
+def _ask_name(ctx: Context, data: Registration) -> None:
+    ctx.ask(t("registration.register.ask_name", unit=_unit_name(ctx, data.unit_id)))
+
+
+def _take_name(ctx: Context, data: Registration, event: Inbound) -> None:
+    data.name = registration.check_person_name(event.text)
+
+
+def _ask_phone(ctx: Context, data: Registration) -> None:
+    ctx.ask(t("registration.register.ask_phone"))
+
+
+def _take_phone(ctx: Context, data: Registration, event: Inbound) -> bool:
+    _submit(ctx, data, registration.check_phone(event.text))
+    return False
 
 
 def _offer_units(ctx: Context, query: str) -> None:
@@ -147,18 +172,20 @@ def _offer_units(ctx: Context, query: str) -> None:
     ctx.reply(t("registration.register.pick_unit"), buttons)
 
 
-@router.flow(REGISTER_FLOW, access=Access.PUBLIC)
-async def register_answer(event: Inbound, ctx: Context) -> None:
-    if event.attachment is not None:
-        raise InputError("registration.register.text_please")
-    if ctx.step == STEP_UNIT:
-        _offer_units(ctx, event.text)
-    elif ctx.step == STEP_NAME:
-        ctx.data["name"] = registration.check_person_name(event.text)
-        ctx.goto(STEP_PHONE)
-        _ask_register_step(ctx)
-    else:
-        _submit(ctx, registration.check_phone(event.text))
+REGISTER: Flow[Registration] = Flow(
+    REGISTER_FLOW,
+    Registration,
+    [
+        Step(STEP_UNIT, _ask_unit, _take_unit),
+        Step(STEP_NAME, _ask_name, _take_name),
+        # Skipping the phone submits without one.
+        Step(STEP_PHONE, _ask_phone, _take_phone, optional=True),
+    ],
+    required_key="registration.register.required",
+    file_refusal="registration.register.text_please",
+    finish=lambda ctx, data: _submit(ctx, data, None),
+)
+REGISTER.register(router, access=Access.PUBLIC)
 
 
 @router.button("rg-u", access=Access.PUBLIC)
@@ -168,29 +195,15 @@ async def register_unit_picked(event: Inbound, ctx: Context) -> None:
     if ctx.flow != REGISTER_FLOW or ctx.step != STEP_UNIT or unit is None or not unit.active:
         ctx.say("core.stale_button")
         return
-    ctx.data["unit_id"] = unit.id
-    ctx.goto(STEP_NAME)
-    _ask_register_step(ctx)
+    data = REGISTER.data(ctx)
+    data.unit_id = unit.id
+    REGISTER.advance(ctx, data)
 
 
-@router.flow_command(REGISTER_FLOW, "boqua")
-async def register_skip(event: Inbound, ctx: Context) -> None:
-    if ctx.step != STEP_PHONE:
-        raise InputError("registration.register.required")
-    _submit(ctx, None)
-
-
-@router.flow_command(REGISTER_FLOW, "quaylai")
-async def register_back(event: Inbound, ctx: Context) -> None:
-    index = REGISTER_STEPS.index(ctx.step or STEP_UNIT)
-    ctx.goto(REGISTER_STEPS[max(0, index - 1)])
-    _ask_register_step(ctx)
-
-
-def _submit(ctx: Context, phone: str | None) -> None:
+def _submit(ctx: Context, data: Registration, phone: str | None) -> None:
     event = ctx.event
-    unit = ctx.session.get(Unit, ctx.data.get("unit_id") or 0)
-    full_name = ctx.data.get("name") or event.display_name
+    unit = ctx.session.get(Unit, data.unit_id or 0)
+    full_name = data.name or event.display_name
     ctx.end()
     member = ctx.member
     if member is not None and member.status == MemberStatus.APPROVED:

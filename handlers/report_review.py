@@ -83,6 +83,8 @@ def _target_from_button(ctx: Context, payload: str | None) -> Target | None:
     )
     if found is not None and in_scope(ctx, "report", found[0].id) is None:
         found = None
+    if found is not None and in_scope(ctx, "report", found[0].id) is None:
+        found = None
     if found is None:
         ctx.say("reports.stale_out")
         return None

@@ -9,12 +9,15 @@ searches diacritics-insensitively. /moi creates an invite link for a unit. Rules
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from bot.access import Access, refuse_out_of_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.router import Router, make_payload, split_payload
+from bot.steps import Flow, Step
 from domain import audit, registration
 from domain import scope as scoped
 from domain import units as registry
@@ -26,7 +29,6 @@ router = Router()
 
 ADD_FLOW = "unit_add"
 STEP_CODE, STEP_NAME, STEP_KIND, STEP_BLOC, STEP_CONFIRM = "code", "name", "kind", "bloc", "confirm"
-ADD_STEPS = (STEP_CODE, STEP_NAME, STEP_KIND, STEP_BLOC, STEP_CONFIRM)
 IMPORT_FLOW = "unit_import"
 STEP_FILE = "file"
 
@@ -41,142 +43,149 @@ def kinds_text() -> str:
 
 
 # --- /themdonvi ----------------------------------------------------------------------------
+@dataclass(slots=True)
+class UnitDraft:
+    """What /themdonvi has gathered so far (kept in the conversation state)."""
+
+    code: str = ""
+    name: str = ""
+    kind: str = ""
+    bloc: str | None = None
+    blocs: list[str] = field(default_factory=list)  # the bloc buttons offered, by index
+
+
+def _ask_code(ctx: Context, draft: UnitDraft) -> None:
+    ctx.ask(t("units.add.ask_code") + "\n" + t("core.example", example="XA-BINHLU"))
+
+
+def _take_code(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
+    draft.code = registry.check_new_code(ctx.session, event.text, scope=ctx.admin_scope)
+
+
+def _ask_name(ctx: Context, draft: UnitDraft) -> None:
+    ctx.ask(t("units.add.ask_name") + "\n" + t("core.example", example="Xã Bình Lư"))
+
+
+def _take_name(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
+    draft.name = registry.check_name(event.text)
+
+
+def _ask_kind(ctx: Context, draft: UnitDraft) -> None:
+    buttons = [
+        [Button(kind.label, make_payload("un-k", kind.code))] for kind in registry.unit_kinds()
+    ]
+    ctx.ask(t("units.add.ask_kind"), buttons)
+
+
+def _take_kind(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
+    kind = registry.resolve_kind(event.text)
+    if kind is None:
+        raise InputError("units.add.unknown_kind")
+    draft.kind = kind
+
+
+def _ask_bloc(ctx: Context, draft: UnitDraft) -> None:
+    draft.blocs = registry.blocs(ctx.session, scope=ctx.admin_scope)[:MAX_BLOC_BUTTONS]
+    buttons = [[Button(b, make_payload("un-b", i))] for i, b in enumerate(draft.blocs)]
+    key = "units.add.ask_bloc" if draft.blocs else "units.add.ask_bloc_new"
+    ctx.ask(t(key), buttons, accepts_text=True)
+
+
+def _take_bloc(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
+    draft.bloc = registry.check_bloc(event.text)
+
+
+def _skip_bloc(draft: UnitDraft) -> None:
+    draft.bloc = None
+
+
+def _ask_confirm(ctx: Context, draft: UnitDraft) -> None:
+    text = t(
+        "units.add.confirm",
+        code=draft.code,
+        name=draft.name,
+        kind=registry.kind_label(draft.kind),
+        bloc=draft.bloc or t("units.add.no_bloc"),
+    )
+    buttons = [
+        [
+            Button(t("core.confirm"), make_payload("un-ok", "yes")),
+            Button(t("core.cancel"), make_payload("un-ok", "no")),
+        ]
+    ]
+    ctx.ask(text, buttons)
+
+
+ADD = Flow(
+    ADD_FLOW,
+    UnitDraft,
+    [
+        Step(STEP_CODE, _ask_code, _take_code),
+        Step(STEP_NAME, _ask_name, _take_name),
+        Step(STEP_KIND, _ask_kind, _take_kind),
+        Step(STEP_BLOC, _ask_bloc, _take_bloc, optional=True, skip=_skip_bloc),
+        Step(STEP_CONFIRM, _ask_confirm),
+    ],
+    required_key="units.add.required",
+    typed_refusal="units.add.use_buttons",
+    file_refusal="units.add.text_please",
+)
+ADD.register(router, access=Access.ADMIN)
+
+
 @router.command("themdonvi", access=Access.ADMIN, help_key="help.themdonvi")
 async def add_unit(event: Inbound, ctx: Context) -> None:
-    ctx.begin(ADD_FLOW, STEP_CODE)
-    _ask_add_step(ctx)
-
-
-def _ask_add_step(ctx: Context) -> None:
-    step = ctx.step
-    if step == STEP_CODE:
-        ctx.ask(t("units.add.ask_code") + "\n" + t("core.example", example="XA-BINHLU"))
-    elif step == STEP_NAME:
-        ctx.ask(t("units.add.ask_name") + "\n" + t("core.example", example="Xã Bình Lư"))
-    elif step == STEP_KIND:
-        buttons = [
-            [Button(kind.label, make_payload("un-k", kind.code))] for kind in registry.unit_kinds()
-        ]
-        ctx.ask(t("units.add.ask_kind"), buttons)
-    elif step == STEP_BLOC:
-        known = registry.blocs(ctx.session, scope=ctx.admin_scope)[:MAX_BLOC_BUTTONS]
-        ctx.data["blocs"] = known
-        buttons = [[Button(b, make_payload("un-b", i))] for i, b in enumerate(known)]
-        key = "units.add.ask_bloc" if known else "units.add.ask_bloc_new"
-        ctx.ask(t(key), buttons, accepts_text=True)
-    else:
-        bloc = ctx.data.get("bloc") or t("units.add.no_bloc")
-        text = t(
-            "units.add.confirm",
-            code=ctx.data["code"],
-            name=ctx.data["name"],
-            kind=registry.kind_label(ctx.data["kind"]),
-            bloc=bloc,
-        )
-        buttons = [
-            [
-                Button(t("core.confirm"), make_payload("un-ok", "yes")),
-                Button(t("core.cancel"), make_payload("un-ok", "no")),
-            ]
-        ]
-        ctx.ask(text, buttons)
-
-
-def _next_add_step(ctx: Context) -> None:
-    ctx.goto(ADD_STEPS[ADD_STEPS.index(ctx.step or STEP_CODE) + 1])
-    _ask_add_step(ctx)
-
-
-@router.flow(ADD_FLOW, access=Access.ADMIN)
-async def add_unit_answer(event: Inbound, ctx: Context) -> None:
-    if event.attachment is not None:
-        raise InputError("units.add.text_please")
-    text = event.text
-    if ctx.step == STEP_CODE:
-        ctx.data["code"] = registry.check_new_code(ctx.session, text, scope=ctx.admin_scope)
-    elif ctx.step == STEP_NAME:
-        ctx.data["name"] = registry.check_name(text)
-    elif ctx.step == STEP_KIND:
-        kind = registry.resolve_kind(text)
-        if kind is None:
-            raise InputError("units.add.unknown_kind")
-        ctx.data["kind"] = kind
-    elif ctx.step == STEP_BLOC:
-        ctx.data["bloc"] = registry.check_bloc(text)
-    else:
-        raise InputError("units.add.use_buttons")
-    _next_add_step(ctx)
-
-
-@router.flow_command(ADD_FLOW, "boqua")
-async def add_unit_skip(event: Inbound, ctx: Context) -> None:
-    if ctx.step != STEP_BLOC:
-        raise InputError("units.add.required")
-    ctx.data["bloc"] = None
-    _next_add_step(ctx)
-
-
-@router.flow_command(ADD_FLOW, "quaylai")
-async def add_unit_back(event: Inbound, ctx: Context) -> None:
-    index = ADD_STEPS.index(ctx.step or STEP_CODE)
-    ctx.goto(ADD_STEPS[max(0, index - 1)])
-    _ask_add_step(ctx)
-
-
-def _in_step(ctx: Context, flow: str, step: str) -> bool:
-    if ctx.flow == flow and ctx.step == step:
-        return True
-    ctx.say("core.stale_button")
-    return False
+    ADD.start(ctx)
 
 
 @router.button("un-k", access=Access.ADMIN)
 async def add_unit_kind(event: Inbound, ctx: Context) -> None:
-    if not _in_step(ctx, ADD_FLOW, STEP_KIND):
+    if not ADD.in_step(ctx, STEP_KIND):
         return
     _, parts = split_payload(event.payload or "")
     if not parts or parts[0] not in {k.code for k in registry.unit_kinds()}:
         raise InputError("units.add.unknown_kind")
-    ctx.data["kind"] = parts[0]
-    _next_add_step(ctx)
+    draft = ADD.data(ctx)
+    draft.kind = parts[0]
+    ADD.advance(ctx, draft)
 
 
 @router.button("un-b", access=Access.ADMIN)
 async def add_unit_bloc(event: Inbound, ctx: Context) -> None:
-    if not _in_step(ctx, ADD_FLOW, STEP_BLOC):
+    if not ADD.in_step(ctx, STEP_BLOC):
         return
     _, parts = split_payload(event.payload or "")
-    known: list[str] = ctx.data.get("blocs") or []
-    if not parts or not parts[0].isdigit() or int(parts[0]) >= len(known):
+    draft = ADD.data(ctx)
+    if not parts or not parts[0].isdigit() or int(parts[0]) >= len(draft.blocs):
         ctx.say("core.stale_button")
         return
-    ctx.data["bloc"] = known[int(parts[0])]
-    _next_add_step(ctx)
+    draft.bloc = draft.blocs[int(parts[0])]
+    ADD.advance(ctx, draft)
 
 
 @router.button("un-ok", access=Access.ADMIN)
 async def add_unit_confirm(event: Inbound, ctx: Context) -> None:
-    if not _in_step(ctx, ADD_FLOW, STEP_CONFIRM):
+    if not ADD.in_step(ctx, STEP_CONFIRM):
         return
     _, parts = split_payload(event.payload or "")
     if parts[:1] != ["yes"]:
         ctx.end()
         ctx.reply(t("units.add.cancelled"), replace=True)
         return
-    data = dict(ctx.data)
+    draft = ADD.data(ctx)
     ctx.end()
     try:
         # Checked again: another admin may have taken the code while this one was typing.
-        code = registry.check_new_code(ctx.session, data["code"], scope=ctx.admin_scope)
+        code = registry.check_new_code(ctx.session, draft.code, scope=ctx.admin_scope)
     except InputError as exc:
         ctx.say(exc.key, **exc.params)
         return
     unit = registry.create_unit(
         ctx.session,
         code=code,
-        name=data["name"],
-        kind=data["kind"],
-        bloc=data.get("bloc"),
+        name=draft.name,
+        kind=draft.kind,
+        bloc=draft.bloc,
         now=ctx.now(),
         organiser_id=ctx.admin_scope.organiser_id,
     )

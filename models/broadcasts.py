@@ -12,6 +12,7 @@ conditional UPDATE on them (see domain.broadcast).
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from models.base import json_field, utc_field
 from models.organisers import DEFAULT_ORGANISER_ID
 
 
-class BroadcastStatus:
+class BroadcastStatus(StrEnum):
     SENDING = "sending"  # under way, or cut off by a crash: resumed at start-up
     DONE = "done"
 
@@ -45,7 +46,7 @@ class Broadcast(SQLModel, table=True):
     finished_at: datetime | None = utc_field(nullable=True)
 
 
-class RecipientStatus:
+class RecipientStatus(StrEnum):
     PENDING = "pending"  # not yet handed to the platform
     SENDING = "sending"  # handed to the platform; outcome unknown if it stays so
     SENT = "sent"

@@ -10,6 +10,7 @@ retry or second process can send the same reminder twice.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from models.base import json_field, utc_field
 from models.organisers import DEFAULT_ORGANISER_ID
 
 
-class CampaignStatus:
+class CampaignStatus(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     CLOSED = "closed"
@@ -85,7 +86,7 @@ class Deadline(SQLModel, table=True):
     parent_deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
 
 
-class ReminderStatus:
+class ReminderStatus(StrEnum):
     CLAIMED = "claimed"  # reserved for a run, not yet handed to the platform
     SENDING = "sending"  # handed to the platform; outcome unknown if it stays so
     SENT = "sent"

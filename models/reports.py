@@ -16,6 +16,7 @@ amendment is being prepared. `Nomination` rows are rebuilt from the submitted an
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from sqlmodel import Field, SQLModel
 from models.base import json_field, utc_field
 
 
-class ReportStatus:
+class ReportStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     RETURNED = "returned"

@@ -9,6 +9,7 @@ thi đua) or an admin. An `Invite` binds whoever opens it to a unit.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -51,7 +52,7 @@ class Role:
     OFFICER = "officer"
 
 
-class MemberStatus:
+class MemberStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"

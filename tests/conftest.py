@@ -149,15 +149,21 @@ async def telegram_api() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def telegram_bot(
-    telegram_api: FakeTelegram, settings: Settings, engine: Engine, clock: ManualClock
+    telegram_api: FakeTelegram,
+    settings: Settings,
+    engine: Engine,
+    clock: ManualClock,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[tuple[Application, BotCore]]:
     """The real PTB Application, long-polling the fake server (TelegramPoller, as `run` does),
-    wired to the core."""
+    wired to the core. `@pytest.mark.bot_rate(n)` sets the bot's own limit (0: none)."""
+    rate = request.node.get_closest_marker("bot_rate")
     settings = settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(telegram_api.token),
             "telegram_base_url": telegram_api.base_url,
             "admin_ids": [ADMIN_USER_ID],
+            **({"telegram_max_messages_per_second": rate.args[0]} if rate else {}),
         }
     )
     core = build_core(settings, engine=engine, clock=clock, migrate=False)

@@ -28,6 +28,7 @@ from models.units import Member
 from tests.utils.factories import make_member, make_unit
 from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
+from tests.utils.waiting import eventually
 
 
 class Crash(BaseException):
@@ -205,23 +206,27 @@ async def test_a_broadcast_whose_sender_still_writes_is_left_alone_until_it_fall
             db.commit()
 
     stopping = asyncio.Event()
+    checks: list[int] = []
     watching = asyncio.create_task(
         watch_broadcasts(
-            restarted.core, stopping, startup_wait=0.5, every=0.02, stale=timedelta(minutes=2)
+            restarted.core,
+            stopping,
+            startup_wait=0.2,
+            every=0.02,
+            stale=timedelta(minutes=2),
+            on_check=checks.append,
         )
     )
-    await asyncio.sleep(0.05)  # the watcher has started: "since this process started" is now
+    await asyncio.sleep(0)  # one turn of the loop: the watcher notes "this process started"
     clock.advance(seconds=1)
     sender_writes()  # during the start-up wait: the sender is alive
-    await asyncio.sleep(0.7)  # the start-up check and several later ones have run
+    await eventually(lambda: len(checks) >= 3, what="the start-up check and two later ones")
+    assert checks == [0] * len(checks)
     assert sum(received(bot, u) for u in ids) == 2
     assert "Bot vừa khởi động lại" not in admin.all_text
 
     clock.advance(minutes=3)  # the sender fell silent
-    for _ in range(200):
-        if "Gửi xong thông báo" in admin.all_text:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: "Gửi xong thông báo" in admin.all_text, what="the summary")
     stopping.set()
     await watching
     for user_id in ids:

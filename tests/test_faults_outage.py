@@ -17,6 +17,7 @@ from models.conversation import ProcessedUpdate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
 from tests.utils.reminders import local, scheduler_for
+from tests.utils.waiting import eventually
 
 HELP = html_to_plain(t("core.help_title"))
 
@@ -54,20 +55,24 @@ async def test_an_outage_of_telegram_is_ridden_out_and_nothing_is_dropped(
     assert 1 <= api.failed_requests <= 15, api.failed_requests
     api.failing_status = None
     api.failing_sends = 502  # updates come in again, answers cannot go out yet
-    for _ in range(100):  # handled while answers still fail
-        await asyncio.sleep(0.05)
+
+    def handled() -> set[str]:
         with Session(engine) as db:
-            handled = {u.update_id for u in db.exec(select(ProcessedUpdate)).all()}
-        if {str(u) for u in during} <= handled:
-            break
-    assert {str(u) for u in during} <= handled
-    await asyncio.sleep(0.5)  # a few answers fail and wait for their retry
+            return {u.update_id for u in db.exec(select(ProcessedUpdate)).all()}
+
+    # Handled while answers still fail: each user's answer is refused, then waits its retry.
+    await eventually(lambda: {str(u) for u in during} <= handled(), what="updates handled")
+    await eventually(
+        lambda: all(api.refused_sends[str(user)] >= 1 for user in users),
+        what="an answer refused for every user",
+    )
     assert [answers(api, user) for user in users] == [1, 0, 0]
     api.failing_sends = None
 
     for user in users:
         await api.wait_for(user, count=2 if user == users[0] else 1)
-    await asyncio.sleep(0.3)  # nothing more trickles in
+    await eventually(lambda: api.unconfirmed == 0, what="every update confirmed")
+    await core.flush_marks()  # every answered update marked: nothing more is owed
     assert [answers(api, user) for user in users] == [2, 1, 1]
     # Life goes on.
     api.push_text(users[1], "/trogiup")
@@ -78,15 +83,20 @@ async def test_the_same_update_delivered_twice_is_handled_once(
     telegram_api: FakeTelegram, telegram_bot, engine
 ) -> None:
     api = telegram_api
+    _, core = telegram_bot
     # Hold the bot back until both copies are on the server, so they come in one batch.
     api.failing_status = 502
-    await asyncio.sleep(0.1)
+    await eventually(lambda: api.failed_requests >= 1, what="a poll refused")
     update_id = api.push_text(6001, "/trogiup")
     api.push_raw(api.update(update_id))
     api.failing_status = None
     await api.wait_for(6001, count=1)
-    await asyncio.sleep(0.5)
-    assert api.handed_out.count(update_id) == 2  # both copies reached the bot
+    # Both copies handled and confirmed (the bot asks for the next offset only after that).
+    await eventually(
+        lambda: api.handed_out.count(update_id) == 2 and api.unconfirmed == 0,
+        what="both copies handed out and confirmed",
+    )
+    await core.flush_marks()
     assert answers(api, 6001) == 1
     assert len(api.sent["6001"]) == 1
     with Session(engine) as db:

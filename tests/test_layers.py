@@ -49,3 +49,20 @@ def test_the_check_sees_an_offending_import(tmp_path: Path, source: str) -> None
     module = tmp_path / "offender.py"
     module.write_text(f"def late():\n    {source}")
     assert [name.split(".")[0] for _, name in imports_of(module)] in (["bot"], ["handlers"])
+
+
+def test_domain_functions_take_the_session_first_or_keyword_only() -> None:
+    """DEVELOPERS.md: a domain function takes `session: Session` as its first parameter or
+    keyword-only, never in the middle of its positional parameters."""
+    problems = []
+    for path in sorted((ROOT / "domain").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+            if positional[:1] in (["self"], ["cls"]):
+                positional = positional[1:]
+            if "session" in positional[1:]:
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert problems == []

@@ -4,7 +4,9 @@ A channel that cannot show buttons (Zalo) lists them as "1. …, 2. …" and the
 the number. The numbers always refer to the latest message that had buttons, and stop meaning
 anything once the bot answers a later update without buttons (so a number typed as an answer
 to a plain question is never read as a stale button). `DbChoiceStore` keeps this in the
-database, so numbering survives a restart; `MemoryChoiceStore` is for tests and the console.
+database, so numbering survives a restart: each call is a transaction of its own
+(`bot.db.in_transaction`), and the channel runs the store off the event loop
+(`asyncio.to_thread`), as all database work outside an update is run; `MemoryChoiceStore` is for tests and the console.
 Nothing here knows a platform or a business rule.
 """
 
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.clock import Clock
+from bot.db import in_transaction
 from bot.events import Button, Inbound, Outbound
 from models.base import rowcount, table_of
 from models.conversation import OfferedChoice
@@ -113,12 +116,14 @@ class DbChoiceStore:
         ).first()
 
     def load(self, chat_id: str) -> Offer | None:
-        with Session(self.engine) as session:
+        def read(session: Session) -> Offer | None:
             row = self._row(session, chat_id)
             if row is None:
                 return None
             buttons = tuple(Button(label, payload) for label, payload in row.buttons)
             return Offer(buttons, row.reply_to_update, row.prefixed)
+
+        return in_transaction(self.engine, read, commit=False, what="choice store")
 
     def save(self, chat_id: str, offer: Offer) -> None:
         values = {
@@ -128,27 +133,31 @@ class DbChoiceStore:
             "updated_at": self.clock.now(),
         }
         table = table_of(OfferedChoice)
-        for _attempt in range(2):
-            with Session(self.engine) as session:
-                updated = session.execute(
-                    sa.update(table)
-                    .where(table.c.channel == self.channel, table.c.chat_id == chat_id)
-                    .values(**values)
+
+        def write(session: Session) -> None:
+            updated = session.execute(
+                sa.update(table)
+                .where(table.c.channel == self.channel, table.c.chat_id == chat_id)
+                .values(**values)
+            )
+            if rowcount(updated) == 0:
+                session.execute(
+                    sa.insert(table).values(channel=self.channel, chat_id=chat_id, **values)
                 )
-                if rowcount(updated) == 0:
-                    session.execute(
-                        sa.insert(table).values(channel=self.channel, chat_id=chat_id, **values)
-                    )
-                try:
-                    session.commit()
-                    return
-                except IntegrityError:  # another writer inserted first: update its row
-                    session.rollback()
+
+        for _attempt in range(2):
+            try:
+                in_transaction(self.engine, write, what="choice store")
+                return
+            except IntegrityError:  # another writer inserted first: update its row
+                continue
 
     def clear(self, chat_id: str) -> None:
         table = table_of(OfferedChoice)
-        with Session(self.engine) as session:
-            session.execute(
+        in_transaction(
+            self.engine,
+            lambda session: session.execute(
                 sa.delete(table).where(table.c.channel == self.channel, table.c.chat_id == chat_id)
-            )
-            session.commit()
+            ),
+            what="choice store",
+        )

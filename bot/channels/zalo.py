@@ -456,7 +456,9 @@ class ZaloChannel:
                     message_id = str(result["message_id"])
         except ZaloApiError as exc:
             raise delivery_error(exc) from None
-        record_sent(self.choices, chat_id, message, reply_to)
+        # The store may be the database: its work runs off the event loop, like all database
+        # work outside an update (bot.db.outside_update).
+        await asyncio.to_thread(record_sent, self.choices, chat_id, message, reply_to)
         return message_id
 
     async def download(self, attachment: Attachment) -> bytes:
@@ -488,7 +490,7 @@ class ZaloChannel:
 
     async def _dispatch(self, update: Mapping[str, Any], handle: Handle) -> None:
         try:
-            event = self.inbound(update)
+            event = await asyncio.to_thread(self.inbound, update)  # reads the choice store
             if event is not None:
                 await handle(event)
         except Exception:  # one bad update must not stop the loop

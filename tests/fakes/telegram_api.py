@@ -69,6 +69,8 @@ class FakeTelegram(Outbox):
     hanging_sends: float | None = None
     # Requests answered with `failing_status` (how hard the bot hammers a server that is down).
     failed_requests: int = 0
+    # Sends and edits answered with `failing_sends`, by chat.
+    refused_sends: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Every update id getUpdates handed out, in order (repeats when the bot fetches it again).
     handed_out: list[int] = field(default_factory=list)
 
@@ -197,6 +199,11 @@ class FakeTelegram(Outbox):
         return self._push({"message": self._message(user_id, name, document=document, **extra)})
 
     # --- what tests read ------------------------------------------------------------------
+    @property
+    def unconfirmed(self) -> int:
+        """Updates the bot has not confirmed yet (by asking for a higher offset)."""
+        return len(self._updates)
+
     def texts(self, chat_id: int | str) -> list[str]:
         return [m.text or m.caption for m in self.sent[str(chat_id)]]
 
@@ -248,6 +255,7 @@ class FakeTelegram(Outbox):
             )
         if method.startswith("send") or method.startswith("edit"):
             if self.failing_sends is not None:
+                self.refused_sends[str(params.get("chat_id"))] += 1
                 return web.Response(status=self.failing_sends, text="Bad Gateway")
             if str(params.get("chat_id")) in self.stalled_chats:
                 # No answer while stalled (the bot's request hangs); then a failure, unrecorded.
