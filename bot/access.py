@@ -208,3 +208,37 @@ _TARGETS: dict[str, type] = {
     "organiser": Organiser,
     "broadcast": Broadcast,
 }
+
+
+# --- the web desk -----------------------------------------------------------------------------
+# The desk shows every unit's data of one organiser, so it is for that office: its admins, in
+# the scope they act for (`acting_scope`, chosen with /coquan when they administer several).
+# Council members (`is_council` with their seat) are not let in yet — the desk has no council
+# pages; when it has, admit them here and nowhere else. Each page asks these; none keeps a copy.
+def web_scope(member: Member | None, *, session: Session) -> Scope | None:
+    """The organiser whose data a desk page of this member shows; None when there is none."""
+    return acting_scope(member, session=session) if is_admin(member) else None
+
+
+def can_use_web_desk(member: Member | None, *, session: Session) -> bool:
+    """May ask for a login link with /web and open desk pages: an admin acting for one
+    organiser."""
+    return web_scope(member, session=session) is not None
+
+
+def can_decide_reports(member: Member | None) -> bool:
+    """Duyệt / Trả lại / Mở lại a report, send "Nhắc ngay", import units — on rows of the
+    admin's scope (the page looks them up through `domain.scope`)."""
+    return is_admin(member)
+
+
+def can_open_unit_file(
+    member: Member | None, unit_id: int | None, *, scope: Scope | None, session: Session
+) -> bool:
+    """A file that belongs to a unit's report (an attachment): that unit's people and the
+    admins of its organiser (`scope`, the one they act for). A file of no unit (a campaign
+    export, a chart) is the office's: admins with a scope; the page checks the campaign is in
+    it."""
+    if unit_id is None:
+        return is_admin(member) and scope is not None
+    return can_act_for_unit(member, unit_id, session=session, scope=scope)

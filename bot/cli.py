@@ -3,6 +3,7 @@ the database.
 
     thidua-bot console [--user-id 1] [--name "Nguyễn Văn A"]
     thidua-bot run [--webhook]   # Telegram, Zalo or both: whichever tokens are set
+    thidua-bot web               # the office's web desk alone, on 127.0.0.1:LISTEN_PORT
     thidua-bot db upgrade
     thidua-bot units import FILE
     thidua-bot plan parse FILE [--text]
@@ -104,6 +105,41 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise StartupError(
             f"Không kết nối được Telegram Bot API khi khởi động ({exc.message}). Kiểm tra mạng "
             "và TELEGRAM_BASE_URL rồi chạy lại."
+        ) from None
+    return 0
+
+
+def _cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    """The web desk alone, on this machine only: a local try on the embedded database. Log in
+    with a link from /web (e.g. in `thidua-bot console` on the same database)."""
+    from bot.runtime import build_core
+    from bot.serve import enabled_channels
+    from bot.web.desk import Desk
+    from bot.web.server import serving
+
+    settings = settings.model_copy(update={"listen_host": "127.0.0.1"})
+    core = build_core(settings)
+
+    async def main() -> None:
+        # Reminders queued here ("Nhắc ngay") are sent by the bot process (`run`).
+        desk = Desk(core, channels=enabled_channels(settings))
+        async with serving(
+            [], engine=core.engine, host="127.0.0.1", port=settings.listen_port, desk=desk
+        ) as server:
+            print(
+                f"Trang quản lý: http://127.0.0.1:{server.port}/ — đăng nhập bằng đường dẫn "
+                "lệnh /web gửi trong chat (thử: uv run thidua-bot console --user-id <mã quản trị>). "
+                "Ctrl+C để dừng.",
+                flush=True,
+            )
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        raise StartupError(
+            f"Không mở được cổng {settings.listen_port} ({exc.strerror or exc}). Đặt LISTEN_PORT "
+            "khác trong .env."
         ) from None
     return 0
 
@@ -401,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_cmd_run)
 
+    web = sub.add_parser("web", help="chỉ chạy trang quản lý trên máy này (127.0.0.1:LISTEN_PORT)")
+    web.set_defaults(func=_cmd_web)
+
     db = sub.add_parser("db", help="quản lý cơ sở dữ liệu")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="LỆNH")
     db_sub.add_parser("upgrade", help="áp dụng các migration còn thiếu").set_defaults(
@@ -483,24 +522,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.zalo_bot_token,
             settings.webhook_secret,
             settings.zalo_webhook_secret,
+            settings.session_secret,
         )
         if secret is not None
     ]
     setup_logging("WARNING" if args.command == "console" else settings.log_level, secrets=secrets)
+    from bot.db import DatabaseNotWritable, leave_if_not_writable
     from domain.documents import TemplateError
     from domain.forms import FormError
 
     try:
-        return int(args.func(args, settings) or 0)
-    except (StartupError, FormError, TemplateError) as exc:
+        code = int(args.func(args, settings) or 0)
+    except (StartupError, FormError, TemplateError, DatabaseNotWritable) as exc:
         print(RedactingFilter(secrets).redact(str(exc)), file=sys.stderr)
-        return 2
+        code = 2
     except KeyboardInterrupt:
-        return 130
+        code = 130
     except Exception:
         # Through logging, so the traceback passes the filter that scrubs tokens.
         log.exception("thidua-bot dừng vì lỗi không lường trước")
-        return 1
+        code = 1
+    # Database files made read-only while the bot ran: closing its connections would crash.
+    leave_if_not_writable(settings.database_url, code or 1)
+    return code
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import copy
 import functools
+import hashlib
 import logging
 import random
 import time
@@ -40,11 +41,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from bot import catalog
+from bot import catalog, owed
 from bot.access import ACT_AS, Access, admin_scope, check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job, saved_prompt
+from bot.db import DatabaseNotWritable
 from bot.delivery import PushStatus
 from bot.errors import ConcurrentUpdate, InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound
@@ -65,9 +67,18 @@ log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
 RETRY_BACKOFF_SECONDS = 0.005
 DUPLICATE = "duplicate"
+RESENT = "resent"  # a repeat of an update whose answers a crash kept from going out
+# A repeat arriving this soon after the update was handled is taken for the original still
+# being answered (by another process of a fleet), not for one a crash cut off.
+REDELIVERY_GRACE = timedelta(seconds=10)
 # A chat cut off by a crash longer ago than this is not asked again at start-up.
 RESUME_WITHIN = timedelta(hours=24)
 MARK_BATCH = 500  # update ids per UPDATE … IN (…) when marking answers sent
+# Handled update ids are kept this long, then deleted. Telegram keeps an update it could not
+# deliver for 24 hours at most, so no repeat comes later; ids reused afterwards (Telegram picks
+# them afresh after a week without updates) then meet no stale row at all.
+PRUNE_AFTER = timedelta(days=3)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -212,6 +223,7 @@ class BotCore:
         # Updates whose answers went out, waiting to be marked answered (`_mark_answered`).
         self._unmarked: dict[str, list[str]] = {}
         self._marking: asyncio.Task[None] | None = None
+        self._pruned_at: datetime | None = None
 
     @property
     def hub(self) -> Hub:
@@ -270,25 +282,44 @@ class BotCore:
             await asyncio.wait([self._marking])
 
     async def resume_unanswered(self, channel: str, *, within: timedelta = RESUME_WITHIN) -> int:
-        """At start-up: ask again the question of every chat of `channel` whose latest update was
-        handled but whose answers a crash kept from going out (within the last `within`).
+        """At start-up: send what every chat of `channel` is owed whose latest update was handled
+        but whose answers a crash kept from going out (within the last `within`): the answers
+        kept with the update (`bot.owed`), or, for an update recorded without them, the
+        question the chat's conversation is at.
 
-        Telegram does not deliver such an update again (it was confirmed once handled) and the
-        core would skip it anyway, so without this the officer would wait for a question that
-        never comes. If the crash fell just after the answer went out, it shows twice; that is
-        the lesser evil. Returns how many chats were asked again."""
+        Telegram does not deliver such an update again when polling (it was confirmed once
+        handled), and in webhook mode the core would only skip a repeat; without this the user
+        would wait for an answer that never comes. Kept answers are marked answered before they
+        are sent (two processes starting together send them once); a re-asked question is
+        marked after, so a crash right then shows it twice, the lesser evil. Returns how many
+        chats were answered."""
         async with self._transaction:
             with Session(self.engine, expire_on_commit=False) as session:
+                self._prune(session)
                 pending = self._unanswered(session, channel, self.clock.now() - within)
-        asked = 0
-        for chat_id, (update_ids, prompt) in pending.items():
-            if prompt is not None:
+                session.commit()
+        answered = 0
+        for chat_id, (update_ids, kept, prompt) in pending.items():
+            if kept is not None:
+                if await self._take_owed(kept):
+                    log.info("chat=%s:%s sent the answers a restart owed it", channel, chat_id)
+                    await self.hub.deliver(owed.load(kept.answers))
+                    answered += 1
+            elif prompt is not None:
                 log.info("chat=%s:%s asked again after a restart", channel, chat_id)
                 await self.hub.deliver([Delivery(Address(channel, chat_id), prompt)])
-                asked += 1
+                answered += 1
             for update_id in update_ids:
                 await self._mark_answered_id(channel, update_id)
-        return asked
+        return answered
+
+    async def _take_owed(self, row: ProcessedUpdate) -> bool:
+        """Mark a kept answer sent, before sending it; False when another process did."""
+        async with self._transaction:
+            with Session(self.engine) as session:
+                taken = session.execute(_TAKE_OWED, {"t_id": row.id, "t_at": self.clock.now()})
+                session.commit()
+        return rowcount(taken) == 1
 
     def _start_jobs(self, event: Inbound, jobs: list[Job]) -> None:
         for job in jobs:
@@ -322,7 +353,7 @@ class BotCore:
                 try:
                     async with self._transaction:
                         label, deliveries, jobs = await self._handle_once(event)
-                    return _Handled(deliveries, jobs, claimed=label != DUPLICATE)
+                    return _Handled(deliveries, jobs, claimed=label not in (DUPLICATE, RESENT))
                 except (ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS:
                         raise
@@ -332,6 +363,10 @@ class BotCore:
                     # Jittered back-off so two processes that collided do not collide again.
                     await asyncio.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2**attempt))
             raise AssertionError("unreachable")
+        except DatabaseNotWritable as exc:
+            # The operator's problem, said in one line; the officer gets the apology.
+            log.error("update=%s %s", event.update_id, exc)
+            return _Handled([self._to_chat(event, Outbound(t("core.error")))])
         except Exception:
             log.exception("update=%s user=%s handler error", event.update_id, event.user_id)
             async with self._transaction:
@@ -350,9 +385,12 @@ class BotCore:
     # --------------------------------------------------------------------------------------
     async def _handle_once(self, event: Inbound) -> tuple[str, list[Delivery], list[Job]]:
         with Session(self.engine, expire_on_commit=False) as session:
-            if event.update_id is not None and not self._claim_update(session, event):
+            claim = None if event.update_id is None else self._claim_update(session, event)
+            if event.update_id is not None and claim is None:
                 session.rollback()
-                return DUPLICATE, [], []
+                resent = self._owed_answers(session, event)
+                session.commit()
+                return (RESENT, resent, []) if resent else (DUPLICATE, [], [])
             now = self.clock.now()
             member = members.identify(session, event=event, settings=self.settings, now=now)
             state, version = self._load_state(session, event)
@@ -386,13 +424,18 @@ class BotCore:
                 # and recording the update again costs less than a savepoint around every
                 # handler (two more round trips per update on PostgreSQL), bad input being rare.
                 session.rollback()
-                if event.update_id is not None and not self._claim_update(session, event):
+                claim = None if event.update_id is None else self._claim_update(session, event)
+                if event.update_id is not None and claim is None:
                     session.rollback()  # another process handled it meanwhile
                     return DUPLICATE, [], []
                 members.identify(session, event=event, settings=self.settings, now=now)
             self._save_state(session, state, version, now)
+            deliveries = self._deliveries(event, ctx)
+            if claim is not None and deliveries:
+                # Kept until they went out: a crash before that owes them (bot.owed).
+                session.execute(_STORE_ANSWERS, {"a_id": claim, "a_answers": owed.dump(deliveries)})
             session.commit()
-        return route.label, self._deliveries(event, ctx), list(ctx.deferred)
+        return route.label, deliveries, list(ctx.deferred)
 
     async def _run(self, handler: Handler, event: Inbound, ctx: Context) -> bool:
         """Call the handler; False when it refused the input (`InputError`): the chat's state
@@ -495,8 +538,8 @@ class BotCore:
             ctx.say("core.not_understood")
 
     # --- persistence -------------------------------------------------------------------------
-    def _claim_update(self, session: Session, event: Inbound) -> bool:
-        """Record the update id as handled; False when some process already did.
+    def _claim_update(self, session: Session, event: Inbound) -> int | None:
+        """Record the update id as handled (its row's id); None when some process already did.
 
         One INSERT … ON CONFLICT DO NOTHING, not a look-up then an insert: two processes
         given the same update (a re-delivery) cannot both pass, and on SQLite the update's
@@ -509,15 +552,46 @@ class BotCore:
             "c_update": str(event.update_id),
             "c_chat": event.chat_id,
             "c_at": self.clock.now(),
+            "c_fingerprint": fingerprint(event),
         }
-        return session.execute(statement, params).first() is not None
+        row = session.execute(statement, params).first()
+        if row is None:
+            return None
+        if row.reuses:
+            # Same id, different content: a new update, not a repeat (ids started over).
+            log.warning(
+                "update=%s channel=%s: this id was used before for another update; update ids "
+                "started over (new bot token, new Bot API server, or Telegram's fresh ids after "
+                "a quiet week) — handled as new",
+                event.update_id,
+                event.channel,
+            )
+        return row.id
+
+    def _owed_answers(self, session: Session, event: Inbound) -> list[Delivery]:
+        """For a repeat of an update already handled: the answers it still owes, if a crash
+        kept them from going out — claimed here (marked answered) so they go out once."""
+        channel, update_id = event.channel, str(event.update_id)
+        if update_id in self._unmarked.get(channel, ()):
+            return []  # answered by this process, the mark not written yet
+        row = session.execute(_OWED, {"o_channel": channel, "o_update": update_id}).first()
+        if row is None or row.answers is None or row.fingerprint != fingerprint(event):
+            return []
+        now = self.clock.now()
+        if now - row.handled_at < REDELIVERY_GRACE:
+            return []
+        taken = session.execute(_TAKE_OWED, {"t_id": row.id, "t_at": now})
+        if rowcount(taken) != 1:
+            return []  # another process sent them meanwhile
+        log.info("update=%s answers a crash kept back sent on its re-delivery", update_id)
+        return owed.load(row.answers)
 
     def _mark_processed_after_error(self, event: Inbound) -> bool:
         if event.update_id is None:
             return False
         try:
             with Session(self.engine) as session:
-                claimed = self._claim_update(session, event)
+                claimed = self._claim_update(session, event) is not None
                 session.commit()
                 return claimed
         except Exception:  # the apology still goes out; a redelivery would be handled again
@@ -543,6 +617,8 @@ class BotCore:
                 with Session(self.engine) as session:
                     for channel, update_ids in pending.items():
                         self._write_answered(session, channel, update_ids)
+                    if self._pruned_at is None or self.clock.now() - self._pruned_at >= PRUNE_EVERY:
+                        self._prune(session)
                     session.commit()
         except Exception:  # only costs a repeated question after the next crash
             log.warning("%d updates could not be marked answered", sum(map(len, pending.values())))
@@ -560,6 +636,16 @@ class BotCore:
         except Exception:  # only costs a repeated question after the next crash
             log.warning("update=%s could not be marked answered", update_id)
 
+    def _prune(self, session: Session) -> None:
+        """Forget the updates handled more than PRUNE_AFTER ago (once an hour, and at start)."""
+        now = self.clock.now()
+        session.execute(
+            sa.delete(ProcessedUpdate).where(
+                ProcessedUpdate.handled_at < now - PRUNE_AFTER  # type: ignore[arg-type]  # a column, not a datetime
+            )
+        )
+        self._pruned_at = now
+
     def _write_answered(self, session: Session, channel: str, update_ids: list[str]) -> None:
         now = self.clock.now()
         for start in range(0, len(update_ids), MARK_BATCH):
@@ -575,9 +661,10 @@ class BotCore:
     @staticmethod
     def _unanswered(
         session: Session, channel: str, since: datetime
-    ) -> dict[str, tuple[list[str], Outbound | None]]:
-        """Chats whose latest update has no answered_at: their unanswered update ids, and the
-        question to ask again if the chat is in a flow."""
+    ) -> dict[str, tuple[list[str], ProcessedUpdate | None, Outbound | None]]:
+        """Chats whose latest update has no answered_at: their unanswered update ids, and what
+        they are owed — the latest update's row when it kept its answers, else the question to
+        ask again if the chat is in a flow."""
         rows = session.exec(
             select(ProcessedUpdate).where(
                 ProcessedUpdate.channel == channel,
@@ -586,16 +673,17 @@ class BotCore:
                 ProcessedUpdate.handled_at >= since,
             )
         ).all()
-        chats: dict[str, tuple[list[str], Outbound | None]] = {}
+        chats: dict[str, tuple[list[str], ProcessedUpdate | None, Outbound | None]] = {}
         for chat_id in sorted({r.chat_id for r in rows if r.chat_id is not None}):
-            ids = [r.update_id for r in rows if r.chat_id == chat_id]
+            mine = [r for r in rows if r.chat_id == chat_id]
             latest = session.exec(
                 select(sa.func.max(ProcessedUpdate.id)).where(
                     ProcessedUpdate.channel == channel, ProcessedUpdate.chat_id == chat_id
                 )
             ).one()
+            kept = next((r for r in mine if r.id == latest and r.answers), None)
             prompt = None
-            if latest in {r.id for r in rows if r.chat_id == chat_id}:
+            if kept is None and latest in {r.id for r in mine}:
                 state = session.exec(
                     select(ConversationState).where(
                         ConversationState.channel == channel, ConversationState.chat_id == chat_id
@@ -603,7 +691,8 @@ class BotCore:
                 ).first()
                 if state is not None and state.flow is not None:
                     prompt = saved_prompt(state)
-            chats[chat_id] = (ids, prompt)
+            ids = [r.update_id for r in mine if kept is None or r.id != kept.id]
+            chats[chat_id] = (ids, kept, prompt)
         return chats
 
     def _load_state(self, session: Session, event: Inbound) -> tuple[ConversationState, int | None]:
@@ -681,26 +770,85 @@ class BotCore:
 
 
 # --- statements run on every update, built once (values bound at run time) ------------------
+def fingerprint(event: Inbound) -> str:
+    """What identifies the content of an update beyond its id: the channel's `source` (bot and
+    message id) and what the user sent. A re-delivery has the same; a new update reusing the
+    id does not."""
+    attachment = event.attachment
+    parts = (
+        event.source or "",
+        event.chat_id,
+        event.user_id,
+        event.message_id or "",
+        event.text,
+        event.payload or "",
+        (attachment.unique_id or attachment.file_id) if attachment else "",
+        event.unsupported or "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
 def _claim_statement(insert: Callable[..., Any]) -> Any:
     table = table_of(ProcessedUpdate)
-    return (
-        insert(table)
-        .values(
-            channel=sa.bindparam("c_channel"),
-            update_id=sa.bindparam("c_update"),
-            chat_id=sa.bindparam("c_chat"),
-            handled_at=sa.bindparam("c_at", type_=table.c.handled_at.type),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(table.c.id)
+    statement = insert(table).values(
+        channel=sa.bindparam("c_channel"),
+        update_id=sa.bindparam("c_update"),
+        chat_id=sa.bindparam("c_chat"),
+        handled_at=sa.bindparam("c_at", type_=table.c.handled_at.type),
+        fingerprint=sa.bindparam("c_fingerprint"),
     )
+    # A known id with another fingerprint is a new update reusing the id: it takes the row
+    # over (and is handled). A row without a fingerprint (written before it existed) compares
+    # as NULL, so it keeps the old rule — a repeat — until it is pruned.
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["channel", "update_id"],
+        set_={
+            "chat_id": excluded.chat_id,
+            "handled_at": excluded.handled_at,
+            "fingerprint": excluded.fingerprint,
+            "answered_at": None,
+            "reuses": table.c.reuses + 1,
+        },
+        where=table.c.fingerprint != excluded.fingerprint,
+    ).returning(table.c.id, table.c.reuses)
 
 
-# Both dialects offer INSERT … ON CONFLICT DO NOTHING, each with its own construct.
+# Both dialects offer INSERT … ON CONFLICT DO UPDATE … WHERE, each with its own construct.
 _CLAIM = {
     "sqlite": _claim_statement(sqlite.insert),
     "postgresql": _claim_statement(postgresql.insert),
 }
+
+_PROCESSED = table_of(ProcessedUpdate)
+
+_STORE_ANSWERS = (
+    sa.update(_PROCESSED)
+    .where(_PROCESSED.c.id == sa.bindparam("a_id"))
+    .values(answers=sa.bindparam("a_answers", type_=_PROCESSED.c.answers.type))
+)
+
+_OWED = sa.select(
+    _PROCESSED.c.id,
+    _PROCESSED.c.handled_at,
+    _PROCESSED.c.fingerprint,
+    _PROCESSED.c.answers,
+).where(
+    _PROCESSED.c.channel == sa.bindparam("o_channel"),
+    _PROCESSED.c.update_id == sa.bindparam("o_update"),
+    _PROCESSED.c.answered_at.is_(None),
+)
+
+# Answered_at is set before the owed answers are sent: of two processes (or a start-up and a
+# re-delivery) only the one whose UPDATE took effect sends them.
+_TAKE_OWED = (
+    sa.update(_PROCESSED)
+    .where(
+        _PROCESSED.c.id == sa.bindparam("t_id"),
+        _PROCESSED.c.answered_at.is_(None),
+    )
+    .values(answered_at=sa.bindparam("t_at", type_=_PROCESSED.c.answered_at.type))
+)
 
 _STATE_FOR_UPDATE = (
     select(ConversationState)

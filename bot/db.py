@@ -4,12 +4,18 @@ SQLite by default (WAL journal, a busy timeout and foreign keys on, so concurren
 instead of failing with "database is locked"), PostgreSQL through
 `postgresql+psycopg://…`. The schema is only ever changed by the Alembic migrations in
 `models/migrations`; `upgrade()` applies the pending ones.
+
+A SQLite file, its write-ahead log or its WAL index (`-shm`) that cannot be written is refused
+with `DatabaseNotWritable` (a sentence naming the file) at start-up and before every
+transaction. Without that check SQLite goes on to grow its memory-mapped WAL index and the
+kernel kills the whole process with SIGBUS — no log line, no reply (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +32,66 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Suffixes of the files SQLite keeps next to a database in WAL mode.
+SQLITE_SIDE_FILES = ("-wal", "-shm")
+
+
+# SQLite files this process opened (their WAL index may be mapped in it).
+_OPENED: set[Path] = set()
+
+
+class DatabaseNotWritable(Exception):
+    """The SQLite database (or its journal, or its directory) cannot be written: one sentence
+    for the operator, naming the file."""
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL and in-memory databases."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def check_writable(path: Path) -> None:
+    """Raise DatabaseNotWritable unless the database file, its `-wal` and `-shm` files (those
+    that exist) and its directory (where SQLite creates them) can be written.
+
+    `os.access` costs a few microseconds and also reports immutable files (chattr +i) and
+    read-only mounts, which a root process would otherwise write through to a SIGBUS."""
+    candidates = [path, *(path.with_name(path.name + s) for s in SQLITE_SIDE_FILES)]
+    for candidate in candidates:
+        if candidate.exists() and not os.access(candidate, os.W_OK):
+            raise DatabaseNotWritable(_not_writable(candidate))
+    directory = path.parent
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise DatabaseNotWritable(_not_writable(directory))
+
+
+def leave_if_not_writable(database_url: str | URL, code: int) -> None:
+    """End the process at once (`os._exit(code)`) when the SQLite files cannot be written.
+
+    To call as the last thing a process does. Python closes the open SQLite connections on the
+    way out, and the last one to close checkpoints through the memory-mapped WAL index: once
+    that file cannot be written, the close itself is a SIGBUS. Exiting without finalisers
+    leaves the WAL as it is, which SQLite replays at the next start."""
+    path = sqlite_path(database_url)
+    if path is None or path.resolve() not in _OPENED:
+        return  # not opened here: nothing of it is mapped in this process
+    try:
+        check_writable(path)
+    except DatabaseNotWritable as exc:
+        log.error("%s", exc)
+        logging.shutdown()
+        os._exit(code)
+
+
+def _not_writable(path: Path) -> str:
+    return (
+        f"Không ghi được vào cơ sở dữ liệu: {path} chỉ đọc (quyền tệp, chattr +i hoặc ổ đĩa "
+        "gắn chỉ đọc). Cấp quyền ghi cho người dùng chạy bot (tệp .db, -wal, -shm và thư mục "
+        "chứa chúng) rồi chạy lại."
+    )
 
 
 def create_db_engine(
@@ -34,15 +100,18 @@ def create_db_engine(
     """An engine for the URL; `schema` pins PostgreSQL's search_path (tests use one per run)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            check_writable(path)
+            _OPENED.add(path.resolve())
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             **kwargs,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        sa.event.listen(engine, "begin", _sqlite_begin)
+        sa.event.listen(engine, "begin", _sqlite_begin_checked(path))
         return engine
     connect_args: dict[str, Any] = {}
     if schema:
@@ -62,15 +131,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # No memory-mapped reads of the database file (the default of most builds, made sure of
+    # here): a mapped file that shrinks or fails under SQLite's feet is a SIGBUS, not an
+    # error. The WAL index (-shm) is mapped whatever this says; `check_writable` guards it.
+    cursor.execute("PRAGMA mmap_size=0")
     cursor.close()
 
 
-def _sqlite_begin(connection: sa.Connection) -> None:
-    # With the sqlite3 module's own transaction handling off, SQLAlchemy's BEGIN is explicit, so
-    # SAVEPOINTs work. A read transaction that later writes may still meet "database is locked"
-    # when another process wrote meanwhile (the busy timeout does not cover lock upgrades): the
-    # core retries the whole update then, so users never see it.
-    connection.exec_driver_sql("BEGIN")
+def _sqlite_begin_checked(path: Path | None) -> Callable[[sa.Connection], None]:
+    def begin(connection: sa.Connection) -> None:
+        # Files made read-only while the bot runs: SQLite would still write through the
+        # mapped WAL index, and growing it is a SIGBUS. Refuse the transaction instead.
+        if path is not None:
+            check_writable(path)
+        # With the sqlite3 module's own transaction handling off, SQLAlchemy's BEGIN is
+        # explicit, so SAVEPOINTs work. A read transaction that later writes may still meet
+        # "database is locked" when another process wrote meanwhile (the busy timeout does not
+        # cover lock upgrades): the core retries the whole update then, so users never see it.
+        connection.exec_driver_sql("BEGIN")
+
+    return begin
 
 
 def alembic_config(engine: Engine) -> Config:

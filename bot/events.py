@@ -53,6 +53,9 @@ class Inbound:
     # deliver, a voice note): the catalog key of the reply telling them how else to send it.
     # The core answers with it and asks the chat's last question again; no handler runs.
     unsupported: str | None = None
+    # The platform's own name for what was sent (the bot's id and the message or callback id):
+    # with the content it tells a re-delivered update from a new one reusing its id.
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,8 @@ def build_core(
     engine = engine or create_db_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+    if migrate:
+        _sync_admins(engine, settings, clock or SystemClock())
     hub = Hub()
     delivery = DeliveryService(hub, pacer=ChatPacer(settings.reminder_chat_spacing_seconds))
     services = Services(hub=hub, delivery=delivery, texts=build_push_texts(), forms=forms)
@@ -71,6 +73,24 @@ def build_core(
         clock=clock or SystemClock(),
         services=services,
     )
+
+
+def _sync_admins(engine: Engine, settings: Settings, clock: Clock) -> None:
+    """ADMIN_IDS is read at start-up: admins it no longer names lose those rights now."""
+    import logging
+
+    from bot.db import in_transaction
+    from domain.members import sync_configured_admins
+
+    dropped = in_transaction(
+        engine,
+        lambda session: sync_configured_admins(session, settings=settings, now=clock.now()),
+        what="ADMIN_IDS sync",
+    )
+    for member in dropped:
+        logging.getLogger("thidua").info(
+            "member=%s no longer in ADMIN_IDS: admin rights taken back", member.id
+        )
 
 
 def build_scheduler(core: BotCore) -> ReminderScheduler:

@@ -41,7 +41,13 @@ from bot.catalog import t
 from bot.db import in_transaction
 from bot.delivery import ChatPacer, PushStatus
 from bot.events import Address, Delivery, Outbound
-from domain.digest import build_digest, claim_digest, digest_recipients, release_digest
+from domain.digest import (
+    build_digest,
+    claim_digest,
+    digest_recipients,
+    release_digest,
+    unknown_soon,
+)
 from domain.ledger import (
     CLAIM_CHUNK,
     UNKNOWN_AFTER,
@@ -377,6 +383,13 @@ class ReminderScheduler:
         tz = self.settings.tz
         local = now.astimezone(tz)
         if local.time() < self.digest_at or DEFAULT_POLICY.is_quiet(local):
+            return 0
+        if now < self._started + UNKNOWN_AFTER and await self._db(
+            lambda s: unknown_soon(s, before=self._started, now=now), commit=False
+        ):
+            # A restart: reminders the previous process left `sending` count as unknown only
+            # UNKNOWN_AFTER after their claim. Sent now, the day's one digest would leave them
+            # out and they would wait a day: it waits for them.
             return 0
         channels = self.core.hub.channels
         admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)

@@ -4,8 +4,8 @@
 next to the others, and waits until told to stop (SIGTERM, Ctrl+C, or the `stop` event tests
 set), then shuts everything down in order. By long polling (default) each platform runs its
 poller as a task; in webhook mode each registers its webhook and contributes an endpoint (a
-path and an async handler) to one web server (`bot.channels.webhook`, with `/healthz`) on
-LISTEN_HOST:LISTEN_PORT. It names no platform and only wires channels to the core; what the
+path and an async handler) to the process's one web server (`bot.web`: webhooks, `/healthz` and
+the office's web desk) on LISTEN_HOST:LISTEN_PORT, which runs in polling mode too, for the desk. It names no platform and only wires channels to the core; what the
 bot does is elsewhere.
 """
 
@@ -19,11 +19,13 @@ from collections.abc import Mapping
 
 from bot.broadcasts import watch_broadcasts
 from bot.channels.platforms import PLATFORMS, Options, Platform
-from bot.channels.webhook import HEALTH_PATH, serving, webhook_path
+from bot.channels.webhook import HEALTH_PATH, Endpoint, webhook_path
 from bot.core import BotCore
 from bot.council_jobs import run_council_jobs
 from bot.runtime import build_scheduler
 from bot.settings import Settings
+from bot.web.desk import Desk
+from bot.web.server import WebServer, serving
 
 log = logging.getLogger("thidua")
 
@@ -64,6 +66,19 @@ def webhook_settings_error(settings: Settings) -> str | None:
     return None
 
 
+def _web(
+    settings: Settings, core: BotCore, endpoints: list[Endpoint]
+) -> contextlib.AbstractAsyncContextManager[WebServer]:
+    """The process's web server: the channels' webhook endpoints, /healthz and the desk."""
+    return serving(
+        endpoints,
+        engine=core.engine,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        desk=Desk(core),
+    )
+
+
 async def serve(
     settings: Settings,
     core: BotCore,
@@ -82,8 +97,17 @@ async def serve(
         raise NoChannelError
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    serving_task = asyncio.current_task()
+    starting = True
+
+    def on_sigterm() -> None:
+        stop.set()
+        if starting and serving_task is not None:
+            # A channel may be waiting for its platform at boot (reach_telegram…): end the wait.
+            serving_task.cancel()
+
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     options = options or {}
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -95,18 +119,21 @@ async def serve(
                     for platform in platforms
                 ]
                 # Stopped first: the updates in progress finish while the channels are open.
-                await stack.enter_async_context(
-                    serving(
-                        endpoints,
-                        engine=core.engine,
-                        host=settings.listen_host,
-                        port=settings.listen_port,
-                    )
-                )
+                await stack.enter_async_context(_web(settings, core, endpoints))
             else:
                 for platform in platforms:
                     await stack.enter_async_context(
                         platform.polling(settings, core, options.get(platform.name, {}))
+                    )
+                # The desk only: a port already taken must not stop the chat bot.
+                try:
+                    await stack.enter_async_context(_web(settings, core, []))
+                except OSError as exc:
+                    log.error(
+                        "trang quản lý không chạy: không mở được %s:%d (%s)",
+                        settings.listen_host,
+                        settings.listen_port,
+                        exc.strerror or exc,
                     )
             # Broadcasts a crash or restart cut off go on to those not reached yet; one under
             # way is finished before the channels close.
@@ -128,11 +155,16 @@ async def serve(
             scheduler = build_scheduler(core)
             scheduler.start()
             stack.callback(scheduler.shutdown)
+            starting = False
             await stop.wait()
             # Channels are still open here: background jobs under way (a broadcast) finish.
             await core.wait_background()
         # Updates finished while the channels closed: their answers are recorded as sent.
         await core.flush_marks()
+    except asyncio.CancelledError:
+        if not (starting and stop.is_set()):
+            raise
+        log.info("thidua-bot dừng khi đang khởi động (SIGTERM)")
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGTERM)

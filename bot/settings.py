@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Web desk (bot/web): the address people open (login links and file links start with it;
+    # empty = http://LISTEN_HOST:LISTEN_PORT) and the key that signs session cookies and file
+    # links (empty = a random key per start: everyone logs in again after a restart, and the
+    # processes of a fleet would not recognise each other's cookies).
+    public_url: str | None = None
+    session_secret: SecretStr | None = None
     # Reminders (bot/scheduler.py): how often the scheduler looks for reminders due, the
     # smallest gap between two reminders to one chat, how many sends run at once, when the
     # admins' daily digest goes, and the holiday list (default refdata/holidays.yaml).
@@ -164,6 +170,27 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"https", "http"} or not parts.hostname:
+            raise ValueError(
+                f"'{value}' không phải địa chỉ web (ví dụ: https://bot.example.gov.vn)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("session_secret")
+    @classmethod
+    def _check_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("phải dài ít nhất 32 ký tự (ví dụ tạo bằng: openssl rand -hex 32)")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -184,6 +211,11 @@ class Settings(BaseSettings):
             place=self.signing_place.strip(),
             recipient=self.dossier_recipient.strip(),
         )
+
+    @property
+    def web_base_url(self) -> str:
+        """Where people reach the web desk: PUBLIC_URL, else this process's own address."""
+        return self.public_url or f"http://{self.listen_host}:{self.listen_port}"
 
     @property
     def tz(self) -> ZoneInfo:

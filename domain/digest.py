@@ -173,6 +173,21 @@ def digest_recipients(session: Session, channels: Sequence[str]) -> list[tuple[M
 DIGEST_CHANNEL = "digest"
 
 
+def unknown_soon(session: Session, *, before: datetime, now: datetime) -> bool:
+    """Whether reminders claimed before `before` (a process's start) are still `sending` but not
+    yet old enough to count as unknown (UNKNOWN_AFTER): a digest sent now would miss them."""
+    row = session.exec(
+        select(ReminderLog.id)
+        .where(
+            ReminderLog.status == ReminderStatus.SENDING,
+            col(ReminderLog.claimed_at) < before,
+            col(ReminderLog.claimed_at) >= now - UNKNOWN_AFTER,
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
 def claim_digest(
     session: Session,
     *,

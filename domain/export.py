@@ -14,32 +14,31 @@ Texts (headers, statuses, yes/no) are passed in as `ExportTexts`: no sentence li
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from domain import scope as scoped
-from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit, unit_ids
+from domain.campaigns import SUBMITTED_STATES, participating_units, unit_ids
 from domain.progress import Category, categorize
 from domain.scope import Scope
 from domain.text import fold
+from domain.xlsx import Sheet, write_workbook
 from models.campaigns import Campaign, Deadline
 from models.reports import Report, ReportVersion
 from models.units import Member, MemberStatus, Unit
 
-# openpyxl is imported where a workbook is made: a bot process that never exports does not
-# carry it (it and its dependencies add about 25 MB to every process).
-if TYPE_CHECKING:
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
+# The workbook is written by domain.xlsx (a small streaming writer: openpyxl cost 25–30 µs a
+# cell, 15 s for a province; see bench/export.py). openpyxl stays a dependency for reading
+# spreadsheets (unit imports) and in the tests, which open exports back with it.
 
 GROUP = "group"
 SHEET_NAME_LIMIT = 31
@@ -178,10 +177,11 @@ def _choice_text(spec: FieldLike, value: object) -> str:
     return str(label_of(value)) if callable(label_of) else str(value)
 
 
-def _clean(text: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+_ILLEGAL_IN_CELLS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:CELL_TEXT_LIMIT]
+
+def _clean(text: str) -> str:
+    return _ILLEGAL_IN_CELLS.sub("", text)[:CELL_TEXT_LIMIT]
 
 
 def _as_date(value: object) -> date | None:
@@ -287,21 +287,45 @@ def submitted_answers(report: Report | None, *, session: Session) -> dict[str, A
     return None
 
 
-def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Member]]:
-    """Approved members of each unit, by name without diacritics (the same order on SQLite
-    and PostgreSQL, whatever their collation)."""
+def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Any]]:
+    """Approved members of each unit (id, unit_id, display_name, phone), by name without
+    diacritics (the same order on SQLite and PostgreSQL, whatever their collation).
+
+    Plain rows, not Member objects: a province has 15,000 officers, and building an ORM object
+    each cost more than the rest of the export."""
     if not unit_ids:
         return {}
-    members = session.exec(
-        select(Member)
-        .where(col(Member.unit_id).in_(list(unit_ids)), Member.status == MemberStatus.APPROVED)
-        .order_by(col(Member.id))
-    ).all()
-    result: dict[int, list[Member]] = {}
+    wanted = set(unit_ids)
+    # The id: /chuanop asks `bot.access.can_see_personal_data` about each (organiser scope).
+    query = sa.select(Member.id, Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]
+        Member.status == MemberStatus.APPROVED, col(Member.unit_id).is_not(None)
+    )
+    if len(wanted) <= 500:  # a page of /chuanop: ask for those units only
+        query = query.where(col(Member.unit_id).in_(wanted))
+    members = session.execute(query.order_by(col(Member.id))).all()
+    result: dict[int, list[Any]] = {}
     for member in sorted(members, key=lambda m: fold(m.display_name)):
-        if member.unit_id is not None:
+        if member.unit_id in wanted:
             result.setdefault(member.unit_id, []).append(member)
     return result
+
+
+_REPORT_COLUMNS = sa.select(
+    Report.id,  # type: ignore[call-overload]
+    Report.unit_id,
+    Report.status,
+    Report.version,
+    Report.answers,
+    Report.submitted_at,
+    Report.on_time,
+).where(Report.deadline_id == sa.bindparam("deadline_id"))
+
+
+def _reports_of(deadline: Deadline, *, session: Session) -> dict[int, Any]:
+    """The deadline's reports by unit, as rows carrying what the export reads (status,
+    version, answers, submitted_at, on_time), not Report objects (see officers_by_unit)."""
+    rows = session.execute(_REPORT_COLUMNS, {"deadline_id": deadline.id}).all()
+    return {row.unit_id: row for row in rows}
 
 
 def find_campaign(query: str, *, scope: Scope, session: Session) -> Campaign | None:
@@ -344,47 +368,34 @@ def sheet_title(name: str, used: set[str]) -> str:
 
 
 class _Sheet:
-    """A worksheet filled row by row; header bold and frozen, widths from the content."""
+    """A worksheet filled row by row; header bold and frozen, widths from the content.
 
-    def __init__(self, book: Workbook, title: str, headers: Sequence[str], frozen_columns: int):
-        from openpyxl.styles import Alignment, Font
-        from openpyxl.utils import get_column_letter
+    Rows go straight into the XLSX writer's buffer (domain.xlsx); the widths, known only once
+    every row was seen, are set at the end. (Appending to an openpyxl sheet and reading its
+    `max_row` per row made an export quadratic: 15,000 units took minutes.)"""
 
-        self.ws: Worksheet = book.create_sheet(title)
+    def __init__(self, book: list[Sheet], title: str, headers: Sequence[str], frozen_columns: int):
+        self.sheet = Sheet(title, [_clean(h) for h in headers], frozen_columns=frozen_columns)
+        book.append(self.sheet)
         self.widths = [len(h) for h in headers]
-        self.ws.append([_clean(h) for h in headers])
-        for cell in self.ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        # A coordinate, not ws.cell(): creating a cell would make append() skip row 2.
-        self.ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
 
     def add(self, values: Sequence[Any]) -> None:
-        self.ws.append(list(values))
-        row = self.ws.max_row
-        for index, value in enumerate(values, start=1):
-            cell = self.ws.cell(row=row, column=index)
+        widths = self.widths
+        for index, value in enumerate(values):
             if isinstance(value, str):
-                cell.data_type = "s"  # "=…" typed by a user is text, never a formula
-                width = max((len(line) for line in value.split("\n")), default=0)
+                width = max(map(len, value.split("\n"))) if "\n" in value else len(value)
             elif isinstance(value, datetime):
-                cell.number_format = DATETIME_FORMAT
                 width = 16
             elif isinstance(value, date):
-                cell.number_format = DATE_FORMAT
                 width = 10
             else:
                 width = len(str(value)) if value is not None else 0
-            self.widths[index - 1] = max(self.widths[index - 1], width)
+            if width > widths[index]:
+                widths[index] = width
+        self.sheet.append(values)
 
     def finish(self) -> None:
-        from openpyxl.utils import get_column_letter
-
-        for index, width in enumerate(self.widths, start=1):
-            letter = get_column_letter(index)
-            self.ws.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
-        if self.ws.max_row > 1:
-            self.ws.auto_filter.ref = self.ws.dimensions
+        self.sheet.widths = [min(max(w + 2, MIN_WIDTH), MAX_WIDTH) for w in self.widths]
 
 
 def _zone(campaign: Campaign, default: ZoneInfo) -> ZoneInfo:
@@ -413,16 +424,13 @@ def build_workbook(
     forms: Mapping[str, FormLike],
     texts: ExportTexts,
     default_zone: ZoneInfo,
-) -> Workbook:
-    from openpyxl import Workbook
-
+) -> list[Sheet]:
     zone = _zone(campaign, default_zone)
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]  # a new workbook always has its first sheet
+    book: list[Sheet] = []
     used: set[str] = set()
     units = participating_units(session, campaign)
     deadlines = deadlines_of(campaign, session=session)
-    all_reports = {d.id: reports_by_unit(session, d) for d in deadlines}
+    all_reports = {d.id: _reports_of(d, session=session) for d in deadlines}
     # Units no longer taking part still appear where they handed something in.
     taking_part = set(unit_ids(units))
     extra_ids = {uid for reports in all_reports.values() for uid in reports} - taking_part
@@ -481,7 +489,7 @@ def build_workbook(
 
 
 def ranking_sheet(
-    book: Workbook, used: set[str], campaign: Campaign, *, session: Session, texts: RankingTexts
+    book: list[Sheet], used: set[str], campaign: Campaign, *, session: Session, texts: RankingTexts
 ) -> None:
     """One sheet with every bloc's ranking: rank, unit, each criterion's points after review,
     the total and the title proposed. Left out when no scoring table is attached."""
@@ -554,7 +562,7 @@ def _scan(session: Session, report: Report | None, deadline: Deadline, texts: Ex
 
 
 def _deadline_sheets(
-    book: Workbook,
+    book: list[Sheet],
     used: set[str],
     deadline: Deadline,
     rows: list[_Row],
@@ -595,7 +603,7 @@ def _deadline_sheets(
 
 
 def _group_sheet(
-    book: Workbook, used: set[str], group: FieldLike, rows: list[_Row], texts: ExportTexts
+    book: list[Sheet], used: set[str], group: FieldLike, rows: list[_Row], texts: ExportTexts
 ) -> None:
     """Every entry of a repeated group, one row each, with the unit it came from."""
     subfields = [f for f in _subfields(group) if f.type != GROUP]
@@ -634,9 +642,7 @@ def export_campaign(
     book = build_workbook(
         campaign, session=session, forms=forms, texts=texts, default_zone=default_zone
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return write_workbook(book, date_format=DATE_FORMAT, datetime_format=DATETIME_FORMAT)
 
 
 def export_file_name(campaign: Campaign, today: date) -> str:

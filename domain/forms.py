@@ -19,7 +19,7 @@ officer skipped; a missing key is a question not reached yet.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -751,11 +751,18 @@ def pending_position(
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Why a report cannot be submitted yet: `reason` is missing, invalid or too_few."""
+    """Why a report cannot be submitted yet: `reason` is missing, invalid, too_few or
+    over_field (a number above the answer another field caps it at: `limit_label` and `limit`
+    name that answer, `value` this one). `path` is where the offending answer is asked:
+    [field] or [group, entry index, field]."""
 
     label: str
     reason: str
     field_id: str
+    path: list[Any] = field(default_factory=list)
+    value: str = ""
+    limit_label: str = ""
+    limit: str = ""
 
 
 def problems(form: Form, answers: Mapping[str, Any]) -> list[Problem]:
@@ -769,16 +776,56 @@ def problems(form: Form, answers: Mapping[str, Any]) -> list[Problem]:
                 found.append(Problem(item.label, "too_few", item.id))
             for number, entry in enumerate(entries, 1):
                 for sub in item.fields:
-                    found += _check_one(sub, entry.get(sub.id), f"{item.label} {number}", item.id)
+                    found += _check_one(
+                        sub,
+                        entry.get(sub.id),
+                        f"{item.label} {number}",
+                        item.id,
+                        siblings=entry,
+                        fields=item.fields,
+                        path=[item.id, number - 1, sub.id],
+                    )
             continue
-        found += _check_one(item, value, None, item.id)
+        found += _check_one(
+            item, value, None, item.id, siblings=answers, fields=form.fields, path=[item.id]
+        )
     return found
 
 
-def _check_one(item: Field, value: Any, prefix: str | None, top_id: str) -> Iterable[Problem]:
+def _check_one(
+    item: Field,
+    value: Any,
+    prefix: str | None,
+    top_id: str,
+    *,
+    siblings: Mapping[str, Any],
+    fields: Sequence[Field],
+    path: list[Any],
+) -> Iterable[Problem]:
     label = f"{prefix} – {item.label}" if prefix else item.label
     if value is None or value == "" or value == []:
-        return [Problem(label, "missing", top_id)] if item.required else []
+        return [Problem(label, "missing", top_id, path)] if item.required else []
     if not check_value(item, value):
-        return [Problem(label, "invalid", top_id)]
+        return [Problem(label, "invalid", top_id, path)]
+    # Rules across answers, checked again on the whole report: an answer edited after the one
+    # it bounds (/quaylai, an edit from the review) may have broken them.
+    if item.max_field:
+        limit = siblings.get(item.max_field)
+        try:
+            over = limit is not None and Decimal(str(value)) > Decimal(str(limit))
+        except (InvalidOperation, ValueError):
+            over = False
+        if over:
+            bound = next((f for f in fields if f.id == item.max_field), None)
+            return [
+                Problem(
+                    label,
+                    "over_field",
+                    top_id,
+                    path,
+                    value=format_number(Decimal(str(value))),
+                    limit_label=bound.label if bound is not None else item.max_field,
+                    limit=format_number(Decimal(str(limit))),
+                )
+            ]
     return []

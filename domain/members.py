@@ -1,6 +1,12 @@
 """Who is talking: finding the member behind an update, and admins named in ADMIN_IDS (the
 admins of the default organiser).
 
+ADMIN_IDS means "admins from configuration" both ways: a user it names is made an admin on
+their first message (`admin_source="config"`), and one it no longer names loses those rights
+— at start-up (`sync_configured_admins`) and on their next message — going back to officer of
+their unit, or to no access without one. Rights granted in the chat (/capquyen,
+`admin_source="chat"`) do not depend on ADMIN_IDS; they end when revoked (/thuhoiquyen).
+
 Rules of registration (invites, approval, roles) build on these functions in the units
 capability; this module only identifies users and records refusals.
 """
@@ -16,8 +22,10 @@ from sqlmodel import Session, select
 from domain import audit
 from domain.dates import as_utc
 from domain.organisers import ensure_default_admin
+from domain.scope import admin_organiser_ids
 from domain.text import clean_text
-from models.units import Member, MemberStatus, Role
+from models.organisers import DEFAULT_ORGANISER_ID, OrganiserMember, OrganiserRole
+from models.units import AdminSource, Member, MemberStatus, Role
 
 # How fresh `Member.last_seen_at` is kept. Writing it on every message made each update of a
 # registered user an extra UPDATE of the member row (and a row lock other processes wait on);
@@ -68,6 +76,7 @@ def identify(
             created_at=now,
             updated_at=now,
             decided_at=now,
+            admin_source=AdminSource.CONFIG,
         )
         session.add(member)
         session.flush()
@@ -86,7 +95,18 @@ def identify(
     ):
         member.role = Role.ADMIN
         member.status = MemberStatus.APPROVED
+        member.admin_source = AdminSource.CONFIG
         member.updated_at = now
+        audit.record(
+            session,
+            now=now,
+            action="admin.bootstrap",
+            actor=member,
+            target_type="member",
+            target_id=member.id,
+        )
+    elif member is not None and not configured_admin and _config_admin(member):
+        drop_configured_admin(session, member=member, now=now)
     if member is not None and configured_admin:
         # ADMIN_IDS names the admins of the default (top) organiser.
         session.flush()
@@ -101,6 +121,62 @@ def identify(
             # They blocked the bot once and are writing again: reminders may reach them.
             member.unreachable_at = None
     return member
+
+
+def _config_admin(member: Member) -> bool:
+    return member.role == Role.ADMIN and member.admin_source == AdminSource.CONFIG
+
+
+def drop_configured_admin(session: Session, *, member: Member, now: datetime) -> None:
+    """Take back the rights ADMIN_IDS gave — the membership of the default (top) organiser —:
+    officer of their unit again, or no access without one. Rights granted in another
+    organiser stay (then the remaining rights count as granted in the chat)."""
+    for row in session.exec(
+        select(OrganiserMember).where(
+            OrganiserMember.member_id == member.id,
+            OrganiserMember.organiser_id == DEFAULT_ORGANISER_ID,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+        )
+    ).all():
+        session.delete(row)
+    session.flush()
+    if member.acting_organiser_id == DEFAULT_ORGANISER_ID:
+        member.acting_organiser_id = None
+    if admin_organiser_ids(member, session=session):
+        member.admin_source = AdminSource.CHAT
+    else:
+        member.role = Role.OFFICER
+        member.admin_source = None
+        if member.unit_id is None:
+            member.status = MemberStatus.REMOVED
+    member.updated_at = now
+    session.add(member)
+    audit.record(
+        session,
+        now=now,
+        action="admin.config_removed",
+        actor=None,
+        actor_label="ADMIN_IDS",
+        target_type="member",
+        target_id=member.id,
+        organiser_id=DEFAULT_ORGANISER_ID,
+    )
+
+
+def sync_configured_admins(
+    session: Session, *, settings: AdminConfig, now: datetime
+) -> list[Member]:
+    """At start-up: admins from configuration that ADMIN_IDS no longer names lose the rights
+    (before they write again: they would still get admins' notices and digests). Returns them;
+    the caller commits."""
+    dropped = []
+    for member in session.exec(
+        select(Member).where(Member.role == Role.ADMIN, Member.admin_source == AdminSource.CONFIG)
+    ).all():
+        if not settings.is_configured_admin(member.channel, member.user_id):
+            drop_configured_admin(session, member=member, now=now)
+            dropped.append(member)
+    return dropped
 
 
 def audit_refusal(

@@ -47,7 +47,7 @@ from models.organisers import (
     OrganiserMember,
     OrganiserRole,
 )
-from models.units import Member, MemberStatus, Role, Unit
+from models.units import AdminSource, Member, MemberStatus, Role, Unit
 
 PLACE_MAX = 200
 SIGNING_PLACE_MAX = 100
@@ -194,6 +194,10 @@ def grant_admin(
     # Member.role says "an admin of some organiser": the access check reads it without a
     # query; which organisers is always asked of organiser_member (domain.scope).
     member.role = Role.ADMIN
+    if member.admin_source is None:
+        # Granted in the chat (/capquyen, /coquan quantri, an import run by an admin): lasts
+        # until revoked, whatever ADMIN_IDS says (domain.members).
+        member.admin_source = AdminSource.CHAT
     member.updated_at = now
     session.add(member)
     session.flush()

@@ -23,10 +23,10 @@ from domain import audit
 from domain import scope as scoped
 from domain.errors import InputError
 from domain.scope import Scope
-from domain.text import clean_text, matches
+from domain.text import clean_text, fold, matches
 from models.audit import AuditLog
 from models.base import rowcount, table_of
-from models.units import Invite, Member, MemberStatus, Role, Unit
+from models.units import AdminSource, Invite, Member, MemberStatus, Role, Unit
 
 DEFAULT_INVITE_DAYS = 7
 MAX_INVITE_USES = 50
@@ -498,6 +498,84 @@ def grant_admin(
     )
     if not granted:
         return None
+    return member
+
+
+def list_admins(session: Session, *, scope: Scope) -> list[Member]:
+    """Every approved admin of the scope's organiser (reachable or not), by name."""
+    from models.organisers import OrganiserMember, OrganiserRole
+
+    rows = session.exec(
+        select(Member)
+        .join(OrganiserMember, col(OrganiserMember.member_id) == col(Member.id))
+        .where(
+            OrganiserMember.organiser_id == scope.organiser_id,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+            Member.role == Role.ADMIN,
+            Member.status == MemberStatus.APPROVED,
+        )
+    ).all()
+    return sorted(rows, key=lambda m: (fold(m.display_name), m.id or 0))
+
+
+class RevokeRefused(Exception):
+    """Admin rights that cannot be taken back here: `reason` is "config" (ADMIN_IDS names the
+    admin of the default organiser: edit it and restart) or "last" (the organiser would be
+    left without an admin)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def revoke_admin(
+    session: Session, *, member_id: int, scope: Scope, by: Member, now: datetime
+) -> Member | None:
+    """Take an admin's rights in the scope's organiser back (domain.organisers.revoke_admin);
+    without another organiser they are an officer of their unit again, or have no access
+    without one. None when that member is not an admin of this organiser any more;
+    RevokeRefused for the ADMIN_IDS ones (of the default organiser) and for the organiser's
+    last admin (who therefore cannot remove themself)."""
+    from domain.organisers import revoke_admin as revoke_organiser_admin
+    from models.organisers import DEFAULT_ORGANISER_ID, Organiser, OrganiserMember, OrganiserRole
+
+    organiser = session.get(Organiser, scope.organiser_id)
+    member = session.get(Member, member_id)
+    if member is None or organiser is None or member.status != MemberStatus.APPROVED:
+        return None
+    if member.id not in {m.id for m in list_admins(session, scope=scope)}:
+        return None
+    if member.admin_source == AdminSource.CONFIG and organiser.id == DEFAULT_ORGANISER_ID:
+        raise RevokeRefused("config")
+    # Locked (PostgreSQL): two admins revoking each other at once cannot leave none.
+    admins_now = session.exec(
+        select(OrganiserMember.id)
+        .where(
+            OrganiserMember.organiser_id == organiser.id,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+        )
+        .with_for_update()
+    ).all()
+    if len(admins_now) <= 1:
+        raise RevokeRefused("last")
+    if not revoke_organiser_admin(member, organiser, by=by, now=now, session=session):
+        return None
+    if member.role != Role.ADMIN:
+        member.admin_source = None
+        if member.unit_id is None:
+            member.status = MemberStatus.REMOVED
+    member.decided_at, member.decided_by_id = now, by.id
+    session.add(member)
+    audit.record(
+        session,
+        now=now,
+        action="member.revoke_admin",
+        actor=by,
+        target_type="member",
+        target_id=member.id,
+        detail={"unit_id": member.unit_id, "self": member.id == by.id},
+        organiser_id=organiser.id,
+    )
     return member
 
 

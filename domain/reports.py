@@ -31,7 +31,7 @@ from domain.errors import ConcurrentUpdate
 from domain.forms import Form, format_answer, problems
 from domain.scope import Scope
 from models.base import rowcount, table_of
-from models.campaigns import Campaign, Deadline
+from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.reports import Attachment, Nomination, Report, ReportStatus, ReportVersion
 from models.units import Member, MemberStatus, Unit
 
@@ -114,6 +114,16 @@ def edit_refusal(report: Report, deadline: Deadline, now: datetime) -> str | Non
     if report.status == ReportStatus.SUBMITTED:
         return None if now <= deadline.due_at else "closed"
     return "accepted"
+
+
+def campaign_refusal(session: Session, deadline: Deadline) -> str | None:
+    """None while the deadline's campaign is active; else its name (it was closed, or put back
+    to a draft, since the officer opened the report). Every answer and the submission ask it
+    again: a report must not be handed in to a campaign that /baocao no longer offers."""
+    campaign = session.get(Campaign, deadline.campaign_id)
+    if campaign is not None and campaign.status == CampaignStatus.ACTIVE:
+        return None
+    return campaign.name if campaign is not None else ""
 
 
 def is_on_time(deadline: Deadline, at: datetime) -> bool:
@@ -238,6 +248,10 @@ def submit(
     refusal = edit_refusal(report, deadline, now)
     if refusal is not None:
         raise ReportError(refusal)
+    inactive = campaign_refusal(session, deadline)
+    if inactive is not None:
+        raise ReportError("campaign_inactive", campaign=inactive)
+    # The whole report against every rule of the form, cross-field ones included.
     missing = problems(form, report.answers or {})
     if missing:
         raise ReportError("incomplete", problems=missing)

@@ -7,7 +7,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# Removed from every text a user sends: C0/C1 controls; zero-width characters and the marks that
+# steer bidirectional text (U+200B–U+200F, incl. LRM/RLM; the embeddings and overrides
+# U+202A–U+202E; the isolates U+2066–U+2069; the Arabic letter mark U+061C); invisible
+# operators and deprecated format characters (U+2060–U+2064, U+206A–U+206F); line and
+# paragraph separators; the byte-order mark. Vietnamese needs none of them, and a right-to-left
+# override makes "Xã Bình Lư<U+202E>…" show its tail reversed: a spoofed name or a look-alike
+# unit in a search or an admin's approval notice.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
+    "\u2028\u2029\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 _SPACES = re.compile(r"[ \t]+")
 
 
@@ -28,6 +38,8 @@ def clean_text(value: str, *, max_length: int | None = None, multiline: bool = T
 
 def fold(value: str) -> str:
     """Lower-case, without diacritics, đ→d, single spaces: the form compared in searches."""
+    # Stored text may predate a cleaning rule: invisible characters never count in a search.
+    value = _CONTROL.sub("", value)
     text = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SPACES.sub(" ", text.lower()).strip()

@@ -33,6 +33,7 @@ def build_router() -> Router:
         signing,
         start,
         units,
+        web,
     )
 
     router = Router()
@@ -40,6 +41,7 @@ def build_router() -> Router:
     modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
     modules += [council, scoring]  # Hội đồng TĐKT, chấm điểm khối
     modules += [organisers]  # cơ quan tổ chức, tổng hợp, đợt cấp trên
+    modules += [web]
     modules += [dossier, signing]  # hồ sơ Word, bản ký
     for module in modules:
         router.include(module.router)

@@ -4,18 +4,38 @@
 
 Admin-only (checked by the core); every use is audited. The workbook is built by
 domain/export.py. It must not import a platform.
+
+The export is heavy (a province: 15,000 units, half a million cells): the update only records
+the request and says it is under way; the workbook is built after the commit, as a deferred
+job, in a worker thread with its own read-only session, one export at a time per process, and
+sent when ready. Nobody else waits for it — neither the event loop nor the core's transaction
+turn — and a crash while it is built does not replay it: the update was committed and answered
+(the admin asks again).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
 from bot.access import Access, in_scope
 from bot.catalog import t
 from bot.context import Context
+from bot.db import in_transaction
+from bot.delivery import DeliveryService
 from bot.errors import InputError
-from bot.events import Button, Inbound, OutboundFile
+from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
 from bot.router import Router, make_payload
 from domain.campaigns import active_campaigns, recent_campaigns
 from domain.export import (
+    ExportTexts,
+    FormLike,
     export_campaign,
     export_file_name,
     find_campaign,
@@ -31,7 +51,10 @@ from handlers.admin_common import (
 )
 from models.campaigns import Campaign
 
+log = logging.getLogger("thidua.export")
 router = Router()
+# One export at a time per process: each holds a workbook's worth of memory and a core of CPU.
+_ONE_AT_A_TIME = asyncio.Semaphore(1)
 
 # Button prefixes owned here. "nhac" (remind now) belongs to the reminders capability.
 P_EXPORT = "adm-xuat"  # adm-xuat:<campaign>
@@ -39,22 +62,62 @@ P_EXPORT = "adm-xuat"  # adm-xuat:<campaign>
 
 # --- /xuat ------------------------------------------------------------------------------------
 def _export(ctx: Context, campaign: Campaign) -> None:
-    data = export_campaign(
-        campaign,
-        session=ctx.session,
-        forms=forms_of(ctx),
-        texts=export_texts(),
-        default_zone=ctx.settings.tz,
-    )
-    now = local_time(ctx, ctx.now())
+    """Record the request and say it is under way; the workbook follows (`_send_export`)."""
+    audit_action(ctx, "admin.export", "campaign", campaign.id)
+    ctx.say("heavy.export_started", campaign=campaign.document_number)
+    engine = ctx.session.get_bind()
+    assert isinstance(engine, Engine)
+    delivery, address = ctx.services.delivery, Address(ctx.event.channel, ctx.event.chat_id)
+    forms, texts, zone = forms_of(ctx), export_texts(), ctx.settings.tz
+    now, campaign_id = local_time(ctx, ctx.now()), campaign.id
+    assert campaign_id is not None
+    ctx.defer(lambda: _send_export(delivery, engine, address, campaign_id, forms, texts, zone, now))
+
+
+async def _send_export(
+    delivery: DeliveryService,
+    engine: Engine,
+    address: Address,
+    campaign_id: int,
+    forms: Mapping[str, FormLike],
+    texts: ExportTexts,
+    zone: ZoneInfo,
+    now: datetime,
+) -> None:
+    def build(session: Session) -> tuple[Campaign, bytes] | None:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return None
+        data = export_campaign(
+            campaign, session=session, forms=forms, texts=texts, default_zone=zone
+        )
+        return campaign, data
+
+    try:
+        async with _ONE_AT_A_TIME:
+            built = await asyncio.to_thread(
+                in_transaction, engine, build, commit=False, what="export"
+            )
+    except Exception:
+        log.exception("export of campaign %s failed", campaign_id)
+        await delivery.push(Delivery(address, Outbound(t("core.error"))))
+        return
+    if built is None:
+        await delivery.push(Delivery(address, Outbound(t("core.stale_button"))))
+        return
+    campaign, data = built
     caption = t(
         "admin.export_caption",
         campaign=campaign.document_number,
         now=now.strftime("%H:%M %d/%m/%Y"),
     )
     name = export_file_name(campaign, now.date())
-    ctx.reply(document=OutboundFile(name, data, caption=caption))
-    audit_action(ctx, "admin.export", "campaign", campaign.id, bytes=len(data))
+    # A pushed message (bot/delivery.py): retried while it certainly did not go.
+    outcome = await delivery.push(
+        Delivery(address, Outbound(document=OutboundFile(name, data, caption=caption)))
+    )
+    if not outcome.sent:
+        log.warning("export of campaign %s not delivered: %s", campaign_id, outcome.status)
 
 
 @router.command("xuat", access=Access.ADMIN, help_key="help.xuat")

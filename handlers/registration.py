@@ -1,4 +1,5 @@
-"""Officers joining and leaving: invite links, /dangky, /duyet, /xoacanbo, /capquyen, /toi.
+"""Officers joining and leaving: invite links, /dangky, /duyet, /xoacanbo, /capquyen,
+/thuhoiquyen (admins listed, rights revoked), /toi.
 
 `/start <token>` (routed from handlers/start.py) binds the user to the invite's unit at once.
 /dangky without an invite: type part of the unit's name, pick it from buttons, give a name and
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.access import Access, refuse_out_of_scope
-from bot.catalog import t
+from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
@@ -25,7 +26,7 @@ from domain import scope as scoped
 from domain import units as registry
 from domain.registration import InviteProblem, InviteRefused
 from models.organisers import DEFAULT_ORGANISER_ID
-from models.units import Member, MemberStatus, Role, Unit
+from models.units import AdminSource, Member, MemberStatus, Role, Unit
 
 router = Router()
 
@@ -446,6 +447,109 @@ def _unit_label(ctx: Context, unit: Unit) -> str:
         return unit.name
     organiser = scoped.organiser_of_unit(unit, session=ctx.session)
     return f"{unit.name} — {organiser.name}"
+
+
+# --- /thuhoiquyen: admins listed, rights revoked --------------------------------------------
+def _admin_line(ctx: Context, member: Member) -> str:
+    unit = _unit_name(ctx, member.unit_id) if member.unit_id else t("admins.no_unit")
+    source = "config" if member.admin_source == AdminSource.CONFIG else "chat"
+    return t(
+        "admins.list_line", name=member.display_name, unit=unit, source=t(f"admins.source_{source}")
+    )
+
+
+def _admin_in_scope(ctx: Context, member_id: int | None) -> Member | None:
+    """An admin of the organiser acted for, named by a button; an admin of another organiser
+    only (a forged payload) is audited as out of scope and answered like a stale button."""
+    if member_id is None:
+        return None
+    admins = registration.list_admins(ctx.session, scope=ctx.admin_scope)
+    found = next((m for m in admins if m.id == member_id), None)
+    if found is None:
+        other = ctx.session.get(Member, member_id)
+        if other is not None and other.role == Role.ADMIN:
+            refuse_out_of_scope(
+                ctx.session,
+                member=ctx.member,
+                scope=ctx.scope,
+                target_type="member",
+                target_id=member_id,
+                now=ctx.now(),
+            )
+    return found
+
+
+@router.command("thuhoiquyen", access=Access.ADMIN, help_key="admins.help_thuhoiquyen")
+async def list_admins(event: Inbound, ctx: Context) -> None:
+    admins = registration.list_admins(ctx.session, scope=ctx.admin_scope)
+    lines = [t("admins.list_title", count=len(admins))]
+    lines += [_admin_line(ctx, m) for m in admins]
+    ctx.reply("\n".join(lines))
+    revocable = [m for m in admins if m.admin_source != AdminSource.CONFIG]
+    if revocable and len(admins) > 1:
+        buttons = [
+            [Button(m.display_name or str(m.id), make_payload("ad-rv", m.id))]
+            for m in revocable[:MAX_MEMBER_BUTTONS]
+        ]
+        ctx.say("admins.pick", buttons)
+
+
+@router.button("ad-rv", access=Access.ADMIN)
+async def revoke_admin_picked(event: Inbound, ctx: Context) -> None:
+    member_id = _payload_id(event)
+    target = _admin_in_scope(ctx, member_id)
+    if target is None:
+        ctx.reply(t("admins.gone"), replace=True)
+        return
+    assert ctx.member is not None
+    others = [
+        o
+        for o in organisers.administered(target, session=ctx.session)
+        if o.id != ctx.admin_scope.organiser_id
+    ]
+    if others:
+        after = t("admins.after_other")
+    elif target.unit_id:
+        after = t("admins.after_officer", unit=_unit_name(ctx, target.unit_id))
+    else:
+        after = t("admins.after_none")
+    key = "admins.confirm_self" if target.id == ctx.member.id else "admins.confirm"
+    buttons = [
+        [
+            Button(t("core.confirm"), make_payload("ad-rvok", target.id)),
+            Button(t("core.cancel"), make_payload("mb-no")),
+        ]
+    ]
+    ctx.reply(t(key, name=target.display_name, after=Raw(after)), buttons, replace=True)
+
+
+@router.button("ad-rvok", access=Access.ADMIN)
+async def revoke_admin_confirmed(event: Inbound, ctx: Context) -> None:
+    member_id = _payload_id(event)
+    assert ctx.member is not None
+    target = _admin_in_scope(ctx, member_id)
+    try:
+        revoked = (
+            registration.revoke_admin(
+                ctx.session,
+                member_id=target.id,
+                scope=ctx.admin_scope,
+                by=ctx.member,
+                now=ctx.now(),
+            )
+            if target is not None and target.id is not None
+            else None
+        )
+    except registration.RevokeRefused as refused:
+        name = target.display_name if target is not None else ""
+        ctx.reply(t(f"admins.refused_{refused.reason}", name=name), replace=True)
+        return
+    if revoked is None:
+        ctx.reply(t("admins.gone"), replace=True)
+        return
+    ctx.reply(t("admins.done", name=revoked.display_name), replace=True)
+    if revoked.id != ctx.member.id:
+        ctx.notify_member(revoked, Outbound(t("admins.notice")))
 
 
 # --- /toi ----------------------------------------------------------------------------------

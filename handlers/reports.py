@@ -51,6 +51,7 @@ from domain.reports import (
     ReportError,
     add_entry,
     admins_of_deadline,
+    campaign_refusal,
     close_group,
     edit_refusal,
     find_report,
@@ -299,6 +300,13 @@ def _load(ctx: Context) -> Open | None:
     if refusal is not None:
         ctx.end()
         ctx.say(f"reports.{refusal}", due=_when(ctx, deadline.due_at))
+        return None
+    inactive = campaign_refusal(ctx.session, deadline)
+    if inactive is not None:
+        # Closed (or back to a draft) since the report was opened: no more answers; the draft
+        # stays in Report.answers for when it opens again.
+        ctx.end()
+        ctx.say("checks.campaign_inactive", campaign=inactive)
         return None
     o = Open(report, deadline, form, unit)
     if not _still_there(o, ctx.data.get("pos") or list(REVIEW)):
@@ -810,6 +818,12 @@ def _submit(ctx: Context, o: Open) -> None:
             now=now,
         )
     except ReportError as exc:
+        if exc.reason == "incomplete" and _to_broken_rule(ctx, o, exc.params["problems"]):  # type: ignore[arg-type]
+            return
+        if exc.reason == "campaign_inactive":
+            ctx.end()
+            ctx.say("checks.campaign_inactive", campaign=exc.params["campaign"])
+            return
         if exc.reason == "incomplete":
             items = "\n".join(
                 t(
@@ -853,6 +867,33 @@ def _submit(ctx: Context, o: Open) -> None:
                     )
                 ),
             )
+
+
+def _to_broken_rule(ctx: Context, o: Open, problems: list[Any]) -> bool:
+    """When answers break a rule across questions ("met ≤ set" after an edit of either), say
+    which answer breaks which rule and take the officer to that question (then back to the
+    review); False when no such rule is broken."""
+    broken = [p for p in problems if p.reason == "over_field"]
+    if not broken:
+        return False
+    lines = [t("checks.over_field_title")]
+    lines += [
+        t(
+            "checks.over_field",
+            label=p.label,
+            value=p.value,
+            limit_label=p.limit_label,
+            limit=p.limit,
+        )
+        for p in broken
+    ]
+    first = broken[0]
+    lines.append(t("checks.over_field_fix", label=first.label, limit_label=first.limit_label))
+    ctx.reply("\n".join(lines))
+    ctx.data["mode"] = EDIT
+    ctx.data["ret"] = list(REVIEW)
+    _enter(ctx, o, ["q", *first.path])
+    return True
 
 
 def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Raw) -> set[int]:

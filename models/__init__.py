@@ -20,6 +20,7 @@ from models.council import (
 from models.organisers import Organiser, OrganiserMember
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
+from models.web import LoginToken
 
 __all__ = [
     "Attachment",
@@ -39,6 +40,7 @@ __all__ = [
     "Deadline",
     "EligibilityOverride",
     "Invite",
+    "LoginToken",
     "Member",
     "Nomination",
     "OfferedChoice",

@@ -35,8 +35,13 @@ class ConversationState(SQLModel, table=True):
 class ProcessedUpdate(SQLModel, table=True):
     """An update id already handled: a re-delivered update is acknowledged, not handled again.
 
-    `answered_at` is set once the update's answers went out: a chat whose latest update has
-    none when the bot starts was cut off by a crash, and is asked its question again."""
+    `answered_at` is set once the update's answers went out (`answers` keeps them until then):
+    an update without it when the bot starts, or delivered again, was cut off by a crash, and
+    its answers are sent then, once.
+    `fingerprint` identifies what was sent (bot, chat, platform message id, content): an update
+    arriving with a known id but another fingerprint is a new one reusing the id (ids start
+    over with a new token or Bot API server); it takes the row over and `reuses` counts it.
+    Rows are pruned some days after they were handled (`bot.core.PRUNE_AFTER`)."""
 
     __tablename__ = "processed_update"
     __table_args__ = (
@@ -50,6 +55,12 @@ class ProcessedUpdate(SQLModel, table=True):
     handled_at: datetime = utc_field(index=True)
     chat_id: str | None = Field(default=None, max_length=64)
     answered_at: datetime | None = utc_field(nullable=True)
+    fingerprint: str | None = Field(default=None, max_length=64)
+    reuses: int = Field(default=0, sa_column_kwargs={"server_default": sa.text("0")})
+    # The answers owed until `answered_at` (bot.owed): sent after a crash, once.
+    answers: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
 
 
 class OfferedChoice(SQLModel, table=True):

@@ -84,6 +84,17 @@ class Member(SQLModel, table=True):
     last_seen_at: datetime | None = utc_field(nullable=True)
     # Which organiser's admin this member is acting as, when they administer several.
     acting_organiser_id: int | None = Field(default=None, foreign_key="organiser.id")
+    # Why an admin is one: "config" while ADMIN_IDS names them (taken back when it no longer
+    # does), "chat" when granted with /capquyen (until revoked with /thuhoiquyen).
+    admin_source: str | None = Field(default=None, max_length=16)
+    # Web desk sessions carry the value they were opened with; "/web thoat" bumps it, which
+    # ends every session of this member at once (models.web).
+    web_generation: int = 0
+
+
+class AdminSource:
+    CONFIG = "config"
+    CHAT = "chat"
 
 
 class Invite(SQLModel, table=True):

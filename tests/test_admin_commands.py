@@ -260,7 +260,9 @@ async def test_view_finds_units_by_name_and_says_what_is_not_submitted(
 async def test_export_sends_the_workbook_as_a_document(bot: TestBot, seeded: Deadline) -> None:
     admin = _admin(bot)
     await admin.says("/xuat")
-    [message] = admin.new_messages
+    assert "Đang tạo tệp Excel của đợt 353/KH-UBND" in admin.last_reply
+    await bot.core.wait_background()  # built after the update, off the event loop
+    [_started, message] = admin.new_messages
     document = message.document
     assert document is not None
     assert document.file_name == "thi-dua-353-KH-UBND-2026-03-02.xlsx"
@@ -282,7 +284,8 @@ async def test_export_asks_which_campaign_when_several_run(
     await admin.says("/xuat")
     assert len(admin.buttons) == 2
     await admin.presses("12/KH-UBND")
-    assert admin.new_messages[0].document.file_name.startswith("thi-dua-12-KH-UBND")
+    await bot.core.wait_background()
+    assert admin.new_messages[-1].document.file_name.startswith("thi-dua-12-KH-UBND")
 
 
 # --- access and audit ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ async def test_a_report_filled_in_the_bot_reads_and_exports_as_the_office_expect
     assert "Ngày ký bản đăng ký: 15/03/2026" in shown
 
     await admin.says("/xuat")
+    await bot.core.wait_background()
     document = admin.new_messages[-1].document
     assert document is not None
     sheet = openpyxl.load_workbook(io.BytesIO(document.content))["Đăng ký thi đua năm 2026"]

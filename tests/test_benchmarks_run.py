@@ -60,3 +60,10 @@ def test_the_reminder_benchmark_sends_each_reminder_once() -> None:
     run = bench("bench/reminders_fanout.py", "--officers", "20", "--no-limit")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "lost: 0, duplicates: 0" in run.stdout
+
+
+def test_the_export_benchmark_exports_every_unit() -> None:
+    run = bench("bench/export.py", "--units", "50", "--json")
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert figures["units"] == 50 and figures["xlsx_bytes"] > 5_000

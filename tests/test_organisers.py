@@ -51,6 +51,7 @@ AN_BINH_SECRETS = (
     "Hoàng Văn Thôn",
     "0987000111",
     "Kết quả riêng An Bình",
+    "Lò Văn Hải",  # An Bình's admin: Bắc Sơn's /thuhoiquyen must not list him
 )
 
 
@@ -441,3 +442,81 @@ async def test_a_registration_for_a_village_goes_to_its_communes_admin_only(
     assert "Lường Văn Nam" in hai.new_text
     await visitor.says("/baocao")
     assert "Báo cáo thôn gửi xã" in visitor.new_text
+
+
+async def test_thuhoiquyen_lists_and_revokes_the_admins_of_ones_own_organiser_only(
+    bot: TestBot, province: Province
+) -> None:
+    with bot.db() as db:
+        giang = db.exec(select(Member).where(Member.user_id == "302")).one()
+        bac_son = db.get(Organiser, province.bac_son.id)
+        assert bac_son is not None
+        offices.grant_admin(giang, bac_son, by=None, now=T0, session=db)
+        db.commit()
+        giang_id, hai_id = giang.id, province.ids["a_admin"]
+    mai = bot.person("202", "Hà Thị Mai")
+    await mai.says("/thuhoiquyen")
+    listed = mai.new_text
+    assert "Hà Thị Mai" in listed and "Giàng Seo Bản" in listed
+    assert "Lò Văn Hải" not in listed and "(2)" in listed
+    # A forged button naming An Bình's admin: refused, audited, nothing changes.
+    await mai.presses_payload(f"ad-rvok:{hai_id}")
+    assert "không còn là quản trị viên" in mai.last_reply
+    with bot.db() as db:
+        hai = db.get(Member, hai_id)
+        assert admin_organiser_ids(hai, session=db) == [province.an_binh.id]
+        denied = db.exec(
+            select(AuditLog).where(
+                AuditLog.action == "access.out_of_scope", AuditLog.target_id == str(hai_id)
+            )
+        ).all()
+        assert [d.actor for d in denied] == ["memory:202"]
+    # Giàng's rights in Bắc Sơn end: the organiser_member row goes, he is the village's
+    # officer again.
+    await mai.presses("Giàng Seo Bản")
+    assert "trở lại là cán bộ của Bản Khau Vai" in mai.last_reply
+    await mai.presses_payload(f"ad-rvok:{giang_id}")
+    assert "Đã thu hồi quyền quản trị viên của Giàng Seo Bản" in mai.last_reply
+    with bot.db() as db:
+        giang = db.get(Member, giang_id)
+        assert giang is not None and giang.role == Role.OFFICER and giang.unit_id is not None
+        assert admin_organiser_ids(giang, session=db) == []
+        entry = db.exec(select(AuditLog).where(AuditLog.action == "member.revoke_admin")).one()
+        assert entry.organiser_id == province.bac_son.id
+    # Hải is An Bình's only admin: he cannot take his own rights there.
+    hai_chat = bot.person("201", "Lò Văn Hải")
+    await hai_chat.presses_payload(f"ad-rvok:{hai_id}")
+    assert "quản trị viên cuối cùng của cơ quan này" in hai_chat.last_reply
+    with bot.db() as db:
+        assert admin_organiser_ids(db.get(Member, hai_id), session=db) == [province.an_binh.id]
+
+
+async def test_an_admin_dropped_from_admin_ids_loses_the_default_organiser_only(
+    bot: TestBot, province: Province
+) -> None:
+    from bot.settings import Settings
+    from domain.members import sync_configured_admins
+    from models.units import AdminSource
+
+    top = bot.person(ADMIN_USER_ID)
+    await top.says("/toi")  # ADMIN_IDS: the default organiser's admin
+    with bot.db() as db:
+        admin = db.exec(select(Member).where(Member.user_id == ADMIN_USER_ID)).one()
+        admin.admin_source = AdminSource.CONFIG
+        an_binh = db.get(Organiser, province.an_binh.id)
+        assert an_binh is not None
+        offices.grant_admin(admin, an_binh, by=None, now=T0, session=db)
+        db.commit()
+        assert admin_organiser_ids(admin, session=db) == [DEFAULT_ORGANISER_ID, an_binh.id]
+        dropped = sync_configured_admins(
+            db, settings=Settings(_env_file=None, admin_ids=[]), now=T0
+        )
+        db.commit()
+        assert [m.id for m in dropped] == [admin.id]
+        # An Bình's rights were granted in the chat: they stay; the province's are gone.
+        assert admin_organiser_ids(admin, session=db) == [an_binh.id]
+        assert admin.role == Role.ADMIN and admin.admin_source == AdminSource.CHAT
+        # A configured admin with nothing else loses the role too.
+        offices.revoke_admin(admin, an_binh, by=None, now=T0, session=db)
+        db.commit()
+        assert admin.role == Role.OFFICER and admin_organiser_ids(admin, session=db) == []

@@ -112,9 +112,14 @@ async def test_an_existing_database_moves_into_the_default_organiser(
         )
         session.commit()
 
-    # The admin of the old single office keeps working without any configuration.
+    # The admin of the old single office keeps working with the same configuration (ADMIN_IDS
+    # still names them; migration 0015 made them an admin "from configuration") and nothing
+    # about organisers.
     settings = Settings(
-        _env_file=None, storage_dir=tmp_path / "files", database_url="sqlite:///unused.db"
+        _env_file=None,
+        storage_dir=tmp_path / "files",
+        database_url="sqlite:///unused.db",
+        admin_ids=["memory:100"],
     )
     core = build_core(
         settings,

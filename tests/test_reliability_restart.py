@@ -1,6 +1,7 @@
 """What a restart owes a chat a crash cut off: an update the core handled but whose answer never
-went out (the process died while sending) gets its question asked again at start-up — once,
-and only for the chat's latest update; chats that got their answer are left alone.
+went out (the process died while sending) gets the answers kept with it (or, recorded without
+them, its question asked again) at start-up — once, and only for the chat's latest update;
+chats that got their answer are left alone.
 
 The fault test with a real process is tests/test_faults_process.py; here the crash is an
 exception that ends `process` between the commit and the send, and the restart a new core.
@@ -70,7 +71,7 @@ async def test_a_question_lost_in_a_crash_is_asked_again_once(
     assert officer.all_text.count("Câu 3/12") == 1
 
 
-async def test_chats_that_got_their_answer_are_not_asked_again(
+async def test_chats_that_got_their_answer_are_left_alone_and_a_lost_answer_is_sent_once(
     bot: TestBot, settings, engine, clock
 ) -> None:
     world = report_world(bot, "bao-cao-thanh-tich", officers=("200", "201"))
@@ -79,13 +80,19 @@ async def test_chats_that_got_their_answer_are_not_asked_again(
     await second.says("/trogiup")
     # Answers that went out are marked so in batches, just after sending.
     await bot.core.flush_marks()
-    # A crash while answering someone outside any flow: nothing to ask again.
+    # A crash while answering a one-off command (no conversation to ask again): the answer was
+    # kept with the update, and is owed.
     await crash_while_sending(second, "/trogiup")
     before = {chat: len(messages) for chat, messages in bot.channel.sent.items()}
 
     restarted = restart(bot, settings, engine, clock)
+    assert await restarted.core.resume_unanswered("memory") == 1
+    after = {chat: len(messages) for chat, messages in bot.channel.sent.items()}
+    assert after[first.user_id] == before[first.user_id]  # answered before: left alone
+    assert after[second.user_id] == before[second.user_id] + 1
+    assert "Các lệnh bạn dùng được" in second.last_reply
+    # Once: a second start sends nothing.
     assert await restarted.core.resume_unanswered("memory") == 0
-    assert {chat: len(messages) for chat, messages in bot.channel.sent.items()} == before
     with restarted.db() as db:
         rows = db.exec(select(ProcessedUpdate)).all()
     assert rows and all(row.answered_at is not None for row in rows)
@@ -117,7 +124,8 @@ async def test_answers_sent_together_are_marked_in_one_write(bot: TestBot, engin
     marks: list[str] = []
 
     def count_marks(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith("UPDATE PROCESSED_UPDATE"):
+        # Marks only (each update also keeps its answers with an UPDATE of its own row).
+        if statement.lstrip().upper().startswith("UPDATE PROCESSED_UPDATE SET ANSWERED_AT"):
             marks.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", count_marks)

@@ -144,6 +144,7 @@ async def test_units_score_council_adjusts_with_reason_and_ranking_proposes_the_
 
     # The ranking, with the reviewed points, is a sheet of the campaign's workbook.
     await admin.says("/xuat")
+    await admin.bot.core.wait_background()  # the workbook is built after the update
     document = admin.new_messages[-1].document
     assert document is not None
     sheet = openpyxl.load_workbook(io.BytesIO(document.content))["Xếp hạng khối"]

@@ -93,6 +93,7 @@ async def test_admins_do_see_officers_and_phones(bot: TestBot, session) -> None:
     seen = await _try_everything(admin)
     assert B_NAME in seen and B_PHONE in seen
     assert PENDING_NAME in seen
+    await bot.core.wait_background()  # exports are built after their update
     exports = [m.document for m in admin.messages if m.document]
     assert exports and any(B_PHONE.encode() in _xlsx_text(e.content) for e in exports if e)
 

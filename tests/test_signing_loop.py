@@ -82,6 +82,7 @@ async def test_the_scan_sent_back_completes_the_report(
     await officer.says("/banky")
     assert "không còn báo cáo nào chờ bản ký" in officer.last_reply
     await admin.says("/xuat")
+    await admin.bot.core.wait_background()  # the workbook is built after the update
     book = load_workbook(io.BytesIO(admin.messages[-1].document.content))
     status = [[c.value for c in row] for row in book["Tình trạng nộp"].iter_rows()]
     assert status[0][-1] == "Bản ký" and status[1][-1] == "Đã có"

@@ -104,3 +104,63 @@ def test_no_merge_conflict_markers_are_left_in_the_tree() -> None:
         if line.startswith(markers)
     ]
     assert found == []
+
+
+# --- bidirectional controls (U+202E and friends) ----------------------------------------------
+BIDI_AND_INVISIBLE = [
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings, overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+    "\u200e", "\u200f", "\u061c",  # LRM, RLM, ALM
+    "\u2060", "\u206a",  # word joiner, a deprecated format character
+]  # fmt: skip
+
+
+def test_bidirectional_controls_are_removed_like_zero_width_characters() -> None:
+    for mark in BIDI_AND_INVISIBLE:
+        assert clean_text(f"Xã Bình{mark} Lư{mark}") == "Xã Bình Lư", hex(ord(mark))
+        assert fold(f"Bình{mark} Lư") == "binh lu"
+    event = Inbound(
+        channel="memory", chat_id="1", user_id="1", text="Lò\u202e Văn Tâm",
+        display_name="\u2067Lò Văn Tâm\u2069",
+    )  # fmt: skip
+    sanitize(event)
+    assert (event.text, event.display_name) == ("Lò Văn Tâm", "Lò Văn Tâm")
+
+
+async def test_a_spoofed_name_never_reaches_the_admins_approval_notice(bot) -> None:
+    from tests.test_registration import member
+    from tests.utils.factories import make_unit
+    from tests.utils.units import admin_of
+
+    with bot.db() as db:
+        make_unit(db, "Xã Bình Lư", code="XA-BINHLU")
+        db.commit()
+    admin = admin_of(bot)
+    await admin.says("/start")
+    visitor = bot.person("300", "Lò Thị Mai\u202e")
+    await visitor.says("/dangky")
+    await visitor.says("binh\u200f lu")
+    await visitor.presses("Xã Bình Lư")
+    await visitor.says("Lò Thị \u202eiaM")  # would show as "Lò Thị Mai" reversed tail
+    await visitor.says("0912 345 678")
+    card = admin.last_reply
+    assert "Đăng ký mới chờ duyệt" in card
+    assert not any(mark in card for mark in BIDI_AND_INVISIBLE)
+    assert "Lò Thị iaM — Xã Bình Lư" in card
+    stored = member(bot, "300")
+    assert stored is not None
+    assert not any(mark in stored.display_name for mark in BIDI_AND_INVISIBLE)
+
+
+def test_a_look_alike_unit_cannot_be_imported_or_found(session) -> None:
+    from datetime import UTC, datetime
+
+    from domain.units import import_units, search_units
+
+    csv = "ma,ten,loai,khoi\nXA-001,Xã Bình Lư,xa,\nXA-002,Xã Bình Lư\u202e\u2066,xa,\n"
+    result = import_units(session, csv.encode(), now=datetime(2026, 3, 2, tzinfo=UTC))
+    session.commit()
+    names = [u.name for u in search_units(session, "binh lu")]
+    assert not any(mark in name for name in names for mark in BIDI_AND_INVISIBLE)
+    # The two rows are now the same name: shown as such, not as two look-alikes.
+    assert names.count("Xã Bình Lư") == len(names) or not result.ok

@@ -26,12 +26,12 @@ from telegram.ext import Application
 
 from bot.channels.telegram import build_application
 from bot.channels.telegram_webhook import SECRET_HEADER, register_webhook, telegram_endpoint
-from bot.channels.webhook import WebServer
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.core import BotCore
 from bot.runtime import build_core
 from bot.settings import Settings, SettingsError, load_settings
+from bot.web.server import WebServer
 from models.conversation import ProcessedUpdate
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -454,14 +454,36 @@ def test_run_without_any_token_says_what_to_set_in_one_line(
     assert "TELEGRAM_BOT_TOKEN" in error and "ZALO_BOT_TOKEN" in error
 
 
-def test_run_with_an_unreachable_zalo_server_stops_with_one_line(
+def test_run_with_a_refused_zalo_token_stops_with_one_line(
     cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import main
+    """An unreachable Zalo is waited for (tests/test_reliability_startup.py); a token Zalo
+    refuses is not, waiting cannot mend it."""
+    import asyncio
 
-    cli_env.setenv("ZALO_BOT_TOKEN", "1459232241454765289:secret-part-of-the-token-xyz")
-    cli_env.setenv("ZALO_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
-    assert main(["run"]) == 2
+    from bot.cli import main
+    from tests.fakes.zalo_api import FakeZalo
+
+    server = FakeZalo()
+
+    async def serve_and_run() -> int:
+        await server.start()
+        cli_env.setenv("ZALO_BOT_TOKEN", "1459232241454765289:secret-part-of-the-token-xyz")
+        cli_env.setenv("ZALO_BASE_URL", server.base_url)
+        try:
+            return await asyncio.to_thread(main, ["run"])
+        finally:
+            await server.stop()
+
+    assert asyncio.run(serve_and_run()) == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith("Không kết nối được Zalo Bot API") and "\n" not in error
+    assert "ZALO_BOT_TOKEN" in error and "\n" not in error
     assert "secret-part" not in error
+
+
+def test_a_file_with_a_link_is_named_with_its_link() -> None:
+    message = Outbound("Bảng tổng hợp", document=OutboundFile("tong-hop.xlsx", b"PK"))
+    url = "https://bot.example.gov.vn/f/abc"
+    (text,) = render(message, {"tong-hop.xlsx": url})
+    assert url in text and "tong-hop.xlsx" in text
+    assert html_to_plain(t("zalo.file_not_sent", file_name="tong-hop.xlsx")) not in text

@@ -18,13 +18,13 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from bot.channels.telegram_webhook import SECRET_HEADER as TELEGRAM_SECRET_HEADER
-from bot.channels.webhook import WebServer
 from bot.channels.zalo import SECRET_HEADER, ZaloStartupError, build_zalo_channel, zalo_endpoint
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.runtime import build_core
 from bot.serve import serve, webhook_settings_error
 from bot.settings import Settings, SettingsError, load_settings
+from bot.web.server import WebServer
 from tests.fakes.zalo_api import FakeZalo
 from tests.test_webhook import (
     SECRET as TELEGRAM_SECRET,

@@ -53,9 +53,10 @@ async def telegram_polling(
     settings: Settings, core: BotCore, options: Options | None = None
 ) -> AsyncIterator[None]:
     """Telegram long polling for `core` while the block runs (also the benchmark's intake)."""
-    from bot.channels.telegram import TelegramPoller, build_application
+    from bot.channels.telegram import TelegramPoller, build_application, reach_telegram
 
     application = build_application(settings, core)
+    await reach_telegram(application.bot)  # waits while Telegram is unreachable at boot
     await application.initialize()
     try:
         # Before polling: chats a crash left without their next question get it again.
@@ -83,6 +84,9 @@ async def _telegram_webhook(
 
     application = build_application(settings, core)
     async with telegram_webhook(application, settings) as endpoint:
+        # Before serving: answers a crash kept from going out are sent (re-deliveries of those
+        # updates are then recognised as answered).
+        await core.resume_unanswered("telegram")
         log.info("thidua-bot đang chạy trên Telegram (webhook)")
         yield endpoint
 
@@ -149,6 +153,7 @@ async def _zalo_webhook(
     assert settings.zalo_webhook_url
     async with _zalo_channel(settings, core, settings.zalo_webhook_url, options) as channel:
         assert isinstance(channel, ZaloChannel)
+        await core.resume_unanswered("zalo")
         log.info("thidua-bot đang chạy trên Zalo (webhook)")
         # Updates acknowledged before a crash but never handled: handle them now, once.
         await channel.handle_pending(core.process)

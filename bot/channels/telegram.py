@@ -62,13 +62,23 @@ TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 
 
-def to_inbound(update: Update) -> Inbound | None:
-    """The neutral event for an update, or None for kinds the bot does not handle."""
+def to_inbound(update: Update, bot_id: str = "") -> Inbound | None:
+    """The neutral event for an update, or None for kinds the bot does not handle. `bot_id`
+    (the number before the token's colon) goes into `Inbound.source` with the message or
+    callback id, so that ids starting over under a new token are not taken for repeats."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None:
         return None
+    if update.callback_query is not None:
+        source = f"{bot_id}:callback:{update.callback_query.id}"
+    elif update.message is not None:
+        sent_at = int(update.message.date.timestamp())
+        source = f"{bot_id}:message:{update.message.message_id}:{sent_at}"
+    else:
+        source = f"{bot_id}:update"
     base: dict[str, Any] = {
+        "source": source,
         "channel": CHANNEL,
         "chat_id": str(chat.id),
         "user_id": str(user.id),
@@ -357,7 +367,7 @@ async def handle_update(
         task = asyncio.create_task(_stop_spinner(update))
         _spinners.add(task)
         task.add_done_callback(_spinners.discard)
-    event = to_inbound(update)
+    event = to_inbound(update, bot_id=bot.token.split(":", 1)[0])
     if event is None:
         log.debug("update=%s ignored (kind not handled)", update.update_id)
         return
@@ -496,6 +506,57 @@ class TelegramPoller:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return handled
+
+
+# Pauses between start-up attempts while Telegram cannot be reached: doubling up to a minute.
+STARTUP_BACKOFF = (1.0, 60.0)
+
+
+async def reach_telegram(
+    bot: Bot,
+    *,
+    backoff: tuple[float, float] = STARTUP_BACKOFF,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Initialise the bot (getMe), waiting for Telegram as long as it takes: a network blip at
+    boot must not stop a server that no supervisor restarts. Each failed try is logged with the
+    pause before the next. A refused token (InvalidToken) and a refused request (BadRequest)
+    are raised at once: waiting cannot mend them. SIGTERM or Ctrl+C ends the wait."""
+    await retry_at_startup(bot.initialize, "getMe", backoff=backoff, sleep=sleep)
+
+
+async def retry_at_startup(
+    call: Callable[[], Awaitable[object]],
+    what: str,
+    *,
+    backoff: tuple[float, float] = STARTUP_BACKOFF,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    initial, ceiling = backoff
+    attempt = 0
+    while True:
+        try:
+            await call()
+        except RetryAfter as exc:
+            await sleep(_seconds(exc.retry_after))
+            continue
+        except (InvalidToken, BadRequest):
+            raise
+        except NetworkError as exc:  # refused, timed out, 5xx
+            attempt += 1
+            delay = min(ceiling, initial * 2 ** (attempt - 1))
+            log.warning(
+                "Telegram Bot API unreachable at start-up (%s, attempt %d: %s); retrying in %.0f s",
+                what,
+                attempt,
+                _describe(exc),
+                delay,
+            )
+            await sleep(delay)
+            continue
+        if attempt:
+            log.info("Telegram Bot API reached after %d failed attempts (%s)", attempt, what)
+        return
 
 
 def _describe(exc: BaseException) -> str:

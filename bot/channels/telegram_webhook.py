@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram import reach_telegram, retry_at_startup
 from bot.channels.webhook import Endpoint, WebhookCall, has_secret, webhook_path
 
 if TYPE_CHECKING:
@@ -68,11 +69,15 @@ async def register_webhook(application: Application, settings: Settings) -> None
     processes are still serving it.
     """
     assert settings.webhook_url and settings.webhook_secret
-    await application.bot.set_webhook(
-        url=settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
-    )
+    url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
+
+    async def set_webhook() -> None:
+        await application.bot.set_webhook(
+            url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+        )
+
+    # Telegram unreachable at boot: wait for it (bot.channels.telegram.reach_telegram).
+    await retry_at_startup(set_webhook, "setWebhook")
 
 
 @contextlib.asynccontextmanager
@@ -84,6 +89,7 @@ async def telegram_webhook(application: Application, settings: Settings) -> Asyn
     endpoint = telegram_endpoint(
         application, settings.webhook_secret.get_secret_value(), webhook_path(settings.webhook_url)
     )
+    await reach_telegram(application.bot)
     async with application:
         await register_webhook(application, settings)
         await application.start()

@@ -29,7 +29,7 @@ from bot.catalog import t
 from bot.channels.choices import ChoiceStore, DbChoiceStore, choice_marker, record_sent
 from bot.channels.parsing import parse_command
 from bot.channels.text import html_to_plain, split_text
-from bot.events import Attachment, Button, Inbound, Outbound
+from bot.events import Attachment, Button, Inbound, Outbound, OutboundFile
 from bot.hub import DeliveryError
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ log = logging.getLogger("thidua.zalo")
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
 TEXT_LIMIT = 2000  # sendMessage: "độ dài từ 1 đến 2000 ký tự"
 POLL_TIMEOUT_SECONDS = 30  # getUpdates' documented default
+FILE_LINK_TTL = timedelta(days=3)  # a file sent as a link: long enough to open it after a weekend
 NO_UPDATES_CODE = 408  # getUpdates' answer when the long poll ends without an update
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
@@ -310,8 +311,10 @@ def _buttons(message: Outbound) -> list[Button]:
     return [button for row in message.buttons for button in row]
 
 
-def render(message: Outbound) -> list[str]:
-    """The texts Zalo shows for `message`, each within the limit; the choices end the last."""
+def render(message: Outbound, links: Mapping[str, str] | None = None) -> list[str]:
+    """The texts Zalo shows for `message`, each within the limit; the choices end the last.
+    `links`: file name → a signed link to it (`bot.web.links.publish_file`), when the web
+    server can serve one."""
     parts: list[str] = []
     if message.text:
         parts.append(html_to_plain(message.text))
@@ -320,8 +323,13 @@ def render(message: Outbound) -> list[str]:
             continue
         if item.caption and item.caption != message.text:
             parts.append(html_to_plain(item.caption))
-        # Zalo bots cannot send files (sendPhoto takes a public URL, there is no sendDocument).
-        parts.append(html_to_plain(t("zalo.file_not_sent", file_name=item.file_name)))
+        # Zalo bots cannot send files (sendPhoto takes a public URL, there is no sendDocument):
+        # a link to the file instead, when there is a public web address to serve it from.
+        url = (links or {}).get(item.file_name)
+        if url:
+            parts.append(html_to_plain(t("zalo.file_link", file_name=item.file_name, url=url)))
+        else:
+            parts.append(html_to_plain(t("zalo.file_not_sent", file_name=item.file_name)))
     buttons = _buttons(message)
     if buttons:
         hint = "zalo.choose_hint_prefixed" if message.accepts_text else "zalo.choose_hint"
@@ -380,10 +388,14 @@ class ZaloChannel:
         webhook_secret: str | None = None,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         backoff: tuple[float, float] = (1.0, 60.0),
+        startup_backoff: tuple[float, float] = (1.0, 60.0),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         inbox: tuple[Engine, Clock] | None = None,
+        file_links: Callable[[OutboundFile], Awaitable[str]] | None = None,
     ) -> None:
         self.api = api
+        # Turns a file the bot would upload into a link Zalo users can open (PUBLIC_URL set).
+        self.file_links = file_links
         # Webhook updates are recorded here before Zalo is answered (bot/inbox.py); without
         # it (a channel built by hand in a test) an update is handled before answering.
         self.inbox = inbox
@@ -394,6 +406,7 @@ class ZaloChannel:
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
         self.backoff = backoff
+        self.startup_backoff = startup_backoff
         self._sleep = sleep
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -401,15 +414,7 @@ class ZaloChannel:
         """Check the token (getMe), then either make sure no webhook blocks getUpdates (long
         polling) or, given `webhook_url`, have Zalo post updates there with our secret. Zalo
         does one or the other: getUpdates gets nothing while a webhook is set."""
-        try:
-            me = await self.api.get_me()
-        except ZaloApiError as exc:
-            if exc.code in {401, 404}:  # 403 is Zalo's "internal server error": not the token
-                raise ZaloStartupError(
-                    "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token trong "
-                    "Zalo Bot Creator rồi sửa tệp .env."
-                ) from None
-            raise ZaloStartupError(f"Không kết nối được Zalo Bot API: {exc}") from None
+        me = await self._reach()
         name = me.get("account_name") or me.get("id")
         if webhook_url:
             await self._set_webhook(webhook_url)
@@ -421,6 +426,38 @@ class ZaloChannel:
             log.warning("zalo deleteWebhook failed (%s); getUpdates may get nothing", exc)
         log.info("zalo bot %s ready (long polling)", name)
         return me
+
+    async def _reach(self) -> dict[str, Any]:
+        """getMe, waiting while Zalo cannot be reached (no answer, 5xx, 429) with pauses
+        doubling from `startup_backoff[0]` to `[1]` seconds, each try logged: a network blip at
+        boot must not stop the server. A refused token stops start-up at once."""
+        initial, ceiling = self.startup_backoff
+        attempt = 0
+        while True:
+            try:
+                me = await self.api.get_me()
+            except ZaloApiError as exc:
+                # 403 is Zalo's "internal server error", not a refused token: waited out.
+                if exc.code in {401, 404}:
+                    raise ZaloStartupError(
+                        "Zalo từ chối ZALO_BOT_TOKEN (sai hoặc đã bị thu hồi). Lấy lại token "
+                        "trong Zalo Bot Creator rồi sửa tệp .env."
+                    ) from None
+                if exc.code is not None and exc.code < 500 and exc.code not in {403, 429}:
+                    raise ZaloStartupError(f"Không kết nối được Zalo Bot API: {exc}") from None
+                attempt += 1
+                delay = exc.retry_after or min(ceiling, initial * 2 ** (attempt - 1))
+                log.warning(
+                    "Zalo Bot API unreachable at start-up (attempt %d: %s); retrying in %.0f s",
+                    attempt,
+                    exc,
+                    delay,
+                )
+                await self._sleep(delay)
+                continue
+            if attempt:
+                log.info("Zalo Bot API reached after %d failed attempts", attempt)
+            return me
 
     async def _set_webhook(self, url: str) -> None:
         """setWebhook with our secret. Every process of a fleet does it at start-up with the
@@ -450,16 +487,26 @@ class ZaloChannel:
     ) -> str | None:
         message_id: str | None = None
         try:
-            for text in render(message):
+            links = await self._file_links(message)
+            for text in render(message, links):
                 result = await self.api.send_message(chat_id, text)
                 if result.get("message_id"):
                     message_id = str(result["message_id"])
+            if message.photo is not None and message.photo.file_name in links:
+                # The picture itself too (a chart), from the same link.
+                await self.api.send_photo(chat_id, links[message.photo.file_name])
         except ZaloApiError as exc:
             raise delivery_error(exc) from None
         # The store may be the database: its work runs off the event loop, like all database
         # work outside an update (bot.db.outside_update).
         await asyncio.to_thread(record_sent, self.choices, chat_id, message, reply_to)
         return message_id
+
+    async def _file_links(self, message: Outbound) -> dict[str, str]:
+        if self.file_links is None:
+            return {}
+        files = [f for f in (message.document, message.photo) if f is not None]
+        return {f.file_name: await self.file_links(f) for f in files}
 
     async def download(self, attachment: Attachment) -> bytes:
         if attachment.kind != "photo" or not attachment.file_id.startswith(("https://", "http://")):
@@ -530,7 +577,7 @@ class ZaloChannel:
         X-Bot-Api-Secret-Token header; anything else is refused. The update is handled before
         the status is returned.
         """
-        from bot.channels.webhook import has_secret  # webhook mode only: tornado stays unloaded
+        from bot.channels.webhook import has_secret
 
         expected = self.webhook_secret or ""
         refused = "zalo webhook call refused"
@@ -622,6 +669,8 @@ def build_zalo_channel(
         raise ValueError("ZALO_BOT_TOKEN is not set")
     hours = settings.zalo_reply_window_hours
     secret = settings.zalo_webhook_secret
+    if settings.public_url and "file_links" not in options:
+        options["file_links"] = _published_links(settings, core)
     channel = ZaloChannel(
         ZaloApi(token, settings.zalo_base_url, transport=transport),
         choices=DbChoiceStore(core.engine, core.clock, CHANNEL),
@@ -632,3 +681,19 @@ def build_zalo_channel(
     )
     core.hub.register(channel)
     return channel
+
+
+def _published_links(settings: Settings, core: BotCore) -> Callable[[OutboundFile], Awaitable[str]]:
+    """Files for Zalo users become signed links on PUBLIC_URL (the web server serves them)."""
+    import mimetypes
+
+    from bot.web.links import FileOut, publish_file
+
+    async def link(file: OutboundFile) -> str:
+        mime = mimetypes.guess_type(file.file_name)[0] or "application/octet-stream"
+        out = FileOut(file.content, file.file_name, mime)
+        return await asyncio.to_thread(
+            publish_file, settings, out, FILE_LINK_TTL, now=core.clock.now()
+        )
+
+    return link

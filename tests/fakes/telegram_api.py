@@ -73,6 +73,8 @@ class FakeTelegram(Outbox):
     refused_sends: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Every update id getUpdates handed out, in order (repeats when the bot fetches it again).
     handed_out: list[int] = field(default_factory=list)
+    # What the bot registered with setWebhook (webhook mode).
+    webhook: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -121,6 +123,11 @@ class FakeTelegram(Outbox):
         self._updates.append({"update_id": update_id, **payload})
         self._new_update.set()
         return update_id
+
+    def restart_update_ids(self, start: int = 1) -> None:
+        """Number the next updates from `start` again, as after a new bot token, a new Bot API
+        server, or Telegram choosing ids afresh after a week without updates."""
+        self._update_ids = itertools.count(start)
 
     def push_raw(self, update: dict[str, Any]) -> int:
         """Queue an update exactly as given, update_id included (a repeated delivery)."""
@@ -309,6 +316,10 @@ class FakeTelegram(Outbox):
 
     async def _m_getMe(self, params: dict[str, Any], files: Any) -> web.Response:
         return self._ok(BOT_USER)
+
+    async def _m_setWebhook(self, params: dict[str, Any], files: Any) -> web.Response:
+        self.webhook = params
+        return self._ok(True)
 
     async def _m_deleteWebhook(self, params: dict[str, Any], files: Any) -> web.Response:
         return self._ok(True)

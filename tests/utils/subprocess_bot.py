@@ -56,6 +56,8 @@ class BotProcess:
         self.log_path = work_dir / "bot.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        # Arguments after `thidua-bot run` (e.g. ["--webhook"]).
+        self.run_args: list[str] = []
 
     def environment(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
@@ -79,7 +81,7 @@ class BotProcess:
             log.write(f"--- start {self.starts} ---\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"],
+                [sys.executable, "-m", "bot.cli", "run", *self.run_args],
                 cwd=self.work_dir,
                 env=self.environment(),
                 stdout=log,

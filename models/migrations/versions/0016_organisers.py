@@ -7,7 +7,7 @@ admin becomes its admin; nothing else changes. Unit codes become unique per orga
 communes may both have a village "T01").
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1204 @@
+"""The office's web desk (trang quản lý): campaigns, a dashboard per campaign, reports with their
+answers, versions and files, exports, units and officers, the audit log.
+
+One small view function per page, each reading through the same domain functions as the chat
+(`domain.campaigns.unit_status` for a cell, `domain.progress.deadline_progress` for the bars,
+`domain.reports.accept_report`/`return_report`/`reopen_report` for the decisions,
+`domain.reminders.queue_manual` for "Nhắc ngay", `domain.export.export_campaign` for the XLSX,
+`domain.units.import_units` for an import) and deciding access through `bot.access` only.
+
+Logging in: `/web` in the chat gives a one-time link (`domain.web_login`); opening it shows a
+button (so a chat app's link preview cannot spend it), pressing it sets a signed, HttpOnly,
+SameSite cookie carrying the member, their session generation, an expiry and the CSRF token
+every form posts back. Each request re-reads the member: "/web thoat", a removal or a lost
+admin role ends the session at once.
+
+Database work runs in a worker thread inside the core's one-transaction-at-a-time turn
+(`BotCore.database_turn`), never on the event loop; every audit row written by a desk
+transaction says "qua web" (`domain.audit.via`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+from itsdangerous import BadSignature
+from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from bot import access
+from bot.catalog import t
+from bot.events import Address, Button, Delivery, Outbound
+from bot.router import make_payload
+from bot.web.keys import serializer
+from bot.web.links import (
+    FILE_LINK_PATH,
+    PUBLISHED,
+    FileOut,
+    LinkError,
+    file_resolver,
+    read_file_token,
+    read_published,
+    register_file_kind,
+)
+from domain import audit
+from domain import scope as scoped
+from domain.campaigns import (
+    deadlines_of,
+    list_campaigns,
+    participating_units,
+    reports_by_unit,
+    unit_status,
+)
+from domain.chart import BarRow, render_stacked_bars
+from domain.export import ExportTexts, export_campaign, export_file_name, text_value
+from domain.ledger import queue_manual
+from domain.progress import Category, deadline_progress, focus_deadline
+from domain.reports import (
+    ReportError,
+    accept_report,
+    has_unsent_changes,
+    reopen_report,
+    report_with_context,
+    return_report,
+    unit_officers,
+)
+from domain.scope import Scope
+from domain.text import clean_text, fold, matches
+from domain.units import MAX_FILE_BYTES as UNIT_FILE_MAX
+from domain.units import blocs as unit_blocs
+from domain.units import import_units, members_by_unit, record_import, search_units, unit_kinds
+from domain.web_login import LoginError, consume_login_token
+from models.audit import AuditLog
+from models.campaigns import Campaign, CampaignStatus, Deadline
+from models.reports import Attachment, Report, ReportStatus, ReportVersion
+from models.units import Member, Unit
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+
+log = logging.getLogger("thidua.web")
+
+T = TypeVar("T")
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "thidua_desk"
+SESSION_TTL = timedelta(hours=8)
+VIA_WEB = "qua web"
+AUDIT_PAGE = 200
+# A province has thousands of units: the page lists this many, a search narrows the rest.
+UNITS_SHOWN = 300
+# What a browser may show inline; any other stored type is sent as a download.
+INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
+# Prefixes of the desk's own pages: a webhook path must not fall under one of them.
+PREFIXES = ("/login", "/logout", "/campaigns", "/reports", "/units", "/audit", "/static")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking: the member behind the session cookie, the session's CSRF token, and
+    the organiser whose data they see (`bot.access.web_scope`, re-read on every request)."""
+
+    member: Member
+    csrf: str
+    scope: Scope
+
+
+class Refused(Exception):
+    """A page cannot be shown: the status and a short Vietnamese explanation."""
+
+    def __init__(self, status: int, title: str, text: str = "") -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.text = text
+
+
+def _not_found() -> Refused:
+    # An object the viewer may not see answers exactly like one that does not exist.
+    return Refused(HTTPStatus.NOT_FOUND, "Không tìm thấy", "Trang hoặc mục này không tồn tại.")
+
+
+@dataclass(slots=True)
+class Bar:
+    label: str
+    counts: list[tuple[str, str, int, float]]  # (category, label, count, percent)
+    submitted: int
+    total: int
+
+
+@dataclass(slots=True)
+class Cell:
+    deadline: Deadline
+    report: Report | None
+    status: str
+    label: str
+
+
+@dataclass(slots=True)
+class MatrixRow:
+    unit: Unit
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AnswerRow:
+    label: str
+    shown: str
+    before: str | None
+    changed: bool
+    attachment_id: int | None = None
+    entries: list[list[tuple[str, str]]] = field(default_factory=list)
+
+
+class Desk:
+    """The desk's routes over one core (its engine, clock, forms and channels)."""
+
+    def __init__(self, core: BotCore, *, channels: Sequence[str] | None = None) -> None:
+        self.core = core
+        self.settings = core.settings
+        # Channels reminders may go to: this process's, or (the desk served alone) the ones
+        # the bot process serves — it sends the queued reminders.
+        self._channels = list(channels) if channels is not None else None
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.filters["when"] = self._when
+        self.templates.env.filters["size"] = _size
+        self.templates.env.globals["status_label"] = _status_label
+        self._cookies = serializer(self.settings, "session")
+        self._flashes = serializer(self.settings, "flash")
+        self._deliveries: set[asyncio.Task[None]] = set()
+        register_file_kind("attachment", self._attachment_file)
+        register_file_kind("export", self._export_file)
+        register_file_kind("chart", self._chart_file)
+
+    # --- plumbing -----------------------------------------------------------------------------
+    def reserved_prefixes(self) -> tuple[str, ...]:
+        return (*PREFIXES, FILE_LINK_PATH)
+
+    def routes(self) -> list[BaseRoute]:
+        page = self._page
+        return [
+            Route("/", page(self.campaigns_page)),
+            Route("/login/{token}", self.login_page, methods=["GET"]),
+            Route("/login/{token}", self.login, methods=["POST"]),
+            Route("/logout", page(self.logout, post=True), methods=["POST"]),
+            Route("/campaigns/{campaign_id:int}", page(self.dashboard)),
+            Route(
+                "/campaigns/{campaign_id:int}/remind",
+                page(self.remind, post=True),
+                methods=["POST"],
+            ),
+            Route("/campaigns/{campaign_id:int}/export.xlsx", page(self.export)),
+            Route("/reports/{report_id:int}", page(self.report_page)),
+            Route(
+                "/reports/{report_id:int}/{action:str}",
+                page(self.decide, post=True),
+                methods=["POST"],
+            ),
+            Route("/reports/{report_id:int}/files/{attachment_id:int}", page(self.attachment)),
+            Route("/units", page(self.units_page)),
+            Route("/units/import", page(self.units_import, post=True), methods=["POST"]),
+            Route("/audit", page(self.audit_page)),
+            Route(FILE_LINK_PATH + "/{token:str}", self.file_link),
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ]
+
+    def now(self) -> datetime:
+        return self.core.clock.now()
+
+    def channels(self) -> list[str]:
+        return self.core.hub.channels or list(self._channels or [])
+
+    def _flash(self, request: Request, key: str) -> str:
+        raw = request.query_params.get(key, "")
+        if not raw or len(raw) > 4096:
+            return ""
+        try:
+            text = self._flashes.loads(raw)
+        except BadSignature:
+            return ""
+        return text if isinstance(text, str) else ""
+
+    def _when(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        return moment.astimezone(self.settings.tz).strftime("%H:%M %d/%m/%Y")
+
+    async def db(
+        self, work: Callable[[Session], T], *, write: bool = False, scope: Scope | None = None
+    ) -> T:
+        """`work` in a transaction of its own, in a worker thread, in the core's turn; audit
+        rows it writes belong to `scope`'s organiser (the viewer's) unless they name one."""
+
+        def run() -> T:
+            with Session(self.core.engine, expire_on_commit=False) as session:
+                audit.via(session, VIA_WEB)
+                if scope is not None:
+                    audit.within(session, scope.organiser_id)
+                result = work(session)
+                if write:
+                    session.commit()
+                return result
+
+        async with self.core.database_turn():
+            return await asyncio.to_thread(run)
+
+    def render(
+        self, request: Request, name: str, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        response = self.templates.TemplateResponse(request, name, context, status_code=status)
+        # Pages show people's data and carry the session's CSRF token: never cached.
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    def _message(self, request: Request, refused: Refused, viewer: Viewer | None) -> Response:
+        context = {"title": refused.title, "text": refused.text, "viewer": viewer}
+        return self.render(request, "message.html", context, refused.status)
+
+    def _page(self, view: Callable[..., Any], *, post: bool = False) -> Callable[[Request], Any]:
+        """A view for logged-in office members: the session checked, on a POST the CSRF token
+        too; a `Refused` becomes its page."""
+
+        async def endpoint(request: Request) -> Response:
+            viewer = await self._viewer(request)
+            if viewer is None:
+                refused = Refused(
+                    HTTPStatus.UNAUTHORIZED,
+                    "Cần đăng nhập",
+                    "Gõ /web trong cuộc trò chuyện với bot để nhận đường dẫn đăng nhập "
+                    "(dành cho quản trị viên).",
+                )
+                return self._message(request, refused, None)
+            try:
+                if post:
+                    _check_origin(request)
+                    form = await self._form(request)
+                    given = str(form.get("csrf", ""))
+                    if not hmac.compare_digest(given.encode(), viewer.csrf.encode()):
+                        raise Refused(
+                            HTTPStatus.FORBIDDEN,
+                            "Yêu cầu không hợp lệ",
+                            "Biểu mẫu đã cũ hoặc không đến từ trang này. Tải lại trang rồi thử lại.",
+                        )
+                    request.state.form = form
+                response: Response = await view(request, viewer)
+            except Refused as refused:
+                return self._message(request, refused, viewer)
+            if "cache-control" not in response.headers:
+                response.headers["cache-control"] = "no-store"
+            return response
+
+        return endpoint
+
+    async def _form(self, request: Request) -> Any:
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit():
+            raise Refused(HTTPStatus.LENGTH_REQUIRED, "Yêu cầu không hợp lệ")
+        if int(declared) > UNIT_FILE_MAX + 64 * 1024:
+            raise Refused(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "Tệp quá lớn",
+                f"Tệp tối đa {UNIT_FILE_MAX // (1024 * 1024)} MB.",
+            )
+        return await request.form(max_files=1, max_fields=20)
+
+    async def _viewer(self, request: Request) -> Viewer | None:
+        raw = request.cookies.get(COOKIE)
+        if not raw or len(raw) > 1024:
+            return None
+        try:
+            data = self._cookies.loads(raw)
+        except BadSignature:
+            return None
+        if not (
+            isinstance(data, dict)
+            and all(isinstance(data.get(k), int) for k in ("m", "g", "e"))
+            and isinstance(data.get("c"), str)
+        ):
+            return None
+        if self.now().timestamp() >= data["e"]:
+            return None
+
+        def work(session: Session) -> tuple[Member, Scope] | None:
+            member = session.get(Member, data["m"])
+            if member is None or member.web_generation != data["g"]:
+                return None
+            scope = access.web_scope(member, session=session)
+            return None if scope is None else (member, scope)
+
+        found = await self.db(work)
+        if found is None:
+            return None
+        return Viewer(found[0], data["c"], found[1])
+
+    def _redirect(self, path: str, **params: object) -> Response:
+        """303 to `path`; `msg`/`err` (the outcome to show there) are signed, so a link made
+        elsewhere cannot put words of its own on a desk page."""
+        for key in ("msg", "err"):
+            if params.get(key):
+                params[key] = self._flashes.dumps(str(params[key]))
+        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+        return RedirectResponse(path + (f"?{query}" if query else ""), HTTPStatus.SEE_OTHER)
+
+    def _deliver(self, deliveries: list[Delivery]) -> None:
+        """Push after the commit (`bot.delivery`), in the background (a platform's retries must
+        not hold the page); `wait_deliveries` waits for them (tests)."""
+        reachable = set(self.core.hub.channels)
+        ready = [d for d in deliveries if d.address.channel in reachable]
+        if len(ready) < len(deliveries):
+            log.warning(
+                "web desk: %d message(s) not sent, their channel is not served by this process",
+                len(deliveries) - len(ready),
+            )
+        if not ready:
+            return
+        task = asyncio.create_task(self._send(ready), name="web-notify")
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _send(self, deliveries: list[Delivery]) -> None:
+        """Notices to officers are pushed messages: the delivery service's pacing and retries."""
+        for delivery in deliveries:
+            outcome = await self.core.services.delivery.push(delivery)
+            if not outcome.sent:
+                log.error(
+                    "web desk: notice to %s:%s %s: %s",
+                    delivery.address.channel,
+                    delivery.address.chat_id,
+                    outcome.status,
+                    outcome.reason,
+                )
+
+    async def wait_deliveries(self) -> None:
+        while self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+
+    # --- login --------------------------------------------------------------------------------
+    async def login_page(self, request: Request) -> Response:
+        """The link from the chat: a button, so that a link preview fetching it spends nothing."""
+        token = request.path_params["token"]
+        return self.render(request, "login.html", {"token": token, "viewer": None})
+
+    async def login(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        now = self.now()
+        try:
+            _check_origin(request)
+        except Refused as refused:
+            return self._message(request, refused, None)
+
+        def work(session: Session) -> Member:
+            try:
+                login = consume_login_token(session, token=token, now=now)
+            except LoginError as exc:
+                session.commit()  # nothing written; keep the transaction short
+                raise Refused(HTTPStatus.GONE, *_LOGIN_REFUSALS[exc.reason]) from None
+            if not access.can_use_web_desk(login.member, session=session):
+                audit.record(
+                    session,
+                    now=now,
+                    action="web.login",
+                    actor=login.member,
+                    outcome="refused",
+                )
+                session.commit()
+                raise Refused(HTTPStatus.FORBIDDEN, *_LOGIN_REFUSALS["refused"])
+            scope = access.web_scope(login.member, session=session)
+            audit.record(
+                session,
+                now=now,
+                action="web.login",
+                actor=login.member,
+                organiser_id=scope.organiser_id if scope else None,
+            )
+            session.commit()
+            return login.member
+
+        try:
+            member = await self.db(work)
+        except Refused as refused:
+            return self._message(request, refused, None)
+        payload = {
+            "m": member.id,
+            "g": member.web_generation,
+            "e": int((now + SESSION_TTL).timestamp()),
+            "c": secrets.token_urlsafe(24),
+        }
+        response = RedirectResponse("/", HTTPStatus.SEE_OTHER)
+        response.set_cookie(
+            COOKIE,
+            self._cookies.dumps(payload),
+            max_age=int(SESSION_TTL.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.web_base_url.startswith("https://"),
+            path="/",
+        )
+        return response
+
+    async def logout(self, request: Request, viewer: Viewer) -> Response:
+        now = self.now()
+        await self.db(
+            lambda s: audit.record(s, now=now, action="web.logout", actor=viewer.member),
+            write=True,
+            scope=viewer.scope,
+        )
+        response = self.render(
+            request,
+            "message.html",
+            {
+                "title": "Đã đăng xuất",
+                "text": "Gõ /web trong chat để đăng nhập lại.",
+                "viewer": None,
+            },
+        )
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+        return response
+
+    # --- campaigns ----------------------------------------------------------------------------
+    async def campaigns_page(self, request: Request, viewer: Viewer) -> Response:
+        def work(session: Session) -> list[tuple[Campaign, int, int]]:
+            rows = []
+            for campaign in list_campaigns(session, scope=viewer.scope, include_closed=20):
+                rows.append(
+                    (
+                        campaign,
+                        len(deadlines_of(session, campaign)),
+                        len(participating_units(session, campaign)),
+                    )
+                )
+            return rows
+
+        rows = await self.db(work)
+        return self.render(
+            request,
+            "campaigns.html",
+            {"viewer": viewer, "rows": rows, "title": "Các đợt thi đua"},
+        )
+
+    async def dashboard(self, request: Request, viewer: Viewer) -> Response:
+        campaign_id = request.path_params["campaign_id"]
+        params = request.query_params
+        query = clean_text(params.get("q", ""), max_length=100, multiline=False)
+        bloc = params.get("bloc", "")
+        status = params.get("status", "")
+        wanted = params.get("deadline", "")
+        now = self.now()
+
+        def work(session: Session) -> dict[str, Any]:
+            campaign = scoped.campaign(campaign_id, scope=viewer.scope, session=session)
+            if campaign is None:
+                raise _not_found()
+            deadlines = deadlines_of(session, campaign)
+            units = participating_units(session, campaign)
+            reports = {d.id: reports_by_unit(session, d) for d in deadlines}
+            focus = next((d for d in deadlines if str(d.id) == wanted), None)
+            focus = focus or focus_deadline(deadlines, now=now)
+            progress = deadline_progress(focus, session=session, now=now) if focus else None
+            rows: list[MatrixRow] = []
+            for unit in units:
+                if query and not matches(query, unit.name, unit.code):
+                    continue
+                if bloc and (unit.bloc or "") != bloc:
+                    continue
+                row = MatrixRow(unit)
+                for deadline in deadlines:
+                    report = reports[deadline.id].get(unit.id)  # type: ignore[arg-type]  # stored rows: ids set
+                    state = unit_status(report, deadline, now)
+                    row.cells.append(Cell(deadline, report, state, _status_label(state)))
+                if status and focus is not None:
+                    cell = row.cells[deadlines.index(focus)]
+                    if cell.status != status:
+                        continue
+                rows.append(row)
+            return {
+                "campaign": campaign,
+                "deadlines": deadlines,
+                "focus": focus,
+                "progress": progress,
+                "bars": _bars(progress) if progress else [],
+                "rows": rows,
+                "unit_count": len(units),
+                "blocs": sorted({u.bloc for u in units if u.bloc}, key=fold),
+                "active": campaign.status == CampaignStatus.ACTIVE,
+            }
+
+        data = await self.db(work)
+        data.update(
+            viewer=viewer,
+            title=data["campaign"].name,
+            q=query,
+            bloc=bloc,
+            status=status,
+            statuses=_STATUS_CHOICES,
+            categories=[(c, _category_label(c)) for c in Category.ALL],
+            flash=self._flash(request, "msg"),
+        )
+        return self.render(request, "dashboard.html", data)
+
+    async def remind(self, request: Request, viewer: Viewer) -> Response:
+        """ "Nhắc ngay": what the chat's button does (domain.reminders.queue_manual, audited)."""
+        if not access.can_decide_reports(viewer.member):
+            raise _not_found()
+        campaign_id = request.path_params["campaign_id"]
+        raw = str(request.state.form.get("deadline_id", ""))
+        now = self.now()
+        channels = self.channels()
+
+        def work(session: Session) -> str:
+            deadline = (
+                scoped.deadline(int(raw), scope=viewer.scope, session=session)
+                if raw.isdigit()
+                else None
+            )
+            if deadline is None or deadline.campaign_id != campaign_id:
+                raise _not_found()
+            campaign = scoped.campaign(campaign_id, scope=viewer.scope, session=session)
+            assert campaign is not None
+            if campaign.status != CampaignStatus.ACTIVE:
+                return f"Đợt thi đua chưa kích hoạt hoặc đã đóng: không nhắc «{deadline.title}»."
+            queued = queue_manual(session, deadline, now=now, channels=channels)
+            audit.record(
+                session,
+                now=now,
+                action="reminder.manual",
+                actor=viewer.member,
+                target_type="deadline",
+                target_id=deadline.id,
+                detail={
+                    "missing_units": queued.missing_units,
+                    "queued_members": queued.queued_members,
+                    "covered_members": queued.covered_members,
+                },
+            )
+            session.commit()
+            if queued.missing_units == 0:
+                return f"Mọi đơn vị đã nộp «{deadline.title}»: không cần nhắc."
+            text = (
+                f"Đã xếp lịch nhắc «{deadline.title}» cho {queued.queued_members} cán bộ của "
+                f"{queued.queued_units} đơn vị."
+            )
+            if queued.covered_members:
+                text += (
+                    f" {queued.covered_members} cán bộ vừa được nhắc gần đây nên không nhắc lại."
+                )
+            if queued.units_without_officer:
+                text += f" {queued.units_without_officer} đơn vị chưa có cán bộ nhận tin."
+            return text
+
+        message = await self.db(work, scope=viewer.scope)
+        scheduler = self.core.services.reminders
+        if scheduler is not None:
+            scheduler.wake()
+        return self._redirect(f"/campaigns/{campaign_id}", deadline=raw, msg=message)
+
+    async def export(self, request: Request, viewer: Viewer) -> Response:
+        campaign_id = request.path_params["campaign_id"]
+        out = await self._build_export(campaign_id, viewer.member, viewer.scope)
+        if out is None:
+            raise _not_found()
+        return _file_response(out, inline=False)
+
+    async def _build_export(
+        self, campaign_id: int, actor: Member | None, scope: Scope | None
+    ) -> FileOut | None:
+        """The campaign's workbook: for a viewer, only a campaign of their scope; for a signed
+        link (`scope` None), the campaign the link names — the signature is the permission."""
+        now = self.now()
+        forms = self._forms()
+
+        def work(session: Session) -> FileOut | None:
+            campaign = (
+                session.get(Campaign, campaign_id)
+                if scope is None
+                else scoped.campaign(campaign_id, scope=scope, session=session)
+            )
+            if campaign is None:
+                return None
+            data = export_campaign(
+                campaign,
+                session=session,
+                forms=forms,
+                texts=ExportTexts.from_catalog(t),
+                default_zone=self.settings.tz,
+            )
+            audit.record(
+                session,
+                now=now,
+                action="admin.export",
+                actor=actor,
+                actor_label=None if actor else "link",
+                target_type="campaign",
+                target_id=campaign.id,
+                detail={"bytes": len(data)},
+                organiser_id=campaign.organiser_id,
+            )
+            session.commit()
+            name = export_file_name(campaign, now.astimezone(self.settings.tz).date())
+            return FileOut(data, name, _XLSX)
+
+        # The workbook is built in the worker thread, off the event loop.
+        return await self.db(work)
+
+    def _forms(self) -> Mapping[str, Any]:
+        return self.core.services.forms
+
+    # --- reports ------------------------------------------------------------------------------
+    async def report_page(self, request: Request, viewer: Viewer) -> Response:
+        report_id = request.path_params["report_id"]
+        wanted = request.query_params.get("v", "")
+        forms = self._forms()
+        now = self.now()
+
+        def work(session: Session) -> dict[str, Any]:
+            found = _report_in_scope(session, report_id, viewer)
+            if found is None:
+                raise _not_found()
+            report, deadline, unit = found
+            campaign = session.get(Campaign, deadline.campaign_id)
+            versions = list(
+                session.exec(
+                    select(ReportVersion)
+                    .where(ReportVersion.report_id == report.id)
+                    .order_by(col(ReportVersion.version))
+                ).all()
+            )
+            chosen = next((v for v in versions if str(v.version) == wanted), None)
+            chosen = chosen or (versions[-1] if versions else None)
+            before = None
+            if chosen is not None:
+                earlier = [v for v in versions if v.version < chosen.version]
+                before = earlier[-1] if earlier else None
+            answers = chosen.answers if chosen else (report.answers or {})
+            form = forms.get(deadline.form_code)
+            texts = ExportTexts.from_catalog(t)
+            rows = _answer_rows(form, answers, before.answers if before else None, texts)
+            attachments = list(
+                session.exec(
+                    select(Attachment)
+                    .where(Attachment.report_id == report.id)
+                    .order_by(col(Attachment.id))
+                ).all()
+            )
+            history = list(
+                session.exec(
+                    select(AuditLog)
+                    .where(AuditLog.target_type == "report", AuditLog.target_id == str(report.id))
+                    .order_by(col(AuditLog.at).desc())
+                    .limit(20)
+                ).all()
+            )
+            return {
+                "report": report,
+                "deadline": deadline,
+                "unit": unit,
+                "campaign": campaign,
+                "versions": versions,
+                "chosen": chosen,
+                "before": before,
+                "rows": rows,
+                "attachments": attachments,
+                "history": history,
+                "state": unit_status(report, deadline, now),
+                "unsent": has_unsent_changes(session, report),
+                "can_decide": access.can_decide_reports(viewer.member),
+                "can_accept": report.status == ReportStatus.SUBMITTED,
+                "can_return": report.status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED),
+                "can_reopen": report.version > 0
+                and report.status not in (ReportStatus.REOPENED, ReportStatus.RETURNED),
+            }
+
+        data = await self.db(work)
+        data.update(
+            viewer=viewer,
+            title=f"{data['unit'].name} — {data['deadline'].title}",
+            flash=self._flash(request, "msg"),
+            error=self._flash(request, "err"),
+        )
+        return self.render(request, "report.html", data)
+
+    async def decide(self, request: Request, viewer: Viewer) -> Response:
+        """Duyệt / Trả lại / Mở lại: the chat's domain functions, the chat's notices."""
+        action = request.path_params["action"]
+        if action not in ("accept", "return", "reopen"):
+            raise _not_found()
+        if not access.can_decide_reports(viewer.member):
+            raise _not_found()
+        report_id = request.path_params["report_id"]
+        reason = clean_text(str(request.state.form.get("reason", "")), max_length=1000)
+        back = f"/reports/{report_id}"
+        if action == "return" and len(reason) < 3:
+            return self._redirect(back, err="Hãy ghi lý do trả lại (ví dụ: Thiếu số liệu ở câu 3).")
+        now = self.now()
+        member = viewer.member
+
+        def work(session: Session) -> tuple[bool, str, list[Delivery]]:
+            found = _report_in_scope(session, report_id, viewer)
+            if found is None:
+                raise _not_found()
+            report, deadline, unit = found
+            open_button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
+            try:
+                if action == "accept":
+                    accept_report(session, report=report, admin=member, now=now)
+                    notice = Outbound(
+                        t(
+                            "reports.officer_accepted",
+                            title=deadline.title,
+                            reference=report.reference or "",
+                        )
+                    )
+                    done = "Đã duyệt báo cáo."
+                elif action == "return":
+                    return_report(session, report=report, admin=member, reason=reason, now=now)
+                    notice = Outbound(
+                        t("reports.officer_returned", title=deadline.title, reason=reason),
+                        open_button,
+                    )
+                    done = "Đã trả lại báo cáo; cán bộ của đơn vị đã được báo kèm lý do."
+                else:
+                    reopen_report(session, report=report, admin=member, now=now)
+                    notice = Outbound(
+                        t("reports.officer_reopened", title=deadline.title), open_button
+                    )
+                    done = "Đã mở lại báo cáo để đơn vị sửa."
+            except ReportError as exc:
+                session.rollback()
+                refusal = _DECISION_REFUSALS.get(exc.reason, "Không làm được với báo cáo này.")
+                return False, refusal, []
+            officers = unit_officers(session, unit.id)  # type: ignore[arg-type]  # a stored unit
+            session.commit()
+            deliveries = [Delivery(Address(m.channel, m.chat_id), notice) for m in officers]
+            return True, done, deliveries
+
+        ok, message, deliveries = await self.db(work, scope=viewer.scope)
+        self._deliver(deliveries)
+        return self._redirect(back, **{"msg" if ok else "err": message})
+
+    async def attachment(self, request: Request, viewer: Viewer) -> Response:
+        report_id = request.path_params["report_id"]
+        attachment_id = request.path_params["attachment_id"]
+
+        def work(session: Session) -> Attachment | None:
+            row = session.get(Attachment, attachment_id)
+            report = scoped.report(report_id, scope=viewer.scope, session=session)
+            if row is None or report is None or row.report_id != report.id:
+                return None
+            allowed = access.can_open_unit_file(
+                viewer.member, report.unit_id, scope=viewer.scope, session=session
+            )
+            return row if allowed else None
+
+        found = await self.db(work)
+        if found is None:
+            raise _not_found()
+        out = await asyncio.to_thread(self._read_stored, found)
+        if out is None:
+            raise _not_found()
+        download = request.query_params.get("download") == "1"
+        return _file_response(out, inline=not download)
+
+    def _read_stored(self, row: Attachment) -> FileOut | None:
+        """The stored bytes of an attachment; a path that leaves STORAGE_DIR is refused."""
+        if not row.stored_path:
+            return None
+        root = Path(self.settings.storage_dir).resolve()
+        target = (root / row.stored_path).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            log.warning("attachment %s: stored path outside storage or missing", row.id)
+            return None
+        name = row.file_name or target.name
+        return FileOut(target.read_bytes(), name, row.mime_type or "application/octet-stream")
+
+    async def _attachment_file(self, core: BotCore, ident: int) -> FileOut | None:
+        row = await self.db(lambda session: session.get(Attachment, ident))
+        if row is None or row.report_id is None:
+            return None
+        return await asyncio.to_thread(self._read_stored, row)
+
+    async def _export_file(self, core: BotCore, ident: int) -> FileOut | None:
+        return await self._build_export(ident, None, None)
+
+    async def _chart_file(self, core: BotCore, ident: int) -> FileOut | None:
+        """The progress chart of deadline `ident` (a PNG per bloc, like /tiendo's), for a chat
+        that can show a photo URL but not receive an upload."""
+        now = self.now()
+
+        def work(session: Session) -> Any:
+            deadline = session.get(Deadline, ident)
+            return deadline_progress(deadline, session=session, now=now) if deadline else None
+
+        progress = await self.db(work)
+        if progress is None:
+            return None
+        rows = [
+            BarRow(name or _plain("admin.no_bloc"), c.values(), f"{c.submitted}/{c.total}")
+            for name, c in progress.by_bloc.items()
+        ]
+        counts = progress.total
+        segments = [_plain(f"admin.segment.{c}", count=counts.get(c)) for c in Category.ALL]
+        title = _plain(
+            "admin.chart_title",
+            id=progress.deadline.id,
+            title=progress.deadline.title,
+            campaign=progress.campaign.document_number,
+        )
+        png = await asyncio.to_thread(
+            render_stacked_bars,
+            rows,
+            segments=segments,
+            title=title,
+            empty_text=_plain("admin.chart_empty"),
+            axis_label=_plain("admin.chart_axis"),
+        )
+        return FileOut(png, f"tien-do-{ident}.png", "image/png")
+
+    # --- file links ---------------------------------------------------------------------------
+    async def file_link(self, request: Request) -> Response:
+        """GET /f/<token>: the one file a signed link names, until it expires."""
+        now = self.now()
+        try:
+            link = read_file_token(self.settings, request.path_params["token"], now=now)
+        except LinkError as exc:
+            refused = (
+                Refused(HTTPStatus.GONE, "Đường dẫn đã hết hạn", "Xin đường dẫn mới trong chat.")
+                if exc.reason == "expired"
+                else Refused(HTTPStatus.FORBIDDEN, "Đường dẫn không hợp lệ")
+            )
+            return self._message(request, refused, None)
+        kind, ident = link.kind, link.ident if link.ident is not None else link.digest
+        if link.kind == PUBLISHED:
+            out = await asyncio.to_thread(read_published, self.settings, link)
+        else:
+            resolver = file_resolver(link.kind)
+            out = None
+            if resolver is not None and link.ident is not None:
+                out = await resolver(self.core, link.ident)
+        if out is None:
+            return self._message(request, _not_found(), None)
+        remote = request.client.host if request.client else "?"
+        await self.db(
+            lambda session: audit.record(
+                session,
+                now=now,
+                action="web.file_link",
+                actor_label=f"link:{remote}",
+                target_type=kind,
+                target_id=ident,
+                detail={"bytes": len(out.content)},
+            ),
+            write=True,
+        )
+        return _file_response(out, inline=out.mime_type in INLINE_TYPES)
+
+    # --- units and officers -------------------------------------------------------------------
+    async def units_page(self, request: Request, viewer: Viewer) -> Response:
+        query = clean_text(request.query_params.get("q", ""), max_length=100, multiline=False)
+        bloc = request.query_params.get("bloc", "")
+
+        def work(session: Session) -> dict[str, Any]:
+            units = search_units(session, query, scope=viewer.scope)
+            if bloc:
+                units = [u for u in units if (u.bloc or "") == bloc]
+            return self._units_data(session, units, viewer)
+
+        data = await self.db(work)
+        data.update(
+            viewer=viewer,
+            title="Đơn vị và cán bộ",
+            q=query,
+            bloc=bloc,
+            can_import=access.can_decide_reports(viewer.member),
+            flash=self._flash(request, "msg"),
+            errors=[],
+        )
+        return self.render(request, "units.html", data)
+
+    async def units_import(self, request: Request, viewer: Viewer) -> Response:
+        """The chat's import (domain.units.import_units): every row checked, all or nothing."""
+        if not access.can_decide_reports(viewer.member):
+            raise _not_found()
+        upload = request.state.form.get("file")
+        if not isinstance(upload, UploadFile):
+            return self._redirect("/units", msg="Chưa chọn tệp (CSV hoặc XLSX).")
+        content = await upload.read(UNIT_FILE_MAX + 1)
+        now = self.now()
+
+        def work(session: Session) -> list[str]:
+            result = import_units(session, content, scope=viewer.scope, now=now)
+            if not result.ok:
+                session.rollback()
+            record_import(session, result, now=now, scope=viewer.scope, actor=viewer.member)
+            session.commit()
+            if result.ok:
+                return []
+            return [_import_error(e) for e in result.errors[:20]]
+
+        if len(content) > UNIT_FILE_MAX:
+            errors = [f"Tệp quá lớn (tối đa {UNIT_FILE_MAX // (1024 * 1024)} MB)."]
+        else:
+            errors = await self.db(work, scope=viewer.scope)
+        if not errors:
+            return self._redirect("/units", msg="Đã nhập danh sách đơn vị.")
+
+        def reread(session: Session) -> dict[str, Any]:
+            return self._units_data(session, search_units(session, "", scope=viewer.scope), viewer)
+
+        data = await self.db(reread)
+        data.update(
+            viewer=viewer,
+            title="Đơn vị và cán bộ",
+            q="",
+            bloc="",
+            can_import=True,
+            flash="",
+            errors=errors,
+        )
+        return self.render(request, "units.html", data, HTTPStatus.UNPROCESSABLE_ENTITY)
+
+    @staticmethod
+    def _units_data(session: Session, units: list[Unit], viewer: Viewer) -> dict[str, Any]:
+        """The units page's rows (units of the viewer's scope only) and whose names and phones
+        the viewer may read (`bot.access.can_see_personal_data`, asked here, in the session)."""
+        units.sort(key=lambda u: u.code)
+        total = len(units)
+        units = units[:UNITS_SHOWN]
+        people = members_by_unit(session, [u.id for u in units if u.id is not None])
+        visible = {
+            m.id
+            for group in people.values()
+            for m in group
+            if access.can_see_personal_data(viewer.member, m, scope=viewer.scope, session=session)
+        }
+        return {
+            "units": units,
+            "people": people,
+            "blocs": unit_blocs(session, scope=viewer.scope),
+            "total": total,
+            "can_see": lambda m: m.id in visible,
+        }
+
+    # --- audit log ----------------------------------------------------------------------------
+    async def audit_page(self, request: Request, viewer: Viewer) -> Response:
+        if not access.can_decide_reports(viewer.member):
+            raise _not_found()
+        action = request.query_params.get("action", "")[:64]
+
+        def work(session: Session) -> dict[str, Any]:
+            statement = (
+                select(AuditLog)
+                .where(col(AuditLog.organiser_id).in_(viewer.scope.organiser_ids))
+                .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+            )
+            if action:
+                statement = statement.where(
+                    col(AuditLog.action).startswith(action, autoescape=True)
+                )
+            rows = list(session.exec(statement.limit(AUDIT_PAGE)).all())
+            ids = {r.actor_id for r in rows if r.actor_id is not None}
+            names = {
+                m.id: m.display_name or f"{m.channel}:{m.user_id}"
+                for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all()
+            }
+            return {"rows": rows, "names": names}
+
+        data = await self.db(work)
+        data.update(viewer=viewer, title="Nhật ký thao tác", action=action)
+        return self.render(request, "audit.html", data)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _report_in_scope(
+    session: Session, report_id: int, viewer: Viewer
+) -> tuple[Report, Deadline, Unit] | None:
+    """A report of the viewer's organiser they may act for, with its deadline and unit; None
+    for one of another organiser (answered 404, like a report that does not exist)."""
+    if scoped.report(report_id, scope=viewer.scope, session=session) is None:
+        return None
+    found = report_with_context(session, report_id)
+    if found is None or found[2].id is None:
+        return None
+    if not access.can_act_for_unit(viewer.member, found[2].id, session=session, scope=viewer.scope):
+        return None
+    return found
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_LOGIN_REFUSALS = {
+    "unknown": (
+        "Đường dẫn đăng nhập không hợp lệ",
+        "Đường dẫn này không đúng hoặc đã bị sửa. Gõ /web trong chat để nhận đường dẫn mới.",
+    ),
+    "used": (
+        "Đường dẫn đã được dùng",
+        "Mỗi đường dẫn chỉ dùng được một lần. Gõ /web trong chat để nhận đường dẫn mới.",
+    ),
+    "expired": (
+        "Đường dẫn đã hết hạn",
+        "Đường dẫn chỉ có hiệu lực 10 phút. Gõ /web trong chat để nhận đường dẫn mới.",
+    ),
+    "refused": (
+        "Không có quyền vào trang quản lý",
+        "Trang quản lý dành cho quản trị viên của văn phòng.",
+    ),
+}
+
+_DECISION_REFUSALS = {
+    "not_submitted": "Báo cáo chưa được nộp (hoặc đang mở để sửa): không làm được việc này.",
+    "accepted": "Báo cáo đã được duyệt rồi.",
+    "already_open": "Báo cáo đang mở cho đơn vị sửa rồi.",
+}
+
+_STATUS_CHOICES = [
+    ("not_started", "chưa làm"),
+    ("draft", "đang nháp"),
+    ("submitted", "đã nộp"),
+    ("late", "nộp muộn"),
+    ("returned", "bị trả lại"),
+    ("accepted", "đã duyệt"),
+    ("overdue", "quá hạn"),
+    ("reopened", "đang mở lại"),
+]
+
+
+def _check_origin(request: Request) -> None:
+    """A form posted from another site is refused (on top of the CSRF token and SameSite):
+    browsers send Origin with every POST; clients that send none are judged by the token."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    if urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise Refused(
+            HTTPStatus.FORBIDDEN,
+            "Yêu cầu không hợp lệ",
+            "Biểu mẫu không đến từ trang này. Mở trang quản lý rồi thử lại.",
+        )
+
+
+def _size(count: int) -> str:
+    """A file size as people read it: 512 B, 34 KB, 2,5 MB."""
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{round(count / 1024)} KB"
+    return f"{count / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
+def _plain(key: str, /, **params: object) -> str:
+    """A catalog text for a chart (not HTML)."""
+    return _strip_tags(t(key, **params))
+
+
+def _status_label(status: str) -> str:
+    """A unit's status on a deadline, in the chat's own words (reports.status.*)."""
+    return t(f"reports.status.{status}")
+
+
+def _category_label(category: str) -> str:
+    return t(f"admin.status.{category}")
+
+
+def _bars(progress: Any) -> list[Bar]:
+    def bar(label: str, counts: Any) -> Bar:
+        total = counts.total or 1
+        parts = [
+            (c, _category_label(c), counts.get(c), round(100 * counts.get(c) / total, 2))
+            for c in Category.ALL
+        ]
+        return Bar(label, parts, counts.submitted, counts.total)
+
+    bars = [bar("Tất cả", progress.total)]
+    if progress.bloc_count >= 2:
+        bars += [bar(name or "Chưa xếp khối", c) for name, c in progress.by_bloc.items()]
+    return bars
+
+
+def _answer_rows(
+    form: Any, answers: Mapping[str, Any], before: Mapping[str, Any] | None, texts: ExportTexts
+) -> list[AnswerRow]:
+    """Each question with its answer (and the previous version's, when there is one)."""
+    if form is None:
+        from domain.export import guess_fields
+
+        fields: Sequence[Any] = guess_fields([answers])
+    else:
+        fields = form.fields
+    rows = []
+    for spec in fields:
+        value = answers.get(spec.id)
+        shown = text_value(spec, value, texts)
+        old = text_value(spec, before.get(spec.id), texts) if before is not None else None
+        row = AnswerRow(
+            getattr(spec, "label", spec.id), shown, old, old is not None and old != shown
+        )
+        if spec.type == "file" and isinstance(value, dict):
+            ident = value.get("attachment_id")
+            row.attachment_id = ident if isinstance(ident, int) else None
+            row.shown = str(value.get("file_name") or shown)
+        if spec.type == "group" and isinstance(value, list):
+            subs = getattr(spec, "fields", [])
+            for entry in value:
+                if isinstance(entry, dict):
+                    row.entries.append(
+                        [
+                            (getattr(s, "label", s.id), text_value(s, entry.get(s.id), texts))
+                            for s in subs
+                        ]
+                    )
+        rows.append(row)
+    return rows
+
+
+def _import_error(error: Any) -> str:
+    """An import refusal in the chat's words (units.import.error.*), without chat markup."""
+    kinds = "; ".join(k.label for k in unit_kinds())
+    reason = t(f"units.import.error.{error.reason}", kinds=kinds, **error.params)
+    reason = _strip_tags(reason)
+    return reason if error.row == 0 else f"Dòng {error.row}: {reason}"
+
+
+def _strip_tags(text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _file_response(out: FileOut, *, inline: bool) -> Response:
+    shown_inline = inline and out.mime_type in INLINE_TYPES
+    mime = out.mime_type if shown_inline or out.mime_type == _XLSX else "application/octet-stream"
+    if out.mime_type.startswith("application/vnd.openxmlformats"):
+        mime = out.mime_type
+    ascii_name = out.file_name.encode("ascii", "replace").decode().replace('"', "_")
+    disposition = "inline" if shown_inline else "attachment"
+    # A file is never a page: nothing in it runs, whatever it contains. (Chromium's PDF viewer
+    # does not open a sandboxed document, so a PDF shown inline only keeps framing limited.)
+    policy = (
+        "frame-ancestors 'self'"
+        if shown_inline and mime == "application/pdf"
+        else "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    )
+    headers = {
+        "content-disposition": (
+            f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(out.file_name)}"
+        ),
+        "cache-control": "private, no-store",
+        "content-security-policy": policy,
+    }
+    return Response(out.content, media_type=mime, headers=headers)

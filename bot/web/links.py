@@ -1,0 +1,193 @@
+"""Short-lived signed links to one file, for chats that cannot receive a file (Zalo) or
+whoever should get a link instead of an attachment.
+
+    url = signed_file_url(settings, "attachment", 42, timedelta(hours=1), now=clock.now())
+
+The link carries the kind, the id and the expiry, signed with SESSION_SECRET: changing any of
+them breaks the signature, so a link for one unit's file can never be turned into a link to
+another's, and it stops working at expiry. Serving it (`GET /f/<token>`) needs no login — the
+link is the permission — but nothing beyond the one file it names.
+
+Kinds are resolved by `bot.web.desk` (`attachment`: a report's file; `export`: a campaign's
+XLSX; `chart`: a deadline's progress chart). Other code registers more with
+`register_file_kind` (a generated document, the dossier ZIP once it exists). Bytes made on the
+spot for one chat (what a channel cannot upload) go through `publish_file` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from itsdangerous import BadSignature
+
+from bot.settings import Settings
+from bot.web.keys import serializer
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+
+FILE_LINK_PATH = "/f"
+PUBLISHED = "published"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+DEFAULT_TTL = timedelta(hours=1)
+MAX_TTL = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    """A file to send back: its bytes, the name the user sees and its type."""
+
+    content: bytes
+    file_name: str
+    mime_type: str
+
+
+# kind -> async resolver(core, id) returning the file, or None when it does not exist.
+FileResolver = Callable[["BotCore", int], Awaitable[FileOut | None]]
+_RESOLVERS: dict[str, FileResolver] = {}
+
+
+def register_file_kind(kind: str, resolver: FileResolver) -> None:
+    """Let `GET /f/<token>` serve links of `kind` (one resolver per kind)."""
+    if not kind.isidentifier() or kind == PUBLISHED:
+        raise ValueError(f"bad file kind {kind!r}")
+    _RESOLVERS[kind] = resolver
+
+
+def file_resolver(kind: str) -> FileResolver | None:
+    return _RESOLVERS.get(kind)
+
+
+def signed_file_url(
+    settings: Settings,
+    kind: str,
+    ident: int,
+    ttl: timedelta = DEFAULT_TTL,
+    *,
+    now: datetime,
+) -> str:
+    """An absolute link (PUBLIC_URL…) that serves one file until `now + ttl` (at most 7 days)."""
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise ValueError("a file link lives between a second and 7 days")
+    expires = int((now + ttl).timestamp())
+    token = serializer(settings, "file").dumps({"k": kind, "i": int(ident), "e": expires})
+    return f"{settings.web_base_url}{FILE_LINK_PATH}/{token}"
+
+
+def publish_file(
+    settings: Settings, out: FileOut, ttl: timedelta = DEFAULT_TTL, *, now: datetime
+) -> str:
+    """Keep bytes made for a chat (a chart, an export, a generated document) under
+    STORAGE_DIR/published/ and return a signed link to them — what a channel that cannot upload
+    (Zalo: sendPhoto takes a URL, there is no sendDocument) sends instead of the file.
+
+    The file is named by its SHA-256; its shown name and type travel inside the signed link.
+    Published files older than `MAX_TTL` are removed on the way (no link to them still works).
+    Blocking (disk): call it from a thread.
+    """
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise ValueError("a file link lives between a second and 7 days")
+    digest = hashlib.sha256(out.content).hexdigest()
+    root = published_dir(settings)
+    target = root / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".publish-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(out.content)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    else:
+        os.utime(target)
+    _prune(root, now)
+    expires = int((now + ttl).timestamp())
+    token = serializer(settings, "file").dumps(
+        {
+            "k": PUBLISHED,
+            "h": digest,
+            "n": out.file_name[:200],
+            "t": out.mime_type[:120],
+            "e": expires,
+        }
+    )
+    return f"{settings.web_base_url}{FILE_LINK_PATH}/{token}"
+
+
+def published_dir(settings: Settings) -> Path:
+    return Path(settings.storage_dir) / "published"
+
+
+def _prune(root: Path, now: datetime) -> None:
+    oldest = now.timestamp() - MAX_TTL.total_seconds()
+    for path in root.glob("??/*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+
+
+def read_published(settings: Settings, link: FileLink) -> FileOut | None:
+    """The bytes of a published file (blocking); None when gone. The digest is checked for
+    shape before it names a path, so a link can only ever open a file of that directory."""
+    if link.digest is None or not _DIGEST.fullmatch(link.digest):
+        return None
+    path = published_dir(settings) / link.digest[:2] / link.digest
+    if not path.is_file():
+        return None
+    return FileOut(
+        path.read_bytes(), link.name or "tep", link.mime_type or "application/octet-stream"
+    )
+
+
+class LinkError(Exception):
+    """`reason`: forged (signature or shape wrong) or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class FileLink:
+    """What a valid link names: a registered kind and id, or a published file's digest."""
+
+    kind: str
+    ident: int | None = None
+    digest: str | None = None
+    name: str = ""
+    mime_type: str = ""
+
+
+def read_file_token(settings: Settings, token: str, *, now: datetime) -> FileLink:
+    """What a valid, unexpired link token names; LinkError otherwise."""
+    if len(token) > 1024:
+        raise LinkError("forged")
+    try:
+        data = serializer(settings, "file").loads(token)
+    except BadSignature:
+        raise LinkError("forged") from None
+    if not (
+        isinstance(data, dict) and isinstance(data.get("k"), str) and isinstance(data.get("e"), int)
+    ):
+        raise LinkError("forged")
+    if now.timestamp() >= data["e"]:
+        raise LinkError("expired")
+    if data["k"] == PUBLISHED:
+        fields = (data.get("h"), data.get("n"), data.get("t"))
+        if not all(isinstance(value, str) for value in fields):
+            raise LinkError("forged")
+        return FileLink(PUBLISHED, digest=data["h"], name=data["n"], mime_type=data["t"])
+    if not isinstance(data.get("i"), int):
+        raise LinkError("forged")
+    return FileLink(data["k"], ident=data["i"])
