@@ -27,24 +27,28 @@ DEFAULT_LANG = "vi"
 # update from the channel's capabilities, so handlers never ask which channel they are on.
 BUTTONS = "buttons"
 TYPED = "typed"
-_style: ContextVar[str] = ContextVar("catalog_style", default=BUTTONS)
-# The "typed" variants live together in one file, keyed by the whole key they replace.
-TYPED_FILE = "_go-so.yaml"
+# Where people cannot send the bot a document (Zalo: only photos reach it), texts that ask for
+# one name another way in (the web desk, Telegram).
+NO_FILES = "nofiles"
+# The variants in force for the person being answered, most specific first; () = the originals.
+_style: ContextVar[tuple[str, ...]] = ContextVar("catalog_style", default=())
+# Each kind of variant lives in one file, keyed by the whole key it replaces.
+VARIANT_FILES = {TYPED: "_go-so.yaml", NO_FILES: "_khong-tep.yaml"}
 
 
-def use_style(name: str) -> Token[str]:
-    """Word texts for `name` ("buttons" or "typed") until `reset_style(token)`."""
-    return _style.set(name)
+def use_style(*names: str) -> Token[tuple[str, ...]]:
+    """Word texts with these variants (e.g. TYPED) until `reset_style(token)`."""
+    return _style.set(tuple(name for name in names if name != BUTTONS))
 
 
-def reset_style(token: Token[str]) -> None:
+def reset_style(token: Token[tuple[str, ...]]) -> None:
     _style.reset(token)
 
 
 @contextmanager
-def style(name: str) -> Iterator[None]:
-    """Word texts for `name` inside the block (tests, jobs outside an update)."""
-    token = use_style(name)
+def style(*names: str) -> Iterator[None]:
+    """Word texts with these variants inside the block (tests, jobs outside an update)."""
+    token = use_style(*names)
     try:
         yield
     finally:
@@ -78,20 +82,22 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     entries: dict[str, str] = {}
     folder = MESSAGES_DIR / lang
     for path in sorted(folder.glob("*.yaml")):
-        if path.name == TYPED_FILE:
+        if path.name in VARIANT_FILES.values():
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         _flatten(path.stem, data, entries, path)
-    typed = folder / TYPED_FILE
-    if typed.exists():
+    for variant, file_name in VARIANT_FILES.items():
+        source = folder / file_name
+        if not source.exists():
+            continue
         # Whole keys ("reports.optional"), each the variant of a key that must exist.
         variants: dict[str, str] = {}
-        for name, node in (yaml.safe_load(typed.read_text(encoding="utf-8")) or {}).items():
-            _flatten(str(name), node, variants, typed)
+        for name, node in (yaml.safe_load(source.read_text(encoding="utf-8")) or {}).items():
+            _flatten(str(name), node, variants, source)
         for key, text in variants.items():
             if key not in entries:
-                raise CatalogError(f"{typed}: khoá {key} không có trong danh mục")
-            entries[f"{key}@{TYPED}"] = text
+                raise CatalogError(f"{source}: khoá {key} không có trong danh mục")
+            entries[f"{key}@{variant}"] = text
     return entries
 
 
@@ -109,8 +115,9 @@ def t(key: str, /, **params: object) -> str:
     now (DEFAULT_LANG): no `lang` parameter, so every keyword is a placeholder."""
     catalog = load_catalog(DEFAULT_LANG)
     try:
-        current = _style.get()
-        template = catalog.get(f"{key}@{current}") if current != BUTTONS else None
+        template = next(
+            (catalog[f"{key}@{v}"] for v in _style.get() if f"{key}@{v}" in catalog), None
+        )
         if template is None:
             template = catalog[key]
     except KeyError:

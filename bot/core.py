@@ -345,9 +345,7 @@ class BotCore:
             return _Handled([])
         label = "?"
         # Texts say "bấm" where people press buttons and "gõ số" where they type a choice.
-        wording = catalog.use_style(
-            catalog.BUTTONS if self.hub.has_buttons(event.channel) else catalog.TYPED
-        )
+        wording = catalog.use_style(*self.hub.wording(event.channel))
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot import catalog
 from bot.events import Attachment, Delivery, Inbound, Outbound
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ class Outlet(Protocol):
     message the platform accepts messages to that user (None, or no attribute: any time).
     Read it through `Hub.reply_window` / `Hub.can_reach`, which supply the default.
     `has_buttons: bool` (default True) says whether people press buttons there or type the
-    number of a choice; texts are worded to match (`Hub.has_buttons`, `catalog.style`).
+    number of a choice; `receives_documents: bool` (default True) whether they can send the bot
+    a document. Texts are worded to match (`Hub.wording`, `catalog.style`).
     """
 
     name: str
@@ -108,6 +110,20 @@ class Hub:
         """Whether people on `channel` press buttons (else they type a choice's number)."""
         outlet = self._outlets.get(channel)
         return bool(getattr(outlet, "has_buttons", True)) if outlet is not None else True
+
+    def receives_documents(self, channel: str) -> bool:
+        """Whether people on `channel` can send the bot a document (not just a photo)."""
+        outlet = self._outlets.get(channel)
+        return bool(getattr(outlet, "receives_documents", True)) if outlet is not None else True
+
+    def wording(self, channel: str) -> tuple[str, ...]:
+        """The catalog variants that fit `channel`, most specific first (`catalog.style`)."""
+        variants: list[str] = []
+        if not self.receives_documents(channel):
+            variants.append(catalog.NO_FILES)
+        if not self.has_buttons(channel):
+            variants.append(catalog.TYPED)
+        return tuple(variants)
 
     def can_reach(self, channel: str, last_seen_at: datetime | None, now: datetime) -> bool:
         """Whether a message to a user last seen at `last_seen_at` is allowed now.

@@ -16,11 +16,12 @@ import hmac
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import yaml
@@ -28,9 +29,11 @@ from sqlmodel import Session, col, select
 
 from domain import audit
 from domain import scope as scoped
-from domain.awards import AWARD_LISTS
+from domain.awards import AWARD_LISTS, record_award
+from domain.documents import BLANK, Office, date_parts
 from domain.scope import Scope
 from domain.text import fold
+from models.awards import AwardRecord
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.council import (
     Choice,
@@ -46,6 +49,7 @@ from models.council import (
 from models.reports import Attachment, Nomination, Report, ReportStatus
 from models.units import Member, MemberStatus, Unit
 
+MINUTES_TEMPLATE = "bien-ban-hop-hoi-dong.docx"
 REFDATA_DIR = Path(__file__).resolve().parent.parent / "refdata"
 # Reminders to members who have not voted on every nominee, before the round closes.
 REMINDER_SLOTS: tuple[tuple[str, timedelta], ...] = (
@@ -76,6 +80,9 @@ class VoteRule:
     of: str = "all_members"  # all_members | present
     quorum: str = "2/3"
     source: str = ""
+    # True while the share and quorum could not be checked against the decree in force: the
+    # admin is told so when opening a round (refdata/council_rules.yaml says why).
+    verify: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +118,7 @@ def parse_rules(data: dict[str, Any], *, where: str = "council_rules") -> dict[s
             of=str(raw.get("of", "all_members")),
             quorum=str(raw.get("quorum", default_quorum)),
             source=" ".join(str(raw.get("source", "")).split()),
+            verify=bool(raw.get("verify", False)),
         )
         if rule.voted:
             _fraction(rule.share, f"{where}/{award}/share")
@@ -688,13 +696,49 @@ def confirm_round(session: Session, *, round_: CouncilRound, actor: Member, now:
 
 
 def record_decision(
-    session: Session, *, item: CouncilItem, number: str, actor: Member, now: datetime
-) -> None:
-    """The award decision (số quyết định) for a nominee who passed."""
+    session: Session,
+    *,
+    item: CouncilItem,
+    number: str,
+    actor: Member,
+    now: datetime,
+    decided_on: date | None = None,
+    zone: ZoneInfo | None = None,
+) -> AwardRecord | None:
+    """The award decision (số quyết định, and its date when known) for a nominee who passed,
+    written to the award history (`domain.awards.record_award`: per unit or person, year,
+    title, decision, issuer) so that eligibility checks of later campaigns count it. The year
+    is the campaign's (`domain.dossier.campaign_year`). Recording it again updates the row."""
+    from domain.dossier import campaign_year
+    from domain.export import deadlines_of
+
     if not item.passed:
         raise CouncilError("not_passed")
     item.decision_number = number.strip()[:64]
     session.add(item)
+    record: AwardRecord | None = None
+    round_ = session.get(CouncilRound, item.round_id)
+    campaign = session.get(Campaign, round_.campaign_id) if round_ else None
+    unit = session.get(Unit, item.unit_id) if item.unit_id else None
+    if campaign is not None and unit is not None:
+        year = campaign_year(
+            campaign, deadlines_of(campaign, session=session), zone or ZoneInfo("UTC")
+        )
+        # A collective named like its unit is the unit's own award; anyone else is a person
+        # of the unit (the dossier's `record_results` reads nominations the same way).
+        own = item.nominee_type == "collective" and fold(item.nominee_name) == fold(unit.name)
+        record = record_award(
+            session,
+            unit_id=unit.id or 0,
+            person="" if own else item.nominee_name,
+            year=year,
+            award=item.award,
+            decision_number=item.decision_number,
+            decision_date=decided_on,
+            campaign_id=campaign.id,
+            source="campaign",
+            now=now,
+        )
     audit.record(
         session,
         now=now,
@@ -702,8 +746,13 @@ def record_decision(
         actor=actor,
         target_type="council_item",
         target_id=item.id,
-        detail={"number": item.decision_number},
+        detail={
+            "number": item.decision_number,
+            "date": decided_on.isoformat() if decided_on else None,
+            "award_record": record.id if record else None,
+        },
     )
+    return record
 
 
 def due_rounds(session: Session, *, now: datetime) -> list[CouncilRound]:
@@ -783,11 +832,14 @@ def minutes_context(
     round_: CouncilRound,
     zone: tzinfo = UTC,
     role_label: Callable[[str], str] = str,
+    office: Office | None = None,
 ) -> dict[str, Any]:
-    """The context of the meeting minutes (biên bản họp Hội đồng): members and who took part,
-    the tally of each nominee against its rule, the list of those who passed. A plain dict of
-    str, int, bool, lists and dicts (as a Word template renderer wants), times shown in `zone`,
-    roles worded by `role_label`. Counts only: nothing says who voted how on a secret item."""
+    """The context of the meeting minutes (biên bản họp Hội đồng, MINUTES_TEMPLATE): members
+    and who took part, the rule of each title with its legal source, the tally of each nominee
+    against its rule, the quorum, the list of those who passed, the chair and the secretary. A
+    plain dict of str, int, bool, lists and dicts (as a Word template renderer wants), times
+    shown in `zone`, roles worded by `role_label`, the heading from `office`. Counts only:
+    nothing says who voted how on a secret item."""
     campaign = session.get(Campaign, round_.campaign_id)
     labels = award_labels()
     people = {m.id: (seat, m) for seat, m in seats(session)}
@@ -831,14 +883,44 @@ def minutes_context(
             }
         )
     closed = (round_.closed_at or round_.closes_at).astimezone(zone)
+    office = office or Office(name="")
+    rules: dict[str, dict[str, Any]] = {}
+    for result in found:
+        rule = result.rule
+        rules.setdefault(
+            result.item.award,
+            {
+                "award": labels.get(result.item.award, result.item.award),
+                "secret": rule.secret,
+                "share": rule.share,
+                "at_least": rule.comparison != "more_than",
+                "of_all_members": rule.of == "all_members",
+                "quorum": rule.quorum,
+                "source": " ".join(rule.source.split()),
+            },
+        )
+    by_role: dict[str, list[str]] = {}
+    for seat, member in seats(session):
+        if seat.campaign_id in (None, round_.campaign_id):
+            by_role.setdefault(seat.role, []).append(member.display_name)
+    present = [m for m in members if m["present"]]
+    absent = [m for m in members if not m["present"]]
     return {
+        "parent_body": office.parent.upper(),
+        "issuing_unit": office.name,
+        "place": office.place or BLANK,
+        **date_parts(closed.date()),
+        "present_members": present,
+        "absent_members": absent,
+        "members_absent": len(absent),
+        "rules": list(rules.values()),
+        "quorum_needed": max((r.quorum_needed for r in found), default=0),
+        "chair_name": ", ".join(by_role.get(CouncilRole.CHAIR, [])),
+        "secretary_name": ", ".join(by_role.get(CouncilRole.SECRETARY, [])),
         "campaign": campaign.name if campaign else "",
         "campaign_number": campaign.document_number if campaign else "",
         "opened_at": round_.opened_at.astimezone(zone).strftime("%H:%M %d/%m/%Y"),
         "closed_at": closed.strftime("%H:%M %d/%m/%Y"),
-        "day": f"{closed.day:02d}",
-        "month": f"{closed.month:02d}",
-        "year": str(closed.year),
         "members_total": len(round_.electorate or []),
         "members_present": round_.present,
         "quorum_met": all(r.quorum_met for r in found),
@@ -865,6 +947,18 @@ def submission_context(
         "total_collectives": sum(1 for r in passed if r["nominee_type"] == "collective"),
         "total_individuals": sum(1 for r in passed if r["nominee_type"] != "collective"),
     }
+
+
+def confirmed_round_of(session: Session, *, campaign_id: int) -> CouncilRound | None:
+    """The campaign's latest round whose result the admin confirmed, if any."""
+    return session.exec(
+        select(CouncilRound)
+        .where(
+            CouncilRound.campaign_id == campaign_id,
+            CouncilRound.status == RoundStatus.CONFIRMED,
+        )
+        .order_by(col(CouncilRound.confirmed_at).desc(), col(CouncilRound.id).desc())
+    ).first()
 
 
 def passed_without_decision(session: Session) -> list[CouncilItem]:

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from domain import awards
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit
 from domain.documents import BLANK, Office, date_parts, render
-from domain.export import deadlines_of, submitted_answers
+from domain.export import RankingTexts, deadlines_of, submitted_answers
 from domain.forms import Field, Form, format_answer
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
@@ -71,6 +71,12 @@ class DossierTexts:
     index_sheet: str = "index"
     violations_sheet: str = "rules"
     list_sheet: str = "list"
+    # Council members' roles in the biên bản ("chu-tich" → "Chủ tịch Hội đồng").
+    role_label: Callable[[str], str] = str
+    # The bloc ranking's headers (the XLSX export's), and the adjustments sheet's.
+    ranking: RankingTexts | None = None
+    adjustments_sheet: str = "adjustments"
+    adjustments_headers: Sequence[str] = ()
 
 
 @dataclass(slots=True)
@@ -462,9 +468,22 @@ def record_results(
 ) -> int:
     """The decided results of a campaign into the award history: every nomination handed in
     (a collective named like its unit is the unit's own award; anyone else is a person of the
-    unit). Run again with the same decision, it updates rather than duplicates."""
+    unit). Nominees the council turned down in a confirmed round are left out. Run again with
+    the same decision, it updates rather than duplicates."""
+    from domain import council
+
+    turned_down: set[int] = set()
+    round_ = council.confirmed_round_of(session, campaign_id=campaign.id or 0)
+    if round_ is not None:
+        turned_down = {
+            item.nomination_id
+            for item in council.items_of(session, round_.id or 0)
+            if not item.passed and item.nomination_id is not None
+        }
     count = 0
     for nomination, _, unit in campaign_nominations(session, campaign):
+        if nomination.id in turned_down:
+            continue
         own = nomination.nominee_type == "collective" and fold(nomination.full_name) == fold(
             unit.name
         )
@@ -590,11 +609,61 @@ def office_files(
     zone: ZoneInfo,
     templates_dir: Path | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The danh sách (.docx, .xlsx), the draft tờ trình and the index sheet."""
+    """The danh sách (.docx, .xlsx), the tờ trình (a draft, or after a confirmed council round
+    the one listing only those who passed, with the council's biên bản), the bloc ranking and
+    the index sheet."""
     deadlines = deadlines_of(campaign, session=session)
     rows = nomination_rows(session, campaign)
+    common, submission = submission_contexts(
+        rows,
+        campaign=campaign,
+        office=office,
+        today=today,
+        units_reported=sum(1 for u in units.values() if u.reported),
+        units_total=len(units),
+    )
+    year = campaign_year(campaign, deadlines, zone)
+    found = violations(session, campaign, year)
+    council_files = council_documents(
+        session,
+        campaign=campaign,
+        submission=submission,
+        office=office,
+        zone=zone,
+        templates_dir=templates_dir,
+        role_label=texts.role_label,
+    )
+    draft = [
+        (
+            "01-to-trinh-du-thao.docx",
+            render(SUBMISSION_TEMPLATE, submission, templates_dir=templates_dir),
+        )
+    ]
+    ranking = ranking_workbook(session, campaign=campaign, texts=texts)
+    return [
+        *(council_files or draft),
+        *([("04-xep-hang-khoi.xlsx", ranking)] if ranking else []),
+        (
+            "02-danh-sach-de-nghi.docx",
+            render(LIST_TEMPLATE, {**common, "rows": rows}, templates_dir=templates_dir),
+        ),
+        ("02-danh-sach-de-nghi.xlsx", _list_workbook(rows, texts)),
+        ("00-muc-luc.xlsx", _index_workbook(units, found, texts)),
+    ]
+
+
+def submission_contexts(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    campaign: Campaign,
+    office: Office,
+    today: date,
+    units_reported: int,
+    units_total: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the danh sách and the tờ trình share, and the tờ trình's own context, for the
+    nominations `rows` (`nomination_rows`)."""
     collectives = sum(1 for r in rows if r["nominee_type"] == "collective")
-    individuals = len(rows) - collectives
     common = {
         "parent_body": office.parent.upper(),
         "issuing_unit": office.name,
@@ -603,7 +672,7 @@ def office_files(
         "campaign": campaign.name,
         "campaign_number": campaign.document_number,
         "total_collectives": collectives,
-        "total_individuals": individuals,
+        "total_individuals": len(rows) - collectives,
         "signer_title": office.name,
         "signer_name": "",
     }
@@ -616,27 +685,144 @@ def office_files(
         "issuing_short": _short(office.name),
         "recipient": office.recipient or BLANK,
         "basis": submission_basis(),
-        "units_reported": sum(1 for u in units.values() if u.reported),
-        "units_total": len(units),
+        "units_reported": units_reported,
+        "units_total": units_total,
         "counts": [
             {"no": i, "award": award, "collectives": c, "individuals": p}
             for i, (award, (c, p)) in enumerate(counts.items(), 1)
         ],
     }
-    year = campaign_year(campaign, deadlines, zone)
-    found = violations(session, campaign, year)
+    return common, submission
+
+
+def units_reported(session: Session, campaign: Campaign) -> tuple[int, int]:
+    """(participating units that handed in at least one report, participating units)."""
+    ids = set(participant_ids(session, campaign))
+    reported: set[int] = set()
+    for deadline in deadlines_of(campaign, session=session):
+        for unit_id, report in reports_by_unit(session, deadline).items():
+            if unit_id in ids and submitted_answers(report, session=session) is not None:
+                reported.add(unit_id)
+    return len(reported), len(ids)
+
+
+def council_files(
+    session: Session,
+    *,
+    campaign: Campaign,
+    office: Office,
+    texts: DossierTexts,
+    today: date,
+    zone: ZoneInfo,
+    templates_dir: Path | None = None,
+) -> list[tuple[str, bytes]]:
+    """The council's two documents alone (tờ trình, biên bản), for the chat once a round is
+    confirmed, without rendering every unit's report; [] before any confirmed round."""
+    reported, total = units_reported(session, campaign)
+    _, submission = submission_contexts(
+        nomination_rows(session, campaign),
+        campaign=campaign,
+        office=office,
+        today=today,
+        units_reported=reported,
+        units_total=total,
+    )
+    return council_documents(
+        session,
+        campaign=campaign,
+        submission=submission,
+        office=office,
+        zone=zone,
+        templates_dir=templates_dir,
+        role_label=texts.role_label,
+    )
+
+
+def council_submission(
+    submission: Mapping[str, Any], council_result: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The tờ trình after the council: the draft's context with only those who passed, counted
+    per title."""
+    counts: dict[str, list[int]] = {}
+    for row in council_result["rows"]:
+        pair = counts.setdefault(row["award"], [0, 0])
+        pair[0 if row["nominee_type"] == "collective" else 1] += 1
+    return {
+        **submission,
+        "total_collectives": council_result["total_collectives"],
+        "total_individuals": council_result["total_individuals"],
+        "counts": [
+            {"no": i, "award": award, "collectives": c, "individuals": p}
+            for i, (award, (c, p)) in enumerate(counts.items(), 1)
+        ],
+    }
+
+
+def council_documents(
+    session: Session,
+    *,
+    campaign: Campaign,
+    submission: Mapping[str, Any],
+    office: Office,
+    zone: ZoneInfo,
+    templates_dir: Path | None = None,
+    role_label: Callable[[str], str] = str,
+) -> list[tuple[str, bytes]]:
+    """The tờ trình listing only those who passed and the council's biên bản, once a round
+    of the campaign has been confirmed; [] before (the dossier keeps its draft tờ trình)."""
+    from domain import council
+
+    round_ = council.confirmed_round_of(session, campaign_id=campaign.id or 0)
+    if round_ is None:
+        return []
+    minutes = council.minutes_context(
+        session, round_=round_, zone=zone, role_label=role_label, office=office
+    )
+    result = council.submission_context(session, round_=round_, zone=zone)
     return [
         (
-            "01-to-trinh-du-thao.docx",
-            render(SUBMISSION_TEMPLATE, submission, templates_dir=templates_dir),
+            "01-to-trinh.docx",
+            render(
+                SUBMISSION_TEMPLATE,
+                council_submission(submission, result),
+                templates_dir=templates_dir,
+            ),
         ),
         (
-            "02-danh-sach-de-nghi.docx",
-            render(LIST_TEMPLATE, {**common, "rows": rows}, templates_dir=templates_dir),
+            "03-bien-ban-hop-hoi-dong.docx",
+            render(council.MINUTES_TEMPLATE, minutes, templates_dir=templates_dir),
         ),
-        ("02-danh-sach-de-nghi.xlsx", _list_workbook(rows, texts)),
-        ("00-muc-luc.xlsx", _index_workbook(units, found, texts)),
     ]
+
+
+def ranking_workbook(session: Session, *, campaign: Campaign, texts: DossierTexts) -> bytes:
+    """The bloc ranking (xếp hạng khối) with each criterion's reviewed points, the total and
+    the title proposed, and a sheet of the adjustments with their reasons; b"" without any
+    scoring table or without the sheet's words."""
+    from domain.export import DATE_FORMAT, DATETIME_FORMAT, ranking_sheet, sheet_title
+    from domain.xlsx import Sheet, write_workbook
+
+    if texts.ranking is None:
+        return b""
+    book: list[Sheet] = []
+    used: set[str] = set()
+    ranking_sheet(book, used, campaign, session=session, texts=texts.ranking)
+    if not book:
+        return b""
+    if texts.adjustments_headers:
+        from domain.scoring import adjustments_of
+
+        # The xlsx writer writes text as text, never a formula: a reason typed as "=…" is safe.
+        adjustments = Sheet(
+            sheet_title(texts.adjustments_sheet, used),
+            list(texts.adjustments_headers),
+            widths=[20, 12, 30, 40, 12, 12, 60],
+            frozen_columns=3,
+        )
+        for row in adjustments_of(session, campaign=campaign):
+            adjustments.append(row)
+        book.append(adjustments)
+    return write_workbook(book, date_format=DATE_FORMAT, datetime_format=DATETIME_FORMAT)
 
 
 def _short(name: str) -> str:

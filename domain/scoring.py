@@ -432,3 +432,28 @@ def campaign_rankings(
     return [
         (s, ranking(session, sheet=s)) for s in sheets_of(session, campaign_id=campaign.id or 0)
     ]
+
+
+def adjustments_of(session: Session, *, campaign: Campaign) -> list[list[Any]]:
+    """Every reviewed line of the campaign's submitted cards: [bloc, unit code, unit, criterion,
+    points claimed, points after review, reason], bloc by bloc, in ranking order."""
+    rows: list[list[Any]] = []
+    for sheet, ranked in campaign_rankings(session, campaign=campaign):
+        table = table_of(sheet)
+        for row in ranked:
+            for code, line in lines_of(session, card=row.card).items():
+                if line.adjusted_centi is None:
+                    continue
+                spec = table.criterion(code)
+                rows.append(
+                    [
+                        sheet.bloc,
+                        row.unit.code,
+                        row.unit.name,
+                        spec.label if spec else code,
+                        centi_text(line.self_centi),
+                        centi_text(line.adjusted_centi),
+                        line.adjust_reason or "",
+                    ]
+                )
+    return rows

@@ -10,18 +10,24 @@ refused and audited. Nothing here shows who voted how on a secret ballot.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.access import Access, can_run_council, can_vote, council_refusal, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
+from bot.db import in_transaction
+from bot.delivery import DeliveryService
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound, OutboundFile
+from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
+from bot.settings import Settings
 from domain import council
 from domain import scope as scoped
 from domain.dates import ParseError, parse_date, parse_time
@@ -41,6 +47,7 @@ from models.reports import Nomination, Report
 from models.units import Member, Unit
 
 router = Router()
+log = logging.getLogger(__name__)
 
 FLOW_ADD = "council_add"
 STEP_SEARCH = "search"
@@ -84,7 +91,9 @@ def _int(part: str) -> int | None:
     return int(part) if part.isdigit() and len(part) < 12 else None
 
 
-def _rule_text(rule: council.VoteRule) -> str:
+def _rule_text(rule: council.VoteRule, *, admin: bool = False) -> str:
+    """The rule in words; for the admin opening a round, a warning when its share is still
+    to be checked against the decree in force (`verify` in the data)."""
     return t(
         "council.rule_line",
         kind=t("council.secret" if rule.secret else "council.open"),
@@ -92,7 +101,7 @@ def _rule_text(rule: council.VoteRule) -> str:
         comparison=t(f"council.cmp_{rule.comparison}"),
         of=t(f"council.of_{rule.of}"),
         quorum=rule.quorum,
-    )
+    ) + (t("council.rule_verify") if admin and rule.verify else "")
 
 
 # --- /hoidong: seats ----------------------------------------------------------------------------
@@ -425,7 +434,17 @@ async def round_button(event: Inbound, ctx: Context) -> None:
             ctx.say(f"council.error_{exc.reason}")
             return
         units = _send_results_to_units(ctx, round_)
-        ctx.say("council.confirmed", units=units)
+        ctx.reply(
+            t("council.confirmed", units=units),
+            [[Button(t("council.button_documents"), make_payload("cr", round_.id, "docs"))]],
+        )
+        _send_documents(ctx, round_)
+        return
+    if action == "docs":
+        if round_.status != RoundStatus.CONFIRMED:
+            ctx.say("council.documents_not_confirmed")
+            return
+        _send_documents(ctx, round_)
         return
     ctx.say("council.gone")
 
@@ -484,7 +503,7 @@ def _show_candidates(ctx: Context, campaign_id: int) -> None:
             t(
                 "council.rule_for",
                 award=_award(code),
-                rule=Raw(_rule_text(rule)),
+                rule=Raw(_rule_text(rule, admin=True)),
                 source=rule.source,
             )
         )
@@ -785,6 +804,67 @@ def _send_results_to_units(ctx: Context, round_: CouncilRound) -> int:
     return len(by_unit)
 
 
+# --- the biên bản and the tờ trình ---------------------------------------------------------------
+def _send_documents(ctx: Context, round_: CouncilRound) -> None:
+    """After the update commits: render the council's biên bản and the tờ trình of those who
+    passed in a worker thread and send them to the admin who asked. A channel that cannot send
+    files says so and points to the web desk or the CLI (its own wording)."""
+    engine = ctx.session.get_bind()
+    assert isinstance(engine, Engine)
+    address = Address(ctx.event.channel, ctx.event.chat_id)
+    delivery, settings, clock = ctx.services.delivery, ctx.settings, ctx.clock
+    campaign_id = round_.campaign_id
+    ctx.defer(
+        lambda: send_documents(delivery, engine, settings, address, campaign_id, now=clock.now())
+    )
+
+
+async def send_documents(
+    delivery: DeliveryService,
+    engine: Engine,
+    settings: Settings,
+    address: Address,
+    campaign_id: int,
+    *,
+    now: datetime,
+) -> None:
+    from domain import dossier as docs
+    from handlers.dossier import dossier_texts
+
+    office, texts, zone = settings.office(), dossier_texts(), settings.tz
+
+    def work(session: Session) -> tuple[str, list[tuple[str, bytes]]]:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        files = docs.council_files(
+            session,
+            campaign=campaign,
+            office=office,
+            texts=texts,
+            today=now.astimezone(zone).date(),
+            zone=zone,
+            templates_dir=settings.templates_dir,
+        )
+        return campaign.document_number, files
+
+    try:
+        number, files = await asyncio.to_thread(
+            in_transaction, engine, work, commit=False, what="council documents"
+        )
+    except Exception:
+        log.exception("council documents of campaign %s could not be built", campaign_id)
+        await delivery.push(Delivery(address, Outbound(t("council.documents_failed"))), pace=False)
+        return
+    if not files:
+        await delivery.push(
+            Delivery(address, Outbound(t("council.documents_not_confirmed"))), pace=False
+        )
+    for name, data in files:
+        caption = t("council.document_caption", file=name, number=number)
+        document = OutboundFile(name, data, caption=caption)
+        await delivery.push(Delivery(address, Outbound(document=document)), pace=False)
+
+
 # --- /quyetdinh: the award decision ---------------------------------------------------------------
 FLOW_DECISION = "council_decision"
 STEP_NUMBER = "number"
@@ -826,11 +906,24 @@ async def decision_button(event: Inbound, ctx: Context) -> None:
     ctx.ask(t("council.ask_decision", name=item.nominee_name, award=_award(item.award)))
 
 
+def _decision_parts(text: str) -> tuple[str, date | None]:
+    """ "125/QĐ-UBND ngày 20/12/2026" → the number and the date; the date is optional, and a
+    date that does not read is refused rather than dropped."""
+    words = " ".join(text.split())[:200]
+    match = re.match(r"^(.*?)\s+ng[aà]y\s+(.+)$", words, flags=re.IGNORECASE)
+    if match is None:
+        return words, None
+    try:
+        return match.group(1), parse_date(match.group(2))
+    except ParseError:
+        raise InputError("council.bad_decision", example="125/QĐ-UBND ngày 20/12/2026") from None
+
+
 @router.flow(FLOW_DECISION, access=Access.ADMIN)
 async def decision_answer(event: Inbound, ctx: Context) -> None:
-    number = " ".join((event.text or "").split())
+    number, decided_on = _decision_parts(event.text or "")
     if not _DECISION.match(number):
-        raise InputError("council.bad_decision", example="125/QĐ-UBND")
+        raise InputError("council.bad_decision", example="125/QĐ-UBND ngày 20/12/2026")
     item = _scoped_item(ctx, ctx.data.get("item"))
     assert ctx.member is not None
     ctx.end()
@@ -839,7 +932,13 @@ async def decision_answer(event: Inbound, ctx: Context) -> None:
         return
     try:
         council.record_decision(
-            ctx.session, item=item, number=number, actor=ctx.member, now=ctx.now()
+            ctx.session,
+            item=item,
+            number=number,
+            actor=ctx.member,
+            now=ctx.now(),
+            decided_on=decided_on,
+            zone=ctx.settings.tz,
         )
     except council.CouncilError as exc:
         ctx.say(f"council.error_{exc.reason}")

@@ -35,7 +35,7 @@ from domain import audit
 from domain import dossier as docs
 from domain.awards import AwardImportResult, Violation, catalog, override
 from domain.campaigns import active_campaigns
-from domain.export import find_campaign
+from domain.export import RankingTexts, find_campaign
 from domain.forms import Form
 from models.campaigns import Campaign
 
@@ -68,6 +68,10 @@ def dossier_texts() -> docs.DossierTexts:
         index_sheet=t("dossier.index.sheet"),
         violations_sheet=t("dossier.index.violations_sheet"),
         list_sheet=t("dossier.index.list_sheet"),
+        role_label=lambda role: t(f"council.role_{role.replace('-', '_')}"),
+        ranking=RankingTexts.from_catalog(t),
+        adjustments_sheet=t("scoring.dossier.adjustments_sheet"),
+        adjustments_headers=t("scoring.dossier.adjustments_headers").split("|"),
     )
 
 

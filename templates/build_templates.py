@@ -282,11 +282,127 @@ def submission() -> DocumentType:
     return document
 
 
+def council_minutes() -> DocumentType:
+    """Biên bản họp Hội đồng Thi đua – Khen thưởng: who sat, the rule of each title with its
+    legal source, the tally of each nominee (counts only: a secret ballot names nobody), the
+    quorum, who passed; signed by the chair and the secretary."""
+    document = new_document()
+    heading(document, number_line="Số: …/BB-HĐTĐKT")
+    para(document, "BIÊN BẢN", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(
+        document,
+        "Họp Hội đồng Thi đua – Khen thưởng xét khen thưởng {{ campaign }}",
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    para(document, "I. THỜI GIAN, ĐỊA ĐIỂM, HÌNH THỨC", bold=True)
+    para(
+        document,
+        "Hội đồng Thi đua – Khen thưởng {{ issuing_unit }} bình xét theo Kế hoạch số "
+        "{{ campaign_number }}, biểu quyết qua hệ thống từ {{ opened_at }} đến {{ closed_at }}, "
+        "tại {{ place }}.",
+        indent=True,
+    )
+    para(document, "II. THÀNH PHẦN", bold=True)
+    para(
+        document,
+        "Tổng số thành viên có quyền biểu quyết: {{ members_total }}; tham gia biểu quyết: "
+        "{{ members_present }}; vắng: {{ members_absent }}.",
+        indent=True,
+    )
+    para(document, "Thành viên tham gia:", indent=True)
+    para(document, "{%p for m in present_members %}")
+    para(document, "- {{ m.name }}, {{ m.role }};", indent=True)
+    para(document, "{%p endfor %}")
+    para(document, "Thành viên vắng:", indent=True)
+    para(document, "{%p for m in absent_members %}")
+    para(document, "- {{ m.name }}, {{ m.role }};", indent=True)
+    para(document, "{%p endfor %}")
+    para(document, "{%p if not absent_members %}")
+    para(document, "- Không có.", indent=True)
+    para(document, "{%p endif %}")
+    para(document, "Thư ký Hội đồng: {{ secretary_name }}.", indent=True)
+    para(document, "III. QUY TẮC BIỂU QUYẾT", bold=True)
+    para(document, "{%p for r in rules %}")
+    para(
+        document,
+        "- {{ r.award }}: {{ 'bỏ phiếu kín' if r.secret else 'biểu quyết công khai' }}, cần "
+        "{{ 'từ' if r.at_least else 'trên' }} {{ r.share }} "
+        "{{ 'tổng số thành viên Hội đồng' if r.of_all_members else 'số thành viên biểu quyết' }}"
+        " đồng ý; ít nhất {{ r.quorum }} thành viên tham gia. Căn cứ: {{ r.source }}.",
+        indent=True,
+    )
+    para(document, "{%p endfor %}")
+    para(document, "IV. KẾT QUẢ BIỂU QUYẾT", bold=True)
+    para(
+        document,
+        "Số thành viên tối thiểu phải tham gia: {{ quorum_needed }}; tham gia: "
+        "{{ members_present }} — {{ 'đủ' if quorum_met else 'KHÔNG đủ' }} số thành viên để "
+        "kết quả có giá trị.",
+        indent=True,
+    )
+    grid(
+        document,
+        [
+            "TT",
+            "Tập thể / cá nhân",
+            "Đơn vị",
+            "Đề nghị",
+            "Hình thức",
+            "Đồng ý",
+            "Không đồng ý",
+            "Cần",
+            "Kết quả",
+        ],
+        [
+            "{{ i.position }}",
+            "{{ i.name }}",
+            "{{ i.unit }}",
+            "{{ i.award }}",
+            "{{ 'Kín' if i.secret else 'Công khai' }}",
+            "{{ i.yes }}",
+            "{{ i.no }}",
+            "{{ i.needed }}",
+            "{{ 'Đạt' if i.passed else 'Không đạt' }}",
+        ],
+        "i in items",
+    )
+    para(document, "V. DANH SÁCH ĐẠT", bold=True)
+    para(document, "{%p for p in passed %}")
+    para(document, "{{ loop.index }}. {{ p.name }} ({{ p.unit }}) — {{ p.award }};", indent=True)
+    para(document, "{%p endfor %}")
+    para(document, "{%p if not passed %}")
+    para(document, "Không có tập thể, cá nhân nào đạt.", italic=True, indent=True)
+    para(document, "{%p endif %}")
+    para(
+        document,
+        "Biên bản lập lúc {{ closed_at }}, gồm số phiếu từng trường hợp; phiếu kín chỉ ghi số "
+        "phiếu, không ghi tên người bỏ phiếu./.",
+        italic=True,
+        indent=True,
+    )
+    para(document)
+    table = document.add_table(rows=1, cols=2)
+    no_borders(table)
+    left, right = table.rows[0].cells
+    first_paragraph(left, "THƯ KÝ HỘI ĐỒNG", bold=True, size=12)
+    para(left, "(Ký, ghi rõ họ tên)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    first_paragraph(right, "CHỦ TỊCH HỘI ĐỒNG", bold=True)
+    para(right, "(Ký, ghi rõ họ tên)", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for cell in (left, right):
+        for _ in range(3):
+            para(cell)
+    para(left, "{{ secretary_name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(right, "{{ chair_name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    return document
+
+
 TEMPLATES = {
     "bao-cao-thanh-tich-tap-the.docx": collective_report,
     "bao-cao-thanh-tich-ca-nhan.docx": individual_report,
     "danh-sach-de-nghi.docx": nomination_list,
     "to-trinh.docx": submission,
+    "bien-ban-hop-hoi-dong.docx": council_minutes,
 }
 
 

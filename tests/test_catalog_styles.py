@@ -28,3 +28,20 @@ def test_every_typed_variant_replaces_an_existing_key_with_the_same_placeholders
     for key, text in variants.items():
         assert _fields(text) == _fields(entries[key]), key
         assert "bấm" not in text.lower(), key
+
+
+def test_variants_apply_most_specific_first_and_fall_back_one_by_one() -> None:
+    with catalog.style(catalog.NO_FILES, catalog.TYPED):
+        assert "trang quản lý" in t("units.import.need_file")  # the no-files variant
+        assert t("reports.optional") == "Không bắt buộc — gõ /boqua để bỏ qua."  # typed only
+        assert "bấm" not in t("reports.invalid.not_yes_no")
+
+
+def test_every_no_files_variant_replaces_an_existing_key_and_names_another_way_in() -> None:
+    entries = load_catalog()
+    variants = {k.removesuffix("@nofiles"): v for k, v in entries.items() if k.endswith("@nofiles")}
+    assert variants, "the no-files variants file was not read"
+    for key, text in variants.items():
+        assert key in entries
+        assert _fields(text) <= _fields(entries[key]), key  # never a placeholder nobody fills
+        assert "Telegram" in text or "/web" in text or "ảnh" in text, key

@@ -48,6 +48,7 @@ def test_the_shipped_templates_are_valid_and_declared() -> None:
         "bao-cao-thanh-tich-ca-nhan.docx",
         "danh-sach-de-nghi.docx",
         "to-trinh.docx",
+        "bien-ban-hop-hoi-dong.docx",
     }
 
 

@@ -319,3 +319,12 @@ async def test_prompts_on_zalo_say_type_the_number_not_press(zalo_api: FakeZalo,
     message = await zalo_api.wait_for_text(admin, "chưa nhận ra loại đơn vị")
     assert "gõ số của một lựa chọn" in message.text
     assert "bấm" not in message.text.lower()
+
+
+async def test_an_admin_on_zalo_asked_for_a_unit_file_is_sent_to_the_web_desk(
+    zalo_api: FakeZalo, zalo
+) -> None:
+    # Zalo withholds documents from bots: the question names the web desk's import instead.
+    zalo_api.push_text(ADMIN_USER_ID, "/nhapdonvi", name="Trưởng phòng")
+    message = await zalo_api.wait_for_text(ADMIN_USER_ID, "Zalo không chuyển tệp cho bot")
+    assert "/web" in message.text and "Nhập danh sách đơn vị" in message.text

@@ -378,6 +378,7 @@ class ZaloChannel:
 
     name = CHANNEL
     has_buttons = False  # no buttons in the Bot API: choices are numbered, typed as numbers
+    receives_documents = False  # only photos reach a bot; documents arrive withheld
 
     def __init__(
         self,
@@ -486,6 +487,11 @@ class ZaloChannel:
         self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
     ) -> str | None:
         message_id: str | None = None
+        # What the numbers mean is stored before the message goes out: once it is on the
+        # person's screen their "1" may arrive at once, and must find the offer. The store may
+        # be the database: its work runs off the event loop (bot.db.outside_update). A send
+        # that then fails leaves an offer nobody saw, which no number can reach by mistake.
+        await asyncio.to_thread(record_sent, self.choices, chat_id, message, reply_to)
         try:
             links = await self._file_links(message)
             for text in render(message, links):
@@ -497,9 +503,6 @@ class ZaloChannel:
                 await self.api.send_photo(chat_id, links[message.photo.file_name])
         except ZaloApiError as exc:
             raise delivery_error(exc) from None
-        # The store may be the database: its work runs off the event loop, like all database
-        # work outside an update (bot.db.outside_update).
-        await asyncio.to_thread(record_sent, self.choices, chat_id, message, reply_to)
         return message_id
 
     async def _file_links(self, message: Outbound) -> dict[str, str]:
