@@ -7,9 +7,27 @@ and button payloads are checked the same way on every press.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from models.units import Member, MemberStatus, Role
+from sqlmodel import Session
+
+from domain import audit
+from domain import scope as scoped
+from domain.scope import Scope
+from models.broadcasts import Broadcast
+from models.campaigns import Campaign, Deadline
+from models.organisers import Organiser
+from models.reports import Report
+from models.units import Invite, Member, MemberStatus, Role, Unit
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+# Button payload prefix: "act as admin of this organiser" (handlers.organisers answers it).
+ACT_AS = "og-act"
 
 
 class Access(StrEnum):
@@ -46,11 +64,42 @@ def check(member: Member | None, access: Access) -> str | None:
     return None
 
 
-def can_act_for_unit(member: Member | None, unit_id: int) -> bool:
-    """Officers act only for their own unit; admins for every unit."""
-    if is_admin(member):
+def admin_scope(member: Member | None, *, session: Session) -> Scope | list[Organiser]:
+    """What an admin route may see: the one organiser the member administers, or the one
+    they chose to act for (`Member.acting_organiser_id`, set with /coquan). An admin of
+    several who has not chosen gets the list to choose from; an admin of none, an empty list.
+
+    The scope is one organiser: an admin of a province and of a commune acts for one at a
+    time, so every answer is about one office and it is clear which hat they wear."""
+    if not is_admin(member):
+        return []
+    assert member is not None
+    ids = scoped.admin_organiser_ids(member, session=session)
+    if len(ids) == 1:
+        return Scope.of(ids[0])
+    if member.acting_organiser_id is not None and member.acting_organiser_id in ids:
+        return Scope.of(member.acting_organiser_id)
+    found = [session.get(Organiser, i) for i in ids]
+    return [o for o in found if o is not None]
+
+
+def acting_scope(member: Member | None, *, session: Session) -> Scope | None:
+    """The admin scope of a member outside an admin route (an admin filling in a report);
+    None when they administer nothing, or several without having chosen."""
+    decision = admin_scope(member, session=session)
+    return decision if isinstance(decision, Scope) else None
+
+
+def can_act_for_unit(
+    member: Member | None, unit_id: int, *, session: Session, scope: Scope | None = None
+) -> bool:
+    """Officers act for their own unit; admins for the units of the organiser they act for."""
+    if not is_approved(member) or member is None:
+        return False
+    if member.unit_id == unit_id:
         return True
-    return is_approved(member) and member is not None and member.unit_id == unit_id
+    scope = scope or acting_scope(member, session=session)
+    return scope is not None and scoped.unit(unit_id, scope=scope, session=session) is not None
 
 
 def is_council(member: Member | None, seat: object | None) -> bool:
@@ -78,28 +127,118 @@ def can_vote(member: Member | None, electorate: list[int]) -> bool:
     return is_approved(member) and member is not None and member.id in electorate
 
 
-def can_see_personal_data(viewer: Member | None, subject: Member) -> bool:
-    """Names and phone numbers: admins, and the member themself."""
-    return is_admin(viewer) or (viewer is not None and viewer.id == subject.id)
+def can_see_personal_data(
+    viewer: Member | None, subject: Member, *, scope: Scope | None, session: Session
+) -> bool:
+    """Names and phone numbers: the member themself, and admins of their organiser."""
+    if viewer is not None and viewer.id == subject.id:
+        return True
+    if scope is None or not is_admin(viewer):
+        return False
+    return scoped.member(subject.id, scope=scope, session=session) is not None
+
+
+def refuse_out_of_scope(
+    session: Session,
+    *,
+    member: Member | None,
+    scope: Scope | None,
+    target_type: str,
+    target_id: object,
+    now: datetime,
+) -> str:
+    """An id the admin's organiser does not own (a forged button payload, a typed id of
+    another office): the catalog key of the answer, and — when the row exists, so it belongs
+    to another organiser — an audit line. The answer is the same whether the row exists
+    elsewhere or not at all, so nothing of another organiser leaks through it; an id that
+    names nothing is a stale button, not an attempt."""
+    model = _TARGETS.get(target_type)
+    exists = (
+        model is not None
+        and isinstance(target_id, int)
+        and session.get(model, target_id) is not None
+    )
+    if exists or model is None:
+        audit.record(
+            session,
+            now=now,
+            action="access.out_of_scope",
+            actor=member,
+            target_type=target_type,
+            target_id=target_id,
+            outcome="denied",
+            organiser_id=scope.organiser_id if scope else None,
+        )
+    return "organisers.out_of_scope"
+
+
+def in_scope(ctx: Context, target_type: str, target_id: int | None) -> Any:
+    """The row of an admin route's organiser named by an id from a button or a command, or
+    None (a stale id, or another organiser's — that one audited, see refuse_out_of_scope)."""
+    getter = _GETTERS[target_type]
+    row = getter(target_id, scope=ctx.admin_scope, session=ctx.session)
+    if row is None and target_id is not None:
+        refuse_out_of_scope(
+            ctx.session,
+            member=ctx.member,
+            scope=ctx.scope,
+            target_type=target_type,
+            target_id=target_id,
+            now=ctx.now(),
+        )
+    return row
+
+
+_GETTERS: dict[str, Callable[..., Any]] = {
+    "unit": scoped.unit,
+    "campaign": scoped.campaign,
+    "deadline": scoped.deadline,
+    "report": scoped.report,
+    "member": scoped.member,
+    "invite": scoped.invite,
+    "broadcast": scoped.broadcast,
+}
+_TARGETS: dict[str, type] = {
+    "unit": Unit,
+    "campaign": Campaign,
+    "deadline": Deadline,
+    "report": Report,
+    "member": Member,
+    "invite": Invite,
+    "organiser": Organiser,
+    "broadcast": Broadcast,
+}
 
 
 # --- the web desk -----------------------------------------------------------------------------
-# The desk shows every unit's data, so it is for the office: admins. Council members
-# (`is_council` with their seat) are not let in yet — the desk has no council pages; when it
-# has, admit them here and nowhere else. Each page asks these; none keeps a copy.
-def can_use_web_desk(member: Member | None) -> bool:
-    """May ask for a login link with /web and open desk pages."""
-    return is_admin(member)
+# The desk shows every unit's data of one organiser, so it is for that office: its admins, in
+# the scope they act for (`acting_scope`, chosen with /coquan when they administer several).
+# Council members (`is_council` with their seat) are not let in yet — the desk has no council
+# pages; when it has, admit them here and nowhere else. Each page asks these; none keeps a copy.
+def web_scope(member: Member | None, *, session: Session) -> Scope | None:
+    """The organiser whose data a desk page of this member shows; None when there is none."""
+    return acting_scope(member, session=session) if is_admin(member) else None
+
+
+def can_use_web_desk(member: Member | None, *, session: Session) -> bool:
+    """May ask for a login link with /web and open desk pages: an admin acting for one
+    organiser."""
+    return web_scope(member, session=session) is not None
 
 
 def can_decide_reports(member: Member | None) -> bool:
-    """Duyệt / Trả lại / Mở lại a report, send "Nhắc ngay", import units."""
+    """Duyệt / Trả lại / Mở lại a report, send "Nhắc ngay", import units — on rows of the
+    admin's scope (the page looks them up through `domain.scope`)."""
     return is_admin(member)
 
 
-def can_open_unit_file(member: Member | None, unit_id: int | None) -> bool:
-    """A file that belongs to a unit's report (an attachment): that unit's people and admins.
-    A file of no unit (a campaign export, a chart) is the office's: admins only."""
+def can_open_unit_file(
+    member: Member | None, unit_id: int | None, *, scope: Scope | None, session: Session
+) -> bool:
+    """A file that belongs to a unit's report (an attachment): that unit's people and the
+    admins of its organiser (`scope`, the one they act for). A file of no unit (a campaign
+    export, a chart) is the office's: admins with a scope; the page checks the campaign is in
+    it."""
     if unit_id is None:
-        return is_admin(member)
-    return can_act_for_unit(member, unit_id)
+        return is_admin(member) and scope is not None
+    return can_act_for_unit(member, unit_id, session=session, scope=scope)

@@ -23,8 +23,14 @@ import errno
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from domain.scope import Scope
 
 log = logging.getLogger("thidua")
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -200,11 +206,27 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(engine)
     now = SystemClock().now()
     with Session(engine, expire_on_commit=False) as session:
-        result = import_units(session, content, now=now)
-        record_import(session, result, now=now, actor_label="cli")
+        scope = _organiser_scope(args, session)
+        result = import_units(session, content, scope=scope, now=now)
+        record_import(session, result, scope=scope, now=now, actor_label="cli")
         session.commit()
     print(html_to_plain(render_import_result(result)))
     return 0 if result.ok else 1
+
+
+def _organiser_scope(args: argparse.Namespace, session: Session) -> Scope:
+    """The organiser named by --coquan (its code), else the default one."""
+    from domain.organisers import find_by_code
+    from domain.scope import DEFAULT_SCOPE
+    from domain.scope import Scope as OrganiserScope
+
+    code = getattr(args, "coquan", "")
+    if not code:
+        return DEFAULT_SCOPE
+    organiser = find_by_code(code, session=session)
+    if organiser is None or organiser.id is None:
+        raise StartupError(f"Không có cơ quan tổ chức mã {code}.")
+    return OrganiserScope.of(organiser.id)
 
 
 def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
@@ -270,7 +292,9 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     # the stored answers.
     forms = core.services.forms
     with Session(core.engine) as session:
-        campaign = find_campaign(args.campaign, session=session)
+        campaign = find_campaign(
+            args.campaign, scope=_organiser_scope(args, session), session=session
+        )
         if campaign is None:
             raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
         data = export_campaign(
@@ -309,7 +333,9 @@ def _cmd_dossier(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{done}/{total} đơn vị", file=sys.stderr)
 
     with Session(core.engine) as session:
-        campaign = find_campaign(args.campaign, session=session)
+        campaign = find_campaign(
+            args.campaign, scope=_organiser_scope(args, session), session=session
+        )
         if campaign is None:
             raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
         data = build_dossier(
@@ -383,7 +409,9 @@ def _cmd_awards_decide(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(engine)
     now = SystemClock().now()
     with Session(engine, expire_on_commit=False) as session:
-        campaign = find_campaign(args.campaign, session=session)
+        campaign = find_campaign(
+            args.campaign, scope=_organiser_scope(args, session), session=session
+        )
         if campaign is None:
             raise StartupError(f"Không tìm thấy đợt thi đua {args.campaign}.")
         year = args.year or campaign_year(
@@ -455,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="nhập đơn vị từ tệp CSV/XLSX (cột ma, ten, loai, khoi), như /nhapdonvi"
     )
     units_import.add_argument("file", help="đường dẫn tệp, ví dụ samples/don-vi-tam-duong.csv")
+    units_import.add_argument(
+        "--coquan", default="", help="mã cơ quan tổ chức nhận các đơn vị (mặc định: cơ quan gốc)"
+    )
     units_import.set_defaults(func=_cmd_units_import)
     plan = sub.add_parser("plan", help="đọc tệp kế hoạch (.docx, .pdf, .txt)")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="LỆNH")
@@ -466,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="xuất Excel số liệu một đợt thi đua")
     export.add_argument("--campaign", required=True, help="số kế hoạch, ví dụ 353/KH-UBND")
     export.add_argument("--out", required=True, help="tệp .xlsx sẽ ghi, ví dụ report.xlsx")
+    export.add_argument(
+        "--coquan", default="", help="mã cơ quan tổ chức của đợt (mặc định: cơ quan gốc)"
+    )
     export.set_defaults(func=_cmd_export)
 
     dossier = sub.add_parser(

@@ -21,6 +21,7 @@ from bot.catalog import t
 from bot.clock import Clock
 from bot.events import Address, Attachment, Button, Delivery, Inbound, Outbound, OutboundFile
 from bot.settings import Settings
+from domain.scope import Scope
 from models.conversation import ConversationState
 from models.units import Member
 
@@ -53,6 +54,16 @@ class Context:
     replies: list[Outbound] = field(default_factory=list)
     notifications: list[Delivery] = field(default_factory=list)
     deferred: list[Job] = field(default_factory=list)
+    # The organiser an admin route acts for (set by the core before the handler); None on
+    # other routes. Every admin query goes through it (domain.scope).
+    scope: Scope | None = None
+
+    @property
+    def admin_scope(self) -> Scope:
+        """The scope of an admin route (the core set it before calling the handler)."""
+        if self.scope is None:
+            raise RuntimeError("admin scope asked outside an admin route")
+        return self.scope
 
     # --- time -----------------------------------------------------------------------------
     def now(self) -> datetime:

@@ -42,22 +42,26 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from bot import catalog, owed
-from bot.access import check
+from bot.access import ACT_AS, Access, admin_scope, check
 from bot.catalog import t
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Job, saved_prompt
 from bot.db import DatabaseNotWritable
 from bot.delivery import PushStatus
 from bot.errors import ConcurrentUpdate, InputError
-from bot.events import Address, Delivery, Inbound, Outbound
+from bot.events import Address, Button, Delivery, Inbound, Outbound
 from bot.hub import Hub
-from bot.router import Handler, Router, split_payload
+from bot.router import Handler, Router, make_payload, split_payload
 from bot.services import Services
 from bot.settings import Settings
 from domain import members
+from domain.scope import Scope
 from domain.text import clean_text, fold
+from models.audit import AuditLog
 from models.base import rowcount, table_of
 from models.conversation import ConversationState, ProcessedUpdate
+from models.organisers import Organiser
+from models.units import Role, Unit
 
 log = logging.getLogger("thidua.core")
 MAX_ATTEMPTS = 5
@@ -90,6 +94,7 @@ class Route:
     handler: Handler | None
     access_key: str | None  # refusal key, None when allowed
     label: str
+    access: Access = Access.PUBLIC
 
 
 # A memory bound, not a rule: well above every form's limit (4,000 for long text) and above
@@ -157,6 +162,38 @@ class ChatTurns:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, waiting - 1)
+
+
+def _stamp_audit(ctx: Context) -> None:
+    """Audit entries an admin route wrote without naming an organiser belong to the one the
+    admin acts for: its admins read them, no other organiser's do."""
+    if ctx.scope is None:
+        return
+    for entry in (*ctx.session.new, *ctx.session.identity_map.values()):
+        if isinstance(entry, AuditLog) and entry.organiser_id is None:
+            entry.organiser_id = ctx.scope.organiser_id
+
+
+def _show_hat(route: Route, ctx: Context) -> None:
+    """Someone who is both an officer of a unit and an admin of an organiser (a commune's
+    officer in the province's campaign who runs the commune's own) is told, on the first line
+    of the answer, which of the two the command spoke for."""
+    member = ctx.member
+    if member is None or member.unit_id is None or member.role != Role.ADMIN:
+        return
+    first = next((r for r in ctx.replies if r.text), None)
+    if first is None:
+        return
+    if route.access is Access.ADMIN and ctx.scope is not None:
+        organiser = ctx.session.get(Organiser, ctx.scope.organiser_id)
+        hat = t("organisers.hat_admin", name=organiser.name) if organiser else ""
+    elif route.access is Access.OFFICER:
+        unit = ctx.session.get(Unit, member.unit_id)
+        hat = t("organisers.hat_officer", name=unit.name) if unit else ""
+    else:
+        return
+    if hat:
+        first.text = f"{hat}\n{first.text}"
 
 
 class BotCore:
@@ -368,14 +405,22 @@ class BotCore:
                 state=state,
             )
             route = self._route(event, ctx)
-            if route.access_key is not None:
+            choices = self._enter_admin_scope(route, ctx) if route.access_key is None else None
+            if choices:
+                # An admin of several organisers who has not said which one they act for.
+                # A reply, not a question: the chat's own flow keeps its question.
+                ctx.reply(t("organisers.pick_first"), choices)
+            elif route.access_key is not None:
                 ctx.say(route.access_key)
                 members.audit_refusal(
                     session, member=member, event=event, route=route.label, now=now
                 )
             elif route.handler is None:
                 self._no_route(event, ctx)
-            elif not await self._run(route.handler, event, ctx):
+            elif await self._run(route.handler, event, ctx):
+                _show_hat(route, ctx)
+                _stamp_audit(ctx)
+            else:
                 # Bad input: nothing the handler wrote may stay. Undoing the whole transaction
                 # and recording the update again costs less than a savepoint around every
                 # handler (two more round trips per update on PostgreSQL), bad input being rare.
@@ -429,32 +474,60 @@ class BotCore:
                     flow.commands[event.command],
                     check(member, flow.access),
                     f"{flow.name}/{event.command}",
+                    flow.access,
                 )
             command = self.router.commands.get(event.command)
             if command is None:
                 return Route(None, None, f"/{event.command}?")
-            return Route(command.handler, check(member, command.access), f"/{command.name}")
+            return Route(
+                command.handler, check(member, command.access), f"/{command.name}", command.access
+            )
         if event.payload is not None:
             prefix, _ = split_payload(event.payload)
             button = self.router.buttons.get(prefix)
             if button is None:
                 return Route(None, None, f"button:{prefix}?")
-            return Route(button.handler, check(member, button.access), f"button:{prefix}")
+            return Route(
+                button.handler, check(member, button.access), f"button:{prefix}", button.access
+            )
         if flow is not None and flow.handler is not None:
             return Route(
-                flow.handler, check(member, flow.access), f"flow:{flow.name}/{ctx.state.step}"
+                flow.handler,
+                check(member, flow.access),
+                f"flow:{flow.name}/{ctx.state.step}",
+                flow.access,
             )
         if flow is None and event.text:
             for text_route in self.router.texts:
                 if text_route.pattern.fullmatch(event.text):
                     label = f"text:{text_route.pattern.pattern}"
-                    return Route(text_route.handler, check(member, text_route.access), label)
+                    return Route(
+                        text_route.handler,
+                        check(member, text_route.access),
+                        label,
+                        text_route.access,
+                    )
             # "baocao" or "báo cáo" typed without the slash: the command of that name.
             word = fold(event.text).strip(" .!?").replace(" ", "")
             if len(word) <= MAX_NAME_LENGTH and word in self.router.commands:
                 event.command, event.args = word, ""
                 return self._route(event, ctx)
         return Route(None, None, "text")
+
+    @staticmethod
+    def _enter_admin_scope(route: Route, ctx: Context) -> list[list[Button]] | None:
+        """For an admin route, the organiser the member acts for becomes `ctx.scope`; buttons to
+        choose one when they administer several and have not chosen; a refusal when none."""
+        if route.access is not Access.ADMIN:
+            return None
+        decision = admin_scope(ctx.member, session=ctx.session)
+        if isinstance(decision, Scope):
+            ctx.scope = decision
+            return None
+        if not decision:
+            route.access_key = "access.admin_only"
+            return None
+        return [[Button(o.name, make_payload(ACT_AS, o.id))] for o in decision]
 
     def _no_route(self, event: Inbound, ctx: Context) -> None:
         if event.unsupported is not None:

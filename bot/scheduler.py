@@ -37,6 +37,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
+from bot.catalog import t
 from bot.db import in_transaction
 from bot.delivery import ChatPacer, PushStatus
 from bot.events import Address, Delivery, Outbound
@@ -63,6 +64,7 @@ from domain.ledger import (
 )
 from domain.schedule import DEFAULT_POLICY, WorkCalendar, load_calendar
 from models.campaigns import Campaign, Deadline
+from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.units import Member, Unit
 
 if TYPE_CHECKING:
@@ -408,19 +410,31 @@ class ReminderScheduler:
         channels = self.core.hub.channels
         admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)
         sent = 0
-        message: Outbound | None = None
-        for admin in admins:
+        # One digest per organiser, built once: each admin gets those of the organisers they run.
+        messages: dict[int, Outbound | None] = {}
+        for admin, organiser_id in admins:
             assert admin.id is not None
             admin_id = admin.id
             if not await self._db(
-                functools.partial(claim_digest, member_id=admin_id, day=local.date(), now=now)
+                functools.partial(
+                    claim_digest,
+                    member_id=admin_id,
+                    day=local.date(),
+                    now=now,
+                    organiser_id=organiser_id,
+                )
             ):
                 continue
+            if organiser_id not in messages:
+                messages[organiser_id] = await self._db(
+                    functools.partial(
+                        _digest_for, organiser_id=organiser_id, now=now, tz=tz, render=render
+                    ),
+                    commit=False,
+                )
+            message = messages[organiser_id]
             if message is None:
-                digest = await self._db(lambda s: build_digest(s, now=now, tz=tz), commit=False)
-                if digest.empty:
-                    continue
-                message = render(digest, now=now, tz=tz)
+                continue
             await self.pacer.wait((admin.channel, admin.chat_id))
             outcome = await self.core.services.delivery.push(
                 Delivery(Address(admin.channel, admin.chat_id), message), retry=False, pace=False
@@ -433,7 +447,12 @@ class ReminderScheduler:
                 # Certainly not delivered (the platform unreachable): today's digest is claimed
                 # again by a later tick instead of being lost for the day.
                 await self._db(
-                    functools.partial(release_digest, member_id=admin_id, day=local.date())
+                    functools.partial(
+                        release_digest,
+                        member_id=admin_id,
+                        day=local.date(),
+                        organiser_id=organiser_id,
+                    )
                 )
         return sent
 
@@ -553,3 +572,23 @@ def _mark_unreachable(session: Session, member_id: int | None, now: datetime) ->
     if member is not None and member.unreachable_at is None:
         member.unreachable_at = now
         session.add(member)
+
+
+def _digest_for(
+    session: Session,
+    organiser_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+    render: Callable[..., Outbound],
+) -> Outbound | None:
+    """One organiser's digest as a message (named after the organiser unless it is the
+    default one); None when there is nothing to report."""
+    digest = build_digest(session, organiser_id=organiser_id, now=now, tz=tz)
+    if digest.empty:
+        return None
+    message = render(digest, now=now, tz=tz)
+    if organiser_id != DEFAULT_ORGANISER_ID:
+        organiser = session.get(Organiser, organiser_id)
+        if organiser is not None:
+            message.text = t("organisers.hat_admin", name=organiser.name) + "\n" + message.text
+    return message

@@ -16,11 +16,18 @@ from models.audit import AuditLog
 from models.units import Member
 
 _VIA = "audit_via"
+_ORGANISER = "audit_organiser"
 
 
 def via(session: Session, label: str) -> None:
     """Mark every audit row written in this session as done through `label` ("qua web")."""
     session.info[_VIA] = label
+
+
+def within(session: Session, organiser_id: int) -> None:
+    """Rows written in this session without naming an organiser belong to `organiser_id` (the
+    one a web desk admin acts for): its admins read them in /nhatky and on the desk."""
+    session.info[_ORGANISER] = organiser_id
 
 
 def record(
@@ -34,7 +41,9 @@ def record(
     target_id: object = None,
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
+    organiser_id: int | None = None,
 ) -> AuditLog:
+    """Append one entry; `organiser_id` is the organiser it happened in (its admins read it)."""
     entry = AuditLog(
         at=now,
         actor_id=actor.id if actor else None,
@@ -44,6 +53,7 @@ def record(
         target_id=None if target_id is None else str(target_id),
         outcome=outcome,
         detail={**(detail or {}), **({"via": session.info[_VIA]} if _VIA in session.info else {})},
+        organiser_id=organiser_id if organiser_id is not None else session.info.get(_ORGANISER),
     )
     session.add(entry)
     return entry

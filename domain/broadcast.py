@@ -31,10 +31,11 @@ from typing import NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from domain import scope as scoped
 from domain.campaigns import missing_units
+from domain.scope import Scope
 from models.base import rowcount, table_of
 from models.broadcasts import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
-from models.campaigns import Deadline
 from models.units import Member, MemberStatus, Unit
 
 log = logging.getLogger(__name__)
@@ -103,10 +104,16 @@ class HasChat(Protocol):
 Reachable = Callable[[Member], bool]
 
 
-def blocs(*, session: Session) -> list[str]:
-    """Blocs of active units, alphabetically."""
+def blocs(*, scope: Scope, session: Session) -> list[str]:
+    """Blocs of the scope's active units, alphabetically."""
     rows = session.exec(
-        select(Unit.bloc).where(Unit.active == True, col(Unit.bloc).is_not(None)).distinct()  # noqa: E712
+        select(Unit.bloc)
+        .where(
+            Unit.active == True,  # noqa: E712
+            col(Unit.bloc).is_not(None),
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
+        .distinct()
     ).all()
     return sorted(b for b in rows if b)
 
@@ -118,11 +125,12 @@ def _reachable(member: Member) -> bool:
     return member.last_seen_at is not None and member.last_seen_at > member.unreachable_at
 
 
-def audience_units(audience: Audience, *, session: Session) -> list[Unit]:
+def audience_units(audience: Audience, *, scope: Scope, session: Session) -> list[Unit]:
+    """The scope's units the audience names (a deadline of another organiser names none)."""
     if audience.kind == AudienceKind.MISSING:
-        deadline = session.get(Deadline, audience.deadline_id) if audience.deadline_id else None
+        deadline = scoped.deadline(audience.deadline_id, scope=scope, session=session)
         return missing_units(session, deadline) if deadline is not None else []
-    query = select(Unit).where(Unit.active == True)  # noqa: E712
+    query = scoped.units(scope).where(Unit.active == True)  # noqa: E712
     if audience.kind == AudienceKind.BLOC:
         query = query.where(Unit.bloc == audience.bloc)
     elif audience.kind != AudienceKind.ALL:
@@ -131,10 +139,11 @@ def audience_units(audience: Audience, *, session: Session) -> list[Unit]:
 
 
 def select_recipients(
-    audience: Audience, *, session: Session, reachable: Reachable | None = None
+    audience: Audience, *, scope: Scope, session: Session, reachable: Reachable | None = None
 ) -> Selection:
     """The approved members of the audience's units, each once, reachable ones only."""
-    units = {u.id: u for u in audience_units(audience, session=session) if u.id is not None}
+    found = audience_units(audience, scope=scope, session=session)
+    units = {u.id: u for u in found if u.id is not None}
     if not units:
         return Selection([], 0, 0)
     members = session.exec(
@@ -195,10 +204,12 @@ def record_broadcast(
     audience: Audience,
     owner: str,
     now: datetime,
+    organiser_id: int,
 ) -> int:
     """Write a broadcast and its recipients (`pending`; those out of the reply window
     `skipped`, to be named in the summary), owned by the run `owner`. The caller commits."""
     broadcast = Broadcast(
+        organiser_id=organiser_id,
         actor_id=actor_id,
         admin_channel=admin.channel,
         admin_chat_id=admin.chat_id,

@@ -18,6 +18,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from domain import audit
+from domain.scope import Scope
+from domain.scope import campaigns as campaigns_in
+from domain.scope import units as units_in
 from models.campaigns import (
     Campaign,
     CampaignParticipant,
@@ -25,6 +28,7 @@ from models.campaigns import (
     Deadline,
     DeadlineKind,
 )
+from models.organisers import DEFAULT_ORGANISER_ID
 from models.reports import Report, ReportStatus
 from models.units import Member, Unit
 
@@ -33,8 +37,9 @@ SUBMITTED_STATES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 
 
 def participating_units(session: Session, campaign: Campaign) -> list[Unit]:
-    """Active units taking part: all of them, or the chosen units and blocs."""
-    query = select(Unit).where(Unit.active == True)  # noqa: E712
+    """Active units of the campaign's organiser taking part: all of them, or the chosen units
+    and blocs (a province campaign never reaches a commune's villages)."""
+    query = select(Unit).where(Unit.active == True, Unit.organiser_id == campaign.organiser_id)  # noqa: E712
     if campaign.participants != "all":
         rows = session.exec(
             select(CampaignParticipant).where(CampaignParticipant.campaign_id == campaign.id)
@@ -50,7 +55,7 @@ def participating_units(session: Session, campaign: Campaign) -> list[Unit]:
 def takes_part(session: Session, campaign: Campaign, unit: Unit) -> bool:
     """Whether one unit is among `participating_units` — asked of that unit alone, not by
     loading every unit (every /baocao asks it; a province has thousands of units)."""
-    if not unit.active:
+    if not unit.active or unit.organiser_id != campaign.organiser_id:
         return False
     if campaign.participants == "all":
         return True
@@ -67,7 +72,11 @@ def open_deadlines_for_unit(session: Session, unit: Unit) -> list[Deadline]:
     """Deadlines of active campaigns the unit takes part in, soonest first (overdue included:
     a late report is still wanted)."""
     deadlines: list[Deadline] = []
-    campaigns = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE)).all()
+    campaigns = session.exec(
+        select(Campaign).where(
+            Campaign.status == CampaignStatus.ACTIVE, Campaign.organiser_id == unit.organiser_id
+        )
+    ).all()
     for campaign in campaigns:
         if takes_part(session, campaign, unit):
             deadlines += session.exec(
@@ -184,16 +193,23 @@ DEFAULT_FORM = {
 DEFAULT_DUE_TIME = time(17, 0)
 
 
-def blocs(session: Session) -> list[str]:
-    """The blocs (khối thi đua) of active units, sorted."""
+def blocs(session: Session, *, scope: Scope) -> list[str]:
+    """The blocs (khối thi đua) of the scope's active units, sorted."""
     rows = session.exec(
-        select(Unit.bloc).where(Unit.active == True, col(Unit.bloc).is_not(None)).distinct()  # noqa: E712
+        select(Unit.bloc)
+        .where(
+            Unit.active == True,  # noqa: E712
+            col(Unit.bloc).is_not(None),
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
+        .distinct()
     ).all()
     return sorted({b for b in rows if b})
 
 
-def active_units(session: Session) -> list[Unit]:
-    return list(session.exec(select(Unit).where(Unit.active == True).order_by(Unit.name)).all())  # noqa: E712
+def active_units(session: Session, *, scope: Scope) -> list[Unit]:
+    query = units_in(scope).where(Unit.active == True).order_by(Unit.name)  # noqa: E712
+    return list(session.exec(query).all())
 
 
 # --- creating and changing campaigns and deadlines ---------------------------------------------
@@ -255,12 +271,14 @@ def create_campaign(
     participants: Participants | None = None,
     activate: bool = False,
     timezone: str = "Asia/Ho_Chi_Minh",
+    organiser_id: int = DEFAULT_ORGANISER_ID,
     actor: Member | None,
     now: datetime,
 ) -> Campaign:
     """A new campaign, as a draft unless `activate` (the admin confirmed): only active
     campaigns remind."""
     campaign = Campaign(
+        organiser_id=organiser_id,
         document_number=document_number,
         name=name,
         issuing_body=issuing_body,
@@ -280,6 +298,7 @@ def create_campaign(
         now=now,
         action="campaign.create",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
         detail={"document_number": document_number, "name": name},
@@ -302,6 +321,7 @@ def activate_campaign(
         now=now,
         action="campaign.activate",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
     )
@@ -321,6 +341,7 @@ def close_campaign(
         now=now,
         action="campaign.close",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
     )
@@ -351,6 +372,7 @@ def edit_campaign(
         now=now,
         action="campaign.edit",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
         detail={"before": before, "after": {k: _jsonable(v) for k, v in changes.items()}},
@@ -366,12 +388,15 @@ def add_deadline(
     due_at: datetime,
     form_code: str,
     reminder_policy: dict[str, Any] | None = None,
+    parent_deadline_id: int | None = None,
     actor: Member | None,
     now: datetime,
 ) -> Deadline:
     if campaign.status == CampaignStatus.CLOSED:
         raise CampaignStateError("closed")
+    _check_before_parent(session, parent_deadline_id, due_at)
     deadline = Deadline(
+        parent_deadline_id=parent_deadline_id,
         campaign_id=campaign.id,  # type: ignore[arg-type]  # flushed: the id is set
         kind=kind,
         title=title,
@@ -388,6 +413,7 @@ def add_deadline(
         now=now,
         action="deadline.create",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="deadline",
         target_id=deadline.id,
         detail={"campaign_id": campaign.id, "title": title, "due_at": due_at.isoformat()},
@@ -410,6 +436,8 @@ def edit_deadline(
     campaign = session.get(Campaign, deadline.campaign_id)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         raise CampaignStateError("closed")
+    if "due_at" in changes:
+        _check_before_parent(session, deadline.parent_deadline_id, changes["due_at"])
     before: dict[str, Any] = {}
     for key, value in changes.items():
         if key not in DEADLINE_FIELDS:
@@ -423,10 +451,19 @@ def edit_deadline(
         now=now,
         action="deadline.edit",
         actor=actor,
+        organiser_id=campaign.organiser_id,
         target_type="deadline",
         target_id=deadline.id,
         detail={"before": before, "after": {k: _jsonable(v) for k, v in changes.items()}},
     )
+
+
+def _check_before_parent(session: Session, parent_id: int | None, due_at: datetime) -> None:
+    """A commune's deadline answering a province's falls no later than it: the commune must
+    gather its units' reports before handing in its own."""
+    parent = session.get(Deadline, parent_id) if parent_id is not None else None
+    if parent is not None and due_at > parent.due_at:
+        raise CampaignStateError("after_parent")
 
 
 def _jsonable(value: object) -> object:
@@ -435,10 +472,10 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def list_campaigns(session: Session, *, include_closed: int = 3) -> list[Campaign]:
-    """Open campaigns (active, then drafts, newest first) and the last few closed ones."""
+def list_campaigns(session: Session, *, scope: Scope, include_closed: int = 3) -> list[Campaign]:
+    """The scope's open campaigns (active, then drafts, newest first) and last few closed."""
     order: dict[str, int] = {CampaignStatus.ACTIVE: 0, CampaignStatus.DRAFT: 1}
-    rows = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).all()
+    rows = session.exec(campaigns_in(scope).order_by(col(Campaign.id).desc())).all()
     current = sorted(
         (c for c in rows if c.status != CampaignStatus.CLOSED), key=lambda c: order[c.status]
     )
@@ -456,17 +493,18 @@ def deadlines_of(session: Session, campaign: Campaign) -> list[Deadline]:
     )
 
 
-def active_campaigns(*, session: Session) -> list[Campaign]:
-    """Campaigns now active, oldest first."""
+def active_campaigns(*, scope: Scope, session: Session) -> list[Campaign]:
+    """The scope's campaigns now active, oldest first."""
     return list(
         session.exec(
-            select(Campaign)
+            campaigns_in(scope)
             .where(Campaign.status == CampaignStatus.ACTIVE)
             .order_by(col(Campaign.id))
         ).all()
     )
 
 
-def recent_campaigns(*, session: Session, limit: int) -> list[Campaign]:
-    """The latest `limit` campaigns of any status, newest first."""
-    return list(session.exec(select(Campaign).order_by(col(Campaign.id).desc()).limit(limit)).all())
+def recent_campaigns(*, scope: Scope, session: Session, limit: int) -> list[Campaign]:
+    """The scope's latest `limit` campaigns of any status, newest first."""
+    query = campaigns_in(scope).order_by(col(Campaign.id).desc()).limit(limit)
+    return list(session.exec(query).all())

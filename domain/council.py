@@ -28,8 +28,10 @@ import yaml
 from sqlmodel import Session, col, select
 
 from domain import audit
+from domain import scope as scoped
 from domain.awards import AWARD_LISTS, record_award
 from domain.documents import BLANK, Office, date_parts
+from domain.scope import Scope
 from domain.text import fold
 from models.awards import AwardRecord
 from models.campaigns import Campaign, CampaignStatus, Deadline
@@ -398,10 +400,11 @@ def open_round(
     return round_
 
 
-def active_campaigns(session: Session) -> list[Campaign]:
+def active_campaigns(session: Session, *, scope: Scope) -> list[Campaign]:
+    """The scope's active campaigns (an admin reviews their own organiser's nominations)."""
     return list(
         session.exec(
-            select(Campaign)
+            scoped.campaigns(scope)
             .where(Campaign.status == CampaignStatus.ACTIVE)
             .order_by(col(Campaign.id))
         ).all()

@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from domain.campaigns import Participants, add_deadline, create_campaign
+from domain.organisers import ensure_default_admin
+from domain.scope import DEFAULT_SCOPE
 from domain.units import import_units
 from models.campaigns import Campaign, DeadlineKind
-from models.units import Member, MemberStatus, Role, Unit
+from models.units import AdminSource, Member, MemberStatus, Role, Unit
 
 DEMO_DOCUMENT_NUMBER = "01/KH-THU"
 DEMO_OFFICER_UNIT = "XA-BINHLU"
@@ -85,15 +87,18 @@ def load_demo(
     """Fill an empty database with the demo; the caller commits."""
     if not is_empty(session):
         raise DemoRefused
-    result = import_units(session, units_csv, now=now)
+    result = import_units(session, units_csv, now=now, scope=DEFAULT_SCOPE)
     if not result.ok:
         raise ValueError(f"demo unit list is broken: {result.errors[:3]}")
     officer_unit = session.exec(select(Unit).where(Unit.code == DEMO_OFFICER_UNIT)).one()
     admin = _member(channel, admin_id, admin_name, Role.ADMIN, None, now)
     officer = _member(channel, officer_id, officer_name, Role.OFFICER, officer_unit, now)
+    admin.admin_source = AdminSource.CHAT  # the demo's own admin, not one from ADMIN_IDS
     session.add(admin)
     session.add(officer)
     session.flush()
+    # Admin rights are held per organiser: the demo runs in the default (top) one.
+    ensure_default_admin(admin, now=now, session=session)
     today = now.astimezone(zone).date()
     campaign = create_campaign(
         session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,7 +19,8 @@ from domain.ledger import OUT_OF_REACH, UNKNOWN_AFTER
 from models.base import insert_ignoring, table_of
 from models.campaigns import Campaign, CampaignStatus, Deadline, ReminderLog, ReminderStatus
 from models.conversation import ProcessedUpdate
-from models.units import Member, MemberStatus, Role, Unit
+from models.organisers import DEFAULT_ORGANISER_ID, OrganiserMember, OrganiserRole
+from models.units import Member, MemberStatus, Unit
 
 # Units still missing this many days after the due date are named in the digest.
 ESCALATE_AFTER_DAYS = 3
@@ -78,15 +80,18 @@ def _issues(session: Session, rows: Sequence[ReminderLog]) -> list[ReminderIssue
     return issues
 
 
-def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
-    """Per open deadline (active campaign, due within two weeks or past with units missing):
-    how many submitted, late, missing, and the units missing three days after the due date;
-    reminders whose outcome is unknown, those given up in the last day, and volume sent."""
+def build_digest(
+    session: Session, *, organiser_id: int = DEFAULT_ORGANISER_ID, now: datetime, tz: ZoneInfo
+) -> Digest:
+    """For one organiser's admins, per open deadline of its campaigns (active, due within two
+    weeks or past with units missing): how many submitted, late, missing, and the units
+    missing three days after the due date; its reminders whose outcome is unknown, those given
+    up in the last day, and volume sent."""
     digest = Digest(day=now.astimezone(tz).date())
     rows = session.exec(
         select(Deadline, Campaign)
         .join(Campaign, col(Campaign.id) == Deadline.campaign_id)
-        .where(Campaign.status == CampaignStatus.ACTIVE)
+        .where(Campaign.status == CampaignStatus.ACTIVE, Campaign.organiser_id == organiser_id)
         .order_by(col(Deadline.due_at))
     ).all()
     for deadline, campaign in rows:
@@ -100,7 +105,7 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
         digest.entries.append(DigestEntry(progress, escalated))
     day_ago = now - timedelta(days=1)
     unknown = session.exec(
-        select(ReminderLog)
+        _logs_of(organiser_id)
         .where(
             ReminderLog.status == ReminderStatus.SENDING,
             col(ReminderLog.claimed_at) < now - UNKNOWN_AFTER,
@@ -110,7 +115,7 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
     ).all()
     digest.unknown = _issues(session, unknown)
     failed = session.exec(
-        select(ReminderLog)
+        _logs_of(organiser_id)
         .where(
             ReminderLog.status == ReminderStatus.FAILED,
             col(ReminderLog.claimed_at) >= day_ago,
@@ -119,7 +124,7 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
     ).all()
     digest.failed = _issues(session, failed)
     out_of_reach = session.exec(
-        select(ReminderLog)
+        _logs_of(organiser_id)
         .where(
             ReminderLog.status == ReminderStatus.SKIPPED,
             ReminderLog.error == OUT_OF_REACH,
@@ -129,29 +134,40 @@ def build_digest(session: Session, *, now: datetime, tz: ZoneInfo) -> Digest:
     ).all()
     digest.out_of_reach = _issues(session, out_of_reach)
     digest.sent_last_day = session.exec(
-        select(sa.func.count(col(ReminderLog.id))).where(
+        _logs_of(organiser_id, count=True).where(
             ReminderLog.status == ReminderStatus.SENT, col(ReminderLog.sent_at) >= day_ago
         )
     ).one()
     digest.waiting_retry = session.exec(
-        select(sa.func.count(col(ReminderLog.id))).where(ReminderLog.status == ReminderStatus.RETRY)
+        _logs_of(organiser_id, count=True).where(ReminderLog.status == ReminderStatus.RETRY)
     ).one()
     return digest
 
 
-def digest_recipients(session: Session, channels: Sequence[str]) -> list[Member]:
-    return list(
-        session.exec(
-            select(Member)
-            .where(
-                Member.role == Role.ADMIN,
-                Member.status == MemberStatus.APPROVED,
-                col(Member.unreachable_at).is_(None),
-                col(Member.channel).in_(list(channels)),
-            )
-            .order_by(col(Member.id))
-        ).all()
+def _logs_of(organiser_id: int, *, count: bool = False) -> Any:
+    """Reminder log rows (or their count) of one organiser's deadlines."""
+    query = select(sa.func.count(col(ReminderLog.id))) if count else select(ReminderLog)
+    return (
+        query.join(Deadline, col(Deadline.id) == col(ReminderLog.deadline_id))
+        .join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
+        .where(Campaign.organiser_id == organiser_id)
     )
+
+
+def digest_recipients(session: Session, channels: Sequence[str]) -> list[tuple[Member, int]]:
+    """(admin, organiser) pairs: each admin gets the digest of every organiser they run."""
+    rows = session.exec(
+        select(Member, OrganiserMember.organiser_id)
+        .join(OrganiserMember, col(OrganiserMember.member_id) == col(Member.id))
+        .where(
+            OrganiserMember.role == OrganiserRole.ADMIN,
+            Member.status == MemberStatus.APPROVED,
+            col(Member.unreachable_at).is_(None),
+            col(Member.channel).in_(list(channels)),
+        )
+        .order_by(col(Member.id), col(OrganiserMember.organiser_id))
+    ).all()
+    return [(member, organiser_id) for member, organiser_id in rows]
 
 
 DIGEST_CHANNEL = "digest"
@@ -172,26 +188,45 @@ def unknown_soon(session: Session, *, before: datetime, now: datetime) -> bool:
     return row is not None
 
 
-def claim_digest(session: Session, *, member_id: int, day: date, now: datetime) -> bool:
-    """Claim today's digest for an admin (once per day, across restarts and processes).
+def claim_digest(
+    session: Session,
+    *,
+    member_id: int,
+    day: date,
+    now: datetime,
+    organiser_id: int = DEFAULT_ORGANISER_ID,
+) -> bool:
+    """Claim today's digest of one organiser for an admin (once per day, across restarts and
+    processes; the default organiser's key is the one used before organisers existed).
 
     The key lives in `processed_update`, the table whose job is "handled once"; the caller
     commits before sending."""
     table = table_of(ProcessedUpdate)
     statement = (
         insert_ignoring(session, table, keys=["channel", "update_id"])
-        .values(channel=DIGEST_CHANNEL, update_id=f"{day:%Y%m%d}:{member_id}", handled_at=now)
+        .values(
+            channel=DIGEST_CHANNEL, update_id=_key(day, member_id, organiser_id), handled_at=now
+        )
         .returning(table.c.id)
     )
     return session.execute(statement).first() is not None
 
 
-def release_digest(session: Session, *, member_id: int, day: date) -> None:
+def release_digest(
+    session: Session, *, member_id: int, day: date, organiser_id: int = DEFAULT_ORGANISER_ID
+) -> None:
     """Give back an admin's digest of `day` whose send certainly failed (the platform was
     unreachable): a later tick claims and sends it. The caller commits."""
     table = table_of(ProcessedUpdate)
     session.execute(
         sa.delete(table).where(
-            table.c.channel == DIGEST_CHANNEL, table.c.update_id == f"{day:%Y%m%d}:{member_id}"
+            table.c.channel == DIGEST_CHANNEL,
+            table.c.update_id == _key(day, member_id, organiser_id),
         )
     )
+
+
+def _key(day: date, member_id: int, organiser_id: int) -> str:
+    # The default organiser's key is the one used before organisers existed.
+    key = f"{day:%Y%m%d}:{member_id}"
+    return key if organiser_id == DEFAULT_ORGANISER_ID else f"{key}:{organiser_id}"

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from domain import scope as scoped
 from domain.campaigns import (
     SUBMITTED_STATES,
     UnitStatus,
@@ -35,6 +36,7 @@ from domain.campaigns import (
 )
 from domain.dates import format_number
 from domain.reports import reference_code
+from domain.scope import Scope
 from domain.text import fold
 from domain.xlsx import PageLayout, Sheet, write_workbook
 from models.campaigns import Campaign, Deadline
@@ -322,7 +324,7 @@ def submitted_answers(report: Report | None, *, session: Session) -> dict[str, A
 
 
 def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, list[Any]]:
-    """Approved members of each unit (unit_id, display_name, phone), by name without
+    """Approved members of each unit (id, unit_id, display_name, phone), by name without
     diacritics (the same order on SQLite and PostgreSQL, whatever their collation).
 
     Plain rows, not Member objects: a province has 15,000 officers, and building an ORM object
@@ -330,7 +332,8 @@ def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, 
     if not unit_ids:
         return {}
     wanted = set(unit_ids)
-    query = sa.select(Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]
+    # The id: /chuanop asks `bot.access.can_see_personal_data` about each (organiser scope).
+    query = sa.select(Member.id, Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]
         Member.status == MemberStatus.APPROVED, col(Member.unit_id).is_not(None)
     )
     if len(wanted) <= 500:  # a page of /chuanop: ask for those units only
@@ -361,19 +364,19 @@ def _reports_of(deadline: Deadline, *, session: Session) -> dict[int, Any]:
     return {row.unit_id: row for row in rows}
 
 
-def find_campaign(query: str, *, session: Session) -> Campaign | None:
-    """A campaign by its document number (latest if several share it) or by its id."""
+def find_campaign(query: str, *, scope: Scope, session: Session) -> Campaign | None:
+    """A campaign of the scope by its document number (latest if several share it) or id."""
     text = query.strip().lstrip("#")
     if not text:
         return None
     by_number = session.exec(
-        select(Campaign)
+        scoped.campaigns(scope)
         .where(func.lower(Campaign.document_number) == text.lower())
         .order_by(col(Campaign.id).desc())
     ).first()
     if by_number is not None or not text.isdigit():
         return by_number
-    return session.get(Campaign, int(text))
+    return scoped.campaign(int(text), scope=scope, session=session)
 
 
 def deadlines_of(campaign: Campaign, *, session: Session) -> list[Deadline]:

@@ -1,4 +1,5 @@
-"""Who is talking: finding the member behind an update, and admins named in ADMIN_IDS.
+"""Who is talking: finding the member behind an update, and admins named in ADMIN_IDS (the
+admins of the default organiser).
 
 ADMIN_IDS means "admins from configuration" both ways: a user it names is made an admin on
 their first message (`admin_source="config"`), and one it no longer names loses those rights
@@ -20,7 +21,10 @@ from sqlmodel import Session, select
 
 from domain import audit
 from domain.dates import as_utc
+from domain.organisers import ensure_default_admin
+from domain.scope import admin_organiser_ids
 from domain.text import clean_text
+from models.organisers import DEFAULT_ORGANISER_ID, OrganiserMember, OrganiserRole
 from models.units import AdminSource, Member, MemberStatus, Role
 
 # How fresh `Member.last_seen_at` is kept. Writing it on every message made each update of a
@@ -103,6 +107,10 @@ def identify(
         )
     elif member is not None and not configured_admin and _config_admin(member):
         drop_configured_admin(session, member=member, now=now)
+    if member is not None and configured_admin:
+        # ADMIN_IDS names the admins of the default (top) organiser.
+        session.flush()
+        ensure_default_admin(member, now=now, session=session)
     if member is not None:
         last_seen = as_utc(member.last_seen_at) if member.last_seen_at else None
         if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
@@ -120,11 +128,27 @@ def _config_admin(member: Member) -> bool:
 
 
 def drop_configured_admin(session: Session, *, member: Member, now: datetime) -> None:
-    """Take back the rights ADMIN_IDS gave: officer of their unit again, or no access."""
-    member.role = Role.OFFICER
-    member.admin_source = None
-    if member.unit_id is None:
-        member.status = MemberStatus.REMOVED
+    """Take back the rights ADMIN_IDS gave — the membership of the default (top) organiser —:
+    officer of their unit again, or no access without one. Rights granted in another
+    organiser stay (then the remaining rights count as granted in the chat)."""
+    for row in session.exec(
+        select(OrganiserMember).where(
+            OrganiserMember.member_id == member.id,
+            OrganiserMember.organiser_id == DEFAULT_ORGANISER_ID,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+        )
+    ).all():
+        session.delete(row)
+    session.flush()
+    if member.acting_organiser_id == DEFAULT_ORGANISER_ID:
+        member.acting_organiser_id = None
+    if admin_organiser_ids(member, session=session):
+        member.admin_source = AdminSource.CHAT
+    else:
+        member.role = Role.OFFICER
+        member.admin_source = None
+        if member.unit_id is None:
+            member.status = MemberStatus.REMOVED
     member.updated_at = now
     session.add(member)
     audit.record(
@@ -135,6 +159,7 @@ def drop_configured_admin(session: Session, *, member: Member, now: datetime) ->
         actor_label="ADMIN_IDS",
         target_type="member",
         target_id=member.id,
+        organiser_id=DEFAULT_ORGANISER_ID,
     )
 
 

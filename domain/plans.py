@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from domain import audit
+from domain import scope as scoped
 from domain.plan_parser import PlanProposal, ProposedDeadline
+from domain.scope import Scope
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
 from models.units import Member
 
@@ -56,19 +58,20 @@ def stored_title(deadline: ProposedDeadline) -> str:
     return deadline.title[: 300 - len(marks)] + marks
 
 
-def find_same_plan(session: Session, proposal: PlanProposal) -> Campaign | None:
-    """A campaign already made from this document (same number and issue date)."""
+def find_same_plan(session: Session, proposal: PlanProposal, *, scope: Scope) -> Campaign | None:
+    """A campaign of the scope already made from this document (same number and issue date);
+    a commune may run a campaign on the province's plan."""
     if not proposal.document_number:
         return None
     return session.exec(
-        select(Campaign).where(
+        scoped.campaigns(scope).where(
             Campaign.document_number == proposal.document_number,
             Campaign.issued_on == proposal.issued_on,
         )
     ).first()
 
 
-def check_ready(session: Session, proposal: PlanProposal) -> None:
+def check_ready(session: Session, proposal: PlanProposal, *, scope: Scope) -> None:
     """Raise `PlanNotReady` when the proposal lacks what a campaign needs."""
     if not proposal.document_number:
         raise PlanNotReady("missing_number")
@@ -76,7 +79,7 @@ def check_ready(session: Session, proposal: PlanProposal) -> None:
         raise PlanNotReady("missing_name")
     if proposal.starts_on and proposal.ends_on and proposal.ends_on < proposal.starts_on:
         raise PlanNotReady("end_before_start")
-    existing = find_same_plan(session, proposal)
+    existing = find_same_plan(session, proposal, scope=scope)
     if existing is not None:
         raise PlanNotReady("duplicate", existing)
 
@@ -85,6 +88,7 @@ def create_campaign_from_plan(
     session: Session,
     *,
     proposal: PlanProposal,
+    scope: Scope,
     actor: Member | None,
     now: datetime,
     timezone: str,
@@ -96,9 +100,10 @@ def create_campaign_from_plan(
     `description` is shown with the campaign (the documents it is based on); `dropped` and
     `edited` (how many proposed deadlines the admin removed or changed) go into the audit
     entry."""
-    check_ready(session, proposal)
+    check_ready(session, proposal, scope=scope)
     assert proposal.document_number and proposal.title  # checked above
     campaign = Campaign(
+        organiser_id=scope.organiser_id,
         document_number=proposal.document_number,
         name=proposal.title,
         issuing_body=proposal.issuing_body or "",
@@ -132,6 +137,7 @@ def create_campaign_from_plan(
         now=now,
         action="campaign.import_plan",
         actor=actor,
+        organiser_id=scope.organiser_id,
         target_type="campaign",
         target_id=campaign.id,
         detail={

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from domain import scope as scoped
 from domain.campaigns import participating_units, reports_by_unit
+from domain.scope import Scope
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.reports import Report, ReportStatus
 from models.units import Unit
@@ -123,13 +125,12 @@ def deadline_progress(deadline: Deadline, *, session: Session, now: datetime) ->
     return progress
 
 
-def open_deadlines(*, session: Session) -> list[Deadline]:
-    """Deadlines of active campaigns, soonest due first. Past ones stay: late reports are
-    still wanted, and the office follows them up."""
+def open_deadlines(*, scope: Scope, session: Session) -> list[Deadline]:
+    """Deadlines of the scope's active campaigns, soonest due first. Past ones stay: late
+    reports are still wanted, and the office follows them up."""
     return list(
         session.exec(
-            select(Deadline)
-            .join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
+            scoped.deadlines(scope)
             .where(Campaign.status == CampaignStatus.ACTIVE)
             .order_by(col(Deadline.due_at), col(Deadline.id))
         ).all()

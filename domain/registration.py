@@ -20,7 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from domain import audit
+from domain import scope as scoped
 from domain.errors import InputError
+from domain.scope import Scope
 from domain.text import clean_text, fold, matches
 from models.audit import AuditLog
 from models.base import rowcount, table_of
@@ -130,6 +132,7 @@ def create_invite(
         target_type="invite",
         target_id=invite.id,
         detail={"unit": unit.code, "max_uses": max_uses, "days": days},
+        organiser_id=unit.organiser_id,
     )
     return invite
 
@@ -274,9 +277,12 @@ def redeem_invite(
     return Binding(member, unit, previous, already=False)
 
 
-def revoke_invite(session: Session, *, invite_id: int, by: Member, now: datetime) -> Invite | None:
-    """Revoke one invite; None when it does not exist. Revoking twice changes nothing."""
-    invite = session.get(Invite, invite_id)
+def revoke_invite(
+    session: Session, *, invite_id: int, scope: Scope, by: Member, now: datetime
+) -> Invite | None:
+    """Revoke one invite of the scope; None when it has none such. Revoking twice changes
+    nothing."""
+    invite = scoped.invite(invite_id, scope=scope, session=session)
     if invite is None:
         return None
     if invite.revoked_at is None:
@@ -289,6 +295,7 @@ def revoke_invite(session: Session, *, invite_id: int, by: Member, now: datetime
             actor=by,
             target_type="invite",
             target_id=invite.id,
+            organiser_id=scope.organiser_id,
         )
     return invite
 
@@ -304,7 +311,13 @@ def revoke_unit_invites(session: Session, *, unit: Unit, by: Member, now: dateti
         )
     ).all()
     for invite in open_invites:
-        revoke_invite(session, invite_id=invite.id, by=by, now=now)  # type: ignore[arg-type]  # a stored row: its id is set
+        revoke_invite(
+            session,
+            invite_id=invite.id,  # type: ignore[arg-type]
+            scope=Scope.of(unit.organiser_id),
+            by=by,
+            now=now,
+        )
     return len(open_invites)
 
 
@@ -361,9 +374,12 @@ def submit_registration(
     return member
 
 
-def pending_registrations(session: Session, *, limit: int | None = None) -> list[Member]:
+def pending_registrations(
+    session: Session, *, scope: Scope, limit: int | None = None
+) -> list[Member]:
+    """Registrations waiting for an admin of the scope: those for its units."""
     statement = (
-        select(Member)
+        scoped.members(scope)
         .where(Member.status == MemberStatus.PENDING)
         .order_by(col(Member.updated_at), col(Member.id))
     )
@@ -372,23 +388,23 @@ def pending_registrations(session: Session, *, limit: int | None = None) -> list
     return list(session.exec(statement).all())
 
 
-def count_pending(session: Session) -> int:
+def count_pending(session: Session, *, scope: Scope) -> int:
     return session.exec(
-        select(func.count()).select_from(Member).where(Member.status == MemberStatus.PENDING)
+        select(func.count())
+        .select_from(Member)
+        .join(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(
+            Member.status == MemberStatus.PENDING,
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
     ).one()
 
 
-def admins(session: Session) -> list[Member]:
-    """Approved admins the bot can still write to."""
-    return list(
-        session.exec(
-            select(Member).where(
-                Member.role == Role.ADMIN,
-                Member.status == MemberStatus.APPROVED,
-                col(Member.unreachable_at).is_(None),
-            )
-        ).all()
-    )
+def admins_of_unit(session: Session, unit_id: int | None) -> list[Member]:
+    """Approved admins of the unit's organiser the bot can still write to: they decide on
+    a registration for it."""
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    return [] if unit is None else scoped.admins_of(unit.organiser_id, session=session)
 
 
 def _change_status(
@@ -406,9 +422,12 @@ def _change_status(
 
 
 def decide_registration(
-    session: Session, *, member_id: int, approve: bool, by: Member, now: datetime
+    session: Session, *, member_id: int, approve: bool, scope: Scope, by: Member, now: datetime
 ) -> Member | None:
-    """Approve or reject a pending registration; None when it is no longer pending."""
+    """Approve or reject a pending registration for a unit of the scope; None when it is no
+    longer pending (or not the scope's)."""
+    if scoped.member(member_id, scope=scope, session=session) is None:
+        return None
     status = MemberStatus.APPROVED if approve else MemberStatus.REJECTED
     member = _change_status(
         session,
@@ -425,13 +444,16 @@ def decide_registration(
             target_type="member",
             target_id=member.id,
             detail={"unit_id": member.unit_id},
+            organiser_id=scope.organiser_id,
         )
     return member
 
 
-def remove_officer(session: Session, *, member_id: int, by: Member, now: datetime) -> Member | None:
-    """Take an officer off their unit; None when there is no such approved officer."""
-    target = session.get(Member, member_id)
+def remove_officer(
+    session: Session, *, member_id: int, scope: Scope, by: Member, now: datetime
+) -> Member | None:
+    """Take an officer of the scope off their unit; None when there is no such officer."""
+    target = scoped.member(member_id, scope=scope, session=session)
     if target is None or target.role != Role.OFFICER or target.id == by.id:
         return None
     member = _change_status(
@@ -454,69 +476,94 @@ def remove_officer(session: Session, *, member_id: int, by: Member, now: datetim
             target_type="member",
             target_id=member.id,
             detail={"unit_id": member.unit_id},
+            organiser_id=scope.organiser_id,
         )
     return member
 
 
-def grant_admin(session: Session, *, member_id: int, by: Member, now: datetime) -> Member | None:
-    """Make an approved officer an admin; None when there is no such member."""
-    member = session.get(Member, member_id)
-    if member is None or member.status != MemberStatus.APPROVED or member.role == Role.ADMIN:
+def grant_admin(
+    session: Session, *, member_id: int, scope: Scope, by: Member, now: datetime
+) -> Member | None:
+    """Make an approved officer of the scope an admin of the organiser acted for; None when
+    there is no such member there, or they already are."""
+    from domain.organisers import grant_admin as grant_organiser_admin
+    from models.organisers import Organiser
+
+    member = scoped.member(member_id, scope=scope, session=session)
+    organiser = session.get(Organiser, scope.organiser_id)
+    if member is None or organiser is None or member.status != MemberStatus.APPROVED:
         return None
-    member.role = Role.ADMIN
-    member.admin_source = AdminSource.CHAT
-    member.updated_at = now
-    session.add(member)
-    audit.record(
-        session,
-        now=now,
-        action="member.grant_admin",
-        actor=by,
-        target_type="member",
-        target_id=member.id,
+    granted = grant_organiser_admin(
+        member, organiser, by=by, now=now, session=session, action="member.grant_admin"
     )
+    if not granted:
+        return None
     return member
 
 
-def list_admins(session: Session) -> list[Member]:
-    """Every approved admin (reachable or not), by name."""
+def list_admins(session: Session, *, scope: Scope) -> list[Member]:
+    """Every approved admin of the scope's organiser (reachable or not), by name."""
+    from models.organisers import OrganiserMember, OrganiserRole
+
     rows = session.exec(
-        select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.APPROVED)
+        select(Member)
+        .join(OrganiserMember, col(OrganiserMember.member_id) == col(Member.id))
+        .where(
+            OrganiserMember.organiser_id == scope.organiser_id,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+            Member.role == Role.ADMIN,
+            Member.status == MemberStatus.APPROVED,
+        )
     ).all()
     return sorted(rows, key=lambda m: (fold(m.display_name), m.id or 0))
 
 
 class RevokeRefused(Exception):
     """Admin rights that cannot be taken back here: `reason` is "config" (ADMIN_IDS names the
-    admin: edit it and restart) or "last" (the bot would be left without an admin)."""
+    admin of the default organiser: edit it and restart) or "last" (the organiser would be
+    left without an admin)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def revoke_admin(session: Session, *, member_id: int, by: Member, now: datetime) -> Member | None:
-    """Take an admin's rights back: officer of their unit again, or no access without one.
-    None when that member is not an admin any more; RevokeRefused for the ADMIN_IDS ones and
-    for the last admin (who therefore cannot remove themself)."""
+def revoke_admin(
+    session: Session, *, member_id: int, scope: Scope, by: Member, now: datetime
+) -> Member | None:
+    """Take an admin's rights in the scope's organiser back (domain.organisers.revoke_admin);
+    without another organiser they are an officer of their unit again, or have no access
+    without one. None when that member is not an admin of this organiser any more;
+    RevokeRefused for the ADMIN_IDS ones (of the default organiser) and for the organiser's
+    last admin (who therefore cannot remove themself)."""
+    from domain.organisers import revoke_admin as revoke_organiser_admin
+    from models.organisers import DEFAULT_ORGANISER_ID, Organiser, OrganiserMember, OrganiserRole
+
+    organiser = session.get(Organiser, scope.organiser_id)
     member = session.get(Member, member_id)
-    if member is None or member.role != Role.ADMIN or member.status != MemberStatus.APPROVED:
+    if member is None or organiser is None or member.status != MemberStatus.APPROVED:
         return None
-    if member.admin_source == AdminSource.CONFIG:
+    if member.id not in {m.id for m in list_admins(session, scope=scope)}:
+        return None
+    if member.admin_source == AdminSource.CONFIG and organiser.id == DEFAULT_ORGANISER_ID:
         raise RevokeRefused("config")
     # Locked (PostgreSQL): two admins revoking each other at once cannot leave none.
     admins_now = session.exec(
-        select(Member.id)
-        .where(Member.role == Role.ADMIN, Member.status == MemberStatus.APPROVED)
+        select(OrganiserMember.id)
+        .where(
+            OrganiserMember.organiser_id == organiser.id,
+            OrganiserMember.role == OrganiserRole.ADMIN,
+        )
         .with_for_update()
     ).all()
     if len(admins_now) <= 1:
         raise RevokeRefused("last")
-    member.role = Role.OFFICER
-    member.admin_source = None
-    if member.unit_id is None:
-        member.status = MemberStatus.REMOVED
-    member.updated_at = now
+    if not revoke_organiser_admin(member, organiser, by=by, now=now, session=session):
+        return None
+    if member.role != Role.ADMIN:
+        member.admin_source = None
+        if member.unit_id is None:
+            member.status = MemberStatus.REMOVED
     member.decided_at, member.decided_by_id = now, by.id
     session.add(member)
     audit.record(
@@ -527,6 +574,7 @@ def revoke_admin(session: Session, *, member_id: int, by: Member, now: datetime)
         target_type="member",
         target_id=member.id,
         detail={"unit_id": member.unit_id, "self": member.id == by.id},
+        organiser_id=organiser.id,
     )
     return member
 
@@ -535,6 +583,7 @@ def find_members(
     session: Session,
     query: str,
     *,
+    scope: Scope,
     role: str = Role.OFFICER,
     status: str = MemberStatus.APPROVED,
     limit: int = 50,
@@ -542,8 +591,12 @@ def find_members(
     """Members whose name, or whose unit's code or name, contains every word of `query`."""
     rows = session.exec(
         select(Member, Unit)
-        .join(Unit, col(Member.unit_id) == col(Unit.id), isouter=True)
-        .where(Member.role == role, Member.status == status)
+        .join(Unit, col(Member.unit_id) == col(Unit.id))
+        .where(
+            Member.role == role,
+            Member.status == status,
+            col(Unit.organiser_id).in_(scope.organiser_ids),
+        )
         .order_by(Unit.code, Member.display_name)
     ).all()
     found = [

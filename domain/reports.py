@@ -26,12 +26,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from domain import audit
+from domain import scope as scoped
 from domain.errors import ConcurrentUpdate
 from domain.forms import Form, format_answer, problems
+from domain.scope import Scope
 from models.base import rowcount, table_of
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.reports import Attachment, Nomination, Report, ReportStatus, ReportVersion
-from models.units import Member, MemberStatus, Role, Unit
+from models.units import Member, MemberStatus, Unit
 
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED, ReportStatus.REOPENED)
 # Lengths of the Nomination columns (models/reports.py).
@@ -387,12 +389,10 @@ def reachable(members: Sequence[Member]) -> list[Member]:
     return [m for m in members if m.unreachable_at is None]
 
 
-def admins(session: Session) -> list[Member]:
-    return reachable(
-        session.exec(
-            select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.APPROVED)
-        ).all()
-    )
+def admins_of_deadline(session: Session, deadline: Deadline) -> list[Member]:
+    """The admins of the organiser whose campaign asks for the report."""
+    campaign = session.get(Campaign, deadline.campaign_id)
+    return [] if campaign is None else scoped.admins_of(campaign.organiser_id, session=session)
 
 
 def unit_officers(session: Session, unit_id: int) -> list[Member]:
@@ -403,10 +403,10 @@ def unit_officers(session: Session, unit_id: int) -> list[Member]:
     )
 
 
-def find_unit(session: Session, code: str) -> Unit | None:
-    """A unit by its code, case aside."""
+def find_unit(session: Session, code: str, *, scope: Scope) -> Unit | None:
+    """A unit of the scope by its code, case aside."""
     return session.exec(
-        select(Unit).where(sa.func.upper(Unit.code) == code.strip().upper())
+        scoped.units(scope).where(sa.func.upper(Unit.code) == code.strip().upper())
     ).first()
 
 

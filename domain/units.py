@@ -26,8 +26,10 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from domain import audit
+from domain import scope as scoped
 from domain.errors import InputError
 from domain.safe_zip import UnsafeArchive, check_archive
+from domain.scope import Scope
 from domain.text import clean_text, fold, matches
 from models.units import Member, MemberStatus, Unit
 
@@ -145,12 +147,16 @@ def search_key_for(code: str, name: str) -> str:
     return fold(f"{code} {name}")
 
 
-def find_unit_by_code(session: Session, code: str) -> Unit | None:
-    return session.exec(select(Unit).where(Unit.code == normalise_code(code))).first()
+def find_unit_by_code(session: Session, code: str, *, scope: Scope) -> Unit | None:
+    """The unit of the organiser acted for with this code (codes are unique per organiser)."""
+    query = select(Unit).where(
+        Unit.code == normalise_code(code), Unit.organiser_id == scope.organiser_id
+    )
+    return session.exec(query).first()
 
 
-def _search_query(query: str, *, active_only: bool) -> SelectOfScalar[Unit]:
-    statement = select(Unit)
+def _search_query(query: str, *, active_only: bool, scope: Scope | None) -> SelectOfScalar[Unit]:
+    statement = select(Unit) if scope is None else scoped.units(scope)
     for word in fold(query).split():
         # The database narrows with LIKE on the folded key; `matches` below has the last word.
         statement = statement.where(col(Unit.search_key).contains(word, autoescape=True))
@@ -160,10 +166,18 @@ def _search_query(query: str, *, active_only: bool) -> SelectOfScalar[Unit]:
 
 
 def search_units(
-    session: Session, query: str, *, active_only: bool = False, limit: int | None = None
+    session: Session,
+    query: str,
+    *,
+    scope: Scope | None,
+    active_only: bool = False,
+    limit: int | None = None,
 ) -> list[Unit]:
-    """Units whose code or name contains every word of `query`, diacritics aside."""
-    statement = _search_query(query, active_only=active_only).order_by(Unit.name, Unit.code)
+    """Units whose code or name contains every word of `query`, diacritics aside: of the
+    scope, or of every organiser when `scope` is None (a newcomer registering looks for
+    their unit wherever it is)."""
+    statement = _search_query(query, active_only=active_only, scope=scope)
+    statement = statement.order_by(Unit.name, Unit.code)
     units = [u for u in session.exec(statement).all() if matches(query, u.search_key)]
     return units[:limit] if limit is not None else units
 
@@ -181,13 +195,19 @@ class UnitPage:
     total: int
 
 
-def unit_page(session: Session, *, query: str = "", page: int = 1, per_page: int = 8) -> UnitPage:
-    """One page of the registry (all units, or those matching `query`), by code."""
+def unit_page(
+    session: Session, *, scope: Scope, query: str = "", page: int = 1, per_page: int = 8
+) -> UnitPage:
+    """One page of the scope's registry (all units, or those matching `query`), by code."""
     if query.strip():
-        units = sorted(search_units(session, query), key=lambda u: u.code)
+        units = sorted(search_units(session, query, scope=scope), key=lambda u: u.code)
         total = len(units)
     else:
-        total = session.exec(select(func.count()).select_from(Unit)).one()
+        total = session.exec(
+            select(func.count())
+            .select_from(Unit)
+            .where(col(Unit.organiser_id).in_(scope.organiser_ids))
+        ).one()
         units = []
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -196,7 +216,9 @@ def unit_page(session: Session, *, query: str = "", page: int = 1, per_page: int
         chosen = units[start : start + per_page]
     else:
         chosen = list(
-            session.exec(select(Unit).order_by(Unit.code).offset(start).limit(per_page)).all()
+            session.exec(
+                scoped.units(scope).order_by(Unit.code).offset(start).limit(per_page)
+            ).all()
         )
     return UnitPage(chosen, page, pages, total)
 
@@ -221,20 +243,24 @@ def members_by_unit(
     return grouped
 
 
-def blocs(session: Session) -> list[str]:
-    """The emulation blocs (khối thi đua) units already belong to."""
-    rows = session.exec(select(Unit.bloc).where(col(Unit.bloc).is_not(None)).distinct()).all()
+def blocs(session: Session, *, scope: Scope) -> list[str]:
+    """The emulation blocs (khối thi đua) the scope's units already belong to."""
+    rows = session.exec(
+        select(Unit.bloc)
+        .where(col(Unit.bloc).is_not(None), col(Unit.organiser_id).in_(scope.organiser_ids))
+        .distinct()
+    ).all()
     return sorted((b for b in rows if b), key=fold)
 
 
 # --- adding one unit -----------------------------------------------------------------------
-def check_new_code(session: Session, text: str) -> str:
+def check_new_code(session: Session, text: str, *, scope: Scope) -> str:
     """A normalised code for a new unit, or InputError (bad shape, already used)."""
     code = normalise_code(text)
     problem = code_problem(code)
     if problem is not None:
         raise InputError(f"units.{problem}", example="XA-BINHLU", max=CODE_MAX)
-    existing = find_unit_by_code(session, code)
+    existing = find_unit_by_code(session, code, scope=scope)
     if existing is not None:
         raise InputError("units.code_taken", example="XA-BINHLU", code=code, name=existing.name)
     return code
@@ -269,10 +295,12 @@ def create_unit(
     kind: str,
     bloc: str | None,
     now: datetime,
+    organiser_id: int,
     parent_id: int | None = None,
 ) -> Unit:
     """Add a unit; the caller has validated the values (check_new_code, check_name…)."""
     unit = Unit(
+        organiser_id=organiser_id,
         code=code,
         name=name,
         search_key=search_key_for(code, name),
@@ -534,14 +562,15 @@ def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
     return rows, errors
 
 
-def _check_parents(session: Session, rows: list[UnitRow]) -> list[RowError]:
+def _check_parents(session: Session, rows: list[UnitRow], scope: Scope) -> list[RowError]:
     """Parents must exist (in the file or the registry) and not make a loop."""
     wanted = {r.parent_code for r in rows if r.parent_code}
     if not wanted:
         return []
     in_file = {r.code: r for r in rows}
     existing = {
-        u.code: u for u in session.exec(select(Unit).where(col(Unit.code).in_(list(wanted)))).all()
+        u.code: u
+        for u in session.exec(_by_code(scope).where(col(Unit.code).in_(list(wanted)))).all()
     }
     errors = [
         RowError(r.row, "unknown_parent", {"code": r.parent_code})
@@ -557,7 +586,7 @@ def _check_parents(session: Session, rows: list[UnitRow]) -> list[RowError]:
     def parent_of(code: str) -> str | None:
         if code in in_file:
             return in_file[code].parent_code
-        unit = existing.get(code) or session.exec(select(Unit).where(Unit.code == code)).first()
+        unit = existing.get(code) or session.exec(_by_code(scope).where(Unit.code == code)).first()
         if unit is None or unit.parent_id is None:
             return None
         parent = by_id.get(unit.parent_id) or session.get(Unit, unit.parent_id)
@@ -578,7 +607,12 @@ def _check_parents(session: Session, rows: list[UnitRow]) -> list[RowError]:
     return errors
 
 
-def import_units(session: Session, content: bytes, *, now: datetime) -> ImportResult:
+def _by_code(scope: Scope) -> SelectOfScalar[Unit]:
+    # An import writes the units of the organiser acted for: codes are looked up there only.
+    return select(Unit).where(Unit.organiser_id == scope.organiser_id)
+
+
+def import_units(session: Session, content: bytes, *, scope: Scope, now: datetime) -> ImportResult:
     """Validate every row, then create or update all units by code — or change nothing.
 
     The writes happen in the caller's transaction, so the import is all-or-nothing; the
@@ -586,13 +620,13 @@ def import_units(session: Session, content: bytes, *, now: datetime) -> ImportRe
     """
     rows, errors = parse_unit_rows(content)
     if not errors:
-        errors = _check_parents(session, rows)
+        errors = _check_parents(session, rows, scope)
     if errors:
         return ImportResult(errors=errors)
     result = ImportResult()
     existing = {
         u.code: u
-        for u in session.exec(select(Unit).where(col(Unit.code).in_([r.code for r in rows]))).all()
+        for u in session.exec(_by_code(scope).where(col(Unit.code).in_([r.code for r in rows])))
     }
     units: dict[str, Unit] = {}
     before: dict[str, tuple[object, ...]] = {}
@@ -600,7 +634,13 @@ def import_units(session: Session, content: bytes, *, now: datetime) -> ImportRe
         unit = existing.get(row.code)
         if unit is None:
             unit = create_unit(
-                session, code=row.code, name=row.name, kind=row.kind, bloc=row.bloc, now=now
+                session,
+                code=row.code,
+                name=row.name,
+                kind=row.kind,
+                bloc=row.bloc,
+                now=now,
+                organiser_id=scope.organiser_id,
             )
             result.created.append(row.code)
         else:
@@ -612,7 +652,7 @@ def import_units(session: Session, content: bytes, *, now: datetime) -> ImportRe
     session.flush()
     parents = [r.parent_code for r in rows if r.parent_code and r.parent_code not in units]
     outside = {
-        u.code: u for u in session.exec(select(Unit).where(col(Unit.code).in_(parents))).all()
+        u.code: u for u in session.exec(_by_code(scope).where(col(Unit.code).in_(parents))).all()
     }
     for row in rows:
         unit = units[row.code]
@@ -631,6 +671,7 @@ def record_import(
     result: ImportResult,
     *,
     now: datetime,
+    scope: Scope,
     actor: Member | None = None,
     actor_label: str | None = None,
 ) -> None:
@@ -639,6 +680,7 @@ def record_import(
         session,
         now=now,
         action="unit.import",
+        organiser_id=scope.organiser_id,
         actor=actor,
         actor_label=actor_label,
         target_type="unit",
@@ -652,13 +694,14 @@ def record_import(
     )
 
 
-def find_units(query: str, *, session: Session) -> list[Unit]:
-    """By code (exact, any case), else every unit whose name and code hold all the words."""
-    exact = session.exec(select(Unit).where(func.lower(Unit.code) == query.lower())).all()
+def find_units(query: str, *, scope: Scope, session: Session) -> list[Unit]:
+    """The scope's units: by code (exact, any case), else every unit whose name and code hold
+    all the words."""
+    exact = session.exec(scoped.units(scope).where(func.lower(Unit.code) == query.lower())).all()
     if len(exact) == 1:
         return list(exact)
     words = fold(query).split()
-    candidates = session.exec(select(Unit).order_by(col(Unit.code))).all()
+    candidates = session.exec(scoped.units(scope).order_by(col(Unit.code))).all()
     return [
         u
         for u in candidates

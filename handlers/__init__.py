@@ -21,6 +21,7 @@ def build_router() -> Router:
         deadlines,
         dossier,
         export,
+        organisers,
         plans,
         progress,
         registration,
@@ -39,6 +40,7 @@ def build_router() -> Router:
     modules: list[ModuleType] = [start, units, registration, campaigns, deadlines, reminders]
     modules += [reports, report_review, plans, progress, report_view, export, broadcasts]
     modules += [council, scoring]  # Hội đồng TĐKT, chấm điểm khối
+    modules += [organisers]  # cơ quan tổ chức, tổng hợp, đợt cấp trên
     modules += [web]
     modules += [dossier, signing]  # hồ sơ Word, bản ký
     for module in modules:

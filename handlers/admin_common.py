@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.access import in_scope
 from bot.catalog import t
 from bot.context import Context
 from bot.errors import InputError
@@ -59,7 +60,7 @@ def parse_id(value: str) -> int | None:
 
 def deadline_arg(ctx: Context, value: str, command: str) -> Deadline:
     deadline_id = parse_id(value)
-    deadline = ctx.session.get(Deadline, deadline_id) if deadline_id is not None else None
+    deadline = in_scope(ctx, "deadline", deadline_id) if deadline_id is not None else None
     if deadline is None:
         raise InputError("admin.bad_deadline", example=f"/{command} 1", value=value.strip())
     return deadline
@@ -76,6 +77,7 @@ def audit_action(
         target_type=target_type,
         target_id=target_id,
         detail=detail,
+        organiser_id=ctx.scope.organiser_id if ctx.scope else None,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.broadcasts import BroadcastTexts, run_broadcast
 from bot.catalog import Raw, t
 from bot.context import Context
@@ -37,7 +37,6 @@ from domain.progress import (
 )
 from domain.text import clean_text, shorten
 from handlers.admin_common import audit_action, deadline_buttons, parse_id
-from models.campaigns import Deadline
 from models.units import Member
 
 router = Router()
@@ -61,7 +60,7 @@ def _audience_name(ctx: Context, audience: Audience) -> str:
     if audience.kind == AudienceKind.BLOC:
         return t("admin.audience_bloc", bloc=audience.bloc or "")
     if audience.kind == AudienceKind.MISSING:
-        deadline = ctx.session.get(Deadline, audience.deadline_id or 0)
+        deadline = in_scope(ctx, "deadline", audience.deadline_id or 0)
         title = deadline.title if deadline else ""
         return t("admin.audience_missing", id=audience.deadline_id, title=title)
     return t("admin.audience_all")
@@ -105,7 +104,9 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
     if len(text) > MAX_BROADCAST_LENGTH:
         raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
     audience = Audience.from_dict(ctx.data["audience"])
-    selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
     if not selection.recipients:
         ctx.say("admin.tb_nobody", audience=_audience_name(ctx, audience))
         ctx.end()
@@ -148,7 +149,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     elif choice == "all" and ctx.step == STEP_AUDIENCE:
         _ask_message(ctx, Audience(AudienceKind.ALL))
     elif choice == "blocs" and ctx.step == STEP_AUDIENCE:
-        names = blocs(session=ctx.session)
+        names = blocs(scope=ctx.admin_scope, session=ctx.session)
         if not names:
             ctx.say("admin.tb_no_blocs")
             return
@@ -168,7 +169,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
             return
         _ask_message(ctx, Audience(AudienceKind.BLOC, bloc=names[index]))
     elif choice == "late" and ctx.step == STEP_AUDIENCE:
-        deadlines = open_deadlines(session=ctx.session)
+        deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
         if not deadlines:
             ctx.say("admin.no_open_deadlines")
             return
@@ -180,7 +181,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     elif choice == "send" and ctx.step == STEP_CONFIRM:
         _confirm_broadcast(event, ctx)
     elif choice == "miss" and ctx.step == STEP_DEADLINE and len(parts) == 2:
-        deadline = ctx.session.get(Deadline, parse_id(parts[1]) or 0)
+        deadline = in_scope(ctx, "deadline", parse_id(parts[1]) or 0)
         if deadline is None:
             ctx.say("core.stale_button")
             return
@@ -193,7 +194,9 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
     audience = Audience.from_dict(ctx.data["audience"])
     text = str(ctx.data["text"])
     # Counted again: someone may have registered or been removed since the confirmation.
-    selection = select_recipients(audience, session=ctx.session, reachable=_reachable(ctx))
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
     recipients = selection.recipients
     ctx.end()
     assert ctx.member is not None and ctx.member.id is not None
@@ -210,6 +213,7 @@ def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
         audience=audience,
         owner=owner,
         now=ctx.now(),
+        organiser_id=ctx.admin_scope.organiser_id,
     )
     audit_action(
         ctx,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.access import in_scope
 from bot.catalog import t
 from bot.context import Context
 from bot.errors import InputError
@@ -47,10 +48,10 @@ def fmt_date(value: date | None) -> str:
 def campaign_from(ctx: Context, raw: str | None) -> Campaign | None:
     if not raw or not raw.isdigit():
         return None
-    return ctx.session.get(Campaign, int(raw))
+    return in_scope(ctx, "campaign", int(raw))
 
 
 def deadline_from(ctx: Context, raw: str | None) -> Deadline | None:
     if not raw or not raw.isdigit():
         return None
-    return ctx.session.get(Deadline, int(raw))
+    return in_scope(ctx, "deadline", int(raw))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -38,7 +38,6 @@ from handlers.campaign_common import (
 from handlers.deadlines import start_new_deadline
 from handlers.reminders import format_due
 from models.campaigns import Campaign, CampaignStatus, Deadline
-from models.units import Unit
 
 router = Router()
 FLOW_NEW_CAMPAIGN = "campaign_new"
@@ -217,7 +216,7 @@ def _ask_blocs(ctx: Context, draft: CampaignDraft) -> None:
 
 
 def _ask_units(ctx: Context, draft: CampaignDraft) -> None:
-    units = domain.active_units(ctx.session)
+    units = domain.active_units(ctx.session, scope=ctx.admin_scope)
     chosen = set(draft.unit_ids)
     pages = max((len(units) + UNITS_PER_PAGE - 1) // UNITS_PER_PAGE, 1)
     page = min(max(int(draft.page), 0), pages - 1)
@@ -257,14 +256,17 @@ def _participants_from(draft: CampaignDraft) -> domain.Participants:
 
 def _participants_text(ctx: Context, participants: domain.Participants) -> str:
     if participants.everyone:
-        return t("campaigns.participants_all", count=len(domain.active_units(ctx.session)))
+        return t(
+            "campaigns.participants_all",
+            count=len(domain.active_units(ctx.session, scope=ctx.admin_scope)),
+        )
     parts: list[str] = []
     if participants.blocs:
         parts.append(t("campaigns.participants_blocs", blocs=", ".join(participants.blocs)))
     if participants.unit_ids:
         names = [
             u.name
-            for u in (ctx.session.get(Unit, i) for i in participants.unit_ids[:10])
+            for u in (in_scope(ctx, "unit", i) for i in participants.unit_ids[:10])
             if u is not None
         ]
         more = len(participants.unit_ids) - len(names)
@@ -296,7 +298,7 @@ def _participants_chosen(ctx: Context, draft: CampaignDraft) -> None:
     if ctx.flow == FLOW_NEW_CAMPAIGN:
         NEW_CAMPAIGN.goto(ctx, STEP_CONFIRM, draft)
         return
-    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
+    campaign = in_scope(ctx, "campaign", draft.campaign_id or 0)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -366,7 +368,7 @@ def _picker_action(ctx: Context, action: str, arg: str | None) -> None:
         draft.mode = "all"
         _participants_chosen(ctx, draft)
     elif action == "blocs":
-        options = domain.blocs(ctx.session)
+        options = domain.blocs(ctx.session, scope=ctx.admin_scope)
         if not options:
             raise InputError("campaigns.no_blocs")
         draft.mode, draft.bloc_options, draft.blocs = "blocs", options, []
@@ -380,7 +382,7 @@ def _picker_action(ctx: Context, action: str, arg: str | None) -> None:
             draft.blocs.remove(bloc) if bloc in draft.blocs else draft.blocs.append(bloc)
         NEW_CAMPAIGN.ask(ctx, draft)
     elif action == "unit" and ctx.step == STEP_UNITS and arg is not None and arg.isdigit():
-        unit = ctx.session.get(Unit, int(arg))
+        unit = in_scope(ctx, "unit", int(arg))
         if unit is not None and unit.active and unit.id is not None:
             chosen = draft.unit_ids
             chosen.remove(unit.id) if unit.id in chosen else chosen.append(unit.id)
@@ -412,6 +414,7 @@ def _save_new_campaign(ctx: Context, draft: CampaignDraft, *, activate: bool) ->
         participants=_participants_from(draft),
         activate=activate,
         timezone=ctx.settings.timezone,
+        organiser_id=ctx.admin_scope.organiser_id,
         actor=ctx.member,
         now=ctx.now(),
     )
@@ -518,7 +521,7 @@ def _begin_campaign_edit(ctx: Context, campaign: Campaign, field: str) -> None:
 @router.flow(FLOW_EDIT_CAMPAIGN, access=Access.ADMIN)
 async def edit_campaign_answer(event: Inbound, ctx: Context) -> None:
     field = ctx.step or ""
-    campaign = ctx.session.get(Campaign, NEW_CAMPAIGN.data(ctx).campaign_id or 0)
+    campaign = in_scope(ctx, "campaign", NEW_CAMPAIGN.data(ctx).campaign_id or 0)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -569,7 +572,7 @@ def _deadline_line(ctx: Context, deadline: Deadline, campaign: Campaign) -> str:
 
 @router.command("dotthidua", access=Access.ADMIN, help_key="help.dotthidua")
 async def list_campaigns(event: Inbound, ctx: Context) -> None:
-    campaigns = domain.list_campaigns(ctx.session)
+    campaigns = domain.list_campaigns(ctx.session, scope=ctx.admin_scope)
     if not campaigns:
         ctx.say("campaigns.list_empty")
         return

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.access import Access, can_run_council, can_vote, council_refusal
+from bot.access import Access, can_run_council, can_vote, council_refusal, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.db import in_transaction
@@ -29,9 +29,10 @@ from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFil
 from bot.router import Router, make_payload, split_payload
 from bot.settings import Settings
 from domain import council
+from domain import scope as scoped
 from domain.dates import ParseError, parse_date, parse_time
 from domain.members import audit_refusal
-from domain.reports import admins, reachable, unit_officers
+from domain.reports import reachable, unit_officers
 from domain.text import shorten
 from models.campaigns import Campaign
 from models.council import (
@@ -390,7 +391,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
         _show_candidates(ctx, target)
         return
     if action in ("when", "open") and len(parts) == 3 and (epoch := _int(parts[2])):
-        campaign = ctx.session.get(Campaign, target)
+        campaign = in_scope(ctx, "campaign", target)
         if campaign is None:
             ctx.say("council.gone")
             return
@@ -400,7 +401,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
         else:
             _open(ctx, campaign, closes)
         return
-    round_ = ctx.session.get(CouncilRound, target)
+    round_ = _scoped_round(ctx, target)
     if round_ is None:
         ctx.say("council.gone")
         return
@@ -448,8 +449,22 @@ async def round_button(event: Inbound, ctx: Context) -> None:
     ctx.say("council.gone")
 
 
+def _scoped_round(ctx: Context, round_id: int | None) -> CouncilRound | None:
+    """A round of a campaign of the organiser the admin acts for (another's is refused and
+    audited, as any id of another organiser)."""
+    round_ = ctx.session.get(CouncilRound, round_id) if round_id else None
+    if round_ is None or in_scope(ctx, "campaign", round_.campaign_id) is None:
+        return None
+    return round_
+
+
+def _scoped_item(ctx: Context, item_id: object) -> CouncilItem | None:
+    item = ctx.session.get(CouncilItem, item_id) if isinstance(item_id, int) else None
+    return item if item is not None and _scoped_round(ctx, item.round_id) else None
+
+
 def _pick_campaign(ctx: Context) -> None:
-    campaigns = council.active_campaigns(ctx.session)
+    campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
     if not campaigns:
         ctx.say("council.no_campaigns")
         return
@@ -463,7 +478,7 @@ def _pick_campaign(ctx: Context) -> None:
 
 
 def _show_candidates(ctx: Context, campaign_id: int) -> None:
-    campaign = ctx.session.get(Campaign, campaign_id)
+    campaign = in_scope(ctx, "campaign", campaign_id)
     if campaign is None:
         ctx.say("council.gone")
         return
@@ -535,7 +550,7 @@ async def closes_answer(event: Inbound, ctx: Context) -> None:
     closes = datetime.combine(day, at, tzinfo=ctx.settings.tz)
     if closes <= ctx.now():
         raise InputError("council.closes_past", example=example)
-    campaign = ctx.session.get(Campaign, ctx.data.get("campaign"))
+    campaign = in_scope(ctx, "campaign", ctx.data.get("campaign"))
     if campaign is None:
         ctx.end()
         ctx.say("council.gone")
@@ -719,7 +734,7 @@ def _announce_closed(ctx: Context, round_: CouncilRound) -> None:
     buttons = [
         [Button(t("council.button_confirm_result"), make_payload("cr", round_.id, "confirm"))]
     ]
-    for admin in reachable(admins(ctx.session)):
+    for admin in _round_admins(ctx.session, round_):
         if ctx.member is not None and admin.id == ctx.member.id:
             ctx.reply(Raw(text), buttons)
         else:
@@ -732,7 +747,15 @@ def closed_messages(session: Session, round_: CouncilRound) -> list[tuple[Member
     buttons = [
         [Button(t("council.button_confirm_result"), make_payload("cr", round_.id, "confirm"))]
     ]
-    return [(admin, Outbound(text, buttons)) for admin in reachable(admins(session))]
+    return [(admin, Outbound(text, buttons)) for admin in _round_admins(session, round_)]
+
+
+def _round_admins(session: Session, round_: CouncilRound) -> list[Member]:
+    """The admins of the organiser whose campaign the round reviews (domain.scope)."""
+    campaign = session.get(Campaign, round_.campaign_id)
+    if campaign is None:
+        return []
+    return reachable(scoped.admins_of(campaign.organiser_id, session=session))
 
 
 def reminder_message(
@@ -872,7 +895,7 @@ async def decisions(event: Inbound, ctx: Context) -> None:
 @router.button("qd", access=Access.ADMIN)
 async def decision_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
-    item = ctx.session.get(CouncilItem, _int(parts[0]) if parts else None)
+    item = _scoped_item(ctx, _int(parts[0]) if parts else None)
     if item is None:
         ctx.say("council.gone")
         return
@@ -901,7 +924,7 @@ async def decision_answer(event: Inbound, ctx: Context) -> None:
     number, decided_on = _decision_parts(event.text or "")
     if not _DECISION.match(number):
         raise InputError("council.bad_decision", example="125/QĐ-UBND ngày 20/12/2026")
-    item = ctx.session.get(CouncilItem, ctx.data.get("item"))
+    item = _scoped_item(ctx, ctx.data.get("item"))
     assert ctx.member is not None
     ctx.end()
     if item is None:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -84,7 +84,7 @@ class DeadlineDraft:
 # /hanmoi — a new deadline
 # =============================================================================================
 def _open_campaigns(ctx: Context) -> list[Campaign]:
-    return domain.list_campaigns(ctx.session, include_closed=0)
+    return domain.list_campaigns(ctx.session, scope=ctx.admin_scope, include_closed=0)
 
 
 @router.command("hanmoi", access=Access.ADMIN, help_key="help.hanmoi")
@@ -254,7 +254,7 @@ NEW_DEADLINE.register(router, access=Access.ADMIN)
 
 
 def _tz_of(ctx: Context, draft: DeadlineDraft) -> ZoneInfo:
-    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
+    campaign = in_scope(ctx, "campaign", draft.campaign_id or 0)
     return ZoneInfo(campaign.timezone if campaign else ctx.settings.timezone)
 
 
@@ -327,7 +327,7 @@ def _time(text: str) -> time:
 
 
 def _deadline_summary(ctx: Context, draft: DeadlineDraft) -> str:
-    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
+    campaign = in_scope(ctx, "campaign", draft.campaign_id or 0)
     assert campaign is not None
     tz = ZoneInfo(campaign.timezone)
     due = _due_from(draft, tz)
@@ -415,7 +415,7 @@ def _new_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
 
 
 def _save_new_deadline(ctx: Context, draft: DeadlineDraft) -> None:
-    campaign = ctx.session.get(Campaign, draft.campaign_id or 0)
+    campaign = in_scope(ctx, "campaign", draft.campaign_id or 0)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
@@ -453,7 +453,7 @@ DEADLINE_EDIT_FIELDS = ("title", "date", "time", "form", "policy")
 
 
 def _offer_deadline_fields(ctx: Context, deadline: Deadline) -> None:
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.say("campaigns.closed_or_missing")
         return
@@ -474,7 +474,7 @@ def _offer_deadline_fields(ctx: Context, deadline: Deadline) -> None:
 
 
 def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     if campaign is None or campaign.status == CampaignStatus.CLOSED:
         ctx.say("campaigns.closed_or_missing")
         return
@@ -507,7 +507,7 @@ def _begin_deadline_edit(ctx: Context, deadline: Deadline, field: str) -> None:
 @router.flow(FLOW_EDIT_DEADLINE, access=Access.ADMIN)
 async def edit_deadline_answer(event: Inbound, ctx: Context) -> None:
     draft = NEW_DEADLINE.data(ctx)
-    deadline = ctx.session.get(Deadline, draft.deadline_id or 0)
+    deadline = in_scope(ctx, "deadline", draft.deadline_id or 0)
     if deadline is None:
         ctx.end()
         ctx.say("campaigns.deadline_not_found")
@@ -537,7 +537,7 @@ async def edit_deadline_answer(event: Inbound, ctx: Context) -> None:
 
 def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
     draft = NEW_DEADLINE.data(ctx)
-    deadline = ctx.session.get(Deadline, draft.deadline_id or 0)
+    deadline = in_scope(ctx, "deadline", draft.deadline_id or 0)
     if deadline is None:
         ctx.end()
         ctx.say("campaigns.deadline_not_found")
@@ -572,7 +572,9 @@ def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None
         domain.edit_deadline(
             ctx.session, deadline, changes=changes, actor=ctx.member, now=ctx.now()
         )
-    except domain.CampaignStateError:
+    except domain.CampaignStateError as exc:
+        if exc.reason == "after_parent":
+            raise InputError("organisers.deadline_after_parent") from None
         ctx.end()
         ctx.say("campaigns.closed_or_missing")
         return
@@ -592,7 +594,7 @@ def _save_deadline_edit(ctx: Context, deadline: Deadline, changes: dict) -> None
 def _announce_new_due(ctx: Context, deadline: Deadline, old_due: datetime, tz: ZoneInfo) -> str:
     """Tell the participating units' officers that a due date moved (otherwise they find out
     only from /hanchot); returns the line that tells the admin so."""
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     if campaign is None or campaign.status != CampaignStatus.ACTIVE:
         return ""  # a draft campaign has told nobody anything yet
     units = domain.participating_units(ctx.session, campaign)
@@ -618,5 +620,5 @@ def _announce_new_due(ctx: Context, deadline: Deadline, old_due: datetime, tz: Z
 
 
 def _tz_of_deadline(ctx: Context, deadline: Deadline) -> ZoneInfo:
-    campaign = ctx.session.get(Campaign, deadline.campaign_id)
+    campaign = in_scope(ctx, "campaign", deadline.campaign_id)
     return ZoneInfo(campaign.timezone if campaign else ctx.settings.timezone)

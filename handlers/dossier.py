@@ -96,11 +96,11 @@ def render_award_import(result: AwardImportResult) -> str:
 
 def _campaign(ctx: Context, args: str, example: str) -> Campaign | None:
     if args:
-        campaign = find_campaign(args, session=ctx.session)
+        campaign = find_campaign(args, scope=ctx.admin_scope, session=ctx.session)
         if campaign is None:
             raise InputError("admin.campaign_not_found", example=example, query=args)
         return campaign
-    active = active_campaigns(session=ctx.session)
+    active = active_campaigns(scope=ctx.admin_scope, session=ctx.session)
     if len(active) == 1:
         return active[0]
     raise InputError("dossier.which_campaign", example=example)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import t
 from bot.context import Context
 from bot.db import in_transaction
@@ -129,18 +129,20 @@ async def _send_export(
 @router.command("xuat", access=Access.ADMIN, help_key="help.xuat")
 async def export(event: Inbound, ctx: Context) -> None:
     if event.args:
-        campaign = find_campaign(event.args, session=ctx.session)
+        campaign = find_campaign(event.args, scope=ctx.admin_scope, session=ctx.session)
         if campaign is None:
             raise InputError(
                 "admin.campaign_not_found", example="/xuat 353/KH-UBND", query=event.args
             )
         _export(ctx, campaign)
         return
-    active = active_campaigns(session=ctx.session)
+    active = active_campaigns(scope=ctx.admin_scope, session=ctx.session)
     if len(active) == 1:
         _export(ctx, active[0])
         return
-    choices = active or recent_campaigns(session=ctx.session, limit=MAX_PICK_BUTTONS)
+    choices = active or recent_campaigns(
+        scope=ctx.admin_scope, session=ctx.session, limit=MAX_PICK_BUTTONS
+    )
     if not choices:
         ctx.say("admin.export_none")
         return
@@ -159,7 +161,7 @@ async def export(event: Inbound, ctx: Context) -> None:
 @router.button(P_EXPORT, access=Access.ADMIN)
 async def on_export(event: Inbound, ctx: Context) -> None:
     ids = payload_ints(event.payload)
-    campaign = ctx.session.get(Campaign, ids[0]) if ids else None
+    campaign = in_scope(ctx, "campaign", ids[0]) if ids else None
     if campaign is None:
         ctx.say("core.stale_button")
         return

@@ -616,7 +616,9 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
     ]
     try:
         if flagged and not confirmed:
-            check_ready(ctx.session, proposal)  # what is missing comes before "are you sure"
+            check_ready(
+                ctx.session, proposal, scope=ctx.admin_scope
+            )  # what is missing comes before "are you sure"
             token = ctx.data["token"]
             ctx.ask(
                 t("plans.confirm_flags", count=len(flagged)),
@@ -626,6 +628,7 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
         campaign = create_campaign_from_plan(
             ctx.session,
             proposal=proposal,
+            scope=ctx.admin_scope,
             actor=ctx.member,
             now=ctx.now(),
             timezone=ctx.settings.timezone,

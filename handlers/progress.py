@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 
-from bot.access import Access, can_see_personal_data
+from bot.access import Access, can_see_personal_data, in_scope
 from bot.catalog import t
 from bot.context import Context
 from bot.events import Button, Inbound, OutboundFile
@@ -160,7 +160,7 @@ async def show_progress(event: Inbound, ctx: Context) -> None:
     if event.args:
         await _progress_of(ctx, deadline_arg(ctx, event.args, "tiendo"))
         return
-    deadlines = open_deadlines(session=ctx.session)
+    deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
     focus = focus_deadline(deadlines, now=ctx.now())
     if focus is None:
         ctx.say("admin.no_open_deadlines")
@@ -191,7 +191,7 @@ async def show_progress(event: Inbound, ctx: Context) -> None:
 @router.button(P_CHART, access=Access.ADMIN)
 async def on_chart(event: Inbound, ctx: Context) -> None:
     ids = payload_ints(event.payload)
-    deadline = ctx.session.get(Deadline, ids[0]) if ids else None
+    deadline = in_scope(ctx, "deadline", ids[0]) if ids else None
     if deadline is None:
         ctx.say("core.stale_button")
         return
@@ -200,7 +200,7 @@ async def on_chart(event: Inbound, ctx: Context) -> None:
 
 # --- /chuanop ---------------------------------------------------------------------------------
 def _officer_line(ctx: Context, officer: Member) -> str:
-    if not can_see_personal_data(ctx.member, officer):
+    if not can_see_personal_data(ctx.member, officer, scope=ctx.scope, session=ctx.session):
         return t("admin.missing_officer_hidden", name=officer.display_name)
     if officer.phone:
         return t("admin.missing_officer", name=officer.display_name, phone=officer.phone)
@@ -269,7 +269,7 @@ async def show_missing(event: Inbound, ctx: Context) -> None:
     if event.args:
         _show_missing(ctx, deadline_arg(ctx, event.args, "chuanop"), 1, replace=False)
         return
-    deadlines = open_deadlines(session=ctx.session)
+    deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
     if not deadlines:
         ctx.say("admin.no_open_deadlines")
         audit_action(ctx, "admin.missing", None, None)
@@ -298,7 +298,7 @@ async def show_missing(event: Inbound, ctx: Context) -> None:
 @router.button(P_MISSING, access=Access.ADMIN)
 async def on_missing_page(event: Inbound, ctx: Context) -> None:
     ids = payload_ints(event.payload)
-    deadline = ctx.session.get(Deadline, ids[0]) if len(ids) == 2 else None
+    deadline = in_scope(ctx, "deadline", ids[0]) if len(ids) == 2 else None
     if deadline is None:
         ctx.say("core.stale_button")
         return

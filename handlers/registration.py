@@ -14,16 +14,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.access import Access
+from bot.access import Access, refuse_out_of_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.steps import Flow, Step
-from domain import registration
+from domain import organisers, registration
+from domain import scope as scoped
 from domain import units as registry
 from domain.registration import InviteProblem, InviteRefused
+from models.organisers import DEFAULT_ORGANISER_ID
 from models.units import AdminSource, Member, MemberStatus, Role, Unit
 
 router = Router()
@@ -168,13 +170,16 @@ def _take_phone(ctx: Context, data: Registration, event: Inbound) -> bool:
 
 
 def _offer_units(ctx: Context, query: str) -> None:
-    found = registry.search_units(ctx.session, query, active_only=True, limit=MAX_CANDIDATES + 1)
+    # A newcomer may belong to any organiser's unit: the search spans them all (scope None).
+    found = registry.search_units(
+        ctx.session, query, scope=None, active_only=True, limit=MAX_CANDIDATES + 1
+    )
     if not found:
         raise InputError("registration.register.no_unit", example="Bình Lư", query=query)
     if len(found) > MAX_CANDIDATES:
-        total = len(registry.search_units(ctx.session, query, active_only=True))
+        total = len(registry.search_units(ctx.session, query, scope=None, active_only=True))
         raise InputError("registration.register.too_many", count=total, query=query)
-    buttons = [[Button(unit.name, make_payload("rg-u", unit.id))] for unit in found]
+    buttons = [[Button(_unit_label(ctx, unit), make_payload("rg-u", unit.id))] for unit in found]
     ctx.reply(t("registration.register.pick_unit"), buttons)
 
 
@@ -236,7 +241,7 @@ def _submit(ctx: Context, data: Registration, phone: str | None) -> None:
     ctx.member = member
     ctx.say("registration.register.submitted", unit=unit.name)
     notice = _pending_card(member, unit)
-    for admin in registration.admins(ctx.session):
+    for admin in registration.admins_of_unit(ctx.session, member.unit_id):
         ctx.notify_member(admin, notice)
 
 
@@ -260,11 +265,13 @@ def _pending_card(member: Member, unit: Unit | None) -> Outbound:
 # --- /duyet --------------------------------------------------------------------------------
 @router.command("duyet", access=Access.ADMIN, help_key="help.duyet")
 async def pending(event: Inbound, ctx: Context) -> None:
-    waiting = registration.pending_registrations(ctx.session, limit=MAX_PENDING_SHOWN)
+    waiting = registration.pending_registrations(
+        ctx.session, scope=ctx.admin_scope, limit=MAX_PENDING_SHOWN
+    )
     if not waiting:
         ctx.say("registration.pending_none")
         return
-    total = registration.count_pending(ctx.session)
+    total = registration.count_pending(ctx.session, scope=ctx.admin_scope)
     ctx.say("registration.pending_title", count=total)
     for member in waiting:
         card = _pending_card(member, ctx.session.get(Unit, member.unit_id or 0))
@@ -288,15 +295,20 @@ def _decide(event: Inbound, ctx: Context, *, approve: bool) -> None:
     assert ctx.member is not None  # Access.ADMIN
     decided = (
         registration.decide_registration(
-            ctx.session, member_id=member_id, approve=approve, by=ctx.member, now=ctx.now()
+            ctx.session,
+            member_id=member_id,
+            approve=approve,
+            scope=ctx.admin_scope,
+            by=ctx.member,
+            now=ctx.now(),
         )
         if member_id is not None
         else None
     )
     if decided is None:
-        target = ctx.session.get(Member, member_id) if member_id is not None else None
+        target = scoped.member(member_id, scope=ctx.admin_scope, session=ctx.session)
         if target is None:
-            ctx.say("core.stale_button")
+            ctx.say(_out_of_scope(ctx, member_id))
         else:
             status = t(f"registration.status.{target.status}")
             ctx.reply(
@@ -330,7 +342,9 @@ async def grant_admin(event: Inbound, ctx: Context) -> None:
 
 def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) -> None:
     query = event.args.strip()
-    found = registration.find_members(ctx.session, query, limit=MAX_MEMBER_BUTTONS + 1)
+    found = registration.find_members(
+        ctx.session, query, scope=ctx.admin_scope, limit=MAX_MEMBER_BUTTONS + 1
+    )
     if not found:
         if query:
             ctx.say("registration.member_none", query=query)
@@ -338,7 +352,9 @@ def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) ->
             ctx.say("registration.member_none_all")
         return
     if len(found) > MAX_MEMBER_BUTTONS:
-        total = len(registration.find_members(ctx.session, query, limit=10_000))
+        total = len(
+            registration.find_members(ctx.session, query, scope=ctx.admin_scope, limit=10_000)
+        )
         ctx.say("registration.member_too_many", count=total, command=event.command or "")
         return
     buttons = [
@@ -350,8 +366,11 @@ def _pick_member(ctx: Context, event: Inbound, *, prefix: str, pick_key: str) ->
 
 def _confirm(ctx: Context, event: Inbound, *, confirm_key: str, prefix: str) -> None:
     member_id = _payload_id(event)
-    target = ctx.session.get(Member, member_id) if member_id is not None else None
-    if target is None or target.status != MemberStatus.APPROVED or target.role != Role.OFFICER:
+    target = scoped.member(member_id, scope=ctx.admin_scope, session=ctx.session)
+    if target is None:
+        ctx.say(_out_of_scope(ctx, member_id))
+        return
+    if target.status != MemberStatus.APPROVED or target.role != Role.OFFICER:
         ctx.reply(t("registration.member_gone"), replace=True)
         return
     text = t(confirm_key, name=target.display_name, unit=_unit_name(ctx, target.unit_id))
@@ -387,13 +406,29 @@ def _confirmed_change(
     member_id = _payload_id(event)
     assert ctx.member is not None
     changed = (
-        change(ctx.session, member_id=member_id, by=ctx.member, now=ctx.now())
+        change(
+            ctx.session, member_id=member_id, scope=ctx.admin_scope, by=ctx.member, now=ctx.now()
+        )
         if member_id is not None
         else None
     )
     if changed is None:
-        ctx.reply(t("registration.member_gone"), replace=True)
+        if scoped.member(member_id, scope=ctx.admin_scope, session=ctx.session) is None:
+            ctx.say(_out_of_scope(ctx, member_id))
+        else:
+            ctx.reply(t("registration.member_gone"), replace=True)
     return changed
+
+
+def _out_of_scope(ctx: Context, member_id: int | None) -> str:
+    return refuse_out_of_scope(
+        ctx.session,
+        member=ctx.member,
+        scope=ctx.scope,
+        target_type="member",
+        target_id=member_id,
+        now=ctx.now(),
+    )
 
 
 @router.button("mb-rmok", access=Access.ADMIN)
@@ -415,6 +450,15 @@ async def grant_admin_confirmed(event: Inbound, ctx: Context) -> None:
     ctx.notify_member(granted, Outbound(t("registration.grant.notice")))
 
 
+def _unit_label(ctx: Context, unit: Unit) -> str:
+    """A unit as a newcomer picks it: with its organiser when it is not the default one (two
+    communes may both have a "Thôn 1")."""
+    if unit.organiser_id == DEFAULT_ORGANISER_ID:
+        return unit.name
+    organiser = scoped.organiser_of_unit(unit, session=ctx.session)
+    return f"{unit.name} — {organiser.name}"
+
+
 # --- /thuhoiquyen: admins listed, rights revoked --------------------------------------------
 def _admin_line(ctx: Context, member: Member) -> str:
     unit = _unit_name(ctx, member.unit_id) if member.unit_id else t("admins.no_unit")
@@ -424,9 +468,30 @@ def _admin_line(ctx: Context, member: Member) -> str:
     )
 
 
+def _admin_in_scope(ctx: Context, member_id: int | None) -> Member | None:
+    """An admin of the organiser acted for, named by a button; an admin of another organiser
+    only (a forged payload) is audited as out of scope and answered like a stale button."""
+    if member_id is None:
+        return None
+    admins = registration.list_admins(ctx.session, scope=ctx.admin_scope)
+    found = next((m for m in admins if m.id == member_id), None)
+    if found is None:
+        other = ctx.session.get(Member, member_id)
+        if other is not None and other.role == Role.ADMIN:
+            refuse_out_of_scope(
+                ctx.session,
+                member=ctx.member,
+                scope=ctx.scope,
+                target_type="member",
+                target_id=member_id,
+                now=ctx.now(),
+            )
+    return found
+
+
 @router.command("thuhoiquyen", access=Access.ADMIN, help_key="admins.help_thuhoiquyen")
 async def list_admins(event: Inbound, ctx: Context) -> None:
-    admins = registration.list_admins(ctx.session)
+    admins = registration.list_admins(ctx.session, scope=ctx.admin_scope)
     lines = [t("admins.list_title", count=len(admins))]
     lines += [_admin_line(ctx, m) for m in admins]
     ctx.reply("\n".join(lines))
@@ -442,16 +507,22 @@ async def list_admins(event: Inbound, ctx: Context) -> None:
 @router.button("ad-rv", access=Access.ADMIN)
 async def revoke_admin_picked(event: Inbound, ctx: Context) -> None:
     member_id = _payload_id(event)
-    target = ctx.session.get(Member, member_id) if member_id is not None else None
-    if target is None or target.role != Role.ADMIN or target.status != MemberStatus.APPROVED:
+    target = _admin_in_scope(ctx, member_id)
+    if target is None:
         ctx.reply(t("admins.gone"), replace=True)
         return
     assert ctx.member is not None
-    after = (
-        t("admins.after_officer", unit=_unit_name(ctx, target.unit_id))
-        if target.unit_id
-        else t("admins.after_none")
-    )
+    others = [
+        o
+        for o in organisers.administered(target, session=ctx.session)
+        if o.id != ctx.admin_scope.organiser_id
+    ]
+    if others:
+        after = t("admins.after_other")
+    elif target.unit_id:
+        after = t("admins.after_officer", unit=_unit_name(ctx, target.unit_id))
+    else:
+        after = t("admins.after_none")
     key = "admins.confirm_self" if target.id == ctx.member.id else "admins.confirm"
     buttons = [
         [
@@ -466,13 +537,17 @@ async def revoke_admin_picked(event: Inbound, ctx: Context) -> None:
 async def revoke_admin_confirmed(event: Inbound, ctx: Context) -> None:
     member_id = _payload_id(event)
     assert ctx.member is not None
-    target = ctx.session.get(Member, member_id) if member_id is not None else None
+    target = _admin_in_scope(ctx, member_id)
     try:
         revoked = (
             registration.revoke_admin(
-                ctx.session, member_id=member_id, by=ctx.member, now=ctx.now()
+                ctx.session,
+                member_id=target.id,
+                scope=ctx.admin_scope,
+                by=ctx.member,
+                now=ctx.now(),
             )
-            if member_id is not None
+            if target is not None and target.id is not None
             else None
         )
     except registration.RevokeRefused as refused:
@@ -507,3 +582,6 @@ async def whoami(event: Inbound, ctx: Context) -> None:
         status=t(f"registration.status.{member.status}"),
         account=_account(member),
     )
+    administered = organisers.administered(member, session=ctx.session)
+    if administered:
+        ctx.say("organisers.me", names=", ".join(o.name for o in administered))

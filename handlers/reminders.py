@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import Raw, has, t
 from bot.context import Context
 from bot.events import Button, Inbound, Outbound
@@ -253,7 +253,7 @@ def _has_form_label(code: str) -> bool:
 async def remind_now(event: Inbound, ctx: Context) -> None:
     """Send a reminder now to the units still missing a deadline (admins only, audited)."""
     _, parts = split_payload(event.payload or "")
-    deadline = ctx.session.get(Deadline, int(parts[0])) if parts and parts[0].isdigit() else None
+    deadline = in_scope(ctx, "deadline", int(parts[0])) if parts and parts[0].isdigit() else None
     if deadline is None:
         ctx.say("reminders.nhac_unknown")
         return

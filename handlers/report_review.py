@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import t
 from bot.context import Context
 from bot.errors import InputError
@@ -70,11 +70,11 @@ def _target(ctx: Context, args: str, example: str) -> tuple[Target, str]:
     parts = args.split(maxsplit=2)
     if len(parts) < 2:
         raise InputError("reports.admin_usage", example=example)
-    unit = find_unit(ctx.session, parts[0])
+    unit = find_unit(ctx.session, parts[0], scope=ctx.admin_scope)
     if unit is None:
         raise InputError("reports.admin_unknown_unit", code=parts[0], example=example)
     number = parts[1].lstrip("#")
-    deadline = ctx.session.get(Deadline, int(number)) if number.isdigit() else None
+    deadline = in_scope(ctx, "deadline", int(number)) if number.isdigit() else None
     if deadline is None:
         raise InputError("reports.admin_unknown_deadline", id=parts[1], example=example)
     report = find_report(ctx.session, unit_id=unit.id, deadline_id=deadline.id)  # type: ignore[arg-type]  # a stored row: its id is set
@@ -89,6 +89,10 @@ def _target_from_button(ctx: Context, payload: str | None) -> Target | None:
     found = (
         report_with_context(ctx.session, int(parts[0])) if parts and parts[0].isdigit() else None
     )
+    if found is not None and in_scope(ctx, "report", found[0].id) is None:
+        found = None
+    if found is not None and in_scope(ctx, "report", found[0].id) is None:
+        found = None
     if found is None:
         ctx.say("reports.stale_out")
         return None
@@ -166,7 +170,7 @@ async def return_button(event: Inbound, ctx: Context) -> None:
 
 @router.flow(RETURN_FLOW, access=Access.ADMIN)
 async def return_reason(event: Inbound, ctx: Context) -> None:
-    report = ctx.session.get(Report, ctx.data.get("report_id") or 0)
+    report = in_scope(ctx, "report", ctx.data.get("report_id") or 0)
     if report is None:
         ctx.end()
         ctx.say("reports.stale_out")

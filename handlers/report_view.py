@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.access import Access
+from bot.access import Access, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -173,11 +173,11 @@ async def view_report(event: Inbound, ctx: Context) -> None:
     last_id = parse_id(words[-1]) if len(words) >= 2 else None
     if last_id is not None:
         # "/xem XA-001 3": a deadline; "/xem thôn 5" with no deadline 5: part of the name.
-        deadline = ctx.session.get(Deadline, last_id)
+        deadline = in_scope(ctx, "deadline", last_id)
         if deadline is not None:
             words.pop()
     query = " ".join(words)
-    units = find_units(session=ctx.session, query=query)
+    units = find_units(scope=ctx.admin_scope, session=ctx.session, query=query)
     if not units:
         raise InputError("admin.unit_not_found", example="/xem XA-001", query=query)
     if len(units) > MAX_PICK_BUTTONS:
@@ -199,8 +199,8 @@ async def view_report(event: Inbound, ctx: Context) -> None:
 @router.button(P_VIEW, access=Access.ADMIN)
 async def on_view(event: Inbound, ctx: Context) -> None:
     ids = payload_ints(event.payload)
-    unit = ctx.session.get(Unit, ids[0]) if ids else None
-    deadline = ctx.session.get(Deadline, ids[1]) if len(ids) == 2 else None
+    unit = in_scope(ctx, "unit", ids[0]) if ids else None
+    deadline = in_scope(ctx, "deadline", ids[1]) if len(ids) == 2 else None
     if unit is None or (len(ids) == 2 and deadline is None):
         ctx.say("core.stale_button")
         return

@@ -50,7 +50,7 @@ from domain.members import audit_refusal
 from domain.reports import (
     ReportError,
     add_entry,
-    admins,
+    admins_of_deadline,
     campaign_refusal,
     close_group,
     edit_refusal,
@@ -288,7 +288,7 @@ def _load(ctx: Context) -> Open | None:
         ctx.say("reports.stale_out")
         return None
     report, deadline, unit = found
-    if not can_act_for_unit(ctx.member, report.unit_id):
+    if not can_act_for_unit(ctx.member, report.unit_id, session=ctx.session):
         # The member was moved to another unit (or removed) since the report was opened.
         ctx.end()
         ctx.say("access.not_your_unit")
@@ -942,7 +942,7 @@ def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Ra
         ]
     ]
     told: set[int] = set()
-    for admin in admins(ctx.session):
+    for admin in admins_of_deadline(ctx.session, o.deadline):
         if admin.id != ctx.member.id and admin.id is not None:  # the submitter has the receipt
             ctx.notify_member(admin, Outbound(text, buttons))
             told.add(admin.id)

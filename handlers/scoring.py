@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies
+from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies, in_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -97,10 +97,10 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
         ctx.say("council.gone")
         return
     action, ids = parts[0], [n for n in numbers if n is not None]
-    all_blocs = blocs(ctx.session)
+    all_blocs = blocs(ctx.session, scope=ctx.admin_scope)
     tables = sorted(scoring.load_tables())
     if action == "new":
-        campaigns = council.active_campaigns(ctx.session)
+        campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
         if not campaigns:
             ctx.say("council.no_campaigns")
             return
@@ -109,7 +109,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
             [[Button(c.name[:60], make_payload("sa", "camp", c.id))] for c in campaigns],
         )
         return
-    campaign = ctx.session.get(Campaign, ids[0]) if ids else None
+    campaign = in_scope(ctx, "campaign", ids[0]) if ids else None
     if campaign is None:
         ctx.say("council.gone")
         return
@@ -187,7 +187,11 @@ def _own_card(ctx: Context, sheet_id: int | None) -> tuple[ScoringSheet, ScoreCa
     if sheet is None:
         ctx.say("council.gone")
         return None
-    if unit is None or unit.bloc != sheet.bloc or not can_act_for_unit(member, unit.id or 0):
+    if (
+        unit is None
+        or unit.bloc != sheet.bloc
+        or not can_act_for_unit(member, unit.id or 0, session=ctx.session)
+    ):
         _refuse(ctx, "ss")
         return None
     return sheet, scoring.card_for(ctx.session, sheet=sheet, unit=unit, now=ctx.now())
@@ -247,7 +251,11 @@ def _ask_evidence(ctx: Context, sheet: ScoringSheet, received: bool = False) -> 
 def _flow_card(ctx: Context) -> tuple[ScoringSheet, ScoreCard] | None:
     sheet = ctx.session.get(ScoringSheet, ctx.data.get("sheet"))
     card = ctx.session.get(ScoreCard, ctx.data.get("card"))
-    if sheet is None or card is None or not can_act_for_unit(ctx.member, card.unit_id):
+    if (
+        sheet is None
+        or card is None
+        or not can_act_for_unit(ctx.member, card.unit_id, session=ctx.session)
+    ):
         ctx.end()
         _refuse(ctx, "flow:scoring")
         return None
@@ -340,7 +348,7 @@ async def submit_button(event: Inbound, ctx: Context) -> None:
     if card is None:
         ctx.say("council.gone")
         return
-    if not can_act_for_unit(ctx.member, card.unit_id):
+    if not can_act_for_unit(ctx.member, card.unit_id, session=ctx.session):
         _refuse(ctx, "sp")
         return
     sheet = ctx.session.get(ScoringSheet, card.sheet_id)

@@ -210,7 +210,7 @@ async def on_scan_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
     numbers = [int(p) for p in parts if p.isdigit()]
     found = report_with_context(ctx.session, numbers[0]) if len(numbers) == 2 else None
-    if found is None or not can_act_for_unit(ctx.member, found[2].id or 0):
+    if found is None or not can_act_for_unit(ctx.member, found[2].id or 0, session=ctx.session):
         ctx.say("core.stale_button")
         return
     report, deadline, _ = found
@@ -230,7 +230,7 @@ async def on_scan(event: Inbound, ctx: Context) -> None:
     if (
         found is None
         or found[0].version != version
-        or not can_act_for_unit(ctx.member, found[2].id or 0)
+        or not can_act_for_unit(ctx.member, found[2].id or 0, session=ctx.session)
     ):
         ctx.end()
         ctx.say("signing.stale")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.access import Access
+from bot.access import Access, refuse_out_of_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -19,6 +19,7 @@ from bot.events import Button, Inbound
 from bot.router import Router, make_payload, split_payload
 from bot.steps import Flow, Step
 from domain import audit, registration
+from domain import scope as scoped
 from domain import units as registry
 from domain.dates import format_date
 from domain.text import fold
@@ -58,7 +59,7 @@ def _ask_code(ctx: Context, draft: UnitDraft) -> None:
 
 
 def _take_code(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
-    draft.code = registry.check_new_code(ctx.session, event.text)
+    draft.code = registry.check_new_code(ctx.session, event.text, scope=ctx.admin_scope)
 
 
 def _ask_name(ctx: Context, draft: UnitDraft) -> None:
@@ -84,7 +85,7 @@ def _take_kind(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
 
 
 def _ask_bloc(ctx: Context, draft: UnitDraft) -> None:
-    draft.blocs = registry.blocs(ctx.session)[:MAX_BLOC_BUTTONS]
+    draft.blocs = registry.blocs(ctx.session, scope=ctx.admin_scope)[:MAX_BLOC_BUTTONS]
     buttons = [[Button(b, make_payload("un-b", i))] for i, b in enumerate(draft.blocs)]
     key = "units.add.ask_bloc" if draft.blocs else "units.add.ask_bloc_new"
     ctx.ask(t(key), buttons, accepts_text=True)
@@ -175,7 +176,7 @@ async def add_unit_confirm(event: Inbound, ctx: Context) -> None:
     ctx.end()
     try:
         # Checked again: another admin may have taken the code while this one was typing.
-        code = registry.check_new_code(ctx.session, draft.code)
+        code = registry.check_new_code(ctx.session, draft.code, scope=ctx.admin_scope)
     except InputError as exc:
         ctx.say(exc.key, **exc.params)
         return
@@ -186,6 +187,7 @@ async def add_unit_confirm(event: Inbound, ctx: Context) -> None:
         kind=draft.kind,
         bloc=draft.bloc,
         now=ctx.now(),
+        organiser_id=ctx.admin_scope.organiser_id,
     )
     audit.record(
         ctx.session,
@@ -195,6 +197,7 @@ async def add_unit_confirm(event: Inbound, ctx: Context) -> None:
         target_type="unit",
         target_id=unit.id,
         detail={"code": unit.code},
+        organiser_id=unit.organiser_id,
     )
     ctx.reply(t("units.add.done", name=unit.name, code=unit.code), replace=True)
 
@@ -216,8 +219,10 @@ async def import_units_file(event: Inbound, ctx: Context) -> None:
         result = registry.ImportResult(errors=[error])
     else:
         content = await ctx.download(attachment)
-        result = registry.import_units(ctx.session, content, now=ctx.now())
-    registry.record_import(ctx.session, result, now=ctx.now(), actor=ctx.member)
+        result = registry.import_units(ctx.session, content, scope=ctx.admin_scope, now=ctx.now())
+    registry.record_import(
+        ctx.session, result, scope=ctx.admin_scope, now=ctx.now(), actor=ctx.member
+    )
     if result.ok:
         ctx.end()
         ctx.reply(render_import_result(result))
@@ -267,7 +272,9 @@ def _page_payload(page: int, query: str) -> str:
 
 
 def _show_page(ctx: Context, *, query: str, page: int, replace: bool) -> None:
-    result = registry.unit_page(ctx.session, query=query, page=page, per_page=PER_PAGE)
+    result = registry.unit_page(
+        ctx.session, scope=ctx.admin_scope, query=query, page=page, per_page=PER_PAGE
+    )
     if result.total == 0:
         key = "units.list.not_found" if query.strip() else "units.list.empty"
         ctx.reply(t(key, query=query), replace=replace)
@@ -316,14 +323,16 @@ async def invite(event: Inbound, ctx: Context) -> None:
     if not words:
         ctx.say("units.invite.usage")
         return
-    unit = registry.find_unit_by_code(ctx.session, words[0])
+    unit = registry.find_unit_by_code(ctx.session, words[0], scope=ctx.admin_scope)
     uses = 1
     if unit is not None and len(words) == 2 and words[1].isdigit():
         uses = int(words[1])
     elif unit is not None and len(words) > 1:
         unit = None  # "/moi Xã Bình Lư": a name, not a code
     if unit is None:
-        found = registry.search_units(ctx.session, event.args, active_only=True, limit=MAX_PICK)
+        found = registry.search_units(
+            ctx.session, event.args, scope=ctx.admin_scope, active_only=True, limit=MAX_PICK
+        )
         if not found:
             ctx.say("units.invite.not_found", query=event.args)
             return
@@ -338,9 +347,19 @@ async def invite(event: Inbound, ctx: Context) -> None:
 @router.button("un-i", access=Access.ADMIN)
 async def invite_picked(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
-    unit = ctx.session.get(Unit, int(parts[0])) if parts and parts[0].isdigit() else None
+    unit_id = int(parts[0]) if parts and parts[0].isdigit() else None
+    unit = scoped.unit(unit_id, scope=ctx.admin_scope, session=ctx.session)
     if unit is None:
-        ctx.say("core.stale_button")
+        ctx.say(
+            refuse_out_of_scope(
+                ctx.session,
+                member=ctx.member,
+                scope=ctx.scope,
+                target_type="unit",
+                target_id=unit_id,
+                now=ctx.now(),
+            )
+        )
         return
     _issue_invite(ctx, unit, 1)
 
@@ -381,12 +400,24 @@ async def revoke_invite(event: Inbound, ctx: Context) -> None:
     assert ctx.member is not None
     invite = (
         registration.revoke_invite(
-            ctx.session, invite_id=int(parts[0]), by=ctx.member, now=ctx.now()
+            ctx.session,
+            invite_id=int(parts[0]),
+            scope=ctx.admin_scope,
+            by=ctx.member,
+            now=ctx.now(),
         )
         if parts and parts[0].isdigit()
         else None
     )
     if invite is None:
+        refuse_out_of_scope(
+            ctx.session,
+            member=ctx.member,
+            scope=ctx.scope,
+            target_type="invite",
+            target_id=int(parts[0]) if parts and parts[0].isdigit() else None,
+            now=ctx.now(),
+        )
         ctx.say("units.invite.gone")
         return
     unit = ctx.session.get(Unit, invite.unit_id)
@@ -395,7 +426,11 @@ async def revoke_invite(event: Inbound, ctx: Context) -> None:
 
 @router.command("thuhoi", access=Access.ADMIN, help_key="help.thuhoi")
 async def revoke_unit_invites(event: Inbound, ctx: Context) -> None:
-    unit = registry.find_unit_by_code(ctx.session, event.args) if event.args.strip() else None
+    unit = (
+        registry.find_unit_by_code(ctx.session, event.args, scope=ctx.admin_scope)
+        if event.args.strip()
+        else None
+    )
     if unit is None:
         if event.args.strip():
             ctx.say("units.invite.not_found", query=event.args)

@@ -24,7 +24,7 @@ LOGOUT_WORDS = {"thoat", "dangxuat", "dang xuat", "logout"}
 async def web_link(event: Inbound, ctx: Context) -> None:
     member = ctx.member
     assert member is not None
-    if not can_use_web_desk(member):
+    if not can_use_web_desk(member, session=ctx.session):
         ctx.say("web.not_allowed")
         return
     word = fold(event.args)

@@ -17,6 +17,7 @@ from models.council import (
     ScoreLine,
     ScoringSheet,
 )
+from models.organisers import Organiser, OrganiserMember
 from models.reports import Attachment, Nomination, Report, ReportVersion
 from models.units import Invite, Member, Unit
 from models.web import LoginToken
@@ -43,6 +44,8 @@ __all__ = [
     "Member",
     "Nomination",
     "OfferedChoice",
+    "Organiser",
+    "OrganiserMember",
     "ProcessedUpdate",
     "ReminderLog",
     "Report",

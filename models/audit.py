@@ -27,3 +27,5 @@ class AuditLog(SQLModel, table=True):
     target_id: str | None = Field(default=None, max_length=64)
     outcome: str = Field(default="ok", max_length=16)
     detail: dict[str, Any] = json_field()
+    # The organiser the action was done in (None: not tied to one, e.g. a refused stranger).
+    organiser_id: int | None = Field(default=None, foreign_key="organiser.id", index=True)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import json_field, utc_field
+from models.organisers import DEFAULT_ORGANISER_ID
 
 
 class BroadcastStatus(StrEnum):
@@ -28,6 +29,8 @@ class BroadcastStatus(StrEnum):
 
 class Broadcast(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # The organiser whose admin sent it: only its units are addressed, only its admins see it.
+    organiser_id: int = Field(default=DEFAULT_ORGANISER_ID, foreign_key="organiser.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="member.id")
     # Where the progress message and the summary go: the admin's chat.
     admin_channel: str = Field(max_length=32)

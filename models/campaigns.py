@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import json_field, utc_field
+from models.organisers import DEFAULT_ORGANISER_ID
 
 
 class CampaignStatus(StrEnum):
@@ -27,6 +28,7 @@ class CampaignStatus(StrEnum):
 
 class Campaign(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    organiser_id: int = Field(default=DEFAULT_ORGANISER_ID, foreign_key="organiser.id", index=True)
     # Document number as written on the plan, e.g. "353/KH-UBND"; unique per organiser.
     document_number: str = Field(max_length=64, index=True)
     name: str = Field(max_length=500)
@@ -43,6 +45,10 @@ class Campaign(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     activated_at: datetime | None = utc_field(nullable=True)
     closed_at: datetime | None = utc_field(nullable=True)
+    # Cascading (phát động xuống cấp xã): the participating units that are organisers are
+    # asked to run a matching campaign of their own; theirs points back here.
+    cascade: bool = False
+    parent_campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
 
 
 class CampaignParticipant(SQLModel, table=True):
@@ -75,6 +81,9 @@ class Deadline(SQLModel, table=True):
     reminder_policy: dict[str, Any] = json_field()
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
+    # In a commune's campaign answering a province's: the province's deadline this one feeds
+    # (it must fall no later than that one).
+    parent_deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
 
 
 class ReminderStatus(StrEnum):

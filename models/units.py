@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import utc_field
+from models.organisers import DEFAULT_ORGANISER_ID
 
 
 class UnitKind:
@@ -29,10 +30,13 @@ class UnitKind:
 
 
 class Unit(SQLModel, table=True):
-    """A participating unit (đơn vị)."""
+    """A participating unit (đơn vị) of one organiser; codes are unique within it."""
+
+    __table_args__ = (sa.UniqueConstraint("organiser_id", "code", name="uq_unit_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    organiser_id: int = Field(default=DEFAULT_ORGANISER_ID, foreign_key="organiser.id", index=True)
+    code: str = Field(max_length=32)
     name: str = Field(max_length=200)
     # Name and code without diacritics, lower-case: what searches compare against.
     search_key: str = Field(default="", max_length=240, index=True)
@@ -78,6 +82,8 @@ class Member(SQLModel, table=True):
     unreachable_at: datetime | None = utc_field(nullable=True)
     # The last time the user wrote to the bot (Zalo only lets a bot answer within a window).
     last_seen_at: datetime | None = utc_field(nullable=True)
+    # Which organiser's admin this member is acting as, when they administer several.
+    acting_organiser_id: int | None = Field(default=None, foreign_key="organiser.id")
     # Why an admin is one: "config" while ADMIN_IDS names them (taken back when it no longer
     # does), "chat" when granted with /capquyen (until revoked with /thuhoiquyen).
     admin_source: str | None = Field(default=None, max_length=16)

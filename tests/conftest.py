@@ -72,6 +72,11 @@ def _truncate_all(engine: Engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        # The migration's default organiser (id 1) is data every database starts with.
+        connection.exec_driver_sql(
+            "INSERT INTO organiser (code, name, level, place, signing_place, active, created_at)"
+            " VALUES ('MACDINH', 'Cơ quan tổ chức', 'khac', '', '', true, now())"
+        )
 
 
 @pytest.fixture(params=DATABASES)

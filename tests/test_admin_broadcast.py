@@ -16,6 +16,7 @@ from bot.delivery import DeliveryService
 from bot.events import Address, Inbound, Outbound
 from bot.hub import DeliveryError, Hub
 from domain.broadcast import Audience, AudienceKind, Recipient, select_recipients
+from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
 from models.campaigns import Deadline
 from models.units import Member, MemberStatus, Unit
@@ -64,7 +65,10 @@ def _received(bot: TestBot, user_id: str) -> list[str]:
 # --- audience -----------------------------------------------------------------------------
 def test_audiences_select_approved_officers_once(session: Session, town: Deadline) -> None:
     def names(audience: Audience) -> list[str]:
-        return sorted(r.name for r in select_recipients(audience, session=session).recipients)
+        return sorted(
+            r.name
+            for r in select_recipients(audience, scope=DEFAULT_SCOPE, session=session).recipients
+        )
 
     everyone = ["Lò Văn Tâm", "Nguyễn Thị Hoà", "Tẩn Láo Lở", "Đỗ Thị Hà"]
     assert names(Audience(AudienceKind.ALL)) == everyone
@@ -74,7 +78,7 @@ def test_audiences_select_approved_officers_once(session: Session, town: Deadlin
         "Tẩn Láo Lở",
         "Đỗ Thị Hà",
     ]
-    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
+    selection = select_recipients(Audience(AudienceKind.ALL), scope=DEFAULT_SCOPE, session=session)
     assert selection.units == 3 and selection.skipped_unreachable == 0
 
 
@@ -84,12 +88,12 @@ def test_a_blocked_officer_is_skipped_until_they_write_again(
     member = session.exec(select(Member).where(Member.user_id == "203")).one()
     member.unreachable_at = T0
     session.flush()
-    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
+    selection = select_recipients(Audience(AudienceKind.ALL), scope=DEFAULT_SCOPE, session=session)
     assert "Tẩn Láo Lở" not in [r.name for r in selection.recipients]
     assert selection.skipped_unreachable == 1
     member.last_seen_at = T0 + timedelta(hours=1)
     session.flush()
-    selection = select_recipients(Audience(AudienceKind.ALL), session=session)
+    selection = select_recipients(Audience(AudienceKind.ALL), scope=DEFAULT_SCOPE, session=session)
     assert "Tẩn Láo Lở" in [r.name for r in selection.recipients]
 
 

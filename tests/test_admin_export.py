@@ -16,6 +16,7 @@ from bot.catalog import t
 from bot.cli import main
 from bot.db import create_db_engine, upgrade
 from domain.export import ExportTexts, export_campaign, find_campaign, sheet_title
+from domain.scope import DEFAULT_SCOPE
 from models.reports import Attachment, ReportStatus, ReportVersion
 from tests.utils import admin_forms
 from tests.utils.factories import (
@@ -104,7 +105,7 @@ def _seed(session: Session) -> None:
 
 
 def _workbook(session: Session) -> openpyxl.Workbook:
-    campaign = find_campaign("353/kh-ubnd", session=session)
+    campaign = find_campaign("353/kh-ubnd", scope=DEFAULT_SCOPE, session=session)
     assert campaign is not None
     data = export_campaign(
         campaign,

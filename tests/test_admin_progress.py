@@ -8,6 +8,7 @@ import pytest
 
 from domain.chart import BarRow, chart_size, png_size, render_stacked_bars
 from domain.progress import Category, deadline_progress, focus_deadline, open_deadlines
+from domain.scope import DEFAULT_SCOPE
 from models.campaigns import CampaignStatus
 from models.reports import ReportStatus
 from tests.utils.factories import T0, make_campaign, make_deadline, make_report, make_unit
@@ -66,7 +67,7 @@ def test_open_deadlines_and_which_one_gets_the_chart(session) -> None:
     soon = make_deadline(session, active, due_at=T0 + timedelta(days=2))
     later = make_deadline(session, active, due_at=T0 + timedelta(days=9))
     make_deadline(session, closed)
-    deadlines = open_deadlines(session=session)
+    deadlines = open_deadlines(scope=DEFAULT_SCOPE, session=session)
     assert [d.id for d in deadlines] == [past.id, soon.id, later.id]
     assert focus_deadline(deadlines, now=T0) == soon
     assert focus_deadline(deadlines, now=T0 + timedelta(days=30)) == later

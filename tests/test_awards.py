@@ -13,6 +13,7 @@ from bot import cli
 from bot.catalog import t
 from domain.awards import check_report, history, import_awards, record_award
 from domain.reports import rebuild_nominations
+from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
 from models.awards import AwardRecord, EligibilityOverride
 from models.campaigns import DeadlineKind
@@ -276,7 +277,7 @@ def test_decided_results_of_a_campaign_go_into_the_history(
         from domain.dossier import record_results
         from domain.export import find_campaign
 
-        campaign = find_campaign("353/KH-UBND", session=session)
+        campaign = find_campaign("353/KH-UBND", scope=DEFAULT_SCOPE, session=session)
         assert campaign is not None
         count = record_results(
             session,

@@ -15,6 +15,7 @@ from bot import cli
 from bot.settings import Settings
 from domain.dossier import build_dossier
 from domain.export import find_campaign
+from domain.scope import DEFAULT_SCOPE
 from handlers.dossier import dossier_texts
 from models.reports import Report
 from tests.utils.dossier import FORMS, document_text, dossier_world, unzip
@@ -26,7 +27,7 @@ NATIONAL = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 
 
 def build(session: Session, settings: Settings, *, today: date = date(2026, 7, 2)) -> dict:
-    campaign = find_campaign("353/KH-UBND", session=session)
+    campaign = find_campaign("353/KH-UBND", scope=DEFAULT_SCOPE, session=session)
     assert campaign is not None
     data = build_dossier(
         session,

@@ -11,6 +11,7 @@ import openpyxl
 
 from bot.catalog import t
 from domain.export import ExportTexts, export_campaign, find_campaign
+from domain.scope import DEFAULT_SCOPE
 from models.reports import ReportStatus
 from tests.utils import admin_forms
 from tests.utils.factories import T0, make_campaign, make_deadline
@@ -21,7 +22,7 @@ from tests.utils.scenario import TestBot
 
 def _status_cell(bot: TestBot, clock) -> str:
     with bot.db() as db:
-        campaign = find_campaign("353/KH-UBND", session=db)
+        campaign = find_campaign("353/KH-UBND", session=db, scope=DEFAULT_SCOPE)
         data = export_campaign(
             campaign,
             session=db,

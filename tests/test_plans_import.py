@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.runtime import build_core
 from domain.plan_parser import PlanProposal, ProposedDeadline, parse_plan
 from domain.plans import PlanNotReady, create_campaign_from_plan, due_at
+from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
 from models.conversation import ConversationState
@@ -474,12 +475,16 @@ def test_a_campaign_needs_a_name_and_sensible_dates(session) -> None:
     now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     proposal = PlanProposal(document_number="1/KH-UBND")
     with pytest.raises(PlanNotReady) as caught:
-        create_campaign_from_plan(session, proposal=proposal, actor=None, now=now, timezone="UTC")
+        create_campaign_from_plan(
+            session, proposal=proposal, scope=DEFAULT_SCOPE, actor=None, now=now, timezone="UTC"
+        )
     assert caught.value.reason == "missing_name"
     proposal = parse_plan(plan_text(PROVINCE))
     proposal.starts_on, proposal.ends_on = date(2026, 5, 1), date(2026, 4, 1)
     with pytest.raises(PlanNotReady) as caught:
-        create_campaign_from_plan(session, proposal=proposal, actor=None, now=now, timezone="UTC")
+        create_campaign_from_plan(
+            session, proposal=proposal, scope=DEFAULT_SCOPE, actor=None, now=now, timezone="UTC"
+        )
     assert caught.value.reason == "end_before_start"
     assert session.exec(select(Campaign)).all() == []
 

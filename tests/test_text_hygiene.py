@@ -155,12 +155,15 @@ async def test_a_spoofed_name_never_reaches_the_admins_approval_notice(bot) -> N
 def test_a_look_alike_unit_cannot_be_imported_or_found(session) -> None:
     from datetime import UTC, datetime
 
+    from domain.scope import Scope
     from domain.units import import_units, search_units
+    from models.organisers import DEFAULT_ORGANISER_ID
 
+    scope = Scope.of(DEFAULT_ORGANISER_ID)
     csv = "ma,ten,loai,khoi\nXA-001,Xã Bình Lư,xa,\nXA-002,Xã Bình Lư\u202e\u2066,xa,\n"
-    result = import_units(session, csv.encode(), now=datetime(2026, 3, 2, tzinfo=UTC))
+    result = import_units(session, csv.encode(), scope=scope, now=datetime(2026, 3, 2, tzinfo=UTC))
     session.commit()
-    names = [u.name for u in search_units(session, "binh lu")]
+    names = [u.name for u in search_units(session, "binh lu", scope=scope)]
     assert not any(mark in name for name in names for mark in BIDI_AND_INVISIBLE)
     # The two rows are now the same name: shown as such, not as two look-alikes.
     assert names.count("Xã Bình Lư") == len(names) or not result.ok

@@ -6,6 +6,7 @@ import unicodedata
 
 from sqlmodel import Session, select
 
+from domain.scope import DEFAULT_SCOPE
 from domain.units import resolve_kind, search_units, unit_kinds
 from models.audit import AuditLog
 from models.units import Unit
@@ -37,15 +38,20 @@ def test_search_ignores_diacritics_and_unicode_form(session: Session) -> None:
     binh_lu = make_unit(session, "Xã Bình Lư", code="XA-BINHLU")
     make_unit(session, "Xã Sơn Bình", code="XA-SONBINH")
     make_unit(session, "Phòng Nội vụ", code="PB-NOIVU", kind="coquan")
-    assert search_units(session, "binh lu") == [binh_lu]
-    assert search_units(session, "BÌNH LƯ") == [binh_lu]
+    assert search_units(session, "binh lu", scope=DEFAULT_SCOPE) == [binh_lu]
+    assert search_units(session, "BÌNH LƯ", scope=DEFAULT_SCOPE) == [binh_lu]
     decomposed = unicodedata.normalize("NFD", "Bình Lư")
     assert decomposed != "Bình Lư"
-    assert search_units(session, decomposed) == [binh_lu]
-    assert {u.code for u in search_units(session, "bình")} == {"XA-BINHLU", "XA-SONBINH"}
-    assert [u.code for u in search_units(session, "xa-binhlu")] == ["XA-BINHLU"]
-    assert [u.code for u in search_units(session, "noi vu")] == ["PB-NOIVU"]
-    assert search_units(session, "100%_") == []
+    assert search_units(session, decomposed, scope=DEFAULT_SCOPE) == [binh_lu]
+    assert {u.code for u in search_units(session, "bình", scope=DEFAULT_SCOPE)} == {
+        "XA-BINHLU",
+        "XA-SONBINH",
+    }
+    assert [u.code for u in search_units(session, "xa-binhlu", scope=DEFAULT_SCOPE)] == [
+        "XA-BINHLU"
+    ]
+    assert [u.code for u in search_units(session, "noi vu", scope=DEFAULT_SCOPE)] == ["PB-NOIVU"]
+    assert search_units(session, "100%_", scope=DEFAULT_SCOPE) == []
 
 
 async def test_admin_adds_a_unit_step_by_step(bot: TestBot) -> None:

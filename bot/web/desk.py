@@ -57,6 +57,7 @@ from bot.web.links import (
     register_file_kind,
 )
 from domain import audit
+from domain import scope as scoped
 from domain.campaigns import (
     UnitStatus,
     deadlines_of,
@@ -78,6 +79,7 @@ from domain.reports import (
     return_report,
     unit_officers,
 )
+from domain.scope import Scope
 from domain.text import clean_text, fold, matches
 from domain.units import MAX_FILE_BYTES as UNIT_FILE_MAX
 from domain.units import blocs as unit_blocs
@@ -110,10 +112,12 @@ PREFIXES = ("/login", "/logout", "/campaigns", "/reports", "/units", "/audit", "
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is looking: the member behind the session cookie, and the session's CSRF token."""
+    """Who is looking: the member behind the session cookie, the session's CSRF token, and
+    the organiser whose data they see (`bot.access.web_scope`, re-read on every request)."""
 
     member: Member
     csrf: str
+    scope: Scope
 
 
 class Refused(Exception):
@@ -236,12 +240,17 @@ class Desk:
             return ""
         return moment.astimezone(self.settings.tz).strftime("%H:%M %d/%m/%Y")
 
-    async def db(self, work: Callable[[Session], T], *, write: bool = False) -> T:
-        """`work` in a transaction of its own, in a worker thread, in the core's turn."""
+    async def db(
+        self, work: Callable[[Session], T], *, write: bool = False, scope: Scope | None = None
+    ) -> T:
+        """`work` in a transaction of its own, in a worker thread, in the core's turn; audit
+        rows it writes belong to `scope`'s organiser (the viewer's) unless they name one."""
 
         def run() -> T:
             with Session(self.core.engine, expire_on_commit=False) as session:
                 audit.via(session, VIA_WEB)
+                if scope is not None:
+                    audit.within(session, scope.organiser_id)
                 result = work(session)
                 if write:
                     session.commit()
@@ -325,12 +334,18 @@ class Desk:
             return None
         if self.now().timestamp() >= data["e"]:
             return None
-        member = await self.db(lambda session: session.get(Member, data["m"]))
-        if member is None or member.web_generation != data["g"]:
+
+        def work(session: Session) -> tuple[Member, Scope] | None:
+            member = session.get(Member, data["m"])
+            if member is None or member.web_generation != data["g"]:
+                return None
+            scope = access.web_scope(member, session=session)
+            return None if scope is None else (member, scope)
+
+        found = await self.db(work)
+        if found is None:
             return None
-        if not access.can_use_web_desk(member):
-            return None
-        return Viewer(member, data["c"])
+        return Viewer(found[0], data["c"], found[1])
 
     def _redirect(self, path: str, **params: object) -> Response:
         """303 to `path`; `msg`/`err` (the outcome to show there) are signed, so a link made
@@ -394,7 +409,7 @@ class Desk:
             except LoginError as exc:
                 session.commit()  # nothing written; keep the transaction short
                 raise Refused(HTTPStatus.GONE, *_LOGIN_REFUSALS[exc.reason]) from None
-            if not access.can_use_web_desk(login.member):
+            if not access.can_use_web_desk(login.member, session=session):
                 audit.record(
                     session,
                     now=now,
@@ -404,7 +419,14 @@ class Desk:
                 )
                 session.commit()
                 raise Refused(HTTPStatus.FORBIDDEN, *_LOGIN_REFUSALS["refused"])
-            audit.record(session, now=now, action="web.login", actor=login.member)
+            scope = access.web_scope(login.member, session=session)
+            audit.record(
+                session,
+                now=now,
+                action="web.login",
+                actor=login.member,
+                organiser_id=scope.organiser_id if scope else None,
+            )
             session.commit()
             return login.member
 
@@ -435,6 +457,7 @@ class Desk:
         await self.db(
             lambda s: audit.record(s, now=now, action="web.logout", actor=viewer.member),
             write=True,
+            scope=viewer.scope,
         )
         response = self.render(
             request,
@@ -452,7 +475,7 @@ class Desk:
     async def campaigns_page(self, request: Request, viewer: Viewer) -> Response:
         def work(session: Session) -> list[tuple[Campaign, int, int]]:
             rows = []
-            for campaign in list_campaigns(session, include_closed=20):
+            for campaign in list_campaigns(session, scope=viewer.scope, include_closed=20):
                 rows.append(
                     (
                         campaign,
@@ -479,7 +502,7 @@ class Desk:
         now = self.now()
 
         def work(session: Session) -> dict[str, Any]:
-            campaign = session.get(Campaign, campaign_id)
+            campaign = scoped.campaign(campaign_id, scope=viewer.scope, session=session)
             if campaign is None:
                 raise _not_found()
             deadlines = deadlines_of(session, campaign)
@@ -539,10 +562,14 @@ class Desk:
         channels = self.channels()
 
         def work(session: Session) -> str:
-            deadline = session.get(Deadline, int(raw)) if raw.isdigit() else None
+            deadline = (
+                scoped.deadline(int(raw), scope=viewer.scope, session=session)
+                if raw.isdigit()
+                else None
+            )
             if deadline is None or deadline.campaign_id != campaign_id:
                 raise _not_found()
-            campaign = session.get(Campaign, campaign_id)
+            campaign = scoped.campaign(campaign_id, scope=viewer.scope, session=session)
             assert campaign is not None
             if campaign.status != CampaignStatus.ACTIVE:
                 return f"Đợt thi đua chưa kích hoạt hoặc đã đóng: không nhắc «{deadline.title}»."
@@ -575,7 +602,7 @@ class Desk:
                 text += f" {queued.units_without_officer} đơn vị chưa có cán bộ nhận tin."
             return text
 
-        message = await self.db(work)
+        message = await self.db(work, scope=viewer.scope)
         scheduler = self.core.services.reminders
         if scheduler is not None:
             scheduler.wake()
@@ -583,17 +610,25 @@ class Desk:
 
     async def export(self, request: Request, viewer: Viewer) -> Response:
         campaign_id = request.path_params["campaign_id"]
-        out = await self._build_export(campaign_id, viewer.member)
+        out = await self._build_export(campaign_id, viewer.member, viewer.scope)
         if out is None:
             raise _not_found()
         return _file_response(out, inline=False)
 
-    async def _build_export(self, campaign_id: int, actor: Member | None) -> FileOut | None:
+    async def _build_export(
+        self, campaign_id: int, actor: Member | None, scope: Scope | None
+    ) -> FileOut | None:
+        """The campaign's workbook: for a viewer, only a campaign of their scope; for a signed
+        link (`scope` None), the campaign the link names — the signature is the permission."""
         now = self.now()
         forms = self._forms()
 
         def work(session: Session) -> FileOut | None:
-            campaign = session.get(Campaign, campaign_id)
+            campaign = (
+                session.get(Campaign, campaign_id)
+                if scope is None
+                else scoped.campaign(campaign_id, scope=scope, session=session)
+            )
             if campaign is None:
                 return None
             data = export_campaign(
@@ -613,6 +648,7 @@ class Desk:
                 target_type="campaign",
                 target_id=campaign.id,
                 detail={"bytes": len(data)},
+                organiser_id=campaign.organiser_id,
             )
             session.commit()
             name = export_file_name(campaign, now.astimezone(self.settings.tz).date())
@@ -632,8 +668,8 @@ class Desk:
         now = self.now()
 
         def work(session: Session) -> dict[str, Any]:
-            found = report_with_context(session, report_id)
-            if found is None or not access.can_act_for_unit(viewer.member, found[2].id or 0):
+            found = _report_in_scope(session, report_id, viewer)
+            if found is None:
                 raise _not_found()
             report, deadline, unit = found
             campaign = session.get(Campaign, deadline.campaign_id)
@@ -714,8 +750,8 @@ class Desk:
         member = viewer.member
 
         def work(session: Session) -> tuple[bool, str, list[Delivery]]:
-            found = report_with_context(session, report_id)
-            if found is None or not access.can_act_for_unit(member, found[2].id or 0):
+            found = _report_in_scope(session, report_id, viewer)
+            if found is None:
                 raise _not_found()
             report, deadline, unit = found
             open_button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
@@ -752,7 +788,7 @@ class Desk:
             deliveries = [Delivery(Address(m.channel, m.chat_id), notice) for m in officers]
             return True, done, deliveries
 
-        ok, message, deliveries = await self.db(work)
+        ok, message, deliveries = await self.db(work, scope=viewer.scope)
         self._deliver(deliveries)
         return self._redirect(back, **{"msg" if ok else "err": message})
 
@@ -760,17 +796,20 @@ class Desk:
         report_id = request.path_params["report_id"]
         attachment_id = request.path_params["attachment_id"]
 
-        def work(session: Session) -> tuple[Attachment, int] | None:
+        def work(session: Session) -> Attachment | None:
             row = session.get(Attachment, attachment_id)
-            report = session.get(Report, report_id)
+            report = scoped.report(report_id, scope=viewer.scope, session=session)
             if row is None or report is None or row.report_id != report.id:
                 return None
-            return row, report.unit_id
+            allowed = access.can_open_unit_file(
+                viewer.member, report.unit_id, scope=viewer.scope, session=session
+            )
+            return row if allowed else None
 
         found = await self.db(work)
-        if found is None or not access.can_open_unit_file(viewer.member, found[1]):
+        if found is None:
             raise _not_found()
-        out = await asyncio.to_thread(self._read_stored, found[0])
+        out = await asyncio.to_thread(self._read_stored, found)
         if out is None:
             raise _not_found()
         download = request.query_params.get("download") == "1"
@@ -795,7 +834,7 @@ class Desk:
         return await asyncio.to_thread(self._read_stored, row)
 
     async def _export_file(self, core: BotCore, ident: int) -> FileOut | None:
-        return await self._build_export(ident, None)
+        return await self._build_export(ident, None, None)
 
     async def _chart_file(self, core: BotCore, ident: int) -> FileOut | None:
         """The progress chart of deadline `ident` (a PNG per bloc, like /tiendo's), for a chat
@@ -875,14 +914,10 @@ class Desk:
         bloc = request.query_params.get("bloc", "")
 
         def work(session: Session) -> dict[str, Any]:
-            units = search_units(session, query)
+            units = search_units(session, query, scope=viewer.scope)
             if bloc:
                 units = [u for u in units if (u.bloc or "") == bloc]
-            units.sort(key=lambda u: u.code)
-            total = len(units)
-            units = units[:UNITS_SHOWN]
-            people = members_by_unit(session, [u.id for u in units if u.id is not None])
-            return {"units": units, "people": people, "blocs": unit_blocs(session), "total": total}
+            return self._units_data(session, units, viewer)
 
         data = await self.db(work)
         data.update(
@@ -891,7 +926,6 @@ class Desk:
             q=query,
             bloc=bloc,
             can_import=access.can_decide_reports(viewer.member),
-            can_see=lambda m: access.can_see_personal_data(viewer.member, m),
             flash=self._flash(request, "msg"),
             errors=[],
         )
@@ -908,10 +942,10 @@ class Desk:
         now = self.now()
 
         def work(session: Session) -> list[str]:
-            result = import_units(session, content, now=now)
+            result = import_units(session, content, scope=viewer.scope, now=now)
             if not result.ok:
                 session.rollback()
-            record_import(session, result, now=now, actor=viewer.member)
+            record_import(session, result, now=now, scope=viewer.scope, actor=viewer.member)
             session.commit()
             if result.ok:
                 return []
@@ -920,16 +954,12 @@ class Desk:
         if len(content) > UNIT_FILE_MAX:
             errors = [f"Tệp quá lớn (tối đa {UNIT_FILE_MAX // (1024 * 1024)} MB)."]
         else:
-            errors = await self.db(work)
+            errors = await self.db(work, scope=viewer.scope)
         if not errors:
             return self._redirect("/units", msg="Đã nhập danh sách đơn vị.")
 
         def reread(session: Session) -> dict[str, Any]:
-            units = sorted(search_units(session, ""), key=lambda u: u.code)
-            total = len(units)
-            units = units[:UNITS_SHOWN]
-            people = members_by_unit(session, [u.id for u in units if u.id is not None])
-            return {"units": units, "people": people, "blocs": unit_blocs(session), "total": total}
+            return self._units_data(session, search_units(session, "", scope=viewer.scope), viewer)
 
         data = await self.db(reread)
         data.update(
@@ -938,11 +968,32 @@ class Desk:
             q="",
             bloc="",
             can_import=True,
-            can_see=lambda m: access.can_see_personal_data(viewer.member, m),
             flash="",
             errors=errors,
         )
         return self.render(request, "units.html", data, HTTPStatus.UNPROCESSABLE_ENTITY)
+
+    @staticmethod
+    def _units_data(session: Session, units: list[Unit], viewer: Viewer) -> dict[str, Any]:
+        """The units page's rows (units of the viewer's scope only) and whose names and phones
+        the viewer may read (`bot.access.can_see_personal_data`, asked here, in the session)."""
+        units.sort(key=lambda u: u.code)
+        total = len(units)
+        units = units[:UNITS_SHOWN]
+        people = members_by_unit(session, [u.id for u in units if u.id is not None])
+        visible = {
+            m.id
+            for group in people.values()
+            for m in group
+            if access.can_see_personal_data(viewer.member, m, scope=viewer.scope, session=session)
+        }
+        return {
+            "units": units,
+            "people": people,
+            "blocs": unit_blocs(session, scope=viewer.scope),
+            "total": total,
+            "can_see": lambda m: m.id in visible,
+        }
 
     # --- audit log ----------------------------------------------------------------------------
     async def audit_page(self, request: Request, viewer: Viewer) -> Response:
@@ -951,7 +1002,11 @@ class Desk:
         action = request.query_params.get("action", "")[:64]
 
         def work(session: Session) -> dict[str, Any]:
-            statement = select(AuditLog).order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+            statement = (
+                select(AuditLog)
+                .where(col(AuditLog.organiser_id).in_(viewer.scope.organiser_ids))
+                .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+            )
             if action:
                 statement = statement.where(
                     col(AuditLog.action).startswith(action, autoescape=True)
@@ -970,6 +1025,21 @@ class Desk:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _report_in_scope(
+    session: Session, report_id: int, viewer: Viewer
+) -> tuple[Report, Deadline, Unit] | None:
+    """A report of the viewer's organiser they may act for, with its deadline and unit; None
+    for one of another organiser (answered 404, like a report that does not exist)."""
+    if scoped.report(report_id, scope=viewer.scope, session=session) is None:
+        return None
+    found = report_with_context(session, report_id)
+    if found is None or found[2].id is None:
+        return None
+    if not access.can_act_for_unit(viewer.member, found[2].id, session=session, scope=viewer.scope):
+        return None
+    return found
+
+
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _LOGIN_REFUSALS = {

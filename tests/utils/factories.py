@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from domain.text import fold
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
+from models.organisers import DEFAULT_ORGANISER_ID, Organiser, OrganiserMember, OrganiserRole
 from models.reports import Report, ReportStatus
 from models.units import Member, MemberStatus, Role, Unit
 
@@ -28,10 +29,12 @@ def make_unit(
     kind: str = "xa",
     bloc: str | None = "Khối xã, thị trấn",
     active: bool = True,
+    organiser: Organiser | None = None,
 ) -> Unit:
     n = next(_seq)
     name = name or f"Xã Thử Nghiệm {n}"
     unit = Unit(
+        organiser_id=organiser.id if organiser else DEFAULT_ORGANISER_ID,
         code=code or f"XA-{n:03d}",
         name=name,
         search_key=fold(f"{code} {name}"),
@@ -55,6 +58,7 @@ def make_member(
     status: str = MemberStatus.APPROVED,
     channel: str = "memory",
     phone: str | None = None,
+    organiser: Organiser | None = None,
 ) -> Member:
     member = Member(
         channel=channel,
@@ -70,6 +74,17 @@ def make_member(
     )
     session.add(member)
     session.flush()
+    if role == Role.ADMIN:
+        # An admin administers an organiser; the default one unless the test says otherwise.
+        session.add(
+            OrganiserMember(
+                member_id=member.id,
+                organiser_id=organiser.id if organiser else DEFAULT_ORGANISER_ID,
+                role=OrganiserRole.ADMIN,
+                created_at=T0,
+            )
+        )
+        session.flush()
     return member
 
 
@@ -80,8 +95,10 @@ def make_campaign(
     name: str = "Đợt thi đua chào mừng Đại hội",
     status: str = CampaignStatus.ACTIVE,
     participants: str = "all",
+    organiser: Organiser | None = None,
 ) -> Campaign:
     campaign = Campaign(
+        organiser_id=organiser.id if organiser else DEFAULT_ORGANISER_ID,
         document_number=number,
         name=name,
         issuing_body="UBND huyện Tam Đường",
@@ -96,6 +113,33 @@ def make_campaign(
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def make_organiser(
+    session: Session,
+    name: str,
+    *,
+    code: str = "",
+    level: str = "xa",
+    parent: Organiser | None = None,
+    unit: Unit | None = None,
+    signing_place: str = "",
+) -> Organiser:
+    """An organiser under `parent` (default: the default organiser), optionally being `unit`."""
+    n = next(_seq)
+    organiser = Organiser(
+        code=code or f"CQ-{n:03d}",
+        name=name,
+        level=level,
+        place=name,
+        signing_place=signing_place,
+        parent_id=parent.id if parent else DEFAULT_ORGANISER_ID,
+        unit_id=unit.id if unit else None,
+        created_at=T0,
+    )
+    session.add(organiser)
+    session.flush()
+    return organiser
 
 
 def make_deadline(
