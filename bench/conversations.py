@@ -26,8 +26,8 @@ of the driver; Bot API calls per update; peak RSS per bot process. Telegram's li
 Options: `--rounds` (reports per user),
 `--json`, `--profile PATH` (cProfile each bot process). `--flow` picks what users do:
 `report` (default) is the real achievement report of handlers/reports.py
-(forms/bao-cao-thanh-tich.yaml: /baocao, nine questions, the review, «Nộp báo cáo»; 11 or 14
-updates per user, see `ReportFlow`); `survey` is a 10-question report-like flow registered by
+(forms/bao-cao-thanh-tich.yaml: /baocao, twelve questions, the review, «Nộp báo cáo»; 14 or
+17 updates per user, see `ReportFlow`); `survey` is a 10-question report-like flow registered by
 the benchmark itself (a button choice, eight typed numbers, a confirm button; a database write
 per answer), kept to compare with earlier figures.
 """
@@ -49,6 +49,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -283,9 +284,14 @@ class ReportFlow:
             ]
         else:
             steps.append(Step(press="Bỏ qua"))
+        # The report is signed on a day already past (a future signing date is refused).
+        signed = date.today() - timedelta(days=1 + user_id % 60)
         steps += [
             Step(text="Giải ngân vốn còn chậm do thiếu mặt bằng"),
-            Step(text=f"{1 + user_id % 28}/{1 + user_id % 12}/2026"),
+            Step(text=f"Xã miền núi, {5 + user_id % 20} thôn, {3000 + user_id % 9000} nhân khẩu"),
+            Step(press="Bỏ qua"),  # part I: duties as the law gives them
+            Step(press="Bỏ qua"),  # part III: past awards come from the award history
+            Step(text=signed.strftime("%d/%m/%Y")),
             Step(press="Bỏ qua"),  # the signed scan: no upload in the benchmark
             Step(press="Nộp báo cáo", expect="Mã biên nhận"),
         ]
