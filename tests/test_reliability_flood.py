@@ -13,6 +13,8 @@ import asyncio
 import statistics
 import time
 
+import pytest
+
 from bot.catalog import t
 from bot.channels.text import html_to_plain
 from tests.fakes.telegram_api import FakeTelegram
@@ -41,6 +43,9 @@ async def flood(api: FakeTelegram, *, per_second: int, seconds: float) -> int:
     return sent
 
 
+# Its own sender must push 60 messages within the flood window; a machine loaded by other
+# work can be too slow for that. Re-run up to twice; a consistent failure still fails.
+@pytest.mark.flaky(reruns=2)
 async def test_a_flooding_user_is_slowed_down_and_others_are_not(
     telegram_api: FakeTelegram, telegram_bot
 ) -> None:
