@@ -69,9 +69,25 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    # DELETE and rewinding the schema's sequences, not TRUNCATE: a test leaves a few rows, and
+    # TRUNCATE of every table cost about a second per test, DELETE 40 ms. Foreign keys are not
+    # checked meanwhile (replica role; the test server's user is a superuser): organiser and
+    # unit refer to each other, so no order of deletes satisfies them.
+    # Another user falls back to TRUNCATE.
+    tables = [f'"{t.name}"' for t in SQLModel.metadata.sorted_tables]
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        try:
+            with connection.begin_nested():
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        except sa.exc.DBAPIError:
+            connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            connection.exec_driver_sql("; ".join(f"DELETE FROM {name}" for name in tables))
+        connection.exec_driver_sql(
+            "SELECT setval(s.oid::regclass, 1, false) FROM pg_class s"
+            " JOIN pg_namespace n ON n.oid = s.relnamespace"
+            " WHERE s.relkind = 'S' AND n.nspname = current_schema()"
+        )
         # The migration's default organiser (id 1) is data every database starts with.
         connection.exec_driver_sql(
             "INSERT INTO organiser (code, name, level, place, signing_place, active, created_at)"
