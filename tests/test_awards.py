@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot import cli
 from bot.catalog import t
-from domain.awards import check_report, history, import_awards, record_award
+from domain.awards import Rule, catalog, check_report, history, import_awards, record_award
 from domain.reports import rebuild_nominations
 from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
@@ -155,28 +155,55 @@ def test_chien_si_thi_dua_co_so_needs_lao_dong_tien_tien(
     found = check_report(session, report=report, unit=unit, nominations=nominations, year=2026)
     message = t(f"awards.rule.{found[0].kind}", **found[0].params)
     assert "Lò Thị Mai" in message and "Lao động tiên tiến" in message
-    assert "Điều 24 Luật Thi đua, khen thưởng 2022" in message
+    # Luật 06/2022/QH15 Điều 23 khoản 1 (Điều 24 is Lao động tiên tiến's own standard).
+    assert "Điều 23 khoản 1 Luật Thi đua, khen thưởng 2022" in message
     record_award(session, unit_id=unit.id or 0, person="Lò Thị Mai", year=2026,
                  award="lao-dong-tien-tien", now=T0)  # fmt: skip
     session.commit()
     assert rules_broken(session, unit, report, nominations) == []
 
 
-def test_the_quota_of_chien_si_thi_dua_co_so_is_15_percent(
-    session: Session, units: list[Unit]
-) -> None:
+def test_no_national_quota_on_chien_si_thi_dua_co_so(session: Session, units: list[Unit]) -> None:
+    """The 15% cap of khoản 3 Điều 9 Nghị định 91/2017/NĐ-CP ended with it: Luật 2022 Điều 23
+    and its decrees set none, so the reference data must not refuse 2 of 10."""
     unit = units[0]
     people = [f"Người {i}" for i in range(10)]
     entries = [("individual", p, "lao-dong-tien-tien") for p in people]
     entries += [("individual", p, "chien-si-thi-dua-co-so") for p in people[:2]]
     report, nominations = nominate(session, unit, entries)
-    broken = rules_broken(session, unit, report, nominations)
+    assert rules_broken(session, unit, report, nominations) == []
+    assert all(rule.kind != "quota" for rule in catalog().rules)
+
+
+def test_a_quota_set_by_a_local_regulation_is_enforced(session: Session, units: list[Unit]) -> None:
+    """A province's or sector's own cap, added to the data as a `quota` rule, still works."""
+    local = Rule(
+        code="cstd-co-so-ty-le",
+        kind="quota",
+        award="chien-si-thi-dua-co-so",
+        base="lao-dong-tien-tien",
+        percent=15,
+        article="Điều 5 Quy chế thi đua, khen thưởng của tỉnh",
+    )
+    unit = units[0]
+    people = [f"Người {i}" for i in range(10)]
+    entries = [("individual", p, "lao-dong-tien-tien") for p in people]
+    entries += [("individual", p, "chien-si-thi-dua-co-so") for p in people[:2]]
+    report, nominations = nominate(session, unit, entries)
+    found = check_report(
+        session, report=report, unit=unit, nominations=nominations, year=2026, rules=[local]
+    )
     # 2 of 10 is 20% > 15% (at most 1): both nominations are named.
-    assert broken == ["Người 0:cstd-co-so-ty-le", "Người 1:cstd-co-so-ty-le"]
-    found = check_report(session, report=report, unit=unit, nominations=nominations, year=2026)
-    assert "tối đa 1" in t("awards.rule.quota", **found[0].params)
+    assert [f"{v.nominee}:{v.rule}" for v in found] == [
+        "Người 0:cstd-co-so-ty-le",
+        "Người 1:cstd-co-so-ty-le",
+    ]
+    message = t("awards.rule.quota", **found[0].params)
+    assert "tối đa 1" in message and "Quy chế thi đua, khen thưởng của tỉnh" in message
     report2, nominations2 = nominate(session, unit, entries[:11], number="2/KH")
-    assert rules_broken(session, unit, report2, nominations2) == []
+    assert not check_report(
+        session, report=report2, unit=unit, nominations=nominations2, year=2026, rules=[local]
+    )
 
 
 def test_the_provincial_title_needs_three_consecutive_basic_ones(
@@ -192,6 +219,8 @@ def test_the_provincial_title_needs_three_consecutive_basic_ones(
     assert rules_broken(session, unit, report, nominations) == [
         "Giàng A Páo:cstd-tinh-can-3-lan-co-so"
     ]
+    found = check_report(session, report=report, unit=unit, nominations=nominations, year=2026)
+    assert found[0].article.startswith("Điều 22 khoản 1 Luật")  # Điều 23 is the basic title
     record_award(session, unit_id=unit.id or 0, person="Giàng A Páo", year=2024,
                  award="chien-si-thi-dua-co-so", now=T0)  # fmt: skip
     session.commit()
@@ -229,10 +258,10 @@ async def test_the_admin_overrides_a_refusal_with_a_reason(bot: TestBot) -> None
         report, _ = nominate(db, unit, [("individual", "Lò Thị Mai", "chien-si-thi-dua-co-so")])
     admin = bot.person(ADMIN_USER_ID, "Văn phòng")
     await admin.says("/dieukien 1/KH")
-    # One person, two rules: no Lao động tiên tiến, and 1 of 1 is over the 15% quota.
-    assert "2 đề nghị chưa đạt điều kiện" in admin.last_reply
-    assert "1. Lò Thị Mai" in admin.last_reply and "Điều 24 Luật" in admin.last_reply
-    assert "không quá 15%" in admin.last_reply
+    # No Lao động tiên tiến this year; no national quota to break besides (see refdata).
+    assert "1 đề nghị chưa đạt điều kiện" in admin.last_reply
+    assert "1. Lò Thị Mai" in admin.last_reply and "Điều 23 khoản 1 Luật" in admin.last_reply
+    assert "15%" not in admin.last_reply
     await admin.presses("Chấp nhận #1")
     assert "Gõ lý do" in admin.last_reply
     await admin.says("ok")
@@ -245,8 +274,7 @@ async def test_the_admin_overrides_a_refusal_with_a_reason(bot: TestBot) -> None
         entry = db.exec(select(AuditLog).where(AuditLog.action == "nomination.override")).one()
         assert entry.detail["reason"] == "Đã có quyết định công nhận, lịch sử chưa cập nhật"
     await admin.says("/dieukien 1/KH")
-    assert "1 đề nghị chưa đạt điều kiện" in admin.last_reply
-    assert "Điều 24 Luật" not in admin.last_reply and "15%" in admin.last_reply
+    assert "không vi phạm điều kiện nào" in admin.last_reply
 
 
 async def test_officers_cannot_check_or_override(bot: TestBot) -> None:

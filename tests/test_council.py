@@ -1,6 +1,6 @@
 """The council's review round end to end: five members vote in the chat (one changes a vote,
-one never votes and is reminded), the quorum is missed then met, a title needing two thirds
-passes and another fails by one vote, the admin confirms and each unit hears its result.
+one never votes and is reminded), the quorum is missed then met, a title needing 80% of all
+members passes and another fails by one vote, the admin confirms and each unit hears its result.
 Secret ballots leave only counts in the database."""
 
 from __future__ import annotations
@@ -296,13 +296,19 @@ def test_rules_data_is_complete_and_cited() -> None:
     rules = domain_council.load_rules()
     for code in domain_council.award_labels():
         assert code in rules, code
+    # khoản 7 Điều 30 Nghị định 98/2023/NĐ-CP: Chiến sĩ thi đua cơ sở and the flags need 80% of
+    # all members, Chiến sĩ thi đua cấp tỉnh and toàn quốc 90% (docs/legal-sources.md).
     cstd = rules["chien-si-thi-dua-co-so"]
-    assert cstd.secret and cstd.share == "2/3" and cstd.of == "all_members"
+    assert cstd.secret and cstd.share == "4/5" and cstd.of == "all_members"
     assert domain_council.required_yes(cstd, base=5) == 4
+    assert domain_council.required_yes(cstd, base=9) == 8  # two thirds would pass 6
     assert domain_council.required_yes(rules["chien-si-thi-dua-tinh"], base=10) == 9
+    for flag in ("co-thi-dua-tinh", "co-thi-dua-chinh-phu"):
+        assert domain_council.required_yes(rules[flag], base=10) == 8  # not a bare majority
     assert domain_council.required_yes(rules["tap-the-lao-dong-xuat-sac"], base=4) == 3
     assert all("06/2022/QH15" in r.source for r in rules.values())
-    # No voted rule's share is confirmed against the decree in force yet: each says so.
+    assert "khoản 7 Điều 30 Nghị định 98/2023/NĐ-CP" in cstd.source
+    # No voted rule's share is confirmed against the decree in force (152/2025) yet: each says so.
     assert all(r.verify for r in rules.values() if r.voted)
 
 

@@ -82,8 +82,8 @@ async def test_the_admin_gets_the_minutes_and_the_submission_of_those_who_passed
     assert "Thư ký Hội đồng: Thư ký Mai." in text
     # The rule of each title, with its legal source.
     assert any(
-        p.startswith("- Chiến sĩ thi đua cơ sở: bỏ phiếu kín, cần từ 2/3 tổng số thành viên")
-        and "Căn cứ: Luật 06/2022/QH15 Điều 24" in p
+        p.startswith("- Chiến sĩ thi đua cơ sở: bỏ phiếu kín, cần từ 4/5 tổng số thành viên")
+        and "Căn cứ: Luật 06/2022/QH15 Điều 23; khoản 7 Điều 30 Nghị định 98/2023/NĐ-CP" in p
         for p in paragraphs
     )
     assert any(

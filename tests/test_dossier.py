@@ -55,7 +55,8 @@ def test_the_collective_report_follows_the_decree_template(
     assert NATIONAL in heading[1] and "Độc lập - Tự do - Hạnh phúc" in heading[1]
     # The place comes from the unit's name; the date from the answer, in the decree's style.
     assert "Bình Lư 1, ngày 20 tháng 6 năm 2026" in heading[1]
-    assert paragraphs[0] == "Mẫu số 02, Phụ lục I"
+    # The decree in force since 01/7/2025 is Nghị định 152/2025/NĐ-CP (98/2023's Mẫu số 02 before).
+    assert paragraphs[0] == "Mẫu số 04 - Phụ lục Nghị định số 152/2025/NĐ-CP"
     text = "\n".join(paragraphs)
     assert "Đề nghị tặng Tập thể lao động tiên tiến" in text
     part_one, part_two, part_three = (
@@ -87,6 +88,7 @@ def test_the_individual_report_has_its_person_and_parts(
     )
     text = "\n".join(paragraphs)
     assert NATIONAL in tables[0][0][1]
+    assert paragraphs[0] == "Mẫu số 05 - Phụ lục Nghị định số 152/2025/NĐ-CP"
     assert "Đề nghị tặng Chiến sĩ thi đua cơ sở" in text
     assert "- Họ tên: Lò Thị Mai 1" in text and "- Năm sinh: 1985" in text
     assert "Công chức Văn hóa - Xã hội, Xã Bình Lư 1" in text
