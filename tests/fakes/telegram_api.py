@@ -64,6 +64,8 @@ class FakeTelegram(Outbox):
     failing_sends: int | None = None
     # Sends and edits to these chats hang without an answer (and are not recorded).
     stalled_chats: set[str] = field(default_factory=set)
+    # Requests that reached the server while their chat was stalled, by chat.
+    stalled_requests: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # When set, every send and edit is carried out (recorded: the user has it) but answered
     # only this many seconds later: the bot's request times out after it left (a hang).
     hanging_sends: float | None = None
@@ -266,6 +268,7 @@ class FakeTelegram(Outbox):
                 return web.Response(status=self.failing_sends, text="Bad Gateway")
             if str(params.get("chat_id")) in self.stalled_chats:
                 # No answer while stalled (the bot's request hangs); then a failure, unrecorded.
+                self.stalled_requests[str(params.get("chat_id"))] += 1
                 while str(params.get("chat_id")) in self.stalled_chats:
                     await asyncio.sleep(0.05)
                 return web.Response(status=502, text="Bad Gateway")
