@@ -377,11 +377,13 @@ def _following(ctx: Context, chat: ReportChat) -> str:
     started (`back_to`), or "more?" after an entry, or what follows a finished group."""
     o, pos = chat.o, chat.at
     _remember(chat, pos)
-    if pos.kind is not Place.QUESTION or pos.entry is None:
-        if pos.kind is Place.QUESTION and chat.back_to is not None:
-            chat.mode = FILL
-            back, chat.back_to = chat.back_to, None
-            return _place(chat, back)
+    # (A menu and the review are left by buttons only: they never come here.)
+    if pos.kind is Place.MORE:  # the group is finished
+        return _place(chat, next_position(o.form, o.answers, after=pos.field_id))
+    if pos.entry is None:  # a top-level question
+        if chat.back_to is not None:  # an edit from the review: back there
+            back_to, chat.back_to, chat.mode = chat.back_to, None, FILL
+            return _place(chat, back_to)
         return _place(chat, next_position(o.form, o.answers, after=pos.field_id or None))
     group = o.form.field(pos.field_id)
     sub_id = pos.sub or ""
@@ -394,9 +396,10 @@ def _following(ctx: Context, chat: ReportChat) -> str:
         next_sub = entry_pending(group, entry, after=sub_id)
     if next_sub is not None:
         return _place(chat, Position.question(group.id, pos.entry, next_sub))
-    back_to, chat.back_to = chat.back_to, None
-    chat.mode = FILL
-    return _place(chat, back_to if back_to is not None else Position.more(group.id))
+    # The entry is done: back where its edit started, or "more?".
+    after_entry = chat.back_to if chat.back_to is not None else Position.more(group.id)
+    chat.back_to, chat.mode = None, FILL
+    return _place(chat, after_entry)
 
 
 def _previous(ctx: Context, chat: ReportChat) -> str | None:
@@ -628,7 +631,7 @@ DONE_WORDS = frozenset({"xong", "xong roi", "da xong", "done"})
 
 
 def _typed_done(event: Inbound) -> bool:
-    """ "xong" typed instead of pressing «Xong» (a list, or a multi-choice selection)."""
+    """Whether «Xong» was typed rather than pressed (a list, or a multi-choice selection)."""
     return event.attachment is None and fold(event.text).strip(" .!") in DONE_WORDS
 
 
