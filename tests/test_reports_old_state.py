@@ -149,3 +149,31 @@ def test_old_positions_are_read_into_typed_ones() -> None:
     assert read(None) is None and read("review") is None
     for position in (Position.question(GROUP, 0, "ho_ten"), Position.more(GROUP), REVIEW):
         assert read(position.to_state()) == position
+
+
+async def test_old_ticks_of_a_multi_choice_question_are_kept(bot: TestBot) -> None:
+    """Half-way through ticking (the old "sel"): «Xong» stores what was ticked."""
+    world = report_world(bot)
+    officer = world.officer
+    await officer.says("/baocao")
+    await officer.presses("Tập thể lao động tiên tiến")
+    await officer.says("25")
+    await officer.says("3")
+    report_id = world.report().id
+    assert report_id is not None and "Câu 4/7" in officer.last_reply
+    ticked = "Thi đua đẩy mạnh chuyển đổi số"
+    old = {
+        "report_id": report_id,
+        "deadline_id": world.deadline_id,
+        "form": "dang-ky-thi-dua",
+        "n": 4,
+        "hist": [["q", "danh_hieu_tap_the"], ["q", "so_lao_dong_tien_tien"]],
+        "mode": "fill",
+        "pos": ["q", "phong_trao"],
+        "sel": [ticked],
+        PROMPT_KEY: {"text": "Phong trào?", "buttons": [], "accepts_text": False},
+    }
+    _store_state(bot, world, old)
+    await officer.presses_payload("rpa:4:done")
+    assert "Câu 5/7" in officer.last_reply
+    assert world.report().answers["phong_trao"] == [ticked]
