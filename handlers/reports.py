@@ -345,6 +345,7 @@ def _load(ctx: Context, chat: ReportChat) -> bool:
         ctx.say("reports.moved")
         _enter(ctx, chat, next_position(form, o.answers))
         return False
+    ctx.goto(chat.at.kind.value)  # the step is the kind of place (as the old code read it)
     return True
 
 
