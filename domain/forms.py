@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -711,13 +712,107 @@ def format_answer(item: Field, value: Any) -> str:
 
 
 # --- walking a form ---------------------------------------------------------------------------
-# A position in the conversation, kept as a JSON list in the conversation state:
-#   ["q", field_id]                  a top-level question
-#   ["q", group_id, index, sub_id]   a question of one entry of a group
-#   ["more", group_id]               "add another entry, or done?"
-#   ["review"]                       every answer shown, submit or edit
-Position = list[Any]
-REVIEW: Position = ["review"]
+class Place(StrEnum):
+    """The kinds of screen a report conversation shows (the report flow's steps)."""
+
+    QUESTION = "question"  # one question: top-level, or of one entry of a group
+    MORE = "more"  # "add another entry to this group, or done?"
+    MENU = "menu"  # a group's entries to edit or delete, or one to add
+    REVIEW = "review"  # every answer shown: submit, or edit one
+    UNKNOWN = "unknown"  # read from a state that no longer makes sense: never still there
+
+
+# The list notation conversation states used before typed positions (still read):
+_OLD_KIND = {"q": Place.QUESTION, "more": Place.MORE, "menu": Place.MENU, "review": Place.REVIEW}
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a conversation is in a form: a question (`field_id`; of a group's entry `entry`,
+    sub-question `sub`), a group's "more?" or menu (`field_id` is the group), or the review."""
+
+    kind: Place
+    field_id: str = ""
+    entry: int | None = None
+    sub: str | None = None
+
+    @classmethod
+    def question(cls, field_id: str, entry: int | None = None, sub: str | None = None) -> Position:
+        return cls(Place.QUESTION, field_id, entry, sub)
+
+    @classmethod
+    def at_path(cls, path: Sequence[Any]) -> Position:
+        """The question at an answer's path: [field] or [group, entry index, field]."""
+        if len(path) == 3:
+            return cls.question(str(path[0]), int(path[1]), str(path[2]))
+        return cls.question(str(path[0]))
+
+    @classmethod
+    def more(cls, group_id: str) -> Position:
+        return cls(Place.MORE, group_id)
+
+    @classmethod
+    def menu(cls, group_id: str) -> Position:
+        return cls(Place.MENU, group_id)
+
+    @property
+    def in_entry(self) -> bool:
+        return self.entry is not None
+
+    @property
+    def path(self) -> list[Any]:
+        """Where a question's answer sits in the answers: [field] or [group, entry, field]."""
+        if self.in_entry:
+            return [self.field_id, self.entry, self.sub]
+        return [self.field_id]
+
+    def to_state(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {"kind": self.kind.value}
+        if self.field_id:
+            stored["field"] = self.field_id
+        if self.in_entry:
+            stored |= {"entry": self.entry, "sub": self.sub}
+        return stored
+
+    @classmethod
+    def from_state(cls, raw: Any) -> Position | None:
+        """Read a stored position: the mapping `to_state` writes, or the list notation of
+        states stored before typed positions (["q", field], ["q", group, index, sub],
+        ["more", group], ["menu", group], ["review"]). What no longer makes sense becomes an
+        `UNKNOWN` position (the conversation moves to the next open question); None when it
+        is no position at all."""
+        try:
+            if isinstance(raw, Mapping):
+                kind = Place(str(raw.get("kind")))
+                entry = raw.get("entry")
+                return cls(
+                    kind,
+                    str(raw.get("field") or ""),
+                    None if entry is None else int(entry),
+                    None if entry is None else str(raw.get("sub")),
+                )
+            if isinstance(raw, list):
+                return _from_old_list(raw)
+        except (ValueError, TypeError):
+            return UNKNOWN
+        return None
+
+
+def _from_old_list(raw: list[Any]) -> Position:
+    kind = _OLD_KIND.get(raw[0]) if raw and isinstance(raw[0], str) else None
+    if kind is Place.QUESTION and len(raw) == 2:
+        return Position.question(str(raw[1]))
+    if kind is Place.QUESTION and len(raw) == 4:
+        return Position.question(str(raw[1]), int(raw[2]), str(raw[3]))
+    if kind in (Place.MORE, Place.MENU) and len(raw) == 2:
+        return Position(kind, str(raw[1]))
+    if kind is Place.REVIEW:
+        return REVIEW
+    return UNKNOWN
+
+
+REVIEW = Position(Place.REVIEW)
+UNKNOWN = Position(Place.UNKNOWN)
 
 
 def entry_pending(
@@ -732,22 +827,20 @@ def entry_pending(
 
 def _pending_in(item: Field, answers: Mapping[str, Any]) -> Position | None:
     if item.type != "group":
-        return None if item.id in answers else ["q", item.id]
+        return None if item.id in answers else Position.question(item.id)
     entries = answers.get(item.id)
     if not isinstance(entries, list):
-        return ["more", item.id]
+        return Position.more(item.id)
     for index, entry in enumerate(entries):
         sub = entry_pending(item, entry)
         if sub is not None:
-            return ["q", item.id, index, sub]
+            return Position.question(item.id, index, sub)
     if len(entries) < item.min_items:
-        return ["more", item.id]
+        return Position.more(item.id)
     return None
 
 
-def pending_position(
-    form: Form, answers: Mapping[str, Any], *, after: str | None = None
-) -> Position:
+def next_position(form: Form, answers: Mapping[str, Any], *, after: str | None = None) -> Position:
     """The next question not answered yet: the first after top-level field `after` (then from
     the start, for what a colleague or an earlier visit left open), or the review."""
     start = form.index(after) + 1 if after is not None else 0
@@ -755,7 +848,16 @@ def pending_position(
         position = _pending_in(item, answers)
         if position is not None:
             return position
-    return list(REVIEW)
+    return REVIEW
+
+
+def pending_position(
+    form: Form, answers: Mapping[str, Any], *, after: str | None = None
+) -> list[Any]:
+    """`next_position` in the list notation states used before typed positions."""
+    position = next_position(form, answers, after=after)
+    kind = next(old for old, place in _OLD_KIND.items() if place is position.kind)
+    return [kind, *position.path] if position.field_id else [kind]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,18 @@ step), /huy (pause; the draft stays). Buttons: `rp:<deadline_id>` opens a unit's
 older serial is a stale button). A submission notifies the admins with the accept/return
 buttons that report_review handles.
 
-Where the chat is in the form sits in the conversation state (`pos`, see
-`domain.forms.Position`); the answers sit in the shared `Report`, so another officer or
-another device continues from them. Rules live in domain/reports.py and domain/forms.py; this
-module only converses. No platform import.
+The conversation is a declared flow (`bot.steps`) with dynamic steps: one `Step` per kind of
+screen (a question, "more?", a group's menu, the review), the place in the form in the typed
+`ReportChat.at` (`domain.forms.Position`), the next place chosen from the form and the answers
+(`_following`), /quaylai along the places visited (`_previous`). The answers sit in the
+shared `Report`, so another officer or another device continues from them. Rules live in
+domain/reports.py and domain/forms.py; this module only converses. No platform import.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -28,6 +30,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import BUTTON_LABEL_MAX, Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
+from bot.steps import TRANSIENT, Flow, Step
 from bot.storage import FileRejected, receive_file
 from domain.campaigns import open_deadlines_for_unit, takes_part, unit_status
 from domain.forms import (
@@ -36,14 +39,15 @@ from domain.forms import (
     AnswerError,
     Field,
     Form,
+    Place,
     Position,
     Problem,
     answer_words,
     check_selection,
     entry_pending,
     format_answer,
+    next_position,
     parse_answer,
-    pending_position,
     problems,
 )
 from domain.members import audit_refusal
@@ -73,11 +77,6 @@ log = logging.getLogger("thidua.reports")
 router = Router()
 
 FLOW = "report"
-# Steps of the report flow; the exact question is data["pos"].
-STEP_QUESTION = "question"
-STEP_MORE = "more"
-STEP_MENU = "menu"
-STEP_REVIEW = "review"
 # Modes: "fill" asks only what is unanswered; "edit" walks an entry's questions in order.
 FILL, EDIT = "fill", "edit"
 HISTORY_LIMIT = 100
@@ -98,6 +97,39 @@ class Open:
         return self.report.answers or {}
 
 
+@dataclass(slots=True)
+class ReportChat:
+    """Where a chat is in a report: the flow's data, kept in the conversation state. (The
+    answers are not here but in the shared `Report`.)"""
+
+    report_id: int = 0
+    deadline_id: int = 0
+    form: str = ""
+    # Stamped on the buttons of the screen shown: a press on an older screen is stale.
+    serial: int = 0
+    at: Position = REVIEW
+    # The places left so far, for /quaylai (the last HISTORY_LIMIT).
+    history: list[Position] = field(default_factory=list)
+    mode: str = FILL
+    # Where the walk returns once the question (or entry) being edited is answered.
+    back_to: Position | None = None
+    # The ticks of the multi-choice question shown, until «Xong».
+    selected: list[str] | None = None
+    # The report, loaded and re-checked for this update (`_load`); never stored.
+    opened: Open | None = field(default=None, compare=False, repr=False, metadata=TRANSIENT)
+
+    @property
+    def o(self) -> Open:
+        if self.opened is None:
+            raise RuntimeError("the report was not loaded for this update")
+        return self.opened
+
+
+# The keys of the conversation state before the flow was declared (positions as raw lists,
+# read by `Position.from_state`): a report half-way through an upgrade goes on.
+LEGACY_KEYS = {"n": "serial", "pos": "at", "hist": "history", "ret": "back_to", "sel": "selected"}
+
+
 # --- small helpers ------------------------------------------------------------------------------
 def _forms(ctx: Context) -> dict[str, Form]:
     return dict(ctx.services.forms)
@@ -107,13 +139,13 @@ def _when(ctx: Context, moment: datetime) -> str:
     return moment.astimezone(ctx.settings.tz).strftime("%H:%M %d/%m/%Y")
 
 
-def _button(ctx: Context, label: str, action: str) -> Button:
-    return Button(label, make_payload("rpa", ctx.data.get("n", 0), action))
+def _button(chat: ReportChat, label: str, action: str) -> Button:
+    return Button(label, make_payload("rpa", chat.serial, action))
 
 
 def _field_at(form: Form, pos: Position) -> Field:
-    top = form.field(pos[1])
-    return top.sub(pos[3]) if len(pos) == 4 else top
+    top = form.field(pos.field_id)
+    return top.sub(pos.sub or "") if pos.in_entry else top
 
 
 def _entry(answers: dict[str, Any], group_id: str, index: int) -> dict[str, Any] | None:
@@ -124,31 +156,31 @@ def _entry(answers: dict[str, Any], group_id: str, index: int) -> dict[str, Any]
 
 
 def _value_at(answers: dict[str, Any], pos: Position) -> Any:
-    if len(pos) == 2:
-        return answers.get(pos[1])
-    entry = _entry(answers, pos[1], pos[2])
-    return entry.get(pos[3]) if entry else None
+    if pos.entry is None:
+        return answers.get(pos.field_id)
+    entry = _entry(answers, pos.field_id, pos.entry)
+    return entry.get(pos.sub or "") if entry else None
 
 
 def _siblings(answers: dict[str, Any], pos: Position) -> dict[str, Any]:
-    if len(pos) == 2:
+    if pos.entry is None:
         return answers
-    return _entry(answers, pos[1], pos[2]) or {}
+    return _entry(answers, pos.field_id, pos.entry) or {}
 
 
 def _still_there(o: Open, pos: Position) -> bool:
     """A remembered position still exists (an entry may have been deleted since)."""
     try:
-        if pos[0] == "q" and len(pos) == 2:
-            return o.form.field(pos[1]).type != "group"
-        if pos[0] == "q" and len(pos) == 4:
+        if pos.kind is Place.QUESTION and pos.entry is None:
+            return o.form.field(pos.field_id).type != "group"
+        if pos.kind is Place.QUESTION and pos.entry is not None:
             _field_at(o.form, pos)
-            return _entry(o.answers, pos[1], pos[2]) is not None
-        if pos[0] in ("more", "menu"):
-            return o.form.field(pos[1]).type == "group"
+            return _entry(o.answers, pos.field_id, pos.entry) is not None
+        if pos.kind in (Place.MORE, Place.MENU):
+            return o.form.field(pos.field_id).type == "group"
     except (KeyError, IndexError, TypeError):
         return False
-    return pos[0] == "review"
+    return pos.kind is Place.REVIEW
 
 
 def status_label(report: Report | None, deadline: Deadline, now: datetime) -> str:
@@ -244,21 +276,15 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         ctx.reply(_review_text(ctx, o))
         ctx.say(f"reports.{refusal}", due=_when(ctx, deadline.due_at))
         return
-    ctx.begin(
-        FLOW,
-        STEP_QUESTION,
-        {
-            "report_id": report.id,
-            "deadline_id": deadline.id,
-            "form": form.code,
-            "n": 0,
-            "hist": [],
-            "mode": FILL,
-        },
+    chat = ReportChat(
+        report_id=report.id,  # type: ignore[arg-type]  # a stored row: its id is set
+        deadline_id=deadline.id,  # type: ignore[arg-type]  # a stored row: its id is set
+        form=form.code,
+        opened=o,
     )
     if report.version > 0:
         # Handed in before (or returned, or reopened): start from the review.
-        _enter(ctx, o, list(REVIEW))
+        REPORT.start(ctx, chat, at=_place(chat, REVIEW))
         return
     answers = o.answers
     common: dict[str, Any] = {
@@ -275,18 +301,19 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         ctx.reply("\n".join(lines))
     else:
         ctx.say("reports.start", **common)
-    _enter(ctx, o, pending_position(form, answers))
+    REPORT.start(ctx, chat, at=_place(chat, next_position(form, answers)))
 
 
-def _load(ctx: Context) -> Open | None:
-    """The chat's report, re-checked: it exists, this member may act for its unit, and it is
-    still open to changes. Otherwise the flow ends with a word saying why."""
-    found = report_with_context(ctx.session, int(ctx.data.get("report_id") or 0))
+def _load(ctx: Context, chat: ReportChat) -> bool:
+    """The chat's report, re-checked before every answer, command and press: it exists, this
+    member may act for its unit, and it is still open to changes. Otherwise the flow ends with
+    a word saying why (False); False too when the chat's place went away (it moves on)."""
+    found = report_with_context(ctx.session, int(chat.report_id or 0))
     form = _forms(ctx).get(found[1].form_code) if found else None
     if found is None or form is None:
         ctx.end()
         ctx.say("reports.stale_out")
-        return None
+        return False
     report, deadline, unit = found
     if not can_act_for_unit(ctx.member, report.unit_id, session=ctx.session):
         # The member was moved to another unit (or removed) since the report was opened.
@@ -299,65 +326,114 @@ def _load(ctx: Context) -> Open | None:
             route=f"report:{report.id}",
             now=ctx.now(),
         )
-        return None
+        return False
     refusal = edit_refusal(report, deadline, ctx.now())
     if refusal is not None:
         ctx.end()
         ctx.say(f"reports.{refusal}", due=_when(ctx, deadline.due_at))
-        return None
+        return False
     inactive = campaign_refusal(ctx.session, deadline)
     if inactive is not None:
         # Closed (or back to a draft) since the report was opened: no more answers; the draft
         # stays in Report.answers for when it opens again.
         ctx.end()
         ctx.say("checks.campaign_inactive", campaign=inactive)
-        return None
-    o = Open(report, deadline, form, unit)
-    if not _still_there(o, ctx.data.get("pos") or list(REVIEW)):
+        return False
+    chat.opened = o = Open(report, deadline, form, unit)
+    if not _still_there(o, chat.at):
         # The question went away (a colleague deleted that entry, or the form changed).
         ctx.say("reports.moved")
-        _enter(ctx, o, pending_position(form, o.answers))
-        return None
-    return o
+        _enter(ctx, chat, next_position(form, o.answers))
+        return False
+    ctx.goto(chat.at.kind.value)  # the step is the kind of place (as the old code read it)
+    return True
 
 
-# --- showing where the chat is --------------------------------------------------------------------
-def _enter(ctx: Context, o: Open, pos: Position) -> None:
-    """Move to a position and show it (a question, "more?", a group's menu, the review)."""
+# --- the steps: where the chat is, and what each screen shows ---------------------------------
+def _place(chat: ReportChat, pos: Position) -> str:
+    """Put the chat at `pos` (at the next open question when that went away), with a new
+    serial for the buttons shown there; the step that shows it."""
+    o = chat.o
     if not _still_there(o, pos):
-        pos = pending_position(o.form, o.answers)
-    ctx.data["pos"] = pos
-    ctx.data["n"] = int(ctx.data.get("n", 0)) + 1
-    ctx.data.pop("sel", None)
-    if pos[0] == "q":
-        ctx.goto(STEP_QUESTION)
-        _ask(ctx, o)
-    elif pos[0] == "more":
-        _more(ctx, o, pos[1])
-    elif pos[0] == "menu":
-        ctx.goto(STEP_MENU)
-        _menu(ctx, o, pos[1])
+        pos = next_position(o.form, o.answers)
+    chat.at = pos
+    chat.serial += 1
+    chat.selected = None
+    return pos.kind.value
+
+
+def _enter(ctx: Context, chat: ReportChat, pos: Position) -> None:
+    """Move to a position and show it (a question, "more?", a group's menu, the review)."""
+    REPORT.goto(ctx, _place(chat, pos), chat)
+
+
+def _remember(chat: ReportChat, pos: Position) -> None:
+    chat.history.append(pos)
+    del chat.history[:-HISTORY_LIMIT]
+
+
+def _following(ctx: Context, chat: ReportChat) -> str:
+    """The place after the current one, once it is answered (or skipped): in "fill" mode the
+    next unanswered question, in "edit" mode the entry's next question; then where an edit
+    started (`back_to`), or "more?" after an entry, or what follows a finished group."""
+    o, pos = chat.o, chat.at
+    _remember(chat, pos)
+    # (A menu and the review are left by buttons only: they never come here.)
+    if pos.kind is Place.MORE:  # the group is finished
+        return _place(chat, next_position(o.form, o.answers, after=pos.field_id))
+    if pos.entry is None:  # a top-level question
+        if chat.back_to is not None:  # an edit from the review: back there
+            back_to, chat.back_to, chat.mode = chat.back_to, None, FILL
+            return _place(chat, back_to)
+        return _place(chat, next_position(o.form, o.answers, after=pos.field_id or None))
+    group = o.form.field(pos.field_id)
+    sub_id = pos.sub or ""
+    if chat.mode == EDIT:
+        ids = [s.id for s in group.fields]
+        later = ids[ids.index(sub_id) + 1 :]
+        next_sub = later[0] if later else None
     else:
-        ctx.goto(STEP_REVIEW)
-        ctx.ask(_review_text(ctx, o) + "\n\n" + t("reports.review_footer"), _review_buttons(ctx, o))
+        entry = _entry(o.answers, pos.field_id, pos.entry) or {}
+        next_sub = entry_pending(group, entry, after=sub_id)
+    if next_sub is not None:
+        return _place(chat, Position.question(group.id, pos.entry, next_sub))
+    # The entry is done: back where its edit started, or "more?".
+    after_entry = chat.back_to if chat.back_to is not None else Position.more(group.id)
+    chat.back_to, chat.mode = None, FILL
+    return _place(chat, after_entry)
+
+
+def _previous(ctx: Context, chat: ReportChat) -> str | None:
+    """/quaylai: the last place visited that still exists; None when there is none."""
+    while chat.history:
+        previous = chat.history.pop()
+        if _still_there(chat.o, previous):
+            return _place(chat, previous)
+    return None
 
 
 def _progress(o: Open, pos: Position) -> str:
-    if len(pos) == 2:
-        return t("reports.progress", number=o.form.index(pos[1]) + 1, count=len(o.form.fields))
-    group = o.form.field(pos[1])
+    if pos.entry is None:
+        return t(
+            "reports.progress", number=o.form.index(pos.field_id) + 1, count=len(o.form.fields)
+        )
+    group = o.form.field(pos.field_id)
     subs = [s.id for s in group.fields]
     return t(
         "reports.progress_entry",
         group=group.label,
-        entry=pos[2] + 1,
-        number=subs.index(pos[3]) + 1,
+        entry=pos.entry + 1,
+        number=subs.index(pos.sub or "") + 1,
         count=len(subs),
     )
 
 
-def _ask(ctx: Context, o: Open) -> Outbound:
-    pos = ctx.data["pos"]
+def _ask_question(ctx: Context, chat: ReportChat) -> None:
+    _show_question(ctx, chat)
+
+
+def _show_question(ctx: Context, chat: ReportChat) -> Outbound:
+    o, pos = chat.o, chat.at
     item = _field_at(o.form, pos)
     value = _value_at(o.answers, pos)
     lines = [
@@ -376,26 +452,27 @@ def _ask(ctx: Context, o: Open) -> Outbound:
         lines.append(t("reports.optional"))
     buttons: list[list[Button]] = []
     if item.type == "choice":
-        buttons = [[_button(ctx, c.label, f"c{i}")] for i, c in enumerate(item.choices)]
+        buttons = [[_button(chat, c.label, f"c{i}")] for i, c in enumerate(item.choices)]
     elif item.type == "yes_no":
         buttons = [
             [
-                _button(ctx, answer_words().yes, "y"),
-                _button(ctx, answer_words().no, "n"),
+                _button(chat, answer_words().yes, "y"),
+                _button(chat, answer_words().no, "n"),
             ]
         ]
     elif item.type == "multi_choice":
-        selected = ctx.data.setdefault("sel", list(value or []))
+        if chat.selected is None:
+            chat.selected = list(value or [])
         for i, choice in enumerate(item.choices):
-            key = "checked" if choice.value in selected else "unchecked"
+            key = "checked" if choice.value in chat.selected else "unchecked"
             label = t(f"reports.button.{key}", label=choice.label)
-            buttons.append([_button(ctx, label, f"t{i}")])
-        buttons.append([_button(ctx, t("reports.button.done"), "done")])
+            buttons.append([_button(chat, label, f"t{i}")])
+        buttons.append([_button(chat, t("reports.button.done"), "done")])
     extra = []
     if value is not None:
-        extra.append(_button(ctx, t("reports.button.keep"), "keep"))
+        extra.append(_button(chat, t("reports.button.keep"), "keep"))
     if not item.required:
-        extra.append(_button(ctx, t("reports.button.skip"), "skip"))
+        extra.append(_button(chat, t("reports.button.skip"), "skip"))
     if extra:
         buttons.append(extra)
     return ctx.ask(
@@ -428,16 +505,16 @@ def _prune_empty_entries(ctx: Context, o: Open, group_id: str) -> None:
             entries = o.answers.get(group_id) or []
 
 
-def _more(ctx: Context, o: Open, group_id: str) -> None:
-    group = o.form.field(group_id)
-    _prune_empty_entries(ctx, o, group_id)
-    entries = o.answers.get(group_id) or []
+def _ask_more(ctx: Context, chat: ReportChat) -> None:
+    o = chat.o
+    group = o.form.field(chat.at.field_id)
+    _prune_empty_entries(ctx, o, group.id)
+    entries = o.answers.get(group.id) or []
     if len(entries) < group.min_items:
         # A list that needs entries: start the next one straight away.
-        index = add_entry(ctx.session, report=o.report, group_id=group_id, now=ctx.now())
-        _enter(ctx, o, ["q", group_id, index, group.fields[0].id])
+        index = add_entry(ctx.session, report=o.report, group_id=group.id, now=ctx.now())
+        _enter(ctx, chat, Position.question(group.id, index, group.fields[0].id))
         return
-    ctx.goto(STEP_MORE)
     full = group.max_items is not None and len(entries) >= group.max_items
     if not entries:
         lines = [t("reports.more_first", label=group.label, prompt=group.prompt)]
@@ -445,8 +522,8 @@ def _more(ctx: Context, o: Open, group_id: str) -> None:
             lines.append(t("reports.help_line", help=group.help))
         buttons = [
             [
-                _button(ctx, t("reports.button.add"), "add"),
-                _button(ctx, t("reports.button.skip"), "fin"),
+                _button(chat, t("reports.button.add"), "add"),
+                _button(chat, t("reports.button.skip"), "fin"),
             ]
         ]
         ctx.ask("\n".join(lines), buttons)
@@ -457,15 +534,16 @@ def _more(ctx: Context, o: Open, group_id: str) -> None:
         count=len(entries),
         entries=Raw(_entry_lines(group, entries)),
     )
-    row = [] if full else [_button(ctx, t("reports.button.add_another"), "add")]
-    row.append(_button(ctx, t("reports.button.done"), "fin"))
+    row = [] if full else [_button(chat, t("reports.button.add_another"), "add")]
+    row.append(_button(chat, t("reports.button.done"), "fin"))
     ctx.ask(text, [row])
 
 
-def _menu(ctx: Context, o: Open, group_id: str) -> None:
-    group = o.form.field(group_id)
-    _prune_empty_entries(ctx, o, group_id)
-    entries = o.answers.get(group_id) or []
+def _ask_menu(ctx: Context, chat: ReportChat) -> None:
+    o = chat.o
+    group = o.form.field(chat.at.field_id)
+    _prune_empty_entries(ctx, o, group.id)
+    entries = o.answers.get(group.id) or []
     if entries:
         text = t(
             "reports.menu",
@@ -477,17 +555,29 @@ def _menu(ctx: Context, o: Open, group_id: str) -> None:
         text = t("reports.menu_empty", label=group.label)
     buttons = [
         [
-            _button(ctx, t("reports.button.edit_entry", number=i), f"e{i - 1}"),
-            _button(ctx, t("reports.button.delete_entry", number=i), f"d{i - 1}"),
+            _button(chat, t("reports.button.edit_entry", number=i), f"e{i - 1}"),
+            _button(chat, t("reports.button.delete_entry", number=i), f"d{i - 1}"),
         ]
         for i in range(1, len(entries) + 1)
     ]
     last = []
     if group.max_items is None or len(entries) < group.max_items:
-        last.append(_button(ctx, t("reports.button.add"), "add"))
-    last.append(_button(ctx, t("reports.button.done"), "fin"))
+        last.append(_button(chat, t("reports.button.add"), "add"))
+    last.append(_button(chat, t("reports.button.done"), "fin"))
     buttons.append(last)
     ctx.ask(text, buttons)
+
+
+def _ask_review(ctx: Context, chat: ReportChat) -> None:
+    o = chat.o
+    edits = [
+        _button(chat, t("reports.button.edit", number=k), f"e{k - 1}")
+        for k in range(1, len(o.form.fields) + 1)
+    ]
+    rows = [edits[i : i + EDIT_BUTTONS_PER_ROW] for i in range(0, len(edits), EDIT_BUTTONS_PER_ROW)]
+    key = "reports.button.resubmit" if o.report.version > 0 else "reports.button.submit"
+    rows.append([_button(chat, t(key), "sub")])
+    ctx.ask(_review_text(ctx, o) + "\n\n" + t("reports.review_footer"), rows)
 
 
 def _answer_lines(o: Open) -> list[str]:
@@ -533,55 +623,7 @@ def _review_text(ctx: Context, o: Open) -> str:
     return "\n".join(lines)
 
 
-def _review_buttons(ctx: Context, o: Open) -> list[list[Button]]:
-    edits = [
-        _button(ctx, t("reports.button.edit", number=k), f"e{k - 1}")
-        for k in range(1, len(o.form.fields) + 1)
-    ]
-    rows = [edits[i : i + EDIT_BUTTONS_PER_ROW] for i in range(0, len(edits), EDIT_BUTTONS_PER_ROW)]
-    key = "reports.button.resubmit" if o.report.version > 0 else "reports.button.submit"
-    rows.append([_button(ctx, t(key), "sub")])
-    return rows
-
-
-# --- moving on ------------------------------------------------------------------------------------
-def _save(ctx: Context, o: Open, value: Any) -> None:
-    """Store the answer to the current question in the shared draft, then go on."""
-    pos = ctx.data["pos"]
-    set_answer(ctx.session, report=o.report, path=pos[1:], value=value, now=ctx.now())
-    _advance(ctx, o)
-
-
-def _advance(ctx: Context, o: Open) -> None:
-    pos: Position = ctx.data["pos"]
-    history: list[Position] = ctx.data.setdefault("hist", [])
-    history.append(pos)
-    del history[:-HISTORY_LIMIT]
-    if len(pos) == 2:
-        ret = ctx.data.pop("ret", None)
-        if ret is not None:
-            ctx.data["mode"] = FILL
-            _enter(ctx, o, ret)
-        else:
-            _enter(ctx, o, pending_position(o.form, o.answers, after=pos[1]))
-        return
-    _, group_id, index, sub_id = pos
-    group = o.form.field(group_id)
-    entry = _entry(o.answers, group_id, index) or {}
-    if ctx.data.get("mode") == EDIT:
-        ids = [s.id for s in group.fields]
-        following = ids[ids.index(sub_id) + 1 :]
-        next_sub = following[0] if following else None
-    else:
-        next_sub = entry_pending(group, entry, after=sub_id)
-    if next_sub is not None:
-        _enter(ctx, o, ["q", group_id, index, next_sub])
-        return
-    ret = ctx.data.pop("ret", None)
-    ctx.data["mode"] = FILL
-    _enter(ctx, o, ret if ret is not None else ["more", group_id])
-
-
+# --- answers: typed, sent as a file, skipped ------------------------------------------------------
 def _bad_answer(item: Field, exc: AnswerError) -> InputError:
     return InputError(f"reports.invalid.{exc.reason}", example=item.example or None, **exc.params)
 
@@ -589,24 +631,17 @@ def _bad_answer(item: Field, exc: AnswerError) -> InputError:
 DONE_WORDS = frozenset({"xong", "xong roi", "da xong", "done"})
 
 
-# --- answers by typing or sending a file ----------------------------------------------------------
-@router.flow(FLOW, access=Access.OFFICER)
-async def on_answer(event: Inbound, ctx: Context) -> None:
-    o = _load(ctx)
-    if o is None:
-        return
-    pos = ctx.data.get("pos") or list(REVIEW)
-    if event.attachment is None and fold(event.text).strip(" .!") in DONE_WORDS:
-        # "xong" typed instead of pressing «Xong»: a list, or a multi-choice selection.
-        if pos[0] == "more":
-            _more_action(ctx, o, "fin")
-            return
-        if pos[0] == "q" and _field_at(o.form, pos).type == "multi_choice":
-            _question_action(ctx, o, "done")
-            return
-    if pos[0] != "q":
-        raise InputError("reports.invalid.press_button")
+def _typed_done(event: Inbound) -> bool:
+    """Whether «Xong» was typed rather than pressed (a list, or a multi-choice selection)."""
+    return event.attachment is None and fold(event.text).strip(" .!") in DONE_WORDS
+
+
+async def _take_answer(ctx: Context, chat: ReportChat, event: Inbound) -> None:
+    o, pos = chat.o, chat.at
     item = _field_at(o.form, pos)
+    if item.type == "multi_choice" and _typed_done(event):
+        _store(ctx, chat, _selection(chat, item))
+        return
     if item.type == "file":
         if event.attachment is None:
             raise InputError(
@@ -618,12 +653,12 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
                 event.attachment,
                 accept=item.accept,
                 report_id=o.report.id,
-                field_id=".".join(str(p) for p in pos[1:]),
+                field_id=".".join(str(p) for p in pos.path),
             )
         except FileRejected as exc:
             kinds = ", ".join(k.upper() for k in item.accept)
             raise InputError(f"reports.file.{exc.reason}", kinds=kinds) from None
-        _save(ctx, o, {"attachment_id": row.id, "file_name": row.file_name})
+        _store(ctx, chat, {"attachment_id": row.id, "file_name": row.file_name})
         return
     if event.attachment is not None:
         raise InputError("reports.invalid.need_text", example=item.example or None)
@@ -640,44 +675,73 @@ async def on_answer(event: Inbound, ctx: Context) -> None:
                 max=exc.params.get("max"),
             ) from None
         raise _bad_answer(item, exc) from None
-    _save(ctx, o, value)
+    _store(ctx, chat, value)
 
 
-@router.flow_command(FLOW, "boqua")
-async def skip_question(event: Inbound, ctx: Context) -> None:
-    o = _load(ctx)
-    if o is None:
-        return
-    _skip(ctx, o)
+def _store(ctx: Context, chat: ReportChat, value: Any) -> None:
+    """Store the answer to the current question in the shared draft."""
+    set_answer(ctx.session, report=chat.o.report, path=chat.at.path, value=value, now=ctx.now())
 
 
-def _skip(ctx: Context, o: Open) -> None:
-    pos = ctx.data.get("pos") or list(REVIEW)
-    if pos[0] == "more":
-        _finish_group(ctx, o, pos[1])
-        return
-    if pos[0] != "q":
+def _selection(chat: ReportChat, item: Field) -> list[str]:
+    chosen = set(chat.selected or [])
+    values = [c.value for c in item.choices if c.value in chosen]
+    try:
+        check_selection(item, values)
+    except AnswerError as exc:
+        raise _bad_answer(item, exc) from None
+    return values
+
+
+def _question_optional(ctx: Context, chat: ReportChat) -> bool:
+    return not _field_at(chat.o.form, chat.at).required
+
+
+def _skip_question(ctx: Context, chat: ReportChat) -> None:
+    _store(ctx, chat, None)
+
+
+def _take_done(ctx: Context, chat: ReportChat, event: Inbound) -> None:
+    """On "more?", "xong" typed finishes the list; anything else wants a button."""
+    if not _typed_done(event):
         raise InputError("reports.invalid.press_button")
-    if _field_at(o.form, pos).required:
-        raise InputError("reports.invalid.required")
-    _save(ctx, o, None)
+    _finish_group(ctx, chat)
 
 
-@router.flow_command(FLOW, "quaylai")
-async def go_back(event: Inbound, ctx: Context) -> None:
-    o = _load(ctx)
-    if o is None:
-        return
-    history: list[Position] = ctx.data.get("hist") or []
-    while history:
-        previous = history.pop()
-        if _still_there(o, previous):
-            _enter(ctx, o, previous)
-            return
-    ctx.say("reports.first_question")
-    prompt = ctx.last_prompt()
-    if prompt is not None:
-        ctx.replies.append(prompt)
+def _finish_group(ctx: Context, chat: ReportChat) -> None:
+    o = chat.o
+    group = o.form.field(chat.at.field_id)
+    entries = o.answers.get(group.id) or []
+    if len(entries) < group.min_items:
+        raise InputError("reports.invalid.too_few_entries", min=group.min_items)
+    close_group(ctx.session, report=o.report, group_id=group.id, now=ctx.now())
+
+
+REPORT: Flow[ReportChat] = Flow(
+    FLOW,
+    ReportChat,
+    [
+        Step(
+            Place.QUESTION.value,
+            _ask_question,
+            _take_answer,
+            optional=_question_optional,
+            skip=_skip_question,
+            required_key="reports.invalid.required",
+        ),
+        # /boqua (or «Xong») on "more?" finishes the group.
+        Step(Place.MORE.value, _ask_more, _take_done, optional=True, skip=_finish_group),
+        Step(Place.MENU.value, _ask_menu, required_key="reports.invalid.press_button"),
+        Step(Place.REVIEW.value, _ask_review, required_key="reports.invalid.press_button"),
+    ],
+    typed_refusal="reports.invalid.press_button",
+    legacy=LEGACY_KEYS,
+    load=_load,
+    following=_following,
+    previous=_previous,
+    first_key="reports.first_question",
+)
+REPORT.register(router, access=Access.OFFICER)
 
 
 @router.flow_command(FLOW, "huy")
@@ -691,22 +755,22 @@ async def pause(event: Inbound, ctx: Context) -> None:
 @router.button("rpa", access=Access.OFFICER)
 async def on_action(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
-    if ctx.flow != FLOW or len(parts) != 2 or parts[0] != str(ctx.data.get("n")):
+    chat = REPORT.data(ctx) if ctx.flow == FLOW else None
+    if chat is None or len(parts) != 2 or parts[0] != str(chat.serial):
         _stale(ctx)
         return
-    o = _load(ctx)
-    if o is None:
+    if not _load(ctx, chat):
         return
     action = parts[1]
-    kind = ctx.data["pos"][0]
-    if kind == "q":
-        _question_action(ctx, o, action)
-    elif kind == "more":
-        _more_action(ctx, o, action)
-    elif kind == "menu":
-        _menu_action(ctx, o, action)
+    kind = chat.at.kind
+    if kind is Place.QUESTION:
+        _question_action(ctx, chat, action)
+    elif kind is Place.MORE:
+        _more_action(ctx, chat, action)
+    elif kind is Place.MENU:
+        _menu_action(ctx, chat, action)
     else:
-        _review_action(ctx, o, action)
+        _review_action(ctx, chat, action)
 
 
 def _stale(ctx: Context) -> None:
@@ -725,95 +789,82 @@ def _index(action: str, prefix: str, size: int) -> int | None:
     return index if 0 <= index < size else None
 
 
-def _question_action(ctx: Context, o: Open, action: str) -> None:
-    pos = ctx.data["pos"]
-    item = _field_at(o.form, pos)
+def _answer(ctx: Context, chat: ReportChat, value: Any) -> None:
+    _store(ctx, chat, value)
+    REPORT.advance(ctx, chat)
+
+
+def _question_action(ctx: Context, chat: ReportChat, action: str) -> None:
+    item = _field_at(chat.o.form, chat.at)
     if action == "skip":
-        _skip(ctx, o)
+        REPORT.skip(ctx, chat)
     elif action == "keep":
-        _advance(ctx, o)
+        REPORT.advance(ctx, chat)
     elif item.type == "yes_no" and action in ("y", "n"):
-        _save(ctx, o, action == "y")
+        _answer(ctx, chat, action == "y")
     elif item.type == "choice" and (i := _index(action, "c", len(item.choices))) is not None:
-        _save(ctx, o, item.choices[i].value)
+        _answer(ctx, chat, item.choices[i].value)
     elif item.type == "multi_choice" and (i := _index(action, "t", len(item.choices))) is not None:
-        selected: list[str] = ctx.data.setdefault("sel", [])
+        selected = chat.selected if chat.selected is not None else []
         value = item.choices[i].value
         if value in selected:
             selected.remove(value)
         else:
             selected.append(value)
-        _ask(ctx, o).replace = True  # redraw the same message with the new ticks
+        chat.selected = selected
+        _show_question(ctx, chat).replace = True  # redraw the same message with the new ticks
+        REPORT.save(ctx, chat)
     elif item.type == "multi_choice" and action == "done":
-        chosen = set(ctx.data.get("sel") or [])
-        values = [c.value for c in item.choices if c.value in chosen]
-        try:
-            check_selection(item, values)
-        except AnswerError as exc:
-            raise _bad_answer(item, exc) from None
-        _save(ctx, o, values)
+        _answer(ctx, chat, _selection(chat, item))
     else:
         _stale(ctx)
 
 
-def _add_entry(ctx: Context, o: Open, group: Field) -> None:
+def _add_entry(ctx: Context, chat: ReportChat, group: Field) -> None:
+    o = chat.o
     entries = o.answers.get(group.id) or []
     if group.max_items is not None and len(entries) >= group.max_items:
         raise InputError("reports.invalid.too_many_entries", max=group.max_items)
     index = add_entry(ctx.session, report=o.report, group_id=group.id, now=ctx.now())
-    ctx.data["mode"] = FILL
-    _enter(ctx, o, ["q", group.id, index, group.fields[0].id])
+    chat.mode = FILL
+    _enter(ctx, chat, Position.question(group.id, index, group.fields[0].id))
 
 
-def _finish_group(ctx: Context, o: Open, group_id: str) -> None:
-    group = o.form.field(group_id)
-    entries = o.answers.get(group_id) or []
-    if len(entries) < group.min_items:
-        raise InputError("reports.invalid.too_few_entries", min=group.min_items)
-    close_group(ctx.session, report=o.report, group_id=group_id, now=ctx.now())
-    _advance_from_group(ctx, o, group_id)
-
-
-def _advance_from_group(ctx: Context, o: Open, group_id: str) -> None:
-    history: list[Position] = ctx.data.setdefault("hist", [])
-    history.append(["more", group_id])
-    del history[:-HISTORY_LIMIT]
-    _enter(ctx, o, pending_position(o.form, o.answers, after=group_id))
-
-
-def _more_action(ctx: Context, o: Open, action: str) -> None:
-    group = o.form.field(ctx.data["pos"][1])
+def _more_action(ctx: Context, chat: ReportChat, action: str) -> None:
+    group = chat.o.form.field(chat.at.field_id)
     if action == "add":
-        ctx.data.setdefault("hist", []).append(["more", group.id])
-        _add_entry(ctx, o, group)
+        _remember(chat, Position.more(group.id))
+        _add_entry(ctx, chat, group)
     elif action == "fin":
-        _finish_group(ctx, o, group.id)
+        REPORT.skip(ctx, chat)
     else:
         _stale(ctx)
 
 
-def _menu_action(ctx: Context, o: Open, action: str) -> None:
-    group = o.form.field(ctx.data["pos"][1])
+def _menu_action(ctx: Context, chat: ReportChat, action: str) -> None:
+    o = chat.o
+    group = o.form.field(chat.at.field_id)
     size = len(o.answers.get(group.id) or [])
     if (i := _index(action, "e", size)) is not None:
-        ctx.data["mode"] = EDIT
-        ctx.data["ret"] = ["menu", group.id]
-        _enter(ctx, o, ["q", group.id, i, group.fields[0].id])
+        chat.mode = EDIT
+        chat.back_to = Position.menu(group.id)
+        _enter(ctx, chat, Position.question(group.id, i, group.fields[0].id))
     elif (i := _index(action, "d", size)) is not None:
         remove_entry(ctx.session, report=o.report, group_id=group.id, index=i, now=ctx.now())
-        _enter(ctx, o, ["menu", group.id])
+        _enter(ctx, chat, Position.menu(group.id))
     elif action == "add":
-        ctx.data["ret"] = ["menu", group.id]
-        _add_entry(ctx, o, group)
+        chat.back_to = Position.menu(group.id)
+        _add_entry(ctx, chat, group)
     elif action == "fin":
-        _enter(ctx, o, list(REVIEW))
+        _enter(ctx, chat, REVIEW)
     else:
         _stale(ctx)
 
 
-def _review_action(ctx: Context, o: Open, action: str) -> None:
+def _review_action(ctx: Context, chat: ReportChat, action: str) -> None:
+    o = chat.o
     if action == "sub":
-        _submit(ctx, o)
+        _submit(ctx, chat)
         return
     i = _index(action, "e", len(o.form.fields))
     if i is None:
@@ -821,16 +872,17 @@ def _review_action(ctx: Context, o: Open, action: str) -> None:
         return
     item = o.form.fields[i]
     if item.type == "group":
-        _enter(ctx, o, ["menu", item.id])
+        _enter(ctx, chat, Position.menu(item.id))
         return
-    ctx.data["mode"] = EDIT
-    ctx.data["ret"] = list(REVIEW)
-    _enter(ctx, o, ["q", item.id])
+    chat.mode = EDIT
+    chat.back_to = REVIEW
+    _enter(ctx, chat, Position.question(item.id))
 
 
 # --- submitting -----------------------------------------------------------------------------------
-def _submit(ctx: Context, o: Open) -> None:
+def _submit(ctx: Context, chat: ReportChat) -> None:
     assert ctx.member is not None
+    o = chat.o
     now = ctx.now()
     try:
         result = submit(
@@ -842,7 +894,7 @@ def _submit(ctx: Context, o: Open) -> None:
             now=now,
         )
     except ReportError as exc:
-        if exc.reason == "incomplete" and _to_broken_rule(ctx, o, exc.params["problems"]):  # type: ignore[arg-type]
+        if exc.reason == "incomplete" and _to_broken_rule(ctx, chat, exc.params["problems"]):  # type: ignore[arg-type]
             return
         if exc.reason == "campaign_inactive":
             ctx.end()
@@ -893,7 +945,7 @@ def _submit(ctx: Context, o: Open) -> None:
             )
 
 
-def _to_broken_rule(ctx: Context, o: Open, problems: list[Any]) -> bool:
+def _to_broken_rule(ctx: Context, chat: ReportChat, problems: list[Any]) -> bool:
     """When answers break a rule across questions ("met ≤ set" after an edit of either), say
     which answer breaks which rule and take the officer to that question (then back to the
     review); False when no such rule is broken."""
@@ -914,9 +966,9 @@ def _to_broken_rule(ctx: Context, o: Open, problems: list[Any]) -> bool:
     first = broken[0]
     lines.append(t("checks.over_field_fix", label=first.label, limit_label=first.limit_label))
     ctx.reply("\n".join(lines))
-    ctx.data["mode"] = EDIT
-    ctx.data["ret"] = list(REVIEW)
-    _enter(ctx, o, ["q", *first.path])
+    chat.mode = EDIT
+    chat.back_to = REVIEW
+    _enter(ctx, chat, Position.at_path(first.path))
     return True
 
 

@@ -95,7 +95,7 @@ def _take_bloc(ctx: Context, draft: UnitDraft, event: Inbound) -> None:
     draft.bloc = registry.check_bloc(event.text)
 
 
-def _skip_bloc(draft: UnitDraft) -> None:
+def _skip_bloc(ctx: Context, draft: UnitDraft) -> None:
     draft.bloc = None
 
 

@@ -9,11 +9,13 @@ from datetime import date
 
 from sqlmodel import select
 
+from bot.access import Access
 from bot.clock import ManualClock
 from bot.context import PROMPT_KEY, Context
 from bot.events import Inbound
+from bot.router import Router
 from bot.services import Services
-from bot.steps import Flow, Step
+from bot.steps import TRANSIENT, Flow, Step
 from domain.schedule import policy_of
 from models.campaigns import Campaign, CampaignParticipant, Deadline
 from models.conversation import ConversationState
@@ -29,8 +31,8 @@ class Draft:
     tags: list[str] = field(default_factory=list)
 
 
-def _context(data: dict[str, object], step: str = "title") -> Context:
-    state = ConversationState(channel="memory", chat_id="1", flow="demo", step=step, data=data)
+def _context(data: dict[str, object], step: str = "title", flow: str = "demo") -> Context:
+    state = ConversationState(channel="memory", chat_id="1", flow=flow, step=step, data=data)
     event = Inbound(channel="memory", chat_id="1", user_id="1", text="x")
     return Context(
         event=event,
@@ -67,6 +69,104 @@ def test_advancing_asks_the_next_step_with_the_data() -> None:
     flow.advance(ctx, flow.data(ctx))
     assert ctx.step == "tags"
     assert ctx.replies[-1].text == "title? now 'Sơ kết'"
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """A typed value in a flow's data (like a report's position)."""
+
+    name: str
+
+    def to_state(self) -> dict[str, str]:
+        return {"spot": self.name}
+
+    @classmethod
+    def from_state(cls, raw: object) -> Spot | None:
+        if isinstance(raw, dict) and isinstance(raw.get("spot"), str):
+            return cls(raw["spot"])
+        return cls(raw) if isinstance(raw, str) else None  # the older shape: a bare name
+
+
+@dataclass(slots=True)
+class Walk:
+    at: Spot = Spot("hall")
+    trail: list[Spot] = field(default_factory=list)
+    back_to: Spot | None = None
+    loaded: str = field(default="", metadata=TRANSIENT)
+
+
+NEXT_ROOM = {"hall": "kitchen", "kitchen": "garden"}
+
+
+def _walk() -> Flow[Walk]:
+    """Dynamic steps: one kind of step, where it stands in the data, moved by the hooks."""
+
+    def load(ctx: Context, walk: Walk) -> bool:
+        walk.loaded = "loaded"
+        return True
+
+    def following(ctx: Context, walk: Walk) -> str:
+        walk.trail.append(walk.at)
+        walk.at = Spot(NEXT_ROOM[walk.at.name])
+        return "room"
+
+    def previous(ctx: Context, walk: Walk) -> str | None:
+        if not walk.trail:
+            return None
+        walk.at = walk.trail.pop()
+        return "room"
+
+    def ask(ctx: Context, walk: Walk) -> None:
+        ctx.ask(f"in the {walk.at.name} ({walk.loaded})")
+
+    return Flow(
+        "walk",
+        Walk,
+        [Step("room", ask, lambda ctx, walk, event: None)],
+        load=load,
+        following=following,
+        previous=previous,
+        first_key="reports.first_question",
+    )
+
+
+def test_typed_values_are_stored_through_their_class_and_transient_fields_never() -> None:
+    flow = _walk()
+    old = {"at": "kitchen", "trail": ["hall", {"spot": "porch"}, 3], "loaded": "stale"}
+    ctx = _context(old, step="room", flow="walk")
+    walk = flow.data(ctx)
+    assert walk == Walk(at=Spot("kitchen"), trail=[Spot("hall"), Spot("porch")])
+    assert walk.loaded == ""
+    walk.loaded, walk.back_to = "loaded", Spot("hall")
+    flow.save(ctx, walk)
+    assert ctx.data == {
+        "at": {"spot": "kitchen"},
+        "trail": [{"spot": "hall"}, {"spot": "porch"}],
+        "back_to": {"spot": "hall"},
+    }
+    ctx.data["at"] = 42  # unreadable: the field's default
+    assert flow.data(ctx).at == Spot("hall")
+
+
+async def test_dynamic_steps_move_by_the_data_and_go_back_the_way_they_came() -> None:
+    router = Router()
+    flow = _walk()
+    flow.register(router, access=Access.PUBLIC)
+    route = router.flows["walk"]
+    assert route.handler is not None
+    ctx = _context({}, step="room", flow="walk")
+    flow.start(ctx, Walk(), at="room")
+    assert ctx.replies[-1].text == "in the hall ()"  # `load` runs on answers and commands
+    await route.handler(ctx.event, ctx)
+    await route.handler(ctx.event, ctx)
+    assert ctx.replies[-1].text == "in the garden (loaded)"
+    assert flow.data(ctx).trail == [Spot("hall"), Spot("kitchen")]
+    await route.commands["quaylai"](ctx.event, ctx)
+    await route.commands["quaylai"](ctx.event, ctx)
+    assert ctx.replies[-1].text == "in the hall (loaded)"
+    await route.commands["quaylai"](ctx.event, ctx)
+    assert [r.text for r in ctx.replies[-2:]] == ["Đây là câu đầu tiên.", "in the hall (loaded)"]
+    assert ctx.step == "room" and flow.data(ctx).at == Spot("hall")
 
 
 async def test_a_unit_wizard_left_half_way_before_the_upgrade_goes_on(bot: TestBot) -> None:
