@@ -13,8 +13,6 @@ import asyncio
 import statistics
 import time
 
-import pytest
-
 from bot.catalog import t
 from bot.channels.text import html_to_plain
 from tests.fakes.telegram_api import FakeTelegram
