@@ -6,6 +6,11 @@ split under 4096 characters, captions over 1024 moved into a message, documents 
 edits of an earlier message with `editMessageText`). Requests go over aiohttp
 (`telegram_http`); sends go through PTB's AIORateLimiter (TELEGRAM_MAX_MESSAGES_PER_SECOND
 overall, evenly spaced) with RetryAfter retried a few times; failures become `DeliveryError`.
+Telegram also counts messages per chat (about one a second): `ChatSpacing` keeps every send
+to one chat — answers, pushed messages, the parts of a long text, edits — that far apart,
+except the first message of an answer, which goes at once. After a button press the pressed
+message's keyboard is taken away (unless the answer replaced that message), so old buttons
+do not linger.
 `TelegramPoller` long-polls getUpdates and confirms an update to Telegram only once the core
 has handled it, so a crash loses none. No business rules here.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -131,20 +137,70 @@ def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
     )
 
 
+class ChatSpacing:
+    """Keeps requests to one chat `spacing` seconds apart, except the first message of an
+    answer: a person waiting for the bot sees it at once, and only what follows it (a second
+    message, the rest of a long text, a keyboard taken away) waits its turn. A waiter checks
+    again after its pause, so a message that went out meanwhile pushes it back."""
+
+    def __init__(
+        self,
+        spacing: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.spacing = spacing
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._last: dict[str, float] = {}
+        self._answering: dict[str, str] = {}  # chat -> the update its latest answer is for
+
+    def first_of_answer(self, chat_id: str, reply_to: Inbound | None) -> bool:
+        """Whether a message answering `reply_to` is the first of that answer."""
+        if reply_to is None or reply_to.update_id is None:
+            return False
+        if self._answering.get(chat_id) == reply_to.update_id:
+            return False
+        self._answering[chat_id] = reply_to.update_id
+        if len(self._answering) > 50_000:
+            self._answering = {chat_id: reply_to.update_id}
+        return True
+
+    async def turn(self, chat_id: str, *, at_once: bool = False) -> None:
+        """Wait until a request to `chat_id` may go (at once when `at_once`), and count it."""
+        if self.spacing <= 0:
+            return
+        while not at_once:
+            free = self._last.get(chat_id, float("-inf")) + self.spacing
+            now = self._monotonic()
+            if now >= free:
+                break
+            await self._sleep(free - now)
+        now = self._monotonic()
+        self._last[chat_id] = now
+        if len(self._last) > 50_000:
+            self._last = {k: v for k, v in self._last.items() if v > now - self.spacing}
+
+
 class TelegramOutlet:
     name = CHANNEL
     # One update's note and question go out as one message (bot.hub.coalesce): Telegram
     # allows about one message a second per chat.
     joins_messages = True
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, chat_spacing: float = 0.0) -> None:
         self.bot = bot
+        self.spacing = ChatSpacing(chat_spacing)
+        # Pressed messages an answer replaced (their keyboard is the answer's own).
+        self._replaced: set[tuple[str, str]] = set()
 
     async def send(
         self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
     ) -> str | None:
+        first = self.spacing.first_of_answer(chat_id, reply_to)
         try:
-            return await self._send(chat_id, message, reply_to)
+            return await self._send(chat_id, message, reply_to, first)
         except Forbidden as exc:
             raise _delivery_error(exc, permanent=True) from None
         except RetryAfter as exc:
@@ -154,14 +210,32 @@ class TelegramOutlet:
             error.uncertain = _maybe_delivered(exc)
             raise error from None
 
+    async def clear_keyboard(self, chat_id: str, message_id: str) -> None:
+        """Take the keyboard off a message whose button was pressed, unless the answer to the
+        press replaced that message (its keyboard, if any, is then the answer's). Waits its
+        turn in the chat like any request; a failure only leaves the old buttons, which
+        answer a press with the stale-button note."""
+        if (chat_id, message_id) in self._replaced:
+            self._replaced.discard((chat_id, message_id))
+            return
+        await self.spacing.turn(chat_id)
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=int(message_id), reply_markup=None
+            )
+        except TelegramError as exc:  # gone, too old, or no keyboard left: nothing to do
+            log.debug("could not clear the keyboard of a pressed message: %s", exc)
+
     async def _try_edit(
         self,
         chat_id: str,
         message: Outbound,
         reply_to: Inbound,
         markup: InlineKeyboardMarkup | None,
+        first: bool,
     ) -> str | None:
         """Replace the message a pressed button sits on; None when it cannot be edited."""
+        await self.spacing.turn(chat_id, at_once=first)
         try:
             edited = await self.bot.edit_message_text(
                 message.text,
@@ -174,14 +248,23 @@ class TelegramOutlet:
             # "message is not modified" or too old to edit: the caller sends it anew.
             log.debug("edit failed, sending anew: %s", exc.message)
             return None
+        self._replaced.add((chat_id, str(reply_to.message_id)))
+        if len(self._replaced) > 10_000:
+            self._replaced.clear()
         return str(edited.message_id) if isinstance(edited, Message) else reply_to.message_id
 
     async def _edit(
-        self, chat_id: str, message_id: str, message: Outbound, markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: str,
+        message_id: str,
+        message: Outbound,
+        markup: InlineKeyboardMarkup | None,
+        first: bool,
     ) -> str:
         """Edit an earlier message (Outbound.edit_message_id); failures are raised."""
         if len(message.text) > TEXT_LIMIT or message.document or message.photo:
             raise BadRequest("only a text of at most 4096 characters can replace a message")
+        await self.spacing.turn(chat_id, at_once=first)
         try:
             await self.bot.edit_message_text(
                 message.text,
@@ -196,10 +279,12 @@ class TelegramOutlet:
                 raise
         return message_id
 
-    async def _send(self, chat_id: str, message: Outbound, reply_to: Inbound | None) -> str | None:
+    async def _send(
+        self, chat_id: str, message: Outbound, reply_to: Inbound | None, first: bool
+    ) -> str | None:
         markup = _keyboard(message)
         if message.edit_message_id is not None:
-            return await self._edit(chat_id, message.edit_message_id, message, markup)
+            return await self._edit(chat_id, message.edit_message_id, message, markup, first)
         editable = (
             message.replace
             and reply_to is not None
@@ -210,7 +295,7 @@ class TelegramOutlet:
         )
         if editable:
             assert reply_to is not None
-            edited_id = await self._try_edit(chat_id, message, reply_to, markup)
+            edited_id = await self._try_edit(chat_id, message, reply_to, markup, first)
             if edited_id is not None:
                 return edited_id
         sent: Message | None = None
@@ -221,6 +306,8 @@ class TelegramOutlet:
             if len(caption) > CAPTION_LIMIT:
                 rest, caption = "\n\n".join(p for p in (caption, rest) if p), ""
             input_file = InputFile(file.content, filename=file.file_name)
+            await self.spacing.turn(chat_id, at_once=first)
+            first = False
             if message.photo is not None:
                 sent = await self.bot.send_photo(
                     chat_id,
@@ -245,6 +332,8 @@ class TelegramOutlet:
         chunks = split_text(text, TEXT_LIMIT)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
+            await self.spacing.turn(chat_id, at_once=first)
+            first = False
             sent = await self.bot.send_message(
                 chat_id,
                 chunk,
@@ -379,6 +468,14 @@ async def handle_update(
     if core.services.bot_username is None:
         core.services.bot_username = bot.username
     await core.process(event, before_delivery=before_delivery)
+    if event.payload is not None and event.message_id is not None:
+        # Old buttons must not linger under the pressed message; done in the background, as
+        # it waits its turn in the chat after the answer.
+        outlet = core.hub.outlet(CHANNEL)
+        if isinstance(outlet, TelegramOutlet):
+            task = asyncio.create_task(outlet.clear_keyboard(event.chat_id, event.message_id))
+            _spinners.add(task)
+            task.add_done_callback(_spinners.discard)
 
 
 _spinners: set[asyncio.Task[None]] = set()  # strong references to running tasks
@@ -601,7 +698,9 @@ def build_application(
         base = settings.telegram_base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
-    core.hub.register(TelegramOutlet(application.bot))
+    core.hub.register(
+        TelegramOutlet(application.bot, chat_spacing=settings.telegram_chat_spacing_seconds)
+    )
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await handle_update(core, context.bot, update)
