@@ -1,7 +1,7 @@
 """Telegram, after a press and between messages: the pressed message loses its keyboard (unless
-the answer replaced it), a press on an old keyboard gets one short answer, and sends to one chat
-are spaced about a second apart — except the first message of an answer, which goes at once —
-so a stand-in enforcing Telegram's one message a second per chat answers no 429."""
+the answer replaced it), a press on an old keyboard gets one short answer, and requests to one
+chat are spaced a second apart (at a person's pace the first message of an answer goes at
+once), so a stand-in enforcing Telegram's one message a second per chat answers no 429."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ async def test_a_pressed_keyboard_is_taken_away_and_an_old_press_gets_one_short_
     assert len(api.sent[str(OFFICER)][before].text) < 300
 
 
-def test_spacing_lets_an_answers_first_message_go_at_once_and_spaces_the_rest() -> None:
+def test_spacing_holds_the_next_request_to_a_chat_a_second_after_the_last_one_ended() -> None:
     now = [100.0]
     waits: list[float] = []
 
@@ -67,14 +67,17 @@ def test_spacing_lets_an_answers_first_message_go_at_once_and_spaces_the_rest() 
         now[0] += seconds
 
     spacing = ChatSpacing(1.0, monotonic=lambda: now[0], sleep=sleep)
-    update = Inbound("telegram", "7", "7", update_id="41")
 
     async def answer() -> None:
-        assert spacing.first_of_answer("7", update)
-        await spacing.turn("7", at_once=True)
-        assert not spacing.first_of_answer("7", update)
-        await spacing.turn("7")
-        await spacing.turn("8")  # another chat: not held up
+        async with spacing.turn("7"):  # the first message: nothing sent to the chat lately
+            now[0] += 0.2  # the request takes a while: counted from its end
+        async with spacing.turn("7"):
+            pass
+        async with spacing.turn("8"):  # another chat: not held up
+            pass
+        now[0] += 5  # a person reads and answers: the next answer goes at once
+        async with spacing.turn("7"):
+            pass
 
     asyncio.run(answer())
     assert waits == [1.0]

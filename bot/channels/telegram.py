@@ -6,9 +6,9 @@ split under 4096 characters, captions over 1024 moved into a message, documents 
 edits of an earlier message with `editMessageText`). Requests go over aiohttp
 (`telegram_http`); sends go through PTB's AIORateLimiter (TELEGRAM_MAX_MESSAGES_PER_SECOND
 overall, evenly spaced) with RetryAfter retried a few times; failures become `DeliveryError`.
-Telegram also counts messages per chat (about one a second): `ChatSpacing` keeps every send
-to one chat — answers, pushed messages, the parts of a long text, edits — that far apart,
-except the first message of an answer, which goes at once. After a button press the pressed
+Telegram also counts messages per chat (about one a second): `ChatSpacing` keeps every request
+to one chat — answers, pushed messages, the parts of a long text, edits — that far apart; at a
+person's pace the first message of an answer still goes at once. After a button press the pressed
 message's keyboard is taken away (unless the answer replaced that message), so old buttons
 do not linger.
 `TelegramPoller` long-polls getUpdates and confirms an update to Telegram only once the core
@@ -18,9 +18,10 @@ has handled it, so a crash loses none. No business rules here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -138,10 +139,14 @@ def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
 
 
 class ChatSpacing:
-    """Keeps requests to one chat `spacing` seconds apart, except the first message of an
-    answer: a person waiting for the bot sees it at once, and only what follows it (a second
-    message, the rest of a long text, a keyboard taken away) waits its turn. A waiter checks
-    again after its pause, so a message that went out meanwhile pushes it back."""
+    """Keeps requests to one chat `spacing` seconds apart, counted from the end of the previous
+    one (its arrival at Telegram is then certainly over), so a chat never gets two messages
+    within the second Telegram allows — a 429 there costs a pause of a whole second or more.
+    An answer's first message waits only when the bot itself wrote to that chat less than
+    `spacing` ago (at a person's pace it goes at once); what follows it in the same answer
+    waits its turn. Background requests (a keyboard taken away) give way to answers and
+    pushed messages waiting for the same chat. A waiter checks again after its pause, so a
+    request that went meanwhile pushes it back."""
 
     def __init__(
         self,
@@ -154,33 +159,36 @@ class ChatSpacing:
         self._monotonic = monotonic
         self._sleep = sleep
         self._last: dict[str, float] = {}
-        self._answering: dict[str, str] = {}  # chat -> the update its latest answer is for
+        self._waiting: dict[str, int] = {}  # chat -> answers and pushes waiting their turn
 
-    def first_of_answer(self, chat_id: str, reply_to: Inbound | None) -> bool:
-        """Whether a message answering `reply_to` is the first of that answer."""
-        if reply_to is None or reply_to.update_id is None:
-            return False
-        if self._answering.get(chat_id) == reply_to.update_id:
-            return False
-        self._answering[chat_id] = reply_to.update_id
-        if len(self._answering) > 50_000:
-            self._answering = {chat_id: reply_to.update_id}
-        return True
-
-    async def turn(self, chat_id: str, *, at_once: bool = False) -> None:
-        """Wait until a request to `chat_id` may go (at once when `at_once`), and count it."""
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str, *, background: bool = False) -> AsyncIterator[None]:
+        """Wait until a request to `chat_id` may go, then make it inside the block."""
         if self.spacing <= 0:
+            yield
             return
-        while not at_once:
-            free = self._last.get(chat_id, float("-inf")) + self.spacing
-            now = self._monotonic()
-            if now >= free:
-                break
-            await self._sleep(free - now)
-        now = self._monotonic()
+        if not background:
+            self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
+        try:
+            while True:
+                now = self._monotonic()
+                free = self._last.get(chat_id, float("-inf")) + self.spacing
+                if now >= free and not (background and self._waiting.get(chat_id)):
+                    break
+                await self._sleep(max(free - now, self.spacing / 10))
+        finally:
+            if not background:
+                self._waiting[chat_id] -= 1
+                if not self._waiting[chat_id]:
+                    del self._waiting[chat_id]
         self._last[chat_id] = now
-        if len(self._last) > 50_000:
-            self._last = {k: v for k, v in self._last.items() if v > now - self.spacing}
+        try:
+            yield
+        finally:
+            now = self._monotonic()
+            self._last[chat_id] = now
+            if len(self._last) > 50_000:
+                self._last = {k: v for k, v in self._last.items() if v > now - self.spacing}
 
 
 class TelegramOutlet:
@@ -198,9 +206,8 @@ class TelegramOutlet:
     async def send(
         self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
     ) -> str | None:
-        first = self.spacing.first_of_answer(chat_id, reply_to)
         try:
-            return await self._send(chat_id, message, reply_to, first)
+            return await self._send(chat_id, message, reply_to)
         except Forbidden as exc:
             raise _delivery_error(exc, permanent=True) from None
         except RetryAfter as exc:
@@ -218,11 +225,11 @@ class TelegramOutlet:
         if (chat_id, message_id) in self._replaced:
             self._replaced.discard((chat_id, message_id))
             return
-        await self.spacing.turn(chat_id)
         try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=int(message_id), reply_markup=None
-            )
+            async with self.spacing.turn(chat_id, background=True):
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=int(message_id), reply_markup=None
+                )
         except TelegramError as exc:  # gone, too old, or no keyboard left: nothing to do
             log.debug("could not clear the keyboard of a pressed message: %s", exc)
 
@@ -232,18 +239,17 @@ class TelegramOutlet:
         message: Outbound,
         reply_to: Inbound,
         markup: InlineKeyboardMarkup | None,
-        first: bool,
     ) -> str | None:
         """Replace the message a pressed button sits on; None when it cannot be edited."""
-        await self.spacing.turn(chat_id, at_once=first)
         try:
-            edited = await self.bot.edit_message_text(
-                message.text,
-                chat_id=chat_id,
-                message_id=int(reply_to.message_id or 0),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+            async with self.spacing.turn(chat_id):
+                edited = await self.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=int(reply_to.message_id or 0),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
         except BadRequest as exc:
             # "message is not modified" or too old to edit: the caller sends it anew.
             log.debug("edit failed, sending anew: %s", exc.message)
@@ -259,32 +265,29 @@ class TelegramOutlet:
         message_id: str,
         message: Outbound,
         markup: InlineKeyboardMarkup | None,
-        first: bool,
     ) -> str:
         """Edit an earlier message (Outbound.edit_message_id); failures are raised."""
         if len(message.text) > TEXT_LIMIT or message.document or message.photo:
             raise BadRequest("only a text of at most 4096 characters can replace a message")
-        await self.spacing.turn(chat_id, at_once=first)
         try:
-            await self.bot.edit_message_text(
-                message.text,
-                chat_id=chat_id,
-                message_id=int(message_id),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+            async with self.spacing.turn(chat_id):
+                await self.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
         except BadRequest as exc:
             # Same text as before (a progress count that did not move): nothing to do.
             if "not modified" not in exc.message:
                 raise
         return message_id
 
-    async def _send(
-        self, chat_id: str, message: Outbound, reply_to: Inbound | None, first: bool
-    ) -> str | None:
+    async def _send(self, chat_id: str, message: Outbound, reply_to: Inbound | None) -> str | None:
         markup = _keyboard(message)
         if message.edit_message_id is not None:
-            return await self._edit(chat_id, message.edit_message_id, message, markup, first)
+            return await self._edit(chat_id, message.edit_message_id, message, markup)
         editable = (
             message.replace
             and reply_to is not None
@@ -295,7 +298,7 @@ class TelegramOutlet:
         )
         if editable:
             assert reply_to is not None
-            edited_id = await self._try_edit(chat_id, message, reply_to, markup, first)
+            edited_id = await self._try_edit(chat_id, message, reply_to, markup)
             if edited_id is not None:
                 return edited_id
         sent: Message | None = None
@@ -306,18 +309,9 @@ class TelegramOutlet:
             if len(caption) > CAPTION_LIMIT:
                 rest, caption = "\n\n".join(p for p in (caption, rest) if p), ""
             input_file = InputFile(file.content, filename=file.file_name)
-            await self.spacing.turn(chat_id, at_once=first)
-            first = False
-            if message.photo is not None:
-                sent = await self.bot.send_photo(
-                    chat_id,
-                    input_file,
-                    caption=caption or None,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=None if rest else markup,
-                )
-            else:
-                sent = await self.bot.send_document(
+            send_file = self.bot.send_photo if message.photo is not None else self.bot.send_document
+            async with self.spacing.turn(chat_id):
+                sent = await send_file(
                     chat_id,
                     input_file,
                     caption=caption or None,
@@ -332,15 +326,14 @@ class TelegramOutlet:
         chunks = split_text(text, TEXT_LIMIT)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await self.spacing.turn(chat_id, at_once=first)
-            first = False
-            sent = await self.bot.send_message(
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if last else None,
-                link_preview_options=None,
-            )
+            async with self.spacing.turn(chat_id):
+                sent = await self.bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if last else None,
+                    link_preview_options=None,
+                )
         return str(sent.message_id) if sent else None
 
     async def download(self, attachment: Attachment) -> bytes:
