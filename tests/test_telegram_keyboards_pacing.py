@@ -98,3 +98,14 @@ async def test_an_answer_of_two_messages_provokes_no_per_chat_429(
     assert len(telegram_api.sent["61"]) == 3
     assert telegram_api.chat_throttled == 0
     assert first_after < 0.5  # the first message was not held back
+
+
+async def test_a_bad_invite_link_is_answered_in_one_message_over_telegram(
+    telegram_api: FakeTelegram, telegram_bot
+) -> None:
+    telegram_api.push_text(5252, "/start Zk3vQ9xW2mPq7LrT8yN4bC6dF1gH5jK0", name="Người lạ")
+    [message] = await telegram_api.wait_for(5252, 1)
+    telegram_api.push_text(5252, "/trogiup", name="Người lạ")  # a marker after it
+    await telegram_api.wait_for_text(5252, "/dangky", after=1)
+    assert len(telegram_api.sent["5252"]) == 2
+    assert "/dangky" in message.text
