@@ -96,6 +96,7 @@ async def test_a_reminders_choice_works_after_a_later_numbered_question_on_zalo(
     reminder = await api.wait_for_text(OFFICER, "Nhắc hạn nộp: Báo cáo sơ kết", after=before)
     [(marker, label)] = reminder.choices
     assert "Làm báo cáo" in label
+    assert "bấm" not in reminder.text.lower()  # worded for a chat without buttons
 
     # A later message offers numbered choices: which report to open.
     listing = await until(api, OFFICER, "tổng kết", lambda: api.push_text(OFFICER, "/baocao"))
