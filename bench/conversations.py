@@ -23,6 +23,13 @@ received) includes that wait and long polling; CPU per update of the bot process
 of the driver; Bot API calls per update; peak RSS per bot process. Telegram's limit of about
 30 messages/s per bot is lifted: the bot is measured, not Telegram.
 
+Telegram's limit of about one message a second per chat can be put on the fake servers with
+`--chat-limit 1` (each send to a chat sooner than that after the previous one is answered 429,
+counted in the figures); `--think 2` makes each user wait that many seconds before each step,
+as a person reads and types. The bot's own per-chat spacing (TELEGRAM_CHAT_SPACING_SECONDS) is
+its default (1 s) with `--chat-limit`, and lifted (0) without, as the overall limit is;
+`--bot-chat-spacing` sets it either way, to compare.
+
 Options: `--rounds` (reports per user),
 `--json`, `--profile PATH` (cProfile each bot process). `--flow` picks what users do:
 `report` (default) is the real achievement report of handlers/reports.py
@@ -343,6 +350,7 @@ class WorkerConfig:
     token: str
     log_level: str
     profile: str | None = None
+    chat_spacing: float | None = None
 
 
 @dataclass
@@ -367,6 +375,11 @@ async def _run_worker(config: WorkerConfig, ready: Any, stop: Any) -> WorkerResu
         flood_max_per_window=1_000_000,
         # Telegram allows about 30 messages/s per bot; the fake does not, and the bot is measured.
         telegram_max_messages_per_second=0,
+        **(
+            {"telegram_chat_spacing_seconds": config.chat_spacing}
+            if config.chat_spacing is not None
+            else {}
+        ),
     )
     core = build_core(settings, engine=engine, migrate=False)
     FLOWS[config.flow].install(core.router)
@@ -412,10 +425,15 @@ def worker_main(config: WorkerConfig, ready: Any, stop: Any, results: Any) -> No
 
 # --- the simulated officers ----------------------------------------------------------------------
 async def officers(
-    flow: BenchFlow, servers: list[BenchTelegram], users: list[int], rounds: int
+    flow: BenchFlow,
+    servers: list[BenchTelegram],
+    users: list[int],
+    rounds: int,
+    think: float = 0.0,
 ) -> tuple[list[float], float, int]:
-    """Every user fills `rounds` reports as fast as the bot answers; user i talks to the bot
-    process behind servers[i % len(servers)]. Returns latencies seen, seconds, completed."""
+    """Every user fills `rounds` reports as fast as the bot answers (after `think` seconds
+    before each step); user i talks to the bot process behind servers[i % len(servers)].
+    Returns latencies seen, seconds, completed."""
     seen_ms: list[float] = []
 
     async def officer(user_id: int, fake: BenchTelegram) -> None:
@@ -423,6 +441,8 @@ async def officers(
         name = f"Cán bộ {user_id}"
         for _ in range(rounds):
             for step in steps:
+                if think:
+                    await asyncio.sleep(think)
                 before = len(fake.sent[str(user_id)])
                 pushed = time.perf_counter()
                 if step.press is not None:
@@ -531,7 +551,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def drive(args: argparse.Namespace, url: str, schema: str | None) -> dict[str, Any]:
     """Start the fake servers and the bot processes, let the users loose, gather figures."""
-    servers = [BenchTelegram() for _ in range(args.processes)]
+    servers = [
+        BenchTelegram(chat_rate_limit=args.chat_limit or None) for _ in range(args.processes)
+    ]
     for index, server in enumerate(servers):
         # One bot, one sequence of update ids: the servers stand for Telegram delivering
         # different updates to different processes, so their ids must not repeat.
@@ -550,6 +572,11 @@ async def drive(args: argparse.Namespace, url: str, schema: str | None) -> dict[
             token=server.token,
             log_level=args.log_level,
             profile=args.profile,
+            chat_spacing=(
+                args.bot_chat_spacing
+                if args.bot_chat_spacing is not None
+                else (None if args.chat_limit else 0.0)
+            ),
         )
         process = context.Process(target=worker_main, args=(config, ready, stop, results_queue))
         process.start()
@@ -560,7 +587,9 @@ async def drive(args: argparse.Namespace, url: str, schema: str | None) -> dict[
             await loop.run_in_executor(None, ready.get, True, 120)
         users = [FIRST_USER_ID + n for n in range(args.users)]
         driver_cpu = time.process_time()
-        seen_ms, elapsed, completed = await officers(FLOWS[args.flow], servers, users, args.rounds)
+        seen_ms, elapsed, completed = await officers(
+            FLOWS[args.flow], servers, users, args.rounds, args.think
+        )
         driver_cpu = time.process_time() - driver_cpu
     finally:
         stop.set()
@@ -612,6 +641,10 @@ async def drive(args: argparse.Namespace, url: str, schema: str | None) -> dict[
         "api_calls_per_update": {m: round(n / updates, 2) for m, n in sorted(calls.items())},
         "reports_completed": f"{completed}/{args.users}",
         "apologies": apologies,
+        "chat_limit": args.chat_limit,
+        "think_seconds": args.think,
+        "answered_429": sum(server.throttled for server in servers),
+        "answered_429_per_chat": sum(server.chat_throttled for server in servers),
         "peak_rss_mb_per_process": [round(r.rss_mb, 1) for r in results],
     }
 
@@ -651,6 +684,10 @@ def print_report(figures: dict[str, Any]) -> None:
         f"  reports completed {figures['reports_completed']}, apologies {figures['apologies']}, "
         f"peak RSS MB per process {figures['peak_rss_mb_per_process']}"
     )
+    print(
+        f"  per-chat limit {figures['chat_limit'] or 'none'}/s, think {figures['think_seconds']} s: "
+        f"{figures['answered_429']} × 429 ({figures['answered_429_per_chat']} per chat)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -664,6 +701,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=1, help="bot processes sharing the DB")
     parser.add_argument(
         "--units", type=int, default=0, help="units registered beforehand (at least --users)"
+    )
+    parser.add_argument(
+        "--chat-limit",
+        type=float,
+        default=0.0,
+        help="messages/s per chat the fake servers allow before answering 429 (0 = no limit)",
+    )
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="seconds each user waits before each step"
+    )
+    parser.add_argument(
+        "--bot-chat-spacing",
+        type=float,
+        default=None,
+        help="the bot's TELEGRAM_CHAT_SPACING_SECONDS (default: 1 with --chat-limit, else 0)",
     )
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

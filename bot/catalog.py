@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cache
@@ -132,6 +132,16 @@ def t(key: str, /, **params: object) -> str:
         for name, value in params.items()
     }
     return template.format(**safe)
+
+
+def pick(original: str, variants: Mapping[str, str]) -> str:
+    """For wording that comes with data rather than the catalog (a form's question): the
+    variant for the style in force (`variants[TYPED]`, …), most specific first, else
+    `original`. An empty variant means the original fits."""
+    for name in _style.get():
+        if variants.get(name):
+            return variants[name]
+    return original
 
 
 def has(key: str, lang: str = DEFAULT_LANG) -> bool:

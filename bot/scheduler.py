@@ -37,6 +37,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
+from bot import catalog
 from bot.catalog import t
 from bot.db import in_transaction
 from bot.delivery import ChatPacer, PushStatus
@@ -352,13 +353,15 @@ class ReminderScheduler:
             if not await gate.enter(item):
                 return None
             return Outcome(item, error="deadline no longer exists")
-        message = self.core.services.push_texts.reminder(
-            deadline=deadline,
-            campaign=campaign,
-            unit_name=lookup.units.get(item.unit_id, ""),
-            now=self.core.clock.now(),
-            reminder_slot=item.slot,
-        )
+        # Worded for the recipient's channel ("gõ" where choices are typed), as an answer is.
+        with catalog.style(*self.core.hub.wording(item.channel)):
+            message = self.core.services.push_texts.reminder(
+                deadline=deadline,
+                campaign=campaign,
+                unit_name=lookup.units.get(item.unit_id, ""),
+                now=self.core.clock.now(),
+                reminder_slot=item.slot,
+            )
         await self.pacer.wait((item.channel, item.chat_id))
         if not await gate.enter(item):
             return None

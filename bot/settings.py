@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Telegram allows about 30 messages/s overall; sends are spaced evenly under this. 0 = no
     # limit in the bot (a local Bot API server, benchmarks).
     telegram_max_messages_per_second: float = Field(default=29.0, ge=0)
+    # ... and about one a second to one chat: requests to a chat (answers, pushed messages,
+    # edits) are spaced this far apart, except the first message of an answer. 0 = no spacing.
+    telegram_chat_spacing_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -91,6 +91,10 @@ class Field:
     prompt: str
     help: str = ""
     example: str = ""
+    # The prompt for channels where choices are typed as numbers (Zalo, console), when `prompt`
+    # speaks of pressing buttons; empty: `prompt` fits every channel. Which one a person sees is
+    # the catalog's business (`bot.catalog.pick`, by the style the core set for the channel).
+    prompt_typed: str = ""
     required: bool = True
     fields: list[Field] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
@@ -237,6 +241,7 @@ _FIELD_KEYS = {
     "type",
     "label",
     "prompt",
+    "prompt_typed",
     "help",
     "example",
     "required",
@@ -341,10 +346,19 @@ class _FormReader:
             type=kind,
             label=_text(raw["label"]),
             prompt=_text(raw["prompt"]),
+            prompt_typed=_text(str(raw.get("prompt_typed") or "")),
             help=_text(raw.get("help") or ""),
             example=_text(str(raw.get("example") or "")),
             required=required,
         )
+        if "bấm" in item.prompt.lower() and not item.prompt_typed:
+            raise self.fail(
+                where,
+                "câu hỏi nói 'bấm' nhưng Zalo và console không có nút: bỏ cách bấm khỏi 'prompt' "
+                "(bot tự thêm cách chọn theo kênh) hoặc thêm 'prompt_typed' cho kênh gõ số",
+            )
+        if "bấm" in item.prompt_typed.lower():
+            raise self.fail(where, "'prompt_typed' là câu hỏi cho kênh gõ số: không nói 'bấm'")
         if kind in TYPED and not item.example:
             raise self.fail(where, "thiếu 'example' (câu trả lời mẫu cho người nhập)")
         self.limits(item, raw, where)

@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from bot.access import Access, can_act_for_unit
-from bot.catalog import Raw, t
+from bot.catalog import TYPED as TYPED_STYLE
+from bot.catalog import Raw, pick, t
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import BUTTON_LABEL_MAX, Button, Inbound, Outbound
@@ -438,8 +439,10 @@ def _show_question(ctx: Context, chat: ReportChat) -> Outbound:
     value = _value_at(o.answers, pos)
     lines = [
         t("reports.question_title", progress=Raw(_progress(o, pos)), label=item.label),
-        t("reports.prompt", prompt=item.prompt),
+        t("reports.prompt", prompt=pick(item.prompt, {TYPED_STYLE: item.prompt_typed})),
     ]
+    if item.type == "multi_choice":  # how to choose, worded for the channel
+        lines.append(t("prompts.multi_choice_hint"))
     if item.help:
         lines.append(t("reports.help_line", help=item.help))
     if item.type in TYPED:

@@ -69,6 +69,7 @@ class OfferedChoice(SQLModel, table=True):
     Zalo has no buttons: the bot lists "1. …, 2. …" and the user answers with the number. This
     row remembers what each number means, so an answer still works after a restart.
     `reply_to_update` is the update the buttons answered (None for a notification).
+    `pushed`: choices of messages the bot sent on its own, marked with letters.
     """
 
     __tablename__ = "offered_choice"
@@ -82,6 +83,12 @@ class OfferedChoice(SQLModel, table=True):
     reply_to_update: str | None = Field(default=None, max_length=64)
     # Choices are typed as "#2" because the question also takes typed answers.
     prefixed: bool = False
+    # The lettered choices of messages the bot sent on its own (reminders, notices): [[letter,
+    # label, payload], …], oldest first; they outlive the conversation's numbers
+    # (bot/channels/choices.py).
+    pushed: list[list[str]] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
     updated_at: datetime = utc_field()
 
 

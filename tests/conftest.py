@@ -172,14 +172,17 @@ async def telegram_bot(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[tuple[Application, BotCore]]:
     """The real PTB Application, long-polling the fake server (TelegramPoller, as `run` does),
-    wired to the core. `@pytest.mark.bot_rate(n)` sets the bot's own limit (0: none)."""
+    wired to the core. `@pytest.mark.bot_rate(n)` sets the bot's own limit (0: none),
+    `@pytest.mark.bot_chat_spacing(s)` its spacing of requests to one chat (0: none)."""
     rate = request.node.get_closest_marker("bot_rate")
+    spacing = request.node.get_closest_marker("bot_chat_spacing")
     settings = settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(telegram_api.token),
             "telegram_base_url": telegram_api.base_url,
             "admin_ids": [ADMIN_USER_ID],
             **({"telegram_max_messages_per_second": rate.args[0]} if rate else {}),
+            **({"telegram_chat_spacing_seconds": spacing.args[0]} if spacing else {}),
         }
     )
     core = build_core(settings, engine=engine, clock=clock, migrate=False)

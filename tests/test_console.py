@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from bot.channels.console import ConsoleChannel, run_console
-from bot.events import Button, Outbound, OutboundFile
+from bot.events import Button, Inbound, Outbound, OutboundFile
 from bot.runtime import build_core
 
 
@@ -30,14 +30,15 @@ async def test_a_session_in_the_terminal(tmp_path: Path, settings, engine, clock
 
 async def test_numbered_buttons_and_typed_answers(tmp_path: Path) -> None:
     channel = _console(tmp_path)
+    typed = Inbound("console", "1", "1")  # what the bot answers
     await channel.send(
-        "1", Outbound("Chọn loại", [[Button("Xã", "k:xa"), Button("Trường", "k:tr")]])
+        "1", Outbound("Chọn loại", [[Button("Xã", "k:xa"), Button("Trường", "k:tr")]]), typed
     )
     assert "  2. Trường" in channel.out.getvalue()
     assert channel.to_inbound("2").payload == "k:tr"
     assert channel.to_inbound("3").text == "3"  # out of range: plain text
     question = Outbound("Số cá nhân đăng ký?", [[Button("Bỏ qua", "skip")]], accepts_text=True)
-    await channel.send("1", question)
+    await channel.send("1", question, typed)
     assert "  #1. Bỏ qua" in channel.out.getvalue()
     assert channel.to_inbound("1").text == "1" and channel.to_inbound("1").payload is None
     assert channel.to_inbound("#1").payload == "skip"
@@ -62,6 +63,6 @@ async def test_messages_for_another_terminal_are_spooled(tmp_path: Path) -> None
     assert "được duyệt" not in admin.out.getvalue()
     officer.drain_spool()
     assert "Đăng ký của bạn đã được duyệt" in officer.out.getvalue()
-    assert officer.to_inbound("1").payload == "rp:1"
+    assert officer.to_inbound("A").payload == "rp:1"  # sent on its own: lettered
     officer.drain_spool()  # drained once only
     assert officer.out.getvalue().count("được duyệt") == 1

@@ -260,6 +260,11 @@ def write_form(folder: Path, name: str, body: str) -> Path:
             "khong_co",
         ),
         ("  - {id: nhom, type: group, label: N, prompt: N}", "nhom", "'fields'"),
+        (
+            "  - {id: pt, type: multi_choice, label: P, prompt: Bấm «Xong», choices: [a, b]}",
+            "pt",
+            "prompt_typed",
+        ),
         ("  - {id: Sai Ma, type: yes_no, label: C, prompt: C}", "Sai Ma", "id không hợp lệ"),
         ("  - {id: so, type: yes_no, label: C, prompt: C, mx: 3}", "so", "khoá lạ"),
         (GOOD_FIELD + GOOD_FIELD, "so", "trùng"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -82,12 +83,16 @@ def _fill_at_0013(engine: Engine) -> None:
         )
 
 
+def _head(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 async def test_an_existing_database_moves_into_the_default_organiser(
     old_engine: Engine, tmp_path: Path
 ) -> None:
     _fill_at_0013(old_engine)
     upgrade(old_engine)
-    assert current_revision(old_engine) == "0016"
+    assert current_revision(old_engine) == _head(old_engine)  # 0016 and what came after it
     with Session(old_engine) as session:
         default = session.get(Organiser, DEFAULT_ORGANISER_ID)
         assert default is not None and default.parent_id is None
@@ -158,4 +163,4 @@ def test_the_migration_goes_down_and_up_again(old_engine: Engine) -> None:
     with old_engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM unit").scalar() == 2
     upgrade(old_engine)
-    assert current_revision(old_engine) == "0016"
+    assert current_revision(old_engine) == _head(old_engine)  # 0016 and what came after it

@@ -1,7 +1,8 @@
 """The console channel: the bot in a terminal, no token needed.
 
 Each line typed becomes an Inbound from the user chosen with --user-id/--name; buttons are
-shown numbered and chosen by typing the number. `:tep PATH` sends a file, `:doi ID [NAME]`
+shown numbered and chosen by typing the number (those of messages the bot sent on its own, a
+reminder or a notice, are lettered and stay choosable; see bot/channels/choices.py). `:tep PATH` sends a file, `:doi ID [NAME]`
 switches to another user (an admin and an officer in one terminal), `:demo` loads demo data on
 an empty database when the CLI offers it, `:thoat` quits.
 Messages the bot sends to another console user (an admin approving an officer, a reminder)
@@ -22,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.channels.choices import Offer, choice_marker
+from bot.channels.choices import MemoryChoiceStore, record_sent, resolve
 from bot.channels.parsing import parse_command
 from bot.channels.text import html_to_plain
 from bot.events import Attachment, Button, Inbound, Outbound, OutboundFile
@@ -44,7 +45,8 @@ class ConsoleChannel:
         self.spool_dir = spool_dir
         self.files_dir = spool_dir / "files"
         self.out = out
-        self.offer = Offer(())
+        # What typed numbers and letters mean, per user of this terminal.
+        self.choices = MemoryChoiceStore()
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self.known_names: dict[str, str] = {user_id: display_name}
@@ -55,7 +57,6 @@ class ConsoleChannel:
         self.user_id = user_id
         self.display_name = display_name or self.known_names.get(user_id) or f"Người dùng {user_id}"
         self.known_names[user_id] = self.display_name
-        self.offer = Offer(())
 
     # --- Outlet ---------------------------------------------------------------------------
     async def send(
@@ -64,7 +65,7 @@ class ConsoleChannel:
         if chat_id != self.user_id:
             self._spool(chat_id, message)
         else:
-            self.show(message)
+            self.show(message, reply_to)
         return str(next(self._ids))
 
     async def download(self, attachment: Attachment) -> bytes:
@@ -75,7 +76,8 @@ class ConsoleChannel:
             raise DeliveryError(f"cannot read {attachment.file_name}: {exc.strerror}") from None
 
     # --- rendering ------------------------------------------------------------------------
-    def show(self, message: Outbound) -> None:
+    def show(self, message: Outbound, reply_to: Inbound | None = None) -> None:
+        """Print `message`; `reply_to` None: sent on its own (its choices get letters)."""
         lines = [html_to_plain(message.text)] if message.text else []
         if lines and message.edit_message_id is not None:
             lines[0] = "(cập nhật) " + lines[0]
@@ -85,9 +87,8 @@ class ConsoleChannel:
                 if item.caption:
                     lines.append(html_to_plain(item.caption))
         buttons = [b for row in message.buttons for b in row]
-        if buttons or message.text:
-            self.offer = Offer(tuple(buttons), prefixed=message.accepts_text)
-        lines += [f"  {choice_marker(message, i)}. {b.label}" for i, b in enumerate(buttons, 1)]
+        markers = record_sent(self.choices, self.user_id, message, reply_to)
+        lines += [f"  {marker}. {b.label}" for marker, b in zip(markers, buttons, strict=True)]
         self.out.write("\n".join(["bot> " + lines[0] if lines else "bot>", *lines[1:]]) + "\n")
         self.out.flush()
 
@@ -141,7 +142,7 @@ class ConsoleChannel:
             "display_name": self.display_name,
             "update_id": None,
         }
-        chosen = self.offer.resolve(text)
+        chosen = resolve(self.choices, self.user_id, text)
         if chosen is not None:
             return Inbound(**base, payload=chosen.payload)
         if text.startswith(":tep "):

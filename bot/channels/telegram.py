@@ -6,6 +6,11 @@ split under 4096 characters, captions over 1024 moved into a message, documents 
 edits of an earlier message with `editMessageText`). Requests go over aiohttp
 (`telegram_http`); sends go through PTB's AIORateLimiter (TELEGRAM_MAX_MESSAGES_PER_SECOND
 overall, evenly spaced) with RetryAfter retried a few times; failures become `DeliveryError`.
+Telegram also counts messages per chat (about one a second): `ChatSpacing` keeps every request
+to one chat — answers, pushed messages, the parts of a long text, edits — that far apart; at a
+person's pace the first message of an answer still goes at once. After a button press the pressed
+message's keyboard is taken away (unless the answer replaced that message), so old buttons
+do not linger.
 `TelegramPoller` long-polls getUpdates and confirms an update to Telegram only once the core
 has handled it, so a crash loses none. No business rules here.
 """
@@ -13,8 +18,10 @@ has handled it, so a crash loses none. No business rules here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -131,14 +138,70 @@ def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
     )
 
 
+class ChatSpacing:
+    """Keeps requests to one chat `spacing` seconds apart, counted from the end of the previous
+    one (its arrival at Telegram is then certainly over), so a chat never gets two messages
+    within the second Telegram allows — a 429 there costs a pause of a whole second or more.
+    An answer's first message waits only when the bot itself wrote to that chat less than
+    `spacing` ago (at a person's pace it goes at once); what follows it in the same answer
+    waits its turn. Background requests (a keyboard taken away) give way to answers and
+    pushed messages waiting for the same chat. A waiter checks again after its pause, so a
+    request that went meanwhile pushes it back."""
+
+    def __init__(
+        self,
+        spacing: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.spacing = spacing
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._last: dict[str, float] = {}
+        self._waiting: dict[str, int] = {}  # chat -> answers and pushes waiting their turn
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str, *, background: bool = False) -> AsyncIterator[None]:
+        """Wait until a request to `chat_id` may go, then make it inside the block."""
+        if self.spacing <= 0:
+            yield
+            return
+        if not background:
+            self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
+        try:
+            while True:
+                now = self._monotonic()
+                free = self._last.get(chat_id, float("-inf")) + self.spacing
+                if now >= free and not (background and self._waiting.get(chat_id)):
+                    break
+                await self._sleep(max(free - now, self.spacing / 10))
+        finally:
+            if not background:
+                self._waiting[chat_id] -= 1
+                if not self._waiting[chat_id]:
+                    del self._waiting[chat_id]
+        self._last[chat_id] = now
+        try:
+            yield
+        finally:
+            now = self._monotonic()
+            self._last[chat_id] = now
+            if len(self._last) > 50_000:
+                self._last = {k: v for k, v in self._last.items() if v > now - self.spacing}
+
+
 class TelegramOutlet:
     name = CHANNEL
     # One update's note and question go out as one message (bot.hub.coalesce): Telegram
     # allows about one message a second per chat.
     joins_messages = True
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, chat_spacing: float = 0.0) -> None:
         self.bot = bot
+        self.spacing = ChatSpacing(chat_spacing)
+        # Pressed messages an answer replaced (their keyboard is the answer's own).
+        self._replaced: set[tuple[str, str]] = set()
 
     async def send(
         self, chat_id: str, message: Outbound, reply_to: Inbound | None = None
@@ -154,6 +217,22 @@ class TelegramOutlet:
             error.uncertain = _maybe_delivered(exc)
             raise error from None
 
+    async def clear_keyboard(self, chat_id: str, message_id: str) -> None:
+        """Take the keyboard off a message whose button was pressed, unless the answer to the
+        press replaced that message (its keyboard, if any, is then the answer's). Waits its
+        turn in the chat like any request; a failure only leaves the old buttons, which
+        answer a press with the stale-button note."""
+        if (chat_id, message_id) in self._replaced:
+            self._replaced.discard((chat_id, message_id))
+            return
+        try:
+            async with self.spacing.turn(chat_id, background=True):
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=int(message_id), reply_markup=None
+                )
+        except TelegramError as exc:  # gone, too old, or no keyboard left: nothing to do
+            log.debug("could not clear the keyboard of a pressed message: %s", exc)
+
     async def _try_edit(
         self,
         chat_id: str,
@@ -163,33 +242,42 @@ class TelegramOutlet:
     ) -> str | None:
         """Replace the message a pressed button sits on; None when it cannot be edited."""
         try:
-            edited = await self.bot.edit_message_text(
-                message.text,
-                chat_id=chat_id,
-                message_id=int(reply_to.message_id or 0),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+            async with self.spacing.turn(chat_id):
+                edited = await self.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=int(reply_to.message_id or 0),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
         except BadRequest as exc:
             # "message is not modified" or too old to edit: the caller sends it anew.
             log.debug("edit failed, sending anew: %s", exc.message)
             return None
+        self._replaced.add((chat_id, str(reply_to.message_id)))
+        if len(self._replaced) > 10_000:
+            self._replaced.clear()
         return str(edited.message_id) if isinstance(edited, Message) else reply_to.message_id
 
     async def _edit(
-        self, chat_id: str, message_id: str, message: Outbound, markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: str,
+        message_id: str,
+        message: Outbound,
+        markup: InlineKeyboardMarkup | None,
     ) -> str:
         """Edit an earlier message (Outbound.edit_message_id); failures are raised."""
         if len(message.text) > TEXT_LIMIT or message.document or message.photo:
             raise BadRequest("only a text of at most 4096 characters can replace a message")
         try:
-            await self.bot.edit_message_text(
-                message.text,
-                chat_id=chat_id,
-                message_id=int(message_id),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+            async with self.spacing.turn(chat_id):
+                await self.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
         except BadRequest as exc:
             # Same text as before (a progress count that did not move): nothing to do.
             if "not modified" not in exc.message:
@@ -221,16 +309,9 @@ class TelegramOutlet:
             if len(caption) > CAPTION_LIMIT:
                 rest, caption = "\n\n".join(p for p in (caption, rest) if p), ""
             input_file = InputFile(file.content, filename=file.file_name)
-            if message.photo is not None:
-                sent = await self.bot.send_photo(
-                    chat_id,
-                    input_file,
-                    caption=caption or None,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=None if rest else markup,
-                )
-            else:
-                sent = await self.bot.send_document(
+            send_file = self.bot.send_photo if message.photo is not None else self.bot.send_document
+            async with self.spacing.turn(chat_id):
+                sent = await send_file(
                     chat_id,
                     input_file,
                     caption=caption or None,
@@ -245,13 +326,14 @@ class TelegramOutlet:
         chunks = split_text(text, TEXT_LIMIT)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            sent = await self.bot.send_message(
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if last else None,
-                link_preview_options=None,
-            )
+            async with self.spacing.turn(chat_id):
+                sent = await self.bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if last else None,
+                    link_preview_options=None,
+                )
         return str(sent.message_id) if sent else None
 
     async def download(self, attachment: Attachment) -> bytes:
@@ -379,6 +461,14 @@ async def handle_update(
     if core.services.bot_username is None:
         core.services.bot_username = bot.username
     await core.process(event, before_delivery=before_delivery)
+    if event.payload is not None and event.message_id is not None:
+        # Old buttons must not linger under the pressed message; done in the background, as
+        # it waits its turn in the chat after the answer.
+        outlet = core.hub.outlet(CHANNEL)
+        if isinstance(outlet, TelegramOutlet):
+            task = asyncio.create_task(outlet.clear_keyboard(event.chat_id, event.message_id))
+            _spinners.add(task)
+            task.add_done_callback(_spinners.discard)
 
 
 _spinners: set[asyncio.Task[None]] = set()  # strong references to running tasks
@@ -601,7 +691,9 @@ def build_application(
         base = settings.telegram_base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
-    core.hub.register(TelegramOutlet(application.bot))
+    core.hub.register(
+        TelegramOutlet(application.bot, chat_spacing=settings.telegram_chat_spacing_seconds)
+    )
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await handle_update(core, context.bot, update)

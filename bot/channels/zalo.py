@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,15 @@ import httpx
 
 from bot import inbox
 from bot.catalog import t
-from bot.channels.choices import ChoiceStore, DbChoiceStore, choice_marker, record_sent
+from bot.channels.choices import (
+    ChoiceStore,
+    DbChoiceStore,
+    choice_marker,
+    is_pushed_marker,
+    looks_like_choice,
+    record_sent,
+    resolve,
+)
 from bot.channels.parsing import parse_command
 from bot.channels.text import html_to_plain, split_text
 from bot.events import Attachment, Button, Inbound, Outbound, OutboundFile
@@ -311,10 +319,15 @@ def _buttons(message: Outbound) -> list[Button]:
     return [button for row in message.buttons for button in row]
 
 
-def render(message: Outbound, links: Mapping[str, str] | None = None) -> list[str]:
+def render(
+    message: Outbound,
+    links: Mapping[str, str] | None = None,
+    markers: Sequence[str] | None = None,
+) -> list[str]:
     """The texts Zalo shows for `message`, each within the limit; the choices end the last.
     `links`: file name → a signed link to it (`bot.web.links.publish_file`), when the web
-    server can serve one."""
+    server can serve one. `markers`: what each choice is typed as (`record_sent`'s answer);
+    by default the conversation's numbers."""
     parts: list[str] = []
     if message.text:
         parts.append(html_to_plain(message.text))
@@ -332,13 +345,16 @@ def render(message: Outbound, links: Mapping[str, str] | None = None) -> list[st
             parts.append(html_to_plain(t("zalo.file_not_sent", file_name=item.file_name)))
     buttons = _buttons(message)
     if buttons:
-        hint = "zalo.choose_hint_prefixed" if message.accepts_text else "zalo.choose_hint"
+        if markers is None or len(markers) != len(buttons):
+            markers = [choice_marker(message, number) for number in range(1, len(buttons) + 1)]
+        if is_pushed_marker(markers):
+            hint = "choices.pushed_hint"
+        else:
+            hint = "zalo.choose_hint_prefixed" if message.accepts_text else "zalo.choose_hint"
         lines = [html_to_plain(t(hint))]
         lines += [
-            html_to_plain(
-                t("zalo.choice_line", number=choice_marker(message, number), label=button.label)
-            )
-            for number, button in enumerate(buttons, 1)
+            html_to_plain(t("zalo.choice_line", number=marker, label=button.label))
+            for marker, button in zip(markers, buttons, strict=True)
         ]
         parts.append("\n".join(lines))
     text = "\n\n".join(part.strip("\n") for part in parts if part.strip())
@@ -491,10 +507,10 @@ class ZaloChannel:
         # person's screen their "1" may arrive at once, and must find the offer. The store may
         # be the database: its work runs off the event loop (bot.db.outside_update). A send
         # that then fails leaves an offer nobody saw, which no number can reach by mistake.
-        await asyncio.to_thread(record_sent, self.choices, chat_id, message, reply_to)
+        markers = await asyncio.to_thread(record_sent, self.choices, chat_id, message, reply_to)
         try:
             links = await self._file_links(message)
-            for text in render(message, links):
+            for text in render(message, links, markers):
                 result = await self.api.send_message(chat_id, text)
                 if result.get("message_id"):
                     message_id = str(result["message_id"])
@@ -528,11 +544,9 @@ class ZaloChannel:
         return self.resolve_choice(event)
 
     def resolve_choice(self, event: Inbound) -> Inbound:
-        text = event.text.strip()
-        if not (text.lstrip("#").strip().isascii() and text.lstrip("#").strip().isdigit()):
+        if not looks_like_choice(event.text):  # most texts: no database read
             return event
-        offer = self.choices.load(event.chat_id)
-        button = offer.resolve(text) if offer is not None else None
+        button = resolve(self.choices, event.chat_id, event.text)
         if button is None:
             # No offer (a number answering a plain question, or numbering lost): plain text.
             return event

@@ -392,6 +392,33 @@ class FakeTelegram(Outbox):
             status=400,
         )
 
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: Any) -> web.Response:
+        chat = str(params["chat_id"])
+        message_id = int(params["message_id"])
+        for message in self.sent[chat]:
+            if message.message_id == message_id:
+                if not message.reply_markup and not params.get("reply_markup"):
+                    return web.json_response(
+                        {
+                            "ok": False,
+                            "error_code": 400,
+                            "description": "Bad Request: message is not modified",
+                        },
+                        status=400,
+                    )
+                message.reply_markup = params.get("reply_markup") or None
+                message.edits += 1
+                self._sent_event.set()
+                return self._ok(self._message_json(message, text=message.text))
+        return web.json_response(
+            {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message to edit not found",
+            },
+            status=400,
+        )
+
     async def _m_answerCallbackQuery(self, params: dict[str, Any], files: Any) -> web.Response:
         return self._ok(True)
 

@@ -35,7 +35,7 @@ BOT_INFO = {
     "account_type": "BASIC",
     "can_join_groups": False,
 }
-_CHOICE_LINE = re.compile(r"^(#?\d+)\. (.+)$")
+_CHOICE_LINE = re.compile(r"^(#?\d+|[A-Z])\. (.+)$")
 
 
 @dataclass
