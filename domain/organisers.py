@@ -37,6 +37,7 @@ from domain.units import (
     TableError,
     code_problem,
     normalise_code,
+    read_sheet,
     read_table,
 )
 from models.campaigns import Campaign, CampaignStatus
@@ -319,26 +320,22 @@ def parse_rows(content: bytes) -> tuple[list[OrganiserRow], list[RowError]]:
     filled = [(n, cells) for n, cells in table if any(c.strip() for c in cells)]
     if not filled:
         return [], [RowError(0, "empty")]
-    header_row, header = filled[0]
+    header = filled[0][1]
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         for column, names in COLUMNS.items():
             if _header_key(title) in {_header_key(n) for n in names} and column not in positions:
                 positions[column] = index
-    missing = [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in positions]
-    if missing:
-        return [], [RowError(header_row, "missing_columns", {"columns": ", ".join(missing)})]
-    data = filled[1:]
-    if not data:
-        return [], [RowError(0, "empty")]
-    if len(data) > MAX_ROWS:
-        return [], [RowError(0, "too_many_rows", {"max": MAX_ROWS})]
-
-    def cell(cells: list[str], column: str) -> str:
-        index = positions.get(column)
-        if index is None or index >= len(cells):
-            return ""
-        return clean_text(cells[index], multiline=False)
+    sheet, problems = read_sheet(
+        filled,
+        header_at=0,
+        positions=positions,
+        missing_titles=lambda found: [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in found],
+        max_rows=MAX_ROWS,
+    )
+    if sheet is None:
+        return [], problems
+    cell, data = sheet.cell, sheet.rows
 
     rows: list[OrganiserRow] = []
     errors: list[RowError] = []

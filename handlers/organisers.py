@@ -26,6 +26,7 @@ from domain.dates import format_date
 from domain.export import find_campaign
 from domain.text import matches
 from domain.units import MAX_FILE_BYTES, RowError, find_unit_by_code
+from handlers.admin_common import say_out_of_scope
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import Organiser
 from models.units import Member, MemberStatus, Unit
@@ -285,15 +286,10 @@ async def grant(event: Inbound, ctx: Context) -> None:
         and person in _people(ctx, target, "")
     )
     if not allowed:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="member" if target is not None else "organiser",
-                target_id=member_id if target is not None else organiser_id,
-                now=ctx.now(),
-            )
+        say_out_of_scope(
+            ctx,
+            "member" if target is not None else "organiser",
+            member_id if target is not None else organiser_id,
         )
         return
     assert target is not None and person is not None
@@ -344,15 +340,10 @@ async def revoke(event: Inbound, ctx: Context) -> None:
         now=ctx.now(),
         session=ctx.session,
     ):
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="member" if target is not None else "organiser",
-                target_id=member_id if target is not None else organiser_id,
-                now=ctx.now(),
-            )
+        say_out_of_scope(
+            ctx,
+            "member" if target is not None else "organiser",
+            member_id if target is not None else organiser_id,
         )
         return
     assert target is not None and person is not None
@@ -441,8 +432,13 @@ async def pending_cascades(event: Inbound, ctx: Context) -> None:
 
 
 def _pending(ctx: Context, campaign_id: int | None) -> Campaign | None:
+    """The upper level's campaign still waiting for this organiser's answer, or None after
+    answering the refusal (another organiser's, an accepted one, a forged id)."""
     pending = offices.pending_cascades(_acting(ctx), session=ctx.session)
-    return next((c for c in pending if c.id == campaign_id), None)
+    found = next((c for c in pending if c.id == campaign_id), None)
+    if found is None:
+        say_out_of_scope(ctx, "campaign", campaign_id)
+    return found
 
 
 def _parse_due(text: str, *, default: datetime, ctx: Context) -> datetime:
@@ -464,16 +460,6 @@ async def cascade_picked(event: Inbound, ctx: Context) -> None:
     campaign_id = _int(parts[0]) if parts else None
     campaign = _pending(ctx, campaign_id)
     if campaign is None:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="campaign",
-                target_id=campaign_id,
-                now=ctx.now(),
-            )
-        )
         return
     lines = [t("organisers.cascade.plan", name=campaign.name)]
     for number, deadline in enumerate(deadlines_of(ctx.session, campaign), start=1):
@@ -511,16 +497,6 @@ async def accept_with_dates(event: Inbound, ctx: Context) -> None:
 def _accept(ctx: Context, campaign_id: int | None, dates: list[str]) -> None:
     campaign = _pending(ctx, campaign_id)
     if campaign is None:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="campaign",
-                target_id=campaign_id,
-                now=ctx.now(),
-            )
-        )
         return
     parent_deadlines = deadlines_of(ctx.session, campaign)
     due = {

@@ -23,6 +23,7 @@ from domain import scope as scoped
 from domain import units as registry
 from domain.dates import format_date
 from domain.text import fold
+from handlers.admin_common import say_out_of_scope
 from models.units import Member, MemberStatus, Unit
 
 router = Router()
@@ -350,16 +351,7 @@ async def invite_picked(event: Inbound, ctx: Context) -> None:
     unit_id = int(parts[0]) if parts and parts[0].isdigit() else None
     unit = scoped.unit(unit_id, scope=ctx.admin_scope, session=ctx.session)
     if unit is None:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="unit",
-                target_id=unit_id,
-                now=ctx.now(),
-            )
-        )
+        say_out_of_scope(ctx, "unit", unit_id)
         return
     _issue_invite(ctx, unit, 1)
 

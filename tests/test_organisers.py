@@ -18,12 +18,15 @@ from sqlmodel import Session, select
 
 from bot.access import Access
 from bot.channels.text import html_to_plain
+from domain import council, scoring
 from domain import organisers as offices
 from domain.campaigns import participating_units
 from domain.scope import admin_organiser_ids
 from handlers import build_router
+from handlers import scoring as scoring_handlers
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
+from models.council import CouncilItem, CouncilRole, CouncilRound
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.units import Member, Role, Unit
 from tests.conftest import ADMIN_USER_ID
@@ -40,8 +43,14 @@ from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import Person, TestBot
 
 _router = build_router()
-ADMIN_COMMANDS = sorted(n for n, r in _router.commands.items() if r.access is Access.ADMIN)
-ADMIN_BUTTONS = sorted(p for p, r in _router.buttons.items() if r.access is Access.ADMIN)
+# Every command an admin runs for their office: admin routes, the council's (an admin passes
+# `council_gate`) and bloc scoring's (/chamdiem, /xephang: open to members, more for admins).
+_OFFICE = (Access.ADMIN, Access.COUNCIL)
+ADMIN_COMMANDS = sorted(
+    {n for n, r in _router.commands.items() if r.access in _OFFICE}
+    | set(scoring_handlers.router.commands)
+)
+ADMIN_BUTTONS = sorted(p for p, r in _router.buttons.items() if r.access in _OFFICE)
 
 # Words only An Bình's data contains: none may reach Bắc Sơn's admin.
 AN_BINH_SECRETS = (
@@ -52,6 +61,8 @@ AN_BINH_SECRETS = (
     "0987000111",
     "Kết quả riêng An Bình",
     "Lò Văn Hải",  # An Bình's admin: Bắc Sơn's /thuhoiquyen must not list him
+    "Đèo Văn Ủy",  # a member of An Bình's council
+    "Nguyễn Đề Cử",  # a nominee before An Bình's council
 )
 
 
@@ -104,6 +115,44 @@ def province(bot: TestBot, session: Session) -> Province:
     a_report = make_report(
         session, a1, a_deadline, answers={"ket_qua": "Kết quả riêng An Bình"}, by=village_a
     )
+    # An Bình's council: a seat, a round under way, a scoring sheet with a village's card.
+    uy = make_member(session, "303", name="Đèo Văn Ủy")
+    a_seat = council.add_seat(
+        session, member=uy, role=CouncilRole.CHAIR, organiser_id=an_binh.id, actor=hai, now=T0
+    )
+    council.add_seat(
+        session, member=mai, role=CouncilRole.MEMBER, organiser_id=bac_son.id, actor=mai, now=T0
+    )
+    a_round = CouncilRound(
+        campaign_id=own_a.id,
+        organiser_id=an_binh.id,
+        opened_at=T0,
+        closes_at=T0 + timedelta(days=30),
+        rules={"chien-si-thi-dua-co-so": {"award": "chien-si-thi-dua-co-so", "voted": True}},
+        electorate=[uy.id],
+        ballot_secret="ab" * 32,
+    )
+    session.add(a_round)
+    session.flush()
+    a_item = CouncilItem(
+        round_id=a_round.id,
+        position=1,
+        unit_id=a1.id,
+        nominee_name="Nguyễn Đề Cử",
+        award="chien-si-thi-dua-co-so",
+        passed=True,
+    )
+    session.add(a_item)
+    sheet = scoring.attach_table(
+        session,
+        campaign=own_a,
+        bloc=a1.bloc or "",
+        table_code=sorted(scoring.load_tables())[0],
+        actor=hai,
+        now=T0,
+    )
+    a_card = scoring.card_for(session, sheet=sheet, unit=a1, now=T0)
+    session.flush()
     session.commit()
     return Province(
         top,
@@ -117,6 +166,11 @@ def province(bot: TestBot, session: Session) -> Province:
             "a_officer": village_a.id,
             "a_admin": hai.id,
             "tinh_deadline": tinh_deadline.id,
+            "a_seat": a_seat.id,
+            "a_round": a_round.id,
+            "a_item": a_item.id,
+            "a_sheet": sheet.id,
+            "a_card": a_card.id,
         },
     )
 
