@@ -25,11 +25,12 @@ from sqlmodel import Session, col, select
 
 from domain import awards
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit
-from domain.documents import BLANK, Office, date_parts, render
+from domain.documents import BLANK, Office, date_parts, organiser_templates, render
 from domain.export import RankingTexts, deadlines_of, submitted_answers
 from domain.forms import Field, Form, format_answer
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
+from models.organisers import Organiser
 from models.reports import Attachment, Nomination, Report
 from models.units import Unit
 
@@ -73,6 +74,8 @@ class DossierTexts:
     list_sheet: str = "list"
     # Council members' roles in the biên bản ("chu-tich" → "Chủ tịch Hội đồng").
     role_label: Callable[[str], str] = str
+    # The addressee of an organiser's tờ trình: "Chủ tịch Ủy ban nhân dân {place}".
+    recipient_of: str = ""
     # The bloc ranking's headers (the XLSX export's), and the adjustments sheet's.
     ranking: RankingTexts | None = None
     adjustments_sheet: str = "adjustments"
@@ -92,6 +95,30 @@ class UnitFiles:
 def slug(text: str, limit: int = 40) -> str:
     """A file-name-safe ASCII slug of a Vietnamese name ("Xã Bình Lư" → "xa-binh-lu")."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:limit] or "x"
+
+
+def issuer(
+    session: Session,
+    *,
+    campaign: Campaign,
+    office: Office,
+    texts: DossierTexts,
+    templates_dir: Path | None,
+) -> tuple[Office, Path | None]:
+    """Who issues the campaign's documents and with which templates: the campaign's
+    organiser (`domain.organisers.office_of`, the deployment's `office` filling what the
+    default organiser leaves blank) and its own templates folder when it has one
+    (`domain.documents.organiser_templates`), else `templates_dir`. Every public function
+    here that prints takes the deployment's office and templates and asks this first."""
+    from domain.organisers import office_of
+
+    organiser = session.get(Organiser, campaign.organiser_id)
+    if organiser is None:  # a foreign key: only a row being deleted
+        return office, templates_dir
+    own = organiser_templates(templates_dir, organiser.code)
+    return office_of(organiser, deployment=office, recipient_of=texts.recipient_of), (
+        own or templates_dir
+    )
 
 
 def campaign_year(campaign: Campaign, deadlines: Sequence[Deadline], zone: ZoneInfo) -> int:
@@ -367,6 +394,34 @@ def report_documents(
     templates_dir: Path | None = None,
 ) -> list[tuple[str, bytes]]:
     """The filled .docx files of one handed-in report (none if its form has no template)."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
+    return _report_documents(
+        session,
+        report=report,
+        deadline=deadline,
+        campaign=campaign,
+        unit=unit,
+        forms=forms,
+        office=office,
+        texts=texts,
+        templates_dir=templates_dir,
+    )
+
+
+def _report_documents(
+    session: Session,
+    *,
+    report: Report,
+    deadline: Deadline,
+    campaign: Campaign,
+    unit: Unit,
+    forms: Mapping[str, Form],
+    office: Office,
+    texts: DossierTexts,
+    templates_dir: Path | None = None,
+) -> list[tuple[str, bytes]]:
     template = FORM_TEMPLATES.get(deadline.form_code)
     answers = submitted_answers(report, session=session)
     if template is None or answers is None:
@@ -530,6 +585,9 @@ def unit_files(
     templates_dir: Path | None = None,
 ) -> dict[int, UnitFiles]:
     """Files and index lines of some units (for progress: a few at a time)."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
     deadlines = deadlines_of(campaign, session=session)
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()}
     result: dict[int, UnitFiles] = {}
@@ -559,7 +617,7 @@ def unit_files(
                 )
                 continue
             entry.reported = True
-            documents = report_documents(
+            documents = _report_documents(
                 session,
                 report=report,
                 deadline=deadline,
@@ -612,6 +670,9 @@ def office_files(
     """The danh sách (.docx, .xlsx), the tờ trình (a draft, or after a confirmed council round
     the one listing only those who passed, with the council's biên bản), the bloc ranking and
     the index sheet."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
     deadlines = deadlines_of(campaign, session=session)
     rows = nomination_rows(session, campaign)
     common, submission = submission_contexts(
@@ -718,6 +779,9 @@ def council_files(
 ) -> list[tuple[str, bytes]]:
     """The council's two documents alone (tờ trình, biên bản), for the chat once a round is
     confirmed, without rendering every unit's report; [] before any confirmed round."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
     reported, total = units_reported(session, campaign)
     _, submission = submission_contexts(
         nomination_rows(session, campaign),

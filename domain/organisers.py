@@ -29,6 +29,7 @@ from domain.campaigns import (
     deadlines_of,
     takes_part,
 )
+from domain.documents import Office
 from domain.text import clean_text, fold
 from domain.units import (
     CODE_MAX,
@@ -43,6 +44,7 @@ from domain.units import (
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import (
     DEFAULT_ORGANISER_ID,
+    DEFAULT_ORGANISER_NAME,
     Organiser,
     OrganiserLevel,
     OrganiserMember,
@@ -279,6 +281,42 @@ def set_acting(member: Member, organiser_id: int, *, session: Session) -> bool:
     member.acting_organiser_id = organiser_id
     session.add(member)
     return True
+
+
+# --- the organiser on its documents -------------------------------------------------------------
+# Levels whose council's tờ trình goes to the chairman of their own people's committee.
+_COMMITTEE_LEVELS = (OrganiserLevel.PROVINCE, OrganiserLevel.COMMUNE)
+
+
+def office_of(organiser: Organiser, *, deployment: Office, recipient_of: str = "") -> Office:
+    """Who issues `organiser`'s documents (biên bản, tờ trình, danh sách): its name, level and
+    signing place, and — for a province or a commune with a place — the chairman of its own
+    people's committee as the tờ trình's addressee (`recipient_of`, a catalog wording with
+    `{place}`, e.g. "Chủ tịch Ủy ban nhân dân {place}").
+
+    `deployment` is the office of the settings (ORGANISER_NAME, ORGANISER_PARENT,
+    SIGNING_PLACE, DOSSIER_RECIPIENT): a single-office deployment that never named its default
+    organiser keeps printing them, and the default organiser takes from them whatever its
+    row leaves blank. Another organiser has no body above it on its letterhead."""
+    default = organiser.id == DEFAULT_ORGANISER_ID
+    if default:
+        named = organiser.name.strip() not in ("", DEFAULT_ORGANISER_NAME)
+        return Office(
+            name=organiser.name.strip() if named else deployment.name,
+            parent=deployment.parent,
+            place=organiser.signing_place.strip() or deployment.place,
+            recipient=deployment.recipient,
+            level=organiser.level,
+        )
+    place = organiser.place.strip()
+    own_committee = organiser.level in _COMMITTEE_LEVELS and place and recipient_of
+    return Office(
+        name=organiser.name.strip(),
+        parent="",
+        place=organiser.signing_place.strip(),
+        recipient=recipient_of.format(place=place) if own_committee else deployment.recipient,
+        level=organiser.level,
+    )
 
 
 # --- adding and importing -----------------------------------------------------------------------
