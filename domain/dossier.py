@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain import awards
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit
 from domain.documents import BLANK, Office, date_parts, organiser_templates, render
 from domain.export import RankingTexts, deadlines_of, submitted_answers
-from domain.forms import Field, Form, format_answer
+from domain.forms import OWN_FORM_SEPARATOR, Field, Form, base_form_code, format_answer
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
 from models.organisers import Organiser
@@ -346,9 +347,22 @@ def signed_scan(session: Session, report: Report) -> Attachment | None:
     return next((a for a in later if (a.meta or {}).get("version") == report.version), None)
 
 
+def template_of(deadline: Deadline) -> str | None:
+    """The Word template a deadline's reports are printed from, whichever version of the form
+    (an organiser's own or the default) the deadline asks for."""
+    return FORM_TEMPLATES.get(base_form_code(deadline.form_code))
+
+
+def printed_from_template() -> sa.ColumnElement[bool]:
+    """The SQL test of `template_of(deadline) is not None`."""
+    column = col(Deadline.form_code)
+    own = [column.like(f"%{OWN_FORM_SEPARATOR}{code}") for code in FORM_TEMPLATES]
+    return sa.or_(column.in_(list(FORM_TEMPLATES)), *own)
+
+
 def needs_scan(report: Report, deadline: Deadline) -> bool:
     """A handed-in report printed from a template waits for its signed scan."""
-    return report.status in SUBMITTED_STATES and deadline.form_code in FORM_TEMPLATES
+    return report.status in SUBMITTED_STATES and template_of(deadline) is not None
 
 
 def waiting_for_scan(session: Session, report: Report, deadline: Deadline) -> bool:
@@ -361,7 +375,7 @@ def reports_waiting_for_scan(session: Session, unit_id: int) -> list[tuple[Repor
     rows = session.exec(
         select(Report, Deadline)
         .join(Deadline, col(Deadline.id) == Report.deadline_id)
-        .where(Report.unit_id == unit_id, col(Deadline.form_code).in_(list(FORM_TEMPLATES)))
+        .where(Report.unit_id == unit_id, printed_from_template())
         .order_by(col(Deadline.due_at))
     ).all()
     return [(r, d) for r, d in rows if waiting_for_scan(session, r, d)]
@@ -369,7 +383,7 @@ def reports_waiting_for_scan(session: Session, unit_id: int) -> list[tuple[Repor
 
 def units_waiting_for_scan(session: Session, deadline: Deadline) -> list[tuple[Unit, Report]]:
     """Units whose report for `deadline` waits for its signed scan."""
-    if deadline.form_code not in FORM_TEMPLATES:
+    if template_of(deadline) is None:
         return []
     rows = session.exec(
         select(Report, Unit)
@@ -422,7 +436,7 @@ def _report_documents(
     texts: DossierTexts,
     templates_dir: Path | None = None,
 ) -> list[tuple[str, bytes]]:
-    template = FORM_TEMPLATES.get(deadline.form_code)
+    template = template_of(deadline)
     answers = submitted_answers(report, session=session)
     if template is None or answers is None:
         return []
@@ -637,11 +651,7 @@ def unit_files(
                     suffix = Path(scan.file_name).suffix.lower() or ".pdf"
                     scan_name = f"{folder}/ban-ky-{slug(deadline.title, 30)}{suffix}"
                     entry.files.append((scan_name, path.read_bytes()))
-            missing = (
-                texts.missing_scan
-                if not scan_name and FORM_TEMPLATES.get(deadline.form_code)
-                else ""
-            )
+            missing = texts.missing_scan if not scan_name and template_of(deadline) else ""
             entry.index.append(
                 [
                     unit.code,

@@ -12,21 +12,23 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, time
 
-from bot.access import ACT_AS, Access, refuse_out_of_scope
+from bot.access import ACT_AS, Access, in_scope, refuse_out_of_scope
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound
+from bot.events import Button, Inbound, Outbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
 from domain import audit
 from domain import organisers as offices
 from domain import scope as scoped
 from domain.campaigns import deadlines_of
-from domain.dates import format_date
+from domain.dates import format_date, format_number
+from domain.dossier import slug
 from domain.export import find_campaign
+from domain.rollup import AnswerRollup, RollupTexts, answer_rollup, rollup_workbook, rollups_of
 from domain.text import matches
 from domain.units import MAX_FILE_BYTES, RowError, find_unit_by_code
-from handlers.admin_common import say_out_of_scope
+from handlers.admin_common import forms_of, say_out_of_scope
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import Organiser
 from models.units import Member, MemberStatus, Unit
@@ -39,6 +41,7 @@ GRANT = "og-adm"
 REVOKE = "og-rev"
 CASCADE_PICK = "og-cas"
 CASCADE_OK = "og-casok"
+ROLLUP_FILE = "og-sum"
 MAX_SHOWN_ERRORS = 10
 MAX_PEOPLE = 8
 
@@ -354,11 +357,80 @@ async def revoke(event: Inbound, ctx: Context) -> None:
 # --- /tonghop: the province's read-only roll-up ------------------------------------------------
 @router.command("tonghop", access=Access.ADMIN, help_key="help.tonghop")
 async def rollup(event: Inbound, ctx: Context) -> None:
+    """The progress of the organiser's children (a province's communes), read-only; and, for
+    a commune running cascaded campaigns, the sums of its units' accepted reports it answers
+    the level above with (`_answer_sums`)."""
     acting = _acting(ctx)
     entries = offices.rollup(acting, session=ctx.session)
-    if not entries:
+    sums = rollups_of(acting, session=ctx.session, forms=forms_of(ctx))
+    if not entries and not sums:
         ctx.say("organisers.rollup.none", name=acting.name)
         return
+    for found in sums:
+        _answer_sums(ctx, found)
+    if entries:
+        _children_progress(ctx, acting, entries)
+
+
+def _answer_sums(ctx: Context, found: AnswerRollup) -> None:
+    """What the commune's units reported, added up, for the commune's own report upward."""
+    lines = [
+        t(
+            "organiser_documents.rollup_title",
+            campaign=found.campaign.name,
+            title=found.deadline.title,
+            parent=found.parent_deadline.title if found.parent_deadline else "",
+            accepted=found.units_accepted,
+            total=found.units_total,
+        )
+    ]
+    answered = [total for total in found.totals if total.answered]
+    lines += [
+        t(
+            "organiser_documents.rollup_line",
+            label=total.label,
+            total=format_number(total.value),
+            answered=total.answered,
+        )
+        for total in answered
+    ] or [t("organiser_documents.rollup_nothing")]
+    lines.append(t("organiser_documents.rollup_hint"))
+    button = Button(
+        t("organiser_documents.rollup_button"), make_payload(ROLLUP_FILE, found.deadline.id)
+    )
+    ctx.reply("\n".join(lines), [[button]] if found.rows else [])
+
+
+@router.button(ROLLUP_FILE, access=Access.ADMIN)
+async def rollup_file(event: Inbound, ctx: Context) -> None:
+    """The workbook of one roll-up: a row per unit with an accepted report, the total row."""
+    _, parts = split_payload(event.payload or "")
+    deadline = in_scope(ctx, "deadline", _int(parts[0]) if parts else None)
+    if deadline is None or deadline.parent_deadline_id is None:
+        ctx.say("organisers.out_of_scope")
+        return
+    found = answer_rollup(ctx.session, deadline=deadline, forms=forms_of(ctx))
+    texts = RollupTexts(
+        sheet=t("organiser_documents.rollup_sheet"),
+        caption=t("organiser_documents.rollup_sheet_caption"),
+        unit_header=t("organiser_documents.rollup_unit"),
+        code_header=t("organiser_documents.rollup_code"),
+        total_row=t("organiser_documents.rollup_total_row"),
+    )
+    caption = t(
+        "organiser_documents.rollup_caption",
+        title=deadline.title,
+        accepted=found.units_accepted,
+        total=found.units_total,
+    )
+    name = f"tong-hop-{slug(found.campaign.document_number, 20)}-{slug(deadline.title, 30)}.xlsx"
+    data = rollup_workbook(found, texts=texts)
+    ctx.reply(document=OutboundFile(name, data, caption=caption))
+
+
+def _children_progress(
+    ctx: Context, acting: Organiser, entries: list[offices.ChildProgress]
+) -> None:
     lines = [t("organisers.rollup.title", name=acting.name)]
     for entry in entries:
         lines.append(t("organisers.rollup.office", name=entry.organiser.name))

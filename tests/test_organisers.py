@@ -10,10 +10,13 @@ its communes' campaigns only as a roll-up.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.access import Access
@@ -21,6 +24,7 @@ from bot.channels.text import html_to_plain
 from domain import council, scoring
 from domain import organisers as offices
 from domain.campaigns import participating_units
+from domain.rollup import prefill_for
 from domain.scope import admin_organiser_ids
 from handlers import build_router
 from handlers import scoring as scoring_handlers
@@ -28,6 +32,7 @@ from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
 from models.council import CouncilItem, CouncilRole, CouncilRound
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
+from models.reports import ReportStatus
 from models.units import Member, Role, Unit
 from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
@@ -574,3 +579,73 @@ async def test_an_admin_dropped_from_admin_ids_loses_the_default_organiser_only(
         offices.revoke_admin(admin, an_binh, by=None, now=T0, session=db)
         db.commit()
         assert admin.role == Role.OFFICER and admin_organiser_ids(admin, session=db) == []
+
+
+async def test_the_communes_accepted_village_reports_add_up_for_its_report_upward(
+    bot: TestBot, province: Province
+) -> None:
+    """An Bình runs the province's campaign for its villages (/nhandot); the villages report,
+    Hải accepts them, and /tonghop adds up their figures for An Bình's own report to the
+    province — only accepted reports count — with a workbook to attach; the report filler can
+    start from the same sums (`prefill_for`). Bắc Sơn's admin sees none of it."""
+    admin, hai = bot.person(ADMIN_USER_ID), bot.person("201", "Lò Văn Hải")
+    await admin.says("/yeucauxa 12/KH-SNV")
+    await hai.says("/dotcaptren")
+    await hai.presses("Đợt thi đua của tỉnh 2026")
+    await hai.presses("Nhận đợt")
+    with bot.db() as db:
+        parent = db.get(Deadline, province.ids["tinh_deadline"])
+        mine = db.exec(
+            select(Campaign).where(Campaign.parent_campaign_id == parent.campaign_id)
+        ).one()
+        (deadline,) = db.exec(select(Deadline).where(Deadline.campaign_id == mine.id)).all()
+        na_hieng, pac_ngoi = (
+            db.exec(select(Unit).where(Unit.name == n)).one()
+            for n in ("Thôn Nà Hiềng", "Thôn Pác Ngòi")
+        )
+        make_report(
+            db,
+            na_hieng,
+            deadline,
+            status=ReportStatus.ACCEPTED,
+            answers={"tong_chi_tieu": 12, "chi_tieu_dat": 11, "kinh_phi": "1250.5"},
+        )
+        waiting = make_report(
+            db, pac_ngoi, deadline, answers={"tong_chi_tieu": 10, "chi_tieu_dat": 9}
+        )
+        db.commit()
+        waiting_id = waiting.id
+    await hai.says("/tonghop")
+    text = hai.new_text
+    assert "Báo cáo của xã gửi tỉnh" in text and "đã duyệt 1/2 đơn vị" in text
+    assert (
+        "Tổng số chỉ tiêu được giao: 12" in text
+        and "Kinh phí huy động (triệu đồng): 1.250,5" in text
+    )
+    # Accepting the second village's report adds it in.
+    await hai.presses_payload(f"rpok:{waiting_id}")
+    await hai.says("/tonghop")
+    text = hai.new_text
+    assert "đã duyệt 2/2 đơn vị" in text
+    assert "Tổng số chỉ tiêu được giao: 22" in text and "Số chỉ tiêu đạt và vượt: 20" in text
+    await hai.presses("Bảng tổng hợp (Excel)")
+    document = hai.messages[-1].document
+    assert document is not None and document.file_name.endswith(".xlsx")
+    rows = list(load_workbook(io.BytesIO(document.content)).active.iter_rows(values_only=True))
+    assert rows[1][:4] == ("Mã", "Đơn vị", "Tổng số chỉ tiêu được giao", "Số chỉ tiêu đạt và vượt")
+    assert rows[2][:4] == ("T01", "Thôn Nà Hiềng", 12, 11)
+    assert rows[3][:4] == ("T02", "Thôn Pác Ngòi", 10, 9)
+    assert rows[-1][1:4] == ("Cộng", 22, 20)
+    with bot.db() as db:
+        parent = db.get(Deadline, province.ids["tinh_deadline"])
+        xa = db.exec(select(Unit).where(Unit.code == "XA-ANBINH")).one()
+        sums = prefill_for(db, parent_deadline=parent, unit=xa, forms=bot.core.services.forms)
+        assert sums == {"tong_chi_tieu": 22, "chi_tieu_dat": 20, "kinh_phi": Decimal("1250.5")}
+        bac_son_unit = db.exec(select(Unit).where(Unit.code == "XA-BACSON")).one()
+        assert prefill_for(db, parent_deadline=parent, unit=bac_son_unit, forms={}) == {}
+    mai = bot.person("202", "Hà Thị Mai")
+    await mai.says("/tonghop")
+    assert "Nà Hiềng" not in mai.new_text and "22" not in mai.new_text
+    await mai.presses_payload(f"og-sum:{deadline.id}")
+    assert mai.messages[-1].document is None
+    assert "không thuộc cơ quan bạn đang quản trị" in mai.last_reply
