@@ -195,15 +195,20 @@ def in_scope(ctx: Context, target_type: str, target_id: int | None) -> Any:
     getter = _GETTERS[target_type]
     row = getter(target_id, scope=ctx.admin_scope, session=ctx.session)
     if row is None and target_id is not None:
-        refuse_out_of_scope(
-            ctx.session,
-            member=ctx.member,
-            scope=ctx.scope,
-            target_type=target_type,
-            target_id=target_id,
-            now=ctx.now(),
-        )
+        refuse_in_update(ctx, target_type, target_id)
     return row
+
+
+def refuse_in_update(ctx: Context, target_type: str, target_id: object) -> str:
+    """`refuse_out_of_scope` for the update `ctx` answers (its member, scope and time)."""
+    return refuse_out_of_scope(
+        ctx.session,
+        member=ctx.member,
+        scope=ctx.scope,
+        target_type=target_type,
+        target_id=target_id,
+        now=ctx.now(),
+    )
 
 
 _GETTERS: dict[str, Callable[..., Any]] = {

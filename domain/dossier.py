@@ -407,35 +407,11 @@ def report_documents(
     texts: DossierTexts,
     templates_dir: Path | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The filled .docx files of one handed-in report (none if its form has no template)."""
+    """The filled .docx files of one handed-in report (none if its form has no template),
+    issued by the campaign's organiser (`issuer`)."""
     office, templates_dir = issuer(
         session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
     )
-    return _report_documents(
-        session,
-        report=report,
-        deadline=deadline,
-        campaign=campaign,
-        unit=unit,
-        forms=forms,
-        office=office,
-        texts=texts,
-        templates_dir=templates_dir,
-    )
-
-
-def _report_documents(
-    session: Session,
-    *,
-    report: Report,
-    deadline: Deadline,
-    campaign: Campaign,
-    unit: Unit,
-    forms: Mapping[str, Form],
-    office: Office,
-    texts: DossierTexts,
-    templates_dir: Path | None = None,
-) -> list[tuple[str, bytes]]:
     template = template_of(deadline)
     answers = submitted_answers(report, session=session)
     if template is None or answers is None:
@@ -599,9 +575,6 @@ def unit_files(
     templates_dir: Path | None = None,
 ) -> dict[int, UnitFiles]:
     """Files and index lines of some units (for progress: a few at a time)."""
-    office, templates_dir = issuer(
-        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
-    )
     deadlines = deadlines_of(campaign, session=session)
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()}
     result: dict[int, UnitFiles] = {}
@@ -631,7 +604,7 @@ def unit_files(
                 )
                 continue
             entry.reported = True
-            documents = _report_documents(
+            documents = report_documents(
                 session,
                 report=report,
                 deadline=deadline,

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.campaigns import participating_units, reports_by_unit
 from domain.export import FieldLike, FormLike
@@ -111,16 +112,23 @@ def rollups_of(
     """The roll-up of every deadline of `organiser`'s active campaigns that answers a deadline
     of the level above (its cascaded campaigns), in due order."""
     deadlines = session.exec(
-        select(Deadline)
-        .join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
+        _answering(organiser.id or 0)
         .where(
-            Campaign.organiser_id == organiser.id,
             Campaign.status == CampaignStatus.ACTIVE,
             col(Deadline.parent_deadline_id).is_not(None),
         )
         .order_by(col(Deadline.due_at), col(Deadline.id))
     ).all()
     return [answer_rollup(session, deadline=d, forms=forms) for d in deadlines]
+
+
+def _answering(organiser_id: int) -> SelectOfScalar[Deadline]:
+    """The deadlines of the organiser's campaigns."""
+    return (
+        select(Deadline)
+        .join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
+        .where(Campaign.organiser_id == organiser_id)
+    )
 
 
 def prefill_for(
@@ -133,12 +141,8 @@ def prefill_for(
     if organiser is None:
         return {}
     own = session.exec(
-        select(Deadline)
-        .join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
-        .where(
-            Campaign.organiser_id == organiser.id,
-            Deadline.parent_deadline_id == parent_deadline.id,
-        )
+        _answering(organiser.id or 0)
+        .where(Deadline.parent_deadline_id == parent_deadline.id)
         .order_by(col(Deadline.id).desc())
     ).first()
     if own is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from bot.access import (
     council_refusal,
     council_scope,
     in_scope,
-    refuse_out_of_scope,
+    refuse_in_update,
 )
 from bot.catalog import Raw, t
 from bot.context import Context
@@ -251,14 +252,7 @@ def _seatable(ctx: Context, member_id: int) -> Member | None:
     caller answers as for a missing one; someone of another organiser is audited."""
     member = ctx.session.get(Member, member_id)
     if not council.may_seat(ctx.session, member=member, scope=ctx.admin_scope):
-        refuse_out_of_scope(
-            ctx.session,
-            member=ctx.member,
-            scope=ctx.scope,
-            target_type="member",
-            target_id=member_id,
-            now=ctx.now(),
-        )
+        refuse_in_update(ctx, "member", member_id)
         return None
     return member
 
@@ -522,16 +516,18 @@ def _scoped_item(ctx: Context, item_id: object) -> CouncilItem | None:
 
 
 def _pick_campaign(ctx: Context) -> None:
+    ask_campaign(ctx, "council.pick_campaign", lambda c: make_payload("cr", c.id, "camp"))
+
+
+def ask_campaign(ctx: Context, question: str, payload: Callable[[Campaign], str]) -> None:
+    """Ask an admin to pick one of their organiser's active campaigns (a round, a sheet)."""
     campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
     if not campaigns:
         ctx.say("council.no_campaigns")
         return
     ctx.ask(
-        t("council.pick_campaign"),
-        [
-            [Button(f"{c.document_number} — {c.name}"[:60], make_payload("cr", c.id, "camp"))]
-            for c in campaigns
-        ],
+        t(question),
+        [[Button(f"{c.document_number} — {c.name}"[:60], payload(c))] for c in campaigns],
     )
 
 

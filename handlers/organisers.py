@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, time
 
-from bot.access import ACT_AS, Access, in_scope, refuse_out_of_scope
+from bot.access import ACT_AS, Access, in_scope, refuse_in_update
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -221,16 +221,7 @@ async def act_as(event: Inbound, ctx: Context) -> None:
     if organiser_id is None or not offices.set_acting(
         ctx.member, organiser_id, session=ctx.session
     ):
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=None,
-                target_type="organiser",
-                target_id=organiser_id,
-                now=ctx.now(),
-            )
-        )
+        ctx.say(refuse_in_update(ctx, "organiser", organiser_id))
         return
     organiser = ctx.session.get(Organiser, organiser_id)
     assert organiser is not None
@@ -275,13 +266,22 @@ def _unit_code(ctx: Context, member: Member) -> str:
     return unit.code if unit else "—"
 
 
-@router.button(GRANT, access=Access.ADMIN)
-async def grant(event: Inbound, ctx: Context) -> None:
+def _named(
+    ctx: Context, event: Inbound
+) -> tuple[Organiser | None, Member | None, int | None, int | None]:
+    """The organiser and the person a grant or revoke button names, and the ids as sent (for
+    the refusal's audit line)."""
     _, parts = split_payload(event.payload or "")
     organiser_id = _int(parts[0]) if parts else None
     member_id = _int(parts[1]) if len(parts) > 1 else None
     target = ctx.session.get(Organiser, organiser_id) if organiser_id else None
     person = ctx.session.get(Member, member_id) if member_id else None
+    return target, person, organiser_id, member_id
+
+
+@router.button(GRANT, access=Access.ADMIN)
+async def grant(event: Inbound, ctx: Context) -> None:
+    target, person, organiser_id, member_id = _named(ctx, event)
     allowed = (
         target is not None
         and person is not None
@@ -325,11 +325,7 @@ def _revoke_pick(ctx: Context, text: str) -> None:
 
 @router.button(REVOKE, access=Access.ADMIN)
 async def revoke(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    organiser_id = _int(parts[0]) if parts else None
-    member_id = _int(parts[1]) if len(parts) > 1 else None
-    target = ctx.session.get(Organiser, organiser_id) if organiser_id else None
-    person = ctx.session.get(Member, member_id) if member_id else None
+    target, person, organiser_id, member_id = _named(ctx, event)
     allowed = (
         target is not None
         and person is not None

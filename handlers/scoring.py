@@ -30,7 +30,7 @@ from domain import council, scoring
 from domain.campaigns import blocs
 from domain.reports import reachable, unit_officers
 from domain.scope import Scope
-from handlers.council import button_parts, council_gate, id_part, refuse
+from handlers.council import ask_campaign, button_parts, council_gate, id_part, refuse
 from models.campaigns import Campaign
 from models.council import ScoreCard, ScoringSheet
 from models.reports import Attachment
@@ -115,14 +115,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
     all_blocs = blocs(ctx.session, scope=ctx.admin_scope)
     tables = sorted(scoring.load_tables())
     if action == "new":
-        campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
-        if not campaigns:
-            ctx.say("council.no_campaigns")
-            return
-        ctx.ask(
-            t("scoring.pick_campaign"),
-            [[Button(c.name[:60], make_payload("sa", "camp", c.id))] for c in campaigns],
-        )
+        ask_campaign(ctx, "scoring.pick_campaign", lambda c: make_payload("sa", "camp", c.id))
         return
     campaign = in_scope(ctx, "campaign", ids[0]) if ids else None
     if campaign is None:

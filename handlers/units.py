@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.access import Access, refuse_out_of_scope
+from bot.access import Access, refuse_in_update
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -402,14 +402,7 @@ async def revoke_invite(event: Inbound, ctx: Context) -> None:
         else None
     )
     if invite is None:
-        refuse_out_of_scope(
-            ctx.session,
-            member=ctx.member,
-            scope=ctx.scope,
-            target_type="invite",
-            target_id=int(parts[0]) if parts and parts[0].isdigit() else None,
-            now=ctx.now(),
-        )
+        refuse_in_update(ctx, "invite", int(parts[0]) if parts and parts[0].isdigit() else None)
         ctx.say("units.invite.gone")
         return
     unit = ctx.session.get(Unit, invite.unit_id)

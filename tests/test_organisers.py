@@ -649,3 +649,21 @@ async def test_the_communes_accepted_village_reports_add_up_for_its_report_upwar
     await mai.presses_payload(f"og-sum:{deadline.id}")
     assert mai.messages[-1].document is None
     assert "không thuộc cơ quan bạn đang quản trị" in mai.last_reply
+
+
+async def test_a_village_scores_only_on_its_own_communes_sheets(
+    bot: TestBot, province: Province
+) -> None:
+    """Bản Khau Vai (Bắc Sơn) is in the same bloc as An Bình's villages, but An Bình's scoring
+    sheet is not its commune's: not offered, and a forged button is refused and audited."""
+    officer = bot.person("302", "Giàng Seo Bản")
+    await officer.says("/chamdiem")
+    assert "Đợt thi đua xã An Bình" not in officer.new_text + " ".join(officer.buttons)
+    await officer.presses_payload(f"ss:{province.ids['a_sheet']}")
+    assert "không có quyền" in officer.last_reply
+    with bot.db() as db:
+        denied = db.exec(select(AuditLog).where(AuditLog.outcome == "denied")).all()
+        assert [d.actor for d in denied] == ["memory:302"]
+    own = bot.person("301", "Hoàng Văn Thôn")  # An Bình's village: its sheet is offered
+    await own.says("/chamdiem")
+    assert any("Đợt thi đua xã An Bình" in label for label in own.buttons)
