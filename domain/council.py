@@ -452,6 +452,7 @@ def open_round(
             "members": len(electorate),
             "closes_at": closes_at.isoformat(),
         },
+        organiser_id=campaign.organiser_id,
     )
     return round_
 
@@ -559,6 +560,7 @@ def cast_vote(
         target_type="council_item",
         target_id=item.id,
         detail={} if item.secret else {"choice": choice},
+        organiser_id=round_.organiser_id,
     )
     return changed
 
@@ -694,6 +696,7 @@ def close_round(session: Session, *, round_: CouncilRound, now: datetime, how: s
         target_type="council_round",
         target_id=round_.id,
         detail={"how": how, "present": present, "members": members},
+        organiser_id=round_.organiser_id,
     )
 
 
@@ -748,6 +751,7 @@ def confirm_round(session: Session, *, round_: CouncilRound, actor: Member, now:
         target_type="council_round",
         target_id=round_.id,
         detail={"passed": [i.id for i in items_of(session, round_.id or 0) if i.passed]},
+        organiser_id=round_.organiser_id,
     )
 
 
@@ -807,6 +811,7 @@ def record_decision(
             "date": decided_on.isoformat() if decided_on else None,
             "award_record": record.id if record else None,
         },
+        organiser_id=round_.organiser_id if round_ else None,
     )
     return record
 

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from domain import council
 from domain import dossier as docs
 from domain.documents import DEFAULT_TEMPLATES_DIR, Office, TemplateError, validate_templates
 from handlers.dossier import dossier_texts
+from models.audit import AuditLog
 from models.campaigns import Campaign, DeadlineKind
 from models.council import CouncilRole
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
@@ -137,6 +138,14 @@ async def test_each_organiser_prints_its_own_office_on_the_minutes_and_submissio
     bot: TestBot, session: Session
 ) -> None:
     tinh, own = _two_organisers(session)
+    # Each council's work is in its own organiser's audit log (/nhatky).
+    entries = session.exec(
+        select(AuditLog).where(col(AuditLog.action).startswith("council."))
+    ).all()
+    by_organiser = {(e.action, e.organiser_id) for e in entries}
+    for action in ("council.round_open", "council.vote", "council.round_close"):
+        assert {(action, DEFAULT_ORGANISER_ID), (action, own.organiser_id)} <= by_organiser
+    assert all(e.organiser_id is not None for e in entries)
     province, commune = _documents(session, tinh), _documents(session, own)
     assert (
         sorted(province) == sorted(commune) == ["01-to-trinh.docx", "03-bien-ban-hop-hoi-dong.docx"]
