@@ -137,9 +137,11 @@ async def list_seats(event: Inbound, ctx: Context) -> None:
     lines = [t("council.seats_title", count=len(rows))]
     buttons = [[Button(t("council.button_add"), make_payload("hd", "add"))]]
     for index, (seat, member) in enumerate(rows, start=1):
-        lines.append(
-            t("council.seat_line", index=index, name=member.display_name, role=_role(seat.role))
-        )
+        line = t("council.seat_line", index=index, name=member.display_name, role=_role(seat.role))
+        campaign = ctx.session.get(Campaign, seat.campaign_id) if seat.campaign_id else None
+        if campaign is not None:
+            line += t("council_seats.only_for", campaign=campaign.name)
+        lines.append(line)
         buttons.append(
             [
                 Button(
@@ -179,8 +181,11 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
         if member is None or parts[2] not in CouncilRole.ALL:
             ctx.say("council.gone")
             return
+        # A seat for every campaign of the organiser, or for one of its campaigns only.
+        campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
         ctx.ask(
-            t("council.confirm_add", name=member.display_name, role=_role(parts[2])),
+            t("council.confirm_add", name=member.display_name, role=_role(parts[2]))
+            + (t("council_seats.or_one_campaign") if campaigns else ""),
             [
                 [
                     Button(
@@ -188,13 +193,24 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
                         make_payload("hd", "addok", member_id, parts[2]),
                     ),
                     Button(t("council.button_cancel"), make_payload("hd", "no")),
-                ]
+                ],
+                *(
+                    [
+                        Button(
+                            t("council_seats.button_only_for", campaign=c.name),
+                            make_payload("hd", "addok", member_id, parts[2], c.id),
+                        )
+                    ]
+                    for c in campaigns
+                ),
             ],
         )
         return
-    if action == "addok" and len(parts) == 3 and (member_id := id_part(parts[1])):
+    if action == "addok" and len(parts) in (3, 4) and (member_id := id_part(parts[1])):
         member = _seatable(ctx, member_id)
-        if member is None:
+        campaign_id = id_part(parts[3]) if len(parts) == 4 else None
+        campaign = in_scope(ctx, "campaign", campaign_id) if campaign_id else None
+        if member is None or (campaign_id and campaign is None):
             ctx.say("council.gone")
             return
         try:
@@ -203,6 +219,7 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
                 member=member,
                 role=parts[2],
                 organiser_id=ctx.admin_scope.organiser_id,
+                campaign_id=campaign.id if campaign else None,
                 actor=ctx.member,
                 now=ctx.now(),
             )

@@ -30,7 +30,7 @@ from handlers import build_router
 from handlers import scoring as scoring_handlers
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
-from models.council import CouncilItem, CouncilRole, CouncilRound
+from models.council import CouncilItem, CouncilMember, CouncilRole, CouncilRound
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.reports import ReportStatus
 from models.units import Member, Role, Unit
@@ -667,3 +667,45 @@ async def test_a_village_scores_only_on_its_own_communes_sheets(
     own = bot.person("301", "Hoàng Văn Thôn")  # An Bình's village: its sheet is offered
     await own.says("/chamdiem")
     assert any("Đợt thi đua xã An Bình" in label for label in own.buttons)
+
+
+async def test_a_communes_council_seats_its_own_people_for_all_or_one_campaign(
+    bot: TestBot, province: Province
+) -> None:
+    hai = bot.person("201", "Lò Văn Hải")
+    await hai.says("/hoidong")
+    assert "Đèo Văn Ủy" in hai.new_text and "Hà Thị Mai" not in hai.new_text
+    await hai.presses("Thêm thành viên")
+    await hai.says("Giàng")  # Bắc Sơn's village officer: not An Bình's to seat
+    assert "Giàng Seo Bản" not in " ".join(hai.buttons)
+    await hai.says("Hoàng")
+    await hai.presses("Hoàng Văn Thôn")
+    await hai.presses("Ủy viên")
+    assert "Chỉ đợt Đợt thi đua xã An Bình" in hai.buttons
+    assert not any("Bắc Sơn" in b or "tỉnh" in b for b in hai.buttons)
+    await hai.presses("Chỉ đợt Đợt thi đua xã An Bình")
+    assert "Đã thêm Hoàng Văn Thôn" in hai.last_reply
+    await hai.says("/hoidong")
+    assert "Hoàng Văn Thôn — Ủy viên (chỉ đợt Đợt thi đua xã An Bình)" in hai.new_text
+    with bot.db() as db:
+        giang = db.exec(select(Member).where(Member.user_id == "302")).one()
+        thon = db.exec(select(Member).where(Member.user_id == "301")).one()
+        tinh = db.exec(
+            select(Campaign).where(
+                Campaign.document_number == "12/KH-SNV",
+                Campaign.organiser_id == DEFAULT_ORGANISER_ID,
+            )
+        ).one()
+        seat = council.seats(db, organiser_id=province.an_binh.id)[-1][0]
+        assert (seat.member_id, seat.campaign_id) == (thon.id, province.ids["a_campaign"])
+        before = len(db.exec(select(CouncilMember)).all())
+    # Forged: a person of another commune, a campaign of another organiser.
+    await hai.presses_payload(f"hd:addok:{giang.id}:uy-vien")
+    await hai.presses_payload(f"hd:addok:{thon.id}:thu-ky:{tinh.id}")
+    with bot.db() as db:
+        assert len(db.exec(select(CouncilMember)).all()) == before
+        denied = db.exec(select(AuditLog).where(AuditLog.action == "access.out_of_scope")).all()
+        assert {(d.target_type, d.target_id) for d in denied} >= {
+            ("member", str(giang.id)),
+            ("campaign", str(tinh.id)),
+        }
