@@ -1,4 +1,5 @@
-"""The council's work (Hội đồng Thi đua – Khen thưởng): seats, review rounds (đợt bình xét),
+"""The council's work (Hội đồng Thi đua – Khen thưởng): seats (on one organiser's council, for
+all its campaigns or one), review rounds (đợt bình xét),
 votes, the tally against the rules of refdata/council_rules.yaml, reminders to vote, and the
 context of the meeting minutes (biên bản) and the submission (tờ trình).
 

@@ -3,6 +3,9 @@ Khen thưởng, with confirmation) and /binhxet (admins open, close and confirm 
 council members vote Đồng ý / Không đồng ý, or ask for the nominee's files, one nominee at a
 time, and may change their vote until the round closes).
 
+Each organiser has its own council: /hoidong works on the seats of the organiser the admin
+acts for, a round is voted by the seats of its campaign's organiser, and the council's routes
+show a member only the councils they sit on (`council_gate`, `bot.access.council_scope`).
 Rules and the ballot store are in `domain.council`; who may do what in `bot.access`. Every
 button re-checks rights; a vote button pressed by someone the round was not opened for is
 refused and audited. Nothing here shows who voted how on a secret ballot.
