@@ -24,8 +24,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.access import (
+    ACT_AS,
     Access,
     acting_scope,
+    admin_scope,
     can_run_council,
     can_vote,
     council_refusal,
@@ -102,6 +104,14 @@ def council_gate(ctx: Context, route: str) -> Scope | None:
     found = council_scope(
         member, council.seat_organisers(ctx.session, member_id=member_id), session=ctx.session
     )
+    if key is None and found is None:
+        # An admin of several organisers who has not chosen one, and no seat: ask, as the
+        # admin routes do, instead of refusing.
+        choices = admin_scope(member, session=ctx.session)
+        if isinstance(choices, list) and choices:
+            buttons = [[Button(o.name, make_payload(ACT_AS, o.id))] for o in choices]
+            ctx.reply(t("organisers.pick_first"), buttons)
+            return None
     if key is not None or found is None:
         refuse(ctx, route, key or "access.council_only")
         return None

@@ -316,6 +316,8 @@ async def test_an_admin_of_two_organisers_is_asked_which_one(
     offices.grant_admin(hai, both, by=None, now=T0, session=session)
     session.commit()
     chat = bot.person("201", "Lò Văn Hải")
+    await chat.says("/binhxet")  # a council command asks too (Hải has no seat)
+    assert "nhiều cơ quan" in chat.last_reply
     await chat.says("/donvi")
     assert "nhiều cơ quan" in chat.last_reply
     assert {"UBND xã An Bình", "UBND xã Bắc Sơn"} <= set(chat.buttons)
@@ -327,6 +329,9 @@ async def test_an_admin_of_two_organisers_is_asked_which_one(
     await chat.presses("Làm việc cho UBND xã An Bình")
     await chat.says("/donvi")
     assert "Nà Hiềng" in chat.new_text and "Bản Khau Vai" not in chat.new_text
+    await chat.says("/binhxet")
+    assert "Đợt thi đua xã An Bình" in chat.new_text  # An Bình's round, as its admin
+    assert "Nguyễn Đề Cử" not in chat.new_text  # no ballot: Hải has no seat
 
 
 async def test_the_province_imports_communes_all_or_nothing_and_names_their_admins(
