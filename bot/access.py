@@ -19,6 +19,7 @@ from domain import scope as scoped
 from domain.scope import Scope
 from models.broadcasts import Broadcast
 from models.campaigns import Campaign, Deadline
+from models.council import CouncilItem, CouncilMember, CouncilRound, ScoreCard
 from models.organisers import Organiser
 from models.reports import Report
 from models.units import Invite, Member, MemberStatus, Role, Unit
@@ -112,6 +113,22 @@ def council_refusal(member: Member | None, seat: object | None) -> str | None:
     return None if is_admin(member) or is_council(member, seat) else "access.council_only"
 
 
+def council_scope(
+    member: Member | None, seat_organiser_ids: list[int], *, session: Session
+) -> Scope | None:
+    """What the council's routes show a member: the councils they sit on
+    (`domain.council.seat_organisers`) and, for an admin, the organiser they act for. None
+    when neither: the member is refused. A seat on one commune's council shows nothing of
+    another's rounds, sheets or scores."""
+    if not is_approved(member):
+        return None
+    ids = list(seat_organiser_ids)
+    acting = acting_scope(member, session=session) if is_admin(member) else None
+    if acting is not None:
+        ids.insert(0, acting.organiser_id)
+    return Scope.of(ids[0], *ids[1:]) if ids else None
+
+
 def can_run_council(member: Member | None) -> bool:
     """Open, close and confirm review rounds, manage seats, attach scoring tables: admins."""
     return is_admin(member)
@@ -178,15 +195,20 @@ def in_scope(ctx: Context, target_type: str, target_id: int | None) -> Any:
     getter = _GETTERS[target_type]
     row = getter(target_id, scope=ctx.admin_scope, session=ctx.session)
     if row is None and target_id is not None:
-        refuse_out_of_scope(
-            ctx.session,
-            member=ctx.member,
-            scope=ctx.scope,
-            target_type=target_type,
-            target_id=target_id,
-            now=ctx.now(),
-        )
+        refuse_in_update(ctx, target_type, target_id)
     return row
+
+
+def refuse_in_update(ctx: Context, target_type: str, target_id: object) -> str:
+    """`refuse_out_of_scope` for the update `ctx` answers (its member, scope and time)."""
+    return refuse_out_of_scope(
+        ctx.session,
+        member=ctx.member,
+        scope=ctx.scope,
+        target_type=target_type,
+        target_id=target_id,
+        now=ctx.now(),
+    )
 
 
 _GETTERS: dict[str, Callable[..., Any]] = {
@@ -207,6 +229,10 @@ _TARGETS: dict[str, type] = {
     "invite": Invite,
     "organiser": Organiser,
     "broadcast": Broadcast,
+    "council_member": CouncilMember,
+    "council_round": CouncilRound,
+    "council_item": CouncilItem,
+    "score_card": ScoreCard,
 }
 
 

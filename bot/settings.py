@@ -42,8 +42,8 @@ class Settings(BaseSettings):
     forms_dir: Path | None = None
     # Word templates of the dossier (templates/*.docx and templates.yaml); default: the shipped
     # ones. The issuing office's name, the body above it and the place printed on documents
-    # ("<place>, ngày … tháng … năm …"), and whom a tờ trình is addressed to. Settings until
-    # organisers are data (see Settings.office()).
+    # ("<place>, ngày … tháng … năm …"), and whom a tờ trình is addressed to: what the default
+    # organiser prints where its own row is blank (domain.organisers.office_of).
     templates_dir: Path | None = None
     organiser_name: str = Field(default="Cơ quan tổ chức thi đua", min_length=2, max_length=200)
     organiser_parent: str = Field(default="", max_length=200)
@@ -228,7 +228,8 @@ class Settings(BaseSettings):
         return value
 
     def office(self) -> Office:
-        """Who issues the office's documents: one place to switch to organiser data later."""
+        """The deployment's issuing office: the default organiser's documents fall back to it
+        (`domain.dossier.issuer` resolves the campaign's organiser)."""
         from domain.documents import Office
 
         return Office(

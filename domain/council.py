@@ -1,4 +1,5 @@
-"""The council's work (Hội đồng Thi đua – Khen thưởng): seats, review rounds (đợt bình xét),
+"""The council's work (Hội đồng Thi đua – Khen thưởng): seats (on one organiser's council, for
+all its campaigns or one), review rounds (đợt bình xét),
 votes, the tally against the rules of refdata/council_rules.yaml, reminders to vote, and the
 context of the meeting minutes (biên bản) and the submission (tờ trình).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
@@ -178,28 +179,50 @@ _ACTIVE_SEAT = select(CouncilMember).where(
 
 
 def seat_of(session: Session, *, member_id: int | None) -> CouncilMember | None:
-    """The member's active seat on the council, if any."""
+    """One active seat of the member on any organiser's council, if any (whether they may
+    use the council's commands at all; what they see is `seat_organisers`)."""
     if member_id is None:
         return None
     return session.exec(_ACTIVE_SEAT, params={"c_member": member_id}).first()
 
 
-def seats(session: Session) -> list[tuple[CouncilMember, Member]]:
+def seat_organisers(session: Session, *, member_id: int | None) -> list[int]:
+    """The organisers on whose council the member holds an active seat."""
+    if member_id is None:
+        return []
+    return sorted(
+        {
+            seat.organiser_id
+            for seat in session.exec(_ACTIVE_SEAT, params={"c_member": member_id}).all()
+        }
+    )
+
+
+def seats(session: Session, *, organiser_id: int) -> list[tuple[CouncilMember, Member]]:
+    """The active seats of one organiser's council."""
     rows = session.exec(
         select(CouncilMember, Member)
         .join(Member, col(Member.id) == CouncilMember.member_id)
-        .where(col(CouncilMember.active).is_(True))
+        .where(col(CouncilMember.active).is_(True), CouncilMember.organiser_id == organiser_id)
         .order_by(col(CouncilMember.id))
     ).all()
     return [(seat, member) for seat, member in rows]
 
 
-def voting_member_ids(session: Session, *, campaign_id: int | None = None) -> list[int]:
-    """Members who vote in a round of `campaign_id`: voting roles, approved, and seated for
-    every campaign or for that one."""
+def seat(session: Session, *, seat_id: int | None, organiser_id: int) -> CouncilMember | None:
+    """A seat of one organiser's council by id; None when missing or another's."""
+    row = session.get(CouncilMember, seat_id) if seat_id is not None else None
+    return row if row is not None and row.organiser_id == organiser_id else None
+
+
+def voting_member_ids(
+    session: Session, *, organiser_id: int, campaign_id: int | None = None
+) -> list[int]:
+    """Members who vote in a round of `campaign_id`: voting roles on the council of the
+    campaign's organiser, approved, and seated for every campaign or for that one."""
     return [
         member.id
-        for seat, member in seats(session)
+        for seat, member in seats(session, organiser_id=organiser_id)
         if seat.role in CouncilRole.VOTING
         and member.status == MemberStatus.APPROVED
         and member.id is not None
@@ -207,10 +230,24 @@ def voting_member_ids(session: Session, *, campaign_id: int | None = None) -> li
     ]
 
 
-def seat_candidates(session: Session, query: str, *, limit: int = 8) -> list[Member]:
-    """Approved members whose name or phone matches `query` and who have no seat yet."""
+def may_seat(session: Session, *, member: Member | None, scope: Scope) -> bool:
+    """Whether the organiser may seat `member` on its council: an approved officer of one of
+    its units, one of its admins, or someone who belongs to no office yet (no unit, no admin
+    rights, no seat elsewhere — a leader who registered only to sit on the council)."""
+    if member is None or member.id is None or member.status != MemberStatus.APPROVED:
+        return False
+    if scoped.member(member.id, scope=scope, session=session) is not None:
+        return True
+    if member.unit_id is not None or scoped.admin_organiser_ids(member, session=session):
+        return False
+    return all(scope.covers(o) for o in seat_organisers(session, member_id=member.id))
+
+
+def seat_candidates(session: Session, query: str, *, scope: Scope, limit: int = 8) -> list[Member]:
+    """People the organiser may seat (`may_seat`) whose name or phone matches `query` and who
+    have no seat on its council yet."""
     wanted = fold(query)
-    taken = {seat.member_id for seat, _ in seats(session)}
+    taken = {seat.member_id for seat, _ in seats(session, organiser_id=scope.organiser_id)}
     found: list[Member] = []
     for member in session.exec(
         select(Member).where(Member.status == MemberStatus.APPROVED).order_by(col(Member.id))
@@ -223,6 +260,8 @@ def seat_candidates(session: Session, query: str, *, limit: int = 8) -> list[Mem
             and wanted not in (member.phone or "")
         ):
             continue
+        if not may_seat(session, member=member, scope=scope):
+            continue
         found.append(member)
         if len(found) >= limit:
             break
@@ -230,17 +269,27 @@ def seat_candidates(session: Session, query: str, *, limit: int = 8) -> list[Mem
 
 
 def add_seat(
-    session: Session, *, member: Member, role: str, actor: Member, now: datetime
+    session: Session,
+    *,
+    member: Member,
+    role: str,
+    organiser_id: int,
+    actor: Member,
+    now: datetime,
+    campaign_id: int | None = None,
 ) -> CouncilMember:
+    """Seat `member` on the council of `organiser_id` (for one campaign, or all of them)."""
     if role not in CouncilRole.ALL:
         raise CouncilError("bad_role")
     if member.status != MemberStatus.APPROVED:
         raise CouncilError("not_approved")
-    if seat_of(session, member_id=member.id) is not None:
+    if any(s.member_id == member.id for s, _ in seats(session, organiser_id=organiser_id)):
         raise CouncilError("already_member")
     seat = CouncilMember(
         member_id=member.id,  # type: ignore[arg-type]  # a stored row: its id is set
         role=role,
+        organiser_id=organiser_id,
+        campaign_id=campaign_id,
         added_at=now,
         added_by_id=actor.id,
         active=True,
@@ -254,7 +303,8 @@ def add_seat(
         actor=actor,
         target_type="member",
         target_id=member.id,
-        detail={"role": role, "seat": seat.id},
+        detail={"role": role, "seat": seat.id, "campaign": campaign_id},
+        organiser_id=organiser_id,
     )
     return seat
 
@@ -274,6 +324,7 @@ def remove_seat(session: Session, *, seat: CouncilMember, actor: Member, now: da
         target_type="member",
         target_id=seat.member_id,
         detail={"seat": seat.id},
+        organiser_id=seat.organiser_id,
     )
 
 
@@ -324,12 +375,15 @@ def open_round_of(session: Session, *, campaign_id: int) -> CouncilRound | None:
     ).first()
 
 
-def active_rounds(session: Session) -> list[CouncilRound]:
-    """Rounds open or waiting for confirmation, newest first."""
+def active_rounds(session: Session, *, organiser_ids: Iterable[int]) -> list[CouncilRound]:
+    """Rounds of these organisers open or waiting for confirmation, newest first."""
     return list(
         session.exec(
             select(CouncilRound)
-            .where(col(CouncilRound.status).in_([RoundStatus.OPEN, RoundStatus.CLOSED]))
+            .where(
+                col(CouncilRound.status).in_([RoundStatus.OPEN, RoundStatus.CLOSED]),
+                col(CouncilRound.organiser_id).in_(list(organiser_ids)),
+            )
             .order_by(col(CouncilRound.id).desc())
         ).all()
     )
@@ -349,7 +403,9 @@ def open_round(
         raise CouncilError("closes_in_past")
     if open_round_of(session, campaign_id=campaign.id or 0) is not None:
         raise CouncilError("round_exists")
-    electorate = voting_member_ids(session, campaign_id=campaign.id)
+    electorate = voting_member_ids(
+        session, organiser_id=campaign.organiser_id, campaign_id=campaign.id
+    )
     if not electorate:
         raise CouncilError("no_members")
     found = candidates(session, campaign=campaign, rules=rules)
@@ -358,6 +414,7 @@ def open_round(
     used = {c.award for c in found}
     round_ = CouncilRound(
         campaign_id=campaign.id,  # type: ignore[arg-type]  # a stored row: its id is set
+        organiser_id=campaign.organiser_id,
         status=RoundStatus.OPEN,
         opened_at=now,
         closes_at=closes_at,
@@ -396,6 +453,7 @@ def open_round(
             "members": len(electorate),
             "closes_at": closes_at.isoformat(),
         },
+        organiser_id=campaign.organiser_id,
     )
     return round_
 
@@ -503,6 +561,7 @@ def cast_vote(
         target_type="council_item",
         target_id=item.id,
         detail={} if item.secret else {"choice": choice},
+        organiser_id=round_.organiser_id,
     )
     return changed
 
@@ -638,6 +697,7 @@ def close_round(session: Session, *, round_: CouncilRound, now: datetime, how: s
         target_type="council_round",
         target_id=round_.id,
         detail={"how": how, "present": present, "members": members},
+        organiser_id=round_.organiser_id,
     )
 
 
@@ -692,6 +752,7 @@ def confirm_round(session: Session, *, round_: CouncilRound, actor: Member, now:
         target_type="council_round",
         target_id=round_.id,
         detail={"passed": [i.id for i in items_of(session, round_.id or 0) if i.passed]},
+        organiser_id=round_.organiser_id,
     )
 
 
@@ -751,6 +812,7 @@ def record_decision(
             "date": decided_on.isoformat() if decided_on else None,
             "award_record": record.id if record else None,
         },
+        organiser_id=round_.organiser_id if round_ else None,
     )
     return record
 
@@ -842,7 +904,8 @@ def minutes_context(
     nothing says who voted how on a secret item."""
     campaign = session.get(Campaign, round_.campaign_id)
     labels = award_labels()
-    people = {m.id: (seat, m) for seat, m in seats(session)}
+    council_seats = seats(session, organiser_id=round_.organiser_id)
+    people = {m.id: (seat, m) for seat, m in council_seats}
     took_part = set(
         session.exec(
             select(CouncilVoteMark.member_id).where(CouncilVoteMark.round_id == round_.id)
@@ -900,7 +963,7 @@ def minutes_context(
             },
         )
     by_role: dict[str, list[str]] = {}
-    for seat, member in seats(session):
+    for seat, member in council_seats:
         if seat.campaign_id in (None, round_.campaign_id):
             by_role.setdefault(seat.role, []).append(member.display_name)
     present = [m for m in members if m["present"]]
@@ -961,13 +1024,15 @@ def confirmed_round_of(session: Session, *, campaign_id: int) -> CouncilRound | 
     ).first()
 
 
-def passed_without_decision(session: Session) -> list[CouncilItem]:
-    """Nominees a confirmed round passed whose award decision is not recorded yet."""
+def passed_without_decision(session: Session, *, scope: Scope) -> list[CouncilItem]:
+    """Nominees a confirmed round of the scope passed whose award decision is not recorded
+    yet."""
     return list(
         session.exec(
             select(CouncilItem)
             .join(CouncilRound, col(CouncilRound.id) == CouncilItem.round_id)
             .where(
+                col(CouncilRound.organiser_id).in_(scope.organiser_ids),
                 CouncilRound.status == RoundStatus.CONFIRMED,
                 col(CouncilItem.passed).is_(True),
                 col(CouncilItem.decision_number).is_(None),

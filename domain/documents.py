@@ -65,6 +65,8 @@ class Office:
     parent: str = ""
     place: str = ""
     recipient: str = ""
+    # The organiser's level of government (models.organisers.OrganiserLevel), "" when unknown.
+    level: str = ""
 
 
 def _environment() -> Any:
@@ -118,17 +120,53 @@ def check_template(path: Path, info: TemplateInfo) -> None:
 
 
 def validate_templates(templates_dir: Path | str | None = None) -> dict[str, TemplateInfo]:
-    """Check every declared template (and refuse undeclared .docx files); the manifest back."""
+    """Check every declared template (and refuse undeclared .docx files), and each
+    organiser's own folder (`organiser_templates`) the same way against the same manifest;
+    the manifest back."""
     folder = Path(templates_dir) if templates_dir else DEFAULT_TEMPLATES_DIR
     if not folder.is_dir():
         raise TemplateError(str(folder), "thư mục mẫu văn bản không tồn tại (xem TEMPLATES_DIR)")
     manifest = read_manifest(folder)
     for info in manifest.values():
         check_template(folder / info.file, info)
-    for path in sorted(folder.glob("*.docx")):
-        if path.name not in manifest and not path.name.startswith("~$"):
-            raise TemplateError(str(path), "tệp .docx chưa khai báo trong templates.yaml")
+    own_folders = [p for p in sorted(folder.iterdir()) if p.is_dir() and _is_organiser_code(p.name)]
+    for directory in [folder, *own_folders]:
+        for path in sorted(directory.glob("*.docx")):
+            if path.name.startswith("~$"):
+                continue
+            declared = manifest.get(path.name)
+            if declared is None:
+                raise TemplateError(str(path), "tệp .docx chưa khai báo trong templates.yaml")
+            if directory is not folder:
+                check_template(path, declared)
     return manifest
+
+
+def _is_organiser_code(name: str) -> bool:
+    # Organiser codes are upper-case letters, digits and dashes (domain.units.normalise_code);
+    # other folders (__pycache__, a designer's drafts) are not an organiser's templates.
+    return bool(name) and name == name.upper() and all(c.isalnum() or c in "-_" for c in name)
+
+
+def organiser_templates(templates_dir: Path | str | None, code: str) -> Path | None:
+    """The organiser's own templates folder, `<TEMPLATES_DIR>/<code>/`, when it has one.
+
+    It holds only the .docx files the organiser replaces, under the default names, with the
+    variables the default `templates.yaml` declares; `render(..., templates_dir=<it>)` takes a
+    file from it when present and from the default folder otherwise."""
+    base = Path(templates_dir) if templates_dir else DEFAULT_TEMPLATES_DIR
+    if not _is_organiser_code(code):
+        return None
+    own = base / code
+    return own if own.is_dir() and not (own / MANIFEST).exists() else None
+
+
+def _template_home(folder: Path) -> Path:
+    """Where the manifest and the default files are: the folder itself, or, for an
+    organiser's folder (no manifest of its own), the folder above it."""
+    if (folder / MANIFEST).is_file() or not (folder.parent / MANIFEST).is_file():
+        return folder
+    return folder.parent
 
 
 def render(
@@ -139,14 +177,16 @@ def render(
     from jinja2 import UndefinedError
 
     folder = Path(templates_dir) if templates_dir else DEFAULT_TEMPLATES_DIR
-    manifest = read_manifest(folder)
+    home = _template_home(folder)
+    manifest = read_manifest(home)
     info = manifest.get(template_name)
     if info is None:
         raise TemplateError(str(folder / template_name), "không có trong templates.yaml")
     missing = sorted(info.variables - set(context))
     if missing:
         raise TemplateError(template_name, "thiếu giá trị khi tạo văn bản", name=missing[0])
-    template = DocxTemplate(str(folder / template_name))
+    path = folder / template_name
+    template = DocxTemplate(str(path if path.is_file() else home / template_name))
     try:
         template.render(dict(context), _environment())
     except UndefinedError as exc:

@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain import awards
 from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_unit
-from domain.documents import BLANK, Office, date_parts, render
+from domain.documents import BLANK, Office, date_parts, organiser_templates, render
 from domain.export import RankingTexts, deadlines_of, submitted_answers
-from domain.forms import Field, Form, format_answer
+from domain.forms import OWN_FORM_SEPARATOR, Field, Form, base_form_code, format_answer
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
+from models.organisers import Organiser
 from models.reports import Attachment, Nomination, Report
 from models.units import Unit
 
@@ -73,6 +75,8 @@ class DossierTexts:
     list_sheet: str = "list"
     # Council members' roles in the biên bản ("chu-tich" → "Chủ tịch Hội đồng").
     role_label: Callable[[str], str] = str
+    # The addressee of an organiser's tờ trình: "Chủ tịch Ủy ban nhân dân {place}".
+    recipient_of: str = ""
     # The bloc ranking's headers (the XLSX export's), and the adjustments sheet's.
     ranking: RankingTexts | None = None
     adjustments_sheet: str = "adjustments"
@@ -92,6 +96,30 @@ class UnitFiles:
 def slug(text: str, limit: int = 40) -> str:
     """A file-name-safe ASCII slug of a Vietnamese name ("Xã Bình Lư" → "xa-binh-lu")."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:limit] or "x"
+
+
+def issuer(
+    session: Session,
+    *,
+    campaign: Campaign,
+    office: Office,
+    texts: DossierTexts,
+    templates_dir: Path | None,
+) -> tuple[Office, Path | None]:
+    """Who issues the campaign's documents and with which templates: the campaign's
+    organiser (`domain.organisers.office_of`, the deployment's `office` filling what the
+    default organiser leaves blank) and its own templates folder when it has one
+    (`domain.documents.organiser_templates`), else `templates_dir`. Every public function
+    here that prints takes the deployment's office and templates and asks this first."""
+    from domain.organisers import office_of
+
+    organiser = session.get(Organiser, campaign.organiser_id)
+    if organiser is None:  # a foreign key: only a row being deleted
+        return office, templates_dir
+    own = organiser_templates(templates_dir, organiser.code)
+    return office_of(organiser, deployment=office, recipient_of=texts.recipient_of), (
+        own or templates_dir
+    )
 
 
 def campaign_year(campaign: Campaign, deadlines: Sequence[Deadline], zone: ZoneInfo) -> int:
@@ -319,9 +347,22 @@ def signed_scan(session: Session, report: Report) -> Attachment | None:
     return next((a for a in later if (a.meta or {}).get("version") == report.version), None)
 
 
+def template_of(deadline: Deadline) -> str | None:
+    """The Word template a deadline's reports are printed from, whichever version of the form
+    (an organiser's own or the default) the deadline asks for."""
+    return FORM_TEMPLATES.get(base_form_code(deadline.form_code))
+
+
+def printed_from_template() -> sa.ColumnElement[bool]:
+    """The SQL test of `template_of(deadline) is not None`."""
+    column = col(Deadline.form_code)
+    own = [column.like(f"%{OWN_FORM_SEPARATOR}{code}") for code in FORM_TEMPLATES]
+    return sa.or_(column.in_(list(FORM_TEMPLATES)), *own)
+
+
 def needs_scan(report: Report, deadline: Deadline) -> bool:
     """A handed-in report printed from a template waits for its signed scan."""
-    return report.status in SUBMITTED_STATES and deadline.form_code in FORM_TEMPLATES
+    return report.status in SUBMITTED_STATES and template_of(deadline) is not None
 
 
 def waiting_for_scan(session: Session, report: Report, deadline: Deadline) -> bool:
@@ -334,7 +375,7 @@ def reports_waiting_for_scan(session: Session, unit_id: int) -> list[tuple[Repor
     rows = session.exec(
         select(Report, Deadline)
         .join(Deadline, col(Deadline.id) == Report.deadline_id)
-        .where(Report.unit_id == unit_id, col(Deadline.form_code).in_(list(FORM_TEMPLATES)))
+        .where(Report.unit_id == unit_id, printed_from_template())
         .order_by(col(Deadline.due_at))
     ).all()
     return [(r, d) for r, d in rows if waiting_for_scan(session, r, d)]
@@ -342,7 +383,7 @@ def reports_waiting_for_scan(session: Session, unit_id: int) -> list[tuple[Repor
 
 def units_waiting_for_scan(session: Session, deadline: Deadline) -> list[tuple[Unit, Report]]:
     """Units whose report for `deadline` waits for its signed scan."""
-    if deadline.form_code not in FORM_TEMPLATES:
+    if template_of(deadline) is None:
         return []
     rows = session.exec(
         select(Report, Unit)
@@ -366,8 +407,12 @@ def report_documents(
     texts: DossierTexts,
     templates_dir: Path | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The filled .docx files of one handed-in report (none if its form has no template)."""
-    template = FORM_TEMPLATES.get(deadline.form_code)
+    """The filled .docx files of one handed-in report (none if its form has no template),
+    issued by the campaign's organiser (`issuer`)."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
+    template = template_of(deadline)
     answers = submitted_answers(report, session=session)
     if template is None or answers is None:
         return []
@@ -579,11 +624,7 @@ def unit_files(
                     suffix = Path(scan.file_name).suffix.lower() or ".pdf"
                     scan_name = f"{folder}/ban-ky-{slug(deadline.title, 30)}{suffix}"
                     entry.files.append((scan_name, path.read_bytes()))
-            missing = (
-                texts.missing_scan
-                if not scan_name and FORM_TEMPLATES.get(deadline.form_code)
-                else ""
-            )
+            missing = texts.missing_scan if not scan_name and template_of(deadline) else ""
             entry.index.append(
                 [
                     unit.code,
@@ -612,6 +653,9 @@ def office_files(
     """The danh sách (.docx, .xlsx), the tờ trình (a draft, or after a confirmed council round
     the one listing only those who passed, with the council's biên bản), the bloc ranking and
     the index sheet."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
     deadlines = deadlines_of(campaign, session=session)
     rows = nomination_rows(session, campaign)
     common, submission = submission_contexts(
@@ -718,6 +762,9 @@ def council_files(
 ) -> list[tuple[str, bytes]]:
     """The council's two documents alone (tờ trình, biên bản), for the chat once a round is
     confirmed, without rendering every unit's report; [] before any confirmed round."""
+    office, templates_dir = issuer(
+        session, campaign=campaign, office=office, texts=texts, templates_dir=templates_dir
+    )
     reported, total = units_reported(session, campaign)
     _, submission = submission_contexts(
         nomination_rows(session, campaign),

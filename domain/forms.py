@@ -183,8 +183,18 @@ def answer_words(path: Path | None = None) -> AnswerWords:
     return AnswerWords(_text(str(yes)), _text(str(no)))
 
 
+# An organiser's own version of a form: forms/<ORGANISER CODE>/<code>.yaml, kept under the key
+# "<ORGANISER CODE>/<code>" (`own_form_key`). A deadline of that organiser's campaign names
+# that key (`form_for_organiser`, when it is made), so whoever reads `forms[deadline.form_code]`
+# — the report filler, the export — gets the organiser's version without knowing about it;
+# what is the same for every version (the Word template of the report, the form's name in
+# the catalog) goes by `base_form_code`.
+OWN_FORM_SEPARATOR = "/"
+
+
 def load_forms(directory: Path | str, *, refdata_dir: Path | str | None = None) -> dict[str, Form]:
-    """Every `<code>.yaml` in `directory`, checked; raises `FormError` on the first problem."""
+    """Every `<code>.yaml` in `directory` and every organiser's own `<ORGANISER CODE>/<code>.yaml`
+    below it, checked; raises `FormError` on the first problem."""
     folder = Path(directory)
     if not folder.is_dir():
         raise FormError(str(folder), None, "thư mục biểu mẫu không tồn tại (xem FORMS_DIR)")
@@ -195,7 +205,37 @@ def load_forms(directory: Path | str, *, refdata_dir: Path | str | None = None) 
         forms[form.code] = form
     if not forms:
         raise FormError(str(folder), None, "không có tệp biểu mẫu <mã>.yaml nào (xem FORMS_DIR)")
+    for own in sorted(p for p in folder.iterdir() if p.is_dir() and _organiser_folder(p.name)):
+        for path in sorted(own.glob("*.yaml")):
+            form = load_form(path, refdata=refdata)
+            if form.code not in forms:
+                raise FormError(
+                    str(path), None, f"không có biểu mẫu mặc định mã {form.code} để thay thế"
+                )
+            form.code = own_form_key(own.name, form.code)
+            forms[form.code] = form
     return forms
+
+
+def _organiser_folder(name: str) -> bool:
+    # Organiser codes are upper-case ASCII with dashes (domain.units.normalise_code).
+    return bool(name) and name == name.upper() and all(c.isalnum() or c in "-_" for c in name)
+
+
+def own_form_key(organiser_code: str, code: str) -> str:
+    return f"{organiser_code}{OWN_FORM_SEPARATOR}{code}"
+
+
+def base_form_code(code: str) -> str:
+    """The default form a (possibly organiser's own) form code is a version of."""
+    return code.rpartition(OWN_FORM_SEPARATOR)[2]
+
+
+def form_for_organiser(forms: Mapping[str, Any], organiser_code: str, code: str) -> str:
+    """The form code a deadline of `organiser_code`'s campaign stores for form `code`: its own
+    version when it has one, else the default."""
+    own = own_form_key(organiser_code, base_form_code(code))
+    return own if own in forms else base_form_code(code)
 
 
 def load_form(path: Path, *, refdata: _Refdata | None = None) -> Form:

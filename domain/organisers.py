@@ -29,6 +29,7 @@ from domain.campaigns import (
     deadlines_of,
     takes_part,
 )
+from domain.documents import Office
 from domain.text import clean_text, fold
 from domain.units import (
     CODE_MAX,
@@ -37,11 +38,13 @@ from domain.units import (
     TableError,
     code_problem,
     normalise_code,
+    read_sheet,
     read_table,
 )
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import (
     DEFAULT_ORGANISER_ID,
+    DEFAULT_ORGANISER_NAME,
     Organiser,
     OrganiserLevel,
     OrganiserMember,
@@ -280,6 +283,42 @@ def set_acting(member: Member, organiser_id: int, *, session: Session) -> bool:
     return True
 
 
+# --- the organiser on its documents -------------------------------------------------------------
+# Levels whose council's tờ trình goes to the chairman of their own people's committee.
+_COMMITTEE_LEVELS = (OrganiserLevel.PROVINCE, OrganiserLevel.COMMUNE)
+
+
+def office_of(organiser: Organiser, *, deployment: Office, recipient_of: str = "") -> Office:
+    """Who issues `organiser`'s documents (biên bản, tờ trình, danh sách): its name, level and
+    signing place, and — for a province or a commune with a place — the chairman of its own
+    people's committee as the tờ trình's addressee (`recipient_of`, a catalog wording with
+    `{place}`, e.g. "Chủ tịch Ủy ban nhân dân {place}").
+
+    `deployment` is the office of the settings (ORGANISER_NAME, ORGANISER_PARENT,
+    SIGNING_PLACE, DOSSIER_RECIPIENT): a single-office deployment that never named its default
+    organiser keeps printing them, and the default organiser takes from them whatever its
+    row leaves blank. Another organiser has no body above it on its letterhead."""
+    default = organiser.id == DEFAULT_ORGANISER_ID
+    if default:
+        named = organiser.name.strip() not in ("", DEFAULT_ORGANISER_NAME)
+        return Office(
+            name=organiser.name.strip() if named else deployment.name,
+            parent=deployment.parent,
+            place=organiser.signing_place.strip() or deployment.place,
+            recipient=deployment.recipient,
+            level=organiser.level,
+        )
+    place = organiser.place.strip()
+    own_committee = organiser.level in _COMMITTEE_LEVELS and place and recipient_of
+    return Office(
+        name=organiser.name.strip(),
+        parent="",
+        place=organiser.signing_place.strip(),
+        recipient=recipient_of.format(place=place) if own_committee else deployment.recipient,
+        level=organiser.level,
+    )
+
+
 # --- adding and importing -----------------------------------------------------------------------
 @dataclass(slots=True)
 class OrganiserRow:
@@ -319,26 +358,22 @@ def parse_rows(content: bytes) -> tuple[list[OrganiserRow], list[RowError]]:
     filled = [(n, cells) for n, cells in table if any(c.strip() for c in cells)]
     if not filled:
         return [], [RowError(0, "empty")]
-    header_row, header = filled[0]
+    header = filled[0][1]
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         for column, names in COLUMNS.items():
             if _header_key(title) in {_header_key(n) for n in names} and column not in positions:
                 positions[column] = index
-    missing = [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in positions]
-    if missing:
-        return [], [RowError(header_row, "missing_columns", {"columns": ", ".join(missing)})]
-    data = filled[1:]
-    if not data:
-        return [], [RowError(0, "empty")]
-    if len(data) > MAX_ROWS:
-        return [], [RowError(0, "too_many_rows", {"max": MAX_ROWS})]
-
-    def cell(cells: list[str], column: str) -> str:
-        index = positions.get(column)
-        if index is None or index >= len(cells):
-            return ""
-        return clean_text(cells[index], multiline=False)
+    sheet, problems = read_sheet(
+        filled,
+        header_at=0,
+        positions=positions,
+        missing_titles=lambda found: [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in found],
+        max_rows=MAX_ROWS,
+    )
+    if sheet is None:
+        return [], problems
+    cell, data = sheet.cell, sheet.rows
 
     rows: list[OrganiserRow] = []
     errors: list[RowError] = []

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.dossier import FORM_TEMPLATES, units_waiting_for_scan
+from domain.dossier import printed_from_template, units_waiting_for_scan
 from domain.schedule import WorkCalendar
 from models.campaigns import Campaign, CampaignStatus, Deadline, ReminderLog, ReminderStatus
 from models.units import Member, MemberStatus
@@ -60,7 +60,7 @@ def claim_scan_reminders(
         .join(Campaign, col(Campaign.id) == Deadline.campaign_id)
         .where(
             Campaign.status == CampaignStatus.ACTIVE,
-            col(Deadline.form_code).in_(list(FORM_TEMPLATES)),
+            printed_from_template(),
         )
     ).all()
     for deadline, campaign in deadlines:

@@ -10,6 +10,7 @@ Points are kept in hundredths (integers): sums and ties are exact. Plain functio
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -200,12 +201,17 @@ def sheets_of(session: Session, *, campaign_id: int) -> list[ScoringSheet]:
     )
 
 
-def active_sheets(session: Session) -> list[tuple[ScoringSheet, Campaign]]:
-    """Sheets of the campaigns under way, with their campaign."""
+def active_sheets(
+    session: Session, *, organiser_ids: Iterable[int]
+) -> list[tuple[ScoringSheet, Campaign]]:
+    """Sheets of these organisers' campaigns under way, with their campaign."""
     rows = session.exec(
         select(ScoringSheet, Campaign)
         .join(Campaign, col(Campaign.id) == ScoringSheet.campaign_id)
-        .where(Campaign.status == CampaignStatus.ACTIVE)
+        .where(
+            Campaign.status == CampaignStatus.ACTIVE,
+            col(Campaign.organiser_id).in_(list(organiser_ids)),
+        )
         .order_by(col(Campaign.id), col(ScoringSheet.bloc))
     ).all()
     return [(sheet, campaign) for sheet, campaign in rows]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -477,6 +477,44 @@ def _map_header(cells: list[str]) -> dict[str, int]:
     return positions
 
 
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """The data rows of an import table below its header, and its columns by name."""
+
+    rows: list[tuple[int, list[str]]]
+    positions: dict[str, int]
+
+    def cell(self, cells: list[str], column: str) -> str:
+        index = self.positions.get(column)
+        if index is None or index >= len(cells):
+            return ""
+        return clean_text(cells[index], multiline=False)
+
+
+def read_sheet(
+    filled: list[tuple[int, list[str]]],
+    *,
+    header_at: int,
+    positions: dict[str, int],
+    missing_titles: Callable[[dict[str, int]], list[str]],
+    max_rows: int = MAX_ROWS,
+) -> tuple[Sheet | None, list[RowError]]:
+    """The rows below the header line `filled[header_at]` (whose columns are `positions`),
+    or the one problem that makes the table unusable: required columns missing (named by
+    `missing_titles`), no data row, too many rows. Shared by every import (units,
+    organisers)."""
+    missing = missing_titles(positions)
+    if missing:
+        header_row = filled[header_at][0]
+        return None, [RowError(header_row, "missing_columns", {"columns": ", ".join(missing)})]
+    data = filled[header_at + 1 :]
+    if not data:
+        return None, [RowError(0, "empty")]
+    if len(data) > max_rows:
+        return None, [RowError(0, "too_many_rows", {"max": max_rows})]
+    return Sheet(data, positions), []
+
+
 def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
     """The rows of an import file, and every problem found in them (none → rows are usable)."""
     try:
@@ -495,24 +533,18 @@ def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
         ),
         0,
     )
-    header_row, header = filled[header_at]
+    header = filled[header_at][1]
     while header and not header[-1].strip():
         header = header[:-1]
-    positions = _map_header(header)
-    missing = [COLUMN_TITLES[c] for c in REQUIRED_COLUMNS if c not in positions]
-    if missing:
-        return [], [RowError(header_row, "missing_columns", {"columns": ", ".join(missing)})]
-    data = filled[header_at + 1 :]
-    if not data:
-        return [], [RowError(0, "empty")]
-    if len(data) > MAX_ROWS:
-        return [], [RowError(0, "too_many_rows", {"max": MAX_ROWS})]
-
-    def cell(cells: list[str], column: str) -> str:
-        index = positions.get(column)
-        if index is None or index >= len(cells):
-            return ""
-        return clean_text(cells[index], multiline=False)
+    sheet, problems = read_sheet(
+        filled,
+        header_at=header_at,
+        positions=_map_header(header),
+        missing_titles=lambda found: [COLUMN_TITLES[c] for c in REQUIRED_COLUMNS if c not in found],
+    )
+    if sheet is None:
+        return [], problems
+    cell, data = sheet.cell, sheet.rows
 
     rows: list[UnitRow] = []
     errors: list[RowError] = []

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.access import in_scope
+from bot.access import in_scope, refuse_in_update
 from bot.catalog import t
 from bot.context import Context
 from bot.errors import InputError
@@ -26,6 +26,12 @@ MAX_PICK_BUTTONS = 10
 
 
 # --- small helpers ----------------------------------------------------------------------------
+def say_out_of_scope(ctx: Context, target_type: str, target_id: int | None) -> None:
+    """Answer an id the admin's organiser does not own, the same whether it exists elsewhere
+    or not at all (`bot.access.refuse_out_of_scope` audits the first)."""
+    ctx.say(refuse_in_update(ctx, target_type, target_id))
+
+
 def forms_of(ctx: Context) -> Mapping[str, FormLike]:
     return ctx.services.forms
 

@@ -3,6 +3,9 @@ Khen thưởng, with confirmation) and /binhxet (admins open, close and confirm 
 council members vote Đồng ý / Không đồng ý, or ask for the nominee's files, one nominee at a
 time, and may change their vote until the round closes).
 
+Each organiser has its own council: /hoidong works on the seats of the organiser the admin
+acts for, a round is voted by the seats of its campaign's organiser, and the council's routes
+show a member only the councils they sit on (`council_gate`, `bot.access.council_scope`).
 Rules and the ballot store are in `domain.council`; who may do what in `bot.access`. Every
 button re-checks rights; a vote button pressed by someone the round was not opened for is
 refused and audited. Nothing here shows who voted how on a secret ballot.
@@ -13,13 +16,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.access import Access, can_run_council, can_vote, council_refusal, in_scope
+from bot.access import (
+    ACT_AS,
+    Access,
+    acting_scope,
+    admin_scope,
+    can_run_council,
+    can_vote,
+    council_refusal,
+    council_scope,
+    in_scope,
+    refuse_in_update,
+)
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.db import in_transaction
@@ -33,7 +48,9 @@ from domain import scope as scoped
 from domain.dates import ParseError, parse_date, parse_time
 from domain.members import audit_refusal
 from domain.reports import reachable, unit_officers
+from domain.scope import Scope
 from domain.text import shorten
+from handlers.admin_common import say_out_of_scope
 from models.campaigns import Campaign
 from models.council import (
     Choice,
@@ -70,25 +87,47 @@ def _award(code: str) -> str:
     return council.award_labels().get(code, code)
 
 
-def _refuse(ctx: Context, route: str, key: str = "council.not_allowed") -> None:
+def refuse(ctx: Context, route: str, key: str = "council.not_allowed") -> None:
+    """Refuse a council or scoring action (a forged or replayed button) and audit it."""
     audit_refusal(ctx.session, member=ctx.member, event=ctx.event, route=route, now=ctx.now())
     ctx.say(key)
 
 
-def council_gate(ctx: Context, route: str) -> bool:
-    """Routes of `Access.COUNCIL`: admins and council members pass; anyone else is refused
-    (the same refusal as the other access levels) and audited."""
+def council_gate(ctx: Context, route: str) -> Scope | None:
+    """Routes of `Access.COUNCIL`: admins and council members pass with the organisers whose
+    council business they may see (`bot.access.council_scope`); anyone else is refused (the
+    same refusal as the other access levels) and audited."""
     member = ctx.member
-    seat = council.seat_of(ctx.session, member_id=member.id if member else None)
+    member_id = member.id if member else None
+    seat = council.seat_of(ctx.session, member_id=member_id)
     key = council_refusal(member, seat)
-    if key is not None:
-        _refuse(ctx, route, key)
-        return False
-    return True
+    found = council_scope(
+        member, council.seat_organisers(ctx.session, member_id=member_id), session=ctx.session
+    )
+    if key is None and found is None:
+        # An admin of several organisers who has not chosen one, and no seat: ask, as the
+        # admin routes do, instead of refusing.
+        choices = admin_scope(member, session=ctx.session)
+        if isinstance(choices, list) and choices:
+            buttons = [[Button(o.name, make_payload(ACT_AS, o.id))] for o in choices]
+            ctx.reply(t("organisers.pick_first"), buttons)
+            return None
+    if key is not None or found is None:
+        refuse(ctx, route, key or "access.council_only")
+        return None
+    return found
 
 
-def _int(part: str) -> int | None:
+def id_part(part: str) -> int | None:
+    """A button payload part as an id, or None."""
     return int(part) if part.isdigit() and len(part) < 12 else None
+
+
+def button_parts(event: Inbound) -> tuple[int | None, list[str]]:
+    """A council or scoring button's payload: its first part as an id (None when it is not
+    one) and all its parts."""
+    _, parts = split_payload(event.payload or "")
+    return (id_part(parts[0]) if parts else None), parts
 
 
 def _rule_text(rule: council.VoteRule, *, admin: bool = False) -> str:
@@ -107,13 +146,15 @@ def _rule_text(rule: council.VoteRule, *, admin: bool = False) -> str:
 # --- /hoidong: seats ----------------------------------------------------------------------------
 @router.command("hoidong", access=Access.ADMIN, help_key="council.help_hoidong")
 async def list_seats(event: Inbound, ctx: Context) -> None:
-    rows = council.seats(ctx.session)
+    rows = council.seats(ctx.session, organiser_id=ctx.admin_scope.organiser_id)
     lines = [t("council.seats_title", count=len(rows))]
     buttons = [[Button(t("council.button_add"), make_payload("hd", "add"))]]
     for index, (seat, member) in enumerate(rows, start=1):
-        lines.append(
-            t("council.seat_line", index=index, name=member.display_name, role=_role(seat.role))
-        )
+        line = t("council.seat_line", index=index, name=member.display_name, role=_role(seat.role))
+        campaign = ctx.session.get(Campaign, seat.campaign_id) if seat.campaign_id else None
+        if campaign is not None:
+            line += t("council_seats.only_for", campaign=campaign.name)
+        lines.append(line)
         buttons.append(
             [
                 Button(
@@ -136,8 +177,8 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
         ctx.begin(FLOW_ADD, STEP_SEARCH)
         ctx.ask(t("council.ask_search"))
         return
-    if action == "pick" and len(parts) == 2 and (member_id := _int(parts[1])):
-        member = ctx.session.get(Member, member_id)
+    if action == "pick" and len(parts) == 2 and (member_id := id_part(parts[1])):
+        member = _seatable(ctx, member_id)
         if member is None:
             ctx.say("council.gone")
             return
@@ -148,13 +189,16 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
         ]
         ctx.ask(t("council.ask_role", name=member.display_name), buttons)
         return
-    if action == "role" and len(parts) == 3 and (member_id := _int(parts[1])):
-        member = ctx.session.get(Member, member_id)
+    if action == "role" and len(parts) == 3 and (member_id := id_part(parts[1])):
+        member = _seatable(ctx, member_id)
         if member is None or parts[2] not in CouncilRole.ALL:
             ctx.say("council.gone")
             return
+        # A seat for every campaign of the organiser, or for one of its campaigns only.
+        campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
         ctx.ask(
-            t("council.confirm_add", name=member.display_name, role=_role(parts[2])),
+            t("council.confirm_add", name=member.display_name, role=_role(parts[2]))
+            + (t("council_seats.or_one_campaign") if campaigns else ""),
             [
                 [
                     Button(
@@ -162,18 +206,35 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
                         make_payload("hd", "addok", member_id, parts[2]),
                     ),
                     Button(t("council.button_cancel"), make_payload("hd", "no")),
-                ]
+                ],
+                *(
+                    [
+                        Button(
+                            t("council_seats.button_only_for", campaign=c.name),
+                            make_payload("hd", "addok", member_id, parts[2], c.id),
+                        )
+                    ]
+                    for c in campaigns
+                ),
             ],
         )
         return
-    if action == "addok" and len(parts) == 3 and (member_id := _int(parts[1])):
-        member = ctx.session.get(Member, member_id)
-        if member is None:
+    if action == "addok" and len(parts) in (3, 4) and (member_id := id_part(parts[1])):
+        member = _seatable(ctx, member_id)
+        campaign_id = id_part(parts[3]) if len(parts) == 4 else None
+        campaign = in_scope(ctx, "campaign", campaign_id) if campaign_id else None
+        if member is None or (campaign_id and campaign is None):
             ctx.say("council.gone")
             return
         try:
             council.add_seat(
-                ctx.session, member=member, role=parts[2], actor=ctx.member, now=ctx.now()
+                ctx.session,
+                member=member,
+                role=parts[2],
+                organiser_id=ctx.admin_scope.organiser_id,
+                campaign_id=campaign.id if campaign else None,
+                actor=ctx.member,
+                now=ctx.now(),
             )
         except council.CouncilError as exc:
             ctx.say(f"council.error_{exc.reason}")
@@ -182,11 +243,10 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
         if member.id != ctx.member.id:
             ctx.notify_member(member, Outbound(t("council.added_notice", role=_role(parts[2]))))
         return
-    if action == "rm" and len(parts) == 2 and (seat_id := _int(parts[1])):
-        seat = ctx.session.get(CouncilMember, seat_id)
+    if action == "rm" and len(parts) == 2 and (seat_id := id_part(parts[1])):
+        seat = _scoped_seat(ctx, seat_id)
         member = ctx.session.get(Member, seat.member_id) if seat else None
         if seat is None or member is None or not seat.active:
-            ctx.say("council.gone")
             return
         ctx.ask(
             t("council.confirm_remove", name=member.display_name),
@@ -198,11 +258,10 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
             ],
         )
         return
-    if action == "rmok" and len(parts) == 2 and (seat_id := _int(parts[1])):
-        seat = ctx.session.get(CouncilMember, seat_id)
+    if action == "rmok" and len(parts) == 2 and (seat_id := id_part(parts[1])):
+        seat = _scoped_seat(ctx, seat_id)
         member = ctx.session.get(Member, seat.member_id) if seat else None
         if seat is None or member is None:
-            ctx.say("council.gone")
             return
         try:
             council.remove_seat(ctx.session, seat=seat, actor=ctx.member, now=ctx.now())
@@ -218,12 +277,31 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
     ctx.say("council.gone")
 
 
+def _seatable(ctx: Context, member_id: int) -> Member | None:
+    """A person the admin's organiser may seat (`domain.council.may_seat`), or None: the
+    caller answers as for a missing one; someone of another organiser is audited."""
+    member = ctx.session.get(Member, member_id)
+    if not council.may_seat(ctx.session, member=member, scope=ctx.admin_scope):
+        refuse_in_update(ctx, "member", member_id)
+        return None
+    return member
+
+
+def _scoped_seat(ctx: Context, seat_id: int) -> CouncilMember | None:
+    """A seat on the council of the organiser the admin acts for; another's is refused (and
+    audited when it exists), a missing one is gone — the same answer either way."""
+    seat = council.seat(ctx.session, seat_id=seat_id, organiser_id=ctx.admin_scope.organiser_id)
+    if seat is None:
+        say_out_of_scope(ctx, "council_member", seat_id)
+    return seat
+
+
 @router.flow(FLOW_ADD, access=Access.ADMIN)
 async def seat_search(event: Inbound, ctx: Context) -> None:
     query = (event.text or "").strip()[:100]
     if len(query) < 2:
         raise InputError("council.search_short", example="Nguyễn Văn An")
-    found = council.seat_candidates(ctx.session, query)
+    found = council.seat_candidates(ctx.session, query, scope=ctx.admin_scope)
     if not found:
         raise InputError("council.search_none", example="0912345678")
     buttons = [[Button(m.display_name[:40], make_payload("hd", "pick", m.id))] for m in found]
@@ -235,21 +313,25 @@ async def seat_search(event: Inbound, ctx: Context) -> None:
 async def binhxet(event: Inbound, ctx: Context) -> None:
     member = ctx.member
     assert member is not None
-    if not council_gate(ctx, "/binhxet"):
+    scope = council_gate(ctx, "/binhxet")
+    if scope is None:
         return
     just_closed = set()
     for due in council.due_rounds(ctx.session, now=ctx.now()):
+        if not scope.covers(due.organiser_id):
+            continue
         # Its time is over and the periodic job has not closed it yet: close it now.
         council.close_round(ctx.session, round_=due, now=ctx.now(), how="time")
         _announce_closed(ctx, due)
         just_closed.add(due.id)
-    rounds = council.active_rounds(ctx.session)
+    rounds = council.active_rounds(ctx.session, organiser_ids=scope.organiser_ids)
     voting = [r for r in rounds if r.status == RoundStatus.OPEN and can_vote(member, r.electorate)]
     for round_ in voting:
         _ballot_list(ctx, round_, member)
-    if can_run_council(member):
+    acting = acting_scope(member, session=ctx.session)
+    if can_run_council(member) and acting is not None:
         for round_ in rounds:
-            if round_.id not in just_closed:
+            if round_.id not in just_closed and acting.covers(round_.organiser_id):
                 _admin_panel(ctx, round_)
         ctx.reply(
             t("council.admin_new_hint"),
@@ -380,7 +462,7 @@ def result_text(session: Session, round_: CouncilRound) -> str:
 async def round_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
     assert ctx.member is not None
-    if len(parts) < 2 or _int(parts[0]) is None:
+    if len(parts) < 2 or id_part(parts[0]) is None:
         ctx.say("council.gone")
         return
     target, action = int(parts[0]), parts[1]
@@ -390,7 +472,7 @@ async def round_button(event: Inbound, ctx: Context) -> None:
     if action == "camp":
         _show_candidates(ctx, target)
         return
-    if action in ("when", "open") and len(parts) == 3 and (epoch := _int(parts[2])):
+    if action in ("when", "open") and len(parts) == 3 and (epoch := id_part(parts[2])):
         campaign = in_scope(ctx, "campaign", target)
         if campaign is None:
             ctx.say("council.gone")
@@ -464,16 +546,18 @@ def _scoped_item(ctx: Context, item_id: object) -> CouncilItem | None:
 
 
 def _pick_campaign(ctx: Context) -> None:
+    ask_campaign(ctx, "council.pick_campaign", lambda c: make_payload("cr", c.id, "camp"))
+
+
+def ask_campaign(ctx: Context, question: str, payload: Callable[[Campaign], str]) -> None:
+    """Ask an admin to pick one of their organiser's active campaigns (a round, a sheet)."""
     campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
     if not campaigns:
         ctx.say("council.no_campaigns")
         return
     ctx.ask(
-        t("council.pick_campaign"),
-        [
-            [Button(f"{c.document_number} — {c.name}"[:60], make_payload("cr", c.id, "camp"))]
-            for c in campaigns
-        ],
+        t(question),
+        [[Button(f"{c.document_number} — {c.name}"[:60], payload(c))] for c in campaigns],
     )
 
 
@@ -616,7 +700,7 @@ def _voter_item(
     """The item and its round if this member may vote on it. Someone the round was not opened
     for (a forged or replayed button) is refused and audited; an id that does not exist is
     simply gone."""
-    if not council_gate(ctx, route):
+    if council_gate(ctx, route) is None:
         return None
     item = ctx.session.get(CouncilItem, item_id) if item_id else None
     round_ = ctx.session.get(CouncilRound, item.round_id) if item else None
@@ -624,7 +708,7 @@ def _voter_item(
         ctx.say("council.gone")
         return None
     if not can_vote(ctx.member, round_.electorate):
-        _refuse(ctx, route)
+        refuse(ctx, route)
         return None
     if round_.status != RoundStatus.OPEN or ctx.now() >= round_.closes_at:
         ctx.say("council.error_round_closed")
@@ -660,20 +744,20 @@ def _item_card(ctx: Context, round_: CouncilRound, item: CouncilItem) -> None:
 
 @router.button("cv", access=Access.COUNCIL)
 async def show_item(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    found = _voter_item(ctx, _int(parts[0]) if parts else None, "cv")
+    item_id, _parts = button_parts(event)
+    found = _voter_item(ctx, item_id, "cv")
     if found:
         _item_card(ctx, *found)
 
 
 @router.button("cb", access=Access.COUNCIL)
 async def vote(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    found = _voter_item(ctx, _int(parts[0]) if parts else None, "cb")
+    item_id, parts = button_parts(event)
+    found = _voter_item(ctx, item_id, "cb")
     if not found:
         return
     if len(parts) != 2 or parts[1] not in Choice.ALL:
-        _refuse(ctx, "cb")  # a choice no button offers
+        refuse(ctx, "cb")  # a choice no button offers
         return
     round_, item = found
     assert ctx.member is not None
@@ -702,8 +786,8 @@ async def vote(event: Inbound, ctx: Context) -> None:
 @router.button("cf", access=Access.COUNCIL)
 async def show_files(event: Inbound, ctx: Context) -> None:
     """ "Cần xem thêm hồ sơ": the nominee's report summary and its files."""
-    _, parts = split_payload(event.payload or "")
-    found = _voter_item(ctx, _int(parts[0]) if parts else None, "cf")
+    item_id, _parts = button_parts(event)
+    found = _voter_item(ctx, item_id, "cf")
     if not found:
         return
     round_, item = found
@@ -874,7 +958,7 @@ _DECISION = re.compile(r"^[0-9A-Za-zĐđ/.\- ]{1,64}$")
 @router.command("quyetdinh", access=Access.ADMIN, help_key="council.help_quyetdinh")
 async def decisions(event: Inbound, ctx: Context) -> None:
     """Nominees who passed and wait for their award decision (số quyết định khen thưởng)."""
-    waiting = council.passed_without_decision(ctx.session)
+    waiting = council.passed_without_decision(ctx.session, scope=ctx.admin_scope)
     if not waiting:
         ctx.say("council.no_decisions_waiting")
         return
@@ -894,13 +978,12 @@ async def decisions(event: Inbound, ctx: Context) -> None:
 
 @router.button("qd", access=Access.ADMIN)
 async def decision_button(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    item = _scoped_item(ctx, _int(parts[0]) if parts else None)
+    item = _scoped_item(ctx, button_parts(event)[0])
     if item is None:
         ctx.say("council.gone")
         return
     if not item.passed:
-        _refuse(ctx, "qd")
+        refuse(ctx, "qd")
         return
     ctx.begin(FLOW_DECISION, STEP_NUMBER, {"item": item.id})
     ctx.ask(t("council.ask_decision", name=item.nominee_name, award=_award(item.award)))

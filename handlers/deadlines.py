@@ -22,7 +22,9 @@ from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.steps import Flow, Step
 from domain import campaigns as domain
+from domain import scope as scoped
 from domain.dates import ParseError, format_date, parse_time
+from domain.forms import base_form_code, form_for_organiser
 from domain.schedule import (
     DEFAULT_POLICY,
     Policy,
@@ -175,6 +177,13 @@ def _ask_time(ctx: Context, draft: DeadlineDraft) -> None:
 def _take_time(ctx: Context, draft: DeadlineDraft, event: Inbound) -> None:
     draft.due_time = _time(event.text).isoformat()
     _check_due(ctx, _due_from(draft, _tz_of(ctx, draft)))
+
+
+def _form_of(ctx: Context, campaign: Campaign, code: str) -> str:
+    """The form a deadline of `campaign` asks for: its organiser's own version of `code` when
+    the organiser has one (forms/<ORGANISER CODE>/), else the default."""
+    organiser = scoped.organiser_of_campaign(campaign, session=ctx.session)
+    return form_for_organiser(ctx.services.forms, organiser.code, code)
 
 
 def _ask_form(ctx: Context, draft: DeadlineDraft) -> None:
@@ -429,7 +438,7 @@ def _save_new_deadline(ctx: Context, draft: DeadlineDraft) -> None:
         kind=draft.kind,
         title=draft.title,
         due_at=due,
-        form_code=draft.form,
+        form_code=_form_of(ctx, campaign, draft.form),
         reminder_policy=draft.policy or {},
         actor=ctx.member,
         now=ctx.now(),
@@ -463,7 +472,7 @@ def _offer_deadline_fields(ctx: Context, deadline: Deadline) -> None:
             "campaigns.deadline_pick_field",
             title=deadline.title,
             due=format_due(deadline.due_at, tz),
-            form=t(f"campaigns.form_{deadline.form_code}"),
+            form=t(f"campaigns.form_{base_form_code(deadline.form_code)}"),
             policy=Raw(_policy_text(policy_of(deadline))),
         ),
         [
@@ -551,7 +560,9 @@ def _edit_deadline_button(ctx: Context, action: str, arg: str | None) -> None:
         _check_due(ctx, due)
         _save_deadline_edit(ctx, deadline, {"due_at": due.astimezone(ZoneInfo("UTC"))})
     elif action == "form" and step == STEP_FORM and arg in domain.KNOWN_FORMS:
-        _save_deadline_edit(ctx, deadline, {"form_code": arg})
+        campaign = ctx.session.get(Campaign, deadline.campaign_id)
+        assert campaign is not None  # a foreign key
+        _save_deadline_edit(ctx, deadline, {"form_code": _form_of(ctx, campaign, arg)})
     elif action == "pol" and step == STEP_POLICY:
         if arg == "custom":
             NEW_DEADLINE.goto(ctx, STEP_POLICY_BEFORE, draft)

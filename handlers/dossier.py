@@ -69,6 +69,7 @@ def dossier_texts() -> docs.DossierTexts:
         violations_sheet=t("dossier.index.violations_sheet"),
         list_sheet=t("dossier.index.list_sheet"),
         role_label=lambda role: t(f"council.role_{role.replace('-', '_')}"),
+        recipient_of=t("organiser_documents.recipient"),
         ranking=RankingTexts.from_catalog(t),
         adjustments_sheet=t("scoring.dossier.adjustments_sheet"),
         adjustments_headers=t("scoring.dossier.adjustments_headers").split("|"),

@@ -12,20 +12,23 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, time
 
-from bot.access import ACT_AS, Access, refuse_out_of_scope
+from bot.access import ACT_AS, Access, in_scope, refuse_in_update
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound
+from bot.events import Button, Inbound, Outbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
 from domain import audit
 from domain import organisers as offices
 from domain import scope as scoped
 from domain.campaigns import deadlines_of
-from domain.dates import format_date
+from domain.dates import format_date, format_number
+from domain.dossier import slug
 from domain.export import find_campaign
+from domain.rollup import AnswerRollup, RollupTexts, answer_rollup, rollup_workbook, rollups_of
 from domain.text import matches
 from domain.units import MAX_FILE_BYTES, RowError, find_unit_by_code
+from handlers.admin_common import forms_of, say_out_of_scope
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import Organiser
 from models.units import Member, MemberStatus, Unit
@@ -38,6 +41,7 @@ GRANT = "og-adm"
 REVOKE = "og-rev"
 CASCADE_PICK = "og-cas"
 CASCADE_OK = "og-casok"
+ROLLUP_FILE = "og-sum"
 MAX_SHOWN_ERRORS = 10
 MAX_PEOPLE = 8
 
@@ -217,16 +221,7 @@ async def act_as(event: Inbound, ctx: Context) -> None:
     if organiser_id is None or not offices.set_acting(
         ctx.member, organiser_id, session=ctx.session
     ):
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=None,
-                target_type="organiser",
-                target_id=organiser_id,
-                now=ctx.now(),
-            )
-        )
+        ctx.say(refuse_in_update(ctx, "organiser", organiser_id))
         return
     organiser = ctx.session.get(Organiser, organiser_id)
     assert organiser is not None
@@ -271,13 +266,22 @@ def _unit_code(ctx: Context, member: Member) -> str:
     return unit.code if unit else "—"
 
 
-@router.button(GRANT, access=Access.ADMIN)
-async def grant(event: Inbound, ctx: Context) -> None:
+def _named(
+    ctx: Context, event: Inbound
+) -> tuple[Organiser | None, Member | None, int | None, int | None]:
+    """The organiser and the person a grant or revoke button names, and the ids as sent (for
+    the refusal's audit line)."""
     _, parts = split_payload(event.payload or "")
     organiser_id = _int(parts[0]) if parts else None
     member_id = _int(parts[1]) if len(parts) > 1 else None
     target = ctx.session.get(Organiser, organiser_id) if organiser_id else None
     person = ctx.session.get(Member, member_id) if member_id else None
+    return target, person, organiser_id, member_id
+
+
+@router.button(GRANT, access=Access.ADMIN)
+async def grant(event: Inbound, ctx: Context) -> None:
+    target, person, organiser_id, member_id = _named(ctx, event)
     allowed = (
         target is not None
         and person is not None
@@ -285,15 +289,10 @@ async def grant(event: Inbound, ctx: Context) -> None:
         and person in _people(ctx, target, "")
     )
     if not allowed:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="member" if target is not None else "organiser",
-                target_id=member_id if target is not None else organiser_id,
-                now=ctx.now(),
-            )
+        say_out_of_scope(
+            ctx,
+            "member" if target is not None else "organiser",
+            member_id if target is not None else organiser_id,
         )
         return
     assert target is not None and person is not None
@@ -326,11 +325,7 @@ def _revoke_pick(ctx: Context, text: str) -> None:
 
 @router.button(REVOKE, access=Access.ADMIN)
 async def revoke(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    organiser_id = _int(parts[0]) if parts else None
-    member_id = _int(parts[1]) if len(parts) > 1 else None
-    target = ctx.session.get(Organiser, organiser_id) if organiser_id else None
-    person = ctx.session.get(Member, member_id) if member_id else None
+    target, person, organiser_id, member_id = _named(ctx, event)
     allowed = (
         target is not None
         and person is not None
@@ -344,15 +339,10 @@ async def revoke(event: Inbound, ctx: Context) -> None:
         now=ctx.now(),
         session=ctx.session,
     ):
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="member" if target is not None else "organiser",
-                target_id=member_id if target is not None else organiser_id,
-                now=ctx.now(),
-            )
+        say_out_of_scope(
+            ctx,
+            "member" if target is not None else "organiser",
+            member_id if target is not None else organiser_id,
         )
         return
     assert target is not None and person is not None
@@ -363,11 +353,80 @@ async def revoke(event: Inbound, ctx: Context) -> None:
 # --- /tonghop: the province's read-only roll-up ------------------------------------------------
 @router.command("tonghop", access=Access.ADMIN, help_key="help.tonghop")
 async def rollup(event: Inbound, ctx: Context) -> None:
+    """The progress of the organiser's children (a province's communes), read-only; and, for
+    a commune running cascaded campaigns, the sums of its units' accepted reports it answers
+    the level above with (`_answer_sums`)."""
     acting = _acting(ctx)
     entries = offices.rollup(acting, session=ctx.session)
-    if not entries:
+    sums = rollups_of(acting, session=ctx.session, forms=forms_of(ctx))
+    if not entries and not sums:
         ctx.say("organisers.rollup.none", name=acting.name)
         return
+    for found in sums:
+        _answer_sums(ctx, found)
+    if entries:
+        _children_progress(ctx, acting, entries)
+
+
+def _answer_sums(ctx: Context, found: AnswerRollup) -> None:
+    """What the commune's units reported, added up, for the commune's own report upward."""
+    lines = [
+        t(
+            "organiser_documents.rollup_title",
+            campaign=found.campaign.name,
+            title=found.deadline.title,
+            parent=found.parent_deadline.title if found.parent_deadline else "",
+            accepted=found.units_accepted,
+            total=found.units_total,
+        )
+    ]
+    answered = [total for total in found.totals if total.answered]
+    lines += [
+        t(
+            "organiser_documents.rollup_line",
+            label=total.label,
+            total=format_number(total.value),
+            answered=total.answered,
+        )
+        for total in answered
+    ] or [t("organiser_documents.rollup_nothing")]
+    lines.append(t("organiser_documents.rollup_hint"))
+    button = Button(
+        t("organiser_documents.rollup_button"), make_payload(ROLLUP_FILE, found.deadline.id)
+    )
+    ctx.reply("\n".join(lines), [[button]] if found.rows else [])
+
+
+@router.button(ROLLUP_FILE, access=Access.ADMIN)
+async def rollup_file(event: Inbound, ctx: Context) -> None:
+    """The workbook of one roll-up: a row per unit with an accepted report, the total row."""
+    _, parts = split_payload(event.payload or "")
+    deadline = in_scope(ctx, "deadline", _int(parts[0]) if parts else None)
+    if deadline is None or deadline.parent_deadline_id is None:
+        ctx.say("organisers.out_of_scope")
+        return
+    found = answer_rollup(ctx.session, deadline=deadline, forms=forms_of(ctx))
+    texts = RollupTexts(
+        sheet=t("organiser_documents.rollup_sheet"),
+        caption=t("organiser_documents.rollup_sheet_caption"),
+        unit_header=t("organiser_documents.rollup_unit"),
+        code_header=t("organiser_documents.rollup_code"),
+        total_row=t("organiser_documents.rollup_total_row"),
+    )
+    caption = t(
+        "organiser_documents.rollup_caption",
+        title=deadline.title,
+        accepted=found.units_accepted,
+        total=found.units_total,
+    )
+    name = f"tong-hop-{slug(found.campaign.document_number, 20)}-{slug(deadline.title, 30)}.xlsx"
+    data = rollup_workbook(found, texts=texts)
+    ctx.reply(document=OutboundFile(name, data, caption=caption))
+
+
+def _children_progress(
+    ctx: Context, acting: Organiser, entries: list[offices.ChildProgress]
+) -> None:
     lines = [t("organisers.rollup.title", name=acting.name)]
     for entry in entries:
         lines.append(t("organisers.rollup.office", name=entry.organiser.name))
@@ -441,8 +500,13 @@ async def pending_cascades(event: Inbound, ctx: Context) -> None:
 
 
 def _pending(ctx: Context, campaign_id: int | None) -> Campaign | None:
+    """The upper level's campaign still waiting for this organiser's answer, or None after
+    answering the refusal (another organiser's, an accepted one, a forged id)."""
     pending = offices.pending_cascades(_acting(ctx), session=ctx.session)
-    return next((c for c in pending if c.id == campaign_id), None)
+    found = next((c for c in pending if c.id == campaign_id), None)
+    if found is None:
+        say_out_of_scope(ctx, "campaign", campaign_id)
+    return found
 
 
 def _parse_due(text: str, *, default: datetime, ctx: Context) -> datetime:
@@ -464,16 +528,6 @@ async def cascade_picked(event: Inbound, ctx: Context) -> None:
     campaign_id = _int(parts[0]) if parts else None
     campaign = _pending(ctx, campaign_id)
     if campaign is None:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="campaign",
-                target_id=campaign_id,
-                now=ctx.now(),
-            )
-        )
         return
     lines = [t("organisers.cascade.plan", name=campaign.name)]
     for number, deadline in enumerate(deadlines_of(ctx.session, campaign), start=1):
@@ -511,16 +565,6 @@ async def accept_with_dates(event: Inbound, ctx: Context) -> None:
 def _accept(ctx: Context, campaign_id: int | None, dates: list[str]) -> None:
     campaign = _pending(ctx, campaign_id)
     if campaign is None:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="campaign",
-                target_id=campaign_id,
-                now=ctx.now(),
-            )
-        )
         return
     parent_deadlines = deadlines_of(ctx.session, campaign)
     due = {

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.access import Access, refuse_out_of_scope
+from bot.access import Access, refuse_in_update
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -421,14 +421,7 @@ def _confirmed_change(
 
 
 def _out_of_scope(ctx: Context, member_id: int | None) -> str:
-    return refuse_out_of_scope(
-        ctx.session,
-        member=ctx.member,
-        scope=ctx.scope,
-        target_type="member",
-        target_id=member_id,
-        now=ctx.now(),
-    )
+    return refuse_in_update(ctx, "member", member_id)
 
 
 @router.button("mb-rmok", access=Access.ADMIN)
@@ -478,14 +471,7 @@ def _admin_in_scope(ctx: Context, member_id: int | None) -> Member | None:
     if found is None:
         other = ctx.session.get(Member, member_id)
         if other is not None and other.role == Role.ADMIN:
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="member",
-                target_id=member_id,
-                now=ctx.now(),
-            )
+            refuse_in_update(ctx, "member", member_id)
     return found
 
 

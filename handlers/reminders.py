@@ -26,6 +26,7 @@ from domain.campaigns import (
 )
 from domain.dates import format_date
 from domain.digest import Digest, ReminderIssue
+from domain.forms import base_form_code
 from domain.ledger import queue_manual
 from domain.schedule import SlotKind, policy_of, slot_kind
 from handlers.signing import scan_note
@@ -230,8 +231,8 @@ async def my_deadlines(event: Inbound, ctx: Context) -> None:
                 id=deadline.id,
                 title=deadline.title,
                 campaign=campaign.name,
-                form=t(f"campaigns.form_{deadline.form_code}")
-                if _has_form_label(deadline.form_code)
+                form=t(f"campaigns.form_{base_form_code(deadline.form_code)}")
+                if _has_form_label(base_form_code(deadline.form_code))
                 else deadline.form_code,
                 due=format_due(deadline.due_at, ZoneInfo(campaign.timezone)),
                 left=time_left(deadline.due_at, now),

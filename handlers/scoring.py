@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.access import Access, can_act_for_unit, can_run_council, can_see_tallies, in_scope
+from bot.access import (
+    Access,
+    acting_scope,
+    can_act_for_unit,
+    can_run_council,
+    can_see_tallies,
+    council_scope,
+    in_scope,
+)
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -20,9 +28,9 @@ from bot.router import Router, make_payload, split_payload
 from bot.storage import FileRejected, receive_file
 from domain import council, scoring
 from domain.campaigns import blocs
-from domain.members import audit_refusal
 from domain.reports import reachable, unit_officers
-from handlers.council import council_gate
+from domain.scope import Scope
+from handlers.council import ask_campaign, button_parts, council_gate, id_part, refuse
 from models.campaigns import Campaign
 from models.council import ScoreCard, ScoringSheet
 from models.reports import Attachment
@@ -41,20 +49,26 @@ MAX_EVIDENCE_SHOWN = 10
 
 
 def _refuse(ctx: Context, route: str) -> None:
-    audit_refusal(ctx.session, member=ctx.member, event=ctx.event, route=route, now=ctx.now())
-    ctx.say("scoring.not_allowed")
-
-
-def _int(part: str) -> int | None:
-    return int(part) if part.isdigit() and len(part) < 12 else None
+    refuse(ctx, route, "scoring.not_allowed")
 
 
 def _pts(centi: int) -> str:
     return scoring.centi_text(centi)
 
 
-def _active_sheets(ctx: Context) -> list[tuple[ScoringSheet, Campaign]]:
-    return scoring.active_sheets(ctx.session)
+def _active_sheets(ctx: Context, scope: Scope | None) -> list[tuple[ScoringSheet, Campaign]]:
+    if scope is None:
+        return []
+    return scoring.active_sheets(ctx.session, organiser_ids=scope.organiser_ids)
+
+
+def _unit_sheets(ctx: Context, unit: Unit) -> list[tuple[ScoringSheet, Campaign]]:
+    """Sheets of the unit's bloc in the campaigns of the unit's own organiser."""
+    return [
+        (s, c)
+        for s, c in scoring.active_sheets(ctx.session, organiser_ids=[unit.organiser_id])
+        if s.bloc == unit.bloc
+    ]
 
 
 # --- /chamdiem --------------------------------------------------------------------------------
@@ -62,8 +76,9 @@ def _active_sheets(ctx: Context) -> list[tuple[ScoringSheet, Campaign]]:
 async def chamdiem(event: Inbound, ctx: Context) -> None:
     member = ctx.member
     assert member is not None
-    if can_run_council(member):
-        sheets = _active_sheets(ctx)
+    acting = acting_scope(member, session=ctx.session)
+    if can_run_council(member) and acting is not None:
+        sheets = _active_sheets(ctx, acting)
         lines = [t("scoring.sheets_title")]
         lines += [
             t("scoring.sheet_line", campaign=c.name, bloc=s.bloc, table=s.table.get("title", ""))
@@ -77,7 +92,7 @@ async def chamdiem(event: Inbound, ctx: Context) -> None:
         if not can_run_council(member):
             ctx.say("access.no_unit")
         return
-    mine = [(s, c) for s, c in _active_sheets(ctx) if s.bloc == unit.bloc]
+    mine = _unit_sheets(ctx, unit)
     if not mine:
         ctx.say("scoring.none_for_unit", unit=unit.name)
         return
@@ -90,9 +105,9 @@ async def chamdiem(event: Inbound, ctx: Context) -> None:
 @router.button("sa", access=Access.ADMIN)
 async def attach_button(event: Inbound, ctx: Context) -> None:
     """Attach a table: campaign → bloc → table → confirm. Blocs and tables go by index."""
-    _, parts = split_payload(event.payload or "")
+    _, parts = button_parts(event)
     assert ctx.member is not None
-    numbers = [_int(p) for p in parts[1:]]
+    numbers = [id_part(p) for p in parts[1:]]
     if not parts or any(n is None for n in numbers):
         ctx.say("council.gone")
         return
@@ -100,14 +115,7 @@ async def attach_button(event: Inbound, ctx: Context) -> None:
     all_blocs = blocs(ctx.session, scope=ctx.admin_scope)
     tables = sorted(scoring.load_tables())
     if action == "new":
-        campaigns = council.active_campaigns(ctx.session, scope=ctx.admin_scope)
-        if not campaigns:
-            ctx.say("council.no_campaigns")
-            return
-        ctx.ask(
-            t("scoring.pick_campaign"),
-            [[Button(c.name[:60], make_payload("sa", "camp", c.id))] for c in campaigns],
-        )
+        ask_campaign(ctx, "scoring.pick_campaign", lambda c: make_payload("sa", "camp", c.id))
         return
     campaign = in_scope(ctx, "campaign", ids[0]) if ids else None
     if campaign is None:
@@ -189,7 +197,7 @@ def _own_card(ctx: Context, sheet_id: int | None) -> tuple[ScoringSheet, ScoreCa
         return None
     if (
         unit is None
-        or unit.bloc != sheet.bloc
+        or sheet.id not in {s.id for s, _ in _unit_sheets(ctx, unit)}
         or not can_act_for_unit(member, unit.id or 0, session=ctx.session)
     ):
         _refuse(ctx, "ss")
@@ -199,8 +207,7 @@ def _own_card(ctx: Context, sheet_id: int | None) -> tuple[ScoringSheet, ScoreCa
 
 @router.button("ss", access=Access.OFFICER)
 async def start_scoring(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    found = _own_card(ctx, _int(parts[0]) if parts else None)
+    found = _own_card(ctx, button_parts(event)[0])
     if not found:
         return
     sheet, card = found
@@ -343,8 +350,8 @@ async def scoring_step_button(event: Inbound, ctx: Context) -> None:
 
 @router.button("sp", access=Access.OFFICER)
 async def submit_button(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    card = ctx.session.get(ScoreCard, _int(parts[0]) if parts else None)
+    card_id, _parts = button_parts(event)
+    card = ctx.session.get(ScoreCard, card_id)
     if card is None:
         ctx.say("council.gone")
         return
@@ -414,7 +421,8 @@ async def xephang(event: Inbound, ctx: Context) -> None:
     assert member is not None
     seat = council.seat_of(ctx.session, member_id=member.id)
     if can_see_tallies(member, seat):
-        sheets = _active_sheets(ctx)
+        seated = council.seat_organisers(ctx.session, member_id=member.id)
+        sheets = _active_sheets(ctx, council_scope(member, seated, session=ctx.session))
         if not sheets:
             ctx.say("scoring.no_sheets")
         for sheet, campaign in sheets:
@@ -424,7 +432,7 @@ async def xephang(event: Inbound, ctx: Context) -> None:
     unit = ctx.session.get(Unit, member.unit_id) if member.unit_id else None
     cards = []
     if unit is not None:
-        for sheet, _campaign in _active_sheets(ctx):
+        for sheet, _campaign in _unit_sheets(ctx, unit):
             card = scoring.existing_card(ctx.session, sheet_id=sheet.id or 0, unit_id=unit.id or 0)
             if card is not None:
                 cards.append((sheet, card))
@@ -474,20 +482,25 @@ def _ranking_message(ctx: Context, sheet: ScoringSheet, campaign: Campaign) -> N
 def _reviewable(
     ctx: Context, card_id: int | None, route: str
 ) -> tuple[ScoringSheet, ScoreCard] | None:
-    if not council_gate(ctx, route):
+    scope = council_gate(ctx, route)
+    if scope is None:
         return None
     card = ctx.session.get(ScoreCard, card_id) if card_id else None
     sheet = ctx.session.get(ScoringSheet, card.sheet_id) if card else None
-    if card is None or sheet is None:
+    campaign = ctx.session.get(Campaign, sheet.campaign_id) if sheet else None
+    if card is None or sheet is None or campaign is None:
         ctx.say("council.gone")
+        return None
+    if not scope.covers(campaign.organiser_id):
+        # Another organiser's card: the same answer as a missing one, written down.
+        refuse(ctx, route, "council.gone")
         return None
     return sheet, card
 
 
 @router.button("sr", access=Access.COUNCIL)
 async def review_card(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    found = _reviewable(ctx, _int(parts[0]) if parts else None, "sr")
+    found = _reviewable(ctx, button_parts(event)[0], "sr")
     if not found:
         return
     sheet, card = found
@@ -503,8 +516,7 @@ async def review_card(event: Inbound, ctx: Context) -> None:
 @router.button("se", access=Access.COUNCIL)
 async def evidence_files(event: Inbound, ctx: Context) -> None:
     """The card's evidence files, for the review."""
-    _, parts = split_payload(event.payload or "")
-    found = _reviewable(ctx, _int(parts[0]) if parts else None, "se")
+    found = _reviewable(ctx, button_parts(event)[0], "se")
     if not found:
         return
     _sheet, card = found
@@ -524,9 +536,9 @@ async def evidence_files(event: Inbound, ctx: Context) -> None:
 
 @router.button("sj", access=Access.COUNCIL)
 async def adjust_start(event: Inbound, ctx: Context) -> None:
-    _, parts = split_payload(event.payload or "")
-    found = _reviewable(ctx, _int(parts[0]) if parts else None, "sj")
-    index = _int(parts[1]) if len(parts) > 1 else None
+    card_id, parts = button_parts(event)
+    found = _reviewable(ctx, card_id, "sj")
+    index = id_part(parts[1]) if len(parts) > 1 else None
     if not found:
         return
     sheet, card = found

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.access import Access, refuse_out_of_scope
+from bot.access import Access, refuse_in_update
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
@@ -23,6 +23,7 @@ from domain import scope as scoped
 from domain import units as registry
 from domain.dates import format_date
 from domain.text import fold
+from handlers.admin_common import say_out_of_scope
 from models.units import Member, MemberStatus, Unit
 
 router = Router()
@@ -350,16 +351,7 @@ async def invite_picked(event: Inbound, ctx: Context) -> None:
     unit_id = int(parts[0]) if parts and parts[0].isdigit() else None
     unit = scoped.unit(unit_id, scope=ctx.admin_scope, session=ctx.session)
     if unit is None:
-        ctx.say(
-            refuse_out_of_scope(
-                ctx.session,
-                member=ctx.member,
-                scope=ctx.scope,
-                target_type="unit",
-                target_id=unit_id,
-                now=ctx.now(),
-            )
-        )
+        say_out_of_scope(ctx, "unit", unit_id)
         return
     _issue_invite(ctx, unit, 1)
 
@@ -410,14 +402,7 @@ async def revoke_invite(event: Inbound, ctx: Context) -> None:
         else None
     )
     if invite is None:
-        refuse_out_of_scope(
-            ctx.session,
-            member=ctx.member,
-            scope=ctx.scope,
-            target_type="invite",
-            target_id=int(parts[0]) if parts and parts[0].isdigit() else None,
-            now=ctx.now(),
-        )
+        refuse_in_update(ctx, "invite", int(parts[0]) if parts and parts[0].isdigit() else None)
         ctx.say("units.invite.gone")
         return
     unit = ctx.session.get(Unit, invite.unit_id)

@@ -1,8 +1,10 @@
 """The emulation-commendation council (Hội đồng Thi đua – Khen thưởng), its review rounds and
 ballots, and bloc scoring (chấm điểm khối thi đua).
 
-`CouncilMember` grants the council role to a `Member`; `organiser_id` (no table yet) and
-`campaign_id` are nullable so a membership can later be scoped per organiser or per campaign.
+`CouncilMember` grants the council role to a `Member` on one organiser's council (a commune's
+council does not vote on the province's nominees), optionally for one campaign only
+(`campaign_id`, NULL = every campaign of the organiser). Rows made without naming an organiser
+belong to the default one, as everywhere (migration 0023 moved existing seats there).
 A `CouncilRound` (đợt bình xét) asks the council to vote on `CouncilItem`s — one nominee for one
 title each — under the rules copied from refdata/council_rules.yaml when the round opened.
 
@@ -39,6 +41,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import json_field, utc_field
+from models.organisers import DEFAULT_ORGANISER_ID
 
 
 class CouncilRole:
@@ -59,8 +62,8 @@ class CouncilMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     role: str = Field(default=CouncilRole.MEMBER, max_length=16)
-    # Scope: NULL = every organiser / every campaign. No organiser table exists yet.
-    organiser_id: int | None = Field(default=None, index=True)
+    # The council of this office; NULL campaign = every campaign of the organiser.
+    organiser_id: int = Field(default=DEFAULT_ORGANISER_ID, foreign_key="organiser.id", index=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     active: bool = Field(default=True, index=True)
     added_at: datetime = utc_field()
@@ -83,7 +86,8 @@ class CouncilRound(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    organiser_id: int | None = Field(default=None, index=True)
+    # The campaign's organiser: only its seats vote (the electorate below).
+    organiser_id: int = Field(default=DEFAULT_ORGANISER_ID, foreign_key="organiser.id", index=True)
     status: str = Field(default=RoundStatus.OPEN, max_length=16, index=True)
     opened_at: datetime = utc_field()
     closes_at: datetime = utc_field(index=True)

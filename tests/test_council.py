@@ -350,7 +350,9 @@ def test_the_electorate_is_the_voting_seats_for_every_campaign_or_this_one(sessi
             )
         )
     session.flush()
-    assert domain_council.voting_member_ids(session, campaign_id=this.id) == [
+    assert domain_council.voting_member_ids(
+        session, organiser_id=this.organiser_id, campaign_id=this.id
+    ) == [
         people[0].id,
         people[1].id,
     ]

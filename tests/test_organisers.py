@@ -10,21 +10,29 @@ its communes' campaigns only as a roll-up.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.access import Access
 from bot.channels.text import html_to_plain
+from domain import council, scoring
 from domain import organisers as offices
 from domain.campaigns import participating_units
+from domain.rollup import prefill_for
 from domain.scope import admin_organiser_ids
 from handlers import build_router
+from handlers import scoring as scoring_handlers
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
+from models.council import CouncilItem, CouncilMember, CouncilRole, CouncilRound
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
+from models.reports import ReportStatus
 from models.units import Member, Role, Unit
 from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
@@ -40,8 +48,14 @@ from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import Person, TestBot
 
 _router = build_router()
-ADMIN_COMMANDS = sorted(n for n, r in _router.commands.items() if r.access is Access.ADMIN)
-ADMIN_BUTTONS = sorted(p for p, r in _router.buttons.items() if r.access is Access.ADMIN)
+# Every command an admin runs for their office: admin routes, the council's (an admin passes
+# `council_gate`) and bloc scoring's (/chamdiem, /xephang: open to members, more for admins).
+_OFFICE = (Access.ADMIN, Access.COUNCIL)
+ADMIN_COMMANDS = sorted(
+    {n for n, r in _router.commands.items() if r.access in _OFFICE}
+    | set(scoring_handlers.router.commands)
+)
+ADMIN_BUTTONS = sorted(p for p, r in _router.buttons.items() if r.access in _OFFICE)
 
 # Words only An Bình's data contains: none may reach Bắc Sơn's admin.
 AN_BINH_SECRETS = (
@@ -52,6 +66,8 @@ AN_BINH_SECRETS = (
     "0987000111",
     "Kết quả riêng An Bình",
     "Lò Văn Hải",  # An Bình's admin: Bắc Sơn's /thuhoiquyen must not list him
+    "Đèo Văn Ủy",  # a member of An Bình's council
+    "Nguyễn Đề Cử",  # a nominee before An Bình's council
 )
 
 
@@ -104,6 +120,44 @@ def province(bot: TestBot, session: Session) -> Province:
     a_report = make_report(
         session, a1, a_deadline, answers={"ket_qua": "Kết quả riêng An Bình"}, by=village_a
     )
+    # An Bình's council: a seat, a round under way, a scoring sheet with a village's card.
+    uy = make_member(session, "303", name="Đèo Văn Ủy")
+    a_seat = council.add_seat(
+        session, member=uy, role=CouncilRole.CHAIR, organiser_id=an_binh.id, actor=hai, now=T0
+    )
+    council.add_seat(
+        session, member=mai, role=CouncilRole.MEMBER, organiser_id=bac_son.id, actor=mai, now=T0
+    )
+    a_round = CouncilRound(
+        campaign_id=own_a.id,
+        organiser_id=an_binh.id,
+        opened_at=T0,
+        closes_at=T0 + timedelta(days=30),
+        rules={"chien-si-thi-dua-co-so": {"award": "chien-si-thi-dua-co-so", "voted": True}},
+        electorate=[uy.id],
+        ballot_secret="ab" * 32,
+    )
+    session.add(a_round)
+    session.flush()
+    a_item = CouncilItem(
+        round_id=a_round.id,
+        position=1,
+        unit_id=a1.id,
+        nominee_name="Nguyễn Đề Cử",
+        award="chien-si-thi-dua-co-so",
+        passed=True,
+    )
+    session.add(a_item)
+    sheet = scoring.attach_table(
+        session,
+        campaign=own_a,
+        bloc=a1.bloc or "",
+        table_code=sorted(scoring.load_tables())[0],
+        actor=hai,
+        now=T0,
+    )
+    a_card = scoring.card_for(session, sheet=sheet, unit=a1, now=T0)
+    session.flush()
     session.commit()
     return Province(
         top,
@@ -117,6 +171,11 @@ def province(bot: TestBot, session: Session) -> Province:
             "a_officer": village_a.id,
             "a_admin": hai.id,
             "tinh_deadline": tinh_deadline.id,
+            "a_seat": a_seat.id,
+            "a_round": a_round.id,
+            "a_item": a_item.id,
+            "a_sheet": sheet.id,
+            "a_card": a_card.id,
         },
     )
 
@@ -257,6 +316,8 @@ async def test_an_admin_of_two_organisers_is_asked_which_one(
     offices.grant_admin(hai, both, by=None, now=T0, session=session)
     session.commit()
     chat = bot.person("201", "Lò Văn Hải")
+    await chat.says("/binhxet")  # a council command asks too (Hải has no seat)
+    assert "nhiều cơ quan" in chat.last_reply
     await chat.says("/donvi")
     assert "nhiều cơ quan" in chat.last_reply
     assert {"UBND xã An Bình", "UBND xã Bắc Sơn"} <= set(chat.buttons)
@@ -268,6 +329,9 @@ async def test_an_admin_of_two_organisers_is_asked_which_one(
     await chat.presses("Làm việc cho UBND xã An Bình")
     await chat.says("/donvi")
     assert "Nà Hiềng" in chat.new_text and "Bản Khau Vai" not in chat.new_text
+    await chat.says("/binhxet")
+    assert "Đợt thi đua xã An Bình" in chat.new_text  # An Bình's round, as its admin
+    assert "Nguyễn Đề Cử" not in chat.new_text  # no ballot: Hải has no seat
 
 
 async def test_the_province_imports_communes_all_or_nothing_and_names_their_admins(
@@ -520,3 +584,133 @@ async def test_an_admin_dropped_from_admin_ids_loses_the_default_organiser_only(
         offices.revoke_admin(admin, an_binh, by=None, now=T0, session=db)
         db.commit()
         assert admin.role == Role.OFFICER and admin_organiser_ids(admin, session=db) == []
+
+
+async def test_the_communes_accepted_village_reports_add_up_for_its_report_upward(
+    bot: TestBot, province: Province
+) -> None:
+    """An Bình runs the province's campaign for its villages (/nhandot); the villages report,
+    Hải accepts them, and /tonghop adds up their figures for An Bình's own report to the
+    province — only accepted reports count — with a workbook to attach; the report filler can
+    start from the same sums (`prefill_for`). Bắc Sơn's admin sees none of it."""
+    admin, hai = bot.person(ADMIN_USER_ID), bot.person("201", "Lò Văn Hải")
+    await admin.says("/yeucauxa 12/KH-SNV")
+    await hai.says("/dotcaptren")
+    await hai.presses("Đợt thi đua của tỉnh 2026")
+    await hai.presses("Nhận đợt")
+    with bot.db() as db:
+        parent = db.get(Deadline, province.ids["tinh_deadline"])
+        mine = db.exec(
+            select(Campaign).where(Campaign.parent_campaign_id == parent.campaign_id)
+        ).one()
+        (deadline,) = db.exec(select(Deadline).where(Deadline.campaign_id == mine.id)).all()
+        na_hieng, pac_ngoi = (
+            db.exec(select(Unit).where(Unit.name == n)).one()
+            for n in ("Thôn Nà Hiềng", "Thôn Pác Ngòi")
+        )
+        make_report(
+            db,
+            na_hieng,
+            deadline,
+            status=ReportStatus.ACCEPTED,
+            answers={"tong_chi_tieu": 12, "chi_tieu_dat": 11, "kinh_phi": "1250.5"},
+        )
+        waiting = make_report(
+            db, pac_ngoi, deadline, answers={"tong_chi_tieu": 10, "chi_tieu_dat": 9}
+        )
+        db.commit()
+        waiting_id = waiting.id
+    await hai.says("/tonghop")
+    text = hai.new_text
+    assert "Báo cáo của xã gửi tỉnh" in text and "đã duyệt 1/2 đơn vị" in text
+    assert (
+        "Tổng số chỉ tiêu được giao: 12" in text
+        and "Kinh phí huy động (triệu đồng): 1.250,5" in text
+    )
+    # Accepting the second village's report adds it in.
+    await hai.presses_payload(f"rpok:{waiting_id}")
+    await hai.says("/tonghop")
+    text = hai.new_text
+    assert "đã duyệt 2/2 đơn vị" in text
+    assert "Tổng số chỉ tiêu được giao: 22" in text and "Số chỉ tiêu đạt và vượt: 20" in text
+    await hai.presses("Bảng tổng hợp (Excel)")
+    document = hai.messages[-1].document
+    assert document is not None and document.file_name.endswith(".xlsx")
+    rows = list(load_workbook(io.BytesIO(document.content)).active.iter_rows(values_only=True))
+    assert rows[1][:4] == ("Mã", "Đơn vị", "Tổng số chỉ tiêu được giao", "Số chỉ tiêu đạt và vượt")
+    assert rows[2][:4] == ("T01", "Thôn Nà Hiềng", 12, 11)
+    assert rows[3][:4] == ("T02", "Thôn Pác Ngòi", 10, 9)
+    assert rows[-1][1:4] == ("Cộng", 22, 20)
+    with bot.db() as db:
+        parent = db.get(Deadline, province.ids["tinh_deadline"])
+        xa = db.exec(select(Unit).where(Unit.code == "XA-ANBINH")).one()
+        sums = prefill_for(db, parent_deadline=parent, unit=xa, forms=bot.core.services.forms)
+        assert sums == {"tong_chi_tieu": 22, "chi_tieu_dat": 20, "kinh_phi": Decimal("1250.5")}
+        bac_son_unit = db.exec(select(Unit).where(Unit.code == "XA-BACSON")).one()
+        assert prefill_for(db, parent_deadline=parent, unit=bac_son_unit, forms={}) == {}
+    mai = bot.person("202", "Hà Thị Mai")
+    await mai.says("/tonghop")
+    assert "Nà Hiềng" not in mai.new_text and "22" not in mai.new_text
+    await mai.presses_payload(f"og-sum:{deadline.id}")
+    assert mai.messages[-1].document is None
+    assert "không thuộc cơ quan bạn đang quản trị" in mai.last_reply
+
+
+async def test_a_village_scores_only_on_its_own_communes_sheets(
+    bot: TestBot, province: Province
+) -> None:
+    """Bản Khau Vai (Bắc Sơn) is in the same bloc as An Bình's villages, but An Bình's scoring
+    sheet is not its commune's: not offered, and a forged button is refused and audited."""
+    officer = bot.person("302", "Giàng Seo Bản")
+    await officer.says("/chamdiem")
+    assert "Đợt thi đua xã An Bình" not in officer.new_text + " ".join(officer.buttons)
+    await officer.presses_payload(f"ss:{province.ids['a_sheet']}")
+    assert "không có quyền" in officer.last_reply
+    with bot.db() as db:
+        denied = db.exec(select(AuditLog).where(AuditLog.outcome == "denied")).all()
+        assert [d.actor for d in denied] == ["memory:302"]
+    own = bot.person("301", "Hoàng Văn Thôn")  # An Bình's village: its sheet is offered
+    await own.says("/chamdiem")
+    assert any("Đợt thi đua xã An Bình" in label for label in own.buttons)
+
+
+async def test_a_communes_council_seats_its_own_people_for_all_or_one_campaign(
+    bot: TestBot, province: Province
+) -> None:
+    hai = bot.person("201", "Lò Văn Hải")
+    await hai.says("/hoidong")
+    assert "Đèo Văn Ủy" in hai.new_text and "Hà Thị Mai" not in hai.new_text
+    await hai.presses("Thêm thành viên")
+    await hai.says("Giàng")  # Bắc Sơn's village officer: not An Bình's to seat
+    assert "Giàng Seo Bản" not in " ".join(hai.buttons)
+    await hai.says("Hoàng")
+    await hai.presses("Hoàng Văn Thôn")
+    await hai.presses("Ủy viên")
+    assert "Chỉ đợt Đợt thi đua xã An Bình" in hai.buttons
+    assert not any("Bắc Sơn" in b or "tỉnh" in b for b in hai.buttons)
+    await hai.presses("Chỉ đợt Đợt thi đua xã An Bình")
+    assert "Đã thêm Hoàng Văn Thôn" in hai.last_reply
+    await hai.says("/hoidong")
+    assert "Hoàng Văn Thôn — Ủy viên (chỉ đợt Đợt thi đua xã An Bình)" in hai.new_text
+    with bot.db() as db:
+        giang = db.exec(select(Member).where(Member.user_id == "302")).one()
+        thon = db.exec(select(Member).where(Member.user_id == "301")).one()
+        tinh = db.exec(
+            select(Campaign).where(
+                Campaign.document_number == "12/KH-SNV",
+                Campaign.organiser_id == DEFAULT_ORGANISER_ID,
+            )
+        ).one()
+        seat = council.seats(db, organiser_id=province.an_binh.id)[-1][0]
+        assert (seat.member_id, seat.campaign_id) == (thon.id, province.ids["a_campaign"])
+        before = len(db.exec(select(CouncilMember)).all())
+    # Forged: a person of another commune, a campaign of another organiser.
+    await hai.presses_payload(f"hd:addok:{giang.id}:uy-vien")
+    await hai.presses_payload(f"hd:addok:{thon.id}:thu-ky:{tinh.id}")
+    with bot.db() as db:
+        assert len(db.exec(select(CouncilMember)).all()) == before
+        denied = db.exec(select(AuditLog).where(AuditLog.action == "access.out_of_scope")).all()
+        assert {(d.target_type, d.target_id) for d in denied} >= {
+            ("member", str(giang.id)),
+            ("campaign", str(tinh.id)),
+        }

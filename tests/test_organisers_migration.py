@@ -5,8 +5,6 @@ bot answers as before. Run on SQLite, and on PostgreSQL when TEST_DATABASE_URL i
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,13 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from bot.db import alembic_config, create_db_engine, current_revision, upgrade
+from bot.db import alembic_config, current_revision, upgrade
 from bot.runtime import build_core
 from bot.settings import Settings
 from domain.campaigns import participating_units
@@ -28,7 +25,8 @@ from domain.scope import admin_organiser_ids
 from models.campaigns import Campaign
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.units import Member, Unit
-from tests.conftest import DATABASES, TEST_DATABASE_URL
+from tests.conftest import DATABASES
+from tests.utils.migrations import database_at, head_revision
 from tests.utils.scenario import TestBot
 
 T = "2026-03-01 01:00:00"
@@ -37,24 +35,7 @@ T = "2026-03-01 01:00:00"
 @pytest.fixture(params=DATABASES)
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database migrated only up to 0013."""
-    if request.param == "sqlite":
-        engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        upgrade(engine, "0013")
-        yield engine
-        engine.dispose()
-        return
-    assert TEST_DATABASE_URL
-    schema = f"m_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(TEST_DATABASE_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = create_db_engine(TEST_DATABASE_URL, schema=schema)
-    upgrade(engine, "0013")
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    yield from database_at("0013", request.param, tmp_path)
 
 
 def _fill_at_0013(engine: Engine) -> None:
@@ -83,16 +64,12 @@ def _fill_at_0013(engine: Engine) -> None:
         )
 
 
-def _head(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-
-
 async def test_an_existing_database_moves_into_the_default_organiser(
     old_engine: Engine, tmp_path: Path
 ) -> None:
     _fill_at_0013(old_engine)
     upgrade(old_engine)
-    assert current_revision(old_engine) == _head(old_engine)  # 0016 and what came after it
+    assert current_revision(old_engine) == head_revision(old_engine)
     with Session(old_engine) as session:
         default = session.get(Organiser, DEFAULT_ORGANISER_ID)
         assert default is not None and default.parent_id is None
@@ -163,4 +140,4 @@ def test_the_migration_goes_down_and_up_again(old_engine: Engine) -> None:
     with old_engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM unit").scalar() == 2
     upgrade(old_engine)
-    assert current_revision(old_engine) == _head(old_engine)  # 0016 and what came after it
+    assert current_revision(old_engine) == head_revision(old_engine)
