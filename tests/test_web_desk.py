@@ -20,6 +20,7 @@ from bot.web.keys import serializer
 from bot.web.links import signed_file_url
 from models.audit import AuditLog
 from models.campaigns import ReminderLog
+from models.organisers import DEFAULT_ORGANISER_ID
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Member, Unit
 from tests.utils.scenario import TestBot
@@ -444,7 +445,12 @@ async def test_signed_file_link_serves_one_file_until_it_expires(
     world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot, clock: ManualClock
 ) -> None:
     url = signed_file_url(
-        bot.core.settings, "attachment", world.attachment_id, timedelta(minutes=30), now=clock.now()
+        bot.core.settings,
+        "attachment",
+        world.attachment_id,
+        timedelta(minutes=30),
+        organiser_id=DEFAULT_ORGANISER_ID,
+        now=clock.now(),
     )
     assert url.startswith(BASE + "/f/")
     path = url.removeprefix(BASE)
@@ -462,7 +468,9 @@ async def test_signed_file_link_serves_one_file_until_it_expires(
 async def test_signed_export_link(
     world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot
 ) -> None:
-    url = signed_file_url(bot.core.settings, "export", world.campaign_id, now=bot.core.clock.now())
+    url = signed_file_url(
+        bot.core.settings, "export", world.campaign_id, organiser_id=1, now=bot.core.clock.now()
+    )
     response = await stranger.get(url.removeprefix(BASE))
     assert response.status_code == 200
     openpyxl.load_workbook(io.BytesIO(response.content))
@@ -473,15 +481,21 @@ async def test_signed_chart_link_is_the_progress_png(
 ) -> None:
     from domain.chart import png_size
 
-    url = signed_file_url(bot.core.settings, "chart", world.deadline_id, now=bot.core.clock.now())
+    url = signed_file_url(
+        bot.core.settings, "chart", world.deadline_id, organiser_id=1, now=bot.core.clock.now()
+    )
     response = await stranger.get(url.removeprefix(BASE))
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["content-disposition"].startswith("inline")
     width, height = png_size(response.content)
     assert width > 0 and height > 0
-    missing = signed_file_url(bot.core.settings, "chart", 99999, now=bot.core.clock.now())
+    missing = signed_file_url(
+        bot.core.settings, "chart", 99999, organiser_id=1, now=bot.core.clock.now()
+    )
     assert (await stranger.get(missing.removeprefix(BASE))).status_code == 404
-    unknown = signed_file_url(bot.core.settings, "secrets", 1, now=bot.core.clock.now())
+    unknown = signed_file_url(
+        bot.core.settings, "secrets", 1, organiser_id=1, now=bot.core.clock.now()
+    )
     assert (await stranger.get(unknown.removeprefix(BASE))).status_code == 404
 
 
@@ -513,7 +527,7 @@ async def test_pdf_attachment_is_shown_inline_and_links_are_audited(
     assert shown.content == pdf and shown.headers["content-type"] == "application/pdf"
     assert shown.headers["content-disposition"].startswith("inline")
     assert "bi%C3%AAn%20b%E1%BA%A3n.pdf" in shown.headers["content-disposition"]
-    url = signed_file_url(bot.core.settings, "attachment", pdf_id, now=clock.now())  # type: ignore[arg-type]
+    url = signed_file_url(bot.core.settings, "attachment", pdf_id, organiser_id=1, now=clock.now())  # type: ignore[arg-type]
     assert (await client.get(url.removeprefix(BASE))).status_code == 200
     with bot.db() as db:
         entry = db.exec(select(AuditLog).where(AuditLog.action == "web.file_link")).one()
