@@ -580,3 +580,42 @@ async def test_published_bytes_are_served_by_link_until_expiry(
     assert len(stored) == 2
     clock.advance(timedelta(minutes=6))
     assert (await stranger.get(path)).status_code == 410
+
+
+async def test_a_signed_link_opens_nothing_outside_its_organiser_and_unit(
+    world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot, clock: ManualClock
+) -> None:
+    """A correctly signed link that names a file of another organiser (a link made with a wrong
+    id, or one leaked from another office's chat) or of another unit opens nothing."""
+    from bot.web.keys import serializer as signer
+    from tests.utils.factories import make_organiser
+
+    with bot.db() as db:
+        other = make_organiser(db, "Xã Khác", code="XA-KHAC").id
+        db.commit()
+    assert other is not None
+
+    def link(kind: str, ident: int, organiser: int, unit: int | None = None) -> str:
+        url = signed_file_url(
+            bot.core.settings, kind, ident, organiser_id=organiser, unit_id=unit, now=clock.now()
+        )
+        return url.removeprefix(BASE)
+
+    xa_001, xa_002 = world.unit_ids["XA-001"], world.unit_ids["XA-002"]
+    assert (
+        await stranger.get(link("attachment", world.attachment_id, 1, xa_001))
+    ).status_code == 200
+    for path in (
+        link("attachment", world.attachment_id, other),
+        link("attachment", world.attachment_id, 1, xa_002),  # XA-002's link, XA-001's file
+        link("export", world.campaign_id, other),
+        link("chart", world.deadline_id, other),
+    ):
+        response = await stranger.get(path)
+        assert response.status_code == 404, path
+        assert response.content != tiny_png() and "Xã Bình Lư" not in response.text
+    # A link signed before links named their organiser is not honoured.
+    legacy = signer(bot.core.settings, "file").dumps(
+        {"k": "attachment", "i": world.attachment_id, "e": int(clock.now().timestamp()) + 600}
+    )
+    assert (await stranger.get(f"/f/{legacy}")).status_code == 403
