@@ -6,7 +6,7 @@ members for the council's pages — the same rule the desk applies on every requ
 
 from __future__ import annotations
 
-from bot.access import Access, web_access
+from bot.access import Access, is_admin, web_access
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Inbound
@@ -29,8 +29,10 @@ async def web_link(event: Inbound, ctx: Context) -> None:
     assert member is not None
     rights = web_access(member, session=ctx.session)
     if rights is None:
+        # Not an admin nor a council member: the council routes' own refusal. An admin who
+        # administers several organisers and has not chosen one (/coquan) is told the desk's.
         audit_refusal(ctx.session, member=member, event=event, route="/web", now=ctx.now())
-        ctx.say("web.not_allowed")
+        ctx.say("web.not_allowed" if is_admin(member) else "access.council_only")
         return
     # An admin's entries belong to the organiser they act for (a council member's to none).
     organiser = rights.scope.organiser_id if rights.scope is not None else None

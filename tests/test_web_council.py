@@ -159,7 +159,7 @@ async def test_who_may_open_the_council_pages(
     # An officer: no link, and no page.
     await world.officer_a.says("/web")
     assert "/login/" not in world.officer_a.last_reply
-    assert "thành viên Hội đồng" in world.officer_a.last_reply
+    assert "thành viên Hội đồng" in world.officer_a.last_reply  # access.council_only
     # A council member: the council's pages, never the office's (as if they did not exist).
     async with clients.new() as client:
         csrf = await log_in(client, world.members[2], bot)

@@ -1,11 +1,16 @@
 """The office's web desk (trang quản lý): campaigns, a dashboard per campaign, reports with their
-answers, versions and files, exports, units and officers, the audit log.
+answers, versions and files, exports (the XLSX; the dossier ZIP as a background job with a
+progress page), plan upload, units and officers, the audit log — and the council's pages
+(nominations, review rounds with counts, bloc rankings), the only ones a council member sees.
 
 One small view function per page, each reading through the same domain functions as the chat
 (`domain.campaigns.unit_status` for a cell, `domain.progress.deadline_progress` for the bars,
 `domain.reports.accept_report`/`return_report`/`reopen_report` for the decisions,
 `domain.reminders.queue_manual` for "Nhắc ngay", `domain.export.export_campaign` for the XLSX,
-`domain.units.import_units` for an import) and deciding access through `bot.access` only.
+`domain.units.import_units` for an import, `domain.dossier.build_dossier` for the ZIP,
+`domain.plans.create_campaign_from_plan` for a plan, `domain.council.results`/`open_votes` and
+`domain.scoring.campaign_rankings` for the council) and deciding access through `bot.access`
+only.
 
 Logging in: `/web` in the chat gives a one-time link (`domain.web_login`); opening it shows a
 button (so a chat app's link preview cannot spend it), pressing it sets a signed, HttpOnly,
