@@ -234,9 +234,9 @@ async def test_office_round_trip_in_chromium(
     def dossier() -> Path:
         browser.get(f"{base}/campaigns/{world.campaign_id}")
         browser.find_element(By.ID, "dossier").click()
-        browser.find_element(By.ID, "dossier-start").click()
-        wait_for(browser, lambda d: d.find_elements(By.ID, "dossier-download"), seconds=30)
-        browser.find_element(By.ID, "dossier-download").click()
+        browser.find_element(By.ID, "job-start").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "job-download"), seconds=30)
+        browser.find_element(By.ID, "job-download").click()
         return wait_for(
             browser,
             lambda d: next((p for p in downloads.glob("*.zip") if p.stat().st_size > 0), None),

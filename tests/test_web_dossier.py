@@ -95,12 +95,12 @@ async def test_dossier_is_built_in_the_background_and_downloaded(
     page = f"/campaigns/{ids['campaign']}/dossier"
     async with client_of(app) as client:
         csrf = await log_in(client, admin, bot)
-        assert "Lập hồ sơ (ZIP)" in (await client.get(page)).text
+        assert "Bắt đầu lập" in (await client.get(page)).text
         started = await client.post(page, data={"csrf": csrf})
         assert started.status_code == 303 and started.headers["location"] == page
         await desk.jobs.wait()
         done = (await client.get(page)).text
-        assert 'id="dossier-download"' in done and 'http-equiv="refresh"' not in done
+        assert 'id="job-download"' in done and 'http-equiv="refresh"' not in done
         response = await client.get(f"{page}.zip")
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith("attachment")
@@ -148,7 +148,7 @@ async def test_progress_page_refreshes_and_one_job_runs_per_viewer_and_campaign(
         job.done, job.total = 2, 12  # as the domain's progress callback sets them
         running = (await client.get(page)).text
         assert '<meta http-equiv="refresh"' in running
-        assert "Đang lập: 2/12 đơn vị" in running and 'id="dossier-start"' not in running
+        assert "Đang lập: 2/12 đơn vị" in running and 'id="job-start"' not in running
         # Asking again while it runs: the same job, not a second build.
         again = await client.post(page, data={"csrf": csrf})
         assert again.status_code == 303 and desk.jobs.running() == 1
@@ -174,7 +174,7 @@ async def test_too_many_jobs_at_once_are_refused_politely(
     async with client_of(app) as client:
         csrf = await log_in(client, bot.person(ADMIN_USER_ID, "Văn phòng"), bot)
         refused = await client.post(page, data={"csrf": csrf})
-        assert "đang lập 2 hồ sơ khác" in (await client.get(refused.headers["location"])).text
+        assert "đang lập 2 tệp khác" in (await client.get(refused.headers["location"])).text
     release.set()
     await desk.jobs.wait()
 
@@ -191,7 +191,7 @@ async def test_a_dossier_belongs_to_its_viewer_and_organiser(
     # The same organiser's other admin: their own page, no download of someone else's job.
     async with client_of(app) as colleague:
         csrf = await log_in(colleague, bot.person("902", "Quản trị thứ hai"), bot)
-        assert "Chưa lập hồ sơ" in (await colleague.get(page)).text
+        assert "Chưa lập tệp này" in (await colleague.get(page)).text
         assert (await colleague.get(f"{page}.zip")).status_code == 303
     # Another organiser's admin: the campaign does not exist for them.
     async with client_of(app) as other:
@@ -206,3 +206,30 @@ async def test_a_dossier_belongs_to_its_viewer_and_organiser(
     async with client_of(app) as owner:
         await log_in(owner, bot.person(ADMIN_USER_ID, "Văn phòng"), bot)
         assert (await owner.post(page, data={})).status_code == 403
+
+
+async def test_the_workbook_can_be_built_in_the_background_too(
+    bot: TestBot, app: object, desk: Desk, ids: dict[str, int]
+) -> None:
+    import io
+
+    import openpyxl
+
+    page = f"/campaigns/{ids['campaign']}/excel"
+    async with client_of(app) as client:
+        csrf = await log_in(client, bot.person(ADMIN_USER_ID, "Văn phòng"), bot)
+        dashboard = (await client.get(f"/campaigns/{ids['campaign']}")).text
+        assert f'href="{page}"' in dashboard
+        assert (await client.post(page, data={"csrf": csrf})).status_code == 303
+        await desk.jobs.wait()
+        assert 'id="job-download"' in (await client.get(page)).text
+        response = await client.get(f"{page}.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    cells = {str(c.value) for sheet in book for row in sheet.iter_rows() for c in row}
+    assert "Xã Bình Lư 12" in cells
+    with bot.db() as db:
+        entries = db.exec(select(AuditLog).where(AuditLog.target_type == "campaign")).all()
+    assert [(e.action, e.detail["via"]) for e in entries] == [
+        ("admin.export", "qua web"),
+        ("xlsx.download", "qua web"),
+    ]

@@ -29,9 +29,10 @@ import asyncio
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -317,13 +318,7 @@ class Desk:
             Route("/campaigns/{campaign_id:int}/export.xlsx", page(self.export)),
             Route("/campaigns/{campaign_id:int}/council", page(self.council_page, office=False)),
             Route("/campaigns/{campaign_id:int}/rankings", page(self.rankings_page, office=False)),
-            Route("/campaigns/{campaign_id:int}/dossier", page(self.dossier_page)),
-            Route(
-                "/campaigns/{campaign_id:int}/dossier",
-                page(self.dossier_start, post=True),
-                methods=["POST"],
-            ),
-            Route("/campaigns/{campaign_id:int}/dossier.zip", page(self.dossier_download)),
+            *self.job_routes(),
             Route("/plans", page(self.plans_page)),
             Route(
                 "/plans/read",
@@ -774,7 +769,8 @@ class Desk:
         self, campaign_id: int, actor: Member | None, scope: Scope
     ) -> FileOut | None:
         """The campaign's workbook, only of a campaign of `scope` (the viewer's, or the
-        organiser a signed link was made for)."""
+        organiser a signed link was made for). Built in a read-only transaction in a worker
+        thread, outside the core's write turn (a province's takes seconds); then audited."""
         now = self.now()
         forms = self._forms()
 
@@ -790,23 +786,27 @@ class Desk:
                 default_zone=self.settings.tz,
                 now=now,
             )
-            audit.record(
+            name = export_file_name(campaign, now.astimezone(self.settings.tz).date())
+            return FileOut(data, name, _XLSX, organiser_id=campaign.organiser_id)
+
+        out = await self._read_only(work, "export (web)")
+        if out is None:
+            return None
+        await self.db(
+            lambda session: audit.record(
                 session,
                 now=now,
                 action="admin.export",
                 actor=actor,
                 actor_label=None if actor else "link",
                 target_type="campaign",
-                target_id=campaign.id,
-                detail={"bytes": len(data)},
-                organiser_id=campaign.organiser_id,
-            )
-            session.commit()
-            name = export_file_name(campaign, now.astimezone(self.settings.tz).date())
-            return FileOut(data, name, _XLSX, organiser_id=campaign.organiser_id)
-
-        # The workbook is built in the worker thread, off the event loop.
-        return await self.db(work)
+                target_id=campaign_id,
+                detail={"bytes": len(out.content)},
+                organiser_id=out.organiser_id,
+            ),
+            write=True,
+        )
+        return out
 
     def _forms(self) -> Mapping[str, Any]:
         return self.core.services.forms
@@ -1084,9 +1084,28 @@ class Desk:
         )
         return _file_response(out, inline=out.mime_type in INLINE_TYPES)
 
-    # --- the dossier ZIP, built as a background job ---------------------------------------------
-    def _dossier_key(self, viewer: Viewer, campaign_id: int) -> JobKey:
-        return JobKey(viewer.member.id or 0, campaign_id, "dossier")
+    # --- long exports as background jobs: the dossier ZIP, the XLSX ----------------------------
+    # kind -> (path under /campaigns/<id>/, download suffix, page heading, audit action).
+    JOB_KINDS: Mapping[str, tuple[str, str, str, str]] = {
+        "dossier": ("dossier", ".zip", "Hồ sơ thi đua (ZIP)", "dossier.build"),
+        "xlsx": ("excel", ".xlsx", "Bảng tổng hợp Excel (XLSX)", "admin.export"),
+    }
+
+    def job_routes(self) -> list[BaseRoute]:
+        """GET the job's page, POST to start it, GET `<path><suffix>` for the finished file."""
+        routes: list[BaseRoute] = []
+        for kind, (path, suffix, _, _) in self.JOB_KINDS.items():
+            base = f"/campaigns/{{campaign_id:int}}/{path}"
+            routes += [
+                Route(base, self._page(partial(self.job_page, kind=kind))),
+                Route(
+                    base,
+                    self._page(partial(self.job_start, kind=kind), post=True),
+                    methods=["POST"],
+                ),
+                Route(base + suffix, self._page(partial(self.job_download, kind=kind))),
+            ]
+        return routes
 
     async def _office_campaign(self, viewer: Viewer, campaign_id: int) -> Campaign:
         found = await self.db(
@@ -1096,15 +1115,24 @@ class Desk:
             raise _not_found()
         return found
 
-    async def dossier_page(self, request: Request, viewer: Viewer) -> Response:
-        """The dossier's progress: a button to build it, then (refreshing itself every few
-        seconds, a meta refresh — no script) how many units are done, then the download."""
+    def _job_key(self, viewer: Viewer, campaign_id: int, kind: str) -> JobKey:
+        # One job per viewer, campaign and kind; the finished file is that viewer's only.
+        return JobKey(viewer.member.id or 0, campaign_id, kind)
+
+    async def job_page(self, request: Request, viewer: Viewer, *, kind: str) -> Response:
+        """A job's progress: a button to start it, then (refreshing itself every few seconds,
+        a meta refresh — no script) how far it got, then the download."""
         campaign_id = request.path_params["campaign_id"]
         campaign = await self._office_campaign(viewer, campaign_id)
-        job = self.jobs.get(self._dossier_key(viewer, campaign_id))
-        context = {
+        path, suffix, heading, _ = self.JOB_KINDS[kind]
+        job = self.jobs.get(self._job_key(viewer, campaign_id, kind))
+        context: dict[str, Any] = {
             "viewer": viewer,
-            "title": f"Hồ sơ — {campaign.name}",
+            "title": f"{heading} — {campaign.name}",
+            "heading": heading,
+            "kind": kind,
+            "base": f"/campaigns/{campaign_id}/{path}",
+            "suffix": suffix,
             "campaign": campaign,
             "job": job,
             "refresh": job is not None and job.running,
@@ -1117,39 +1145,47 @@ class Desk:
                 if job.total
                 else t("webdesk.job.starting")
             )
-        return self.render(request, "dossier.html", context)
+        return self.render(request, "job.html", context)
 
-    async def dossier_start(self, request: Request, viewer: Viewer) -> Response:
-        """Start building the ZIP (`domain.dossier.build_dossier`, what /hoso and `thidua-bot
-        dossier` build) unless this viewer's build of it runs already; audited "qua web"."""
+    async def job_start(self, request: Request, viewer: Viewer, *, kind: str) -> Response:
+        """Start the job unless this viewer's one runs already; audited "qua web" (the chat's
+        action: `dossier.build` as /hoso, `admin.export` as /xuat)."""
         campaign_id = request.path_params["campaign_id"]
         campaign = await self._office_campaign(viewer, campaign_id)
-        back = f"/campaigns/{campaign_id}/dossier"
-        key = self._dossier_key(viewer, campaign_id)
+        path, _, _, action = self.JOB_KINDS[kind]
+        back = f"/campaigns/{campaign_id}/{path}"
+        key = self._job_key(viewer, campaign_id, kind)
         running = self.jobs.get(key)
         if running is not None and running.running:
             return self._redirect(back)
         now = self.now()
-        job = self.jobs.start(key, lambda job: self._build_dossier(campaign_id, job), now=now)
+        build = self._build_dossier if kind == "dossier" else self._build_workbook
+        job = self.jobs.start(key, lambda job: build(campaign_id, job), now=now)
         if job is None:
             return self._redirect(back, err=t("webdesk.job.busy", count=self.jobs.running()))
         await self.db(
             lambda session: audit.record(
                 session,
                 now=now,
-                action="dossier.build",
+                action=action,
                 actor=viewer.member,
                 target_type="campaign",
                 target_id=campaign.id,
+                detail={"job": kind},
             ),
             write=True,
             scope=viewer.scope,
         )
         return self._redirect(back)
 
+    def _read_only(self, work: Callable[[Session], T], what: str) -> Awaitable[T]:
+        """`work` in a read-only transaction in a worker thread: never the event loop, nor the
+        core's write turn (chat updates go on while a province's file is built)."""
+        return asyncio.to_thread(in_transaction, self.core.engine, work, commit=False, what=what)
+
     async def _build_dossier(self, campaign_id: int, job: Job) -> FileOut:
-        """The whole ZIP in one read-only transaction in a worker thread (never the event loop,
-        nor the core's write turn); the domain's progress callback moves the job's counts."""
+        """The ZIP /hoso and `thidua-bot dossier` build (`domain.dossier.build_dossier`); the
+        domain's progress callback moves the job's counts."""
         settings = self.settings
         texts_of = self.core.services.dossier_texts
         if texts_of is None:
@@ -1178,24 +1214,42 @@ class Desk:
             )
             return FileOut(data, f"{dossier_root(campaign)}.zip", "application/zip")
 
-        return await asyncio.to_thread(
-            in_transaction, self.core.engine, work, commit=False, what="dossier (web)"
-        )
+        return await self._read_only(work, "dossier (web)")
 
-    async def dossier_download(self, request: Request, viewer: Viewer) -> Response:
-        """The finished ZIP of this viewer's own job (another viewer's is not theirs to take)."""
+    async def _build_workbook(self, campaign_id: int, job: Job) -> FileOut:
+        """The workbook /xuat sends (`domain.export.export_campaign`); one step, no counts."""
+        now, forms, zone = self.now(), self._forms(), self.settings.tz
+
+        def work(session: Session) -> FileOut:
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign is not None
+            data = export_campaign(
+                campaign,
+                session=session,
+                forms=forms,
+                texts=ExportTexts.from_catalog(t),
+                default_zone=zone,
+                now=now,
+            )
+            name = export_file_name(campaign, now.astimezone(zone).date())
+            return FileOut(data, name, _XLSX, organiser_id=campaign.organiser_id)
+
+        return await self._read_only(work, "export (web)")
+
+    async def job_download(self, request: Request, viewer: Viewer, *, kind: str) -> Response:
+        """The finished file of this viewer's own job (another viewer's is not theirs)."""
         campaign_id = request.path_params["campaign_id"]
         campaign = await self._office_campaign(viewer, campaign_id)
-        job = self.jobs.get(self._dossier_key(viewer, campaign_id))
+        job = self.jobs.get(self._job_key(viewer, campaign_id, kind))
         out = await asyncio.to_thread(self.jobs.read, job) if job is not None else None
         if out is None:
-            return self._redirect(f"/campaigns/{campaign_id}/dossier")
+            return self._redirect(f"/campaigns/{campaign_id}/{self.JOB_KINDS[kind][0]}")
         now = self.now()
         await self.db(
             lambda session: audit.record(
                 session,
                 now=now,
-                action="dossier.download",
+                action=f"{kind}.download",
                 actor=viewer.member,
                 target_type="campaign",
                 target_id=campaign.id,
