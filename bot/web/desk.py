@@ -416,7 +416,7 @@ class Desk:
                     HTTPStatus.UNAUTHORIZED,
                     "Cần đăng nhập",
                     "Gõ /web trong cuộc trò chuyện với bot để nhận đường dẫn đăng nhập "
-                    "(dành cho quản trị viên).",
+                    "(dành cho quản trị viên và thành viên Hội đồng Thi đua – Khen thưởng).",
                 )
                 return self._message(request, refused, None)
             try:
@@ -1674,7 +1674,8 @@ _LOGIN_REFUSALS = {
     ),
     "refused": (
         "Không có quyền vào trang quản lý",
-        "Trang quản lý dành cho quản trị viên của văn phòng.",
+        "Trang quản lý dành cho quản trị viên của văn phòng và thành viên Hội đồng Thi đua – "
+        "Khen thưởng.",
     ),
 }
 

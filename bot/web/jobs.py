@@ -125,6 +125,13 @@ class Jobs:
         for job in list(self._jobs.values()):
             if not job.running and now - job.started_at > KEEP:
                 self._forget(job)
+        # Files a previous process left (its jobs were forgotten at the restart).
+        known = {job.path for job in self._jobs.values()}
+        oldest = now.timestamp() - KEEP.total_seconds()
+        for path in self.directory.glob("*") if self.directory.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if path not in known and path.stat().st_mtime < oldest:
+                    path.unlink()
 
     async def wait(self) -> None:
         """Until every running job has finished (tests)."""
