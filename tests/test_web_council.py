@@ -17,7 +17,7 @@ from bot.web.app import build_app
 from bot.web.desk import COOKIE, Desk
 from bot.web.keys import serializer
 from domain import scoring
-from models.council import CouncilMember
+from models.council import CouncilItem, CouncilMember
 from models.reports import Report
 from models.units import Member, Role
 from tests.utils.council import CouncilWorld, council_world, open_round, vote
@@ -85,6 +85,11 @@ async def test_council_member_logs_in_and_sees_counts_only_for_secret_ballots(
     bot: TestBot, world: CouncilWorld, clients: Clients
 ) -> None:
     await _closed_round(world)
+    with bot.db() as db:
+        item = db.exec(select(CouncilItem).where(CouncilItem.nominee_name == BINH)).one()
+        item.nominee_name = '<script>alert("x")</script> Bình'
+        db.add(item)
+        db.commit()
     member = world.members[0]
     async with clients.new() as client:
         await log_in(client, member, bot)
@@ -105,6 +110,7 @@ async def test_council_member_logs_in_and_sees_counts_only_for_secret_ballots(
     assert "Chủ tịch Hoàng: Đồng ý" in xa and "Ủy viên Sơn: Đồng ý" in xa  # open vote: names
     # The nominations, with what the council needs to judge them.
     assert "Sáng kiến số hoá hồ sơ" in page and "Công chức văn hoá" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     # Never the officers behind the reports.
     assert "Lò Văn Tâm" not in page and "Tẩn Thị Mai" not in page
 

@@ -79,6 +79,13 @@ def pages(world: DeskWorld) -> list[str]:
         f"/reports/{world.report_id}/files/{world.attachment_id}",
         "/units",
         "/audit",
+        f"/campaigns/{world.campaign_id}/council",
+        f"/campaigns/{world.campaign_id}/rankings",
+        f"/campaigns/{world.campaign_id}/dossier",
+        f"/campaigns/{world.campaign_id}/dossier.zip",
+        f"/campaigns/{world.campaign_id}/excel",
+        f"/campaigns/{world.campaign_id}/excel.xlsx",
+        "/plans",
     ]
 
 
@@ -90,6 +97,10 @@ def posts(world: DeskWorld) -> list[str]:
         f"/campaigns/{world.campaign_id}/remind",
         "/units/import",
         "/logout",
+        f"/campaigns/{world.campaign_id}/dossier",
+        f"/campaigns/{world.campaign_id}/excel",
+        "/plans/read",
+        "/plans/create",
     ]
 
 
