@@ -1162,7 +1162,7 @@ class Desk:
         build = self._build_dossier if kind == "dossier" else self._build_workbook
         job = self.jobs.start(key, lambda job: build(campaign_id, job), now=now)
         if job is None:
-            return self._redirect(back, err=t("webdesk.job.busy", count=self.jobs.running()))
+            return self._redirect(back, err=_plain("webdesk.job.busy", count=self.jobs.running()))
         await self.db(
             lambda session: audit.record(
                 session,
@@ -1280,10 +1280,14 @@ class Desk:
         the proposal; nothing is created yet."""
         upload = request.state.form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._plans_render(request, viewer, {"error": t("webdesk.plan.no_file")}, 422)
+            return self._plans_render(
+                request, viewer, {"error": _plain("webdesk.plan.no_file")}, 422
+            )
         name = upload.filename
         if name.lower().rpartition(".")[2] not in PLAN_SUFFIXES:
-            return self._plans_render(request, viewer, {"error": t("webdesk.plan.bad_type")}, 422)
+            return self._plans_render(
+                request, viewer, {"error": _plain("webdesk.plan.bad_type")}, 422
+            )
         content = await upload.read(PLAN_FILE_MAX + 1)
         today = now_local(self.now(), self.settings.tz)
         try:
@@ -1337,7 +1341,7 @@ class Desk:
         except BadSignature:
             data = None
         if not isinstance(data, dict) or data.get("m") != viewer.member.id:
-            return self._plans_render(request, viewer, {"error": t("webdesk.plan.stale")}, 422)
+            return self._plans_render(request, viewer, {"error": _plain("webdesk.plan.stale")}, 422)
         proposal = PlanProposal.from_dict(data["p"])
         found = len(proposal.deadlines)
         kept = {int(v) for v in form.getlist("keep") if str(v).isdigit()}
@@ -1359,7 +1363,7 @@ class Desk:
             try:
                 check_ready(session, proposal, scope=scope)
                 if flagged and form.get("confirm") != "1":
-                    return t("webdesk.plan.confirm_flags", count=len(flagged))
+                    return _plain("webdesk.plan.confirm_flags", count=len(flagged))
                 campaign = create_campaign_from_plan(
                     session,
                     proposal=proposal,
@@ -1377,7 +1381,7 @@ class Desk:
                     if same
                     else {}
                 )
-                return t(f"webdesk.plan.{exc.reason}", **params)
+                return _plain(f"webdesk.plan.{exc.reason}", **params)
             session.commit()
             return campaign
 
