@@ -650,7 +650,9 @@ class Desk:
             units = participating_units(session, campaign)
             reports = {d.id: reports_by_unit(session, d) for d in deadlines}
             # Handed in without the signed, stamped scan yet: /tiendo's rule, the one truth
-            # (`domain.dossier.units_waiting_for_scan` → `signed_scan`).
+            # (`domain.dossier.units_waiting_for_scan` → `signed_scan`). A query per handed-in
+            # report printed from a template: the page reads outside the core's write turn
+            # (`_read_only`), so a province's dashboard never holds up the chat.
             unscanned = {
                 d.id: {u.id for u, _ in units_waiting_for_scan(session, d)} for d in deadlines
             }
@@ -689,7 +691,7 @@ class Desk:
                 "scan_missing": len(unscanned[focus.id]) if focus else 0,
             }
 
-        data = await self.db(work)
+        data = await self._read_only(work, "dashboard (web)")
         data.update(
             viewer=viewer,
             title=data["campaign"].name,
@@ -1416,7 +1418,7 @@ class Desk:
                 rows.append((campaign, _round_label(rounds[0], self.now()) if rounds else ""))
             return rows
 
-        rows = await self.db(work)
+        rows = await self._read_only(work, "council campaigns (web)")
         return self.render(
             request,
             "council_campaigns.html",
@@ -1453,7 +1455,7 @@ class Desk:
             ]
             return {"campaign": campaign, "nominations": nominations, "rounds": rounds}
 
-        data = await self.db(work)
+        data = await self._read_only(work, "council (web)")
         data.update(viewer=viewer, title=f"Bình xét — {data['campaign'].name}")
         return self.render(request, "council.html", data)
 
@@ -1525,7 +1527,7 @@ class Desk:
                 sheets.append((sheet.bloc, lines, tie_rule if any(r.tied for r in rows) else ""))
             return {"campaign": campaign, "sheets": sheets}
 
-        data = await self.db(work)
+        data = await self._read_only(work, "rankings (web)")
         data.update(viewer=viewer, title=f"Xếp hạng khối — {data['campaign'].name}")
         return self.render(request, "rankings.html", data)
 
