@@ -259,3 +259,31 @@ async def test_rankings_page_is_the_xephang_ranking(
     assert page.index("XA-Q") < page.index("XA-P")  # 80 points before 70
     assert '<td class="num" data-total>80' in page
     assert "<b>Q</b>" not in page and "&lt;b&gt;Q&lt;/b&gt;" in page  # escaped
+
+
+def test_the_campaigns_a_seat_sits_on(session) -> None:
+    """`domain.council.seat_campaign_ids`: the seat's own campaign, and every campaign with a
+    round whose electorate holds the member — not a round opened without them."""
+    from domain.council import seat_campaign_ids
+    from models.council import CouncilRole, CouncilRound
+
+    voter, secretary = make_member(session, "61"), make_member(session, "62")
+    first, second, third = (make_campaign(session, number=f"{n}/KH") for n in (1, 2, 3))
+    voting = CouncilMember(member_id=voter.id, added_at=T0)
+    minutes = CouncilMember(
+        member_id=secretary.id, role=CouncilRole.SECRETARY, campaign_id=third.id, added_at=T0
+    )
+    session.add_all([voting, minutes])
+    for campaign, electorate in ((first, [voter.id]), (second, [])):
+        session.add(
+            CouncilRound(
+                campaign_id=campaign.id,
+                opened_at=T0,
+                closes_at=T0 + timedelta(days=2),
+                rules={},
+                electorate=electorate,
+            )
+        )
+    session.flush()
+    assert seat_campaign_ids(session, seat=voting) == [first.id]
+    assert seat_campaign_ids(session, seat=minutes) == [third.id]
