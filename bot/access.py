@@ -8,13 +8,14 @@ and button payloads are checked the same way on every press.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from domain import audit
+from domain import audit, council
 from domain import scope as scoped
 from domain.scope import Scope
 from models.broadcasts import Broadcast
@@ -237,19 +238,62 @@ _TARGETS: dict[str, type] = {
 
 
 # --- the web desk -----------------------------------------------------------------------------
-# The desk shows every unit's data of one organiser, so it is for that office: its admins, in
-# the scope they act for (`acting_scope`, chosen with /coquan when they administer several).
-# Council members (`is_council` with their seat) are not let in yet — the desk has no council
-# pages; when it has, admit them here and nowhere else. Each page asks these; none keeps a copy.
+# The desk shows every unit's data of one organiser to that office: its admins, in the scope
+# they act for (`acting_scope`, chosen with /coquan when they administer several). Council
+# members (`is_council` with their seat) see the council's part only: the campaigns they sit on
+# (`domain.council.seat_campaign_ids`), their nominations, rounds and counts, and the bloc
+# rankings — never a report, a file, a unit list or an officer. Each page asks these; none
+# keeps a copy.
+@dataclass(frozen=True, slots=True)
+class WebAccess:
+    """What a desk session may see: an admin's organiser scope, or — for a council member who
+    is not acting as an admin — the campaigns whose council pages they may open."""
+
+    scope: Scope | None
+    council_campaigns: frozenset[int] = frozenset()
+
+    @property
+    def is_office(self) -> bool:
+        return self.scope is not None
+
+
+def web_access(member: Member | None, *, session: Session) -> WebAccess | None:
+    """The desk's rights of this member (re-read on every request); None: no desk at all."""
+    if is_admin(member):
+        scope = acting_scope(member, session=session)
+        if scope is not None:
+            return WebAccess(scope)
+    if member is None or member.id is None:
+        return None
+    seat = council.seat_of(session, member_id=member.id)
+    if not is_council(member, seat):
+        return None
+    assert seat is not None
+    return WebAccess(None, frozenset(council.seat_campaign_ids(session, seat=seat)))
+
+
 def web_scope(member: Member | None, *, session: Session) -> Scope | None:
     """The organiser whose data a desk page of this member shows; None when there is none."""
-    return acting_scope(member, session=session) if is_admin(member) else None
+    found = web_access(member, session=session)
+    return found.scope if found is not None else None
 
 
 def can_use_web_desk(member: Member | None, *, session: Session) -> bool:
     """May ask for a login link with /web and open desk pages: an admin acting for one
-    organiser."""
-    return web_scope(member, session=session) is not None
+    organiser, or a council member."""
+    return web_access(member, session=session) is not None
+
+
+def web_council_campaign(
+    rights: WebAccess, campaign_id: int, *, session: Session
+) -> Campaign | None:
+    """A campaign whose council pages (nominations, rounds, rankings) the session may open:
+    one of the admin's scope, or one the council member sits on; None otherwise."""
+    if rights.scope is not None:
+        return scoped.campaign(campaign_id, scope=rights.scope, session=session)
+    if campaign_id not in rights.council_campaigns:
+        return None
+    return session.get(Campaign, campaign_id)
 
 
 def can_decide_reports(member: Member | None) -> bool:

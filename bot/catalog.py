@@ -30,10 +30,18 @@ TYPED = "typed"
 # Where people cannot send the bot a document (Zalo: only photos reach it), texts that ask for
 # one name another way in (the web desk, Telegram).
 NO_FILES = "nofiles"
+# Where people cannot send a document but the web desk is reachable from outside (PUBLIC_URL
+# set): texts that ask for a document point to the desk's upload page instead. Used only
+# together with NO_FILES, before it.
+WEB_DESK = "webdesk"
 # The variants in force for the person being answered, most specific first; () = the originals.
 _style: ContextVar[tuple[str, ...]] = ContextVar("catalog_style", default=())
 # Each kind of variant lives in one file, keyed by the whole key it replaces.
-VARIANT_FILES = {TYPED: "_go-so.yaml", NO_FILES: "_khong-tep.yaml"}
+VARIANT_FILES = {
+    TYPED: "_go-so.yaml",
+    NO_FILES: "_khong-tep.yaml",
+    WEB_DESK: "_trang-quan-ly.yaml",
+}
 
 
 def use_style(*names: str) -> Token[tuple[str, ...]]:

@@ -86,6 +86,9 @@ class Hub:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._outlets: dict[str, Outlet] = {}
+        # The web desk answers at PUBLIC_URL (set by bot.runtime.build_core): people who cannot
+        # send a document are pointed to its upload pages (`catalog.WEB_DESK`).
+        self.web_desk_public = False
         self.retry_delays = retry_delays
         self.sleep = sleep
 
@@ -121,6 +124,8 @@ class Hub:
         """The catalog variants that fit `channel`, most specific first (`catalog.style`)."""
         variants: list[str] = []
         if not self.receives_documents(channel):
+            if self.web_desk_public:
+                variants.append(catalog.WEB_DESK)
             variants.append(catalog.NO_FILES)
         if not self.has_buttons(channel):
             variants.append(catalog.TYPED)

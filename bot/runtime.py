@@ -64,8 +64,17 @@ def build_core(
     if migrate:
         _sync_admins(engine, settings, clock or SystemClock())
     hub = Hub()
+    hub.web_desk_public = settings.public_url is not None
+    # Texts that point to a desk page ("{desk_url}/plans") name this process's address.
+    set_default("desk_url", settings.web_base_url)
     delivery = DeliveryService(hub, pacer=ChatPacer(settings.reminder_chat_spacing_seconds))
-    services = Services(hub=hub, delivery=delivery, texts=build_push_texts(), forms=forms)
+    services = Services(
+        hub=hub,
+        delivery=delivery,
+        texts=build_push_texts(),
+        forms=forms,
+        dossier_texts=dossier_texts,
+    )
     return BotCore(
         settings=settings,
         engine=engine,

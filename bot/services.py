@@ -6,7 +6,7 @@ import this)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +16,7 @@ from bot.hub import Hub
 
 if TYPE_CHECKING:
     from bot.delivery import PushTexts
+    from domain.dossier import DossierTexts
     from domain.forms import Form
 
 
@@ -42,6 +43,8 @@ class Services:
     # How reminders, digests and broadcasts are worded (handlers/ give them at build time).
     texts: PushTexts | None = None
     forms: Mapping[str, Form] = field(default_factory=dict)
+    # The dossier's words (handlers.dossier.dossier_texts): the web desk builds the same ZIP.
+    dossier_texts: Callable[[], DossierTexts] | None = None
     help: tuple[HelpEntry, ...] = ()
     reminders: Waker | None = None
     # Telegram's @username of this bot (invite links): set once when the channel starts;

@@ -215,6 +215,22 @@ def seat(session: Session, *, seat_id: int | None, organiser_id: int) -> Council
     return row if row is not None and row.organiser_id == organiser_id else None
 
 
+def seat_campaign_ids(session: Session, *, seat: CouncilMember) -> list[int]:
+    """The campaigns a seat sits on: the one it was given for (`campaign_id`), and every
+    campaign with a review round whose electorate holds the seat's member (a seat for every
+    campaign votes on each round opened while it was held). A non-voting seat for every
+    campaign (the secretary) names no campaign until a round lists it."""
+    found = {seat.campaign_id} if seat.campaign_id is not None else set()
+    for campaign_id, electorate in session.exec(
+        select(CouncilRound.campaign_id, CouncilRound.electorate).where(
+            CouncilRound.organiser_id == seat.organiser_id
+        )
+    ).all():
+        if seat.member_id in (electorate or []):
+            found.add(campaign_id)
+    return sorted(found)
+
+
 def voting_member_ids(
     session: Session, *, organiser_id: int, campaign_id: int | None = None
 ) -> list[int]:
@@ -373,6 +389,17 @@ def open_round_of(session: Session, *, campaign_id: int) -> CouncilRound | None:
         )
         .order_by(col(CouncilRound.id).desc())
     ).first()
+
+
+def rounds_of(session: Session, *, campaign_id: int) -> list[CouncilRound]:
+    """Every review round of a campaign, newest first (the web desk's council page)."""
+    return list(
+        session.exec(
+            select(CouncilRound)
+            .where(CouncilRound.campaign_id == campaign_id)
+            .order_by(col(CouncilRound.id).desc())
+        ).all()
+    )
 
 
 def active_rounds(session: Session, *, organiser_ids: Iterable[int]) -> list[CouncilRound]:

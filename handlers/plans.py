@@ -24,12 +24,12 @@ from typing import Any
 
 from bot.access import Access
 from bot.catalog import Raw, t
-from bot.channels.text import html_to_plain
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound
 from bot.hub import DeliveryError
-from bot.isolated import IsolatedError, run_isolated
+from bot.plan_reader import basis_line as _basis_line
+from bot.plan_reader import plan_description, read_plan
 from bot.router import Router, make_payload, split_payload
 from domain.campaigns import DEADLINE_KINDS
 from domain.dates import ParseError, format_date, parse_date
@@ -37,14 +37,12 @@ from domain.plan_parser import (
     CONFIRM_FLAGS,
     KIND_TITLES,
     MAX_FILE_BYTES,
-    BasisDocument,
     PlanFileError,
     PlanProposal,
     ProposedDeadline,
     RelativeNote,
     deadline_flags,
     parse_document_number,
-    read_plan_file,
 )
 from domain.plans import PlanNotReady, check_ready, create_campaign_from_plan
 from domain.text import clean_text, shorten
@@ -70,27 +68,6 @@ DEADLINE_FIELDS = {
 }
 # Steps that leave an edit: /huy there goes back to the proposal instead of cancelling it.
 EDIT_STEPS = (STEP_EDIT, STEP_DEADLINE, STEP_NOTE_DATE, *DEADLINE_FIELDS.values())
-# Reading a document takes well under a second; a file that takes longer is refused.
-PARSE_TIMEOUT_SECONDS = 20.0
-# The reading process's address space: a real plan needs a few hundred MB at most.
-PARSE_MEMORY_BYTES = 1536 * 1024 * 1024
-# Refusals the catalog explains (plans.file.<reason>).
-PLAN_FILE_REASONS = frozenset(
-    {
-        "empty",
-        "too_large",
-        "scanned_pdf",
-        "encrypted_pdf",
-        "corrupt_pdf",
-        "corrupt_docx",
-        "legacy_doc",
-        "not_text",
-        "unsupported",
-        "zip_bomb",
-        "too_slow",
-        "too_heavy",
-    }
-)
 PREFIX = "kh"
 # Fields the admin may edit: button `plans.btn.edit_<field>`, question `plans.ask.<field>`.
 FIELDS = ("number", "name", "body", "issued", "start", "end")
@@ -212,32 +189,6 @@ async def _read_plan(event: Inbound, ctx: Context) -> None:
     _show(ctx)
 
 
-async def read_plan(
-    content: bytes,
-    file_name: str | None,
-    *,
-    today: date | None = None,
-    timeout: float = PARSE_TIMEOUT_SECONDS,
-) -> PlanProposal:
-    """Extract and parse in a child process (`bot.isolated`), off the event loop, bounded in
-    time and memory; a file past either bound is refused with `PlanFileError`."""
-    try:
-        data = await run_isolated(
-            read_plan_file,
-            content,
-            file_name,
-            today,
-            timeout=timeout,
-            memory_bytes=PARSE_MEMORY_BYTES,
-        )
-    except IsolatedError as exc:
-        reason = {"timeout": "too_slow", "memory": "too_heavy"}.get(exc.reason, exc.reason)
-        if reason not in PLAN_FILE_REASONS:
-            reason = "unsupported"
-        raise PlanFileError(reason) from None
-    return PlanProposal.from_dict(data)
-
-
 def _token(ctx: Context, salt: bytes) -> str:
     """A short tag in the button payloads: buttons of an older proposal are refused."""
     seed = salt + ctx.now().isoformat().encode() + (ctx.event.update_id or "").encode()
@@ -341,17 +292,6 @@ def _render(proposal: PlanProposal, *, today: date | None, quote_chars: int, foo
     if footer:
         lines += ["", t("plans.proposal.footer")]
     return "\n".join(lines)
-
-
-def _basis_line(basis: BasisDocument) -> Raw:
-    parts = [t("plans.proposal.basis_kind", value=basis.kind)]
-    if basis.number:
-        parts.append(t("plans.proposal.basis_number", value=basis.number))
-    if basis.issued_on:
-        parts.append(t("plans.proposal.basis_date", value=format_date(basis.issued_on)))
-    if basis.issuer:
-        parts.append(t("plans.proposal.basis_issuer", value=basis.issuer))
-    return Raw(" ".join(parts))
 
 
 def _button(label_key: str, action: str, token: str, *args: object, **params: object) -> Button:
@@ -632,7 +572,7 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
             actor=ctx.member,
             now=ctx.now(),
             timezone=ctx.settings.timezone,
-            description="\n".join(html_to_plain(_basis_line(b)) for b in proposal.basis),
+            description=plan_description(proposal),
             dropped=ctx.data.get("found", 0) + ctx.data.get("added", 0) - len(proposal.deadlines),
             edited=len(set(ctx.data.get("edited", [])) & {d.no for d in proposal.deadlines}),
         )

@@ -1,17 +1,18 @@
 """/web: a one-time link to the office's web desk, and "/web thoat" to log out everywhere.
 
-Who may use the desk is `bot.access.can_use_web_desk` (the same rule the desk applies on every
-request); the token rules are `domain.web_login`. The link is built on PUBLIC_URL.
+Who may use the desk is `bot.access.can_use_web_desk` — an organiser's admins, and council
+members for the council's pages — the same rule the desk applies on every request; the token rules are `domain.web_login`. The link is built on PUBLIC_URL.
 """
 
 from __future__ import annotations
 
-from bot.access import Access, can_use_web_desk
+from bot.access import Access, is_admin, web_access
 from bot.context import Context
 from bot.errors import InputError
 from bot.events import Inbound
 from bot.router import Router
 from domain import audit
+from domain.members import audit_refusal
 from domain.text import fold
 from domain.web_login import LINK_TTL, LINK_WINDOW, LoginError, end_web_sessions, issue_login_token
 
@@ -20,17 +21,31 @@ router = Router()
 LOGOUT_WORDS = {"thoat", "dangxuat", "dang xuat", "logout"}
 
 
-@router.command("web", access=Access.ADMIN, help_key="help.web")
+# Access.COUNCIL admits approved members; the desk's own rule (admins of an organiser, council
+# members) is asked inside, the same one every desk page asks.
+@router.command("web", access=Access.COUNCIL, help_key="help.web")
 async def web_link(event: Inbound, ctx: Context) -> None:
     member = ctx.member
     assert member is not None
-    if not can_use_web_desk(member, session=ctx.session):
-        ctx.say("web.not_allowed")
+    rights = web_access(member, session=ctx.session)
+    if rights is None:
+        # Not an admin nor a council member: the council routes' own refusal. An admin who
+        # administers several organisers and has not chosen one (/coquan) is told the desk's.
+        audit_refusal(ctx.session, member=member, event=event, route="/web", now=ctx.now())
+        ctx.say("web.not_allowed" if is_admin(member) else "access.council_only")
         return
+    # An admin's entries belong to the organiser they act for (a council member's to none).
+    organiser = rights.scope.organiser_id if rights.scope is not None else None
     word = fold(event.args)
     if word in LOGOUT_WORDS:
         end_web_sessions(ctx.session, member=member, now=ctx.now())
-        audit.record(ctx.session, now=ctx.now(), action="web.logout_all", actor=member)
+        audit.record(
+            ctx.session,
+            now=ctx.now(),
+            action="web.logout_all",
+            actor=member,
+            organiser_id=organiser,
+        )
         ctx.say("web.logged_out")
         return
     if word:
@@ -38,9 +53,18 @@ async def web_link(event: Inbound, ctx: Context) -> None:
     try:
         token = issue_login_token(ctx.session, member=member, now=ctx.now())
     except LoginError:
-        audit.record(ctx.session, now=ctx.now(), action="web.link", actor=member, outcome="refused")
+        audit.record(
+            ctx.session,
+            now=ctx.now(),
+            action="web.link",
+            actor=member,
+            outcome="refused",
+            organiser_id=organiser,
+        )
         ctx.say("web.too_many", minutes=int(LINK_WINDOW.total_seconds() // 60))
         return
-    audit.record(ctx.session, now=ctx.now(), action="web.link", actor=member)
+    audit.record(
+        ctx.session, now=ctx.now(), action="web.link", actor=member, organiser_id=organiser
+    )
     url = f"{ctx.settings.web_base_url}/login/{token}"
     ctx.say("web.link", url=url, minutes=int(LINK_TTL.total_seconds() // 60))

@@ -3,7 +3,8 @@ against the desk served by uvicorn on 127.0.0.1 — the office's whole round tri
 
 Log in through the link /web gives in the (memory) chat, read the dashboard's counts for the
 scripted campaign (screenshot kept as an artefact and for the README), open a report and its
-photo, return it with a reason (the officer's chat receives it), download the XLSX, log out.
+photo, return it with a reason (the officer's chat receives it), download the XLSX, build the
+dossier ZIP (its page refreshes itself until the download is offered), log out.
 
 Selenium calls block, so they run in a worker thread while the event loop serves the pages.
 Skipped with one line when Chromium or chromedriver is not installed.
@@ -228,6 +229,21 @@ async def test_office_round_trip_in_chromium(
     book = openpyxl.load_workbook(io.BytesIO(workbook.read_bytes()))
     cells = {str(c.value) for sheet in book for row in sheet.iter_rows() for c in row}
     assert "Xã Bình Lư" in cells
+
+    # The dossier ZIP: built in the background, the page refreshes itself until it is ready.
+    def dossier() -> Path:
+        browser.get(f"{base}/campaigns/{world.campaign_id}")
+        browser.find_element(By.ID, "dossier").click()
+        browser.find_element(By.ID, "job-start").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "job-download"), seconds=30)
+        browser.find_element(By.ID, "job-download").click()
+        return wait_for(
+            browser,
+            lambda d: next((p for p in downloads.glob("*.zip") if p.stat().st_size > 0), None),
+        )
+
+    archive = await in_browser(dossier)
+    assert archive.read_bytes().startswith(b"PK")
 
     # Log out: the desk asks for a new link.
     def log_out() -> str:

@@ -20,6 +20,7 @@ from bot.web.keys import serializer
 from bot.web.links import signed_file_url
 from models.audit import AuditLog
 from models.campaigns import ReminderLog
+from models.organisers import DEFAULT_ORGANISER_ID
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Member, Unit
 from tests.utils.scenario import TestBot
@@ -78,6 +79,13 @@ def pages(world: DeskWorld) -> list[str]:
         f"/reports/{world.report_id}/files/{world.attachment_id}",
         "/units",
         "/audit",
+        f"/campaigns/{world.campaign_id}/council",
+        f"/campaigns/{world.campaign_id}/rankings",
+        f"/campaigns/{world.campaign_id}/dossier",
+        f"/campaigns/{world.campaign_id}/dossier.zip",
+        f"/campaigns/{world.campaign_id}/excel",
+        f"/campaigns/{world.campaign_id}/excel.xlsx",
+        "/plans",
     ]
 
 
@@ -89,6 +97,10 @@ def posts(world: DeskWorld) -> list[str]:
         f"/campaigns/{world.campaign_id}/remind",
         "/units/import",
         "/logout",
+        f"/campaigns/{world.campaign_id}/dossier",
+        f"/campaigns/{world.campaign_id}/excel",
+        "/plans/read",
+        "/plans/create",
     ]
 
 
@@ -444,7 +456,12 @@ async def test_signed_file_link_serves_one_file_until_it_expires(
     world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot, clock: ManualClock
 ) -> None:
     url = signed_file_url(
-        bot.core.settings, "attachment", world.attachment_id, timedelta(minutes=30), now=clock.now()
+        bot.core.settings,
+        "attachment",
+        world.attachment_id,
+        timedelta(minutes=30),
+        organiser_id=DEFAULT_ORGANISER_ID,
+        now=clock.now(),
     )
     assert url.startswith(BASE + "/f/")
     path = url.removeprefix(BASE)
@@ -462,7 +479,9 @@ async def test_signed_file_link_serves_one_file_until_it_expires(
 async def test_signed_export_link(
     world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot
 ) -> None:
-    url = signed_file_url(bot.core.settings, "export", world.campaign_id, now=bot.core.clock.now())
+    url = signed_file_url(
+        bot.core.settings, "export", world.campaign_id, organiser_id=1, now=bot.core.clock.now()
+    )
     response = await stranger.get(url.removeprefix(BASE))
     assert response.status_code == 200
     openpyxl.load_workbook(io.BytesIO(response.content))
@@ -473,15 +492,21 @@ async def test_signed_chart_link_is_the_progress_png(
 ) -> None:
     from domain.chart import png_size
 
-    url = signed_file_url(bot.core.settings, "chart", world.deadline_id, now=bot.core.clock.now())
+    url = signed_file_url(
+        bot.core.settings, "chart", world.deadline_id, organiser_id=1, now=bot.core.clock.now()
+    )
     response = await stranger.get(url.removeprefix(BASE))
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["content-disposition"].startswith("inline")
     width, height = png_size(response.content)
     assert width > 0 and height > 0
-    missing = signed_file_url(bot.core.settings, "chart", 99999, now=bot.core.clock.now())
+    missing = signed_file_url(
+        bot.core.settings, "chart", 99999, organiser_id=1, now=bot.core.clock.now()
+    )
     assert (await stranger.get(missing.removeprefix(BASE))).status_code == 404
-    unknown = signed_file_url(bot.core.settings, "secrets", 1, now=bot.core.clock.now())
+    unknown = signed_file_url(
+        bot.core.settings, "secrets", 1, organiser_id=1, now=bot.core.clock.now()
+    )
     assert (await stranger.get(unknown.removeprefix(BASE))).status_code == 404
 
 
@@ -513,7 +538,7 @@ async def test_pdf_attachment_is_shown_inline_and_links_are_audited(
     assert shown.content == pdf and shown.headers["content-type"] == "application/pdf"
     assert shown.headers["content-disposition"].startswith("inline")
     assert "bi%C3%AAn%20b%E1%BA%A3n.pdf" in shown.headers["content-disposition"]
-    url = signed_file_url(bot.core.settings, "attachment", pdf_id, now=clock.now())  # type: ignore[arg-type]
+    url = signed_file_url(bot.core.settings, "attachment", pdf_id, organiser_id=1, now=clock.now())  # type: ignore[arg-type]
     assert (await client.get(url.removeprefix(BASE))).status_code == 200
     with bot.db() as db:
         entry = db.exec(select(AuditLog).where(AuditLog.action == "web.file_link")).one()
@@ -566,3 +591,42 @@ async def test_published_bytes_are_served_by_link_until_expiry(
     assert len(stored) == 2
     clock.advance(timedelta(minutes=6))
     assert (await stranger.get(path)).status_code == 410
+
+
+async def test_a_signed_link_opens_nothing_outside_its_organiser_and_unit(
+    world: DeskWorld, stranger: httpx.AsyncClient, bot: TestBot, clock: ManualClock
+) -> None:
+    """A correctly signed link that names a file of another organiser (a link made with a wrong
+    id, or one leaked from another office's chat) or of another unit opens nothing."""
+    from bot.web.keys import serializer as signer
+    from tests.utils.factories import make_organiser
+
+    with bot.db() as db:
+        other = make_organiser(db, "Xã Khác", code="XA-KHAC").id
+        db.commit()
+    assert other is not None
+
+    def link(kind: str, ident: int, organiser: int, unit: int | None = None) -> str:
+        url = signed_file_url(
+            bot.core.settings, kind, ident, organiser_id=organiser, unit_id=unit, now=clock.now()
+        )
+        return url.removeprefix(BASE)
+
+    xa_001, xa_002 = world.unit_ids["XA-001"], world.unit_ids["XA-002"]
+    assert (
+        await stranger.get(link("attachment", world.attachment_id, 1, xa_001))
+    ).status_code == 200
+    for path in (
+        link("attachment", world.attachment_id, other),
+        link("attachment", world.attachment_id, 1, xa_002),  # XA-002's link, XA-001's file
+        link("export", world.campaign_id, other),
+        link("chart", world.deadline_id, other),
+    ):
+        response = await stranger.get(path)
+        assert response.status_code == 404, path
+        assert response.content != tiny_png() and "Xã Bình Lư" not in response.text
+    # A link signed before links named their organiser is not honoured.
+    legacy = signer(bot.core.settings, "file").dumps(
+        {"k": "attachment", "i": world.attachment_id, "e": int(clock.now().timestamp()) + 600}
+    )
+    assert (await stranger.get(f"/f/{legacy}")).status_code == 403

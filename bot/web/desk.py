@@ -1,11 +1,16 @@
 """The office's web desk (trang quản lý): campaigns, a dashboard per campaign, reports with their
-answers, versions and files, exports, units and officers, the audit log.
+answers, versions and files, exports (the XLSX; the dossier ZIP as a background job with a
+progress page), plan upload, units and officers, the audit log — and the council's pages
+(nominations, review rounds with counts, bloc rankings), the only ones a council member sees.
 
 One small view function per page, each reading through the same domain functions as the chat
 (`domain.campaigns.unit_status` for a cell, `domain.progress.deadline_progress` for the bars,
 `domain.reports.accept_report`/`return_report`/`reopen_report` for the decisions,
 `domain.reminders.queue_manual` for "Nhắc ngay", `domain.export.export_campaign` for the XLSX,
-`domain.units.import_units` for an import) and deciding access through `bot.access` only.
+`domain.units.import_units` for an import, `domain.dossier.build_dossier` for the ZIP,
+`domain.plans.create_campaign_from_plan` for a plan, `domain.council.results`/`open_votes` and
+`domain.scoring.campaign_rankings` for the council) and deciding access through `bot.access`
+only.
 
 Logging in: `/web` in the chat gives a one-time link (`domain.web_login`); opening it shows a
 button (so a chat app's link preview cannot spend it), pressing it sets a signed, HttpOnly,
@@ -24,9 +29,10 @@ import asyncio
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,12 +49,16 @@ from starlette.templating import Jinja2Templates
 
 from bot import access
 from bot.catalog import t
+from bot.db import in_transaction
 from bot.events import Address, Button, Delivery, Outbound
+from bot.plan_reader import basis_line, plan_description, read_plan
 from bot.router import make_payload
+from bot.web.jobs import Job, JobKey, Jobs
 from bot.web.keys import serializer
 from bot.web.links import (
     FILE_LINK_PATH,
     PUBLISHED,
+    FileLink,
     FileOut,
     LinkError,
     file_resolver,
@@ -56,7 +66,7 @@ from bot.web.links import (
     read_published,
     register_file_kind,
 )
-from domain import audit
+from domain import audit, council, scoring
 from domain import scope as scoped
 from domain.campaigns import (
     UnitStatus,
@@ -67,8 +77,24 @@ from domain.campaigns import (
     unit_status,
 )
 from domain.chart import BarRow, render_stacked_bars
+from domain.dossier import (
+    build_dossier,
+    dossier_root,
+    now_local,
+    participant_ids,
+    units_waiting_for_scan,
+)
 from domain.export import ExportTexts, export_campaign, export_file_name, text_value
 from domain.ledger import queue_manual
+from domain.plan_parser import (
+    CONFIRM_FLAGS,
+    PlanFileError,
+    PlanProposal,
+    ProposedDeadline,
+    deadline_flags,
+)
+from domain.plan_parser import MAX_FILE_BYTES as PLAN_MAX_BYTES
+from domain.plans import PlanNotReady, check_ready, create_campaign_from_plan
 from domain.progress import Category, deadline_progress, focus_deadline
 from domain.reports import (
     ReportError,
@@ -87,6 +113,7 @@ from domain.units import import_units, members_by_unit, record_import, search_un
 from domain.web_login import LoginError, consume_login_token
 from models.audit import AuditLog
 from models.campaigns import Campaign, CampaignStatus, Deadline
+from models.council import CouncilRound, RoundStatus
 from models.reports import Attachment, Report, ReportStatus, ReportVersion
 from models.units import Member, Unit
 
@@ -106,18 +133,47 @@ AUDIT_PAGE = 200
 UNITS_SHOWN = 300
 # What a browser may show inline; any other stored type is sent as a download.
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
+# A matrix cell's own state beside `UnitStatus`: handed in, signed scan missing (thiếu bản ký).
+SCAN_MISSING = "scan_missing"
+# Plan upload: the chat's limit and file types; the signed proposal a review page posts back.
+PLAN_FILE_MAX = PLAN_MAX_BYTES
+PLAN_SUFFIXES = ("docx", "pdf", "txt")
+PLAN_TOKEN_MAX = 256 * 1024
+PLAN_FORM_FIELDS = 400
 # Prefixes of the desk's own pages: a webhook path must not fall under one of them.
-PREFIXES = ("/login", "/logout", "/campaigns", "/reports", "/units", "/audit", "/static")
+PREFIXES = (
+    "/login",
+    "/logout",
+    "/campaigns",
+    "/reports",
+    "/units",
+    "/audit",
+    "/plans",
+    "/static",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """Who is looking: the member behind the session cookie, the session's CSRF token, and
-    the organiser whose data they see (`bot.access.web_scope`, re-read on every request)."""
+    what they may see (`bot.access.web_access`, re-read on every request): an admin's
+    organiser, or a council member's campaigns."""
 
     member: Member
     csrf: str
-    scope: Scope
+    rights: access.WebAccess
+
+    @property
+    def scope(self) -> Scope:
+        """The organiser of an office page. A council member has none: any page that asks
+        answers 404, like one that does not exist (`_page` refuses them before that)."""
+        if self.rights.scope is None:
+            raise _not_found()
+        return self.rights.scope
+
+    @property
+    def is_office(self) -> bool:
+        return self.rights.is_office
 
 
 class Refused(Exception):
@@ -167,6 +223,59 @@ class AnswerRow:
     entries: list[list[tuple[str, str]]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class CouncilNominee:
+    name: str
+    job: str
+    unit: str
+    award: str
+    secret: bool
+    summary: str
+
+
+@dataclass(slots=True)
+class ItemView:
+    position: int
+    name: str
+    award: str
+    secret: bool
+    yes: int | None = None
+    no: int | None = None
+    needed: int = 0
+    passed: bool = False
+    votes: list[tuple[str, str]] = field(default_factory=list)  # open votes only
+    decision: str = ""
+
+
+@dataclass(slots=True)
+class RoundView:
+    round: CouncilRound
+    label: str
+    members: int
+    finished: int = 0
+    items: list[ItemView] = field(default_factory=list)
+    quorum_needed: int = 0
+    quorum_met: bool = True
+
+
+@dataclass(slots=True)
+class RankLine:
+    rank: int
+    unit: str
+    code: str
+    total: str
+    tied: bool
+    proposed: str
+
+
+@dataclass(slots=True)
+class PlanRow:
+    deadline: ProposedDeadline
+    kind: str
+    flags: list[str]
+    kept: bool
+
+
 class Desk:
     """The desk's routes over one core (its engine, clock, forms and channels)."""
 
@@ -182,7 +291,9 @@ class Desk:
         self.templates.env.globals["status_label"] = _status_label
         self._cookies = serializer(self.settings, "session")
         self._flashes = serializer(self.settings, "flash")
+        self._plans = serializer(self.settings, "plan")
         self._deliveries: set[asyncio.Task[None]] = set()
+        self.jobs = Jobs(Path(self.settings.storage_dir) / "web-jobs")
         register_file_kind("attachment", self._attachment_file)
         register_file_kind("export", self._export_file)
         register_file_kind("chart", self._chart_file)
@@ -194,10 +305,10 @@ class Desk:
     def routes(self) -> list[BaseRoute]:
         page = self._page
         return [
-            Route("/", page(self.campaigns_page)),
+            Route("/", page(self.campaigns_page, office=False)),
             Route("/login/{token}", self.login_page, methods=["GET"]),
             Route("/login/{token}", self.login, methods=["POST"]),
-            Route("/logout", page(self.logout, post=True), methods=["POST"]),
+            Route("/logout", page(self.logout, post=True, office=False), methods=["POST"]),
             Route("/campaigns/{campaign_id:int}", page(self.dashboard)),
             Route(
                 "/campaigns/{campaign_id:int}/remind",
@@ -205,6 +316,20 @@ class Desk:
                 methods=["POST"],
             ),
             Route("/campaigns/{campaign_id:int}/export.xlsx", page(self.export)),
+            Route("/campaigns/{campaign_id:int}/council", page(self.council_page, office=False)),
+            Route("/campaigns/{campaign_id:int}/rankings", page(self.rankings_page, office=False)),
+            *self.job_routes(),
+            Route("/plans", page(self.plans_page)),
+            Route(
+                "/plans/read",
+                page(self.plans_read, post=True, limit=PLAN_FILE_MAX),
+                methods=["POST"],
+            ),
+            Route(
+                "/plans/create",
+                page(self.plans_create, post=True, fields=PLAN_FORM_FIELDS),
+                methods=["POST"],
+            ),
             Route("/reports/{report_id:int}", page(self.report_page)),
             Route(
                 "/reports/{report_id:int}/{action:str}",
@@ -271,9 +396,18 @@ class Desk:
         context = {"title": refused.title, "text": refused.text, "viewer": viewer}
         return self.render(request, "message.html", context, refused.status)
 
-    def _page(self, view: Callable[..., Any], *, post: bool = False) -> Callable[[Request], Any]:
-        """A view for logged-in office members: the session checked, on a POST the CSRF token
-        too; a `Refused` becomes its page."""
+    def _page(
+        self,
+        view: Callable[..., Any],
+        *,
+        post: bool = False,
+        office: bool = True,
+        limit: int = UNIT_FILE_MAX,
+        fields: int = 20,
+    ) -> Callable[[Request], Any]:
+        """A view for logged-in desk users: the session checked, on a POST the CSRF token
+        too; a `Refused` becomes its page. `office` pages (every unit's data) are the
+        organiser's admins' only: a council member gets 404 there, as for a missing page."""
 
         async def endpoint(request: Request) -> Response:
             viewer = await self._viewer(request)
@@ -282,13 +416,15 @@ class Desk:
                     HTTPStatus.UNAUTHORIZED,
                     "Cần đăng nhập",
                     "Gõ /web trong cuộc trò chuyện với bot để nhận đường dẫn đăng nhập "
-                    "(dành cho quản trị viên).",
+                    "(dành cho quản trị viên và thành viên Hội đồng Thi đua – Khen thưởng).",
                 )
                 return self._message(request, refused, None)
             try:
+                if office and not viewer.is_office:
+                    raise _not_found()
                 if post:
                     _check_origin(request)
-                    form = await self._form(request)
+                    form = await self._form(request, limit, fields)
                     given = str(form.get("csrf", ""))
                     if not hmac.compare_digest(given.encode(), viewer.csrf.encode()):
                         raise Refused(
@@ -306,17 +442,19 @@ class Desk:
 
         return endpoint
 
-    async def _form(self, request: Request) -> Any:
+    async def _form(self, request: Request, limit: int = UNIT_FILE_MAX, fields: int = 20) -> Any:
+        """The posted form, refused past `limit` bytes of file (declared length, before
+        reading) and `fields` fields."""
         declared = request.headers.get("content-length", "")
         if not declared.isdigit():
             raise Refused(HTTPStatus.LENGTH_REQUIRED, "Yêu cầu không hợp lệ")
-        if int(declared) > UNIT_FILE_MAX + 64 * 1024:
+        if int(declared) > limit + 64 * 1024:
             raise Refused(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 "Tệp quá lớn",
-                f"Tệp tối đa {UNIT_FILE_MAX // (1024 * 1024)} MB.",
+                f"Tệp tối đa {limit // (1024 * 1024)} MB.",
             )
-        return await request.form(max_files=1, max_fields=20)
+        return await request.form(max_files=1, max_fields=fields)
 
     async def _viewer(self, request: Request) -> Viewer | None:
         raw = request.cookies.get(COOKIE)
@@ -335,12 +473,12 @@ class Desk:
         if self.now().timestamp() >= data["e"]:
             return None
 
-        def work(session: Session) -> tuple[Member, Scope] | None:
+        def work(session: Session) -> tuple[Member, access.WebAccess] | None:
             member = session.get(Member, data["m"])
             if member is None or member.web_generation != data["g"]:
                 return None
-            scope = access.web_scope(member, session=session)
-            return None if scope is None else (member, scope)
+            rights = access.web_access(member, session=session)
+            return None if rights is None else (member, rights)
 
         found = await self.db(work)
         if found is None:
@@ -457,7 +595,7 @@ class Desk:
         await self.db(
             lambda s: audit.record(s, now=now, action="web.logout", actor=viewer.member),
             write=True,
-            scope=viewer.scope,
+            scope=viewer.rights.scope,
         )
         response = self.render(
             request,
@@ -473,6 +611,9 @@ class Desk:
 
     # --- campaigns ----------------------------------------------------------------------------
     async def campaigns_page(self, request: Request, viewer: Viewer) -> Response:
+        if not viewer.is_office:
+            return await self.council_campaigns_page(request, viewer)
+
         def work(session: Session) -> list[tuple[Campaign, int, int]]:
             rows = []
             for campaign in list_campaigns(session, scope=viewer.scope, include_closed=20):
@@ -508,6 +649,13 @@ class Desk:
             deadlines = deadlines_of(session, campaign)
             units = participating_units(session, campaign)
             reports = {d.id: reports_by_unit(session, d) for d in deadlines}
+            # Handed in without the signed, stamped scan yet: /tiendo's rule, the one truth
+            # (`domain.dossier.units_waiting_for_scan` → `signed_scan`). A query per handed-in
+            # report printed from a template: the page reads outside the core's write turn
+            # (`_read_only`), so a province's dashboard never holds up the chat.
+            unscanned = {
+                d.id: {u.id for u, _ in units_waiting_for_scan(session, d)} for d in deadlines
+            }
             focus = next((d for d in deadlines if str(d.id) == wanted), None)
             focus = focus or focus_deadline(deadlines, now=now)
             progress = deadline_progress(focus, session=session, now=now) if focus else None
@@ -520,8 +668,11 @@ class Desk:
                 row = MatrixRow(unit)
                 for deadline in deadlines:
                     report = reports[deadline.id].get(unit.id)  # type: ignore[arg-type]  # stored rows: ids set
-                    state = unit_status(report, deadline, now)
-                    row.cells.append(Cell(deadline, report, state, _status_label(state)))
+                    state: str = unit_status(report, deadline, now)
+                    label = _status_label(state)
+                    if unit.id in unscanned[deadline.id]:
+                        state, label = SCAN_MISSING, t("webdesk.scan_missing")
+                    row.cells.append(Cell(deadline, report, state, label))
                 if status and focus is not None:
                     cell = row.cells[deadlines.index(focus)]
                     if cell.status != status:
@@ -537,9 +688,10 @@ class Desk:
                 "unit_count": len(units),
                 "blocs": sorted({u.bloc for u in units if u.bloc}, key=fold),
                 "active": campaign.status == CampaignStatus.ACTIVE,
+                "scan_missing": len(unscanned[focus.id]) if focus else 0,
             }
 
-        data = await self.db(work)
+        data = await self._read_only(work, "dashboard (web)")
         data.update(
             viewer=viewer,
             title=data["campaign"].name,
@@ -616,19 +768,16 @@ class Desk:
         return _file_response(out, inline=False)
 
     async def _build_export(
-        self, campaign_id: int, actor: Member | None, scope: Scope | None
+        self, campaign_id: int, actor: Member | None, scope: Scope
     ) -> FileOut | None:
-        """The campaign's workbook: for a viewer, only a campaign of their scope; for a signed
-        link (`scope` None), the campaign the link names — the signature is the permission."""
+        """The campaign's workbook, only of a campaign of `scope` (the viewer's, or the
+        organiser a signed link was made for). Built in a read-only transaction in a worker
+        thread, outside the core's write turn (a province's takes seconds); then audited."""
         now = self.now()
         forms = self._forms()
 
         def work(session: Session) -> FileOut | None:
-            campaign = (
-                session.get(Campaign, campaign_id)
-                if scope is None
-                else scoped.campaign(campaign_id, scope=scope, session=session)
-            )
+            campaign = scoped.campaign(campaign_id, scope=scope, session=session)
             if campaign is None:
                 return None
             data = export_campaign(
@@ -639,23 +788,27 @@ class Desk:
                 default_zone=self.settings.tz,
                 now=now,
             )
-            audit.record(
+            name = export_file_name(campaign, now.astimezone(self.settings.tz).date())
+            return FileOut(data, name, _XLSX, organiser_id=campaign.organiser_id)
+
+        out = await self._read_only(work, "export (web)")
+        if out is None:
+            return None
+        await self.db(
+            lambda session: audit.record(
                 session,
                 now=now,
                 action="admin.export",
                 actor=actor,
                 actor_label=None if actor else "link",
                 target_type="campaign",
-                target_id=campaign.id,
-                detail={"bytes": len(data)},
-                organiser_id=campaign.organiser_id,
-            )
-            session.commit()
-            name = export_file_name(campaign, now.astimezone(self.settings.tz).date())
-            return FileOut(data, name, _XLSX)
-
-        # The workbook is built in the worker thread, off the event loop.
-        return await self.db(work)
+                target_id=campaign_id,
+                detail={"bytes": len(out.content)},
+                organiser_id=out.organiser_id,
+            ),
+            write=True,
+        )
+        return out
 
     def _forms(self) -> Mapping[str, Any]:
         return self.core.services.forms
@@ -827,22 +980,40 @@ class Desk:
         name = row.file_name or target.name
         return FileOut(target.read_bytes(), name, row.mime_type or "application/octet-stream")
 
-    async def _attachment_file(self, core: BotCore, ident: int) -> FileOut | None:
-        row = await self.db(lambda session: session.get(Attachment, ident))
-        if row is None or row.report_id is None:
+    async def _attachment_file(self, core: BotCore, link: FileLink) -> FileOut | None:
+        """A report's stored file, only when the report is of the link's organiser (and unit)."""
+        scope = _link_scope(link)
+
+        def work(session: Session) -> tuple[Attachment, Report] | None:
+            row = session.get(Attachment, link.ident)
+            report = scoped.report(row.report_id, scope=scope, session=session) if row else None
+            if row is None or report is None:
+                return None
+            if link.unit_id is not None and report.unit_id != link.unit_id:
+                return None
+            return row, report
+
+        found = await self.db(work)
+        if found is None:
             return None
-        return await asyncio.to_thread(self._read_stored, row)
+        row, report = found
+        out = await asyncio.to_thread(self._read_stored, row)
+        if out is None:
+            return None
+        return replace(out, organiser_id=link.organiser_id, unit_id=report.unit_id)
 
-    async def _export_file(self, core: BotCore, ident: int) -> FileOut | None:
-        return await self._build_export(ident, None, None)
+    async def _export_file(self, core: BotCore, link: FileLink) -> FileOut | None:
+        return await self._build_export(link.ident or 0, None, _link_scope(link))
 
-    async def _chart_file(self, core: BotCore, ident: int) -> FileOut | None:
-        """The progress chart of deadline `ident` (a PNG per bloc, like /tiendo's), for a chat
-        that can show a photo URL but not receive an upload."""
+    async def _chart_file(self, core: BotCore, link: FileLink) -> FileOut | None:
+        """The progress chart of the link's deadline (a PNG per bloc, like /tiendo's), for a
+        chat that can show a photo URL but not receive an upload."""
         now = self.now()
+        ident = link.ident or 0
+        scope = _link_scope(link)
 
         def work(session: Session) -> Any:
-            deadline = session.get(Deadline, ident)
+            deadline = scoped.deadline(ident, scope=scope, session=session)
             return deadline_progress(deadline, session=session, now=now) if deadline else None
 
         progress = await self.db(work)
@@ -868,7 +1039,9 @@ class Desk:
             empty_text=_plain("admin.chart_empty"),
             axis_label=_plain("admin.chart_axis"),
         )
-        return FileOut(png, f"tien-do-{ident}.png", "image/png")
+        return FileOut(
+            png, f"tien-do-{ident}.png", "image/png", organiser_id=progress.campaign.organiser_id
+        )
 
     # --- file links ---------------------------------------------------------------------------
     async def file_link(self, request: Request) -> Response:
@@ -890,7 +1063,12 @@ class Desk:
             resolver = file_resolver(link.kind)
             out = None
             if resolver is not None and link.ident is not None:
-                out = await resolver(self.core, link.ident)
+                out = await resolver(self.core, link)
+        if out is not None and not link.owns(out):
+            # Found, but not the organiser's (or unit's) the link was made for: a resolver
+            # that looked outside the link's scope. Refused like a missing file, and audited.
+            log.error("file link %s:%s: not the link's organiser/unit", link.kind, link.ident)
+            out = None
         if out is None:
             return self._message(request, _not_found(), None)
         remote = request.client.host if request.client else "?"
@@ -907,6 +1085,451 @@ class Desk:
             write=True,
         )
         return _file_response(out, inline=out.mime_type in INLINE_TYPES)
+
+    # --- long exports as background jobs: the dossier ZIP, the XLSX ----------------------------
+    # kind -> (path under /campaigns/<id>/, download suffix, page heading, audit action).
+    JOB_KINDS: Mapping[str, tuple[str, str, str, str]] = {
+        "dossier": ("dossier", ".zip", "Hồ sơ thi đua (ZIP)", "dossier.build"),
+        "xlsx": ("excel", ".xlsx", "Bảng tổng hợp Excel (XLSX)", "admin.export"),
+    }
+
+    def job_routes(self) -> list[BaseRoute]:
+        """GET the job's page, POST to start it, GET `<path><suffix>` for the finished file."""
+        routes: list[BaseRoute] = []
+        for kind, (path, suffix, _, _) in self.JOB_KINDS.items():
+            base = f"/campaigns/{{campaign_id:int}}/{path}"
+            routes += [
+                Route(base, self._page(partial(self.job_page, kind=kind))),
+                Route(
+                    base,
+                    self._page(partial(self.job_start, kind=kind), post=True),
+                    methods=["POST"],
+                ),
+                Route(base + suffix, self._page(partial(self.job_download, kind=kind))),
+            ]
+        return routes
+
+    async def _office_campaign(self, viewer: Viewer, campaign_id: int) -> Campaign:
+        found = await self.db(
+            lambda session: scoped.campaign(campaign_id, scope=viewer.scope, session=session)
+        )
+        if found is None:
+            raise _not_found()
+        return found
+
+    def _job_key(self, viewer: Viewer, campaign_id: int, kind: str) -> JobKey:
+        # One job per viewer, campaign and kind; the finished file is that viewer's only.
+        return JobKey(viewer.member.id or 0, campaign_id, kind)
+
+    async def job_page(self, request: Request, viewer: Viewer, *, kind: str) -> Response:
+        """A job's progress: a button to start it, then (refreshing itself every few seconds,
+        a meta refresh — no script) how far it got, then the download."""
+        campaign_id = request.path_params["campaign_id"]
+        campaign = await self._office_campaign(viewer, campaign_id)
+        path, suffix, heading, _ = self.JOB_KINDS[kind]
+        job = self.jobs.get(self._job_key(viewer, campaign_id, kind))
+        context: dict[str, Any] = {
+            "viewer": viewer,
+            "title": f"{heading} — {campaign.name}",
+            "heading": heading,
+            "kind": kind,
+            "base": f"/campaigns/{campaign_id}/{path}",
+            "suffix": suffix,
+            "campaign": campaign,
+            "job": job,
+            "refresh": job is not None and job.running,
+            "flash": self._flash(request, "msg"),
+            "error": self._flash(request, "err"),
+        }
+        if job is not None and job.running:
+            context["progress"] = (
+                t("webdesk.job.running", done=job.done, total=job.total)
+                if job.total
+                else t("webdesk.job.starting")
+            )
+        return self.render(request, "job.html", context)
+
+    async def job_start(self, request: Request, viewer: Viewer, *, kind: str) -> Response:
+        """Start the job unless this viewer's one runs already; audited "qua web" (the chat's
+        action: `dossier.build` as /hoso, `admin.export` as /xuat)."""
+        campaign_id = request.path_params["campaign_id"]
+        campaign = await self._office_campaign(viewer, campaign_id)
+        path, _, _, action = self.JOB_KINDS[kind]
+        back = f"/campaigns/{campaign_id}/{path}"
+        key = self._job_key(viewer, campaign_id, kind)
+        running = self.jobs.get(key)
+        if running is not None and running.running:
+            return self._redirect(back)
+        now = self.now()
+        build = self._build_dossier if kind == "dossier" else self._build_workbook
+        job = self.jobs.start(key, lambda job: build(campaign_id, job), now=now)
+        if job is None:
+            return self._redirect(back, err=_plain("webdesk.job.busy", count=self.jobs.running()))
+        await self.db(
+            lambda session: audit.record(
+                session,
+                now=now,
+                action=action,
+                actor=viewer.member,
+                target_type="campaign",
+                target_id=campaign.id,
+                detail={"job": kind},
+            ),
+            write=True,
+            scope=viewer.scope,
+        )
+        return self._redirect(back)
+
+    def _read_only(self, work: Callable[[Session], T], what: str) -> Awaitable[T]:
+        """`work` in a read-only transaction in a worker thread: never the event loop, nor the
+        core's write turn (chat updates go on while a province's file is built)."""
+        return asyncio.to_thread(in_transaction, self.core.engine, work, commit=False, what=what)
+
+    async def _build_dossier(self, campaign_id: int, job: Job) -> FileOut:
+        """The ZIP /hoso and `thidua-bot dossier` build (`domain.dossier.build_dossier`); the
+        domain's progress callback moves the job's counts."""
+        settings = self.settings
+        texts_of = self.core.services.dossier_texts
+        if texts_of is None:
+            raise RuntimeError("no dossier texts: build the core with build_core")
+        texts, forms, office = texts_of(), self._forms(), settings.office()
+        today = now_local(self.now(), settings.tz)
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        def work(session: Session) -> FileOut:
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign is not None
+            job.total = len(participant_ids(session, campaign))
+            data = build_dossier(
+                session,
+                campaign=campaign,
+                forms=forms,
+                office=office,
+                texts=texts,
+                storage_dir=Path(settings.storage_dir),
+                today=today,
+                zone=settings.tz,
+                templates_dir=settings.templates_dir,
+                progress=progress,
+            )
+            return FileOut(data, f"{dossier_root(campaign)}.zip", "application/zip")
+
+        return await self._read_only(work, "dossier (web)")
+
+    async def _build_workbook(self, campaign_id: int, job: Job) -> FileOut:
+        """The workbook /xuat sends (`domain.export.export_campaign`); one step, no counts."""
+        now, forms, zone = self.now(), self._forms(), self.settings.tz
+
+        def work(session: Session) -> FileOut:
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign is not None
+            data = export_campaign(
+                campaign,
+                session=session,
+                forms=forms,
+                texts=ExportTexts.from_catalog(t),
+                default_zone=zone,
+                now=now,
+            )
+            name = export_file_name(campaign, now.astimezone(zone).date())
+            return FileOut(data, name, _XLSX, organiser_id=campaign.organiser_id)
+
+        return await self._read_only(work, "export (web)")
+
+    async def job_download(self, request: Request, viewer: Viewer, *, kind: str) -> Response:
+        """The finished file of this viewer's own job (another viewer's is not theirs)."""
+        campaign_id = request.path_params["campaign_id"]
+        campaign = await self._office_campaign(viewer, campaign_id)
+        job = self.jobs.get(self._job_key(viewer, campaign_id, kind))
+        out = await asyncio.to_thread(self.jobs.read, job) if job is not None else None
+        if out is None:
+            return self._redirect(f"/campaigns/{campaign_id}/{self.JOB_KINDS[kind][0]}")
+        now = self.now()
+        await self.db(
+            lambda session: audit.record(
+                session,
+                now=now,
+                action=f"{kind}.download",
+                actor=viewer.member,
+                target_type="campaign",
+                target_id=campaign.id,
+                detail={"bytes": len(out.content)},
+            ),
+            write=True,
+            scope=viewer.scope,
+        )
+        return _file_response(out, inline=False)
+
+    # --- plan upload: /nhapkehoach on the web ---------------------------------------------------
+    async def plans_page(self, request: Request, viewer: Viewer) -> Response:
+        """Upload a plan document (.docx, .pdf, .txt): what /nhapkehoach takes in the chat, for
+        admins whose chat cannot send a document (Zalo)."""
+        return self._plans_render(request, viewer, {})
+
+    def _plans_render(
+        self, request: Request, viewer: Viewer, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        context.setdefault("proposal", None)
+        context.setdefault("error", "")
+        context.update(viewer=viewer, title="Nhập kế hoạch", max_mb=PLAN_FILE_MAX // 2**20)
+        return self.render(request, "plans.html", context, status)
+
+    async def plans_read(self, request: Request, viewer: Viewer) -> Response:
+        """Read the uploaded plan as the chat does (`bot.plan_reader.read_plan`: size, type and
+        zip-bomb checks, the parser in a child process bounded in time and memory) and show
+        the proposal; nothing is created yet."""
+        upload = request.state.form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return self._plans_render(
+                request, viewer, {"error": _plain("webdesk.plan.no_file")}, 422
+            )
+        name = upload.filename
+        if name.lower().rpartition(".")[2] not in PLAN_SUFFIXES:
+            return self._plans_render(
+                request, viewer, {"error": _plain("webdesk.plan.bad_type")}, 422
+            )
+        content = await upload.read(PLAN_FILE_MAX + 1)
+        today = now_local(self.now(), self.settings.tz)
+        try:
+            if len(content) > PLAN_FILE_MAX:
+                raise PlanFileError("too_large")
+            proposal = await read_plan(content, name, today=today)
+        except PlanFileError as exc:
+            error = _plain(f"plans.file.{exc.reason}", max_mb=PLAN_FILE_MAX // 2**20)
+            return self._plans_render(request, viewer, {"error": error}, 422)
+        if not proposal.is_useful():
+            error = _plain("plans.nothing_found")
+            return self._plans_render(request, viewer, {"error": error}, 422)
+        return self._plans_render(request, viewer, self._proposal_context(viewer, proposal))
+
+    def _proposal_context(
+        self, viewer: Viewer, proposal: PlanProposal, kept: set[int] | None = None
+    ) -> dict[str, Any]:
+        today = now_local(self.now(), self.settings.tz)
+        rows = [
+            PlanRow(
+                d,
+                _plain(f"plans.kind.{d.kind}"),
+                [
+                    _plain(f"plans.flag.{f}", year=d.due_on.year).strip()
+                    for f in deadline_flags(d, issued_on=proposal.issued_on, today=today)
+                ],
+                kept is None or d.no in kept,
+            )
+            for d in proposal.deadlines
+        ]
+        token = self._plans.dumps({"m": viewer.member.id, "p": proposal.to_dict()})
+        return {
+            "proposal": proposal,
+            "rows": rows,
+            "token": token,
+            "basis": [_strip_tags(basis_line(b)) for b in proposal.basis],
+            "flagged": any(
+                CONFIRM_FLAGS & set(deadline_flags(d, issued_on=proposal.issued_on, today=today))
+                for d in proposal.deadlines
+            ),
+        }
+
+    async def plans_create(self, request: Request, viewer: Viewer) -> Response:
+        """Create the draft campaign (`domain.plans.create_campaign_from_plan`, as the chat's
+        "Tạo đợt thi đua"), with the deadlines the admin kept and the number and name as
+        corrected on the page; audited "qua web"."""
+        form = request.state.form
+        scope = viewer.scope
+        try:
+            data = self._plans.loads(str(form.get("proposal", ""))[:PLAN_TOKEN_MAX])
+        except BadSignature:
+            data = None
+        if not isinstance(data, dict) or data.get("m") != viewer.member.id:
+            return self._plans_render(request, viewer, {"error": _plain("webdesk.plan.stale")}, 422)
+        proposal = PlanProposal.from_dict(data["p"])
+        found = len(proposal.deadlines)
+        kept = {int(v) for v in form.getlist("keep") if str(v).isdigit()}
+        proposal.deadlines = [d for d in proposal.deadlines if d.no in kept]
+        number = clean_text(str(form.get("number", "")), max_length=64, multiline=False)
+        title = clean_text(str(form.get("name", "")), max_length=300, multiline=False)
+        proposal.document_number = number or None
+        proposal.title = title or None
+        today = now_local(self.now(), self.settings.tz)
+        flagged = [
+            d
+            for d in proposal.deadlines
+            if CONFIRM_FLAGS & set(deadline_flags(d, issued_on=proposal.issued_on, today=today))
+        ]
+        now = self.now()
+        timezone = self.settings.timezone
+
+        def work(session: Session) -> Campaign | str:
+            try:
+                check_ready(session, proposal, scope=scope)
+                if flagged and form.get("confirm") != "1":
+                    return _plain("webdesk.plan.confirm_flags", count=len(flagged))
+                campaign = create_campaign_from_plan(
+                    session,
+                    proposal=proposal,
+                    scope=scope,
+                    actor=viewer.member,
+                    now=now,
+                    timezone=timezone,
+                    description=plan_description(proposal),
+                    dropped=found - len(proposal.deadlines),
+                )
+            except PlanNotReady as exc:
+                same = exc.campaign
+                params: dict[str, Any] = (
+                    {"number": same.document_number, "name": same.name, "id": same.id}
+                    if same
+                    else {}
+                )
+                return _plain(f"webdesk.plan.{exc.reason}", **params)
+            session.commit()
+            return campaign
+
+        outcome = await self.db(work, scope=scope)
+        if isinstance(outcome, str):
+            # The whole proposal again (dropped deadlines unticked), so nothing is lost.
+            context = self._proposal_context(viewer, PlanProposal.from_dict(data["p"]), kept)
+            context["proposal"].document_number = proposal.document_number
+            context["proposal"].title = proposal.title
+            context["error"] = outcome
+            return self._plans_render(request, viewer, context, 422)
+        message = _plain(
+            "plans.created",
+            name=outcome.name,
+            number=outcome.document_number,
+            id=outcome.id,
+            count=len(proposal.deadlines),
+        )
+        return self._redirect(f"/campaigns/{outcome.id}", msg=message)
+
+    # --- the council: nominations, review rounds, bloc rankings -------------------------------
+    async def council_campaigns_page(self, request: Request, viewer: Viewer) -> Response:
+        """A council member's home: the campaigns they sit on (`access.web_access`)."""
+
+        def work(session: Session) -> list[tuple[Campaign, str]]:
+            rows = []
+            for campaign_id in sorted(viewer.rights.council_campaigns):
+                campaign = access.web_council_campaign(viewer.rights, campaign_id, session=session)
+                if campaign is None:
+                    continue
+                rounds = council.rounds_of(session, campaign_id=campaign_id)
+                rows.append((campaign, _round_label(rounds[0], self.now()) if rounds else ""))
+            return rows
+
+        rows = await self._read_only(work, "council campaigns (web)")
+        return self.render(
+            request,
+            "council_campaigns.html",
+            {"viewer": viewer, "rows": rows, "title": "Các đợt bình xét"},
+        )
+
+    async def council_page(self, request: Request, viewer: Viewer) -> Response:
+        """Nominations the council votes on and each review round: while a round is open only
+        who has finished voting, counted; once closed the counts per nominee (the chat's
+        `council.results`) and, for open votes only, who voted how (`council.open_votes`).
+        No secret ballot is ever read here (they are deleted at closing anyway)."""
+        campaign_id = request.path_params["campaign_id"]
+        now = self.now()
+
+        def work(session: Session) -> dict[str, Any]:
+            campaign = access.web_council_campaign(viewer.rights, campaign_id, session=session)
+            if campaign is None:
+                raise _not_found()
+            labels = council.award_labels()
+            nominations = [
+                CouncilNominee(
+                    name=c.nomination.full_name,
+                    job=c.nomination.job_title,
+                    unit=c.unit.name,
+                    award=labels.get(c.award, c.award),
+                    secret=c.rule.secret,
+                    summary=c.nomination.summary,
+                )
+                for c in council.candidates(session, campaign=campaign)
+            ]
+            rounds = [
+                self._round_view(session, round_, labels, now)
+                for round_ in council.rounds_of(session, campaign_id=campaign_id)
+            ]
+            return {"campaign": campaign, "nominations": nominations, "rounds": rounds}
+
+        data = await self._read_only(work, "council (web)")
+        data.update(viewer=viewer, title=f"Bình xét — {data['campaign'].name}")
+        return self.render(request, "council.html", data)
+
+    @staticmethod
+    def _round_view(
+        session: Session, round_: CouncilRound, labels: Mapping[str, str], now: datetime
+    ) -> RoundView:
+        items = council.items_of(session, round_.id or 0)
+        view = RoundView(round_, _round_label(round_, now), members=len(round_.electorate or []))
+        if round_.status == RoundStatus.OPEN:
+            # Whether members voted, never how: how many finished, as the chat's admin panel.
+            counts = council.turnout(session, round_=round_)
+            view.finished = sum(1 for n in counts.values() if n >= len(items))
+            view.items = [
+                ItemView(i.position, i.nominee_name, labels.get(i.award, i.award), i.secret)
+                for i in items
+            ]
+            return view
+        for result in council.results(session, round_=round_):
+            item = result.item
+            votes = [
+                (m.display_name, t(f"council.choice_{choice}"))
+                for m, choice in council.open_votes(session, item=item)
+            ]
+            view.items.append(
+                ItemView(
+                    item.position,
+                    item.nominee_name,
+                    labels.get(item.award, item.award),
+                    item.secret,
+                    yes=item.yes or 0,
+                    no=item.no or 0,
+                    needed=result.needed,
+                    passed=bool(item.passed),
+                    votes=votes,
+                    decision=item.decision_number or "",
+                )
+            )
+            view.quorum_needed = max(view.quorum_needed, result.quorum_needed)
+            view.quorum_met = view.quorum_met and result.quorum_met
+        return view
+
+    async def rankings_page(self, request: Request, viewer: Viewer) -> Response:
+        """The bloc rankings of /xephang (`domain.scoring.campaign_rankings`): admins and
+        council members (`access.can_see_tallies`); units' totals, ranks, tie marks and the
+        proposals the scoring table makes."""
+        campaign_id = request.path_params["campaign_id"]
+
+        def work(session: Session) -> dict[str, Any]:
+            campaign = access.web_council_campaign(viewer.rights, campaign_id, session=session)
+            if campaign is None:
+                raise _not_found()
+            labels = council.award_labels()
+            sheets = []
+            for sheet, rows in scoring.campaign_rankings(session, campaign=campaign):
+                table = scoring.table_of(sheet)
+                tie_rule = "; ".join(_criterion_label(table, k) for k in table.tie_break)
+                lines = [
+                    RankLine(
+                        r.rank,
+                        r.unit.name,
+                        r.unit.code,
+                        scoring.centi_text(r.total),
+                        r.tied,
+                        labels.get(r.proposed, r.proposed) if r.proposed else "",
+                    )
+                    for r in rows
+                ]
+                sheets.append((sheet.bloc, lines, tie_rule if any(r.tied for r in rows) else ""))
+            return {"campaign": campaign, "sheets": sheets}
+
+        data = await self._read_only(work, "rankings (web)")
+        data.update(viewer=viewer, title=f"Xếp hạng khối — {data['campaign'].name}")
+        return self.render(request, "rankings.html", data)
 
     # --- units and officers -------------------------------------------------------------------
     async def units_page(self, request: Request, viewer: Viewer) -> Response:
@@ -1057,7 +1680,8 @@ _LOGIN_REFUSALS = {
     ),
     "refused": (
         "Không có quyền vào trang quản lý",
-        "Trang quản lý dành cho quản trị viên của văn phòng.",
+        "Trang quản lý dành cho quản trị viên của văn phòng và thành viên Hội đồng Thi đua – "
+        "Khen thưởng.",
     ),
 }
 
@@ -1068,9 +1692,30 @@ _DECISION_REFUSALS = {
 }
 
 
+def _link_scope(link: FileLink) -> Scope:
+    """Where a signed link's file is looked up: the organiser the link was made for only."""
+    assert link.organiser_id is not None  # read_file_token refuses a link without one
+    return Scope.of(link.organiser_id)
+
+
+def _round_label(round_: CouncilRound, now: datetime) -> str:
+    """A round's state in words; an open round past its closing time waits for the tally."""
+    state = round_.status
+    if state == RoundStatus.OPEN and now >= round_.closes_at:
+        state = "due"
+    return t(f"webdesk.round.{state}")
+
+
+def _criterion_label(table: scoring.ScoringTable, key: str) -> str:
+    criterion = table.criterion(key)
+    return criterion.label if criterion is not None else t("scoring.tie_submitted")
+
+
 def _status_choices() -> list[tuple[str, str]]:
     """The status filter: every status in the same words as the cells and the chat."""
-    return [(s.value, _status_label(s.value)) for s in UnitStatus]
+    return [(s.value, _status_label(s.value)) for s in UnitStatus] + [
+        (SCAN_MISSING, t("webdesk.scan_missing"))
+    ]
 
 
 def _check_origin(request: Request) -> None:

@@ -1,12 +1,18 @@
 """Short-lived signed links to one file, for chats that cannot receive a file (Zalo) or
 whoever should get a link instead of an attachment.
 
-    url = signed_file_url(settings, "attachment", 42, timedelta(hours=1), now=clock.now())
+    url = signed_file_url(
+        settings, "attachment", 42, timedelta(hours=1), organiser_id=1, unit_id=7, now=now
+    )
 
-The link carries the kind, the id and the expiry, signed with SESSION_SECRET: changing any of
-them breaks the signature, so a link for one unit's file can never be turned into a link to
-another's, and it stops working at expiry. Serving it (`GET /f/<token>`) needs no login — the
-link is the permission — but nothing beyond the one file it names.
+The link carries the kind, the id, the organiser (and unit) it was made for and the expiry,
+signed with SESSION_SECRET: changing any of them breaks the signature, so a link for one
+unit's file can never be turned into a link to another's, and it stops working at expiry.
+Serving it (`GET /f/<token>`) needs no login — the link is the permission — but nothing beyond
+the one file it names, and only while that file still belongs to the organiser (and unit) the
+link names: the resolver says whose the file is (`FileOut.organiser_id`, `unit_id`) and the
+desk compares, so a link made with a wrong id, or one leaked from another office's chat,
+opens nothing of another organiser or unit.
 
 Kinds are resolved by `bot.web.desk` (`attachment`: a report's file; `export`: a campaign's
 XLSX; `chart`: a deadline's progress chart). Other code registers more with
@@ -44,15 +50,19 @@ MAX_TTL = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class FileOut:
-    """A file to send back: its bytes, the name the user sees and its type."""
+    """A file to send back: its bytes, the name the user sees and its type; a resolver also
+    says whose it is (the organiser, and the unit for a unit's file) for the link check."""
 
     content: bytes
     file_name: str
     mime_type: str
+    organiser_id: int | None = None
+    unit_id: int | None = None
 
 
-# kind -> async resolver(core, id) returning the file, or None when it does not exist.
-FileResolver = Callable[["BotCore", int], Awaitable[FileOut | None]]
+# kind -> async resolver(core, link) returning the file the link names, looked up within the
+# link's organiser (and unit), or None when there is no such file there.
+FileResolver = Callable[["BotCore", "FileLink"], Awaitable[FileOut | None]]
 _RESOLVERS: dict[str, FileResolver] = {}
 
 
@@ -73,13 +83,19 @@ def signed_file_url(
     ident: int,
     ttl: timedelta = DEFAULT_TTL,
     *,
+    organiser_id: int,
+    unit_id: int | None = None,
     now: datetime,
 ) -> str:
-    """An absolute link (PUBLIC_URL…) that serves one file until `now + ttl` (at most 7 days)."""
+    """An absolute link (PUBLIC_URL…) that serves one file of `organiser_id` (and of `unit_id`,
+    for a unit's file) until `now + ttl` (at most 7 days)."""
     if not timedelta(0) < ttl <= MAX_TTL:
         raise ValueError("a file link lives between a second and 7 days")
     expires = int((now + ttl).timestamp())
-    token = serializer(settings, "file").dumps({"k": kind, "i": int(ident), "e": expires})
+    data: dict[str, object] = {"k": kind, "i": int(ident), "o": int(organiser_id), "e": expires}
+    if unit_id is not None:
+        data["u"] = int(unit_id)
+    token = serializer(settings, "file").dumps(data)
     return f"{settings.web_base_url}{FILE_LINK_PATH}/{token}"
 
 
@@ -167,6 +183,17 @@ class FileLink:
     digest: str | None = None
     name: str = ""
     mime_type: str = ""
+    organiser_id: int | None = None
+    unit_id: int | None = None
+
+    def owns(self, out: FileOut) -> bool:
+        """Whether the file a resolver found belongs to the organiser (and unit) this link
+        was made for — a registered kind's file only; a published file is its digest."""
+        if self.kind == PUBLISHED:
+            return True
+        if self.organiser_id is None or out.organiser_id != self.organiser_id:
+            return False
+        return self.unit_id is None or out.unit_id == self.unit_id
 
 
 def read_file_token(settings: Settings, token: str, *, now: datetime) -> FileLink:
@@ -188,6 +215,9 @@ def read_file_token(settings: Settings, token: str, *, now: datetime) -> FileLin
         if not all(isinstance(value, str) for value in fields):
             raise LinkError("forged")
         return FileLink(PUBLISHED, digest=data["h"], name=data["n"], mime_type=data["t"])
-    if not isinstance(data.get("i"), int):
+    if not isinstance(data.get("i"), int) or not isinstance(data.get("o"), int):
         raise LinkError("forged")
-    return FileLink(data["k"], ident=data["i"])
+    unit = data.get("u")
+    if unit is not None and not isinstance(unit, int):
+        raise LinkError("forged")
+    return FileLink(data["k"], ident=data["i"], organiser_id=data["o"], unit_id=unit)
