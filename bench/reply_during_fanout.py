@@ -179,7 +179,8 @@ async def run(args: argparse.Namespace) -> int:
             clock.set(max(waiting, clock.now()))
         elapsed = time.perf_counter() - begin
         conn.send("stop")
-        record: dict[str, Any] = conn.recv()
+        # Not a blocking recv: the bot must go on answering the probe still in flight.
+        record: dict[str, Any] = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     process.join(timeout=10)
     engine.dispose()
 
