@@ -100,13 +100,15 @@ Progress = Callable[[int, int], Awaitable[None]]
 async def send_broadcast(
     delivery: DeliveryService,
     recipients: Sequence[Recipient],
-    message: Outbound,
+    message: Outbound | Callable[[], Outbound],
     *,
     progress: Progress | None = None,
     concurrency: int | None = None,
     ledger: Ledger | None = None,
 ) -> BroadcastResult:
     """Send `message` to every recipient once; `progress(done, total)` after each one.
+    Given as a function, the message is built for each recipient in the wording of their
+    channel (`Hub.worded_for`).
 
     With a `ledger`, each recipient is marked `sending` (committed) before its send and its
     outcome recorded; one the ledger refuses (another run took the broadcast over) is left to
@@ -119,7 +121,12 @@ async def send_broadcast(
 
     async def deliver(recipient: Recipient) -> None:
         address = Address(recipient.channel, recipient.chat_id)
-        outcome = await delivery.push(Delivery(address, message))
+        if callable(message):
+            with delivery.hub.worded_for(recipient.channel):
+                built = message()
+        else:
+            built = message
+        outcome = await delivery.push(Delivery(address, built))
         if outcome.status is PushStatus.SENT:
             result.sent += 1
             result.message_ids[recipient.member_id] = outcome.message_id
@@ -299,8 +306,23 @@ async def run_broadcast(
     (`Ledger`) in short transactions of its own, in a worker thread.
     """
     plan = await in_thread(engine, lambda s: load_plan(s, broadcast_id))
+    # The admin's own notices in the wording of the admin's channel; each officer's copy in
+    # that of the officer's (`send_broadcast`).
+    with delivery.hub.worded_for(plan.admin.channel):
+        await _run_broadcast(delivery, engine, clock, texts, broadcast_id, owner, plan)
+
+
+async def _run_broadcast(
+    delivery: DeliveryService,
+    engine: Engine,
+    clock: Clock,
+    texts: BroadcastTexts,
+    broadcast_id: int,
+    owner: str,
+    plan: Plan,
+) -> None:
     admin = Address(plan.admin.channel, plan.admin.chat_id)
-    message = texts.message(plan.text)
+    message = functools.partial(texts.message, plan.text)
     if plan.resumed:
         await _push_to_admin(delivery, admin, texts.resumed(plan))
     progress = ProgressMessage(delivery.hub, admin, texts.progress, delivery=delivery)

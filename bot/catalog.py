@@ -36,12 +36,21 @@ NO_FILES = "nofiles"
 WEB_DESK = "webdesk"
 # The variants in force for the person being answered, most specific first; () = the originals.
 _style: ContextVar[tuple[str, ...]] = ContextVar("catalog_style", default=())
-# Each kind of variant lives in one file, keyed by the whole key it replaces.
+# Each kind of variant lives in its own file, keyed by the whole key it replaces; a feature may
+# add its variants in a file of its own beside it, named `<file>-<feature>.yaml` (e.g.
+# `_go-so-quan-tri.yaml`), so that two features never edit the same file.
 VARIANT_FILES = {
     TYPED: "_go-so.yaml",
     NO_FILES: "_khong-tep.yaml",
     WEB_DESK: "_trang-quan-ly.yaml",
 }
+
+
+def variant_files(folder: Path, file_name: str) -> list[Path]:
+    """The files holding one kind of variant: `file_name`, then its `<stem>-*.yaml` companions."""
+    stem = file_name.removesuffix(".yaml")
+    companions = sorted(folder.glob(f"{stem}-*.yaml"))
+    return [path for path in [folder / file_name, *companions] if path.exists()]
 
 
 def use_style(*names: str) -> Token[tuple[str, ...]]:
@@ -89,22 +98,24 @@ def _flatten(prefix: str, node: object, into: dict[str, str], source: Path) -> N
 def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     entries: dict[str, str] = {}
     folder = MESSAGES_DIR / lang
+    sources = {variant: variant_files(folder, name) for variant, name in VARIANT_FILES.items()}
+    skip = {path for paths in sources.values() for path in paths}
     for path in sorted(folder.glob("*.yaml")):
-        if path.name in VARIANT_FILES.values():
+        if path in skip:
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         _flatten(path.stem, data, entries, path)
-    for variant, file_name in VARIANT_FILES.items():
-        source = folder / file_name
-        if not source.exists():
-            continue
-        # Whole keys ("reports.optional"), each the variant of a key that must exist.
+    for variant, paths in sources.items():
+        # Whole keys ("reports.optional"), each the variant of a key that must exist; a key
+        # given in two files of the same kind is an error (`_flatten`).
         variants: dict[str, str] = {}
-        for name, node in (yaml.safe_load(source.read_text(encoding="utf-8")) or {}).items():
-            _flatten(str(name), node, variants, source)
+        for source in paths:
+            for name, node in (yaml.safe_load(source.read_text(encoding="utf-8")) or {}).items():
+                _flatten(str(name), node, variants, source)
+            for key in variants:
+                if key not in entries:
+                    raise CatalogError(f"{source}: khoá {key} không có trong danh mục")
         for key, text in variants.items():
-            if key not in entries:
-                raise CatalogError(f"{source}: khoá {key} không có trong danh mục")
             entries[f"{key}@{variant}"] = text
     return entries
 

@@ -2,7 +2,10 @@
 conversation state, the clock, and ways to answer.
 
 Handlers answer through `ctx.reply`/`ctx.say` (to the chat that wrote) and `ctx.notify` (to
-anyone else); nothing is sent until the update's transaction has committed. `ctx.ask` shows a
+anyone else); nothing is sent until the update's transaction has committed. A notice is given
+as a function that builds it (`Compose`), called once per recipient in the wording of the
+recipient's channel (`Hub.worded_for`): an admin on Telegram returning a report tells an
+officer on Zalo to "gõ", not to "bấm". `ctx.ask` shows a
 question and remembers it, so the core can ask it again after bad input. Work too long for one
 update (a broadcast to hundreds of officers) is handed to `ctx.defer`: it runs in the
 background after the commit, outside the update's transaction.
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 PROMPT_KEY = "_prompt"
 # Background work started after the update committed and its answers were delivered.
 Job = Callable[[], Awaitable[None]]
+# Builds a message to another person: called with the catalog worded for their channel.
+Compose = Callable[[], Outbound]
 
 
 def saved_prompt(state: ConversationState) -> Outbound | None:
@@ -107,11 +112,20 @@ class Context:
     def last_prompt(self) -> Outbound | None:
         return saved_prompt(self.state)
 
-    def notify(self, channel: str, chat_id: str, message: Outbound) -> None:
+    def notify(self, channel: str, chat_id: str, compose: Compose) -> None:
+        """Send someone else the message `compose()` builds, worded for their channel (the
+        style of the update's own channel does not apply to it). Build every text of the
+        message inside `compose` — a text made with `t()` outside it has the sender's wording."""
+        with self.services.hub.worded_for(channel):
+            message = compose()
         self.notifications.append(Delivery(Address(channel, chat_id), message))
 
-    def notify_member(self, member: Member, message: Outbound) -> None:
-        self.notify(member.channel, member.chat_id, message)
+    def notify_member(self, member: Member, compose: Compose) -> None:
+        self.notify(member.channel, member.chat_id, compose)
+
+    def tell(self, member: Member, key: str, /, **params: object) -> None:
+        """Send `member` the catalog text `key`, worded for their channel (`notify`)."""
+        self.notify_member(member, lambda: Outbound(t(key, **params)))
 
     def defer(self, job: Job) -> None:
         """Run `job` in the background once this update has committed and its answers are

@@ -330,10 +330,12 @@ class BotCore:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    @staticmethod
-    async def _run_job(event: Inbound, job: Job) -> None:
+    async def _run_job(self, event: Inbound, job: Job) -> None:
         try:
-            await job()
+            # Worded, like the update's answers, for the person who asked (a job that writes
+            # to others words each message for its recipient: `Hub.worded_for`).
+            with self.hub.worded_for(event.channel):
+                await job()
         except Exception:
             log.exception("update=%s background job failed", event.update_id)
 

@@ -49,7 +49,9 @@ async def council_tick(core: BotCore) -> CouncilTick:
             except council.CouncilError:
                 continue
             report.closed += 1
-            for admin, message in closed_messages(session, round_):
+            for admin, compose in closed_messages(session, round_):
+                with core.hub.worded_for(admin.channel):  # "gõ" where choices are typed
+                    message = compose()
                 out.append(Delivery(Address(admin.channel, admin.chat_id), message))
         claimed = council.claim_reminders(session, now=now)
         ids: list[int] = []
@@ -59,12 +61,9 @@ async def council_tick(core: BotCore) -> CouncilTick:
                 row.status = "skipped"
                 session.add(row)
                 continue
-            out.append(
-                Delivery(
-                    Address(member.channel, member.chat_id),
-                    reminder_message(session, round_, member, tz),
-                )
-            )
+            with core.hub.worded_for(member.channel):
+                message = reminder_message(session, round_, member, tz)
+            out.append(Delivery(Address(member.channel, member.chat_id), message))
             if row.id is not None:
                 ids.append(row.id)
         return out, ids

@@ -186,7 +186,8 @@ class CouncilTexts:
     """The council's pushed messages: the tally of a round closed by time (to each admin) and
     the reminder to a member who has not voted on every nominee."""
 
-    closed_messages: Callable[[Session, CouncilRound], list[tuple[Member, Outbound]]]
+    # Each admin with a function building their message, called in their channel's wording.
+    closed_messages: Callable[[Session, CouncilRound], list[tuple[Member, Callable[[], Outbound]]]]
     reminder_message: Callable[[Session, CouncilRound, Member, ZoneInfo], Outbound]
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -130,6 +131,14 @@ class Hub:
         if not self.has_buttons(channel):
             variants.append(catalog.TYPED)
         return tuple(variants)
+
+    @contextmanager
+    def worded_for(self, channel: str) -> Iterator[None]:
+        """Texts built inside the block are worded for a person on `channel`: the one place
+        that turns a channel into catalog variants for a message to someone other than the
+        person being answered (notices, reminders, digests, broadcasts, ballots)."""
+        with catalog.style(*self.wording(channel)):
+            yield
 
     def can_reach(self, channel: str, last_seen_at: datetime | None, now: datetime) -> bool:
         """Whether a message to a user last seen at `last_seen_at` is allowed now.

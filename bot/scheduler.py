@@ -37,7 +37,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
-from bot import catalog
 from bot.catalog import t
 from bot.db import in_transaction
 from bot.delivery import ChatPacer, PushStatus
@@ -354,7 +353,7 @@ class ReminderScheduler:
                 return None
             return Outcome(item, error="deadline no longer exists")
         # Worded for the recipient's channel ("gõ" where choices are typed), as an answer is.
-        with catalog.style(*self.core.hub.wording(item.channel)):
+        with self.core.hub.worded_for(item.channel):
             message = self.core.services.push_texts.reminder(
                 deadline=deadline,
                 campaign=campaign,
@@ -413,8 +412,9 @@ class ReminderScheduler:
         channels = self.core.hub.channels
         admins = await self._db(lambda s: digest_recipients(s, channels), commit=False)
         sent = 0
-        # One digest per organiser, built once: each admin gets those of the organisers they run.
-        messages: dict[int, Outbound | None] = {}
+        # One digest per organiser and wording, built once: each admin gets those of the
+        # organisers they run, worded for their channel.
+        messages: dict[tuple[int, tuple[str, ...]], Outbound | None] = {}
         for admin, organiser_id in admins:
             assert admin.id is not None
             admin_id = admin.id
@@ -428,14 +428,16 @@ class ReminderScheduler:
                 )
             ):
                 continue
-            if organiser_id not in messages:
-                messages[organiser_id] = await self._db(
-                    functools.partial(
-                        _digest_for, organiser_id=organiser_id, now=now, tz=tz, render=render
-                    ),
-                    commit=False,
-                )
-            message = messages[organiser_id]
+            key = (organiser_id, self.core.hub.wording(admin.channel))
+            if key not in messages:
+                with self.core.hub.worded_for(admin.channel):
+                    messages[key] = await self._db(
+                        functools.partial(
+                            _digest_for, organiser_id=organiser_id, now=now, tz=tz, render=render
+                        ),
+                        commit=False,
+                    )
+            message = messages[key]
             if message is None:
                 continue
             await self.pacer.wait((admin.channel, admin.chat_id))

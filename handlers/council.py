@@ -14,6 +14,7 @@ refused and audited. Nothing here shows who voted how on a secret ballot.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from bot.access import (
     refuse_in_update,
 )
 from bot.catalog import Raw, t
-from bot.context import Context
+from bot.context import Compose, Context
 from bot.db import in_transaction
 from bot.delivery import DeliveryService
 from bot.errors import InputError
@@ -241,7 +242,7 @@ async def seat_button(event: Inbound, ctx: Context) -> None:
             return
         ctx.say("council.added", name=member.display_name, role=_role(parts[2]))
         if member.id != ctx.member.id:
-            ctx.notify_member(member, Outbound(t("council.added_notice", role=_role(parts[2]))))
+            ctx.tell(member, "council.added_notice", role=_role(parts[2]))
         return
     if action == "rm" and len(parts) == 2 and (seat_id := id_part(parts[1])):
         seat = _scoped_seat(ctx, seat_id)
@@ -495,7 +496,10 @@ async def round_button(event: Inbound, ctx: Context) -> None:
         claimed = council.claim_reminders(ctx.session, now=ctx.now(), slot=slot, round_id=round_.id)
         for found_round, member, _row in claimed:
             ctx.notify_member(
-                member, reminder_message(ctx.session, found_round, member, ctx.settings.tz)
+                member,
+                functools.partial(
+                    reminder_message, ctx.session, found_round, member, ctx.settings.tz
+                ),
             )
         council.mark_reminded(
             ctx.session, reminder_ids=[r.id for _, _, r in claimed if r.id], now=ctx.now()
@@ -675,22 +679,19 @@ def _open(ctx: Context, campaign: Campaign, closes: datetime) -> None:
         members=len(round_.electorate),
         closes=_when(ctx, closes),
     )
+    when = _when(ctx, closes)
+
+    def invite() -> Outbound:
+        return Outbound(
+            t("council.invite", campaign=campaign.name, count=len(items), closes=when),
+            [[Button(t("council.button_vote"), make_payload("cv", items[0].id))]],
+        )
+
     for member_id in round_.electorate:
         member = ctx.session.get(Member, member_id)
         if member is None:
             continue
-        ctx.notify_member(
-            member,
-            Outbound(
-                t(
-                    "council.invite",
-                    campaign=campaign.name,
-                    count=len(items),
-                    closes=_when(ctx, closes),
-                ),
-                [[Button(t("council.button_vote"), make_payload("cv", items[0].id))]],
-            ),
-        )
+        ctx.notify_member(member, invite)
 
 
 # --- voting -----------------------------------------------------------------------------------
@@ -814,24 +815,27 @@ async def show_files(event: Inbound, ctx: Context) -> None:
 
 # --- closing, results -------------------------------------------------------------------------
 def _announce_closed(ctx: Context, round_: CouncilRound) -> None:
-    text = result_text(ctx.session, round_)
-    buttons = [
-        [Button(t("council.button_confirm_result"), make_payload("cr", round_.id, "confirm"))]
-    ]
+    tally = functools.partial(_tally, ctx.session, round_)
     for admin in _round_admins(ctx.session, round_):
         if ctx.member is not None and admin.id == ctx.member.id:
-            ctx.reply(Raw(text), buttons)
+            ctx.replies.append(tally())
         else:
-            ctx.notify_member(admin, Outbound(text, buttons))
+            ctx.notify_member(admin, tally)
 
 
-def closed_messages(session: Session, round_: CouncilRound) -> list[tuple[Member, Outbound]]:
-    """What a closing by time sends: the tally to every admin, with the confirm button."""
-    text = result_text(session, round_)
+def _tally(session: Session, round_: CouncilRound) -> Outbound:
+    """The result of a closed round with the confirm button, for an admin."""
     buttons = [
         [Button(t("council.button_confirm_result"), make_payload("cr", round_.id, "confirm"))]
     ]
-    return [(admin, Outbound(text, buttons)) for admin in _round_admins(session, round_)]
+    return Outbound(Raw(result_text(session, round_)), buttons)
+
+
+def closed_messages(session: Session, round_: CouncilRound) -> list[tuple[Member, Compose]]:
+    """What a closing by time sends: the tally to every admin, with the confirm button; each
+    built by the caller in the wording of that admin's channel."""
+    tally = functools.partial(_tally, session, round_)
+    return [(admin, tally) for admin in _round_admins(session, round_)]
 
 
 def _round_admins(session: Session, round_: CouncilRound) -> list[Member]:
@@ -870,22 +874,25 @@ def _send_results_to_units(ctx: Context, round_: CouncilRound) -> int:
             by_unit.setdefault(result.item.unit_id, []).append(result)
     campaign = ctx.session.get(Campaign, round_.campaign_id)
     for unit_id, found in by_unit.items():
-        lines = [t("council.unit_result_title", campaign=campaign.name if campaign else "")]
-        for result in found:
-            lines.append(
-                t(
-                    "council.unit_result_line",
-                    name=result.item.nominee_name,
-                    award=_award(result.item.award),
-                    yes=result.item.yes or 0,
-                    members=result.members,
-                    verdict=t("council.passed" if result.item.passed else "council.failed"),
-                )
-            )
-        message = "\n".join(lines)
         for officer in reachable(unit_officers(ctx.session, unit_id)):
-            ctx.notify_member(officer, Outbound(message))
+            ctx.notify_member(officer, functools.partial(_unit_results, campaign, found))
     return len(by_unit)
+
+
+def _unit_results(campaign: Campaign | None, found: list[council.ItemResult]) -> Outbound:
+    lines = [t("council.unit_result_title", campaign=campaign.name if campaign else "")]
+    for result in found:
+        lines.append(
+            t(
+                "council.unit_result_line",
+                name=result.item.nominee_name,
+                award=_award(result.item.award),
+                yes=result.item.yes or 0,
+                members=result.members,
+                verdict=t("council.passed" if result.item.passed else "council.failed"),
+            )
+        )
+    return Outbound("\n".join(lines))
 
 
 # --- the biên bản and the tờ trình ---------------------------------------------------------------
@@ -1027,13 +1034,11 @@ async def decision_answer(event: Inbound, ctx: Context) -> None:
         ctx.say(f"council.error_{exc.reason}")
         return
     ctx.say("council.decision_recorded", name=item.nominee_name, number=number)
-    notice = Outbound(
-        t(
+    for officer in reachable(unit_officers(ctx.session, item.unit_id or 0)):
+        ctx.tell(
+            officer,
             "council.decision_notice",
             name=item.nominee_name,
             award=_award(item.award),
             number=number,
         )
-    )
-    for officer in reachable(unit_officers(ctx.session, item.unit_id or 0)):
-        ctx.notify_member(officer, notice)

@@ -612,20 +612,24 @@ def _announce_new_due(ctx: Context, deadline: Deadline, old_due: datetime, tz: Z
     officers = members_by_unit(
         ctx.session, domain.unit_ids(units), statuses=(MemberStatus.APPROVED,)
     )
-    text = t(
-        "hints.due_changed",
-        title=deadline.title,
-        campaign=campaign.name,
-        old=format_due(old_due, tz),
-        new=format_due(deadline.due_at, tz),
-        sender=ctx.member.display_name if ctx.member else "",
-    )
-    button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
+    sender = ctx.member.display_name if ctx.member else ""
+
+    def notice() -> Outbound:
+        text = t(
+            "hints.due_changed",
+            title=deadline.title,
+            campaign=campaign.name,
+            old=format_due(old_due, tz),
+            new=format_due(deadline.due_at, tz),
+            sender=sender,
+        )
+        return Outbound(text, [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]])
+
     told = 0
     for members in officers.values():
         for member in members:
             if member.unreachable_at is None:
-                ctx.notify_member(member, Outbound(text, button))
+                ctx.notify_member(member, notice)
                 told += 1
     return "\n" + t("hints.due_change_announced", count=told, units=len(officers))
 

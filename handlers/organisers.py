@@ -16,7 +16,7 @@ from bot.access import ACT_AS, Access, in_scope, refuse_in_update
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound, OutboundFile
+from bot.events import Button, Inbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
 from domain import audit
 from domain import organisers as offices
@@ -298,7 +298,7 @@ async def grant(event: Inbound, ctx: Context) -> None:
     assert target is not None and person is not None
     if offices.grant_admin(person, target, by=ctx.member, now=ctx.now(), session=ctx.session):
         ctx.reply(t("organisers.grant.done", name=person.display_name, office=target.name))
-        ctx.notify_member(person, Outbound(t("organisers.grant.notice", office=target.name)))
+        ctx.tell(person, "organisers.grant.notice", office=target.name)
     else:
         ctx.reply(t("organisers.grant.already", name=person.display_name, office=target.name))
 
@@ -347,7 +347,7 @@ async def revoke(event: Inbound, ctx: Context) -> None:
         return
     assert target is not None and person is not None
     ctx.reply(t("organisers.revoke.done", name=person.display_name, office=target.name))
-    ctx.notify_member(person, Outbound(t("organisers.revoke.notice", office=target.name)))
+    ctx.tell(person, "organisers.revoke.notice", office=target.name)
 
 
 # --- /tonghop: the province's read-only roll-up ------------------------------------------------
@@ -471,10 +471,7 @@ async def request_cascade(event: Inbound, ctx: Context) -> None:
     for child in offices.children(campaign.organiser_id, session=ctx.session):
         if campaign in offices.pending_cascades(child, session=ctx.session):
             for admin in scoped.admins_of(child.id, session=ctx.session):  # type: ignore[arg-type]
-                ctx.notify_member(
-                    admin,
-                    Outbound(t("organisers.cascade.notice", name=campaign.name, office=child.name)),
-                )
+                ctx.tell(admin, "organisers.cascade.notice", name=campaign.name, office=child.name)
                 told += 1
     audit.record(
         ctx.session,

@@ -98,8 +98,7 @@ async def open_invite(event: Inbound, ctx: Context) -> bool:
         ctx.say("registration.invite_ok", name=name, unit=unit.name)
     creator = ctx.session.get(Member, member.decided_by_id) if member.decided_by_id else None
     if creator is not None and creator.id != member.id and creator.role == Role.ADMIN:
-        notice = t("registration.invite_used_notice", name=name, unit=unit.name)
-        ctx.notify_member(creator, Outbound(notice))
+        ctx.tell(creator, "registration.invite_used_notice", name=name, unit=unit.name)
     return True
 
 
@@ -240,9 +239,8 @@ def _submit(ctx: Context, data: Registration, phone: str | None) -> None:
     )
     ctx.member = member
     ctx.say("registration.register.submitted", unit=unit.name)
-    notice = _pending_card(member, unit)
     for admin in registration.admins_of_unit(ctx.session, member.unit_id):
-        ctx.notify_member(admin, notice)
+        ctx.notify_member(admin, lambda: _pending_card(member, unit))
 
 
 def _pending_card(member: Member, unit: Unit | None) -> Outbound:
@@ -321,12 +319,12 @@ def _decide(event: Inbound, ctx: Context, *, approve: bool) -> None:
         ctx.reply(
             t("registration.approved_admin", name=decided.display_name, unit=unit), replace=True
         )
-        ctx.notify_member(decided, Outbound(t("registration.approved_notice", unit=unit)))
+        ctx.tell(decided, "registration.approved_notice", unit=unit)
     else:
         ctx.reply(
             t("registration.rejected_admin", name=decided.display_name, unit=unit), replace=True
         )
-        ctx.notify_member(decided, Outbound(t("registration.rejected_notice", unit=unit)))
+        ctx.tell(decided, "registration.rejected_notice", unit=unit)
 
 
 # --- /xoacanbo, /capquyen ------------------------------------------------------------------
@@ -431,7 +429,7 @@ async def remove_officer_confirmed(event: Inbound, ctx: Context) -> None:
         return
     unit = _unit_name(ctx, removed.unit_id)
     ctx.reply(t("registration.remove.done", name=removed.display_name, unit=unit), replace=True)
-    ctx.notify_member(removed, Outbound(t("registration.remove.notice", unit=unit)))
+    ctx.tell(removed, "registration.remove.notice", unit=unit)
 
 
 @router.button("mb-adok", access=Access.ADMIN)
@@ -440,7 +438,7 @@ async def grant_admin_confirmed(event: Inbound, ctx: Context) -> None:
     if granted is None:
         return
     ctx.reply(t("registration.grant.done", name=granted.display_name), replace=True)
-    ctx.notify_member(granted, Outbound(t("registration.grant.notice")))
+    ctx.tell(granted, "registration.grant.notice")
 
 
 def _unit_label(ctx: Context, unit: Unit) -> str:
@@ -545,7 +543,7 @@ async def revoke_admin_confirmed(event: Inbound, ctx: Context) -> None:
         return
     ctx.reply(t("admins.done", name=revoked.display_name), replace=True)
     if revoked.id != ctx.member.id:
-        ctx.notify_member(revoked, Outbound(t("admins.notice")))
+        ctx.tell(revoked, "admins.notice")
 
 
 # --- /toi ----------------------------------------------------------------------------------

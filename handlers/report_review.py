@@ -115,14 +115,21 @@ def _refused(ctx: Context, target: Target, exc: ReportError) -> None:
     )
 
 
-def _tell_officers(ctx: Context, target: Target, text: str, *, with_button: bool) -> None:
-    buttons = (
-        [[Button(t("reports.button.open"), make_payload("rp", target.deadline.id))]]
-        if with_button
-        else []
-    )
+def _tell_officers(
+    ctx: Context, target: Target, key: str, *, with_button: bool, **params: object
+) -> None:
+    """Tell the unit's officers the catalog text `key`, each in their channel's wording."""
+
+    def notice() -> Outbound:
+        buttons = (
+            [[Button(t("reports.button.open"), make_payload("rp", target.deadline.id))]]
+            if with_button
+            else []
+        )
+        return Outbound(t(key, **params), buttons)
+
     for officer in unit_officers(ctx.session, target.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
-        ctx.notify_member(officer, Outbound(text, buttons))
+        ctx.notify_member(officer, notice)
 
 
 def _return(ctx: Context, target: Target, reason: str) -> None:
@@ -142,8 +149,9 @@ def _return(ctx: Context, target: Target, reason: str) -> None:
     if ctx.flow == RETURN_FLOW:
         ctx.end()
     ctx.say("reports.admin_returned", title=target.title, unit=target.unit.name)
-    text = t("reports.officer_returned", title=target.title, reason=reason)
-    _tell_officers(ctx, target, text, with_button=True)
+    _tell_officers(
+        ctx, target, "reports.officer_returned", with_button=True, title=target.title, reason=reason
+    )
 
 
 def _ask_reason(ctx: Context, target: Target) -> None:
@@ -198,8 +206,14 @@ def _accept(ctx: Context, target: Target) -> None:
     ctx.say(
         "reports.admin_accepted", title=target.title, unit=target.unit.name, reference=reference
     )
-    text = t("reports.officer_accepted", title=target.title, reference=reference)
-    _tell_officers(ctx, target, text, with_button=False)
+    _tell_officers(
+        ctx,
+        target,
+        "reports.officer_accepted",
+        with_button=False,
+        title=target.title,
+        reference=reference,
+    )
 
 
 @router.command("duyetbaocao", access=Access.ADMIN, help_key="help.duyetbaocao")
@@ -231,8 +245,7 @@ def _reopen(ctx: Context, target: Target) -> None:
         _refused(ctx, target, exc)
         return
     ctx.say("reports.admin_reopened", title=target.title, unit=target.unit.name)
-    text = t("reports.officer_reopened", title=target.title)
-    _tell_officers(ctx, target, text, with_button=True)
+    _tell_officers(ctx, target, "reports.officer_reopened", with_button=True, title=target.title)
 
 
 # --- asking before a typed command acts -----------------------------------------------------------

@@ -935,16 +935,12 @@ def _submit(ctx: Context, chat: ReportChat) -> None:
     told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
     for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         if colleague.id != ctx.member.id and colleague.id not in told:
-            ctx.notify_member(
+            ctx.tell(
                 colleague,
-                Outbound(
-                    t(
-                        "reports.colleague_submitted",
-                        name=ctx.member.display_name,
-                        title=o.form.title,
-                        reference=result.reference,
-                    )
-                ),
+                "reports.colleague_submitted",
+                name=ctx.member.display_name,
+                title=o.form.title,
+                reference=result.reference,
             )
 
 
@@ -978,27 +974,32 @@ def _to_broken_rule(ctx: Context, chat: ReportChat, problems: list[Any]) -> bool
 def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Raw) -> set[int]:
     """Send every admin the submission with accept/return buttons; returns who was told."""
     assert ctx.member is not None
-    header = t(
-        "reports.admin_submitted",
-        unit=o.unit.name,
-        title=o.form.title,
-        version=version,
-        timing=timing,
-        reference=reference,
-        name=ctx.member.display_name,
-        unit_code=o.unit.code,
-        deadline_id=o.deadline.id,
-    )
-    text = "\n".join([header, "", *_answer_lines(o)])
-    buttons = [
-        [
-            Button(t("reports.button.accept"), make_payload("rpok", o.report.id, version)),
-            Button(t("reports.button.return"), make_payload("rpret", o.report.id, version)),
+    name = ctx.member.display_name
+
+    def notice() -> Outbound:
+        header = t(
+            "reports.admin_submitted",
+            unit=o.unit.name,
+            title=o.form.title,
+            version=version,
+            timing=timing,
+            reference=reference,
+            name=name,
+            unit_code=o.unit.code,
+            deadline_id=o.deadline.id,
+        )
+        text = "\n".join([header, "", *_answer_lines(o)])
+        buttons = [
+            [
+                Button(t("reports.button.accept"), make_payload("rpok", o.report.id, version)),
+                Button(t("reports.button.return"), make_payload("rpret", o.report.id, version)),
+            ]
         ]
-    ]
+        return Outbound(text, buttons)
+
     told: set[int] = set()
     for admin in admins_of_deadline(ctx.session, o.deadline):
         if admin.id != ctx.member.id and admin.id is not None:  # the submitter has the receipt
-            ctx.notify_member(admin, Outbound(text, buttons))
+            ctx.notify_member(admin, notice)
             told.add(admin.id)
     return told

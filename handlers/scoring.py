@@ -23,7 +23,7 @@ from bot.access import (
 from bot.catalog import Raw, t
 from bot.context import Context
 from bot.errors import InputError
-from bot.events import Button, Inbound, Outbound, OutboundFile
+from bot.events import Button, Inbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
 from bot.storage import FileRejected, receive_file
 from domain import council, scoring
@@ -593,18 +593,17 @@ async def adjust_answer(event: Inbound, ctx: Context) -> None:
         ) from None
     ctx.end()
     ctx.say("scoring.adjusted", label=criterion.label, points=_pts(line.adjusted_centi or 0))
-    notice = Outbound(
-        t(
+    total = _pts(scoring.card_total(ctx.session, sheet=sheet, card=card))
+    for officer in reachable(unit_officers(ctx.session, card.unit_id)):
+        ctx.tell(
+            officer,
             "scoring.adjust_notice",
             label=criterion.label,
             before=_pts(line.self_centi),
             after=_pts(line.adjusted_centi or 0),
             reason=line.adjust_reason or "",
-            total=_pts(scoring.card_total(ctx.session, sheet=sheet, card=card)),
+            total=total,
         )
-    )
-    for officer in reachable(unit_officers(ctx.session, card.unit_id)):
-        ctx.notify_member(officer, notice)
 
 
 def _criterion_label(table: scoring.ScoringTable, key: str) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.access import Access, can_act_for_unit
-from bot.catalog import style, t
+from bot.catalog import t
 from bot.context import Context
 from bot.db import in_transaction
 from bot.delivery import DeliveryService
@@ -278,7 +278,7 @@ async def send_scan_reminders(core: BotCore, *, calendar: WorkCalendar) -> int:
     async with core.database_turn():
         due = await asyncio.to_thread(in_transaction, core.engine, claim, what="scan reminders")
     for item in due:
-        with style(*core.hub.wording(item.channel)):  # worded for the recipient's channel
+        with core.hub.worded_for(item.channel):
             message = Outbound(
                 t("signing.reminder", title=item.deadline_title, unit=item.unit_name),
                 [[scan_button(item.report_id, item.version)]],
