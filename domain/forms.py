@@ -773,6 +773,9 @@ class Place(StrEnum):
     MORE = "more"  # "add another entry to this group, or done?"
     MENU = "menu"  # a group's entries to edit or delete, or one to add
     REVIEW = "review"  # every answer shown: submit, or edit one
+    # Before the questions: the offer to start from the sums of the unit's own accepted
+    # reports of the level below (a commune's report upward, `domain.rollup`).
+    PREFILL = "prefill"
     UNKNOWN = "unknown"  # read from a state that no longer makes sense: never still there
 
 
@@ -866,6 +869,7 @@ def _from_old_list(raw: list[Any]) -> Position:
 
 
 REVIEW = Position(Place.REVIEW)
+PREFILL = Position(Place.PREFILL)
 UNKNOWN = Position(Place.UNKNOWN)
 
 
