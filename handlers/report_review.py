@@ -24,6 +24,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
+from domain.organisers import office_words
 from domain.reports import (
     ReportError,
     accept_report,
@@ -36,7 +37,7 @@ from domain.reports import (
 )
 from domain.text import clean_text
 from handlers.reports import status_label
-from models.campaigns import Deadline
+from models.campaigns import Campaign, Deadline
 from models.reports import Report
 from models.units import Unit
 
@@ -115,7 +116,15 @@ def _refused(ctx: Context, target: Target, exc: ReportError) -> None:
     )
 
 
-def _tell_officers(ctx: Context, target: Target, text: str, *, with_button: bool) -> None:
+def _tell_officers(
+    ctx: Context, target: Target, text: str, *, with_button: bool, by: str = ""
+) -> None:
+    """Tell the unit's officers; `by` (a key of office_names) adds which office did it — the
+    campaign's organiser, a commune's office for a commune's campaign."""
+    if by:
+        campaign = ctx.session.get(Campaign, target.deadline.campaign_id)
+        words = office_words(ctx.session, organiser_id=campaign.organiser_id) if campaign else {}
+        text += "\n" + t(f"office_names.{by}", **words)
     buttons = (
         [[Button(t("reports.button.open"), make_payload("rp", target.deadline.id))]]
         if with_button
@@ -143,7 +152,7 @@ def _return(ctx: Context, target: Target, reason: str) -> None:
         ctx.end()
     ctx.say("reports.admin_returned", title=target.title, unit=target.unit.name)
     text = t("reports.officer_returned", title=target.title, reason=reason)
-    _tell_officers(ctx, target, text, with_button=True)
+    _tell_officers(ctx, target, text, with_button=True, by="returned_by")
 
 
 def _ask_reason(ctx: Context, target: Target) -> None:
@@ -199,7 +208,7 @@ def _accept(ctx: Context, target: Target) -> None:
         "reports.admin_accepted", title=target.title, unit=target.unit.name, reference=reference
     )
     text = t("reports.officer_accepted", title=target.title, reference=reference)
-    _tell_officers(ctx, target, text, with_button=False)
+    _tell_officers(ctx, target, text, with_button=False, by="accepted_by")
 
 
 @router.command("duyetbaocao", access=Access.ADMIN, help_key="help.duyetbaocao")
@@ -232,7 +241,7 @@ def _reopen(ctx: Context, target: Target) -> None:
         return
     ctx.say("reports.admin_reopened", title=target.title, unit=target.unit.name)
     text = t("reports.officer_reopened", title=target.title)
-    _tell_officers(ctx, target, text, with_button=True)
+    _tell_officers(ctx, target, text, with_button=True, by="reopened_by")
 
 
 # --- asking before a typed command acts -----------------------------------------------------------

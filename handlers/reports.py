@@ -54,6 +54,7 @@ from domain.forms import (
     problems,
 )
 from domain.members import audit_refusal
+from domain.organisers import office_words
 from domain.reports import (
     ReportError,
     add_entry,
@@ -1101,6 +1102,9 @@ def _submit(ctx: Context, chat: ReportChat) -> None:
     )
     if result.amended:
         receipt += "\n" + t("reports.receipt_amended")
+    campaign = ctx.session.get(Campaign, o.deadline.campaign_id)
+    words = office_words(ctx.session, organiser_id=campaign.organiser_id) if campaign else {}
+    receipt += "\n" + t("office_names.receipt_to", **words)
     ctx.reply(receipt)
     offer_signing_copy(ctx, report=o.report, deadline=o.deadline)
     told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing), _marks(chat, o))

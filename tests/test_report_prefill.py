@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.catalog import t
 from bot.channels.text import html_to_plain
 from domain import organisers as offices
 from domain.rollup import PrefillOffer, prefill_values
@@ -35,9 +36,26 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import TestBot
 
 HAI = "201"
+VILLAGE = "301"  # the officer of Thôn Nà Hiềng
+# Every answer of the achievement report, optional ones skipped: the report opens on its review.
+COMPLETE = {
+    "ket_qua": "Thu ngân sách đạt 105% kế hoạch; giảm 2,3% hộ nghèo",
+    "tong_chi_tieu": 12,
+    "chi_tieu_dat": 11,
+    "xep_loai": "Hoàn thành tốt nhiệm vụ",
+    "kinh_phi": None,
+    "mo_hinh": [],
+    "han_che": "Giải ngân vốn còn chậm",
+    "dac_diem": "Thôn vùng cao, 120 hộ",
+    "chuc_nang": None,
+    "khen_thuong": [],
+    "ngay_bao_cao": "2026-06-20",
+    "ban_ky": None,
+}
 
 
 @dataclass
@@ -54,11 +72,12 @@ def cascade(bot: TestBot, session: Session) -> Cascade:
     top.name, top.level = "Sở Nội vụ tỉnh Lai Châu", "tinh"
     xa = make_unit(session, "Xã An Bình", code="XA-ANBINH")
     an_binh = make_organiser(session, "UBND xã An Bình", code="CQ-ANBINH", parent=top, unit=xa)
-    make_unit(session, "Thôn Nà Hiềng", code="T01", kind="thon", organiser=an_binh)
+    na_hieng = make_unit(session, "Thôn Nà Hiềng", code="T01", kind="thon", organiser=an_binh)
     make_unit(session, "Thôn Pác Ngòi", code="T02", kind="thon", organiser=an_binh)
     make_member(session, ADMIN_USER_ID, role=Role.ADMIN)
     hai = make_member(session, HAI, unit=xa, name="Lò Văn Hải")
     offices.grant_admin(hai, an_binh, by=None, now=T0, session=session)
+    make_member(session, VILLAGE, unit=na_hieng, name="Hoàng Văn Thôn")
     tinh = make_campaign(session, number="12/KH-SNV", name="Đợt thi đua của tỉnh 2026")
     deadline = make_deadline(
         session, tinh, title="Báo cáo của xã gửi tỉnh", due_at=T0 + timedelta(days=20)
@@ -172,7 +191,8 @@ async def test_the_commune_report_starts_from_the_accepted_village_sums_only_whe
     assert "3. Số chỉ tiêu đạt và vượt: 15" in review and "15 (điền sẵn" not in review
     assert "5. Kinh phí huy động (triệu đồng): 1.250,5 (điền sẵn: tổng 1/2 thôn)" in review
     await hai.presses("Nộp báo cáo")
-    assert "đã nộp" in hai.all_text.lower() or "Mã tiếp nhận" in hai.all_text
+    # The receipt names the office the report went to: the province's, for its campaign.
+    assert "Báo cáo đã gửi tới Sở Nội vụ tỉnh Lai Châu." in hai.new_text
     report = _commune_report(bot, cascade)
     assert report is not None and report.status == ReportStatus.SUBMITTED
     assert report.answers["tong_chi_tieu"] == 30 and report.answers["chi_tieu_dat"] == 15
@@ -243,3 +263,47 @@ def test_prefill_values_never_overwrite_and_keep_the_forms_types(bot: TestBot) -
         "chi_tieu_dat": 20,
         "kinh_phi": "3.5",
     }
+
+
+# --- texts that name the office running the campaign ----------------------------------------------
+async def test_a_communes_campaign_speaks_in_the_communes_name(
+    bot: TestBot, cascade: Cascade
+) -> None:
+    """The village's reminder, receipt and return notice of An Bình's campaign name UBND xã An
+    Bình — not the province, not the settings' ORGANISER_NAME."""
+    deadline = await _commune_takes_on_the_campaign(bot)
+    hai, village = bot.person(HAI, "Lò Văn Hải"), bot.person(VILLAGE, "Hoàng Văn Thôn")
+    await hai.presses_payload(f"nhac:{deadline.id}")
+    assert (await scheduler_for(bot.core).tick()).reminders.sent == 1
+    reminder = village.last_reply
+    assert deadline.title in reminder and "— UBND xã An Bình" in reminder
+    assert "Sở Nội vụ" not in reminder and bot.core.settings.organiser_name not in reminder
+    with bot.db() as db:
+        unit = db.exec(select(Unit).where(Unit.name == "Thôn Nà Hiềng")).one()
+        make_report(
+            db, unit, db.get(Deadline, deadline.id), status=ReportStatus.DRAFT, answers=COMPLETE
+        )
+        db.commit()
+    await village.says(f"/baocao {deadline.id}")
+    await village.presses("Nộp báo cáo")
+    assert "Báo cáo đã gửi tới UBND xã An Bình." in village.new_text
+    assert "Sở Nội vụ" not in village.new_text
+    with bot.db() as db:
+        report = db.exec(select(Report).where(Report.deadline_id == deadline.id)).one()
+    await hai.presses_payload(f"rpret:{report.id}:1")
+    await hai.says("Thiếu số liệu ở câu 3")
+    notice = village.last_reply
+    assert "Thiếu số liệu ở câu 3" in notice and "Cơ quan trả lại: UBND xã An Bình." in notice
+
+
+def test_the_default_organiser_left_unnamed_speaks_with_the_settings_name(
+    bot: TestBot, session: Session
+) -> None:
+    top = session.get(Organiser, DEFAULT_ORGANISER_ID)
+    assert top is not None
+    assert offices.office_words(session, organiser_id=DEFAULT_ORGANISER_ID) == {}
+    assert t("office_names.receipt_to") == f"Báo cáo đã gửi tới {bot.core.settings.organiser_name}."
+    top.name = "Sở Nội vụ tỉnh Lai Châu"
+    session.flush()
+    words = offices.office_words(session, organiser_id=DEFAULT_ORGANISER_ID)
+    assert words == {"organiser": "Sở Nội vụ tỉnh Lai Châu"}
