@@ -12,7 +12,9 @@ buttons that report_review handles.
 The conversation is a declared flow (`bot.steps`) with dynamic steps: one `Step` per kind of
 screen (a question, "more?", a group's menu, the review), the place in the form in the typed
 `ReportChat.at` (`domain.forms.Position`), the next place chosen from the form and the answers
-(`_following`), /quaylai along the places visited (`_previous`). The answers sit in the
+(`_following`), /quaylai along the places visited (`_previous`). A commune's report to the
+province may open on one more screen, the offer to pre-fill its numeric answers with the sums
+of its villages' accepted reports (`Place.PREFILL`, `domain.rollup`). The answers sit in the
 shared `Report`, so another officer or another device continues from them. Rules live in
 domain/reports.py and domain/forms.py; this module only converses. No platform import.
 """
