@@ -174,6 +174,7 @@ class ReminderRenderer(Protocol):
         unit_name: str,
         now: datetime,
         reminder_slot: str,
+        organiser: str | None = None,
     ) -> Outbound: ...
 
 

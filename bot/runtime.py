@@ -21,7 +21,7 @@ from bot.hub import Hub
 from bot.services import Services
 from bot.settings import Settings
 from domain.documents import validate_templates
-from domain.forms import DEFAULT_FORMS_DIR, load_forms
+from domain.forms import DEFAULT_FORMS_DIR, load_forms, use_forms
 from handlers import build_push_texts, build_router
 from handlers.dossier import dossier_texts, render_award_import
 
@@ -54,6 +54,8 @@ def build_core(
 ) -> BotCore:
     # A broken form file stops start-up here, with the file, field and reason (FormError).
     forms = load_forms(settings.forms_dir or DEFAULT_FORMS_DIR)
+    # Domain code asked to make deadlines without them (the desk's plan upload) reads them so.
+    use_forms(forms)
     # So does a broken Word template, with the file and the variable (TemplateError).
     validate_templates(settings.templates_dir)
     # Texts that name the office ("gửi cho {organiser}") take it from the settings.

@@ -62,6 +62,7 @@ from domain.ledger import (
     record_outcomes,
     release_claims,
 )
+from domain.organisers import office_words
 from domain.schedule import DEFAULT_POLICY, WorkCalendar, load_calendar
 from models.campaigns import Campaign, Deadline
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
@@ -122,6 +123,8 @@ class _Lookup:
         self.deadlines: dict[int, Deadline] = {}
         self.campaigns: dict[int, Campaign] = {}
         self.units: dict[int, str] = {}
+        # The office a campaign's reminders name, by organiser (None: the settings' name).
+        self.offices: dict[int, str | None] = {}
 
     def prime(self, session: Session, items: Sequence[Claimed]) -> None:
         deadline_ids = {i.deadline_id for i in items} - self.deadlines.keys()
@@ -134,6 +137,9 @@ class _Lookup:
                 campaign = session.get(Campaign, deadline.campaign_id)
                 if campaign is not None:
                     self.campaigns[deadline.campaign_id] = campaign
+                    if campaign.organiser_id not in self.offices:
+                        words = office_words(session, organiser_id=campaign.organiser_id)
+                        self.offices[campaign.organiser_id] = words.get("organiser")
         unit_ids = {i.unit_id for i in items} - self.units.keys()
         if unit_ids:
             for unit_id, name in session.exec(
@@ -360,6 +366,7 @@ class ReminderScheduler:
                 unit_name=lookup.units.get(item.unit_id, ""),
                 now=self.core.clock.now(),
                 reminder_slot=item.slot,
+                organiser=lookup.offices.get(campaign.organiser_id),
             )
         await self.pacer.wait((item.channel, item.chat_id))
         if not await gate.enter(item):

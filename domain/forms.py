@@ -231,6 +231,24 @@ def base_form_code(code: str) -> str:
     return code.rpartition(OWN_FORM_SEPARATOR)[2]
 
 
+# The forms the running bot loaded, registered once at start-up (`bot.runtime.build_core`, like
+# the catalog's defaults): what a deadline is made with when its caller holds no forms — the
+# web desk's plan upload calls `domain.plans.create_campaign_from_plan` without them. Callers
+# that have `services.forms` pass them instead.
+_FORMS_IN_USE: dict[str, Any] = {}
+
+
+def use_forms(forms: Mapping[str, Any]) -> None:
+    """Register the forms this process loaded (start-up)."""
+    _FORMS_IN_USE.clear()
+    _FORMS_IN_USE.update(forms)
+
+
+def forms_in_use() -> Mapping[str, Any]:
+    """The forms registered by `use_forms` ({} before start-up: every deadline the default)."""
+    return _FORMS_IN_USE
+
+
 def form_for_organiser(forms: Mapping[str, Any], organiser_code: str, code: str) -> str:
     """The form code a deadline of `organiser_code`'s campaign stores for form `code`: its own
     version when it has one, else the default."""
@@ -773,6 +791,9 @@ class Place(StrEnum):
     MORE = "more"  # "add another entry to this group, or done?"
     MENU = "menu"  # a group's entries to edit or delete, or one to add
     REVIEW = "review"  # every answer shown: submit, or edit one
+    # Before the questions: the offer to start from the sums of the unit's own accepted
+    # reports of the level below (a commune's report upward, `domain.rollup`).
+    PREFILL = "prefill"
     UNKNOWN = "unknown"  # read from a state that no longer makes sense: never still there
 
 
@@ -866,6 +887,7 @@ def _from_old_list(raw: list[Any]) -> Position:
 
 
 REVIEW = Position(Place.REVIEW)
+PREFILL = Position(Place.PREFILL)
 UNKNOWN = Position(Place.UNKNOWN)
 
 

@@ -319,6 +319,20 @@ def office_of(organiser: Organiser, *, deployment: Office, recipient_of: str = "
     )
 
 
+def office_words(session: Session, *, organiser_id: int) -> dict[str, str]:
+    """The `{organiser}` of a chat text about a campaign of `organiser_id` (a reminder, a
+    receipt, a return notice): the office's own name, as its documents print it (`office_of`);
+    {} for the default organiser left unnamed, so the catalog's default — the settings'
+    ORGANISER_NAME — applies."""
+    organiser = session.get(Organiser, organiser_id)
+    if organiser is None:
+        return {}
+    name = organiser.name.strip()
+    if organiser.id == DEFAULT_ORGANISER_ID and name in ("", DEFAULT_ORGANISER_NAME):
+        return {}
+    return {"organiser": name}
+
+
 # --- adding and importing -----------------------------------------------------------------------
 @dataclass(slots=True)
 class OrganiserRow:

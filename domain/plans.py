@@ -6,16 +6,20 @@ text or talks to anyone; activating the draft is the campaign capability's busin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from domain import audit
 from domain import scope as scoped
+from domain.forms import form_for_organiser, forms_in_use
 from domain.plan_parser import PlanProposal, ProposedDeadline
 from domain.scope import Scope
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
+from models.organisers import Organiser
 from models.units import Member
 
 # The report form each kind of deadline asks for (forms/*.yaml).
@@ -95,11 +99,14 @@ def create_campaign_from_plan(
     description: str = "",
     dropped: int = 0,
     edited: int = 0,
+    forms: Mapping[str, Any] | None = None,
 ) -> Campaign:
     """A draft campaign with one deadline per proposed deadline, audit-logged.
     `description` is shown with the campaign (the documents it is based on); `dropped` and
     `edited` (how many proposed deadlines the admin removed or changed) go into the audit
-    entry."""
+    entry. Each deadline asks for the scope's organiser's own version of its form when it has
+    one (forms/<CODE>/, as /hanmoi does), chosen among `forms` (default: those the bot loaded,
+    `domain.forms.forms_in_use`)."""
     check_ready(session, proposal, scope=scope)
     assert proposal.document_number and proposal.title  # checked above
     campaign = Campaign(
@@ -118,6 +125,13 @@ def create_campaign_from_plan(
     )
     session.add(campaign)
     session.flush()
+    organiser = session.get(Organiser, scope.organiser_id)
+    known = forms if forms is not None else forms_in_use()
+
+    def form_code(kind: str) -> str:
+        code = FORM_BY_KIND.get(kind, FORM_BY_KIND[DeadlineKind.OTHER])
+        return form_for_organiser(known, organiser.code, code) if organiser else code
+
     for proposed in proposal.deadlines:
         session.add(
             Deadline(
@@ -125,7 +139,7 @@ def create_campaign_from_plan(
                 kind=proposed.kind,
                 title=stored_title(proposed),
                 due_at=due_at(proposed, timezone),
-                form_code=FORM_BY_KIND.get(proposed.kind, FORM_BY_KIND[DeadlineKind.OTHER]),
+                form_code=form_code(proposed.kind),
                 reminder_policy={},
                 created_at=now,
                 updated_at=now,

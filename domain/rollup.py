@@ -9,9 +9,10 @@ reports of the linked deadline, and lays them out as a workbook (one row per vil
 row) the commune can check and attach.
 
 `answer_rollup` reads one commune deadline; `rollups_of` every linked deadline of an
-organiser's active campaigns (what /tonghop shows a commune's admin); `prefill_for` answers,
-for the province's deadline and the commune's unit, the sums its report could start from (for
-the report filler). Plain functions taking the session; nothing here renders a message.
+organiser's active campaigns (what /tonghop shows a commune's admin); `prefill_offer` answers,
+for the province's deadline and the commune's unit, how many villages are accepted and the
+sums its report could start from, and `prefill_values` which of them the report filler may
+put in (never over an answer already given). Plain functions taking the session; nothing here renders a message.
 """
 
 from __future__ import annotations
@@ -131,24 +132,71 @@ def _answering(organiser_id: int) -> SelectOfScalar[Deadline]:
     )
 
 
-def prefill_for(
+@dataclass(frozen=True, slots=True)
+class PrefillOffer:
+    """What the report filler can offer a commune's officer for its report upward: how many
+    of its villages' reports of the linked deadline are accepted (`accepted` of `total`) and
+    the sums of their numeric answers, by field id (only fields some accepted report answered)."""
+
+    deadline: Deadline  # the commune's own deadline that answers the province's
+    accepted: int
+    total: int
+    sums: dict[str, int | Decimal]
+
+    @property
+    def missing(self) -> int:
+        """Villages whose report is not accepted yet (not sent, waiting, returned)."""
+        return self.total - self.accepted
+
+
+def prefill_offer(
     session: Session, *, parent_deadline: Deadline, unit: Unit, forms: Mapping[str, FormLike]
-) -> dict[str, int | Decimal]:
+) -> PrefillOffer | None:
     """For the report `unit` owes on `parent_deadline` (a commune's report to the province):
-    the sums of its own villages' accepted answers, by field id — {} when the unit organises
-    no matching campaign or none of its villages' reports is accepted yet."""
+    its own villages' accepted answers added up — None when the unit organises no campaign
+    with a deadline answering that one (the latest such deadline when there are several)."""
     organiser = session.exec(select(Organiser).where(Organiser.unit_id == unit.id)).first()
     if organiser is None:
-        return {}
+        return None
     own = session.exec(
         _answering(organiser.id or 0)
         .where(Deadline.parent_deadline_id == parent_deadline.id)
         .order_by(col(Deadline.id).desc())
     ).first()
     if own is None:
-        return {}
+        return None
     found = answer_rollup(session, deadline=own, forms=forms)
-    return {t.field_id: t.value for t in found.totals if t.answered}
+    sums = {t.field_id: t.value for t in found.totals if t.answered}
+    return PrefillOffer(own, found.units_accepted, found.units_total, sums)
+
+
+def prefill_for(
+    session: Session, *, parent_deadline: Deadline, unit: Unit, forms: Mapping[str, FormLike]
+) -> dict[str, int | Decimal]:
+    """The sums of `prefill_offer` alone: {} when the unit organises no matching campaign or
+    none of its villages' reports is accepted yet."""
+    offer = prefill_offer(session, parent_deadline=parent_deadline, unit=unit, forms=forms)
+    return dict(offer.sums) if offer is not None else {}
+
+
+def prefill_values(
+    offer: PrefillOffer, *, form: FormLike, answers: Mapping[str, Any]
+) -> dict[str, int | str]:
+    """The answers the offer would put in `form`: its numeric questions that have a sum and no
+    answer yet (an answer already given is never overwritten), each stored as the form stores
+    a typed answer (an integer field a whole number; a number field its decimal text). A sum
+    an integer field cannot hold (a fraction) is left for the officer to type."""
+    values: dict[str, int | str] = {}
+    for spec in numeric_fields(form):
+        total = offer.sums.get(spec.id)
+        if total is None or answers.get(spec.id) is not None:
+            continue
+        if spec.type == "integer":
+            if total == int(total):
+                values[spec.id] = int(total)
+        else:
+            values[spec.id] = str(total)
+    return values
 
 
 @dataclass(frozen=True, slots=True)

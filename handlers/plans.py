@@ -575,6 +575,7 @@ def _accept(ctx: Context, *, confirmed: bool) -> None:
             description=plan_description(proposal),
             dropped=ctx.data.get("found", 0) + ctx.data.get("added", 0) - len(proposal.deadlines),
             edited=len(set(ctx.data.get("edited", [])) & {d.no for d in proposal.deadlines}),
+            forms=ctx.services.forms,
         )
     except PlanNotReady as exc:
         same = exc.campaign

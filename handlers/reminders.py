@@ -88,9 +88,11 @@ def reminder_message(
     unit_name: str,
     now: datetime,
     reminder_slot: str = "",
+    organiser: str | None = None,
 ) -> Outbound:
     """A reminder: names the campaign, the deadline and the time left (computed at send time),
-    with the button that starts the report."""
+    and the office that sends it (the campaign's organiser; None: the settings' name), with
+    the button that starts the report."""
     tz = ZoneInfo(campaign.timezone)
     kind = slot_kind(reminder_slot) if reminder_slot else SlotKind.BEFORE
     if now >= deadline.due_at:
@@ -111,6 +113,8 @@ def reminder_message(
         due=format_due(deadline.due_at, tz),
         left=Raw(left),
     )
+    words = {"organiser": organiser} if organiser else {}
+    text += "\n" + t("office_names.reminder_from", **words)
     return Outbound(text, [[report_button(deadline)]])
 
 

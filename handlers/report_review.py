@@ -24,6 +24,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
+from domain.organisers import office_words
 from domain.reports import (
     ReportError,
     accept_report,
@@ -36,7 +37,7 @@ from domain.reports import (
 )
 from domain.text import clean_text
 from handlers.reports import status_label
-from models.campaigns import Deadline
+from models.campaigns import Campaign, Deadline
 from models.reports import Report
 from models.units import Unit
 
@@ -116,17 +117,26 @@ def _refused(ctx: Context, target: Target, exc: ReportError) -> None:
 
 
 def _tell_officers(
-    ctx: Context, target: Target, key: str, *, with_button: bool, **params: object
+    ctx: Context, target: Target, key: str, *, with_button: bool, by: str = "", **params: object
 ) -> None:
-    """Tell the unit's officers the catalog text `key`, each in their channel's wording."""
+    """Tell the unit's officers the catalog text `key`, each in their channel's wording; `by`
+    (a key of office_names) adds which office did it — the campaign's organiser, a commune's
+    office for a commune's campaign."""
+    words: dict[str, str] = {}
+    if by:
+        campaign = ctx.session.get(Campaign, target.deadline.campaign_id)
+        words = office_words(ctx.session, organiser_id=campaign.organiser_id) if campaign else {}
 
     def notice() -> Outbound:
+        text = t(key, **params)
+        if by:
+            text += "\n" + t(f"office_names.{by}", **words)
         buttons = (
             [[Button(t("reports.button.open"), make_payload("rp", target.deadline.id))]]
             if with_button
             else []
         )
-        return Outbound(t(key, **params), buttons)
+        return Outbound(text, buttons)
 
     for officer in unit_officers(ctx.session, target.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         ctx.notify_member(officer, notice)
@@ -150,7 +160,13 @@ def _return(ctx: Context, target: Target, reason: str) -> None:
         ctx.end()
     ctx.say("reports.admin_returned", title=target.title, unit=target.unit.name)
     _tell_officers(
-        ctx, target, "reports.officer_returned", with_button=True, title=target.title, reason=reason
+        ctx,
+        target,
+        "reports.officer_returned",
+        with_button=True,
+        by="returned_by",
+        title=target.title,
+        reason=reason,
     )
 
 
@@ -211,6 +227,7 @@ def _accept(ctx: Context, target: Target) -> None:
         target,
         "reports.officer_accepted",
         with_button=False,
+        by="accepted_by",
         title=target.title,
         reference=reference,
     )
@@ -245,7 +262,14 @@ def _reopen(ctx: Context, target: Target) -> None:
         _refused(ctx, target, exc)
         return
     ctx.say("reports.admin_reopened", title=target.title, unit=target.unit.name)
-    _tell_officers(ctx, target, "reports.officer_reopened", with_button=True, title=target.title)
+    _tell_officers(
+        ctx,
+        target,
+        "reports.officer_reopened",
+        with_button=True,
+        by="reopened_by",
+        title=target.title,
+    )
 
 
 # --- asking before a typed command acts -----------------------------------------------------------

@@ -12,7 +12,9 @@ buttons that report_review handles.
 The conversation is a declared flow (`bot.steps`) with dynamic steps: one `Step` per kind of
 screen (a question, "more?", a group's menu, the review), the place in the form in the typed
 `ReportChat.at` (`domain.forms.Position`), the next place chosen from the form and the answers
-(`_following`), /quaylai along the places visited (`_previous`). The answers sit in the
+(`_following`), /quaylai along the places visited (`_previous`). A commune's report to the
+province may open on one more screen, the offer to pre-fill its numeric answers with the sums
+of its villages' accepted reports (`Place.PREFILL`, `domain.rollup`). The answers sit in the
 shared `Report`, so another officer or another device continues from them. Rules live in
 domain/reports.py and domain/forms.py; this module only converses. No platform import.
 """
@@ -33,8 +35,10 @@ from bot.events import BUTTON_LABEL_MAX, Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
 from bot.steps import TRANSIENT, Flow, Step
 from bot.storage import FileRejected, receive_file
+from domain import audit
 from domain.campaigns import open_deadlines_for_unit, takes_part, unit_status
 from domain.forms import (
+    PREFILL,
     REVIEW,
     TYPED,
     AnswerError,
@@ -52,6 +56,7 @@ from domain.forms import (
     problems,
 )
 from domain.members import audit_refusal
+from domain.organisers import office_words
 from domain.reports import (
     ReportError,
     add_entry,
@@ -68,6 +73,7 @@ from domain.reports import (
     submit,
     unit_officers,
 )
+from domain.rollup import PrefillOffer, prefill_offer, prefill_values
 from domain.text import fold, heading, shorten
 from handlers.signing import offer_signing_copy
 from models.campaigns import Campaign, Deadline
@@ -116,6 +122,12 @@ class ReportChat:
     back_to: Position | None = None
     # The ticks of the multi-choice question shown, until «Xong».
     selected: list[str] | None = None
+    # Answers put in from the sums of the unit's own accepted reports of the level below
+    # (field id → the value put in; marked while the answer is still that value), the ones
+    # the walk has not shown back yet, and the counts they came from ([accepted, total]).
+    prefilled: dict[str, Any] = field(default_factory=dict)
+    to_confirm: list[str] = field(default_factory=list)
+    prefill_counts: list[int] = field(default_factory=list)
     # The report, loaded and re-checked for this update (`_load`); never stored.
     opened: Open | None = field(default=None, compare=False, repr=False, metadata=TRANSIENT)
 
@@ -181,7 +193,7 @@ def _still_there(o: Open, pos: Position) -> bool:
             return o.form.field(pos.field_id).type == "group"
     except (KeyError, IndexError, TypeError):
         return False
-    return pos.kind is Place.REVIEW
+    return pos.kind in (Place.REVIEW, Place.PREFILL)
 
 
 def status_label(report: Report | None, deadline: Deadline, now: datetime) -> str:
@@ -283,9 +295,10 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         form=form.code,
         opened=o,
     )
+    fill = _fill_offer(ctx, o)
     if report.version > 0:
         # Handed in before (or returned, or reopened): start from the review.
-        REPORT.start(ctx, chat, at=_place(chat, REVIEW))
+        REPORT.start(ctx, chat, at=_place(chat, PREFILL if fill else REVIEW))
         return
     answers = o.answers
     common: dict[str, Any] = {
@@ -302,7 +315,154 @@ def _open(ctx: Context, unit: Unit, deadline: Deadline) -> None:
         ctx.reply("\n".join(lines))
     else:
         ctx.say("reports.start", **common)
-    REPORT.start(ctx, chat, at=_place(chat, next_position(form, answers)))
+    REPORT.start(ctx, chat, at=_place(chat, PREFILL if fill else next_position(form, answers)))
+
+
+# --- the sums of the level below (a commune's report upward) -------------------------------------
+def _rollup_offer(ctx: Context, o: Open) -> PrefillOffer | None:
+    """The unit's own villages' accepted answers for this deadline, when the unit organises a
+    campaign answering it (None otherwise: nothing to offer or say)."""
+    return prefill_offer(ctx.session, parent_deadline=o.deadline, unit=o.unit, forms=_forms(ctx))
+
+
+def _fill_offer(ctx: Context, o: Open) -> bool:
+    """Whether to open on the offer to pre-fill; when there is a linked campaign but nothing
+    to put in, say why (the counts, what is missing) and go on."""
+    offer = _rollup_offer(ctx, o)
+    if offer is None:
+        return False
+    if prefill_values(offer, form=o.form, answers=o.answers):
+        return True
+    title = offer.deadline.title
+    if not offer.sums:
+        ctx.say("prefill.none_accepted", title=title, accepted=offer.accepted, total=offer.total)
+    else:
+        ctx.say("prefill.nothing_to_fill", accepted=offer.accepted, total=offer.total)
+    if offer.missing:
+        ctx.say("prefill.missing", missing=offer.missing, total=offer.total)
+    return False
+
+
+def _ask_prefill(ctx: Context, chat: ReportChat) -> None:
+    """The offer: n/m villages accepted, what is missing, the sums it would put in."""
+    o = chat.o
+    offer = _rollup_offer(ctx, o)
+    values = prefill_values(offer, form=o.form, answers=o.answers) if offer else {}
+    if offer is None or not values:
+        # Answered meanwhile (a colleague) or no longer linked: nothing to offer.
+        _enter(ctx, chat, _after_offer(chat))
+        return
+    items = "\n".join(
+        t(
+            "prefill.offer_item",
+            label=o.form.field(field_id).label,
+            value=format_answer(o.form.field(field_id), value),
+        )
+        for field_id, value in values.items()
+    )
+    lines = [
+        t(
+            "prefill.offer",
+            title=offer.deadline.title,
+            accepted=offer.accepted,
+            total=offer.total,
+            items=Raw(items),
+        )
+    ]
+    if offer.missing:
+        lines.append(t("prefill.missing", missing=offer.missing, total=offer.total))
+    lines.append(t("prefill.offer_question"))
+    buttons = [
+        [
+            _button(chat, t("prefill.button_fill"), "pf"),
+            _button(chat, t("prefill.button_own"), "pfno"),
+        ]
+    ]
+    ctx.ask("\n".join(lines), buttons)
+
+
+def _prefill_action(ctx: Context, chat: ReportChat, action: str) -> None:
+    if action == "pf":
+        _put_sums(ctx, chat)
+        REPORT.advance(ctx, chat)
+    elif action == "pfno":
+        REPORT.skip(ctx, chat)
+    else:
+        _stale(ctx)
+
+
+def _decline_prefill(ctx: Context, chat: ReportChat) -> None:
+    ctx.say("prefill.declined")
+
+
+def _put_sums(ctx: Context, chat: ReportChat) -> None:
+    """Put the sums in the unanswered numeric questions (read afresh: a colleague may have
+    answered one since the offer), each to be shown back; recorded in the audit log."""
+    o, now = chat.o, ctx.now()
+    offer = _rollup_offer(ctx, o)
+    values = prefill_values(offer, form=o.form, answers=o.answers) if offer else {}
+    if offer is None or not values:
+        return
+    for field_id, value in values.items():
+        set_answer(ctx.session, report=o.report, path=[field_id], value=value, now=now)
+    chat.prefilled.update(values)
+    chat.to_confirm = [f.id for f in o.form.fields if f.id in values]
+    chat.prefill_counts = [offer.accepted, offer.total]
+    campaign = ctx.session.get(Campaign, o.deadline.campaign_id)
+    audit.record(
+        ctx.session,
+        now=now,
+        action="report.prefilled",
+        actor=ctx.member,
+        target_type="report",
+        target_id=o.report.id,
+        detail={
+            "from_deadline": offer.deadline.id,
+            "accepted": offer.accepted,
+            "total": offer.total,
+            "values": values,
+        },
+        organiser_id=campaign.organiser_id if campaign else None,
+    )
+    ctx.say("prefill.filled", count=len(values), accepted=offer.accepted, total=offer.total)
+
+
+def _after_offer(chat: ReportChat) -> Position:
+    """Past the offer: the first answer to show back or question to answer; the review for
+    a report handed in before with nothing to show."""
+    if chat.o.report.version > 0 and not chat.to_confirm:
+        return REVIEW
+    return _next_open(chat, None)
+
+
+def _next_open(chat: ReportChat, after: str | None) -> Position:
+    """`next_position`, but a pre-filled answer not shown back yet counts as open: the walk
+    asks it (with its value and «Giữ nguyên») in its turn."""
+    o = chat.o
+    pending = next_position(o.form, o.answers, after=after)
+    ids = [f.id for f in o.form.fields]
+    start = ids.index(after) + 1 if after in ids else 0
+    order = {field_id: i for i, field_id in enumerate(ids[start:] + ids[:start])}
+    waiting = sorted((order[f], f) for f in chat.to_confirm if f in order)
+    if not waiting:
+        return pending
+    rank, field_id = waiting[0]
+    if pending.kind is Place.REVIEW or rank <= order.get(pending.field_id, len(order)):
+        return Position.question(field_id)
+    return pending
+
+
+def _marks(chat: ReportChat | None, o: Open) -> dict[str, str]:
+    """The answers still as pre-filled, with the words that mark them."""
+    if chat is None or not chat.prefilled:
+        return {}
+    accepted, total = [*chat.prefill_counts, 0, 0][:2]
+    mark = t("prefill.mark", accepted=accepted, total=total)
+    return {
+        field_id: mark
+        for field_id, value in chat.prefilled.items()
+        if field_id in o.answers and o.answers[field_id] == value
+    }
 
 
 def _load(ctx: Context, chat: ReportChat) -> bool:
@@ -378,15 +538,19 @@ def _following(ctx: Context, chat: ReportChat) -> str:
     next unanswered question, in "edit" mode the entry's next question; then where an edit
     started (`back_to`), or "more?" after an entry, or what follows a finished group."""
     o, pos = chat.o, chat.at
+    if pos.kind is Place.PREFILL:  # the offer, taken or not (not a place to go back to)
+        return _place(chat, _after_offer(chat))
     _remember(chat, pos)
     # (A menu and the review are left by buttons only: they never come here.)
     if pos.kind is Place.MORE:  # the group is finished
-        return _place(chat, next_position(o.form, o.answers, after=pos.field_id))
+        return _place(chat, _next_open(chat, pos.field_id))
     if pos.entry is None:  # a top-level question
+        if pos.field_id in chat.to_confirm:  # a pre-filled answer kept or changed
+            chat.to_confirm.remove(pos.field_id)
         if chat.back_to is not None:  # an edit from the review: back there
             back_to, chat.back_to, chat.mode = chat.back_to, None, FILL
             return _place(chat, back_to)
-        return _place(chat, next_position(o.form, o.answers, after=pos.field_id or None))
+        return _place(chat, _next_open(chat, pos.field_id or None))
     group = o.form.field(pos.field_id)
     sub_id = pos.sub or ""
     if chat.mode == EDIT:
@@ -451,6 +615,9 @@ def _show_question(ctx: Context, chat: ReportChat) -> Outbound:
         lines.append(t("reports.file_hint", kinds=", ".join(k.upper() for k in item.accept)))
     if value is not None and format_answer(item, value):
         lines.append(t("reports.current_value", value=format_answer(item, value)))
+        if pos.entry is None and pos.field_id in _marks(chat, o):
+            accepted, total = [*chat.prefill_counts, 0, 0][:2]
+            lines.append(t("prefill.question_line", accepted=accepted, total=total))
     if not item.required:
         lines.append(t("reports.optional"))
     buttons: list[list[Button]] = []
@@ -580,21 +747,24 @@ def _ask_review(ctx: Context, chat: ReportChat) -> None:
     rows = [edits[i : i + EDIT_BUTTONS_PER_ROW] for i in range(0, len(edits), EDIT_BUTTONS_PER_ROW)]
     key = "reports.button.resubmit" if o.report.version > 0 else "reports.button.submit"
     rows.append([_button(chat, t(key), "sub")])
-    ctx.ask(_review_text(ctx, o) + "\n\n" + t("reports.review_footer"), rows)
+    ctx.ask(_review_text(ctx, o, _marks(chat, o)) + "\n\n" + t("reports.review_footer"), rows)
 
 
-def _answer_lines(o: Open) -> list[str]:
+def _answer_lines(o: Open, marks: dict[str, str] | None = None) -> list[str]:
+    """Every answer, numbered; one still as pre-filled from the level below says so."""
     lines = []
     empty = t("reports.empty_value")
     for number, item in enumerate(o.form.fields, 1):
         value = format_answer(item, o.answers.get(item.id)) or empty
+        if marks and item.id in marks:
+            value = f"{value} {marks[item.id]}"
         block = "\n" in value or (item.type == "group" and value != empty)
         key = "reports.review_block" if block else "reports.review_line"
         lines.append(t(key, number=number, label=item.label, value=value))
     return lines
 
 
-def _review_text(ctx: Context, o: Open) -> str:
+def _review_text(ctx: Context, o: Open, marks: dict[str, str] | None = None) -> str:
     report = o.report
     lines = [
         t(
@@ -618,7 +788,7 @@ def _review_text(ctx: Context, o: Open) -> str:
         )
         if has_unsent_changes(ctx.session, report):
             lines.append(t("reports.review_unsent"))
-    lines += ["", *_answer_lines(o)]
+    lines += ["", *_answer_lines(o, marks)]
     missing = problems(o.form, o.answers)
     if missing:
         items = ", ".join(dict.fromkeys(p.label for p in missing))
@@ -736,6 +906,8 @@ REPORT: Flow[ReportChat] = Flow(
         Step(Place.MORE.value, _ask_more, _take_done, optional=True, skip=_finish_group),
         Step(Place.MENU.value, _ask_menu, required_key="reports.invalid.press_button"),
         Step(Place.REVIEW.value, _ask_review, required_key="reports.invalid.press_button"),
+        # /boqua (or «Tự nhập») declines the offer to pre-fill.
+        Step(Place.PREFILL.value, _ask_prefill, optional=True, skip=_decline_prefill),
     ],
     typed_refusal="reports.invalid.press_button",
     legacy=LEGACY_KEYS,
@@ -772,6 +944,8 @@ async def on_action(event: Inbound, ctx: Context) -> None:
         _more_action(ctx, chat, action)
     elif kind is Place.MENU:
         _menu_action(ctx, chat, action)
+    elif kind is Place.PREFILL:
+        _prefill_action(ctx, chat, action)
     else:
         _review_action(ctx, chat, action)
 
@@ -930,9 +1104,12 @@ def _submit(ctx: Context, chat: ReportChat) -> None:
     )
     if result.amended:
         receipt += "\n" + t("reports.receipt_amended")
+    campaign = ctx.session.get(Campaign, o.deadline.campaign_id)
+    words = office_words(ctx.session, organiser_id=campaign.organiser_id) if campaign else {}
+    receipt += "\n" + t("office_names.receipt_to", **words)
     ctx.reply(receipt)
     offer_signing_copy(ctx, report=o.report, deadline=o.deadline)
-    told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing))
+    told = _tell_admins(ctx, o, result.version, result.reference, Raw(timing), _marks(chat, o))
     for colleague in unit_officers(ctx.session, o.unit.id):  # type: ignore[arg-type]  # a stored row: its id is set
         if colleague.id != ctx.member.id and colleague.id not in told:
             ctx.tell(
@@ -971,7 +1148,14 @@ def _to_broken_rule(ctx: Context, chat: ReportChat, problems: list[Any]) -> bool
     return True
 
 
-def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Raw) -> set[int]:
+def _tell_admins(
+    ctx: Context,
+    o: Open,
+    version: int,
+    reference: str,
+    timing: Raw,
+    marks: dict[str, str] | None = None,
+) -> set[int]:
     """Send every admin the submission with accept/return buttons; returns who was told."""
     assert ctx.member is not None
     name = ctx.member.display_name
@@ -988,7 +1172,7 @@ def _tell_admins(ctx: Context, o: Open, version: int, reference: str, timing: Ra
             unit_code=o.unit.code,
             deadline_id=o.deadline.id,
         )
-        text = "\n".join([header, "", *_answer_lines(o)])
+        text = "\n".join([header, "", *_answer_lines(o, marks)])
         buttons = [
             [
                 Button(t("reports.button.accept"), make_payload("rpok", o.report.id, version)),
