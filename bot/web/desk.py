@@ -82,7 +82,7 @@ from domain.dossier import (
     dossier_root,
     now_local,
     participant_ids,
-    units_waiting_for_scan,
+    waiting_for_scan_by_deadline,
 )
 from domain.export import ExportTexts, export_campaign, export_file_name, text_value
 from domain.ledger import queue_manual
@@ -650,12 +650,9 @@ class Desk:
             units = participating_units(session, campaign)
             reports = {d.id: reports_by_unit(session, d) for d in deadlines}
             # Handed in without the signed, stamped scan yet: /tiendo's rule, the one truth
-            # (`domain.dossier.units_waiting_for_scan` → `signed_scan`). A query per handed-in
-            # report printed from a template: the page reads outside the core's write turn
-            # (`_read_only`), so a province's dashboard never holds up the chat.
-            unscanned = {
-                d.id: {u.id for u, _ in units_waiting_for_scan(session, d)} for d in deadlines
-            }
+            # (`domain.scans.signed_scan_among`), read for the whole campaign in two queries.
+            waiting = waiting_for_scan_by_deadline(session, deadlines)
+            unscanned = {d.id: {u.id for u, _ in waiting.get(d.id or 0, [])} for d in deadlines}
             focus = next((d for d in deadlines if str(d.id) == wanted), None)
             focus = focus or focus_deadline(deadlines, now=now)
             progress = deadline_progress(focus, session=session, now=now) if focus else None
