@@ -547,7 +547,8 @@ class Desk:
             except LoginError as exc:
                 session.commit()  # nothing written; keep the transaction short
                 raise Refused(HTTPStatus.GONE, *_LOGIN_REFUSALS[exc.reason]) from None
-            if not access.can_use_web_desk(login.member, session=session):
+            rights = access.web_access(login.member, session=session)
+            if rights is None:
                 audit.record(
                     session,
                     now=now,
@@ -557,13 +558,12 @@ class Desk:
                 )
                 session.commit()
                 raise Refused(HTTPStatus.FORBIDDEN, *_LOGIN_REFUSALS["refused"])
-            scope = access.web_scope(login.member, session=session)
             audit.record(
                 session,
                 now=now,
                 action="web.login",
                 actor=login.member,
-                organiser_id=scope.organiser_id if scope else None,
+                organiser_id=rights.audit_organiser_id,
             )
             session.commit()
             return login.member
@@ -593,9 +593,14 @@ class Desk:
     async def logout(self, request: Request, viewer: Viewer) -> Response:
         now = self.now()
         await self.db(
-            lambda s: audit.record(s, now=now, action="web.logout", actor=viewer.member),
+            lambda s: audit.record(
+                s,
+                now=now,
+                action="web.logout",
+                actor=viewer.member,
+                organiser_id=viewer.rights.audit_organiser_id,
+            ),
             write=True,
-            scope=viewer.rights.scope,
         )
         response = self.render(
             request,
