@@ -56,6 +56,7 @@ from bot.router import make_payload
 from bot.web.jobs import Job, JobKey, Jobs
 from bot.web.keys import serializer
 from bot.web.links import (
+    DOSSIER,
     FILE_LINK_PATH,
     PUBLISHED,
     FileLink,
@@ -63,6 +64,7 @@ from bot.web.links import (
     LinkError,
     file_resolver,
     read_file_token,
+    read_kept,
     read_published,
     register_file_kind,
 )
@@ -297,6 +299,7 @@ class Desk:
         register_file_kind("attachment", self._attachment_file)
         register_file_kind("export", self._export_file)
         register_file_kind("chart", self._chart_file)
+        register_file_kind(DOSSIER, self._dossier_file)
 
     # --- plumbing -----------------------------------------------------------------------------
     def reserved_prefixes(self) -> tuple[str, ...]:
@@ -1045,6 +1048,23 @@ class Desk:
             png, f"tien-do-{ident}.png", "image/png", organiser_id=progress.campaign.organiser_id
         )
 
+    async def _dossier_file(self, core: BotCore, link: FileLink) -> FileOut | None:
+        """A campaign's dossier ZIP as /hoso built it and kept it for the link
+        (`bot.web.links.keep_for_link`), only when the campaign is the link's organiser's."""
+        scope = _link_scope(link)
+
+        def work(session: Session) -> Campaign | None:
+            return scoped.campaign(link.ident or 0, scope=scope, session=session)
+
+        campaign = await self.db(work)
+        if campaign is None:
+            return None
+        data = await asyncio.to_thread(read_kept, self.settings, link)
+        if data is None:
+            return None
+        name = f"{dossier_root(campaign)}.zip"
+        return FileOut(data, name, "application/zip", organiser_id=campaign.organiser_id)
+
     # --- file links ---------------------------------------------------------------------------
     async def file_link(self, request: Request) -> Response:
         """GET /f/<token>: the one file a signed link names, until it expires."""
@@ -1083,6 +1103,7 @@ class Desk:
                 target_type=kind,
                 target_id=ident,
                 detail={"bytes": len(out.content)},
+                organiser_id=out.organiser_id,
             ),
             write=True,
         )
