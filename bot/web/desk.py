@@ -296,6 +296,9 @@ class Desk:
         self._plans = serializer(self.settings, "plan")
         self._deliveries: set[asyncio.Task[None]] = set()
         self.jobs = Jobs(Path(self.settings.storage_dir) / "web-jobs")
+        # How often a running job's page reloads itself (a meta refresh): often enough to see
+        # progress, rarely enough not to load a small server; the browser test shortens it.
+        self.job_refresh_seconds = 3
         register_file_kind("attachment", self._attachment_file)
         register_file_kind("export", self._export_file)
         register_file_kind("chart", self._chart_file)
@@ -1160,7 +1163,7 @@ class Desk:
             "suffix": suffix,
             "campaign": campaign,
             "job": job,
-            "refresh": job is not None and job.running,
+            "refresh": self.job_refresh_seconds if job is not None and job.running else 0,
             "flash": self._flash(request, "msg"),
             "error": self._flash(request, "err"),
         }
