@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -24,7 +25,16 @@ from bot.core import BotCore
 from bot.runtime import build_core
 from bot.settings import Settings
 from bot.web.desk import Desk
-from bot.web.links import DOSSIER, published_dir, read_file_token, signed_file_url
+from bot.web.keys import serializer
+from bot.web.links import (
+    DOSSIER,
+    LinkError,
+    keep_for_link,
+    published_dir,
+    read_file_token,
+    read_kept,
+    signed_file_url,
+)
 from bot.web.server import WebServer
 from models.organisers import DEFAULT_ORGANISER_ID
 from tests.fakes.zalo_api import FakeZalo
@@ -132,3 +142,22 @@ async def test_the_dossier_reaches_zalo_as_a_link_of_its_organiser(
             now=now,
         )
         assert (await client.get(forged)).status_code == 404
+
+
+def test_a_kept_copy_is_read_only_through_its_kind_id_and_digest(settings: Settings) -> None:
+    """`keep_for_link` copies live under their kind and id: a link naming another id, another
+    kind or a digest that is not one reads nothing, and a digest not of hex shape is forged."""
+    digest = keep_for_link(settings, DOSSIER, 7, b"PK-dossier", now=T0)
+    url = signed_file_url(
+        settings, DOSSIER, 7, timedelta(hours=1), organiser_id=1, digest=digest, now=T0
+    )
+    link = read_file_token(settings, url.rsplit("/", 1)[1], now=T0)
+    assert read_kept(settings, link) == b"PK-dossier"
+    assert read_kept(settings, replace(link, ident=8)) is None
+    assert read_kept(settings, replace(link, kind="export")) is None
+    assert read_kept(settings, replace(link, digest="../" + digest[3:])) is None
+    forged = serializer(settings, "file").dumps(
+        {"k": DOSSIER, "i": 7, "o": 1, "h": "../../x", "e": int(T0.timestamp()) + 60}
+    )
+    with pytest.raises(LinkError):
+        read_file_token(settings, forged, now=T0)
