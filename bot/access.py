@@ -251,10 +251,17 @@ class WebAccess:
 
     scope: Scope | None
     council_campaigns: frozenset[int] = frozenset()
+    seat_organiser_id: int | None = None  # the council member's seat's
 
     @property
     def is_office(self) -> bool:
         return self.scope is not None
+
+    @property
+    def audit_organiser_id(self) -> int | None:
+        """Whose audit log shows what this session does to itself (its link, login, logout):
+        the organiser the admin acts for, or the one whose council the member sits on."""
+        return self.scope.organiser_id if self.scope is not None else self.seat_organiser_id
 
 
 def web_access(member: Member | None, *, session: Session) -> WebAccess | None:
@@ -269,7 +276,11 @@ def web_access(member: Member | None, *, session: Session) -> WebAccess | None:
     if not is_council(member, seat):
         return None
     assert seat is not None
-    return WebAccess(None, frozenset(council.seat_campaign_ids(session, seat=seat)))
+    return WebAccess(
+        None,
+        frozenset(council.seat_campaign_ids(session, seat=seat)),
+        seat_organiser_id=seat.organiser_id,
+    )
 
 
 def web_scope(member: Member | None, *, session: Session) -> Scope | None:

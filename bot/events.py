@@ -8,6 +8,7 @@ here knows a platform. Outbound text is HTML in the small subset all channels ca
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -71,11 +72,14 @@ class Inbound:
 
 @dataclass(frozen=True, slots=True)
 class OutboundFile:
-    """A file to send: bytes in memory with the name the user will see."""
+    """A file to send: bytes in memory with the name the user will see. `link`, when given,
+    makes a signed link to the same file (`bot.web.links`): a channel that cannot upload it
+    (Zalo) sends that instead of copying the bytes to a published file; others ignore it."""
 
     file_name: str
     content: bytes
     caption: str = ""
+    link: Callable[[], Awaitable[str]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

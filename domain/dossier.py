@@ -29,6 +29,7 @@ from domain.campaigns import SUBMITTED_STATES, participating_units, reports_by_u
 from domain.documents import BLANK, Office, date_parts, organiser_templates, render
 from domain.export import RankingTexts, deadlines_of, submitted_answers
 from domain.forms import OWN_FORM_SEPARATOR, Field, Form, base_form_code, format_answer
+from domain.scans import SCAN, ScanFile, scan_files, signed_scan_among
 from domain.text import fold
 from models.campaigns import Campaign, Deadline
 from models.organisers import Organiser
@@ -47,8 +48,7 @@ FORM_TEMPLATES = {
 }
 PART_I = ("dac_diem", "chuc_nang", "qua_trinh", "nhiem_vu")
 PART_III = "khen_thuong"
-SIGNED_ON = "ngay_bao_cao"
-SCAN = "ban_ky"
+SIGNED_ON = "ngay_bao_cao"  # the scan's field is domain.scans.SCAN
 PERSON_GROUP = "ca_nhan"
 _NOT_IN_PART_II = {*PART_I, PART_III, SIGNED_ON, SCAN}
 _ADMIN_WORDS = ("xã ", "phường ", "đặc khu ", "thị trấn ")
@@ -329,22 +329,15 @@ def submission_basis() -> list[str]:
     return [str(item) for item in _refdata().get("submission_basis") or []]
 
 
-# --- the signed scan --------------------------------------------------------------------------
+# --- the signed scan ------------------------------------------------------------------------
 def signed_scan(session: Session, report: Report) -> Attachment | None:
-    """The signed, stamped scan of the report version handed in: the file answered in the form,
-    or one sent afterwards for that version (`meta["version"]`)."""
-    answers = submitted_answers(report, session=session) or {}
-    value = answers.get(SCAN)
-    if isinstance(value, dict) and isinstance(value.get("attachment_id"), int):
-        found = session.get(Attachment, value["attachment_id"])
-        if found is not None:
-            return found
-    later = session.exec(
-        select(Attachment)
-        .where(Attachment.report_id == report.id, Attachment.field_id == SCAN)
-        .order_by(col(Attachment.id).desc())
+    """The signed, stamped scan of the report version handed in (`domain.scans`' rule): the
+    file answered in the form, or one sent afterwards for that version (`meta["version"]`)."""
+    files = session.exec(
+        select(Attachment).where(Attachment.report_id == report.id, Attachment.field_id == SCAN)
     ).all()
-    return next((a for a in later if (a.meta or {}).get("version") == report.version), None)
+    answers = submitted_answers(report, session=session)
+    return signed_scan_among(files, answers=answers, version=report.version)
 
 
 def template_of(deadline: Deadline) -> str | None:
@@ -378,20 +371,43 @@ def reports_waiting_for_scan(session: Session, unit_id: int) -> list[tuple[Repor
         .where(Report.unit_id == unit_id, printed_from_template())
         .order_by(col(Deadline.due_at))
     ).all()
-    return [(r, d) for r, d in rows if waiting_for_scan(session, r, d)]
+    handed_in = [(r, d) for r, d in rows if needs_scan(r, d)]
+    files = scan_files(session, report_ids=[r.id for r, _ in handed_in if r.id is not None])
+    return [(r, d) for r, d in handed_in if not _has_scan(r, files)]
 
 
 def units_waiting_for_scan(session: Session, deadline: Deadline) -> list[tuple[Unit, Report]]:
-    """Units whose report for `deadline` waits for its signed scan."""
-    if template_of(deadline) is None:
-        return []
+    """Units whose report for `deadline` waits for its signed scan, by unit code."""
+    return waiting_for_scan_by_deadline(session, [deadline]).get(deadline.id or 0, [])
+
+
+def waiting_for_scan_by_deadline(
+    session: Session, deadlines: Sequence[Deadline]
+) -> dict[int, list[tuple[Unit, Report]]]:
+    """For each deadline printed from a template, the units (by code) whose handed-in report
+    waits for its signed scan — two queries for a whole campaign, whatever its size (the web
+    desk's matrix, /tiendo)."""
+    ids = [d.id for d in deadlines if d.id is not None and template_of(d) is not None]
+    if not ids:
+        return {}
     rows = session.exec(
         select(Report, Unit)
         .join(Unit, col(Unit.id) == Report.unit_id)
-        .where(Report.deadline_id == deadline.id, col(Report.status).in_(SUBMITTED_STATES))
+        .where(col(Report.deadline_id).in_(ids), col(Report.status).in_(SUBMITTED_STATES))
         .order_by(col(Unit.code))
     ).all()
-    return [(u, r) for r, u in rows if signed_scan(session, r) is None]
+    files = scan_files(session, deadline_ids=ids)
+    found: dict[int, list[tuple[Unit, Report]]] = {}
+    for report, unit in rows:
+        if not _has_scan(report, files):
+            found.setdefault(report.deadline_id, []).append((unit, report))
+    return found
+
+
+def _has_scan(report: Report, files: Mapping[int, Sequence[ScanFile]]) -> bool:
+    """A handed-in report (submitted or accepted: its own answers are what was handed in)."""
+    mine = files.get(report.id or 0, ())
+    return signed_scan_among(mine, answers=report.answers, version=report.version) is not None
 
 
 # --- one report -------------------------------------------------------------------------------
@@ -579,6 +595,13 @@ def unit_files(
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()}
     result: dict[int, UnitFiles] = {}
     reports = {d.id: reports_by_unit(session, d) for d in deadlines}
+    wanted = set(unit_ids)
+    scans = scan_files(
+        session,
+        report_ids=[
+            r.id for by_unit in reports.values() for u, r in by_unit.items() if u in wanted and r.id
+        ],
+    )
     for unit_id in unit_ids:
         unit = units.get(unit_id)
         if unit is None:
@@ -587,10 +610,8 @@ def unit_files(
         folder = f"don-vi/{slug(unit.code, 32)}-{slug(unit.name)}"
         for deadline in deadlines:
             report = reports[deadline.id].get(unit_id)
-            handed_in = (
-                report is not None and submitted_answers(report, session=session) is not None
-            )
-            if not handed_in or report is None:
+            answers = submitted_answers(report, session=session)
+            if answers is None or report is None:
                 entry.index.append(
                     [
                         unit.code,
@@ -616,7 +637,9 @@ def unit_files(
                 templates_dir=templates_dir,
             )
             entry.files += [(f"{folder}/{name}", content) for name, content in documents]
-            scan = signed_scan(session, report)
+            scan = signed_scan_among(
+                scans.get(report.id or 0, ()), answers=answers, version=report.version
+            )
             scan_name = ""
             if scan is not None and scan.stored_path:
                 path = storage_dir / scan.stored_path

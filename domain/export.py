@@ -36,6 +36,7 @@ from domain.campaigns import (
 )
 from domain.dates import format_number
 from domain.reports import reference_code
+from domain.scans import SCAN, ScanFile, signed_scan_among
 from domain.scope import Scope
 from domain.text import fold
 from domain.xlsx import PageLayout, Sheet, write_workbook
@@ -663,16 +664,13 @@ class _Files:
     than the rest of a province's export)."""
 
     paths: dict[int, str]  # attachment id → where it is kept (relative to the files directory)
-    ids: set[int]
-    scans: dict[int, list[Any]]  # report id → the meta of each signed scan sent for it
+    scans: dict[int, list[ScanFile]]  # report id → its attachments of the scan field
 
 
 def _attachments(deadline_ids: Sequence[int], *, session: Session) -> _Files:
     """Joined on the deadline, not a list of report ids: a province has 12,000 reports, more
     than a query may carry parameters."""
-    from domain.dossier import SCAN  # dossier builds on this module
-
-    files = _Files({}, set(), {})
+    files = _Files({}, {})
     if not deadline_ids:
         return files
     rows = session.execute(
@@ -687,11 +685,10 @@ def _attachments(deadline_ids: Sequence[int], *, session: Session) -> _Files:
         .where(col(Report.deadline_id).in_(list(deadline_ids)))
     ).all()
     for ident, report_id, field_id, path, meta in rows:
-        files.ids.add(ident)
         if path:
             files.paths[ident] = path
-        if field_id == SCAN:
-            files.scans.setdefault(report_id, []).append(meta or {})
+        if field_id == SCAN and report_id is not None:
+            files.scans.setdefault(report_id, []).append(ScanFile(ident, report_id, meta or {}))
     return files
 
 
@@ -714,19 +711,17 @@ def _with_paths(
 
 
 def _scan(row: _Row, deadline: Deadline, texts: ExportTexts, files: _Files) -> Any:
-    """Whether a handed-in report printed from a template has its signed scan yet: the rule of
-    domain.dossier.signed_scan (the file answered in the form, or one sent afterwards for the
-    version handed in), read from the attachments loaded once."""
-    from domain.dossier import SCAN, needs_scan  # dossier builds on this module
+    """Whether a handed-in report printed from a template has its signed scan yet: the one
+    rule (`domain.scans.signed_scan_among`) over the attachments loaded once."""
+    from domain.dossier import needs_scan  # dossier builds on this module
 
     report = row.report
     if report is None or report.id is None or not needs_scan(report, deadline):
         return None
-    answered = (row.answers or {}).get(SCAN)
-    present = (isinstance(answered, dict) and answered.get("attachment_id") in files.ids) or any(
-        meta.get("version") == report.version for meta in files.scans.get(report.id, ())
+    scan = signed_scan_among(
+        files.scans.get(report.id, ()), answers=row.answers, version=report.version
     )
-    return texts.scan_present if present else texts.scan_waiting
+    return texts.scan_present if scan is not None else texts.scan_waiting
 
 
 def _deadline_sheets(

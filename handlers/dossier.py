@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -31,6 +31,7 @@ from bot.errors import InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
 from bot.router import Router, make_payload, split_payload
 from bot.settings import Settings
+from bot.web.links import DOSSIER, keep_for_link, signed_file_url
 from domain import audit
 from domain import dossier as docs
 from domain.awards import AwardImportResult, Violation, catalog, override
@@ -49,6 +50,7 @@ UNITS_PER_STEP = 4  # units rendered per worker-thread call: progress moves, the
 MAX_SHOWN = 20
 MAX_SHOWN_ERRORS = 20
 REASON_MIN, REASON_MAX = 5, 1000
+DOSSIER_LINK_TTL = timedelta(days=1)  # the ZIP as a link (Zalo): opened the day it was asked
 
 
 def dossier_texts() -> docs.DossierTexts:
@@ -219,8 +221,34 @@ async def build_and_send(
         missing_scans=missing_scans,
     )
     name = f"{docs.dossier_root(campaign)}.zip"
-    document = OutboundFile(name, data, caption=caption)
+    link = _dossier_link(settings, campaign, data, now=now) if settings.public_url else None
+    document = OutboundFile(name, data, caption=caption, link=link)
     await delivery.push(Delivery(address, Outbound(document=document)), pace=False)
+
+
+def _dossier_link(
+    settings: Settings, campaign: Campaign, data: bytes, *, now: datetime
+) -> Callable[[], Awaitable[str]]:
+    """How a chat that cannot receive the ZIP (Zalo) gets it: kept for the campaign and served
+    by the web server to a signed link of the campaign's organiser (`bot.web.links`, kind
+    `dossier`) — made only when such a channel asks for it."""
+    campaign_id, organiser_id = campaign.id or 0, campaign.organiser_id
+
+    async def link() -> str:
+        digest = await asyncio.to_thread(
+            keep_for_link, settings, DOSSIER, campaign_id, data, now=now
+        )
+        return signed_file_url(
+            settings,
+            DOSSIER,
+            campaign_id,
+            DOSSIER_LINK_TTL,
+            organiser_id=organiser_id,
+            digest=digest,
+            now=now,
+        )
+
+    return link
 
 
 # --- /dieukien and the override ---------------------------------------------------------------

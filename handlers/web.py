@@ -34,8 +34,9 @@ async def web_link(event: Inbound, ctx: Context) -> None:
         audit_refusal(ctx.session, member=member, event=event, route="/web", now=ctx.now())
         ctx.say("web.not_allowed" if is_admin(member) else "access.council_only")
         return
-    # An admin's entries belong to the organiser they act for (a council member's to none).
-    organiser = rights.scope.organiser_id if rights.scope is not None else None
+    # An admin's entries belong to the organiser they act for, a council member's to the
+    # organiser whose council they sit on: that office's /nhatky and desk log show them.
+    organiser = rights.audit_organiser_id
     word = fold(event.args)
     if word in LOGOUT_WORDS:
         end_web_sessions(ctx.session, member=member, now=ctx.now())

@@ -67,3 +67,11 @@ def test_the_export_benchmark_exports_every_unit() -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert figures["units"] == 50 and figures["xlsx_bytes"] > 5_000
+
+
+def test_the_dashboard_benchmark_times_a_page() -> None:
+    run = bench("bench/desk_dashboard.py", "--units", "20", "--repeat", "1", "--json")
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert figures["units"] == 20 and figures["page_bytes"] > 0
+    assert figures["statements"] < 30

@@ -13,10 +13,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from bot import access
 from bot.web.app import build_app
 from bot.web.desk import COOKIE, Desk
 from bot.web.keys import serializer
 from domain import scoring
+from domain.scope import Scope, audit_entries
 from models.council import CouncilItem, CouncilMember
 from models.reports import Report
 from models.units import Member, Role
@@ -287,3 +289,25 @@ def test_the_campaigns_a_seat_sits_on(session) -> None:
     session.flush()
     assert seat_campaign_ids(session, seat=voting) == [first.id]
     assert seat_campaign_ids(session, seat=minutes) == [third.id]
+
+
+async def test_a_council_members_own_web_session_is_in_their_councils_audit_log(
+    bot: TestBot, clients: Clients, world: CouncilWorld
+) -> None:
+    """/web, the login and the logout of a council member who is no admin belong to the
+    organiser whose council they sit on: that office's log shows them, another's does not."""
+    member = world.members[0]
+    async with clients.new() as client:
+        csrf = await log_in(client, member, bot)
+        assert (await client.post("/logout", data={"csrf": csrf})).status_code == 200
+    with bot.db() as db:
+        who = db.exec(select(Member).where(Member.user_id == member.user_id)).one()
+        seat_of = db.exec(select(CouncilMember).where(CouncilMember.member_id == who.id)).one()
+        office = db.exec(audit_entries(Scope.of(seat_of.organiser_id))).all()
+        other = db.exec(
+            select(Member).where(Member.user_id == OTHER_ADMIN)
+        ).one()  # another commune's admin reads their own organiser's log
+        theirs = db.exec(audit_entries(access.web_scope(other, session=db))).all()  # type: ignore[arg-type]
+    mine = [(e.action, e.detail.get("via")) for e in office if e.actor_id == who.id]
+    assert mine == [("web.logout", "qua web"), ("web.login", "qua web"), ("web.link", None)]
+    assert not [e for e in theirs if e.actor_id == who.id]

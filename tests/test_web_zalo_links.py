@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import io
 import re
+import zipfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -23,10 +25,28 @@ from bot.core import BotCore
 from bot.runtime import build_core
 from bot.settings import Settings
 from bot.web.desk import Desk
+from bot.web.keys import serializer
+from bot.web.links import (
+    DOSSIER,
+    LinkError,
+    keep_for_link,
+    published_dir,
+    read_file_token,
+    read_kept,
+    signed_file_url,
+)
 from bot.web.server import WebServer
+from models.organisers import DEFAULT_ORGANISER_ID
 from tests.fakes.zalo_api import FakeZalo
 from tests.test_webhook import free_port
-from tests.utils.factories import T0, make_campaign, make_deadline, make_report, make_unit
+from tests.utils.factories import (
+    T0,
+    make_campaign,
+    make_deadline,
+    make_organiser,
+    make_report,
+    make_unit,
+)
 from tests.utils.ids import ADMIN_USER_ID
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/f/\S+")
@@ -86,3 +106,58 @@ async def test_export_and_chart_reach_zalo_as_links(
         chart = await client.get(photo.photo)
     assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
     assert chart.headers["content-disposition"].startswith("inline")
+
+
+async def test_the_dossier_reaches_zalo_as_a_link_of_its_organiser(
+    zalo_api: FakeZalo, zalo_with_links: BotCore, engine: Engine
+) -> None:
+    """/hoso on Zalo: the ZIP is kept for the campaign and sent as a `dossier` link (not a
+    published copy), which opens the ZIP; the same file named for another organiser opens
+    nothing."""
+    zalo_api.push_text(ADMIN_USER_ID, "/hoso", name="Phòng Nội vụ")
+    message = await zalo_api.wait_for_text(ADMIN_USER_ID, "/f/")
+    found = LINK.search(message.text)
+    assert found and ".zip" in message.text
+    settings, now = zalo_with_links.settings, zalo_with_links.clock.now()
+    link = read_file_token(settings, found.group(0).rsplit("/", 1)[1], now=now)
+    assert link.kind == DOSSIER and link.organiser_id == DEFAULT_ORGANISER_ID
+    assert not published_dir(settings).exists()
+    async with httpx.AsyncClient() as client:
+        dossier = await client.get(found.group(0))
+        assert dossier.status_code == 200
+        assert dossier.headers["content-disposition"].startswith("attachment")
+        with zipfile.ZipFile(io.BytesIO(dossier.content)) as archive:
+            assert any(name.endswith("00-muc-luc.xlsx") for name in archive.namelist())
+        with Session(engine) as db:
+            other = make_organiser(db, "Xã Khác", code="XA-KHAC")
+            db.commit()
+            other_id = other.id or 0
+        forged = signed_file_url(
+            settings,
+            DOSSIER,
+            link.ident or 0,
+            timedelta(hours=1),
+            organiser_id=other_id,
+            digest=link.digest,
+            now=now,
+        )
+        assert (await client.get(forged)).status_code == 404
+
+
+def test_a_kept_copy_is_read_only_through_its_kind_id_and_digest(settings: Settings) -> None:
+    """`keep_for_link` copies live under their kind and id: a link naming another id, another
+    kind or a digest that is not one reads nothing, and a digest not of hex shape is forged."""
+    digest = keep_for_link(settings, DOSSIER, 7, b"PK-dossier", now=T0)
+    url = signed_file_url(
+        settings, DOSSIER, 7, timedelta(hours=1), organiser_id=1, digest=digest, now=T0
+    )
+    link = read_file_token(settings, url.rsplit("/", 1)[1], now=T0)
+    assert read_kept(settings, link) == b"PK-dossier"
+    assert read_kept(settings, replace(link, ident=8)) is None
+    assert read_kept(settings, replace(link, kind="export")) is None
+    assert read_kept(settings, replace(link, digest="../" + digest[3:])) is None
+    forged = serializer(settings, "file").dumps(
+        {"k": DOSSIER, "i": 7, "o": 1, "h": "../../x", "e": int(T0.timestamp()) + 60}
+    )
+    with pytest.raises(LinkError):
+        read_file_token(settings, forged, now=T0)

@@ -522,10 +522,15 @@ class ZaloChannel:
         return message_id
 
     async def _file_links(self, message: Outbound) -> dict[str, str]:
-        if self.file_links is None:
-            return {}
-        files = [f for f in (message.document, message.photo) if f is not None]
-        return {f.file_name: await self.file_links(f) for f in files}
+        """A link for each file: its own (`OutboundFile.link`: a kind the web desk serves,
+        checked against the organiser) or, when the web server is public, a published copy."""
+        links: dict[str, str] = {}
+        for item in (message.document, message.photo):
+            if item is not None and item.link is not None:
+                links[item.file_name] = await item.link()
+            elif item is not None and self.file_links is not None:
+                links[item.file_name] = await self.file_links(item)
+        return links
 
     async def download(self, attachment: Attachment) -> bytes:
         if attachment.kind != "photo" or not attachment.file_id.startswith(("https://", "http://")):

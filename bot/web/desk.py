@@ -56,6 +56,7 @@ from bot.router import make_payload
 from bot.web.jobs import Job, JobKey, Jobs
 from bot.web.keys import serializer
 from bot.web.links import (
+    DOSSIER,
     FILE_LINK_PATH,
     PUBLISHED,
     FileLink,
@@ -63,6 +64,7 @@ from bot.web.links import (
     LinkError,
     file_resolver,
     read_file_token,
+    read_kept,
     read_published,
     register_file_kind,
 )
@@ -82,7 +84,7 @@ from domain.dossier import (
     dossier_root,
     now_local,
     participant_ids,
-    units_waiting_for_scan,
+    waiting_for_scan_by_deadline,
 )
 from domain.export import ExportTexts, export_campaign, export_file_name, text_value
 from domain.ledger import queue_manual
@@ -294,9 +296,13 @@ class Desk:
         self._plans = serializer(self.settings, "plan")
         self._deliveries: set[asyncio.Task[None]] = set()
         self.jobs = Jobs(Path(self.settings.storage_dir) / "web-jobs")
+        # How often a running job's page reloads itself (a meta refresh): often enough to see
+        # progress, rarely enough not to load a small server; the browser test shortens it.
+        self.job_refresh_seconds = 3
         register_file_kind("attachment", self._attachment_file)
         register_file_kind("export", self._export_file)
         register_file_kind("chart", self._chart_file)
+        register_file_kind(DOSSIER, self._dossier_file)
 
     # --- plumbing -----------------------------------------------------------------------------
     def reserved_prefixes(self) -> tuple[str, ...]:
@@ -547,7 +553,8 @@ class Desk:
             except LoginError as exc:
                 session.commit()  # nothing written; keep the transaction short
                 raise Refused(HTTPStatus.GONE, *_LOGIN_REFUSALS[exc.reason]) from None
-            if not access.can_use_web_desk(login.member, session=session):
+            rights = access.web_access(login.member, session=session)
+            if rights is None:
                 audit.record(
                     session,
                     now=now,
@@ -557,13 +564,12 @@ class Desk:
                 )
                 session.commit()
                 raise Refused(HTTPStatus.FORBIDDEN, *_LOGIN_REFUSALS["refused"])
-            scope = access.web_scope(login.member, session=session)
             audit.record(
                 session,
                 now=now,
                 action="web.login",
                 actor=login.member,
-                organiser_id=scope.organiser_id if scope else None,
+                organiser_id=rights.audit_organiser_id,
             )
             session.commit()
             return login.member
@@ -593,9 +599,14 @@ class Desk:
     async def logout(self, request: Request, viewer: Viewer) -> Response:
         now = self.now()
         await self.db(
-            lambda s: audit.record(s, now=now, action="web.logout", actor=viewer.member),
+            lambda s: audit.record(
+                s,
+                now=now,
+                action="web.logout",
+                actor=viewer.member,
+                organiser_id=viewer.rights.audit_organiser_id,
+            ),
             write=True,
-            scope=viewer.rights.scope,
         )
         response = self.render(
             request,
@@ -650,12 +661,9 @@ class Desk:
             units = participating_units(session, campaign)
             reports = {d.id: reports_by_unit(session, d) for d in deadlines}
             # Handed in without the signed, stamped scan yet: /tiendo's rule, the one truth
-            # (`domain.dossier.units_waiting_for_scan` → `signed_scan`). A query per handed-in
-            # report printed from a template: the page reads outside the core's write turn
-            # (`_read_only`), so a province's dashboard never holds up the chat.
-            unscanned = {
-                d.id: {u.id for u, _ in units_waiting_for_scan(session, d)} for d in deadlines
-            }
+            # (`domain.scans.signed_scan_among`), read for the whole campaign in two queries.
+            waiting = waiting_for_scan_by_deadline(session, deadlines)
+            unscanned = {d.id: {u.id for u, _ in waiting.get(d.id or 0, [])} for d in deadlines}
             focus = next((d for d in deadlines if str(d.id) == wanted), None)
             focus = focus or focus_deadline(deadlines, now=now)
             progress = deadline_progress(focus, session=session, now=now) if focus else None
@@ -1043,6 +1051,23 @@ class Desk:
             png, f"tien-do-{ident}.png", "image/png", organiser_id=progress.campaign.organiser_id
         )
 
+    async def _dossier_file(self, core: BotCore, link: FileLink) -> FileOut | None:
+        """A campaign's dossier ZIP as /hoso built it and kept it for the link
+        (`bot.web.links.keep_for_link`), only when the campaign is the link's organiser's."""
+        scope = _link_scope(link)
+
+        def work(session: Session) -> Campaign | None:
+            return scoped.campaign(link.ident or 0, scope=scope, session=session)
+
+        campaign = await self.db(work)
+        if campaign is None:
+            return None
+        data = await asyncio.to_thread(read_kept, self.settings, link)
+        if data is None:
+            return None
+        name = f"{dossier_root(campaign)}.zip"
+        return FileOut(data, name, "application/zip", organiser_id=campaign.organiser_id)
+
     # --- file links ---------------------------------------------------------------------------
     async def file_link(self, request: Request) -> Response:
         """GET /f/<token>: the one file a signed link names, until it expires."""
@@ -1081,6 +1106,7 @@ class Desk:
                 target_type=kind,
                 target_id=ident,
                 detail={"bytes": len(out.content)},
+                organiser_id=out.organiser_id,
             ),
             write=True,
         )
@@ -1137,7 +1163,7 @@ class Desk:
             "suffix": suffix,
             "campaign": campaign,
             "job": job,
-            "refresh": job is not None and job.running,
+            "refresh": self.job_refresh_seconds if job is not None and job.running else 0,
             "flash": self._flash(request, "msg"),
             "error": self._flash(request, "err"),
         }

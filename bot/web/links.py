@@ -15,9 +15,12 @@ desk compares, so a link made with a wrong id, or one leaked from another office
 opens nothing of another organiser or unit.
 
 Kinds are resolved by `bot.web.desk` (`attachment`: a report's file; `export`: a campaign's
-XLSX; `chart`: a deadline's progress chart). Other code registers more with
-`register_file_kind` (a generated document, the dossier ZIP once it exists). Bytes made on the
-spot for one chat (what a channel cannot upload) go through `publish_file` instead.
+XLSX; `chart`: a deadline's progress chart; `dossier`: a campaign's dossier ZIP as /hoso built
+it). Other code registers more with `register_file_kind` (a generated document). Bytes made on
+the spot for one chat (what a channel cannot upload) go through `publish_file` instead — or,
+when they belong to an organiser and are too big to copy for nothing (the dossier), through
+`keep_for_link`: kept under the kind and id, named in the link by their digest, served only by
+the kind's resolver, which checks the organiser like any other kind.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 
 FILE_LINK_PATH = "/f"
 PUBLISHED = "published"
+KEPT = "kept"
+DOSSIER = "dossier"  # a campaign's dossier ZIP (kept by /hoso, served by the desk)
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 DEFAULT_TTL = timedelta(hours=1)
 MAX_TTL = timedelta(days=7)
@@ -86,15 +91,21 @@ def signed_file_url(
     organiser_id: int,
     unit_id: int | None = None,
     now: datetime,
+    digest: str | None = None,
 ) -> str:
     """An absolute link (PUBLIC_URL…) that serves one file of `organiser_id` (and of `unit_id`,
-    for a unit's file) until `now + ttl` (at most 7 days)."""
+    for a unit's file) until `now + ttl` (at most 7 days). `digest`: which kept copy of the
+    kind's file (`keep_for_link`)."""
     if not timedelta(0) < ttl <= MAX_TTL:
         raise ValueError("a file link lives between a second and 7 days")
     expires = int((now + ttl).timestamp())
     data: dict[str, object] = {"k": kind, "i": int(ident), "o": int(organiser_id), "e": expires}
     if unit_id is not None:
         data["u"] = int(unit_id)
+    if digest is not None:
+        if not _DIGEST.fullmatch(digest):
+            raise ValueError("a digest is 64 hex digits")
+        data["h"] = digest
     token = serializer(settings, "file").dumps(data)
     return f"{settings.web_base_url}{FILE_LINK_PATH}/{token}"
 
@@ -145,9 +156,48 @@ def published_dir(settings: Settings) -> Path:
     return Path(settings.storage_dir) / "published"
 
 
-def _prune(root: Path, now: datetime) -> None:
+def keep_for_link(
+    settings: Settings, kind: str, ident: int, content: bytes, *, now: datetime
+) -> str:
+    """Keep bytes of one object of a registered kind (a campaign's dossier) for links made with
+    `signed_file_url(..., digest=)` and return their digest. Kept under STORAGE_DIR/kept/<kind>/
+    <id>/, so a link's resolver reads only the copies of the object it checked; removed after
+    `MAX_TTL` (no link to them still works). Blocking (disk): call it from a thread."""
+    if not kind.isidentifier():
+        raise ValueError(f"bad file kind {kind!r}")
+    digest = hashlib.sha256(content).hexdigest()
+    root = Path(settings.storage_dir) / KEPT / kind
+    target = root / str(int(ident)) / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".keep-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    else:
+        os.utime(target)
+    _prune(root, now, pattern="*/*")
+    return digest
+
+
+def read_kept(settings: Settings, link: FileLink) -> bytes | None:
+    """The kept bytes a link of a registered kind names by digest (blocking); None when gone or
+    the link names none. The caller has checked the object (`link.ident`) is the link's."""
+    if link.digest is None or link.ident is None or not _DIGEST.fullmatch(link.digest):
+        return None
+    if not link.kind.isidentifier() or link.kind == PUBLISHED:
+        return None
+    path = Path(settings.storage_dir) / KEPT / link.kind / str(int(link.ident)) / link.digest
+    return path.read_bytes() if path.is_file() else None
+
+
+def _prune(root: Path, now: datetime, *, pattern: str = "??/*") -> None:
     oldest = now.timestamp() - MAX_TTL.total_seconds()
-    for path in root.glob("??/*"):
+    for path in root.glob(pattern):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < oldest:
                 path.unlink()
@@ -217,7 +267,9 @@ def read_file_token(settings: Settings, token: str, *, now: datetime) -> FileLin
         return FileLink(PUBLISHED, digest=data["h"], name=data["n"], mime_type=data["t"])
     if not isinstance(data.get("i"), int) or not isinstance(data.get("o"), int):
         raise LinkError("forged")
-    unit = data.get("u")
+    unit, digest = data.get("u"), data.get("h")
     if unit is not None and not isinstance(unit, int):
         raise LinkError("forged")
-    return FileLink(data["k"], ident=data["i"], organiser_id=data["o"], unit_id=unit)
+    if digest is not None and not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
+        raise LinkError("forged")
+    return FileLink(data["k"], ident=data["i"], digest=digest, organiser_id=data["o"], unit_id=unit)
