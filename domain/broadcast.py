@@ -104,20 +104,6 @@ class HasChat(Protocol):
 Reachable = Callable[[Member], bool]
 
 
-def blocs(*, scope: Scope, session: Session) -> list[str]:
-    """Blocs of the scope's active units, alphabetically."""
-    rows = session.exec(
-        select(Unit.bloc)
-        .where(
-            Unit.active == True,  # noqa: E712
-            col(Unit.bloc).is_not(None),
-            col(Unit.organiser_id).in_(scope.organiser_ids),
-        )
-        .distinct()
-    ).all()
-    return sorted(b for b in rows if b)
-
-
 def _reachable(member: Member) -> bool:
     """Blocked once, skipped — unless the user wrote to the bot since (they unblocked it)."""
     if member.unreachable_at is None:

@@ -13,7 +13,6 @@ Must not render messages, send anything or commit; times come in as arguments.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,16 +29,16 @@ from domain.campaigns import (
     takes_part,
 )
 from domain.documents import Office
-from domain.text import clean_text, fold
+from domain.text import clean_text
 from domain.units import (
     CODE_MAX,
     NAME_MAX,
     RowError,
-    TableError,
     code_problem,
+    filled_rows,
+    header_key,
     normalise_code,
     read_sheet,
-    read_table,
 )
 from models.campaigns import Campaign, CampaignStatus
 from models.organisers import (
@@ -357,26 +356,18 @@ class OrganiserImport:
 
 
 def resolve_level(text: str) -> str | None:
-    return _LEVEL_WORDS.get(re.sub(r"[\s_\-.]", "", fold(text)))
-
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[\s_\-.]", "", fold(text))
+    return _LEVEL_WORDS.get(header_key(text))
 
 
 def parse_rows(content: bytes) -> tuple[list[OrganiserRow], list[RowError]]:
-    try:
-        table = read_table(content)
-    except TableError as exc:
-        return [], [RowError(0, exc.reason, exc.params)]
-    filled = [(n, cells) for n, cells in table if any(c.strip() for c in cells)]
+    filled, problems = filled_rows(content)
     if not filled:
-        return [], [RowError(0, "empty")]
+        return [], problems
     header = filled[0][1]
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         for column, names in COLUMNS.items():
-            if _header_key(title) in {_header_key(n) for n in names} and column not in positions:
+            if header_key(title) in {header_key(n) for n in names} and column not in positions:
                 positions[column] = index
     sheet, problems = read_sheet(
         filled,

@@ -407,18 +407,40 @@ def admins_of_unit(session: Session, unit_id: int | None) -> list[Member]:
     return [] if unit is None else scoped.admins_of(unit.organiser_id, session=session)
 
 
-def _change_status(
-    session: Session, *, member_id: int, expected: str, values: dict[str, object]
+def _decide(
+    session: Session,
+    *,
+    member_id: int,
+    expected: str,
+    status: str,
+    action: str,
+    scope: Scope,
+    by: Member,
+    now: datetime,
 ) -> Member | None:
-    """Change a member only if still in `expected` status (two admins may press at once)."""
+    """Move a member to `status`, decided by `by`, only if still in `expected` status (two
+    admins may press at once), and audit it as `action`; None when it was not."""
     table = table_of(Member)
+    values = {"status": status, "decided_at": now, "decided_by_id": by.id, "updated_at": now}
     result = session.execute(
         sa.update(table).where(table.c.id == member_id, table.c.status == expected).values(**values)
     )
     member = session.get(Member, member_id)
     if member is not None:
         session.refresh(member)
-    return member if rowcount(result) == 1 else None
+    if member is None or rowcount(result) != 1:
+        return None
+    audit.record(
+        session,
+        now=now,
+        action=action,
+        actor=by,
+        target_type="member",
+        target_id=member.id,
+        detail={"unit_id": member.unit_id},
+        organiser_id=scope.organiser_id,
+    )
+    return member
 
 
 def decide_registration(
@@ -428,25 +450,16 @@ def decide_registration(
     longer pending (or not the scope's)."""
     if scoped.member(member_id, scope=scope, session=session) is None:
         return None
-    status = MemberStatus.APPROVED if approve else MemberStatus.REJECTED
-    member = _change_status(
+    return _decide(
         session,
         member_id=member_id,
         expected=MemberStatus.PENDING,
-        values={"status": status, "decided_at": now, "decided_by_id": by.id, "updated_at": now},
+        status=MemberStatus.APPROVED if approve else MemberStatus.REJECTED,
+        action="registration.approve" if approve else "registration.reject",
+        scope=scope,
+        by=by,
+        now=now,
     )
-    if member is not None:
-        audit.record(
-            session,
-            now=now,
-            action="registration.approve" if approve else "registration.reject",
-            actor=by,
-            target_type="member",
-            target_id=member.id,
-            detail={"unit_id": member.unit_id},
-            organiser_id=scope.organiser_id,
-        )
-    return member
 
 
 def remove_officer(
@@ -456,29 +469,16 @@ def remove_officer(
     target = scoped.member(member_id, scope=scope, session=session)
     if target is None or target.role != Role.OFFICER or target.id == by.id:
         return None
-    member = _change_status(
+    return _decide(
         session,
         member_id=member_id,
         expected=MemberStatus.APPROVED,
-        values={
-            "status": MemberStatus.REMOVED,
-            "decided_at": now,
-            "decided_by_id": by.id,
-            "updated_at": now,
-        },
+        status=MemberStatus.REMOVED,
+        action="member.remove",
+        scope=scope,
+        by=by,
+        now=now,
     )
-    if member is not None:
-        audit.record(
-            session,
-            now=now,
-            action="member.remove",
-            actor=by,
-            target_type="member",
-            target_id=member.id,
-            detail={"unit_id": member.unit_id},
-            organiser_id=scope.organiser_id,
-        )
-    return member
 
 
 def grant_admin(

@@ -244,6 +244,21 @@ def lines_of(session: Session, *, card: ScoreCard) -> dict[str, ScoreLine]:
     }
 
 
+def checked_points(sheet: ScoringSheet, criterion: str, points: object) -> int:
+    """`points` for `criterion` of the sheet, in hundredths: a number from 0 to the
+    criterion's maximum, else a `ScoringError` saying which."""
+    spec = table_of(sheet).criterion(criterion)
+    if spec is None:
+        raise ScoringError("unknown_criterion")
+    try:
+        centi = to_centi(points)
+    except ValueError:
+        raise ScoringError("not_a_number", max=centi_text(spec.max_centi)) from None
+    if not 0 <= centi <= spec.max_centi:
+        raise ScoringError("out_of_bounds", max=centi_text(spec.max_centi))
+    return centi
+
+
 def set_self_score(
     session: Session,
     *,
@@ -254,15 +269,7 @@ def set_self_score(
     now: datetime,
 ) -> ScoreLine:
     """The unit's own points for a criterion: a number from 0 to the criterion's maximum."""
-    spec = table_of(sheet).criterion(criterion)
-    if spec is None:
-        raise ScoringError("unknown_criterion")
-    try:
-        centi = to_centi(points)
-    except ValueError:
-        raise ScoringError("not_a_number", max=centi_text(spec.max_centi)) from None
-    if not 0 <= centi <= spec.max_centi:
-        raise ScoringError("out_of_bounds", max=centi_text(spec.max_centi))
+    centi = checked_points(sheet, criterion, points)
     line = lines_of(session, card=card).get(criterion)
     if line is None:
         line = ScoreLine(card_id=card.id, criterion=criterion, self_centi=centi)  # type: ignore[arg-type]  # a stored row: its id is set
@@ -326,15 +333,7 @@ def adjust_line(
     now: datetime,
 ) -> ScoreLine:
     """The reviewed points for a line, with the reason the unit will read."""
-    spec = table_of(sheet).criterion(criterion)
-    if spec is None:
-        raise ScoringError("unknown_criterion")
-    try:
-        centi = to_centi(points)
-    except ValueError:
-        raise ScoringError("not_a_number", max=centi_text(spec.max_centi)) from None
-    if not 0 <= centi <= spec.max_centi:
-        raise ScoringError("out_of_bounds", max=centi_text(spec.max_centi))
+    centi = checked_points(sheet, criterion, points)
     reason = " ".join(reason.split())[:1000]
     if len(reason) < 3:
         raise ScoringError("reason_needed")

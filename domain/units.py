@@ -463,14 +463,28 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _header_key(text: str) -> str:
+def header_key(text: str) -> str:
+    """A column title (or a level word) as compared: folded, without spaces, "_", "-", "."."""
     return re.sub(r"[\s_\-.]", "", fold(text))
+
+
+def filled_rows(content: bytes) -> tuple[list[tuple[int, list[str]]], list[RowError]]:
+    """The numbered non-blank lines of an import file, or the one problem that makes it
+    unreadable (not a table, nothing in it). Shared by every import (units, organisers)."""
+    try:
+        table = read_table(content)
+    except TableError as exc:
+        return [], [RowError(0, exc.reason, exc.params)]
+    filled = [(n, cells) for n, cells in table if any(c.strip() for c in cells)]
+    if not filled:
+        return [], [RowError(0, "empty")]
+    return filled, []
 
 
 def _map_header(cells: list[str]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        key = _header_key(cell)
+        key = header_key(cell)
         for column, names in COLUMNS.items():
             if key in names and column not in positions:
                 positions[column] = index
@@ -517,13 +531,9 @@ def read_sheet(
 
 def parse_unit_rows(content: bytes) -> tuple[list[UnitRow], list[RowError]]:
     """The rows of an import file, and every problem found in them (none → rows are usable)."""
-    try:
-        table = read_table(content)
-    except TableError as exc:
-        return [], [RowError(0, exc.reason, exc.params)]
-    filled = [(n, cells) for n, cells in table if any(c.strip() for c in cells)]
+    filled, problems = filled_rows(content)
     if not filled:
-        return [], [RowError(0, "empty")]
+        return [], problems
     # A title line above the header is common in spreadsheets: look a few rows down for it.
     header_at = next(
         (

@@ -28,10 +28,10 @@ from domain.broadcast import (
     BroadcastReport,
     Plan,
     Recipient,
-    blocs,
     record_broadcast,
     select_recipients,
 )
+from domain.campaigns import blocs
 from domain.progress import (
     open_deadlines,
 )
@@ -149,7 +149,7 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     elif choice == "all" and ctx.step == STEP_AUDIENCE:
         _ask_message(ctx, Audience(AudienceKind.ALL))
     elif choice == "blocs" and ctx.step == STEP_AUDIENCE:
-        names = blocs(scope=ctx.admin_scope, session=ctx.session)
+        names = blocs(ctx.session, scope=ctx.admin_scope)
         if not names:
             ctx.say("admin.tb_no_blocs")
             return

@@ -71,6 +71,26 @@ def para(
             run.font.size = Pt(size)
 
 
+def title(document: DocumentType, name: str, subject: str) -> None:
+    """The document's name (BÁO CÁO, TỜ TRÌNH…) and, under it, what it is about."""
+    para(document, name, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, subject, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def each(container: object, loop: str, text: str, **style: bool) -> None:
+    """A paragraph repeated for every item of `loop` (docxtpl {%p for %})."""
+    para(container, "{%p for " + loop + " %}")
+    para(container, text, **style)  # type: ignore[arg-type]
+    para(container, "{%p endfor %}")
+
+
+def unless(container: object, condition: str, text: str, **style: bool) -> None:
+    """A paragraph shown only when `condition` is false (docxtpl {%p if not %})."""
+    para(container, "{%p if not " + condition + " %}")
+    para(container, text, **style)  # type: ignore[arg-type]
+    para(container, "{%p endif %}")
+
+
 def first_paragraph(cell: object, text: str, *, bold: bool = False, size: int = 13) -> None:
     paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -123,7 +143,16 @@ def grid(document: DocumentType, headers: list[str], cells: list[str], loop: str
     table.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
 
 
-def signature(document: DocumentType, *, left_title: str, right_title: str) -> None:
+def signature(
+    document: DocumentType,
+    *,
+    left_title: str,
+    right_title: str,
+    right_note: str = "(Ký, ghi rõ họ tên, đóng dấu)",
+    left_name: str | None = None,
+    right_name: str = "{{ signer_name }}",
+) -> None:
+    """Two signers side by side; a side with a name gets room to sign above it."""
     para(document)
     table = document.add_table(rows=1, cols=2)
     no_borders(table)
@@ -131,10 +160,12 @@ def signature(document: DocumentType, *, left_title: str, right_title: str) -> N
     first_paragraph(left, left_title, bold=True, size=12)
     para(left, "(Ký, ghi rõ họ tên)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
     first_paragraph(right, right_title, bold=True)
-    para(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    for _ in range(3):
-        para(right)
-    para(right, "{{ signer_name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(right, right_note, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for cell, name in ((left, left_name), (right, right_name)):
+        if name is not None:
+            for _ in range(3):
+                para(cell)
+            para(cell, name, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
 
 
 def form_number(document: DocumentType) -> None:
@@ -146,9 +177,7 @@ def achievements(document: DocumentType) -> None:
     para(document, "II. THÀNH TÍCH ĐẠT ĐƯỢC", bold=True)
     para(document, "{%p for item in achievements %}")
     para(document, "{{ item.number }}. {{ item.label }}: {{ item.text }}", indent=True)
-    para(document, "{%p for line in item.lines %}")
-    para(document, "- {{ line }}", indent=True)
-    para(document, "{%p endfor %}")
+    each(document, "line in item.lines", "- {{ line }}", indent=True)
     para(document, "{%p endfor %}")
 
 
@@ -165,60 +194,60 @@ def past_awards(document: DocumentType) -> None:
         ["{{ a.year }}", "{{ a.award }}", "{{ a.decision }}", "{{ a.issuer }}"],
         "a in past_awards",
     )
-    para(document, "{%p if not past_awards %}")
-    para(document, "Chưa có hình thức khen thưởng nào được ghi nhận.", italic=True, indent=True)
-    para(document, "{%p endif %}")
+    none = "Chưa có hình thức khen thưởng nào được ghi nhận."
+    unless(document, "past_awards", none, italic=True, indent=True)
+
+
+def achievement_report(
+    part_one: list[tuple[str, bool]], *, left_title: str, right_title: str
+) -> DocumentType:
+    """The achievement report: part I (who reports: lines, each bold or not, indented unless
+    it is a part heading), then parts II and III and the signatures."""
+    document = new_document()
+    form_number(document)
+    heading(document, number_line="")
+    title(document, "BÁO CÁO THÀNH TÍCH", "{{ report_title }}")
+    for text, bold in part_one:
+        para(document, text, bold=bold, indent=not text.startswith("I. "))
+    achievements(document)
+    past_awards(document)
+    signature(document, left_title=left_title, right_title=right_title)
+    return document
 
 
 def collective_report() -> DocumentType:
-    document = new_document()
-    form_number(document)
-    heading(document, number_line="")
-    para(document, "BÁO CÁO THÀNH TÍCH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(document, "{{ report_title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(document, "Tên tập thể đề nghị: {{ unit }}", bold=True, indent=True)
-    para(document, "Đợt thi đua: {{ campaign }} ({{ campaign_number }})", indent=True)
-    para(document, "I. SƠ LƯỢC ĐẶC ĐIỂM, TÌNH HÌNH", bold=True)
-    para(document, "1. Đặc điểm, tình hình: {{ features }}", indent=True)
-    para(document, "2. Chức năng, nhiệm vụ: {{ duties }}", indent=True)
-    achievements(document)
-    past_awards(document)
-    signature(
-        document, left_title="XÁC NHẬN CỦA CẤP TRÌNH KHEN THƯỞNG", right_title="THỦ TRƯỞNG ĐƠN VỊ"
+    return achievement_report(
+        [
+            ("Tên tập thể đề nghị: {{ unit }}", True),
+            ("Đợt thi đua: {{ campaign }} ({{ campaign_number }})", False),
+            ("I. SƠ LƯỢC ĐẶC ĐIỂM, TÌNH HÌNH", True),
+            ("1. Đặc điểm, tình hình: {{ features }}", False),
+            ("2. Chức năng, nhiệm vụ: {{ duties }}", False),
+        ],
+        left_title="XÁC NHẬN CỦA CẤP TRÌNH KHEN THƯỞNG",
+        right_title="THỦ TRƯỞNG ĐƠN VỊ",
     )
-    return document
 
 
 def individual_report() -> DocumentType:
-    document = new_document()
-    form_number(document)
-    heading(document, number_line="")
-    para(document, "BÁO CÁO THÀNH TÍCH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(document, "{{ report_title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(document, "I. SƠ LƯỢC LÝ LỊCH", bold=True)
-    para(document, "- Họ tên: {{ person.name }}", indent=True)
-    para(document, "- Năm sinh: {{ person.birth_year }}", indent=True)
-    para(document, "- Chức vụ, đơn vị công tác: {{ person.job_title }}, {{ unit }}", indent=True)
-    para(document, "- Quá trình công tác: {{ features }}", indent=True)
-    para(document, "- Nhiệm vụ được giao: {{ duties }}", indent=True)
-    achievements(document)
-    past_awards(document)
-    signature(
-        document, left_title="THỦ TRƯỞNG ĐƠN VỊ XÁC NHẬN", right_title="NGƯỜI BÁO CÁO THÀNH TÍCH"
+    return achievement_report(
+        [
+            ("I. SƠ LƯỢC LÝ LỊCH", True),
+            ("- Họ tên: {{ person.name }}", False),
+            ("- Năm sinh: {{ person.birth_year }}", False),
+            ("- Chức vụ, đơn vị công tác: {{ person.job_title }}, {{ unit }}", False),
+            ("- Quá trình công tác: {{ features }}", False),
+            ("- Nhiệm vụ được giao: {{ duties }}", False),
+        ],
+        left_title="THỦ TRƯỞNG ĐƠN VỊ XÁC NHẬN",
+        right_title="NGƯỜI BÁO CÁO THÀNH TÍCH",
     )
-    return document
 
 
 def nomination_list() -> DocumentType:
     document = new_document()
     heading(document, number_line="")
-    para(document, "DANH SÁCH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(
-        document,
-        "Đề nghị khen thưởng {{ campaign }}",
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-    )
+    title(document, "DANH SÁCH", "Đề nghị khen thưởng {{ campaign }}")
     para(
         document,
         "(Kèm theo Tờ trình của {{ issuing_unit }})",
@@ -246,17 +275,9 @@ def nomination_list() -> DocumentType:
 def submission() -> DocumentType:
     document = new_document()
     heading(document, number_line="Số: …/TTr-{{ issuing_short }}")
-    para(document, "TỜ TRÌNH", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(
-        document,
-        "Về việc đề nghị khen thưởng {{ campaign }}",
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-    )
+    title(document, "TỜ TRÌNH", "Về việc đề nghị khen thưởng {{ campaign }}")
     para(document, "Kính gửi: {{ recipient }}.", align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(document, "{%p for b in basis %}")
-    para(document, "Căn cứ {{ b }};", italic=True, indent=True)
-    para(document, "{%p endfor %}")
+    each(document, "b in basis", "Căn cứ {{ b }};", italic=True, indent=True)
     para(
         document,
         "Căn cứ Kế hoạch số {{ campaign_number }} về {{ campaign }};",
@@ -288,13 +309,8 @@ def council_minutes() -> DocumentType:
     quorum, who passed; signed by the chair and the secretary."""
     document = new_document()
     heading(document, number_line="Số: …/BB-HĐTĐKT")
-    para(document, "BIÊN BẢN", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(
-        document,
-        "Họp Hội đồng Thi đua – Khen thưởng xét khen thưởng {{ campaign }}",
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-    )
+    subject = "Họp Hội đồng Thi đua – Khen thưởng xét khen thưởng {{ campaign }}"
+    title(document, "BIÊN BẢN", subject)
     para(document, "I. THỜI GIAN, ĐỊA ĐIỂM, HÌNH THỨC", bold=True)
     para(
         document,
@@ -311,28 +327,19 @@ def council_minutes() -> DocumentType:
         indent=True,
     )
     para(document, "Thành viên tham gia:", indent=True)
-    para(document, "{%p for m in present_members %}")
-    para(document, "- {{ m.name }}, {{ m.role }};", indent=True)
-    para(document, "{%p endfor %}")
+    each(document, "m in present_members", "- {{ m.name }}, {{ m.role }};", indent=True)
     para(document, "Thành viên vắng:", indent=True)
-    para(document, "{%p for m in absent_members %}")
-    para(document, "- {{ m.name }}, {{ m.role }};", indent=True)
-    para(document, "{%p endfor %}")
-    para(document, "{%p if not absent_members %}")
-    para(document, "- Không có.", indent=True)
-    para(document, "{%p endif %}")
+    each(document, "m in absent_members", "- {{ m.name }}, {{ m.role }};", indent=True)
+    unless(document, "absent_members", "- Không có.", indent=True)
     para(document, "Thư ký Hội đồng: {{ secretary_name }}.", indent=True)
     para(document, "III. QUY TẮC BIỂU QUYẾT", bold=True)
-    para(document, "{%p for r in rules %}")
-    para(
-        document,
+    rule = (
         "- {{ r.award }}: {{ 'bỏ phiếu kín' if r.secret else 'biểu quyết công khai' }}, cần "
         "{{ 'từ' if r.at_least else 'trên' }} {{ r.share }} "
         "{{ 'tổng số thành viên Hội đồng' if r.of_all_members else 'số thành viên biểu quyết' }}"
-        " đồng ý; ít nhất {{ r.quorum }} thành viên tham gia. Căn cứ: {{ r.source }}.",
-        indent=True,
+        " đồng ý; ít nhất {{ r.quorum }} thành viên tham gia. Căn cứ: {{ r.source }}."
     )
-    para(document, "{%p endfor %}")
+    each(document, "r in rules", rule, indent=True)
     para(document, "IV. KẾT QUẢ BIỂU QUYẾT", bold=True)
     para(
         document,
@@ -368,12 +375,9 @@ def council_minutes() -> DocumentType:
         "i in items",
     )
     para(document, "V. DANH SÁCH ĐẠT", bold=True)
-    para(document, "{%p for p in passed %}")
-    para(document, "{{ loop.index }}. {{ p.name }} ({{ p.unit }}) — {{ p.award }};", indent=True)
-    para(document, "{%p endfor %}")
-    para(document, "{%p if not passed %}")
-    para(document, "Không có tập thể, cá nhân nào đạt.", italic=True, indent=True)
-    para(document, "{%p endif %}")
+    one = "{{ loop.index }}. {{ p.name }} ({{ p.unit }}) — {{ p.award }};"
+    each(document, "p in passed", one, indent=True)
+    unless(document, "passed", "Không có tập thể, cá nhân nào đạt.", italic=True, indent=True)
     para(
         document,
         "Biên bản lập lúc {{ closed_at }}, gồm số phiếu từng trường hợp; phiếu kín chỉ ghi số "
@@ -381,19 +385,14 @@ def council_minutes() -> DocumentType:
         italic=True,
         indent=True,
     )
-    para(document)
-    table = document.add_table(rows=1, cols=2)
-    no_borders(table)
-    left, right = table.rows[0].cells
-    first_paragraph(left, "THƯ KÝ HỘI ĐỒNG", bold=True, size=12)
-    para(left, "(Ký, ghi rõ họ tên)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
-    first_paragraph(right, "CHỦ TỊCH HỘI ĐỒNG", bold=True)
-    para(right, "(Ký, ghi rõ họ tên)", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    for cell in (left, right):
-        for _ in range(3):
-            para(cell)
-    para(left, "{{ secretary_name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(right, "{{ chair_name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    signature(
+        document,
+        left_title="THƯ KÝ HỘI ĐỒNG",
+        right_title="CHỦ TỊCH HỘI ĐỒNG",
+        right_note="(Ký, ghi rõ họ tên)",
+        left_name="{{ secretary_name }}",
+        right_name="{{ chair_name }}",
+    )
     return document
 
 

@@ -3,7 +3,6 @@ buttons arrive as numbered choices, a typed number votes, and the vote counts at
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -22,7 +21,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
-from tests.utils.http import until
+from tests.utils.http import choosing, saying, until
 
 VOTER = "5a0c9d1e2f3a4b5c6d7e"
 
@@ -59,11 +58,7 @@ async def test_a_council_member_votes_over_zalo_with_numbered_choices(
         db.commit()
     api = zalo_api
 
-    def say(text: str) -> Callable[[], object]:
-        return lambda: api.push_text(VOTER, text)
-
-    def choose(label: str) -> Callable[[], object]:
-        return lambda: api.choose(VOTER, label)
+    say, choose = saying(api, VOTER), choosing(api, VOTER)
 
     ballot = await until(api, VOTER, "Phiếu bình xét", say("/binhxet"))
     assert any("Nguyễn Văn An" in label for _, label in ballot.choices)

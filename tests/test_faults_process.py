@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
-from tests.utils.http import until
+from tests.utils.http import pressing, saying, until
 from tests.utils.subprocess_bot import (
     COLLEAGUE,
     OFFICER,
@@ -49,15 +49,11 @@ async def test_sigkill_inside_a_transaction_loses_no_answer(
     telegram_api: FakeTelegram, bot_process: BotProcess, deployment_db: Path
 ) -> None:
     api = telegram_api
+    say, press = saying(api, OFFICER), pressing(api, OFFICER)
     await started(api, bot_process)
-    await until(api, OFFICER, "Câu 1/12", lambda: api.push_text(OFFICER, "/baocao"))
-    await until(
-        api,
-        OFFICER,
-        "Câu 2/12",
-        lambda: api.push_text(OFFICER, "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"),
-    )
-    await until(api, OFFICER, "Câu 3/12", lambda: api.push_text(OFFICER, "12"))
+    await until(api, OFFICER, "Câu 1/12", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
+    await until(api, OFFICER, "Câu 3/12", say("12"))
     await finished(deployment_db, api.handed_out[-1])
     # Two answers acknowledged. Now the bot is frozen inside the next update's transaction
     # (the database is locked by someone else) while more updates wait behind it; kill it.
@@ -77,7 +73,7 @@ async def test_sigkill_inside_a_transaction_loses_no_answer(
     question = await api.wait_for_text(OFFICER, "Câu 4/12")
     await api.wait_for_text(COLLEAGUE, "Câu 2/12")
     assert "Hoàn thành tốt nhiệm vụ" in [label for label, _ in question.buttons]
-    await until(api, OFFICER, "Câu 5/12", lambda: api.press(OFFICER, "Hoàn thành tốt nhiệm vụ"))
+    await until(api, OFFICER, "Câu 5/12", press("Hoàn thành tốt nhiệm vụ"))
 
     report = report_of(deployment_db, "XA-001")
     assert report is not None
@@ -101,14 +97,10 @@ async def test_sigkill_while_an_answer_is_being_sent(
     telegram_api: FakeTelegram, bot_process: BotProcess, deployment_db: Path
 ) -> None:
     api = telegram_api
+    say, press = saying(api, OFFICER), pressing(api, OFFICER)
     await started(api, bot_process)
-    await until(api, OFFICER, "Câu 1/12", lambda: api.push_text(OFFICER, "/baocao"))
-    await until(
-        api,
-        OFFICER,
-        "Câu 2/12",
-        lambda: api.push_text(OFFICER, "Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"),
-    )
+    await until(api, OFFICER, "Câu 1/12", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))
     # The officer's next answer is saved, but its reply hangs on the way to Telegram; more
     # updates are waiting meanwhile. Then the process dies.
     api.stalled_chats.add(str(OFFICER))
@@ -133,7 +125,7 @@ async def test_sigkill_while_an_answer_is_being_sent(
     # the conversation is at, once.
     await api.wait_for_text(OFFICER, "Câu 4/12")
     await api.wait_for_text(COLLEAGUE, "Câu 1/12")
-    await until(api, OFFICER, "Câu 5/12", lambda: api.press(OFFICER, "Hoàn thành tốt nhiệm vụ"))
+    await until(api, OFFICER, "Câu 5/12", press("Hoàn thành tốt nhiệm vụ"))
     report = report_of(deployment_db, "XA-001")
     assert report is not None
     assert report.answers["tong_chi_tieu"] == 12

@@ -4,16 +4,11 @@ numbers — while Telegram keeps the button wording; the catalog chooses, no han
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlmodel import Session
-
 from bot import catalog
 from domain.forms import Field
 from models.campaigns import DeadlineKind
 from tests.fakes.zalo_api import FakeZalo
-from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
-from tests.utils.http import until
+from tests.utils.http import choosing, saying, seed_officer, until
 
 OFFICER = "6ede9afa66b88fe6d6a9"
 
@@ -23,24 +18,17 @@ async def test_no_prompt_of_the_registration_form_says_press_on_zalo(
 ) -> None:
     _, core = zalo_bot
     core.flood.limit = 10_000
-    with Session(engine) as db:
-        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
-        make_member(db, OFFICER, unit=unit, channel="zalo", name="Lò Văn Tâm")
-        make_deadline(
-            db,
-            make_campaign(db),
-            title="Đăng ký thi đua năm 2026",
-            kind=DeadlineKind.REGISTRATION,
-            form_code="dang-ky-thi-dua",
-        )
-        db.commit()
+    seed_officer(
+        engine,
+        OFFICER,
+        channel="zalo",
+        title="Đăng ký thi đua năm 2026",
+        kind=DeadlineKind.REGISTRATION,
+        form_code="dang-ky-thi-dua",
+    )
     api = zalo_api
 
-    def say(text: str) -> Callable[[], object]:
-        return lambda: api.push_text(OFFICER, text)
-
-    def choose(label: str) -> Callable[[], object]:
-        return lambda: api.choose(OFFICER, label)
+    say, choose = saying(api, OFFICER), choosing(api, OFFICER)
 
     await until(api, OFFICER, "Câu 1/", say("/baocao"))
     await until(api, OFFICER, "Câu 2/", choose("Tập thể lao động tiên tiến"))

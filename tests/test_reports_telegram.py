@@ -4,16 +4,12 @@ fetched back through getFile, the receipt to the officer and the notice to the a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlmodel import Session, select
 
 from models.reports import Attachment, Report, ReportStatus
-from models.units import Role
 from tests.fakes.telegram_api import FakeTelegram
-from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
 from tests.utils.files import PDF
-from tests.utils.http import until
+from tests.utils.http import pressing, saying, seed_officer, until
 from tests.utils.ids import ADMIN_USER_ID
 
 OFFICER = 4242
@@ -24,19 +20,10 @@ async def test_an_achievement_report_with_a_scanned_document_over_http(
 ) -> None:
     _, core = telegram_bot
     core.flood.limit = 10_000
-    with Session(engine) as db:
-        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
-        make_member(db, str(OFFICER), unit=unit, channel="telegram", name="Lò Văn Tâm")
-        make_member(db, ADMIN_USER_ID, role=Role.ADMIN, channel="telegram", name="Phòng Nội vụ")
-        make_deadline(db, make_campaign(db), title="Báo cáo thành tích đợt 1")
-        db.commit()
+    seed_officer(engine, OFFICER, channel="telegram", admin="Phòng Nội vụ")
     api = telegram_api
 
-    def say(text: str) -> Callable[[], object]:
-        return lambda: api.push_text(OFFICER, text)
-
-    def press(label: str) -> Callable[[], object]:
-        return lambda: api.press(OFFICER, label)
+    say, press = saying(api, OFFICER), pressing(api, OFFICER)
 
     await until(api, OFFICER, "Câu 1/12", say("/baocao"))
     await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))

@@ -5,7 +5,6 @@ document → the report is complete."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 
 import docx
 import pytest
@@ -13,12 +12,9 @@ from sqlmodel import Session, select
 
 from domain.dossier import signed_scan
 from models.reports import Report
-from models.units import Role
 from tests.fakes.telegram_api import FakeTelegram
-from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
 from tests.utils.files import PDF
-from tests.utils.http import until
-from tests.utils.ids import ADMIN_USER_ID
+from tests.utils.http import pressing, saying, seed_officer, until
 
 OFFICER = 4343
 
@@ -29,19 +25,10 @@ async def test_submit_receive_the_docx_send_the_scan_over_http(
     monkeypatch.setattr("handlers.signing.shutil.which", lambda name: None)
     _, core = telegram_bot
     core.flood.limit = 10_000
-    with Session(engine) as db:
-        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
-        make_member(db, str(OFFICER), unit=unit, channel="telegram", name="Lò Văn Tâm")
-        make_member(db, ADMIN_USER_ID, role=Role.ADMIN, channel="telegram", name="Văn phòng")
-        make_deadline(db, make_campaign(db), title="Báo cáo thành tích đợt 1")
-        db.commit()
+    seed_officer(engine, OFFICER, channel="telegram", admin="Văn phòng")
     api = telegram_api
 
-    def say(text: str) -> Callable[[], object]:
-        return lambda: api.push_text(OFFICER, text)
-
-    def press(label: str) -> Callable[[], object]:
-        return lambda: api.press(OFFICER, label)
+    say, press = saying(api, OFFICER), pressing(api, OFFICER)
 
     await until(api, OFFICER, "Câu 1/12", say("/baocao"))
     await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))

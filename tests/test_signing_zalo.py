@@ -4,19 +4,14 @@ told clearly that the Word file cannot come through Zalo and how else to get it,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from sqlmodel import Session, select
 
 from domain.dossier import signed_scan
 from models.reports import Report
-from models.units import Role
 from tests.fakes.zalo_api import FakeZalo
-from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
 from tests.utils.files import JPG
-from tests.utils.http import until
-from tests.utils.ids import ADMIN_USER_ID
+from tests.utils.http import choosing, saying, seed_officer, until
 
 OFFICER = "7fef9afa66b88fe6d6b1"
 
@@ -27,19 +22,10 @@ async def test_zalo_officer_is_told_and_returns_the_scan_as_a_photo(
     monkeypatch.setattr("handlers.signing.shutil.which", lambda name: None)
     _, core = zalo_bot
     core.flood.limit = 10_000
-    with Session(engine) as db:
-        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
-        make_member(db, OFFICER, unit=unit, channel="zalo", name="Lò Văn Tâm")
-        make_member(db, ADMIN_USER_ID, role=Role.ADMIN, channel="zalo", name="Văn phòng")
-        make_deadline(db, make_campaign(db), title="Báo cáo thành tích đợt 1")
-        db.commit()
+    seed_officer(engine, OFFICER, channel="zalo", admin="Văn phòng")
     api = zalo_api
 
-    def say(text: str) -> Callable[[], object]:
-        return lambda: api.push_text(OFFICER, text)
-
-    def choose(label: str) -> Callable[[], object]:
-        return lambda: api.choose(OFFICER, label)
+    say, choose = saying(api, OFFICER), choosing(api, OFFICER)
 
     await until(api, OFFICER, "Câu 1/12", say("/baocao"))
     await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch; giảm hộ nghèo"))

@@ -21,7 +21,7 @@ from models.campaigns import Campaign, CampaignParticipant, Deadline
 from models.conversation import ConversationState
 from models.units import Unit
 from tests.utils.factories import T0, make_campaign, make_unit
-from tests.utils.scenario import TestBot
+from tests.utils.scenario import Person, TestBot
 from tests.utils.units import admin_of
 
 
@@ -169,30 +169,43 @@ async def test_dynamic_steps_move_by_the_data_and_go_back_the_way_they_came() ->
     assert ctx.step == "room" and flow.data(ctx).at == Spot("hall")
 
 
-async def test_a_unit_wizard_left_half_way_before_the_upgrade_goes_on(bot: TestBot) -> None:
-    """The state the hand-written /themdonvi wizard saved (its own dict keys) is continued by
-    the declared one: /boqua on the optional bloc, then the confirmation creates the unit."""
+async def admin_left_half_way(
+    bot: TestBot, flow: str, step: str, data: dict[str, object]
+) -> Person:
+    """The admin, whose conversation is as the hand-written wizard of `flow` saved it at
+    `step` before the upgrade."""
     admin = admin_of(bot)
     await admin.says("/trogiup")  # the admin's member row exists
     with bot.db() as db:
-        db.add(
-            ConversationState(
-                channel=bot.channel.name,
-                chat_id=admin.user_id,
-                flow="unit_add",
-                step="bloc",
-                data={
-                    "code": "XA-MOI",
-                    "name": "Xã Mới",
-                    "kind": "xa",
-                    "blocs": [],
-                    PROMPT_KEY: {"text": "Khối?", "buttons": [], "accepts_text": True},
-                },
-                version=1,
-                updated_at=bot.core.clock.now(),
-            )
+        state = ConversationState(
+            channel=bot.channel.name,
+            chat_id=admin.user_id,
+            flow=flow,
+            step=step,
+            data=data,
+            version=1,
+            updated_at=bot.core.clock.now(),
         )
+        db.add(state)
         db.commit()
+    return admin
+
+
+async def test_a_unit_wizard_left_half_way_before_the_upgrade_goes_on(bot: TestBot) -> None:
+    """The state the hand-written /themdonvi wizard saved (its own dict keys) is continued by
+    the declared one: /boqua on the optional bloc, then the confirmation creates the unit."""
+    admin = await admin_left_half_way(
+        bot,
+        "unit_add",
+        "bloc",
+        {
+            "code": "XA-MOI",
+            "name": "Xã Mới",
+            "kind": "xa",
+            "blocs": [],
+            PROMPT_KEY: {"text": "Khối?", "buttons": [], "accepts_text": True},
+        },
+    )
     await admin.says("/boqua")
     assert "Mã: XA-MOI" in admin.last_reply and "Tên: Xã Mới" in admin.last_reply
     await admin.presses("Xác nhận")
@@ -212,30 +225,21 @@ async def test_a_campaign_wizard_left_in_the_bloc_picker_before_the_upgrade_goes
         make_unit(db, "Phòng Giáo dục", bloc="Khối cơ quan")
         make_unit(db, "Xã Bình Lư", bloc="Khối xã, thị trấn")
         db.commit()
-    admin = admin_of(bot)
-    await admin.says("/trogiup")  # the admin's member row exists
-    with bot.db() as db:
-        db.add(
-            ConversationState(
-                channel=bot.channel.name,
-                chat_id=admin.user_id,
-                flow="campaign_new",
-                step="blocs",
-                data={
-                    "number": "353/KH-UBND",
-                    "name": "Đợt thi đua đặc biệt",
-                    "starts_on": "2019-05-01",
-                    "ends_on": "2019-09-30",
-                    "mode": "blocs",
-                    "bloc_options": ["Khối cơ quan", "Khối xã, thị trấn"],
-                    "blocs": ["Khối cơ quan"],
-                    PROMPT_KEY: {"text": "Chọn khối", "buttons": [], "accepts_text": False},
-                },
-                version=1,
-                updated_at=bot.core.clock.now(),
-            )
-        )
-        db.commit()
+    admin = await admin_left_half_way(
+        bot,
+        "campaign_new",
+        "blocs",
+        {
+            "number": "353/KH-UBND",
+            "name": "Đợt thi đua đặc biệt",
+            "starts_on": "2019-05-01",
+            "ends_on": "2019-09-30",
+            "mode": "blocs",
+            "bloc_options": ["Khối cơ quan", "Khối xã, thị trấn"],
+            "blocs": ["Khối cơ quan"],
+            PROMPT_KEY: {"text": "Chọn khối", "buttons": [], "accepts_text": False},
+        },
+    )
     await admin.says("/quaylai")
     assert "kết thúc ngày nào" in admin.last_reply
     await admin.says("30/9/2019")
@@ -262,8 +266,6 @@ async def test_a_deadline_wizard_left_at_a_custom_policy_before_the_upgrade_goes
     with bot.db() as db:
         campaign_id = make_campaign(db, number="353/KH-UBND").id
         db.commit()
-    admin = admin_of(bot)
-    await admin.says("/trogiup")  # the admin's member row exists
     old = {
         "campaign_id": campaign_id,
         "kind": "preliminary",
@@ -273,19 +275,7 @@ async def test_a_deadline_wizard_left_at_a_custom_policy_before_the_upgrade_goes
         "form": "bao-cao-thanh-tich",
         PROMPT_KEY: {"text": "Nhắc trước?", "buttons": [], "accepts_text": True},
     }
-    with bot.db() as db:
-        db.add(
-            ConversationState(
-                channel=bot.channel.name,
-                chat_id=admin.user_id,
-                flow="deadline_new",
-                step="policy_before",
-                data=old,
-                version=1,
-                updated_at=bot.core.clock.now(),
-            )
-        )
-        db.commit()
+    admin = await admin_left_half_way(bot, "deadline_new", "policy_before", old)
     await admin.says("/quaylai")
     assert "biểu mẫu nào" in admin.last_reply
     with bot.db() as db:  # the old state again, as it was saved

@@ -9,13 +9,11 @@ import asyncio
 import time
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.channels.telegram import ChatSpacing, TelegramOutlet
 from bot.events import Inbound, Outbound, OutboundFile
 from tests.fakes.telegram_api import FakeTelegram
-from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
-from tests.utils.http import until
+from tests.utils.http import pressing, saying, seed_officer, until
 
 OFFICER = 4242
 
@@ -30,21 +28,16 @@ async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-u
 async def test_a_pressed_keyboard_is_taken_away_and_an_old_press_gets_one_short_answer(
     telegram_api: FakeTelegram, telegram_bot, engine: Engine
 ) -> None:
-    with Session(engine) as db:
-        unit = make_unit(db, "Xã Bình Lư", code="XA-001")
-        make_member(db, str(OFFICER), unit=unit, channel="telegram", name="Lò Văn Tâm")
-        make_deadline(db, make_campaign(db), title="Báo cáo thành tích đợt 1")
-        db.commit()
+    seed_officer(engine, OFFICER, channel="telegram")
     api = telegram_api
-    await until(api, OFFICER, "Câu 1/12", lambda: api.push_text(OFFICER, "/baocao"))
-    await until(
-        api, OFFICER, "Câu 2/12", lambda: api.push_text(OFFICER, "Thu ngân sách đạt 105% kế hoạch")
-    )
-    await until(api, OFFICER, "Câu 3/12", lambda: api.push_text(OFFICER, "12"))
-    question = await until(api, OFFICER, "Câu 4/12", lambda: api.push_text(OFFICER, "11"))
+    say, press = saying(api, OFFICER), pressing(api, OFFICER)
+    await until(api, OFFICER, "Câu 1/12", say("/baocao"))
+    await until(api, OFFICER, "Câu 2/12", say("Thu ngân sách đạt 105% kế hoạch"))
+    await until(api, OFFICER, "Câu 3/12", say("12"))
+    question = await until(api, OFFICER, "Câu 4/12", say("11"))
     [payload] = [data for label, data in question.buttons if "Hoàn thành tốt" in label]
 
-    await until(api, OFFICER, "Câu 5/12", lambda: api.press(OFFICER, "Hoàn thành tốt"))
+    await until(api, OFFICER, "Câu 5/12", press("Hoàn thành tốt"))
     await _until(lambda: not question.buttons)  # the old keyboard is gone
     assert "Câu 4/12" in question.text  # the question itself stays as it was
 

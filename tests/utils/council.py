@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models.campaigns import DeadlineKind
 from models.council import CouncilMember, CouncilRole
-from models.reports import Attachment, Nomination, ReportStatus
+from models.reports import Nomination, ReportStatus
 from models.units import Role
 from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
@@ -18,6 +18,7 @@ from tests.utils.factories import (
     make_deadline,
     make_member,
     make_report,
+    make_stored_attachment,
     make_unit,
 )
 from tests.utils.scenario import Person, TestBot
@@ -106,26 +107,15 @@ def council_world(
             ]
         )
         if storage_file is not None:
-            from pathlib import Path
-
-            from bot.storage import check_and_store
-
-            stored = check_and_store(
-                storage_file, storage_dir=Path(bot.core.settings.storage_dir), accept=("pdf",)
-            )
-            db.add(
-                Attachment(
-                    report_id=report_a.id,
-                    field_id="minh_chung",
-                    channel="memory",
-                    file_id="f1",
-                    file_name="bao-cao-thanh-tich-An.pdf",
-                    mime_type=stored.mime_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    stored_path=stored.stored_path,
-                    created_at=T0,
-                )
+            make_stored_attachment(
+                db,
+                report_a,
+                storage_file,
+                storage_dir=bot.core.settings.storage_dir,
+                accept=("pdf",),
+                field_id="minh_chung",
+                file_id="f1",
+                file_name="bao-cao-thanh-tich-An.pdf",
             )
         db.commit()
         ids = (campaign.id, unit_a.id, unit_b.id)

@@ -1,4 +1,4 @@
-"""One-line factories for tests: units, members, campaigns, deadlines, reports.
+"""One-line factories for tests: units, members, campaigns, deadlines, reports, files.
 
 Each takes a session, adds and flushes the row, and returns it; the caller commits.
 """
@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
+from bot.storage import check_and_store
 from domain.text import fold
 from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser, OrganiserMember, OrganiserRole
-from models.reports import Report, ReportStatus
+from models.reports import Attachment, Report, ReportStatus
 from models.units import Member, MemberStatus, Role, Unit
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -194,3 +196,34 @@ def make_report(
     session.add(report)
     session.flush()
     return report
+
+
+def make_stored_attachment(
+    session: Session,
+    report: Report,
+    content: bytes,
+    *,
+    storage_dir: Path,
+    accept: tuple[str, ...],
+    file_id: str,
+    file_name: str,
+    field_id: str = "",
+) -> Attachment:
+    """`content` checked and kept under `storage_dir` as an officer's upload would be, and
+    its `Attachment` row on `report` (sent over the memory channel at T0)."""
+    stored = check_and_store(content, storage_dir=storage_dir, accept=accept)
+    attachment = Attachment(
+        report_id=report.id,
+        field_id=field_id,
+        channel="memory",
+        file_id=file_id,
+        file_name=file_name,
+        mime_type=stored.mime_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        stored_path=stored.stored_path,
+        created_at=T0,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment

@@ -17,8 +17,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.storage import check_and_store
-from models.reports import Attachment, Report
+from models.reports import Report
 from models.units import Role
 from tests.utils.factories import (
     T0,
@@ -26,6 +25,7 @@ from tests.utils.factories import (
     make_deadline,
     make_member,
     make_report,
+    make_stored_attachment,
     make_unit,
 )
 from tests.utils.ids import ADMIN_USER_ID
@@ -92,22 +92,15 @@ async def desk_world(bot: TestBot) -> DeskWorld:
         report = db.exec(
             select(Report).where(Report.unit_id == ids["XA-001"], Report.deadline_id == deadline_id)
         ).one()
-        stored = check_and_store(
-            tiny_png(), storage_dir=bot.core.settings.storage_dir, accept=("png", "jpg", "pdf")
-        )
-        photo = Attachment(
-            report_id=report.id,
-            field_id="",
-            channel="memory",
+        photo = make_stored_attachment(
+            db,
+            report,
+            tiny_png(),
+            storage_dir=bot.core.settings.storage_dir,
+            accept=("png", "jpg", "pdf"),
             file_id="photo-1",
             file_name="ảnh hội nghị.png",
-            mime_type=stored.mime_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            stored_path=stored.stored_path,
-            created_at=T0,
         )
-        db.add(photo)
         db.commit()
         report_id, attachment_id = report.id, photo.id
     assert report_id and attachment_id and campaign_id and deadline_id and other_report_id
