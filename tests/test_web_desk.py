@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from sqlmodel import select
 
+from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.web.app import build_app
 from bot.web.desk import COOKIE, Desk
@@ -23,6 +24,7 @@ from models.campaigns import ReminderLog
 from models.organisers import DEFAULT_ORGANISER_ID
 from models.reports import Attachment, Report, ReportStatus
 from models.units import Member, Unit
+from tests.utils.factories import make_member
 from tests.utils.scenario import TestBot
 from tests.utils.web import DeskWorld, desk_world, login_link, tiny_png
 
@@ -389,6 +391,34 @@ async def test_report_page_shows_answers_files_and_returns_with_a_reason(
     # Returned: accepting now is refused with the domain's reason, nothing changes.
     again = await client.post(f"/reports/{world.report_id}/accept", data={"csrf": csrf})
     assert "chưa được nộp" in (await client.get(again.headers["location"])).text
+
+
+async def test_a_return_from_the_desk_is_worded_for_each_officers_channel(
+    world: DeskWorld, client: httpx.AsyncClient, desk: Desk
+) -> None:
+    """As from the chat: an officer on a channel without buttons is told to type, one with
+    buttons to press, and both notices name the office that returned the report."""
+    typed = MemoryChannel("typed")
+    typed.has_buttons = False  # type: ignore[attr-defined]  # declared as the outlets declare it
+    world.bot.core.hub.register(typed)
+    with world.bot.db() as db:
+        unit = db.get(Unit, world.unit_ids["XA-001"])
+        make_member(db, "9100", unit=unit, channel="typed", name="Cán bộ gõ số")
+        db.commit()
+    csrf = await log_in(client, world)
+    before = len(world.officer.messages)
+    done = await client.post(
+        f"/reports/{world.report_id}/return",
+        data={"csrf": csrf, "reason": "Thiếu số liệu ở câu 3"},
+    )
+    assert done.status_code == 303
+    await desk.wait_deliveries()
+    pressing = world.officer.messages[before:][0].text
+    typing = typed.sent["9100"][0].text
+    for text in (pressing, typing):
+        assert "Thiếu số liệu ở câu 3" in text and "Cơ quan trả lại" in text
+    assert "Bấm" in pressing
+    assert "bấm" not in typing.lower() and "nút" not in typing.lower()
 
 
 async def test_accept_and_reopen_tell_the_officers(

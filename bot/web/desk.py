@@ -88,6 +88,7 @@ from domain.dossier import (
 )
 from domain.export import ExportTexts, export_campaign, export_file_name, text_value
 from domain.ledger import queue_manual
+from domain.organisers import office_words
 from domain.plan_parser import (
     CONFIRM_FLAGS,
     PlanFileError,
@@ -915,30 +916,37 @@ class Desk:
             if found is None:
                 raise _not_found()
             report, deadline, unit = found
-            open_button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
+            campaign = session.get(Campaign, deadline.campaign_id)
+            words = office_words(session, organiser_id=campaign.organiser_id) if campaign else {}
+
+            def notice() -> Outbound:
+                """The chat's notice, built in each officer's wording (as the chat does)."""
+                open_button = [[Button(t("reports.button.open"), make_payload("rp", deadline.id))]]
+                if action == "accept":
+                    text = t(
+                        "reports.officer_accepted",
+                        title=deadline.title,
+                        reference=report.reference or "",
+                    )
+                    buttons: list[list[Button]] = []
+                    by = "accepted_by"
+                elif action == "return":
+                    text = t("reports.officer_returned", title=deadline.title, reason=reason)
+                    buttons, by = open_button, "returned_by"
+                else:
+                    text = t("reports.officer_reopened", title=deadline.title)
+                    buttons, by = open_button, "reopened_by"
+                return Outbound(text + "\n" + t(f"office_names.{by}", **words), buttons)
+
             try:
                 if action == "accept":
                     accept_report(session, report=report, admin=member, now=now)
-                    notice = Outbound(
-                        t(
-                            "reports.officer_accepted",
-                            title=deadline.title,
-                            reference=report.reference or "",
-                        )
-                    )
                     done = "Đã duyệt báo cáo."
                 elif action == "return":
                     return_report(session, report=report, admin=member, reason=reason, now=now)
-                    notice = Outbound(
-                        t("reports.officer_returned", title=deadline.title, reason=reason),
-                        open_button,
-                    )
                     done = "Đã trả lại báo cáo; cán bộ của đơn vị đã được báo kèm lý do."
                 else:
                     reopen_report(session, report=report, admin=member, now=now)
-                    notice = Outbound(
-                        t("reports.officer_reopened", title=deadline.title), open_button
-                    )
                     done = "Đã mở lại báo cáo để đơn vị sửa."
             except ReportError as exc:
                 session.rollback()
@@ -946,7 +954,10 @@ class Desk:
                 return False, refusal, []
             officers = unit_officers(session, unit.id)  # type: ignore[arg-type]  # a stored unit
             session.commit()
-            deliveries = [Delivery(Address(m.channel, m.chat_id), notice) for m in officers]
+            deliveries = []
+            for officer in officers:
+                with self.core.hub.worded_for(officer.channel):
+                    deliveries.append(Delivery(Address(officer.channel, officer.chat_id), notice()))
             return True, done, deliveries
 
         ok, message, deliveries = await self.db(work, scope=viewer.scope)
