@@ -16,7 +16,7 @@ from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
 
-import yaml
+from domain.yamlfile import load_yaml
 
 MESSAGES_DIR = Path(__file__).parent / "messages"
 DEFAULT_LANG = "vi"
@@ -103,14 +103,14 @@ def load_catalog(lang: str = DEFAULT_LANG) -> dict[str, str]:
     for path in sorted(folder.glob("*.yaml")):
         if path in skip:
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         _flatten(path.stem, data, entries, path)
     for variant, paths in sources.items():
         # Whole keys ("reports.optional"), each the variant of a key that must exist; a key
         # given in two files of the same kind is an error (`_flatten`).
         variants: dict[str, str] = {}
         for source in paths:
-            for name, node in (yaml.safe_load(source.read_text(encoding="utf-8")) or {}).items():
+            for name, node in (load_yaml(source.read_text(encoding="utf-8")) or {}).items():
                 _flatten(str(name), node, variants, source)
             for key in variants:
                 if key not in entries:

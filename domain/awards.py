@@ -21,13 +21,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlmodel import Session, col, select
 
 from domain import audit
 from domain.dates import ParseError, parse_date
 from domain.text import clean_text, fold
 from domain.units import MAX_ROWS, RowError, TableError, read_table
+from domain.yamlfile import load_yaml
 from models.awards import AwardRecord, EligibilityOverride
 from models.reports import Nomination, Report
 from models.units import Member, Unit
@@ -98,7 +98,7 @@ class AwardCatalog:
 
 
 def load_catalog(path: Path = REFDATA) -> AwardCatalog:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     kinds: dict[str, AwardKind] = {}
     for list_name in AWARD_LISTS:
         for item in raw.get(list_name) or []:

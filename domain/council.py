@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import yaml
 from sqlmodel import Session, col, select
 
 from domain import audit
@@ -34,6 +33,7 @@ from domain.awards import AWARD_LISTS, record_award
 from domain.documents import BLANK, Office, date_parts
 from domain.scope import Scope
 from domain.text import fold
+from domain.yamlfile import load_yaml
 from models.awards import AwardRecord
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.council import (
@@ -137,14 +137,14 @@ def parse_rules(data: dict[str, Any], *, where: str = "council_rules") -> dict[s
 @cache
 def load_rules(path: Path | None = None) -> dict[str, VoteRule]:
     source = path or REFDATA_DIR / "council_rules.yaml"
-    return parse_rules(yaml.safe_load(source.read_text(encoding="utf-8")) or {}, where=str(source))
+    return parse_rules(load_yaml(source.read_text(encoding="utf-8")) or {}, where=str(source))
 
 
 @cache
 def award_labels(path: Path | None = None) -> dict[str, str]:
     """Award code → label, from refdata/awards.yaml."""
     source = path or REFDATA_DIR / "awards.yaml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data = load_yaml(source.read_text(encoding="utf-8")) or {}
     # Only the lists of titles and forms of commendation: the file also holds issuers,
     # movements, eligibility rules and template references (domain.awards).
     return {str(i["code"]): str(i["label"]) for name in AWARD_LISTS for i in data.get(name) or ()}

@@ -31,6 +31,7 @@ from domain.export import RankingTexts, deadlines_of, submitted_answers
 from domain.forms import OWN_FORM_SEPARATOR, Field, Form, base_form_code, format_answer
 from domain.scans import SCAN, ScanFile, scan_files, signed_scan_among
 from domain.text import fold
+from domain.yamlfile import load_yaml
 from models.campaigns import Campaign, Deadline
 from models.organisers import Organiser
 from models.reports import Attachment, Nomination, Report
@@ -311,9 +312,7 @@ def individual_contexts(
 
 
 def _refdata() -> dict[str, Any]:
-    import yaml
-
-    return yaml.safe_load(awards.REFDATA.read_text(encoding="utf-8")) or {}
+    return load_yaml(awards.REFDATA.read_text(encoding="utf-8")) or {}
 
 
 def form_number(template: str) -> str:

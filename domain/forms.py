@@ -41,6 +41,7 @@ from domain.dates import (
     strip_unit_word,
 )
 from domain.text import clean_text, fold
+from domain.yamlfile import load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORMS_DIR = REPO_ROOT / "forms"
@@ -176,7 +177,7 @@ class AnswerWords:
 
 @cache
 def answer_words(path: Path | None = None) -> AnswerWords:
-    data = yaml.safe_load((path or DEFAULT_REFDATA_DIR / "answer_words.yaml").read_text("utf-8"))
+    data = load_yaml((path or DEFAULT_REFDATA_DIR / "answer_words.yaml").read_text("utf-8"))
     # YAML 1.1 reads a bare yes/no key as a boolean: accept both spellings of the keys.
     yes = data.get("yes", data.get(True))
     no = data.get("no", data.get(False))
@@ -279,7 +280,7 @@ class _Refdata:
             if not path.is_file():
                 raise ValueError(f"không có tệp dữ liệu tham chiếu {path}")
             try:
-                self._files[file_name] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                self._files[file_name] = load_yaml(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise ValueError(f"tệp {path} không đọc được: {_one_line(exc)}") from None
         items = self._files[file_name].get(list_name)
@@ -330,7 +331,7 @@ class _FormReader:
 
     def read(self) -> Form:
         try:
-            raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+            raw = load_yaml(self.path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise self.fail(None, f"YAML sai cú pháp: {_one_line(exc)}") from None
         except (OSError, UnicodeDecodeError) as exc:

@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from domain.yamlfile import load_yaml
 from models.campaigns import Campaign, CampaignStatus, Deadline
 
 log = logging.getLogger("thidua.reminders")
@@ -86,7 +85,7 @@ def _dates(entries: Iterable[Any]) -> dict[date, str]:
 @cache
 def load_calendar(path: Path | None = None) -> WorkCalendar:
     """The calendar from `refdata/holidays.yaml` (or HOLIDAYS_FILE)."""
-    data = yaml.safe_load((path or HOLIDAYS_FILE).read_text(encoding="utf-8")) or {}
+    data = load_yaml((path or HOLIDAYS_FILE).read_text(encoding="utf-8")) or {}
     holidays = _dates(data.get("holidays") or [])
     working = _dates(data.get("working_days") or [])
     return WorkCalendar(frozenset(holidays), frozenset(working))

@@ -18,10 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlmodel import Session, col, select
 
 from domain import audit
+from domain.yamlfile import load_yaml
 from models.campaigns import Campaign, CampaignStatus
 from models.council import ScoreCard, ScoreCardStatus, ScoreLine, ScoringSheet
 from models.units import Member, Unit
@@ -135,7 +135,7 @@ def load_tables(directory: Path | None = None) -> dict[str, tuple[ScoringTable, 
     """Code → (table, raw data) for every refdata/scoring/*.yaml."""
     found: dict[str, tuple[ScoringTable, dict[str, Any]]] = {}
     for path in sorted((directory or SCORING_DIR).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         table = parse_table(data, where=str(path))
         found[table.code] = (table, data)
     return found

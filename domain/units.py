@@ -21,7 +21,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -31,6 +30,7 @@ from domain.errors import InputError
 from domain.safe_zip import UnsafeArchive, check_archive
 from domain.scope import Scope
 from domain.text import clean_text, fold, matches
+from domain.yamlfile import load_yaml
 from models.units import Member, MemberStatus, Unit
 
 REFDATA_DIR = Path(__file__).resolve().parent.parent / "refdata"
@@ -52,7 +52,7 @@ class UnitKindInfo:
 def unit_kinds(path: Path | None = None) -> tuple[UnitKindInfo, ...]:
     """The kinds in refdata, in file order."""
     source = path or REFDATA_DIR / "unit_kinds.yaml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data = load_yaml(source.read_text(encoding="utf-8")) or {}
     kinds = tuple(
         UnitKindInfo(
             code=str(item["code"]),
