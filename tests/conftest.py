@@ -173,7 +173,8 @@ async def telegram_bot(
 ) -> AsyncIterator[tuple[Application, BotCore]]:
     """The real PTB Application, long-polling the fake server (TelegramPoller, as `run` does),
     wired to the core. `@pytest.mark.bot_rate(n)` sets the bot's own limit (0: none),
-    `@pytest.mark.bot_chat_spacing(s)` its spacing of requests to one chat (0: none)."""
+    `@pytest.mark.bot_chat_spacing(s)` its spacing of requests to one chat (default 0: none;
+    production spaces them a second apart)."""
     rate = request.node.get_closest_marker("bot_rate")
     spacing = request.node.get_closest_marker("bot_chat_spacing")
     settings = settings.model_copy(
@@ -182,7 +183,10 @@ async def telegram_bot(
             "telegram_base_url": telegram_api.base_url,
             "admin_ids": [ADMIN_USER_ID],
             **({"telegram_max_messages_per_second": rate.args[0]} if rate else {}),
-            **({"telegram_chat_spacing_seconds": spacing.args[0]} if spacing else {}),
+            # No spacing per chat unless a test asks for it: the fake server limits a chat only
+            # when a test sets `chat_rate_limit`, and a second's wait between the messages of a
+            # walk through a whole report cost 16 s a test.
+            "telegram_chat_spacing_seconds": spacing.args[0] if spacing else 0,
         }
     )
     core = build_core(settings, engine=engine, clock=clock, migrate=False)

@@ -181,6 +181,9 @@ async def bot_process(
             "ADMIN_IDS": ADMIN_USER_ID,
             "LOG_LEVEL": "INFO",
             "FLOOD_MAX_PER_WINDOW": "1000",
+            # The fake server does not limit a chat here; what these tests crash and count is
+            # not paced (tests/test_telegram_keyboards_pacing.py is where pacing is tested).
+            "TELEGRAM_CHAT_SPACING_SECONDS": "0",
         },
         pycache=pycache,
     )
