@@ -38,7 +38,9 @@ _PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+84|0)(?:[ .-]?\d){8,10}(?![\d])")
 class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        # Longest first: a shorter secret inside a longer one (a webhook secret that happens
+        # to be part of the token) must not break the longer one before it is replaced.
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:

@@ -243,8 +243,13 @@ def _restore_logging() -> Iterator[None]:
     """Tests that run the CLI install real log handlers; put logging back as it was."""
     import logging
 
+    import bot.logging_setup
+
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # `setup_logging` installs a record factory that scrubs its secrets from every record; left
+    # in place it would scrub the next test's records with this test's secrets.
+    factory, installed = logging.getLogRecordFactory(), bot.logging_setup._factory_installed
     named = {
         n: logging.getLogger(n).level for n in ("httpx", "httpcore", "apscheduler", "telegram")
     }
@@ -253,3 +258,5 @@ def _restore_logging() -> Iterator[None]:
     root.setLevel(level)
     for name, saved in named.items():
         logging.getLogger(name).setLevel(saved)
+    logging.setLogRecordFactory(factory)
+    bot.logging_setup._factory_installed = installed

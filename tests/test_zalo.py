@@ -355,6 +355,14 @@ def test_redacting_filter_scrubs_a_zalo_token_of_any_bot_id_length() -> None:
     assert record.getMessage() == "POST /bot***/getMe"
 
 
+def test_a_secret_inside_another_does_not_break_the_longer_one() -> None:
+    """A webhook secret that happens to be part of the token: replaced first, it would cut the
+    token apart and leave the rest of it in the log."""
+    token = "1459232241454765289:TEST-zalo-secret-abcdefghijklmnop"
+    redacting = RedactingFilter(["abcdef", token])
+    assert redacting.redact(f"POST /bot{token}/getMe and abcdef") == "POST /bot***/getMe and ***"
+
+
 # --- webhook ----------------------------------------------------------------------------------
 async def test_webhook_needs_the_secret_header() -> None:
     handled: list[Inbound] = []
