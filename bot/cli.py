@@ -23,6 +23,7 @@ import errno
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -56,9 +57,24 @@ def os_reason(exc: OSError) -> str:
     return _OS_REASONS.get(exc.errno or 0, f"lỗi hệ thống (mã {exc.errno})")
 
 
-def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
+def _read_input(path: Path) -> bytes:
+    """A file named on the command line, or a one-line reason in Vietnamese."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise StartupError(f"Không đọc được tệp {path}: {os_reason(exc)}.") from None
 
+
+def _write_output(out: Path, data: bytes) -> None:
+    """Write a file the command made (its folder too), or a one-line reason in Vietnamese."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as exc:
+        raise StartupError(f"Không ghi được tệp {out}: {os_reason(exc)}.") from None
+
+
+def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.console import ConsoleChannel, run_console
     from bot.console_demo import demo_offer, load_console_demo
     from bot.runtime import build_core, build_scheduler
@@ -172,8 +188,6 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
     from bot.backup import BackupError, backup
 
     try:
@@ -187,8 +201,6 @@ def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     """The same import as /nhapdonvi: all rows or none, the result printed."""
-    from pathlib import Path
-
     from sqlmodel import Session
 
     from bot.channels.text import html_to_plain
@@ -197,11 +209,7 @@ def _cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import render_import_result
     from domain.units import import_units, record_import
 
-    path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise StartupError(f"Không đọc được tệp {path}: {os_reason(exc)}.") from None
+    content = _read_input(Path(args.file))
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
     now = SystemClock().now()
@@ -231,8 +239,6 @@ def _organiser_scope(args: argparse.Namespace, session: Session) -> Scope:
 
 def _cmd_plan_parse(args: argparse.Namespace, settings: Settings) -> int:
     """What /nhapkehoach would propose for a plan file, printed as plain text."""
-    from pathlib import Path
-
     from bot.catalog import t
     from bot.channels.text import html_to_plain
     from bot.clock import SystemClock
@@ -278,8 +284,6 @@ def _print_to_pipe(text: str) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
     from sqlmodel import Session
 
     from bot.catalog import t
@@ -306,23 +310,18 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             now=core.clock.now(),
         )
     out = Path(args.out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    except OSError as exc:
-        raise StartupError(f"Không ghi được tệp {out}: {os_reason(exc)}.") from None
+    _write_output(out, data)
     print(f"Đã ghi {out} ({campaign.document_number}, {format_size(len(data))}).")
     return 0
 
 
 def _cmd_dossier(args: argparse.Namespace, settings: Settings) -> int:
     """The same ZIP as /hoso, written to a file, with progress on stderr."""
-    from pathlib import Path
-
     from sqlmodel import Session
 
     from bot.clock import SystemClock
     from bot.runtime import build_core, dossier_texts
+    from domain.dates import format_size
     from domain.dossier import build_dossier
     from domain.export import find_campaign
 
@@ -352,16 +351,13 @@ def _cmd_dossier(args: argparse.Namespace, settings: Settings) -> int:
         )
         number = campaign.document_number
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    print(f"Đã ghi {out} (hồ sơ {number}, {len(data):,} byte).")
+    _write_output(out, data)
+    print(f"Đã ghi {out} (hồ sơ {number}, {format_size(len(data))}).")
     return 0
 
 
 def _cmd_awards_import(args: argparse.Namespace, settings: Settings) -> int:
     """Award history from CSV/XLSX: all rows or none, every bad row named."""
-    from pathlib import Path
-
     from sqlmodel import Session
 
     from bot.channels.text import html_to_plain
@@ -370,11 +366,7 @@ def _cmd_awards_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import render_award_import
     from domain.awards import import_awards, record_import
 
-    path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise StartupError(f"Không đọc được tệp {path}: {exc.strerror}") from None
+    content = _read_input(Path(args.file))
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
     now = SystemClock().now()

@@ -102,6 +102,10 @@ def test_the_cli_import_prints_each_bad_row(
     path.write_text(GOOD, encoding="utf-8")
     assert cli.main(["awards", "import", str(path)]) == 0
     assert "thêm mới 3" in capsys.readouterr().out
+    # A file that is not there: the reason in Vietnamese, not the OS's English text.
+    assert cli.main(["awards", "import", str(tmp_path / "khong-co.csv")]) != 0
+    err = capsys.readouterr().err
+    assert "Không đọc được tệp" in err and "No such file" not in err
 
 
 # --- eligibility ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and its index of what is missing."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -205,5 +206,7 @@ def test_the_cli_writes_the_same_dossier(
     assert cli.main(["dossier", "--campaign", "353/KH-UBND", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "16/16 đơn vị" in captured.err and "Đã ghi" in captured.out
+    # The size as an office reads it ("16,4 KB"), not "16,801 byte".
+    assert re.search(r"\(hồ sơ 353/KH-UBND, \d+(,\d)? (KB|MB)\)", captured.out), captured.out
     files = unzip(out.read_bytes())
     assert f"{ROOT}/00-muc-luc.xlsx" in files and f"{ROOT}/01-to-trinh-du-thao.docx" in files
