@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,7 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, col  # noqa: E402
 
+from bench.seed import add_campaign, insert_units  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.db import create_db_engine, upgrade  # noqa: E402
 from bot.runtime import build_core  # noqa: E402
@@ -42,11 +43,10 @@ from bot.settings import Settings  # noqa: E402
 from bot.web.app import build_app  # noqa: E402
 from bot.web.desk import COOKIE, Desk  # noqa: E402
 from bot.web.keys import serializer  # noqa: E402
-from domain.text import fold  # noqa: E402
-from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind  # noqa: E402
+from models.campaigns import Deadline, DeadlineKind  # noqa: E402
 from models.organisers import OrganiserMember, OrganiserRole  # noqa: E402
 from models.reports import Attachment, Report, ReportStatus  # noqa: E402
-from models.units import Member, MemberStatus, Role, Unit  # noqa: E402
+from models.units import Member, MemberStatus, Role  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ANSWERS = {"ket_qua": "Thu ngân sách đạt 105% kế hoạch", "xep_loai": "Hoàn thành tốt nhiệm vụ"}
@@ -60,19 +60,7 @@ DEADLINES = (
 def populate(engine: sa.Engine, units: int) -> tuple[int, int]:
     """The campaign, its units, reports and scans, inserted in bulk; (campaign id, admin id)."""
     with Session(engine, expire_on_commit=False) as session:
-        campaign = Campaign(
-            document_number="353/KH-UBND",
-            name="Đợt thi đua chào mừng Đại hội",
-            issuing_body="UBND tỉnh",
-            issued_on=date(2026, 2, 25),
-            starts_on=date(2026, 3, 1),
-            ends_on=date(2026, 6, 30),
-            status=CampaignStatus.ACTIVE,
-            participants="all",
-            created_at=T0,
-            activated_at=T0,
-        )
-        session.add(campaign)
+        campaign = add_campaign(session, at=T0)
         admin = Member(
             channel="memory",
             user_id="1",
@@ -105,22 +93,7 @@ def populate(engine: sa.Engine, units: int) -> tuple[int, int]:
             session.add(deadline)
             deadlines.append(deadline)
         session.flush()
-        session.execute(
-            sa.insert(Unit),
-            [
-                {
-                    "code": f"XA-{n:05d}",
-                    "name": f"Xã Thử Nghiệm {n}",
-                    "search_key": fold(f"XA-{n:05d} Xã Thử Nghiệm {n}"),
-                    "kind": "xa",
-                    "bloc": f"Khối {n % 12 + 1}",
-                    "active": True,
-                    "created_at": T0,
-                }
-                for n in range(1, units + 1)
-            ],
-        )
-        ids = session.execute(sa.select(Unit.id).order_by(Unit.id)).scalars().all()  # type: ignore[arg-type]
+        ids = insert_units(session, units, at=T0)
         submitted_at = T0 + timedelta(days=3)
         session.execute(
             sa.insert(Report),

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,14 +33,14 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from bench.seed import add_campaign, insert_units  # noqa: E402
 from bot.catalog import t  # noqa: E402
 from bot.db import create_db_engine, upgrade  # noqa: E402
 from domain.export import ExportTexts, export_campaign  # noqa: E402
 from domain.forms import DEFAULT_FORMS_DIR, load_forms  # noqa: E402
-from domain.text import fold  # noqa: E402
-from models.campaigns import Campaign, CampaignStatus, Deadline, DeadlineKind  # noqa: E402
+from models.campaigns import Campaign, Deadline, DeadlineKind  # noqa: E402
 from models.reports import Report, ReportStatus  # noqa: E402
-from models.units import Member, MemberStatus, Role, Unit  # noqa: E402
+from models.units import Member, MemberStatus, Role  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ANSWERS = {
@@ -64,20 +64,7 @@ ANSWERS = {
 def populate(engine: sa.Engine, units: int) -> Campaign:
     """The campaign, its units, officers and reports, inserted in bulk."""
     with Session(engine, expire_on_commit=False) as session:
-        campaign = Campaign(
-            document_number="353/KH-UBND",
-            name="Đợt thi đua chào mừng Đại hội",
-            issuing_body="UBND tỉnh",
-            issued_on=date(2026, 2, 25),
-            starts_on=date(2026, 3, 1),
-            ends_on=date(2026, 6, 30),
-            status=CampaignStatus.ACTIVE,
-            participants="all",
-            created_at=T0,
-            activated_at=T0,
-        )
-        session.add(campaign)
-        session.flush()
+        campaign = add_campaign(session, at=T0)
         deadline = Deadline(
             campaign_id=campaign.id,
             kind=DeadlineKind.FINAL,
@@ -90,22 +77,7 @@ def populate(engine: sa.Engine, units: int) -> Campaign:
         )
         session.add(deadline)
         session.flush()
-        unit_rows = []
-        for n in range(1, units + 1):
-            code, name = f"XA-{n:05d}", f"Xã Thử Nghiệm {n}"
-            unit_rows.append(
-                {
-                    "code": code,
-                    "name": name,
-                    "search_key": fold(f"{code} {name}"),
-                    "kind": "xa",
-                    "bloc": f"Khối {n % 12 + 1}",
-                    "active": True,
-                    "created_at": T0,
-                }
-            )
-        session.execute(sa.insert(Unit), unit_rows)
-        ids = session.execute(sa.select(Unit.id).order_by(Unit.id)).scalars().all()  # type: ignore[arg-type]
+        ids = insert_units(session, units, at=T0)
         session.execute(
             sa.insert(Member),
             [
