@@ -29,8 +29,10 @@ def cut_pooled_connections(engine: Engine, url: str) -> int:
         cursor.close()
     for connection in held:
         connection.close()  # back to the pool, still open on our side
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
+    # Autocommit: pg_stat_activity is a snapshot taken once per transaction, so inside one
+    # transaction the wait below would never see a backend go and would always run to its end.
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
         for pid in pids:
             connection.execute(sa.select(sa.func.pg_terminate_backend(pid)))
         # pg_terminate_backend only signals the backend: wait until each has gone.
@@ -43,6 +45,8 @@ def cut_pooled_connections(engine: Engine, url: str) -> int:
             if not alive:
                 break
             time.sleep(0.05)
+        else:
+            raise AssertionError(f"backends {sorted(pids)} still alive after 10 s")
     admin.dispose()
     return len(pids)
 
