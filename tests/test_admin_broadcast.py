@@ -1,6 +1,6 @@
 """Broadcasts: choosing the audience, confirming, sending once to each officer with one
 progress message edited as it goes, failures reported with reasons, blocked users marked —
-through the in-memory channel, and to 300 officers through the fake Bot API at 30 msg/s."""
+through the in-memory channel, and to 300 officers through the fake Bot API (and 90 at the real 30 msg/s)."""
 
 from __future__ import annotations
 
@@ -305,10 +305,12 @@ async def test_progress_message_is_edited_at_most_every_interval() -> None:
     assert progress.edits == 2
 
 
-# --- 300 officers over HTTP ------------------------------------------------------------------
-async def _broadcast_to_300_officers(telegram_api: FakeTelegram, core, session: Session) -> None:
+# --- Hundreds of officers over HTTP ----------------------------------------------------------
+async def _broadcast_to_officers(
+    telegram_api: FakeTelegram, core, session: Session, count: int = 300
+) -> None:
     units = [make_unit(session, f"Thôn {n:02d}", code=f"TH-{n:02d}") for n in range(30)]
-    officers = [str(500_000 + i) for i in range(300)]
+    officers = [str(500_000 + i) for i in range(count)]
     for i, user_id in enumerate(officers):
         make_member(session, user_id, unit=units[i % 30], channel="telegram", name=f"Cán bộ {i}")
     session.commit()
@@ -320,18 +322,18 @@ async def _broadcast_to_300_officers(telegram_api: FakeTelegram, core, session: 
     await telegram_api.wait_for_text(admin, "Gõ nội dung")
     telegram_api.push_text(admin, "Họp tổng kết phong trào thi đua lúc 8h sáng thứ Hai.")
     await telegram_api.wait_for_text(admin, "sẽ gửi tới")
-    telegram_api.press(admin, "Gửi cho 300 người")
+    telegram_api.press(admin, f"Gửi cho {count} người")
     await telegram_api.wait_for_text(admin, "Gửi xong thông báo", timeout=60)
     await core.wait_background()
 
     for user_id in officers:
         [message] = telegram_api.sent[user_id]  # delivered, and only once
         assert "Họp tổng kết phong trào thi đua" in message.text
-    assert telegram_api.total_sent() - len(telegram_api.sent[ADMIN_USER_ID]) == 300
+    assert telegram_api.total_sent() - len(telegram_api.sent[ADMIN_USER_ID]) == count
     progress = next(m for m in telegram_api.sent[ADMIN_USER_ID] if "Đang gửi thông báo:" in m.text)
-    assert progress.edits >= 1 and progress.text.endswith("đã gửi 300/300")
+    assert progress.edits >= 1 and progress.text.endswith(f"đã gửi {count}/{count}")
     summary = telegram_api.sent[ADMIN_USER_ID][-1].text
-    assert "300/300 người đã nhận" in summary and "Không gửi được" not in summary
+    assert f"{count}/{count} người đã nhận" in summary and "Không gửi được" not in summary
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -341,15 +343,19 @@ async def test_broadcast_to_300_officers_through_the_bot_api(
 ) -> None:
     telegram_api.rate_limit = 3000
     _, core = telegram_bot
-    await _broadcast_to_300_officers(telegram_api, core, session)
+    await _broadcast_to_officers(telegram_api, core, session)
     assert telegram_api.throttled == 0
 
 
-@pytest.mark.slow  # ~10 s: Telegram's real pace, 30 messages a second
+@pytest.mark.slow  # ~3 s: Telegram's real pace, 30 messages a second
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_broadcast_to_300_officers_at_telegrams_pace(
+async def test_a_broadcast_keeps_telegrams_pace(
     telegram_api: FakeTelegram, telegram_bot, session: Session
 ) -> None:
+    """The bot's own limiter at the real ceiling: 90 officers take three one-second windows of the
+    fake's 30 msg/s, and none of them is refused with a 429. (300 officers, ten windows, proved
+    nothing more and cost ten seconds of every run.)"""
     telegram_api.rate_limit = 30
     _, core = telegram_bot
-    await _broadcast_to_300_officers(telegram_api, core, session)
+    await _broadcast_to_officers(telegram_api, core, session, count=90)
+    assert telegram_api.throttled == 0

@@ -69,7 +69,7 @@ def reminders_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def reminder_bot(
-    telegram_api: FakeTelegram, reminders_db: Path, tmp_path: Path, pycache: Path
+    telegram_api: FakeTelegram, reminders_db: Path, tmp_path: Path
 ) -> Iterator[BotProcess]:
     process = BotProcess(
         tmp_path / "bot",
@@ -83,7 +83,6 @@ def reminder_bot(
             "REMINDER_CONCURRENCY": str(CONCURRENCY),
             "REMINDER_TICK_SECONDS": "5",
         },
-        pycache=pycache,
     )
     yield process
     process.ensure_stopped()

@@ -258,6 +258,7 @@ async def test_every_admin_command_as_the_other_communes_admin_leaks_nothing(
         str(province.ids["a_campaign"]),
     ]
     arguments += [str(v) for v in province.ids.values()]
+    arguments = list(dict.fromkeys(arguments))  # ids of different tables share numbers
     for command in ADMIN_COMMANDS:
         for argument in arguments:
             mark = len(mai.messages)

@@ -78,7 +78,7 @@ def test_an_unexpected_crash_of_the_cli_is_logged_without_the_token(
 
 @pytest.mark.slow
 async def test_a_refused_token_stops_the_bot_with_one_line_without_it(
-    telegram_api: FakeTelegram, deployment_db: Path, tmp_path: Path, pycache: Path
+    telegram_api: FakeTelegram, deployment_db: Path, tmp_path: Path
 ) -> None:
     wrong = "987654321:AAHwrongTESTabcdefghijklmnopqrstuv"
     process = BotProcess(
@@ -89,7 +89,6 @@ async def test_a_refused_token_stops_the_bot_with_one_line_without_it(
             "DATABASE_URL": f"sqlite:///{deployment_db}",
             "LOG_LEVEL": "DEBUG",
         },
-        pycache=pycache,
     )
     process.start()
     try:

@@ -3,11 +3,12 @@ the fake Bot API server, kill it with SIGKILL wherever the test likes, start it 
 same database.
 
 The child gets a clean environment (no `.env` is read: it runs in a temporary directory), its
-settings passed as variables, and a shared bytecode cache, so only the first start of a test
-run pays for compiling the sources. Its log (stdout and stderr) goes to a file the test can
-read after the fact.
+settings passed as variables. It reads the same `__pycache__` bytecode the test process wrote
+(a private cache prefix used to make every worker's first start recompile the standard library
+and every dependency: 2.5 s). Its log (stdout and stderr) goes to a file the test can read after
+the fact.
 
-Fixtures (registered in tests/conftest.py): `pycache`, `deployment_db` (a migrated SQLite file
+Fixtures (registered in tests/conftest.py): `deployment_db` (a migrated SQLite file
 with two units, their officers, an admin and an open deadline), `bot_process`.
 """
 
@@ -40,7 +41,7 @@ from tests.utils.ids import ADMIN_USER_ID
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Variables of the parent the child keeps (settings come only from `settings`).
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-STARTUP_SECONDS = 30.0  # the first start of a run compiles the sources
+STARTUP_SECONDS = 30.0  # generous: a loaded machine with cold caches
 OFFICER = 4242  # officer of XA-001 "Xã Bình Lư"
 COLLEAGUE = 4343  # officer of XA-002 "Xã Bản Giang"
 COLLEAGUE_PHONE = "0987654321"
@@ -49,10 +50,9 @@ COLLEAGUE_PHONE = "0987654321"
 class BotProcess:
     """One bot deployment: a work directory, settings, and the process currently running it."""
 
-    def __init__(self, work_dir: Path, settings: dict[str, str], *, pycache: Path) -> None:
+    def __init__(self, work_dir: Path, settings: dict[str, str]) -> None:
         self.work_dir = work_dir
         self.settings = settings
-        self.pycache = pycache
         self.log_path = work_dir / "bot.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -64,7 +64,6 @@ class BotProcess:
         env.update(
             {
                 "PYTHONPATH": str(REPO_ROOT),
-                "PYTHONPYCACHEPREFIX": str(self.pycache),
                 "PYTHONUNBUFFERED": "1",
                 # Channels not under test stay off even if the parent's shell has a token.
                 "ZALO_BOT_TOKEN": "",
@@ -135,11 +134,6 @@ def sqlite_write_lock(path: Path) -> Iterator[None]:
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pycache")
-
-
 @pytest.fixture
 def deployment_db(tmp_path: Path, sqlite_template: Path) -> Path:
     """A migrated SQLite file with two units, their officers, an admin and an open deadline."""
@@ -169,7 +163,7 @@ def deployment_db(tmp_path: Path, sqlite_template: Path) -> Path:
 
 @pytest.fixture
 async def bot_process(
-    telegram_api: FakeTelegram, deployment_db: Path, tmp_path: Path, pycache: Path
+    telegram_api: FakeTelegram, deployment_db: Path, tmp_path: Path
 ) -> AsyncIterator[BotProcess]:
     process = BotProcess(
         tmp_path / "bot",
@@ -185,7 +179,6 @@ async def bot_process(
             # not paced (tests/test_telegram_keyboards_pacing.py is where pacing is tested).
             "TELEGRAM_CHAT_SPACING_SECONDS": "0",
         },
-        pycache=pycache,
     )
     yield process
     process.ensure_stopped()
