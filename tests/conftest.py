@@ -172,9 +172,12 @@ async def telegram_bot(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[tuple[Application, BotCore]]:
     """The real PTB Application, long-polling the fake server (TelegramPoller, as `run` does),
-    wired to the core. `@pytest.mark.bot_rate(n)` sets the bot's own limit (0: none),
-    `@pytest.mark.bot_chat_spacing(s)` its spacing of requests to one chat (default 0: none;
-    production spaces them a second apart)."""
+    wired to the core. `@pytest.mark.bot_rate(n)` sets the bot's own overall limit, messages
+    a second (default 0: none; production keeps 29, under Telegram's 30), `@pytest.mark.bot_chat_spacing(s)`
+    its spacing of requests to one chat (default 0: none; production spaces them a second
+    apart). Both are off unless asked for: the fake server limits nothing unless a test sets
+    `rate_limit` or `chat_rate_limit`, and a test that pushed 30 reminders three times waited
+    a second for the limiter each time."""
     rate = request.node.get_closest_marker("bot_rate")
     spacing = request.node.get_closest_marker("bot_chat_spacing")
     settings = settings.model_copy(
@@ -182,7 +185,7 @@ async def telegram_bot(
             "telegram_bot_token": SecretStr(telegram_api.token),
             "telegram_base_url": telegram_api.base_url,
             "admin_ids": [ADMIN_USER_ID],
-            **({"telegram_max_messages_per_second": rate.args[0]} if rate else {}),
+            "telegram_max_messages_per_second": rate.args[0] if rate else 0,
             # No spacing per chat unless a test asks for it: the fake server limits a chat only
             # when a test sets `chat_rate_limit`, and a second's wait between the messages of a
             # walk through a whole report cost 16 s a test.

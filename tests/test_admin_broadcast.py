@@ -337,7 +337,6 @@ async def _broadcast_to_officers(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.bot_rate(0)  # the bot's own limiter lifted: the server's raised limit paces it
 async def test_broadcast_to_300_officers_through_the_bot_api(
     telegram_api: FakeTelegram, telegram_bot, session: Session
 ) -> None:
@@ -349,6 +348,7 @@ async def test_broadcast_to_300_officers_through_the_bot_api(
 
 @pytest.mark.slow  # ~3 s: Telegram's real pace, 30 messages a second
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.bot_rate(29)  # the production default of TELEGRAM_MAX_MESSAGES_PER_SECOND
 async def test_a_broadcast_keeps_telegrams_pace(
     telegram_api: FakeTelegram, telegram_bot, session: Session
 ) -> None:
