@@ -1,4 +1,4 @@
-"""Faults in a reminder run to 500 officers, with `thidua-bot run` as a real process against the
+"""Faults in a reminder run to 300 officers, with `thidua-bot run` as a real process against the
 fake Bot API server: SIGKILL in the middle of the run, and the Bot API gone for a while.
 
 What the reminders design promises (domain/ledger.py): a reminder goes at most once — a
@@ -30,7 +30,7 @@ from tests.utils.subprocess_bot import BotProcess, started
 
 pytestmark = pytest.mark.slow
 
-OFFICERS = 500
+OFFICERS = 300
 FIRST_CHAT = 300_000
 CONCURRENCY = 8
 # Reminders go out every day at midnight, with no quiet hours, so one is due whatever the time
@@ -48,7 +48,7 @@ POLICY = {
 
 @pytest.fixture
 def reminders_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Path]:
-    """500 officers (two per unit) of an active campaign whose deadline is 12 hours away."""
+    """300 officers (two per unit) of an active campaign whose deadline is 12 hours away."""
     path = tmp_path / "thidua.db"
     shutil.copy(sqlite_template, path)
     engine = create_db_engine(f"sqlite:///{path}")
@@ -78,8 +78,8 @@ def reminder_bot(
             "TELEGRAM_BASE_URL": telegram_api.base_url,
             "DATABASE_URL": f"sqlite:///{reminders_db}",
             "LOG_LEVEL": "INFO",
-            # ~3 s for the 500: long enough to kill in the middle, short for a test.
-            "TELEGRAM_MAX_MESSAGES_PER_SECOND": "200",
+            # ~1 s for the 300: long enough to kill in the middle, short for a test.
+            "TELEGRAM_MAX_MESSAGES_PER_SECOND": "300",
             "REMINDER_CONCURRENCY": str(CONCURRENCY),
             "REMINDER_TICK_SECONDS": "5",
         },
@@ -145,7 +145,7 @@ async def test_a_reminder_run_killed_midway_sends_nothing_twice_and_finishes_aft
         )
 
     await wait_until(settled, 30, "not every officer got the reminder after the restart")
-    await asyncio.sleep(0.5)  # nothing more trickles in
+    await asyncio.sleep(0.3)  # nothing more trickles in
     received = reminders_received(api)
     assert max(received.values()) == 1, "an officer got the reminder twice"
     lost_in_flight = unknown(reminder_log(reminders_db))

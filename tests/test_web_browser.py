@@ -137,6 +137,10 @@ def publish(shot: Path, image: Path) -> None:
         shutil.copyfile(shot, image)
 
 
+# Once, on SQLite: what the browser adds (the pages' markup, the CSP, cookies, downloads and the
+# self-refreshing job page) does not depend on the database, and every desk page and action is
+# driven over HTTP on both databases by tests/test_web_*.py.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_office_round_trip_in_chromium(
     bot: TestBot,
     served: Desk,
