@@ -4,9 +4,10 @@
 A handler decides *what* to say (a renderer registered at build time, see `PushTexts`); this
 module decides *when* and *how fast*, with one set of rules for every kind of pushed message:
 
-- Pacing. Sends to one chat stay `ChatPacer.spacing` seconds apart (Telegram allows about one
-  message a second per chat); the overall ceiling is the channel's own limiter (Telegram's
-  AIORateLimiter, ~30 messages/s). Interactive answers do not come through here: they go
+- Pacing. Sends to one chat stay `ChatPacer.spacing` seconds apart, except on a channel that
+  spaces its own chats (`Hub.spaces_chats`: Telegram, whose `ChatSpacing` also sees the
+  answers, TELEGRAM_CHAT_SPACING_SECONDS) — one pacer per chat, never two. The overall
+  ceiling is the channel's own limiter (Telegram's AIORateLimiter, ~30 messages/s). Interactive answers do not come through here: they go
   straight to the hub after their update, so bulk sends never queue in front of them.
 - Outcomes. `push` returns one of three `PushStatus`es and never guesses:
   `sent`; `failed` — certainly not delivered (the user blocked the bot: `permanent`; or the
@@ -83,22 +84,25 @@ class ChatPacer:
     """Keeps sends to one chat at least `spacing` seconds apart; other chats are not held up.
 
     Each send reserves the next free moment of its chat, so concurrent senders queue in order
-    without a lock."""
+    without a lock. `spaced_elsewhere(channel)` true: that channel paces its chats itself
+    (`Hub.spaces_chats`), and this pacer lets its sends through."""
 
     def __init__(
         self,
         spacing: float,
         *,
+        spaced_elsewhere: Callable[[str], bool] = lambda channel: False,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.spacing = spacing
+        self.spaced_elsewhere = spaced_elsewhere
         self._monotonic = monotonic
         self._sleep = sleep
         self._next: dict[tuple[str, str], float] = {}
 
     async def wait(self, chat: tuple[str, str]) -> None:
-        if self.spacing <= 0:
+        if self.spacing <= 0 or self.spaced_elsewhere(chat[0]):
             return
         now = self._monotonic()
         start = max(now, self._next.get(chat, now))

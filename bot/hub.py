@@ -116,6 +116,13 @@ class Hub:
         outlet = self._outlets.get(channel)
         return bool(getattr(outlet, "has_buttons", True)) if outlet is not None else True
 
+    def spaces_chats(self, channel: str) -> bool:
+        """Whether the channel itself keeps requests to one chat apart (Telegram's
+        `ChatSpacing`, which sees answers as well as pushed messages): pushed sends to it are
+        then not paced a second time by `bot.delivery.ChatPacer`."""
+        outlet = self._outlets.get(channel)
+        return bool(getattr(outlet, "spaces_chats", False)) if outlet is not None else False
+
     def receives_documents(self, channel: str) -> bool:
         """Whether people on `channel` can send the bot a document (not just a photo)."""
         outlet = self._outlets.get(channel)

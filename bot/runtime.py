@@ -69,7 +69,10 @@ def build_core(
     hub.web_desk_public = settings.public_url is not None
     # Texts that point to a desk page ("{desk_url}/plans") name this process's address.
     set_default("desk_url", settings.web_base_url)
-    delivery = DeliveryService(hub, pacer=ChatPacer(settings.reminder_chat_spacing_seconds))
+    delivery = DeliveryService(
+        hub,
+        pacer=ChatPacer(settings.reminder_chat_spacing_seconds, spaced_elsewhere=hub.spaces_chats),
+    )
     services = Services(
         hub=hub,
         delivery=delivery,

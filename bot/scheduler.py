@@ -11,7 +11,8 @@ is a plain coroutine, so tests call it directly with a ManualClock.
 Sending: channels keep their own limits (Telegram's AIORateLimiter: ~30 messages/s overall,
 RetryAfter retried). What they lack is added here, for any channel: sends run concurrently up to
 REMINDER_CONCURRENCY, and two reminders to the same chat are at least
-REMINDER_CHAT_SPACING_SECONDS apart (Telegram allows about one message a second per chat).
+REMINDER_CHAT_SPACING_SECONDS apart (the delivery service's `ChatPacer`; on Telegram the
+channel's own spacing, TELEGRAM_CHAT_SPACING_SECONDS, does it instead).
 Claims are made a chunk at a time just ahead of the sends; each row is marked `sending` just
 before its send, in the same transaction that records the outcomes of the sends finished so
 far (`_SendGate`), so a crash leaves at most one row per concurrent sender with an unknown

@@ -137,3 +137,27 @@ async def test_pacer_spaces_sends_to_one_chat_and_not_others() -> None:
     await pacer.wait(("telegram", "1"))
     assert slept == [1.0]
     assert timedelta(seconds=sum(slept)) == timedelta(seconds=1)
+
+
+async def test_pacer_lets_through_a_channel_that_spaces_its_own_chats() -> None:
+    """Telegram's outlet spaces every request to a chat itself (`Hub.spaces_chats`): pushed
+    sends there are not paced a second time; other channels still are."""
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = ChatPacer(
+        1.0,
+        spaced_elsewhere=lambda channel: channel == "telegram",
+        monotonic=lambda: now[0],
+        sleep=sleep,
+    )
+    for _ in range(3):
+        await pacer.wait(("telegram", "1"))
+    assert slept == []
+    await pacer.wait(("zalo", "1"))
+    await pacer.wait(("zalo", "1"))
+    assert slept == [1.0]

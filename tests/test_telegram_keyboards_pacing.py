@@ -106,3 +106,22 @@ async def test_a_bad_invite_link_is_answered_in_one_message_over_telegram(
     await telegram_api.wait_for_text(5252, "/dangky", after=1)
     assert len(telegram_api.sent["5252"]) == 2
     assert "/dangky" in message.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # no database work
+@pytest.mark.bot_chat_spacing(1.0)
+async def test_pushed_sends_to_telegram_are_paced_by_the_outlet_alone(telegram_bot) -> None:
+    """As `run` builds it: the Telegram outlet spaces its chats, so the delivery service's
+    pacer stands aside for Telegram — one pacer per chat, not two in a row."""
+    _, core = telegram_bot
+    assert core.hub.spaces_chats("telegram")
+    pacer = core.services.delivery.pacer
+    assert pacer.spacing > 0 and pacer.spaced_elsewhere("telegram")
+    assert not pacer.spaced_elsewhere("zalo")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_without_outlet_spacing_the_delivery_pacer_spaces_telegram(telegram_bot) -> None:
+    _, core = telegram_bot  # the fixture's default: TELEGRAM_CHAT_SPACING_SECONDS=0
+    assert not core.hub.spaces_chats("telegram")
+    assert not core.services.delivery.pacer.spaced_elsewhere("telegram")

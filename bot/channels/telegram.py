@@ -200,6 +200,10 @@ class TelegramOutlet:
     def __init__(self, bot: Bot, *, chat_spacing: float = 0.0) -> None:
         self.bot = bot
         self.spacing = ChatSpacing(chat_spacing)
+        # Every request to a chat, answer or pushed, waits its turn here (`Hub.spaces_chats`):
+        # the delivery service's own pacer stands aside, so a reminder is paced once, by the
+        # one mechanism that also knows about the answers going to the same chat.
+        self.spaces_chats = chat_spacing > 0
         # Pressed messages an answer replaced (their keyboard is the answer's own).
         self._replaced: set[tuple[str, str]] = set()
 
