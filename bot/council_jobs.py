@@ -21,6 +21,7 @@ from bot.db import in_transaction
 from bot.events import Address, Delivery
 from bot.scheduler import IntervalJob
 from domain import council
+from models.council import CouncilReminderStatus
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
@@ -58,7 +59,7 @@ async def council_tick(core: BotCore) -> CouncilTick:
         for round_, member, row in claimed:
             if not core.hub.can_reach(member.channel, member.last_seen_at, now):
                 # Out of the platform's reply window (Zalo): recorded, never sent late.
-                row.status = "skipped"
+                row.status = CouncilReminderStatus.SKIPPED
                 session.add(row)
                 continue
             with core.hub.worded_for(member.channel):

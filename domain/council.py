@@ -35,6 +35,7 @@ from domain.scope import Scope
 from domain.text import fold
 from domain.yamlfile import load_yaml
 from models.awards import AwardRecord
+from models.base import rowcount
 from models.campaigns import Campaign, CampaignStatus, Deadline
 from models.council import (
     Choice,
@@ -42,6 +43,7 @@ from models.council import (
     CouncilItem,
     CouncilMember,
     CouncilReminder,
+    CouncilReminderStatus,
     CouncilRole,
     CouncilRound,
     CouncilVoteMark,
@@ -602,7 +604,7 @@ def _hold_open(session: Session, round_: CouncilRound) -> None:
         .where(col(CouncilRound.id) == round_.id, col(CouncilRound.status) == RoundStatus.OPEN)
         .values(present=CouncilRound.present)
     )
-    if held.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(held) != 1:
         raise CouncilError("round_closed")
 
 
@@ -677,7 +679,7 @@ def close_round(session: Session, *, round_: CouncilRound, now: datetime, how: s
         .where(col(CouncilRound.id) == round_.id, col(CouncilRound.status) == RoundStatus.OPEN)
         .values(status=RoundStatus.CLOSED)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         raise CouncilError("round_closed")
     members = len(round_.electorate or [])
     present = int(
@@ -910,7 +912,7 @@ def mark_reminded(session: Session, *, reminder_ids: Sequence[int], now: datetim
         session.execute(
             sa.update(CouncilReminder)
             .where(col(CouncilReminder.id).in_(list(reminder_ids)))
-            .values(status="sent", sent_at=now)
+            .values(status=CouncilReminderStatus.SENT, sent_at=now)
         )
 
 

@@ -334,7 +334,7 @@ def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, 
         return {}
     wanted = set(unit_ids)
     # The id: /chuanop asks `bot.access.can_see_personal_data` about each (organiser scope).
-    query = sa.select(Member.id, Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]
+    query = sa.select(Member.id, Member.unit_id, Member.display_name, Member.phone).where(  # type: ignore[call-overload]  # sa.select's overloads do not take SQLModel's column attributes
         Member.status == MemberStatus.APPROVED, col(Member.unit_id).is_not(None)
     )
     if len(wanted) <= 500:  # a page of /chuanop: ask for those units only
@@ -348,7 +348,7 @@ def officers_by_unit(unit_ids: Sequence[int], *, session: Session) -> dict[int, 
 
 
 _REPORT_COLUMNS = sa.select(
-    Report.id,  # type: ignore[call-overload]
+    Report.id,  # type: ignore[call-overload]  # sa.select's overloads do not take SQLModel's column attributes
     Report.unit_id,
     Report.status,
     Report.version,
@@ -674,7 +674,7 @@ def _attachments(deadline_ids: Sequence[int], *, session: Session) -> _Files:
     if not deadline_ids:
         return files
     rows = session.execute(
-        sa.select(  # type: ignore[call-overload]
+        sa.select(  # type: ignore[call-overload]  # sa.select's overloads do not take SQLModel's column attributes
             Attachment.id,
             Attachment.report_id,
             Attachment.field_id,
@@ -704,7 +704,7 @@ def _with_paths(
     for index, spec in enumerate(fields):
         value = answers.get(spec.id)
         if spec.type == "file" and isinstance(value, dict) and result[index]:
-            path = files.paths.get(value.get("attachment_id"))  # type: ignore[arg-type]
+            path = files.paths.get(value.get("attachment_id"))  # type: ignore[arg-type]  # a stored answer's JSON: the attachment id is an int, or absent
             if path:
                 result[index] = _clean(texts.file_at.format(name=result[index], path=path))
     return result

@@ -1247,9 +1247,10 @@ def _find_dates(shadow: str) -> list[_Found]:
             )
         )
     for item in found:
-        if not item.month and not item.quarter and _YEARLY.match(shadow, item.end):
+        yearly = _YEARLY.match(shadow, item.end)
+        if not item.month and not item.quarter and yearly:
             item.recurring = True
-            item.end = _YEARLY.match(shadow, item.end).end()  # type: ignore[union-attr]
+            item.end = yearly.end()
     # Earlier patterns win where matches overlap ("từ … đến hết ngày X" is one range).
     kept: list[_Found] = []
     starts: list[int] = []

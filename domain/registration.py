@@ -313,7 +313,7 @@ def revoke_unit_invites(session: Session, *, unit: Unit, by: Member, now: dateti
     for invite in open_invites:
         revoke_invite(
             session,
-            invite_id=invite.id,  # type: ignore[arg-type]
+            invite_id=invite.id,  # type: ignore[arg-type]  # a stored row: its id is set
             scope=Scope.of(unit.organiser_id),
             by=by,
             now=now,

@@ -79,7 +79,7 @@ def scan_files(
     `report_ids` (a dossier's step) — one query either way."""
     if not deadline_ids and not report_ids:
         return {}
-    query = sa.select(  # type: ignore[call-overload]
+    query = sa.select(  # type: ignore[call-overload]  # sa.select's overloads do not take SQLModel's column attributes
         Attachment.id,
         Attachment.report_id,
         Attachment.meta,

@@ -18,7 +18,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -847,10 +847,10 @@ def _round_admins(session: Session, round_: CouncilRound) -> list[Member]:
 
 
 def reminder_message(
-    session: Session, round_: CouncilRound, member: Member, tz: object
+    session: Session, round_: CouncilRound, member: Member, tz: tzinfo
 ) -> Outbound:
     campaign = session.get(Campaign, round_.campaign_id)
-    closes = round_.closes_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")  # type: ignore[arg-type]
+    closes = round_.closes_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
     done = council.voted_items(session, round_id=round_.id or 0, member_id=member.id or 0)
     items = council.items_of(session, round_.id or 0)
     following = [i for i in items if i.id not in done]

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -41,6 +42,7 @@ from domain.forms import Form
 from models.campaigns import Campaign
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 router = Router()
 
 FLOW_OVERRIDE = "override"
@@ -150,16 +152,32 @@ async def build_and_send(
     office, texts, zone = settings.office(), dossier_texts(), settings.tz
     storage = Path(settings.storage_dir)
 
-    def read(work):  # type: ignore[no-untyped-def]
+    def read(work: Callable[[Session], T]) -> Awaitable[T]:
         return asyncio.to_thread(in_transaction, engine, work, commit=False, what="dossier")
 
-    try:
-        campaign, ids = await read(
-            lambda s: (
-                s.get(Campaign, campaign_id),
-                docs.participant_ids(s, s.get(Campaign, campaign_id)),
+    def current(session: Session) -> Campaign:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:  # deleted while the dossier was being built: told as a failure
+            raise LookupError(f"campaign {campaign_id} no longer exists")
+        return campaign
+
+    def files_of(chunk: list[int]) -> Callable[[Session], dict[int, docs.UnitFiles]]:
+        def work(session: Session) -> dict[int, docs.UnitFiles]:
+            return docs.unit_files(
+                session,
+                campaign=current(session),
+                unit_ids=chunk,
+                forms=forms,
+                office=office,
+                texts=texts,
+                storage_dir=storage,
+                templates_dir=settings.templates_dir,
             )
-        )
+
+        return work
+
+    try:
+        campaign, ids = await read(lambda s: (current(s), docs.participant_ids(s, current(s))))
         progress = ProgressMessage(
             delivery.hub,
             address,
@@ -170,31 +188,16 @@ async def build_and_send(
         units: dict[int, docs.UnitFiles] = {}
         for start in range(0, len(ids), UNITS_PER_STEP):
             chunk = ids[start : start + UNITS_PER_STEP]
-            units.update(
-                await read(
-                    lambda s, chunk=chunk: docs.unit_files(
-                        s,
-                        campaign=s.get(Campaign, campaign_id),
-                        unit_ids=chunk,
-                        forms=forms,
-                        office=office,
-                        texts=texts,
-                        storage_dir=storage,
-                        templates_dir=settings.templates_dir,
-                    )
-                )
-            )
+            units.update(await read(files_of(chunk)))
             await progress.update(min(start + UNITS_PER_STEP, len(ids)), len(ids))
         await progress.finish(len(ids), len(ids))
         local_today = now.astimezone(zone).date()
 
         def finish(session: Session) -> bytes:
-            current = session.get(Campaign, campaign_id)
-            assert current is not None
             files = [f for u in units.values() for f in u.files]
             files += docs.office_files(
                 session,
-                campaign=current,
+                campaign=current(session),
                 units=units,
                 office=office,
                 texts=texts,
@@ -202,7 +205,7 @@ async def build_and_send(
                 zone=zone,
                 templates_dir=settings.templates_dir,
             )
-            return docs.write_zip(docs.dossier_root(current), files)
+            return docs.write_zip(docs.dossier_root(current(session)), files)
 
         data = await read(finish)
     except Exception:

@@ -85,7 +85,7 @@ async def organisers(event: Inbound, ctx: Context) -> None:
 def _overview(ctx: Context) -> None:
     acting = _acting(ctx)
     lines = [t("organisers.acting", name=acting.name, level=_level(acting))]
-    children = offices.children(acting.id, session=ctx.session)  # type: ignore[arg-type]
+    children = offices.children(acting.id, session=ctx.session)  # type: ignore[arg-type]  # a stored row: its id is set
     if children:
         lines.append(t("organisers.children_title", count=len(children)))
         for child in children:
@@ -106,7 +106,7 @@ def _overview(ctx: Context) -> None:
 
 
 def _line(ctx: Context, organiser: Organiser) -> str:
-    admins = scoped.admins_of(organiser.id, session=ctx.session)  # type: ignore[arg-type]
+    admins = scoped.admins_of(organiser.id, session=ctx.session)  # type: ignore[arg-type]  # a stored row: its id is set
     unit = ctx.session.get(Unit, organiser.unit_id) if organiser.unit_id else None
     return t(
         "organisers.line",
@@ -254,7 +254,7 @@ def _grant_pick(ctx: Context, text: str) -> None:
 def _people(ctx: Context, target: Organiser, query: str) -> list[Member]:
     """Approved members the acting admin may name: officers of units of the acting organiser
     or of `target` (a commune's own officer may run the commune)."""
-    scope = scoped.Scope.of(ctx.admin_scope.organiser_id, target.id)  # type: ignore[arg-type]
+    scope = scoped.Scope.of(ctx.admin_scope.organiser_id, target.id)  # type: ignore[arg-type]  # a stored row: its id is set
     rows = ctx.session.exec(
         scoped.members(scope).where(Member.status == MemberStatus.APPROVED)
     ).all()
@@ -313,7 +313,7 @@ def _revoke_pick(ctx: Context, text: str) -> None:
         raise InputError("organisers.grant.unknown", example="/coquan boquyen CQ-BINHLU", code=code)
     admins = [
         a
-        for a in scoped.admins_of(target.id, session=ctx.session)  # type: ignore[arg-type]
+        for a in scoped.admins_of(target.id, session=ctx.session)  # type: ignore[arg-type]  # a stored row: its id is set
         if a.id != (ctx.member.id if ctx.member else None)
     ]
     if not admins:
@@ -333,8 +333,8 @@ async def revoke(event: Inbound, ctx: Context) -> None:
         and offices.is_under(target, ctx.admin_scope.organiser_id, session=ctx.session)
     )
     if not allowed or not offices.revoke_admin(
-        person,  # type: ignore[arg-type]
-        target,  # type: ignore[arg-type]
+        person,  # type: ignore[arg-type]  # not None: checked in `allowed` above
+        target,  # type: ignore[arg-type]  # not None: checked in `allowed` above
         by=ctx.member,
         now=ctx.now(),
         session=ctx.session,
@@ -470,7 +470,7 @@ async def request_cascade(event: Inbound, ctx: Context) -> None:
     told = 0
     for child in offices.children(campaign.organiser_id, session=ctx.session):
         if campaign in offices.pending_cascades(child, session=ctx.session):
-            for admin in scoped.admins_of(child.id, session=ctx.session):  # type: ignore[arg-type]
+            for admin in scoped.admins_of(child.id, session=ctx.session):  # type: ignore[arg-type]  # a stored row: its id is set
                 ctx.tell(admin, "organisers.cascade.notice", name=campaign.name, office=child.name)
                 told += 1
     audit.record(
@@ -572,7 +572,7 @@ def _accept(ctx: Context, campaign_id: int | None, dates: list[str]) -> None:
         mine = offices.accept_cascade(
             campaign,
             _acting(ctx),
-            due=due,  # type: ignore[arg-type]
+            due=due,  # type: ignore[arg-type]  # stored deadlines: their ids are set
             by=ctx.member,
             now=ctx.now(),
             session=ctx.session,

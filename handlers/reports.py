@@ -1071,7 +1071,7 @@ def _submit(ctx: Context, chat: ReportChat) -> None:
             now=now,
         )
     except ReportError as exc:
-        if exc.reason == "incomplete" and _to_broken_rule(ctx, chat, exc.params["problems"]):  # type: ignore[arg-type]
+        if exc.reason == "incomplete" and _to_broken_rule(ctx, chat, exc.params["problems"]):  # type: ignore[arg-type]  # what `submit` raised with: a list of problems
             return
         if exc.reason == "campaign_inactive":
             ctx.end()

@@ -35,6 +35,7 @@ This module holds tables only; rules live in `domain.council` and `domain.scorin
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,7 +73,7 @@ class CouncilMember(SQLModel, table=True):
     removed_by_id: int | None = Field(default=None, foreign_key="member.id")
 
 
-class RoundStatus:
+class RoundStatus(StrEnum):
     OPEN = "open"  # members vote
     CLOSED = "closed"  # tallied, waiting for the admin's confirmation
     CONFIRMED = "confirmed"  # result sent to units
@@ -163,6 +164,12 @@ class CouncilBallot(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id")
 
 
+class CouncilReminderStatus(StrEnum):
+    CLAIMED = "claimed"  # committed before the send: never sent twice
+    SENT = "sent"
+    SKIPPED = "skipped"  # out of the platform's reply window (Zalo): recorded, never sent late
+
+
 class CouncilReminder(SQLModel, table=True):
     """A reminder to vote: claimed (unique key committed) before it is sent, so never twice."""
 
@@ -175,7 +182,7 @@ class CouncilReminder(SQLModel, table=True):
     round_id: int = Field(foreign_key="council_round.id", index=True)
     member_id: int = Field(foreign_key="member.id")
     slot: str = Field(max_length=32)
-    status: str = Field(default="claimed", max_length=16)
+    status: str = Field(default=CouncilReminderStatus.CLAIMED, max_length=16)
     claimed_at: datetime = utc_field()
     sent_at: datetime | None = utc_field(nullable=True)
 
@@ -197,7 +204,7 @@ class ScoringSheet(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
 
 
-class ScoreCardStatus:
+class ScoreCardStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
 
