@@ -36,8 +36,9 @@ from tests.fakes.zalo_api import FakeZalo
 from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
-# Fixtures running `thidua-bot run` as a child process (fault and security tests).
-pytest_plugins = ["tests.utils.subprocess_bot"]
+# Fixtures running `thidua-bot run` as a child process (fault and security tests), and the
+# province with two communes (organiser tests, on the chat and the web desk).
+pytest_plugins = ["tests.utils.subprocess_bot", "tests.utils.province"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]

@@ -15,10 +15,9 @@ from bot.catalog import load_catalog, t
 from bot.channels.text import html_to_plain
 from domain.dates import format_number
 from domain.export import ExportTexts
-from tests.test_reports_flow import fill_achievements_until_scan
 from tests.utils.factories import make_unit
 from tests.utils.ids import ADMIN_USER_ID
-from tests.utils.reports import report_world
+from tests.utils.reports import fill_achievements_until_scan, report_world
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_TITLES = [

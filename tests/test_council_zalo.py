@@ -11,7 +11,6 @@ from domain import council
 from models.campaigns import Campaign
 from models.council import CouncilItem, CouncilRound
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.zalo_api import FakeZalo
 from tests.utils.council import seat
 from tests.utils.factories import (
@@ -22,6 +21,7 @@ from tests.utils.factories import (
     make_unit,
 )
 from tests.utils.http import choosing, saying, until
+from tests.utils.ids import ADMIN_USER_ID
 
 VOTER = "5a0c9d1e2f3a4b5c6d7e"
 

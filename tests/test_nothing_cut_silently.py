@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 
 from domain.units import parse_unit_rows, resolve_kind
-from tests.test_units_import import HEADER, send_import
 from tests.utils.factories import make_campaign, make_unit
 from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reports import report_world
 from tests.utils.scenario import TestBot
-from tests.utils.units import csv_bytes, units_snapshot
+from tests.utils.units import HEADER, csv_bytes, send_import, units_snapshot
 
 
 async def test_a_row_with_an_unquoted_comma_is_refused_not_cut(bot: TestBot) -> None:

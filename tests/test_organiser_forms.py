@@ -17,8 +17,8 @@ from domain.organisers import grant_admin
 from models.campaigns import Deadline
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import T0, make_campaign, make_member, make_organiser, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 DEFAULT_PROMPT = "Tóm tắt kết quả đơn vị đạt được so với các chỉ tiêu của kế hoạch thi đua."

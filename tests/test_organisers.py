@@ -11,17 +11,15 @@ its communes' campaigns only as a roll-up.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.access import Access
 from bot.channels.text import html_to_plain
-from domain import council, scoring
+from domain import council
 from domain import organisers as offices
 from domain.campaigns import participating_units
 from domain.rollup import prefill_for
@@ -30,20 +28,19 @@ from handlers import build_router
 from handlers import scoring as scoring_handlers
 from models.audit import AuditLog
 from models.campaigns import Campaign, Deadline
-from models.council import CouncilItem, CouncilMember, CouncilRole, CouncilRound
+from models.council import CouncilMember
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.reports import ReportStatus
 from models.units import Member, Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
     T0,
-    make_campaign,
     make_deadline,
     make_member,
-    make_organiser,
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
+from tests.utils.province import AN_BINH_SECRETS, Province
 from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import Person, TestBot
 
@@ -56,128 +53,6 @@ ADMIN_COMMANDS = sorted(
     | set(scoring_handlers.router.commands)
 )
 ADMIN_BUTTONS = sorted(p for p, r in _router.buttons.items() if r.access in _OFFICE)
-
-# Words only An Bình's data contains: none may reach Bắc Sơn's admin.
-AN_BINH_SECRETS = (
-    "Nà Hiềng",
-    "Pác Ngòi",
-    "Đợt thi đua xã An Bình",
-    "Hoàng Văn Thôn",
-    "0987000111",
-    "Kết quả riêng An Bình",
-    "Lò Văn Hải",  # An Bình's admin: Bắc Sơn's /thuhoiquyen must not list him
-    "Đèo Văn Ủy",  # a member of An Bình's council
-    "Nguyễn Đề Cử",  # a nominee before An Bình's council
-)
-
-
-@dataclass
-class Province:
-    province: Organiser
-    an_binh: Organiser
-    bac_son: Organiser
-    ids: dict[str, int]
-
-
-@pytest.fixture
-def province(bot: TestBot, session: Session) -> Province:
-    bot.core.flood.limit = 10_000
-    top = session.get(Organiser, DEFAULT_ORGANISER_ID)
-    assert top is not None
-    top.name, top.level, top.signing_place = "Sở Nội vụ tỉnh Lai Châu", "tinh", "Lai Châu"
-    # The province's units: two communes and a school.
-    xa_a = make_unit(session, "Xã An Bình", code="XA-ANBINH")
-    xa_b = make_unit(session, "Xã Bắc Sơn", code="XA-BACSON")
-    make_unit(session, "Trường THPT Tam Đường", code="THPT-TD", kind="truong")
-    an_binh = make_organiser(session, "UBND xã An Bình", code="CQ-ANBINH", parent=top, unit=xa_a)
-    bac_son = make_organiser(session, "UBND xã Bắc Sơn", code="CQ-BACSON", parent=top, unit=xa_b)
-    # Villages: the same code in both communes (codes are per organiser).
-    a1 = make_unit(session, "Thôn Nà Hiềng", code="T01", kind="thon", organiser=an_binh)
-    make_unit(session, "Thôn Pác Ngòi", code="T02", kind="thon", organiser=an_binh)
-    b1 = make_unit(session, "Bản Khau Vai", code="T01", kind="thon", organiser=bac_son)
-    make_member(session, ADMIN_USER_ID, role=Role.ADMIN)
-    hai = make_member(session, "201", unit=xa_a, name="Lò Văn Hải")
-    mai = make_member(session, "202", unit=xa_b, name="Hà Thị Mai")
-    for person, office in ((hai, an_binh), (mai, bac_son)):
-        offices.grant_admin(person, office, by=None, now=T0, session=session)
-    village_a = make_member(session, "301", unit=a1, name="Hoàng Văn Thôn", phone="0987000111")
-    make_member(session, "302", unit=b1, name="Giàng Seo Bản")
-    # A province campaign and a campaign of each commune, running at once.
-    tinh = make_campaign(session, number="12/KH-SNV", name="Đợt thi đua của tỉnh 2026")
-    tinh_deadline = make_deadline(
-        session, tinh, title="Báo cáo của xã gửi tỉnh", due_at=T0 + timedelta(days=20)
-    )
-    own_a = make_campaign(
-        session, number="5/KH-UBND", name="Đợt thi đua xã An Bình", organiser=an_binh
-    )
-    a_deadline = make_deadline(
-        session, own_a, title="Báo cáo thôn gửi xã", due_at=T0 + timedelta(days=10)
-    )
-    own_b = make_campaign(
-        session, number="7/KH-UBND", name="Đợt thi đua xã Bắc Sơn", organiser=bac_son
-    )
-    make_deadline(session, own_b, title="Báo cáo bản gửi xã", due_at=T0 + timedelta(days=10))
-    a_report = make_report(
-        session, a1, a_deadline, answers={"ket_qua": "Kết quả riêng An Bình"}, by=village_a
-    )
-    # An Bình's council: a seat, a round under way, a scoring sheet with a village's card.
-    uy = make_member(session, "303", name="Đèo Văn Ủy")
-    a_seat = council.add_seat(
-        session, member=uy, role=CouncilRole.CHAIR, organiser_id=an_binh.id, actor=hai, now=T0
-    )
-    council.add_seat(
-        session, member=mai, role=CouncilRole.MEMBER, organiser_id=bac_son.id, actor=mai, now=T0
-    )
-    a_round = CouncilRound(
-        campaign_id=own_a.id,
-        organiser_id=an_binh.id,
-        opened_at=T0,
-        closes_at=T0 + timedelta(days=30),
-        rules={"chien-si-thi-dua-co-so": {"award": "chien-si-thi-dua-co-so", "voted": True}},
-        electorate=[uy.id],
-        ballot_secret="ab" * 32,
-    )
-    session.add(a_round)
-    session.flush()
-    a_item = CouncilItem(
-        round_id=a_round.id,
-        position=1,
-        unit_id=a1.id,
-        nominee_name="Nguyễn Đề Cử",
-        award="chien-si-thi-dua-co-so",
-        passed=True,
-    )
-    session.add(a_item)
-    sheet = scoring.attach_table(
-        session,
-        campaign=own_a,
-        bloc=a1.bloc or "",
-        table_code=sorted(scoring.load_tables())[0],
-        actor=hai,
-        now=T0,
-    )
-    a_card = scoring.card_for(session, sheet=sheet, unit=a1, now=T0)
-    session.flush()
-    session.commit()
-    return Province(
-        top,
-        an_binh,
-        bac_son,
-        {
-            "a_unit": a1.id,
-            "a_campaign": own_a.id,
-            "a_deadline": a_deadline.id,
-            "a_report": a_report.id,
-            "a_officer": village_a.id,
-            "a_admin": hai.id,
-            "tinh_deadline": tinh_deadline.id,
-            "a_seat": a_seat.id,
-            "a_round": a_round.id,
-            "a_item": a_item.id,
-            "a_sheet": sheet.id,
-            "a_card": a_card.id,
-        },
-    )
 
 
 def test_each_campaign_reaches_its_own_organisers_units(

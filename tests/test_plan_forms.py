@@ -26,8 +26,8 @@ from domain.scope import Scope
 from models.campaigns import Campaign, Deadline, DeadlineKind
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import T0, make_member, make_organiser, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.plan_files import plan_text
 from tests.utils.scenario import TestBot
 

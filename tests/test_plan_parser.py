@@ -33,6 +33,7 @@ from tests.utils.plan_files import (
     make_scanned_pdf,
     plan_text,
     score_corpus,
+    zip_bomb_docx,
 )
 
 SEED = "ke-hoach-353-KH-UBND-2019.txt"
@@ -394,7 +395,6 @@ def test_a_50_mb_file_is_refused() -> None:
 
 
 def test_a_zip_that_is_not_a_word_document_is_refused() -> None:
-    import zipfile
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -650,22 +650,8 @@ def test_a_wrapped_motto_glued_to_the_issuer_is_taken_off() -> None:
 # --- hostile files (issue 16, item 5) -----------------------------------------------------------
 
 
-def _bomb(part: str = "customXml/item9.xml", size: int = 300 * 1024 * 1024) -> bytes:
-    """A valid .docx plus one part that inflates to `size` bytes of zeros (a few hundred KB
-    compressed), written in chunks so the test itself never holds it in memory."""
-    buffer = io.BytesIO(make_docx(plan_text(SEED)))
-    with (
-        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive,
-        archive.open(part, "w", force_zip64=True) as stream,
-    ):
-        chunk = b"\0" * (1024 * 1024)
-        for _ in range(size // len(chunk)):
-            stream.write(chunk)
-    return buffer.getvalue()
-
-
 def test_a_zip_bomb_docx_is_refused_before_anything_inflates_it() -> None:
-    bomb = _bomb()
+    bomb = zip_bomb_docx()
     assert len(bomb) < 2 * 1024 * 1024
     tracemalloc.start()
     try:
@@ -682,7 +668,7 @@ def test_a_zip_bomb_docx_is_refused_before_anything_inflates_it() -> None:
 def test_the_archive_checker_judges_declared_sizes_and_ratios() -> None:
     assert check_archive(make_docx(plan_text(SEED))).parts > 3
     with pytest.raises(UnsafeArchive) as ratio:
-        check_archive(_bomb(size=40 * 1024 * 1024))
+        check_archive(zip_bomb_docx(size=40 * 1024 * 1024))
     assert ratio.value.reason == "ratio"
     with pytest.raises(UnsafeArchive) as not_zip:
         check_archive(b"PK\x03\x04 broken")
@@ -693,7 +679,7 @@ def test_a_zip_bomb_xlsx_is_refused_by_the_unit_import() -> None:
     from domain.units import TableError, read_table
 
     with pytest.raises(TableError) as refused:
-        read_table(_bomb("xl/sharedStrings.xml"))
+        read_table(zip_bomb_docx("xl/sharedStrings.xml"))
     assert refused.value.reason == "zip_bomb"
 
 

@@ -21,7 +21,7 @@ from models.audit import AuditLog
 from models.units import Invite, Member, MemberStatus, Role, Unit
 from tests.utils.factories import make_member, make_unit
 from tests.utils.scenario import Person, TestBot
-from tests.utils.units import admin_of, token_in
+from tests.utils.units import admin_of, member, token_in
 
 
 @pytest.fixture
@@ -32,11 +32,6 @@ def binh_lu(bot: TestBot) -> Unit:
         make_unit(db, "Phòng Nội vụ", code="PB-NOIVU", kind="coquan")
         db.commit()
     return unit
-
-
-def member(bot: TestBot, user_id: str) -> Member | None:
-    with bot.db() as db:
-        return db.exec(select(Member).where(Member.user_id == user_id)).first()
 
 
 async def invite_token(admin: Person, command: str = "/moi XA-BINHLU") -> str:

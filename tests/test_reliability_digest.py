@@ -14,10 +14,16 @@ import pytest
 from bot.runtime import build_core
 from domain.ledger import UNKNOWN_AFTER
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
-from tests.test_reminders import _deadline, _world
 from tests.utils.factories import make_member
-from tests.utils.reminders import LOST, ScriptedChannel, local, scheduler_for
+from tests.utils.ids import ADMIN_USER_ID
+from tests.utils.reminders import (
+    LOST,
+    ScriptedChannel,
+    add_deadline,
+    local,
+    reminder_world,
+    scheduler_for,
+)
 from tests.utils.scenario import TestBot
 
 
@@ -30,11 +36,11 @@ async def test_a_restart_after_digest_time_waits_to_name_the_unknown_reminders(
     bot: TestBot, clock, settings, engine, channel: ScriptedChannel
 ) -> None:
     settings = settings.model_copy(update={"digest_time": "09:00"})
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         make_member(db, ADMIN_USER_ID, role=Role.ADMIN, name="Trưởng phòng Nội vụ")
         db.commit()
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     before = build_core(settings, engine=engine, clock=clock, migrate=False)
     before.hub.register(channel)
     channel.script["201"].append(LOST)  # the process dies while this reminder is sent

@@ -19,8 +19,8 @@ from bench.export import populate
 from bot.runtime import build_core
 from models.audit import AuditLog
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import make_member
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 UNITS = 3000

@@ -9,7 +9,6 @@ out; they are sent at the next start-up or on the re-delivery, once.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,11 @@ from bot.db import create_db_engine
 from models.conversation import ProcessedUpdate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.subprocess_bot import STARTUP_SECONDS, BotProcess
+from tests.utils.webhook import free_port
 
 SECRET = "webhook-secret-0123456789abcdef"
 HELP = html_to_plain(t("core.help_title"))
 USERS = [6001, 6002, 6003, 6004, 6005]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def help_update(update_id: int, user_id: int) -> dict[str, Any]:

@@ -27,7 +27,15 @@ from models.reports import ReportStatus
 from models.units import Member, MemberStatus, Role, Unit
 from tests.utils.factories import make_campaign, make_deadline, make_member, make_report, make_unit
 from tests.utils.ids import ADMIN_USER_ID
-from tests.utils.reminders import LOST, Inbox, ScriptedChannel, local, scheduler_for
+from tests.utils.reminders import (
+    LOST,
+    Inbox,
+    ScriptedChannel,
+    add_deadline,
+    local,
+    reminder_world,
+    scheduler_for,
+)
 from tests.utils.scenario import TestBot
 
 
@@ -45,19 +53,6 @@ def _logs(bot: TestBot, **where: object) -> list[ReminderLog]:
         return list(db.exec(query).all())
 
 
-def _world(bot: TestBot) -> dict[str, int]:
-    """Three communes with four officers, one active campaign (IDs returned by name)."""
-    with bot.db() as db:
-        a, b, c = (make_unit(db, name) for name in ("Xã Bình Lư", "Xã Bản Bo", "Xã Nà Tăm"))
-        ids = {"A": a.id, "B": b.id, "C": c.id}
-        for user_id, unit in (("201", a), ("202", a), ("203", b), ("204", c)):
-            ids[user_id] = make_member(db, user_id, unit=unit).id  # type: ignore[assignment]
-        campaign = make_campaign(db)
-        ids["campaign"] = campaign.id  # type: ignore[assignment]
-        db.commit()
-    return ids
-
-
 async def _run(bot: TestBot, scheduler, clock: ManualClock, inbox: Inbox, until, step=None):
     step = step or timedelta(hours=1)
     while clock.now() < until.astimezone(UTC):
@@ -70,7 +65,7 @@ async def _run(bot: TestBot, scheduler, clock: ManualClock, inbox: Inbox, until,
 async def test_two_weeks_of_reminders_with_a_restart_and_an_edited_deadline(
     bot: TestBot, clock: ManualClock, settings, engine, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         campaign = db.get(Campaign, ids["campaign"])
         # D2 due Thursday 5/3 17:00; D1 due Monday 16/3 17:00 (moved to Wednesday 18/3 later).
@@ -170,24 +165,11 @@ async def test_two_weeks_of_reminders_with_a_restart_and_an_edited_deadline(
     assert all(r.message_id for r in _logs(bot, status=ReminderStatus.SENT))
 
 
+# --- helpers for the focused scenarios -----------------------------------------------------------
 def _unit(db: Session, unit_id: int) -> Unit:
     unit = db.get(Unit, unit_id)
     assert unit is not None
     return unit
-
-
-# --- helpers for the focused scenarios -----------------------------------------------------------
-def _deadline(bot: TestBot, ids: dict[str, int], due, **kwargs: object) -> int:
-    # A form printed from no Word template: these scenarios count deadline reminders only, not
-    # the nudges for a missing signed scan (tests/test_signing_loop.py).
-    kwargs.setdefault("form_code", "de-nghi-khen-thuong")
-    with bot.db() as db:
-        campaign = db.get(Campaign, ids["campaign"])
-        assert campaign is not None
-        deadline = make_deadline(db, campaign, due_at=due, **kwargs)  # type: ignore[arg-type]
-        db.commit()
-        assert deadline.id is not None
-        return deadline.id
 
 
 def _submit(bot: TestBot, unit_id: int, deadline_id: int, at) -> None:
@@ -206,8 +188,8 @@ def _texts(channel: ScriptedChannel, chat: str) -> list[str]:
 async def test_a_unit_that_submits_at_0959_gets_no_1000_reminder(
     bot: TestBot, clock: ManualClock, engine, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17), policy={"send_at": "10:00"})
+    ids = reminder_world(bot)
+    deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17), policy={"send_at": "10:00"})
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 9, 59))
     _submit(bot, ids["A"], deadline_id, clock.now())
@@ -232,8 +214,8 @@ async def test_a_unit_that_submits_at_0959_gets_no_1000_reminder(
 async def test_closing_a_campaign_stops_its_reminders(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     scheduler = scheduler_for(bot.core)
     channel.script["203"].append(DeliveryError("NetworkError: Bad Gateway"))
     clock.set(local(2026, 3, 5, 8))
@@ -262,7 +244,7 @@ async def test_closing_a_campaign_stops_its_reminders(
 async def test_a_removed_or_pending_officer_gets_nothing(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         for member_id, status in (
             (ids["202"], MemberStatus.REMOVED),
@@ -273,7 +255,7 @@ async def test_a_removed_or_pending_officer_gets_nothing(
             member.status = status
             db.add(member)
         db.commit()
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     clock.set(local(2026, 3, 5, 8))
     await scheduler_for(bot.core).tick()
     assert [len(channel.sent[c]) for c in ("201", "202", "203", "204")] == [1, 0, 0, 1]
@@ -283,8 +265,8 @@ async def test_a_removed_or_pending_officer_gets_nothing(
 async def test_ticks_again_and_a_restart_send_nothing_twice(
     bot: TestBot, clock: ManualClock, settings, engine, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     clock.set(local(2026, 3, 5, 8))
     scheduler = scheduler_for(bot.core)
     await scheduler.tick()
@@ -300,8 +282,8 @@ async def test_ticks_again_and_a_restart_send_nothing_twice(
 async def test_two_planners_racing_claim_each_reminder_once(
     bot: TestBot, clock: ManualClock, engine
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     clock.set(local(2026, 3, 5, 8))
     calendar = load_calendar()
     with Session(engine) as first, Session(engine) as second:
@@ -374,8 +356,8 @@ async def test_two_bot_processes_ticking_at_once_send_each_reminder_once(
 async def test_reminders_missed_while_down_are_sent_once_at_start_up(
     bot: TestBot, clock: ManualClock, settings, engine, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     # Down from before Thursday's 7-day reminder until Friday 11:00: it goes at start-up, once.
     clock.set(local(2026, 3, 6, 11))
     core = build_core(settings, engine=engine, clock=clock, migrate=False)
@@ -393,8 +375,8 @@ async def test_reminders_missed_while_down_are_sent_once_at_start_up(
 async def test_nothing_is_caught_up_for_a_deadline_long_past(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 3, 17))  # last overdue reminder: Monday 9/3 08:00
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 3, 17))  # last overdue reminder: Monday 9/3 08:00
     clock.set(local(2026, 3, 20, 9))  # the bot was down for two weeks
     report = await scheduler_for(bot.core).tick()
     assert report.reminders.total == 0 and not channel.sent["201"]
@@ -403,8 +385,8 @@ async def test_nothing_is_caught_up_for_a_deadline_long_past(
 async def test_a_failed_send_is_retried_with_backoff_until_it_goes(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     channel.script["201"] += [
         DeliveryError("NetworkError: httpx.ConnectError: connection refused"),
         DeliveryError("RetryAfter: Flood control exceeded", retry_after=300),
@@ -439,8 +421,8 @@ async def test_a_failed_send_is_retried_with_backoff_until_it_goes(
 async def test_a_send_that_keeps_failing_is_given_up_with_its_reason(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     channel.script["201"] += [DeliveryError("NetworkError: Bad Gateway")] * (MAX_ATTEMPTS + 2)
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 8))
@@ -456,11 +438,11 @@ async def test_a_send_that_keeps_failing_is_given_up_with_its_reason(
 async def test_an_unknown_outcome_is_not_resent_and_is_shown_to_admins(
     bot: TestBot, clock: ManualClock, settings, engine, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         make_member(db, ADMIN_USER_ID, role=Role.ADMIN, name="Trưởng phòng Nội vụ")
         db.commit()
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     channel.script["201"].append(LOST)
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 8))
@@ -485,8 +467,8 @@ async def test_an_unknown_outcome_is_not_resent_and_is_shown_to_admins(
 async def test_a_user_who_blocked_the_bot_is_marked_and_not_retried(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     channel.unreachable.add("201")
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 8))
@@ -508,8 +490,8 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_not_retried(
 async def test_quiet_hours_hold_reminders_and_retries_until_seven(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17), policy={"send_at": "20:55"})
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17), policy={"send_at": "20:55"})
     channel.script["201"].append(DeliveryError("NetworkError: Bad Gateway"))
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 20, 55))
@@ -534,8 +516,8 @@ async def test_quiet_hours_hold_reminders_and_retries_until_seven(
 async def test_remind_now_goes_to_missing_units_once_an_hour_and_is_audited(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
+    ids = reminder_world(bot)
+    deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
     _submit(bot, ids["B"], deadline_id, local(2026, 3, 2, 9))
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 3, 10, 15))
@@ -570,8 +552,8 @@ async def test_remind_now_goes_to_missing_units_once_an_hour_and_is_audited(
 async def test_remind_now_does_not_double_a_scheduled_reminder_of_the_same_hour(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17))
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 8))
     await scheduler.tick()  # the 7-day reminder
@@ -584,8 +566,8 @@ async def test_remind_now_does_not_double_a_scheduled_reminder_of_the_same_hour(
 
 
 async def test_only_admins_may_remind_now(bot: TestBot, clock: ManualClock) -> None:
-    ids = _world(bot)
-    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17))
     officer = bot.person("201")
     await officer.presses_payload(make_payload("nhac", deadline_id))
     assert "chỉ dành cho quản trị viên" in officer.last_reply
@@ -595,8 +577,8 @@ async def test_only_admins_may_remind_now(bot: TestBot, clock: ManualClock) -> N
 async def test_remind_now_in_quiet_hours_waits_for_seven(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17))
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 3, 22, 30))
     admin = bot.person(ADMIN_USER_ID)
@@ -613,12 +595,12 @@ async def test_remind_now_in_quiet_hours_waits_for_seven(
 async def test_daily_digest_at_eight_with_counts_and_escalation_once_a_day(
     bot: TestBot, clock: ManualClock, settings, engine, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         make_member(db, ADMIN_USER_ID, role=Role.ADMIN)
         db.commit()
-    late_id = _deadline(bot, ids, local(2026, 3, 2, 17), title="Đăng ký thi đua")
-    soon_id = _deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
+    late_id = add_deadline(bot, ids, local(2026, 3, 2, 17), title="Đăng ký thi đua")
+    soon_id = add_deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
     _submit(bot, ids["A"], late_id, local(2026, 3, 2, 9))
     _submit(bot, ids["B"], late_id, local(2026, 3, 3, 9))  # a day late
     _submit(bot, ids["A"], soon_id, local(2026, 3, 4, 9))
@@ -647,11 +629,11 @@ async def test_daily_digest_at_eight_with_counts_and_escalation_once_a_day(
 async def test_digest_reports_reminders_given_up(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         make_member(db, ADMIN_USER_ID, role=Role.ADMIN)
         db.commit()
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     channel.unreachable.add("204")
     scheduler = scheduler_for(bot.core)
     clock.set(local(2026, 3, 5, 8))
@@ -666,8 +648,8 @@ async def test_digest_reports_reminders_given_up(
 async def test_hanchot_lists_my_units_deadlines_with_time_left_and_status(
     bot: TestBot, clock: ManualClock
 ) -> None:
-    ids = _world(bot)
-    done = _deadline(
+    ids = reminder_world(bot)
+    done = add_deadline(
         bot,
         ids,
         local(2026, 3, 3, 17),
@@ -675,8 +657,8 @@ async def test_hanchot_lists_my_units_deadlines_with_time_left_and_status(
         kind="registration",
         form_code="dang-ky-thi-dua",
     )
-    late = _deadline(bot, ids, local(2026, 3, 1, 17), title="Báo cáo quý I")
-    todo = _deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
+    late = add_deadline(bot, ids, local(2026, 3, 1, 17), title="Báo cáo quý I")
+    todo = add_deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
     _submit(bot, ids["A"], done, local(2026, 3, 2, 9))
     with bot.db() as db:
         deadline = db.get(Deadline, todo)
@@ -708,9 +690,9 @@ async def test_hanchot_is_for_officers_of_a_unit(bot: TestBot) -> None:
 async def test_two_reminders_for_one_chat_in_a_tick_are_spaced_apart(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    _deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
-    _deadline(bot, ids, local(2026, 3, 12, 17), title="Hồ sơ khen thưởng")
+    ids = reminder_world(bot)
+    add_deadline(bot, ids, local(2026, 3, 12, 17), title="Báo cáo sơ kết")
+    add_deadline(bot, ids, local(2026, 3, 12, 17), title="Hồ sơ khen thưởng")
     pauses: list[float] = []
 
     async def sleep(seconds: float) -> None:  # time stands still: every wait is recorded
@@ -728,8 +710,8 @@ async def test_two_reminders_for_one_chat_in_a_tick_are_spaced_apart(
 async def test_remind_now_wakes_the_running_scheduler(
     bot: TestBot, clock: ManualClock, channel: ScriptedChannel
 ) -> None:
-    ids = _world(bot)
-    deadline_id = _deadline(bot, ids, local(2026, 3, 12, 17))
+    ids = reminder_world(bot)
+    deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17))
     clock.set(local(2026, 3, 3, 10))
     scheduler = scheduler_for(bot.core)
     scheduler.start()
@@ -754,7 +736,7 @@ async def test_zalo_officers_outside_the_reply_window_are_skipped_and_named_in_t
     zalo = MemoryChannel("zalo")
     zalo.reply_window = timedelta(hours=48)  # type: ignore[attr-defined]
     bot.core.hub.register(zalo)
-    ids = _world(bot)
+    ids = reminder_world(bot)
     with bot.db() as db:
         unit_c = db.get(Unit, ids["C"])
         recent = make_member(db, "z-recent", unit=unit_c, channel="zalo", name="Lò Thị Hoa")
@@ -763,7 +745,7 @@ async def test_zalo_officers_outside_the_reply_window_are_skipped_and_named_in_t
         silent.last_seen_at = local(2026, 2, 20, 9)
         make_member(db, ADMIN_USER_ID, role=Role.ADMIN)
         db.commit()
-    _deadline(bot, ids, local(2026, 3, 12, 17))
+    add_deadline(bot, ids, local(2026, 3, 12, 17))
     clock.set(local(2026, 3, 5, 8, 0))  # the 7-day reminder falls due
     await scheduler_for(bot.core).tick()
     assert len(zalo.sent["z-recent"]) == 1 and zalo.sent["z-silent"] == []

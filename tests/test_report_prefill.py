@@ -26,7 +26,6 @@ from models.campaigns import Campaign, Deadline
 from models.organisers import DEFAULT_ORGANISER_ID, Organiser
 from models.reports import Report, ReportStatus
 from models.units import Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
     T0,
     make_campaign,
@@ -36,6 +35,7 @@ from tests.utils.factories import (
     make_report,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.reminders import scheduler_for
 from tests.utils.scenario import TestBot
 

@@ -17,7 +17,7 @@ from models.reports import Attachment, Nomination, Report, ReportStatus, ReportV
 from models.units import Member
 from tests.utils.factories import T0, make_deadline, make_unit
 from tests.utils.files import DOCX, PDF
-from tests.utils.reports import fill_registration, report_world
+from tests.utils.reports import fill_achievements_until_scan, fill_registration, report_world
 from tests.utils.scenario import TestBot
 
 
@@ -276,24 +276,6 @@ async def test_a_required_list_cannot_be_closed_empty(bot: TestBot) -> None:
 
 
 # --- files --------------------------------------------------------------------------------------
-async def fill_achievements_until_scan(officer) -> None:
-    await officer.says("/baocao")
-    await officer.says("Thu ngân sách đạt 105% kế hoạch; giảm 2,3% hộ nghèo")
-    await officer.says("12")
-    await officer.says("11")
-    await officer.presses("Hoàn thành tốt nhiệm vụ")
-    await officer.says("1.250,5")
-    await officer.presses("Thêm mục")
-    await officer.says("Mô hình chè VietGAP thôn Nà Khum")
-    await officer.says("15 hộ tham gia, năng suất tăng 20%")
-    await officer.presses("Xong")
-    await officer.says("Giải ngân vốn còn chậm")
-    await officer.says("Xã miền núi, 12 thôn, 8.450 nhân khẩu; còn 9,8% hộ nghèo")  # part I
-    await officer.says("/boqua")  # duties: nothing beyond the general rules
-    await officer.says("/boqua")  # part III: no award typed, the history fills the document
-    await officer.says("20/6/2026")
-
-
 async def test_the_signed_scan_is_checked_stored_and_recorded(bot: TestBot, settings) -> None:
     world = report_world(bot, "bao-cao-thanh-tich")
     officer = world.officer

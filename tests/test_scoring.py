@@ -15,9 +15,9 @@ from domain import scoring
 from models.audit import AuditLog
 from models.council import ScoreCard, ScoringSheet
 from models.units import Member, Role, Unit
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.council import PDF, seat
 from tests.utils.factories import T0, make_campaign, make_member, make_unit
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 
 BLOC = "Khối xã, thị trấn"

@@ -15,10 +15,10 @@ import pytest
 
 import bot.logging_setup as logging_setup
 from bot.logging_setup import setup_logging
-from tests.conftest import ADMIN_USER_ID
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import make_unit
 from tests.utils.http import until
+from tests.utils.ids import ADMIN_USER_ID
 
 NAME = "Lò Thị Mai"
 PHONE_TYPED = "0912 345 678"

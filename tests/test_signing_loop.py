@@ -19,9 +19,8 @@ from domain.schedule import load_calendar
 from handlers.signing import send_scan_reminders, to_pdf
 from models.campaigns import ReminderLog
 from models.reports import Attachment, Report
-from tests.test_reports_flow import fill_achievements_until_scan
 from tests.utils.files import PDF
-from tests.utils.reports import ReportWorld, report_world
+from tests.utils.reports import ReportWorld, fill_achievements_until_scan, report_world
 from tests.utils.scenario import TestBot
 
 

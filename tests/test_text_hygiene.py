@@ -128,9 +128,8 @@ def test_bidirectional_controls_are_removed_like_zero_width_characters() -> None
 
 
 async def test_a_spoofed_name_never_reaches_the_admins_approval_notice(bot) -> None:
-    from tests.test_registration import member
     from tests.utils.factories import make_unit
-    from tests.utils.units import admin_of
+    from tests.utils.units import admin_of, member
 
     with bot.db() as db:
         make_unit(db, "Xã Bình Lư", code="XA-BINHLU")

@@ -12,18 +12,16 @@ from models.audit import AuditLog
 from models.units import Unit
 from tests.utils.factories import make_unit
 from tests.utils.scenario import TestBot
-from tests.utils.units import admin_of, csv_bytes, units_snapshot, xlsx_bytes
+from tests.utils.units import (
+    HEADER,
+    admin_of,
+    csv_bytes,
+    send_import,
+    units_snapshot,
+    xlsx_bytes,
+)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "don-vi-tam-duong.csv"
-HEADER = "ma,ten,loai,khoi"
-
-
-async def send_import(bot: TestBot, content: bytes, name: str, mime: str | None = "text/csv"):
-    admin = admin_of(bot)
-    await admin.says("/nhapdonvi")
-    assert "CSV" in admin.last_reply
-    await admin.sends_file(content, name, mime)
-    return admin
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import asyncio
 import io
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +30,7 @@ from bot.web.server import WebServer
 from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import TestBot
 from tests.utils.web import desk_world, login_link
+from tests.utils.webhook import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -63,12 +63,6 @@ FLAGS = (
     "--window-size=1280,1000",
     "--lang=vi",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.test_webhook import free_port
+from tests.utils.webhook import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

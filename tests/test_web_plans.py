@@ -122,10 +122,10 @@ async def test_admin_uploads_a_plan_unticks_a_deadline_and_creates_the_draft(
 async def test_uploads_are_checked_and_the_proposal_is_the_viewers_own(
     bot: TestBot, client: httpx.AsyncClient
 ) -> None:
-    from tests.test_plan_parser import _bomb
+    from tests.utils.plan_files import zip_bomb_docx
 
     csrf = await log_in(client, bot.person(ADMIN_USER_ID), bot)
-    bomb = await upload(client, csrf, _bomb(size=40 * 1024 * 1024))
+    bomb = await upload(client, csrf, zip_bomb_docx(size=40 * 1024 * 1024))
     assert bomb.status_code == 422 and "độc hại" in bomb.text
     wrong = await upload(client, csrf, b"MZ\x90\x00", "ke-hoach.exe")
     assert wrong.status_code == 422 and ".docx, .pdf hoặc .txt" in wrong.text

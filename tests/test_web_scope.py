@@ -17,9 +17,8 @@ from bot.web.keys import serializer
 from models.audit import AuditLog
 from models.campaigns import Campaign
 from models.reports import Attachment, Report, ReportStatus
-from tests.test_organisers import AN_BINH_SECRETS, Province
-from tests.test_organisers import province as province
 from tests.utils.factories import T0
+from tests.utils.province import AN_BINH_SECRETS, Province
 from tests.utils.scenario import Person, TestBot
 from tests.utils.web import login_link
 

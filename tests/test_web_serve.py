@@ -16,7 +16,7 @@ from bot.runtime import build_core
 from bot.serve import serve
 from bot.settings import Settings
 from tests.fakes.zalo_api import FakeZalo
-from tests.test_webhook import free_port, wait_until_serving
+from tests.utils.webhook import free_port, wait_until_serving
 
 
 async def test_polling_mode_serves_the_desk_and_healthz(

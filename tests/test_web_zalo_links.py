@@ -38,7 +38,6 @@ from bot.web.links import (
 from bot.web.server import WebServer
 from models.organisers import DEFAULT_ORGANISER_ID
 from tests.fakes.zalo_api import FakeZalo
-from tests.test_webhook import free_port
 from tests.utils.factories import (
     T0,
     make_campaign,
@@ -48,6 +47,7 @@ from tests.utils.factories import (
     make_unit,
 )
 from tests.utils.ids import ADMIN_USER_ID
+from tests.utils.webhook import free_port
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/f/\S+")
 

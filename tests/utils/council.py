@@ -11,7 +11,6 @@ from models.campaigns import DeadlineKind
 from models.council import CouncilMember, CouncilRole
 from models.reports import Nomination, ReportStatus
 from models.units import Role
-from tests.conftest import ADMIN_USER_ID
 from tests.utils.factories import (
     T0,
     make_campaign,
@@ -21,6 +20,7 @@ from tests.utils.factories import (
     make_stored_attachment,
     make_unit,
 )
+from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
 COUNCIL_IDS = ("301", "302", "303", "304", "305")

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import textwrap
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -245,3 +246,17 @@ def score_corpus(*, today: date) -> Score:
     for path in corpus_documents():
         total.add(score_document(path, today=today))
     return total
+
+
+def zip_bomb_docx(part: str = "customXml/item9.xml", size: int = 300 * 1024 * 1024) -> bytes:
+    """A valid .docx plus one part that inflates to `size` bytes of zeros (a few hundred KB
+    compressed), written in chunks so the test itself never holds it in memory."""
+    buffer = io.BytesIO(make_docx(plan_text("ke-hoach-353-KH-UBND-2019.txt")))
+    with (
+        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open(part, "w", force_zip64=True) as stream,
+    ):
+        chunk = b"\0" * (1024 * 1024)
+        for _ in range(size // len(chunk)):
+            stream.write(chunk)
+    return buffer.getvalue()

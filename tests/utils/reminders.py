@@ -16,6 +16,9 @@ from bot.delivery import ChatPacer
 from bot.events import Inbound, Outbound
 from bot.hub import DeliveryError
 from bot.scheduler import ReminderScheduler
+from models.campaigns import Campaign
+from tests.utils.factories import make_campaign, make_deadline, make_member, make_unit
+from tests.utils.scenario import TestBot
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 LOST = "lost"  # the message arrives but the sender never hears back (unknown outcome)
@@ -86,3 +89,31 @@ class Inbox:
             names = [short for title, short in titles.items() if title in item.text]
             lines.append(f"{item.at} {'+'.join(names) or '?'}")
         return lines
+
+
+def reminder_world(bot: TestBot) -> dict[str, int]:
+    """Three communes with four officers, one active campaign (IDs returned by name)."""
+    with bot.db() as db:
+        a, b, c = (make_unit(db, name) for name in ("Xã Bình Lư", "Xã Bản Bo", "Xã Nà Tăm"))
+        ids = {"A": a.id, "B": b.id, "C": c.id}
+        for user_id, unit in (("201", a), ("202", a), ("203", b), ("204", c)):
+            ids[user_id] = make_member(db, user_id, unit=unit).id  # type: ignore[assignment]
+        campaign = make_campaign(db)
+        ids["campaign"] = campaign.id  # type: ignore[assignment]
+        db.commit()
+    return ids
+
+
+def add_deadline(bot: TestBot, ids: dict[str, int], due: datetime, **kwargs: object) -> int:
+    """A deadline of `reminder_world`'s campaign, due at `due`; its id.
+
+    A form printed from no Word template: these scenarios count deadline reminders only, not
+    the nudges for a missing signed scan (tests/test_signing_loop.py)."""
+    kwargs.setdefault("form_code", "de-nghi-khen-thuong")
+    with bot.db() as db:
+        campaign = db.get(Campaign, ids["campaign"])
+        assert campaign is not None
+        deadline = make_deadline(db, campaign, due_at=due, **kwargs)  # type: ignore[arg-type]
+        db.commit()
+        assert deadline.id is not None
+        return deadline.id

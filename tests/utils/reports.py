@@ -88,3 +88,22 @@ async def fill_registration(officer: Person) -> None:
     await officer.says("Giảm 2% hộ nghèo; 100% thôn có nhà văn hóa")
     await officer.presses("Có")
     await officer.says("15/3/2026")
+
+
+async def fill_achievements_until_scan(officer: Person) -> None:
+    """Answer every question of the achievement report up to the signed scan it then asks for."""
+    await officer.says("/baocao")
+    await officer.says("Thu ngân sách đạt 105% kế hoạch; giảm 2,3% hộ nghèo")
+    await officer.says("12")
+    await officer.says("11")
+    await officer.presses("Hoàn thành tốt nhiệm vụ")
+    await officer.says("1.250,5")
+    await officer.presses("Thêm mục")
+    await officer.says("Mô hình chè VietGAP thôn Nà Khum")
+    await officer.says("15 hộ tham gia, năng suất tăng 20%")
+    await officer.presses("Xong")
+    await officer.says("Giải ngân vốn còn chậm")
+    await officer.says("Xã miền núi, 12 thôn, 8.450 nhân khẩu; còn 9,8% hộ nghèo")  # part I
+    await officer.says("/boqua")  # duties: nothing beyond the general rules
+    await officer.says("/boqua")  # part III: no award typed, the history fills the document
+    await officer.says("20/6/2026")

@@ -8,7 +8,7 @@ import re
 from openpyxl import Workbook
 from sqlmodel import select
 
-from models.units import Unit
+from models.units import Member, Unit
 from tests.utils.ids import ADMIN_USER_ID
 from tests.utils.scenario import Person, TestBot
 
@@ -45,3 +45,23 @@ def xlsx_bytes(rows: list[list[object]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+HEADER = "ma,ten,loai,khoi"  # the header row of a units file (/nhapdonvi)
+
+
+async def send_import(
+    bot: TestBot, content: bytes, name: str, mime: str | None = "text/csv"
+) -> Person:
+    """The admin sends `content` as a units file to /nhapdonvi."""
+    admin = admin_of(bot)
+    await admin.says("/nhapdonvi")
+    assert "CSV" in admin.last_reply
+    await admin.sends_file(content, name, mime)
+    return admin
+
+
+def member(bot: TestBot, user_id: str) -> Member | None:
+    """The member row of a chat user, read fresh."""
+    with bot.db() as db:
+        return db.exec(select(Member).where(Member.user_id == user_id)).first()
