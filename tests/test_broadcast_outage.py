@@ -68,7 +68,7 @@ async def test_a_broadcast_rides_out_refused_connections_and_the_summary_arrives
     await api.wait_for(ids[0])  # under way (~29 messages a second) …
     await api.stop()  # … when the API goes away: connection refused
     reached_before = sum(received(api, user_id) for user_id in ids)
-    await asyncio.sleep(2.0)  # the outage
+    await asyncio.sleep(1.0)  # the outage: several retries long (SHORT_BACKOFF)
     await api.start()  # back on the same port
 
     summary = await api.wait_for_text(ADMIN_USER_ID, "Gửi xong thông báo", timeout=30)

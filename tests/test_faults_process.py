@@ -116,7 +116,9 @@ async def test_sigkill_while_an_answer_is_being_sent(
     ) is None or "tong_chi_tieu" not in report.answers:
         assert time.monotonic() < deadline, "the answer was never saved"
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+    while not api.stalled_requests[str(OFFICER)]:  # its reply is now hanging at the server
+        assert time.monotonic() < deadline, "the reply was never sent"
+        await asyncio.sleep(0.02)
     bot_process.kill()
     api.stalled_chats.clear()
 
