@@ -289,12 +289,6 @@ def web_scope(member: Member | None, *, session: Session) -> Scope | None:
     return found.scope if found is not None else None
 
 
-def can_use_web_desk(member: Member | None, *, session: Session) -> bool:
-    """May ask for a login link with /web and open desk pages: an admin acting for one
-    organiser, or a council member."""
-    return web_access(member, session=session) is not None
-
-
 def web_council_campaign(
     rights: WebAccess, campaign_id: int, *, session: Session
 ) -> Campaign | None:

@@ -143,18 +143,6 @@ def is_under(organiser: Organiser, ancestor_id: int, *, session: Session) -> boo
     return False
 
 
-def managed(organiser_id: int, *, session: Session) -> list[Organiser]:
-    """The organiser and every organiser below it: what its admins may manage with /coquan."""
-    own = session.get(Organiser, organiser_id)
-    return ([own] if own else []) + descendants(organiser_id, session=session)
-
-
-def organiser_of_member_unit(member: Member, *, session: Session) -> Organiser | None:
-    """The organiser a member's unit belongs to (whose campaigns they report in)."""
-    unit = session.get(Unit, member.unit_id) if member.unit_id else None
-    return session.get(Organiser, unit.organiser_id) if unit else None
-
-
 def administered(member: Member, *, session: Session) -> list[Organiser]:
     from domain.scope import admin_organiser_ids
 

@@ -11,7 +11,6 @@ Must not decide *who* gets which scope: that is `bot.access`. Must not render an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -165,19 +164,6 @@ def invite(invite_id: int | None, *, scope: Scope, session: Session) -> Invite |
 def broadcast(broadcast_id: int | None, *, scope: Scope, session: Session) -> Broadcast | None:
     row = session.get(Broadcast, broadcast_id) if broadcast_id is not None else None
     return row if row is not None and scope.covers(row.organiser_id) else None
-
-
-def all_in_scope(unit_ids: Iterable[int], *, scope: Scope, session: Session) -> bool:
-    """Whether every id names a unit of the scope (a chosen participant list, say)."""
-    wanted = set(unit_ids)
-    if not wanted:
-        return True
-    found = session.exec(
-        select(Unit.id).where(
-            col(Unit.id).in_(wanted), col(Unit.organiser_id).in_(scope.organiser_ids)
-        )
-    ).all()
-    return set(found) == wanted
 
 
 # --- which organiser a row belongs to ----------------------------------------------------------

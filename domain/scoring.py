@@ -69,10 +69,6 @@ class ScoringTable:
     def criterion(self, code: str) -> Criterion | None:
         return next((c for c in self.criteria if c.code == code), None)
 
-    @property
-    def max_total_centi(self) -> int:
-        return sum(c.max_centi for c in self.criteria if c.kind != "penalty")
-
 
 _POINTS = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,2})?$")
 

@@ -1,7 +1,8 @@
 """/web: a one-time link to the office's web desk, and "/web thoat" to log out everywhere.
 
-Who may use the desk is `bot.access.can_use_web_desk` — an organiser's admins, and council
-members for the council's pages — the same rule the desk applies on every request; the token rules are `domain.web_login`. The link is built on PUBLIC_URL.
+Who may use the desk is `bot.access.web_access` — an organiser's admins, and council members
+for the council's pages — the same rule the desk applies on every request; the token rules
+are `domain.web_login`. The link is built on PUBLIC_URL.
 """
 
 from __future__ import annotations
