@@ -235,8 +235,9 @@ class BotCore:
     @contextlib.asynccontextmanager
     async def database_turn(self) -> AsyncIterator[None]:
         """This process's one-transaction-at-a-time turn, for database work done outside an
-        update from the event loop (the reminder scheduler): it waits, without blocking the
-        loop, while an update's transaction is open (see `__init__`)."""
+        update (`bot.db.outside_update(..., turn=core.database_turn)`: the reminder scheduler,
+        the council and scan jobs, the web desk): it waits, without blocking the loop, while an
+        update's transaction is open (see `__init__`)."""
         async with self._transaction:
             yield
 

@@ -2,7 +2,8 @@
 admins) and remind members who have not voted on every nominee.
 
 An interval job on the reminder scheduler's APScheduler instance (`council_job`, added by the
-composition root), in `core.database_turn()` like the reminder tick. A reminder's row
+composition root); its database work goes through `bot.db.outside_update` in
+`core.database_turn()`, like the reminder tick's. A reminder's row
 (round, member, slot) is claimed and committed before it is sent, as the deadline reminders
 do, so neither a restart nor a second process sends it twice. This module decides nothing:
 the rules are in `domain.council`, the texts in `handlers.council` (given at build time as
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.core import BotCore
-from bot.db import in_transaction
+from bot.db import outside_update
 from bot.events import Address, Delivery
 from bot.scheduler import IntervalJob
 from domain import council
@@ -69,17 +70,18 @@ async def council_tick(core: BotCore) -> CouncilTick:
                 ids.append(row.id)
         return out, ids
 
-    async with core.database_turn():
-        deliveries, reminder_ids = in_transaction(core.engine, work, what="council tick")
+    deliveries, reminder_ids = await outside_update(
+        core.engine, work, what="council tick", turn=core.database_turn
+    )
     for delivery in deliveries:
         await core.services.delivery.push(delivery)
     if reminder_ids:
-        async with core.database_turn():
-            in_transaction(
-                core.engine,
-                lambda s: council.mark_reminded(s, reminder_ids=reminder_ids, now=core.clock.now()),
-                what="council reminders sent",
-            )
+        await outside_update(
+            core.engine,
+            lambda s: council.mark_reminded(s, reminder_ids=reminder_ids, now=core.clock.now()),
+            what="council reminders sent",
+            turn=core.database_turn,
+        )
         report.reminded = len(reminder_ids)
     return report
 

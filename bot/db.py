@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -203,9 +204,20 @@ async def outside_update(
     *,
     commit: bool = True,
     what: str = "transaction",
+    turn: Callable[[], AbstractAsyncContextManager[object]] | None = None,
 ) -> T:
-    """The one way to touch the database from the event loop outside an update (deliveries,
-    broadcasts, the scheduler's ledger writes): `in_transaction` in a worker thread, so a wait
-    for a lock (SQLite: an update holding the write lock across an await) never blocks the
-    event loop that update needs to finish."""
-    return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)
+    """The one way to touch the database from the event loop outside an update (reminders,
+    council and scan jobs, deliveries, broadcasts, the web desk, the numbered-choice store):
+    `in_transaction` in a worker thread, so neither the work nor a wait for a lock blocks the
+    event loop.
+
+    `turn` (`BotCore.database_turn`) first waits, on the loop, for this process's
+    one-transaction-at-a-time turn. Work that writes often while updates run in the same
+    process takes it: an update may hold SQLite's write lock across an await (a file
+    downloading), and without the turn the thread would wait out the busy timeout and fail
+    (tests/test_reliability_sqlite.py). Work that writes rarely and only its own rows
+    (broadcast marks, deliveries) may go without it; a lock is then retried."""
+    if turn is None:
+        return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)
+    async with turn():
+        return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)

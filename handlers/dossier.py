@@ -26,7 +26,7 @@ from bot.broadcasts import ProgressMessage
 from bot.catalog import Raw, t
 from bot.channels.text import html_to_plain
 from bot.context import Context
-from bot.db import in_transaction
+from bot.db import outside_update
 from bot.delivery import DeliveryService
 from bot.errors import InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
@@ -153,7 +153,7 @@ async def build_and_send(
     storage = Path(settings.storage_dir)
 
     def read(work: Callable[[Session], T]) -> Awaitable[T]:
-        return asyncio.to_thread(in_transaction, engine, work, commit=False, what="dossier")
+        return outside_update(engine, work, commit=False, what="dossier")
 
     def current(session: Session) -> Campaign:
         campaign = session.get(Campaign, campaign_id)

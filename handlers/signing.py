@@ -26,7 +26,7 @@ from sqlmodel import Session
 from bot.access import Access, can_act_for_unit
 from bot.catalog import t
 from bot.context import Context
-from bot.db import in_transaction
+from bot.db import outside_update
 from bot.delivery import DeliveryService
 from bot.errors import InputError
 from bot.events import Address, Button, Delivery, Inbound, Outbound, OutboundFile
@@ -156,7 +156,7 @@ async def send_signing_copy(
         )
 
     try:
-        files = await asyncio.to_thread(in_transaction, engine, work, commit=False, what="sign")
+        files = await outside_update(engine, work, commit=False, what="sign")
         pdfs = [p for p in [await asyncio.to_thread(to_pdf, n, c) for n, c in files] if p]
     except Exception:
         log.exception("signing copy of report %s could not be made", report_id)
@@ -275,8 +275,7 @@ async def send_scan_reminders(core: BotCore, *, calendar: WorkCalendar) -> int:
     def claim(session: Session) -> list[ScanReminder]:
         return claim_scan_reminders(session, now=now, calendar=calendar, channels=channels)
 
-    async with core.database_turn():
-        due = await asyncio.to_thread(in_transaction, core.engine, claim, what="scan reminders")
+    due = await outside_update(core.engine, claim, what="scan reminders", turn=core.database_turn)
     for item in due:
         with core.hub.worded_for(item.channel):
             message = Outbound(
@@ -299,6 +298,5 @@ async def send_scan_reminders(core: BotCore, *, calendar: WorkCalendar) -> int:
                 session, log_id, now=core.clock.now(), message_id=sent_id, error=error
             )
 
-        async with core.database_turn():
-            await asyncio.to_thread(in_transaction, core.engine, record, what="scan reminders")
+        await outside_update(core.engine, record, what="scan reminders", turn=core.database_turn)
     return len(due)

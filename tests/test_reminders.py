@@ -37,6 +37,7 @@ from tests.utils.reminders import (
     scheduler_for,
 )
 from tests.utils.scenario import TestBot
+from tests.utils.waiting import eventually
 
 
 @pytest.fixture
@@ -714,15 +715,12 @@ async def test_remind_now_wakes_the_running_scheduler(
     deadline_id = add_deadline(bot, ids, local(2026, 3, 12, 17))
     clock.set(local(2026, 3, 3, 10))
     scheduler = scheduler_for(bot.core)
-    scheduler.start()
+    scheduler.start()  # its start-up tick finds nothing due yet
     try:
-        for _ in range(50):  # the start-up tick (nothing due yet)
-            await asyncio.sleep(0)
         await bot.person(ADMIN_USER_ID).presses_payload(make_payload("nhac", deadline_id))
-        for _ in range(200):  # no waiting for the next 30-second tick
-            if channel.sent["204"]:
-                break
-            await asyncio.sleep(0)
+        # Well before the next 30-second tick: the press woke the scheduler (a press during
+        # the start-up tick makes that tick run once more).
+        await eventually(lambda: channel.sent["204"], timeout=5, what="the remind-now tick")
     finally:
         scheduler.shutdown()
     assert [len(channel.sent[c]) for c in ("201", "202", "203", "204")] == [1, 1, 1, 1]

@@ -49,7 +49,7 @@ from starlette.templating import Jinja2Templates
 
 from bot import access
 from bot.catalog import t
-from bot.db import in_transaction
+from bot.db import outside_update
 from bot.events import Address, Button, Delivery, Outbound
 from bot.plan_reader import basis_line, plan_description, read_plan
 from bot.router import make_payload
@@ -378,18 +378,15 @@ class Desk:
         """`work` in a transaction of its own, in a worker thread, in the core's turn; audit
         rows it writes belong to `scope`'s organiser (the viewer's) unless they name one."""
 
-        def run() -> T:
-            with Session(self.core.engine, expire_on_commit=False) as session:
-                audit.via(session, VIA_WEB)
-                if scope is not None:
-                    audit.within(session, scope.organiser_id)
-                result = work(session)
-                if write:
-                    session.commit()
-                return result
+        def marked(session: Session) -> T:
+            audit.via(session, VIA_WEB)
+            if scope is not None:
+                audit.within(session, scope.organiser_id)
+            return work(session)
 
-        async with self.core.database_turn():
-            return await asyncio.to_thread(run)
+        return await outside_update(
+            self.core.engine, marked, commit=write, what="web desk", turn=self.core.database_turn
+        )
 
     def render(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200
@@ -1220,7 +1217,7 @@ class Desk:
     def _read_only(self, work: Callable[[Session], T], what: str) -> Awaitable[T]:
         """`work` in a read-only transaction in a worker thread: never the event loop, nor the
         core's write turn (chat updates go on while a province's file is built)."""
-        return asyncio.to_thread(in_transaction, self.core.engine, work, commit=False, what=what)
+        return outside_update(self.core.engine, work, commit=False, what=what)
 
     async def _build_dossier(self, campaign_id: int, job: Job) -> FileOut:
         """The ZIP /hoso and `thidua-bot dossier` build (`domain.dossier.build_dossier`); the
