@@ -14,8 +14,11 @@ kernel kills the whole process with SIGBUS — no log line, no reply (docs/relia
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
+import random
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -33,6 +36,9 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Set by `in_transaction` around work that will commit: its SQLite transaction then begins
+# IMMEDIATE (see `_sqlite_begin_checked`).
+_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_writing", default=False)
 # Suffixes of the files SQLite keeps next to a database in WAL mode.
 SQLITE_SIDE_FILES = ("-wal", "-shm")
 
@@ -147,9 +153,13 @@ def _sqlite_begin_checked(path: Path | None) -> Callable[[sa.Connection], None]:
             check_writable(path)
         # With the sqlite3 module's own transaction handling off, SQLAlchemy's BEGIN is
         # explicit, so SAVEPOINTs work. A read transaction that later writes may still meet
-        # "database is locked" when another process wrote meanwhile (the busy timeout does not
-        # cover lock upgrades): the core retries the whole update then, so users never see it.
-        connection.exec_driver_sql("BEGIN")
+        # "database is locked" when another connection holds the write lock or wrote meanwhile:
+        # SQLite does not call the busy handler for a lock *upgrade*, it fails at once. The core
+        # retries the whole update then, so users never see it. Work outside updates that will
+        # commit (`in_transaction`) takes the write lock at BEGIN instead, where the busy
+        # timeout does apply: the Zalo choice store's read-then-insert used to fail five
+        # immediate retries in a row while the core wrote its answered-marks.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
 
     return begin
 
@@ -183,8 +193,12 @@ def in_transaction(
 ) -> T:
     """`work` in a transaction of its own (committed unless `commit=False`), run again when the
     database reports a lock it could not wait out (SQLite: another process wrote first) or a
-    dropped connection; `what` names it in the log."""
+    dropped connection, after a short random pause; `what` names it in the log. On SQLite a
+    transaction that will commit begins IMMEDIATE, waiting for the write lock up to the busy
+    timeout. Called from worker threads (`outside_update`) and at start-up, never from the
+    event loop while it serves: the pause is a blocking sleep."""
     for attempt in range(1, attempts + 1):
+        token = _WRITING.set(commit)
         try:
             with Session(engine, expire_on_commit=False) as session:
                 result = work(session)
@@ -195,6 +209,9 @@ def in_transaction(
             if attempt == attempts:
                 raise
             log.info("%s retried after a lock or a lost connection (attempt %d)", what, attempt)
+        finally:
+            _WRITING.reset(token)
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))
     raise AssertionError("unreachable")
 
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.catalog import t
@@ -24,7 +25,7 @@ from bot.channels.memory import MemoryChannel
 from bot.channels.text import html_to_plain
 from bot.clock import ManualClock
 from bot.core import BotCore
-from bot.db import create_db_engine
+from bot.db import create_db_engine, in_transaction
 from bot.runtime import build_core
 from bot.settings import Settings
 from models.conversation import ProcessedUpdate
@@ -193,3 +194,34 @@ async def test_a_reminder_tick_during_a_slow_upload_waits_its_turn(
     assert report.reminders.sent == 1
     assert "Xem lại" in officer.all_text
     assert time.monotonic() - started < 3
+
+
+def test_work_that_reads_then_writes_waits_for_the_write_lock_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """SQLite does not call the busy handler when a read transaction upgrades to write: with a
+    plain BEGIN, a SELECT then an INSERT fails at once while another connection holds the write
+    lock (the Zalo choice store met that beside the core's answered-marks). `in_transaction`
+    begins work that will commit IMMEDIATE, so it waits for the lock like any writer."""
+    path = tmp_path / "lock.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    released = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    released.start()
+
+    def read_then_write(session: Session) -> int:
+        count = session.execute(sa.text("SELECT count(*) FROM t")).scalar_one()
+        session.execute(sa.text("INSERT INTO t VALUES (2)"))
+        return int(count)
+
+    try:
+        # One attempt: no retry may hide an immediate failure.
+        assert in_transaction(engine, read_then_write, attempts=1) == 1
+    finally:
+        released.join()
+        holder.close()
+        engine.dispose()
