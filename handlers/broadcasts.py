@@ -1,6 +1,7 @@
 """Broadcasts (thông báo) from an admin to officers.
 
     /thongbao            audience → message → confirmation → sent, one progress message
+                         (declared steps, `BROADCAST`: /quaylai goes back, /huy leaves)
 
 Admin-only (checked by the core); every use is audited. Recipients and the recorded broadcast
 live in domain/broadcast.py; sending, retries and resuming after a crash in bot/broadcasts.py,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
@@ -22,6 +24,7 @@ from bot.context import Context
 from bot.errors import InputError
 from bot.events import Address, Button, Inbound, Outbound
 from bot.router import Router, make_payload, split_payload
+from bot.steps import Flow, Step
 from domain.broadcast import (
     Audience,
     AudienceKind,
@@ -72,15 +75,20 @@ def _reachable(ctx: Context) -> Callable[[Member], bool]:
     return lambda member: hub.can_reach(member.channel, member.last_seen_at, now)
 
 
-def _ask_message(ctx: Context, audience: Audience) -> None:
-    ctx.data["audience"] = audience.as_dict()
-    ctx.goto(STEP_MESSAGE)
-    ctx.ask(t("admin.tb_type_message", limit=MAX_BROADCAST_LENGTH))
+@dataclass(slots=True)
+class BroadcastDraft:
+    """What /thongbao has gathered so far (kept in the conversation state)."""
+
+    audience: dict[str, object] | None = None  # `Audience.as_dict()`
+    blocs: list[str] = field(default_factory=list)  # the bloc buttons offered, by index
+    text: str = ""
 
 
-@router.command("thongbao", access=Access.ADMIN, help_key="help.thongbao")
-async def start_broadcast(event: Inbound, ctx: Context) -> None:
-    ctx.begin(FLOW_BROADCAST, STEP_AUDIENCE)
+def _audience(draft: BroadcastDraft) -> Audience:
+    return Audience.from_dict(draft.audience or {"kind": AudienceKind.ALL})
+
+
+def _ask_audience(ctx: Context, draft: BroadcastDraft) -> None:
     ctx.ask(
         t("admin.tb_audience"),
         [
@@ -92,10 +100,28 @@ async def start_broadcast(event: Inbound, ctx: Context) -> None:
     )
 
 
-@router.flow(FLOW_BROADCAST, access=Access.ADMIN)
-async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
-    if ctx.step != STEP_MESSAGE:
-        raise InputError("admin.tb_use_buttons")
+def _ask_bloc(ctx: Context, draft: BroadcastDraft) -> None:
+    # The payload carries an index into this list, kept in the flow: bloc names are free text
+    # and may not fit Telegram's 64 bytes of callback data.
+    ctx.ask(
+        t("admin.tb_pick_bloc"),
+        [[Button(n, make_payload(P_BROADCAST, "bloc", i))] for i, n in enumerate(draft.blocs)],
+    )
+
+
+def _ask_deadline(ctx: Context, draft: BroadcastDraft) -> None:
+    deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
+    ctx.ask(
+        t("admin.tb_pick_deadline"),
+        deadline_buttons(deadlines, lambda d: make_payload(P_BROADCAST, "miss", d.id)),
+    )
+
+
+def _ask_message(ctx: Context, draft: BroadcastDraft) -> None:
+    ctx.ask(t("admin.tb_type_message", limit=MAX_BROADCAST_LENGTH))
+
+
+def _take_message(ctx: Context, draft: BroadcastDraft, event: Inbound) -> bool:
     if event.attachment is not None:
         raise InputError("admin.tb_text_only")
     text = clean_text(event.text)
@@ -103,23 +129,30 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
         raise InputError("admin.tb_empty")
     if len(text) > MAX_BROADCAST_LENGTH:
         raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
-    audience = Audience.from_dict(ctx.data["audience"])
+    audience = _audience(draft)
     selection = select_recipients(
         audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
     )
     if not selection.recipients:
         ctx.say("admin.tb_nobody", audience=_audience_name(ctx, audience))
         ctx.end()
-        return
-    ctx.data["text"] = text
-    ctx.goto(STEP_CONFIRM)
+        return False
+    draft.text = text
+    return True
+
+
+def _ask_confirm(ctx: Context, draft: BroadcastDraft) -> None:
+    audience = _audience(draft)
+    selection = select_recipients(
+        audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
+    )
     count = len(selection.recipients)
     question = t(
         "admin.tb_confirm",
         count=count,
         units=selection.units,
         audience=_audience_name(ctx, audience),
-        preview=text,
+        preview=draft.text,
     )
     if selection.skipped_unreachable:
         question += "\n\n" + t("admin.tb_skipped", count=selection.skipped_unreachable)
@@ -136,6 +169,34 @@ async def on_broadcast_text(event: Inbound, ctx: Context) -> None:
     )
 
 
+# Declared steps (bot/steps.py): /quaylai goes back from the message to the audience and from
+# the confirmation to the message; nothing here may be skipped with /boqua.
+BROADCAST = Flow(
+    FLOW_BROADCAST,
+    BroadcastDraft,
+    [
+        Step(STEP_AUDIENCE, _ask_audience),
+        Step(STEP_BLOC, _ask_bloc, back=STEP_AUDIENCE),
+        Step(STEP_DEADLINE, _ask_deadline, back=STEP_AUDIENCE),
+        Step(STEP_MESSAGE, _ask_message, _take_message, back=STEP_AUDIENCE),
+        Step(STEP_CONFIRM, _ask_confirm, back=STEP_MESSAGE),
+    ],
+    required_key="admin.tb_cannot_skip",
+    typed_refusal="admin.tb_use_buttons",
+)
+BROADCAST.register(router, access=Access.ADMIN)
+
+
+def _to_message(ctx: Context, draft: BroadcastDraft, audience: Audience) -> None:
+    draft.audience = audience.as_dict()
+    BROADCAST.goto(ctx, STEP_MESSAGE, draft)
+
+
+@router.command("thongbao", access=Access.ADMIN, help_key="help.thongbao")
+async def start_broadcast(event: Inbound, ctx: Context) -> None:
+    BROADCAST.start(ctx)
+
+
 @router.button(P_BROADCAST, access=Access.ADMIN)
 async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     _, parts = split_payload(event.payload or "")
@@ -143,56 +204,44 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
     if ctx.flow != FLOW_BROADCAST:
         ctx.say("core.stale_button")
         return
+    draft = BROADCAST.data(ctx)
     if choice == "cancel":
         ctx.end()
         ctx.reply(t("core.cancelled"), replace=True)
     elif choice == "all" and ctx.step == STEP_AUDIENCE:
-        _ask_message(ctx, Audience(AudienceKind.ALL))
+        _to_message(ctx, draft, Audience(AudienceKind.ALL))
     elif choice == "blocs" and ctx.step == STEP_AUDIENCE:
         names = blocs(ctx.session, scope=ctx.admin_scope)
         if not names:
             ctx.say("admin.tb_no_blocs")
             return
-        # The payload carries an index into this list, kept in the flow: bloc names are
-        # free text and may not fit Telegram's 64 bytes of callback data.
-        ctx.data["blocs"] = names
-        ctx.goto(STEP_BLOC)
-        ctx.ask(
-            t("admin.tb_pick_bloc"),
-            [[Button(n, make_payload(P_BROADCAST, "bloc", i))] for i, n in enumerate(names)],
-        )
+        draft.blocs = names
+        BROADCAST.goto(ctx, STEP_BLOC, draft)
     elif choice == "bloc" and ctx.step == STEP_BLOC and len(parts) == 2 and parts[1].isdigit():
-        names = ctx.data.get("blocs", [])
         index = int(parts[1])
-        if index >= len(names):
+        if index >= len(draft.blocs):
             ctx.say("core.stale_button")
             return
-        _ask_message(ctx, Audience(AudienceKind.BLOC, bloc=names[index]))
+        _to_message(ctx, draft, Audience(AudienceKind.BLOC, bloc=draft.blocs[index]))
     elif choice == "late" and ctx.step == STEP_AUDIENCE:
-        deadlines = open_deadlines(scope=ctx.admin_scope, session=ctx.session)
-        if not deadlines:
+        if not open_deadlines(scope=ctx.admin_scope, session=ctx.session):
             ctx.say("admin.no_open_deadlines")
             return
-        ctx.goto(STEP_DEADLINE)
-        ctx.ask(
-            t("admin.tb_pick_deadline"),
-            deadline_buttons(deadlines, lambda d: make_payload(P_BROADCAST, "miss", d.id)),
-        )
+        BROADCAST.goto(ctx, STEP_DEADLINE, draft)
     elif choice == "send" and ctx.step == STEP_CONFIRM:
-        _confirm_broadcast(event, ctx)
+        _confirm_broadcast(event, ctx, draft)
     elif choice == "miss" and ctx.step == STEP_DEADLINE and len(parts) == 2:
         deadline = in_scope(ctx, "deadline", parse_id(parts[1]) or 0)
         if deadline is None:
             ctx.say("core.stale_button")
             return
-        _ask_message(ctx, Audience(AudienceKind.MISSING, deadline_id=deadline.id))
+        _to_message(ctx, draft, Audience(AudienceKind.MISSING, deadline_id=deadline.id))
     else:
         ctx.say("core.stale_button")
 
 
-def _confirm_broadcast(event: Inbound, ctx: Context) -> None:
-    audience = Audience.from_dict(ctx.data["audience"])
-    text = str(ctx.data["text"])
+def _confirm_broadcast(event: Inbound, ctx: Context, draft: BroadcastDraft) -> None:
+    audience, text = _audience(draft), draft.text
     # Counted again: someone may have registered or been removed since the confirmation.
     selection = select_recipients(
         audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)

@@ -19,6 +19,7 @@ from domain.broadcast import Audience, AudienceKind, Recipient, select_recipient
 from domain.scope import DEFAULT_SCOPE
 from models.audit import AuditLog
 from models.campaigns import Deadline
+from models.conversation import ConversationState
 from models.units import Member, MemberStatus, Unit
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.factories import (
@@ -150,6 +151,66 @@ async def test_broadcast_to_one_bloc(bot: TestBot, town: Deadline) -> None:
     await bot.core.wait_background()
     assert len(_received(bot, "204")) == 1
     assert _received(bot, "201") == []
+
+
+async def test_quaylai_goes_back_a_step_and_nothing_is_skipped(
+    bot: TestBot, town: Deadline
+) -> None:
+    """Declared steps (bot/steps.py): /quaylai from the message goes back to the audience, from
+    the confirmation back to the message; /boqua skips nothing and asks the same again."""
+    admin = _admin(bot)
+    await admin.says("/thongbao")
+    await admin.presses("Tất cả cán bộ")
+    assert "Gõ nội dung thông báo" in admin.last_reply
+    await admin.says("/quaylai")
+    assert admin.last_reply == "Gửi thông báo cho ai?"
+    await admin.says("/boqua")
+    assert "không bỏ qua được" in admin.new_text
+    assert admin.last_reply == "Gửi thông báo cho ai?"
+    await admin.says("Tất cả")  # typed where buttons are asked for
+    assert "Hãy chọn bằng các nút bên dưới." in admin.new_text
+    await admin.presses("Theo khối")
+    await admin.presses(CQ)
+    await admin.says("Nộp hồ sơ khen thưởng trước ngày 15.")
+    assert "1 người" in admin.last_reply and CQ in admin.last_reply
+    await admin.says("/quaylai")
+    assert "Gõ nội dung thông báo" in admin.last_reply
+    await admin.says("Nộp hồ sơ khen thưởng trước ngày 20.")
+    assert "ngày 20" in admin.last_reply and CQ in admin.last_reply  # the bloc was kept
+    await admin.presses("Gửi cho 1 người")
+    await bot.core.wait_background()
+    [received] = _received(bot, "204")
+    assert "ngày 20" in received and "ngày 15" not in received
+
+
+async def test_a_broadcast_confirmation_stored_before_the_upgrade_still_sends(
+    bot: TestBot, town: Deadline
+) -> None:
+    """The keys the hand-written flow stored (`audience`, `blocs`, `text`) are the draft's
+    fields: a confirmation left open across the upgrade is sent as it was."""
+    with bot.db() as db:
+        db.add(
+            ConversationState(
+                channel=bot.channel.name,
+                chat_id=ADMIN_USER_ID,
+                flow="broadcast",
+                step="confirm",
+                data={
+                    "audience": {"kind": "bloc", "bloc": CQ, "deadline_id": None},
+                    "blocs": [CQ, XA],
+                    "text": "Nộp hồ sơ khen thưởng trước ngày 15.",
+                },
+                version=1,
+                updated_at=T0,
+            )
+        )
+        db.commit()
+    admin = _admin(bot)
+    await admin.presses_payload("adm-tb:send")
+    assert "Đang gửi thông báo tới 1 người" in admin.new_text
+    await bot.core.wait_background()
+    [received] = _received(bot, "204")
+    assert "ngày 15" in received
 
 
 async def test_broadcast_to_units_missing_a_deadline(bot: TestBot, town: Deadline) -> None:
