@@ -35,7 +35,7 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, col  # noqa: E402
 
-from bench.seed import add_campaign, insert_units  # noqa: E402
+from bench.seed import add_campaign, insert_reports, insert_units  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.db import create_db_engine, upgrade  # noqa: E402
 from bot.runtime import build_core  # noqa: E402
@@ -45,7 +45,7 @@ from bot.web.desk import COOKIE, Desk  # noqa: E402
 from bot.web.keys import serializer  # noqa: E402
 from models.campaigns import Deadline, DeadlineKind  # noqa: E402
 from models.organisers import OrganiserMember, OrganiserRole  # noqa: E402
-from models.reports import Attachment, Report, ReportStatus  # noqa: E402
+from models.reports import Attachment, Report  # noqa: E402
 from models.units import Member, MemberStatus, Role  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -94,25 +94,8 @@ def populate(engine: sa.Engine, units: int) -> tuple[int, int]:
             deadlines.append(deadline)
         session.flush()
         ids = insert_units(session, units, at=T0)
-        submitted_at = T0 + timedelta(days=3)
-        session.execute(
-            sa.insert(Report),
-            [
-                {
-                    "unit_id": uid,
-                    "deadline_id": deadline.id,
-                    "status": ReportStatus.SUBMITTED,
-                    "version": 1,
-                    "answers": ANSWERS,
-                    "submitted_at": submitted_at,
-                    "on_time": True,
-                    "created_at": T0,
-                    "updated_at": submitted_at,
-                }
-                for deadline in deadlines
-                for index, uid in enumerate(ids)
-                if index % 5 != 0
-            ],
+        submitted_at = insert_reports(
+            session, [d.id for d in deadlines], ids, answers=ANSWERS, at=T0
         )
         printed = [d.id for d in deadlines if d.form_code == "bao-cao-thanh-tich"]
         reports = session.execute(

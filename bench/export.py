@@ -33,13 +33,12 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from bench.seed import add_campaign, insert_units  # noqa: E402
+from bench.seed import add_campaign, insert_reports, insert_units  # noqa: E402
 from bot.catalog import t  # noqa: E402
 from bot.db import create_db_engine, upgrade  # noqa: E402
 from domain.export import ExportTexts, export_campaign  # noqa: E402
 from domain.forms import DEFAULT_FORMS_DIR, load_forms  # noqa: E402
 from models.campaigns import Campaign, Deadline, DeadlineKind  # noqa: E402
-from models.reports import Report, ReportStatus  # noqa: E402
 from models.units import Member, MemberStatus, Role  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -96,25 +95,7 @@ def populate(engine: sa.Engine, units: int) -> Campaign:
                 for uid in ids
             ],
         )
-        submitted_at = T0 + timedelta(days=3)
-        session.execute(
-            sa.insert(Report),
-            [
-                {
-                    "unit_id": uid,
-                    "deadline_id": deadline.id,
-                    "status": ReportStatus.SUBMITTED,
-                    "version": 1,
-                    "answers": ANSWERS,
-                    "submitted_at": submitted_at,
-                    "on_time": True,
-                    "created_at": T0,
-                    "updated_at": submitted_at,
-                }
-                for index, uid in enumerate(ids)
-                if index % 5 != 0
-            ],
-        )
+        insert_reports(session, [deadline.id], ids, answers=ANSWERS, at=T0)
         session.commit()
         return campaign
 
