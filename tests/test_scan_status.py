@@ -28,11 +28,11 @@ from models.reports import Attachment, Report, ReportStatus
 from models.units import Role, Unit
 from tests.utils.dossier import FORMS, PDF
 from tests.utils.factories import (
-    T0,
     make_campaign,
     make_deadline,
     make_member,
     make_report,
+    make_stored_attachment,
     make_unit,
 )
 from tests.utils.ids import ADMIN_USER_ID
@@ -44,23 +44,17 @@ MISSING = ["SC-3", "SC-4"]  # no scan; a scan of version 1 only, handed in again
 
 
 def scan(db: Session, storage: Path, report: Report, *, version: int | None, n: int) -> Attachment:
-    stored = f"scans/{report.id}-{n}.pdf"
-    (storage / "scans").mkdir(parents=True, exist_ok=True)
-    (storage / stored).write_bytes(PDF)
-    row = Attachment(
-        report_id=report.id,
+    return make_stored_attachment(
+        db,
+        report,
+        PDF,
+        storage_dir=storage,
+        accept=("pdf",),
         field_id="ban_ky",
-        channel="memory",
         file_id=f"scan-{report.id}-{n}",
         file_name="ban-ky.pdf",
-        mime_type="application/pdf",
-        stored_path=stored,
-        created_at=T0,
-        meta={} if version is None else {"version": version},
+        meta=None if version is None else {"version": version},
     )
-    db.add(row)
-    db.flush()
-    return row
 
 
 def handed_in(

@@ -17,7 +17,7 @@ from domain.awards import record_award
 from domain.forms import DEFAULT_FORMS_DIR, load_forms
 from domain.reports import rebuild_nominations
 from models.campaigns import DeadlineKind
-from models.reports import Attachment, ReportVersion
+from models.reports import ReportVersion
 from models.units import Role, Unit
 from tests.utils.factories import (
     T0,
@@ -25,6 +25,7 @@ from tests.utils.factories import (
     make_deadline,
     make_member,
     make_report,
+    make_stored_attachment,
     make_unit,
 )
 from tests.utils.ids import ADMIN_USER_ID
@@ -102,22 +103,17 @@ def dossier_world(session: Session, storage_dir: Path, *, units: int = 16) -> Do
         )
         world.reported.append(unit.code)
         if n <= 8:
-            stored = f"scans/{unit.code}.pdf"
-            (storage_dir / "scans").mkdir(parents=True, exist_ok=True)
-            (storage_dir / stored).write_bytes(PDF)
-            attachment = Attachment(
-                report_id=report.id,
+            make_stored_attachment(
+                session,
+                report,
+                PDF,
+                storage_dir=storage_dir,
+                accept=("pdf",),
                 field_id="ban_ky",
-                channel="memory",
                 file_id=f"f{n}",
                 file_name="bao-cao-da-ky.pdf",
-                mime_type="application/pdf",
-                size=len(PDF),
-                stored_path=stored,
-                created_at=T0,
                 meta={"version": 1},
             )
-            session.add(attachment)
             world.scanned.append(unit.code)
         if n <= 3:
             entries = [

@@ -208,9 +208,11 @@ def make_stored_attachment(
     file_id: str,
     file_name: str,
     field_id: str = "",
+    meta: dict[str, Any] | None = None,
 ) -> Attachment:
     """`content` checked and kept under `storage_dir` as an officer's upload would be, and
-    its `Attachment` row on `report` (sent over the memory channel at T0)."""
+    its `Attachment` row on `report` (sent over the memory channel at T0); `meta` as the
+    upload path records it (a signed scan: `{"version": n}`)."""
     stored = check_and_store(content, storage_dir=storage_dir, accept=accept)
     attachment = Attachment(
         report_id=report.id,
@@ -223,6 +225,7 @@ def make_stored_attachment(
         sha256=stored.sha256,
         stored_path=stored.stored_path,
         created_at=T0,
+        meta=dict(meta or {}),
     )
     session.add(attachment)
     session.flush()
