@@ -88,19 +88,26 @@ def check_and_store(
         raise FileRejected("wrong_type")
     digest = hashlib.sha256(content).hexdigest()
     relative = f"{digest[:2]}/{digest}.{kind}"
-    target = Path(storage_dir) / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: a crash never leaves half a file under its name.
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    write_once(Path(storage_dir) / relative, content, prefix=".upload-")
     return StoredFile(kind, MIME_TYPES[kind], digest, relative, len(content))
+
+
+def write_once(target: Path, content: bytes, *, prefix: str) -> bool:
+    """Write `content` to `target` unless it is there already (files named by their digest:
+    the same name is the same bytes); True when it was. Written beside the target and renamed,
+    so a crash never leaves half a file under its name. Blocking (disk)."""
+    if target.exists():
+        return True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return False
 
 
 def display_name(name: str | None, kind: str) -> str:

@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING
 from itsdangerous import BadSignature
 
 from bot.settings import Settings
+from bot.storage import write_once
 from bot.web.keys import serializer
 
 if TYPE_CHECKING:
@@ -126,18 +126,8 @@ def publish_file(
     digest = hashlib.sha256(out.content).hexdigest()
     root = published_dir(settings)
     target = root / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".publish-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(out.content)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    else:
-        os.utime(target)
+    if write_once(target, out.content, prefix=".publish-"):
+        os.utime(target)  # kept as long as its newest link
     _prune(root, now)
     expires = int((now + ttl).timestamp())
     token = serializer(settings, "file").dumps(
@@ -168,18 +158,8 @@ def keep_for_link(
     digest = hashlib.sha256(content).hexdigest()
     root = Path(settings.storage_dir) / KEPT / kind
     target = root / str(int(ident)) / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".keep-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    else:
-        os.utime(target)
+    if write_once(target, content, prefix=".keep-"):
+        os.utime(target)  # kept as long as its newest link
     _prune(root, now, pattern="*/*")
     return digest
 
