@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot import catalog
 from bot.events import Attachment, Delivery, Inbound, Outbound
@@ -106,27 +106,29 @@ class Hub:
     def channels(self) -> list[str]:
         return list(self._outlets)
 
+    def _declared(self, channel: str, name: str, default: Any) -> Any:
+        """What the channel's outlet declares as `name` (an optional class or instance
+        attribute); `default` when it declares nothing or the channel is not served."""
+        return getattr(self._outlets.get(channel), name, default)
+
     def reply_window(self, channel: str) -> timedelta | None:
         """How long after a user's last message the channel lets the bot write to them."""
-        outlet = self._outlets.get(channel)
-        return getattr(outlet, "reply_window", None) if outlet is not None else None
+        window: timedelta | None = self._declared(channel, "reply_window", None)
+        return window
 
     def has_buttons(self, channel: str) -> bool:
         """Whether people on `channel` press buttons (else they type a choice's number)."""
-        outlet = self._outlets.get(channel)
-        return bool(getattr(outlet, "has_buttons", True)) if outlet is not None else True
+        return bool(self._declared(channel, "has_buttons", True))
 
     def spaces_chats(self, channel: str) -> bool:
         """Whether the channel itself keeps requests to one chat apart (Telegram's
         `ChatSpacing`, which sees answers as well as pushed messages): pushed sends to it are
         then not paced a second time by `bot.delivery.ChatPacer`."""
-        outlet = self._outlets.get(channel)
-        return bool(getattr(outlet, "spaces_chats", False)) if outlet is not None else False
+        return bool(self._declared(channel, "spaces_chats", False))
 
     def receives_documents(self, channel: str) -> bool:
         """Whether people on `channel` can send the bot a document (not just a photo)."""
-        outlet = self._outlets.get(channel)
-        return bool(getattr(outlet, "receives_documents", True)) if outlet is not None else True
+        return bool(self._declared(channel, "receives_documents", True))
 
     def wording(self, channel: str) -> tuple[str, ...]:
         """The catalog variants that fit `channel`, most specific first (`catalog.style`)."""
