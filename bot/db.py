@@ -14,6 +14,7 @@ kernel kills the whole process with SIGBUS — no log line, no reply (docs/relia
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -234,7 +235,5 @@ async def outside_update(
     downloading), and without the turn the thread would wait out the busy timeout and fail
     (tests/test_reliability_sqlite.py). Work that writes rarely and only its own rows
     (broadcast marks, deliveries) may go without it; a lock is then retried."""
-    if turn is None:
-        return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)
-    async with turn():
+    async with turn() if turn is not None else contextlib.nullcontext():
         return await asyncio.to_thread(in_transaction, engine, work, commit=commit, what=what)

@@ -7,8 +7,9 @@ module decides *when* and *how fast*, with one set of rules for every kind of pu
 - Pacing. Sends to one chat stay `ChatPacer.spacing` seconds apart, except on a channel that
   spaces its own chats (`Hub.spaces_chats`: Telegram, whose `ChatSpacing` also sees the
   answers, TELEGRAM_CHAT_SPACING_SECONDS) — one pacer per chat, never two. The overall
-  ceiling is the channel's own limiter (Telegram's AIORateLimiter, ~30 messages/s). Interactive answers do not come through here: they go
-  straight to the hub after their update, so bulk sends never queue in front of them.
+  ceiling is the channel's own limiter (Telegram's AIORateLimiter, ~30 messages/s).
+  Interactive answers do not come through here: they go straight to the hub after their
+  update, so bulk sends never queue in front of them.
 - Outcomes. `push` returns one of three `PushStatus`es and never guesses:
   `sent`; `failed` — certainly not delivered (the user blocked the bot: `permanent`; or the
   platform refused the request: connection refused, an HTTP 5xx, a rate limit, once the
