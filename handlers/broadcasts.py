@@ -85,7 +85,10 @@ class BroadcastDraft:
 
 
 def _audience(draft: BroadcastDraft) -> Audience:
-    return Audience.from_dict(draft.audience or {"kind": AudienceKind.ALL})
+    """The chosen audience; callers check one was chosen (never "everyone" by default)."""
+    if draft.audience is None:
+        raise ValueError("no audience chosen")
+    return Audience.from_dict(draft.audience)
 
 
 def _ask_audience(ctx: Context, draft: BroadcastDraft) -> None:
@@ -129,6 +132,9 @@ def _take_message(ctx: Context, draft: BroadcastDraft, event: Inbound) -> bool:
         raise InputError("admin.tb_empty")
     if len(text) > MAX_BROADCAST_LENGTH:
         raise InputError("admin.tb_too_long", length=len(text), limit=MAX_BROADCAST_LENGTH)
+    if draft.audience is None:  # a state with no audience chosen: choose it first
+        BROADCAST.goto(ctx, STEP_AUDIENCE, draft)
+        return False
     audience = _audience(draft)
     selection = select_recipients(
         audience, scope=ctx.admin_scope, session=ctx.session, reachable=_reachable(ctx)
@@ -229,6 +235,10 @@ async def on_broadcast_button(event: Inbound, ctx: Context) -> None:
             return
         BROADCAST.goto(ctx, STEP_DEADLINE, draft)
     elif choice == "send" and ctx.step == STEP_CONFIRM:
+        if draft.audience is None or not draft.text:  # nothing chosen to send: start over
+            ctx.say("core.stale_button")
+            BROADCAST.goto(ctx, STEP_AUDIENCE, draft)
+            return
         _confirm_broadcast(event, ctx, draft)
     elif choice == "miss" and ctx.step == STEP_DEADLINE and len(parts) == 2:
         deadline = in_scope(ctx, "deadline", parse_id(parts[1]) or 0)

@@ -213,6 +213,31 @@ async def test_a_broadcast_confirmation_stored_before_the_upgrade_still_sends(
     assert "ngày 15" in received
 
 
+async def test_a_confirmation_without_an_audience_sends_to_nobody(
+    bot: TestBot, town: Deadline
+) -> None:
+    """A stored confirmation that names no audience (damaged, or from elsewhere) is never read
+    as "everyone": the admin is asked for the audience again and nothing goes out."""
+    with bot.db() as db:
+        db.add(
+            ConversationState(
+                channel=bot.channel.name,
+                chat_id=ADMIN_USER_ID,
+                flow="broadcast",
+                step="confirm",
+                data={"text": "Nộp hồ sơ khen thưởng trước ngày 15."},
+                version=1,
+                updated_at=T0,
+            )
+        )
+        db.commit()
+    admin = _admin(bot)
+    await admin.presses_payload("adm-tb:send")
+    assert admin.last_reply == "Gửi thông báo cho ai?"
+    await bot.core.wait_background()
+    assert all(_received(bot, officer) == [] for officer in ("201", "202", "203", "204"))
+
+
 async def test_broadcast_to_units_missing_a_deadline(bot: TestBot, town: Deadline) -> None:
     admin = _admin(bot)
     await admin.says("/thongbao")
