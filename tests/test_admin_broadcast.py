@@ -183,11 +183,8 @@ async def test_quaylai_goes_back_a_step_and_nothing_is_skipped(
     assert "ngày 20" in received and "ngày 15" not in received
 
 
-async def test_a_broadcast_confirmation_stored_before_the_upgrade_still_sends(
-    bot: TestBot, town: Deadline
-) -> None:
-    """The keys the hand-written flow stored (`audience`, `blocs`, `text`) are the draft's
-    fields: a confirmation left open across the upgrade is sent as it was."""
+def _stored_confirmation(bot: TestBot, data: dict[str, object]) -> None:
+    """The admin's chat left at /thongbao's confirmation with `data`, as a database holds it."""
     with bot.db() as db:
         db.add(
             ConversationState(
@@ -195,16 +192,27 @@ async def test_a_broadcast_confirmation_stored_before_the_upgrade_still_sends(
                 chat_id=ADMIN_USER_ID,
                 flow="broadcast",
                 step="confirm",
-                data={
-                    "audience": {"kind": "bloc", "bloc": CQ, "deadline_id": None},
-                    "blocs": [CQ, XA],
-                    "text": "Nộp hồ sơ khen thưởng trước ngày 15.",
-                },
+                data=data,
                 version=1,
                 updated_at=T0,
             )
         )
         db.commit()
+
+
+async def test_a_broadcast_confirmation_stored_before_the_upgrade_still_sends(
+    bot: TestBot, town: Deadline
+) -> None:
+    """The keys the hand-written flow stored (`audience`, `blocs`, `text`) are the draft's
+    fields: a confirmation left open across the upgrade is sent as it was."""
+    _stored_confirmation(
+        bot,
+        {
+            "audience": {"kind": "bloc", "bloc": CQ, "deadline_id": None},
+            "blocs": [CQ, XA],
+            "text": "Nộp hồ sơ khen thưởng trước ngày 15.",
+        },
+    )
     admin = _admin(bot)
     await admin.presses_payload("adm-tb:send")
     assert "Đang gửi thông báo tới 1 người" in admin.new_text
@@ -218,19 +226,7 @@ async def test_a_confirmation_without_an_audience_sends_to_nobody(
 ) -> None:
     """A stored confirmation that names no audience (damaged, or from elsewhere) is never read
     as "everyone": the admin is asked for the audience again and nothing goes out."""
-    with bot.db() as db:
-        db.add(
-            ConversationState(
-                channel=bot.channel.name,
-                chat_id=ADMIN_USER_ID,
-                flow="broadcast",
-                step="confirm",
-                data={"text": "Nộp hồ sơ khen thưởng trước ngày 15."},
-                version=1,
-                updated_at=T0,
-            )
-        )
-        db.commit()
+    _stored_confirmation(bot, {"text": "Nộp hồ sơ khen thưởng trước ngày 15."})
     admin = _admin(bot)
     await admin.presses_payload("adm-tb:send")
     assert admin.last_reply == "Gửi thông báo cho ai?"
